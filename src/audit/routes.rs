@@ -1,0 +1,49 @@
+//! `GET /audit` for administrators.
+
+use actix_web::{get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::auth::extract::CurrentUser;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Kind of object, e.g. `organisation`.
+    pub entity: Option<String>,
+    /// Id of one object (with `entity`).
+    pub entity_id: Option<i64>,
+}
+
+/// The audit trail, newest first.
+#[utoipa::path(
+    tag = "admin",
+    params(AuditQuery, PageQuery),
+    responses((status = 200, description = "Audit entries", body = Paged<AuditEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    filter: web::Query<AuditQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<AuditEntry>>, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let page = paging.into_inner().parse()?;
+    let AuditQuery { entity, entity_id } = filter.into_inner();
+    let list = state
+        .db
+        .run(move |conn| audit::list(conn, entity.as_deref(), entity_id, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_audit);
+}

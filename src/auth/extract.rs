@@ -1,0 +1,106 @@
+//! The authenticated caller, extracted from `Authorization: Bearer <token>`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+
+use crate::AppState;
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+use crate::users::model::UserRow;
+
+/// A signed-in user whose account is active. Deny unless allowed: handlers state who may act with
+/// [`CurrentUser::require`] at their top.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub email: String,
+    pub name: String,
+}
+
+impl CurrentUser {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+
+    /// True when the caller may see objects of `organisation_id`: staff see every organisation,
+    /// applicants only their own.
+    pub fn can_see_organisation(&self, organisation_id: i64) -> bool {
+        self.role.is_staff() || self.organisation_id == Some(organisation_id)
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token?;
+            let (user_id, issued_at) = state.jwt.verify(&token)?;
+            let user = state
+                .db
+                .run(move |conn| UserRow::find(conn, user_id))
+                .await
+                .map_err(|e| match e {
+                    ApiError::NotFound => invalid_token(),
+                    other => other,
+                })?;
+            if !user.active {
+                return Err(ApiError::unauthorized(
+                    "account_disabled",
+                    "This account is disabled.",
+                ));
+            }
+            // A password change ends every session that began before it.
+            if issued_at < user.password_changed_at.and_utc().timestamp() {
+                return Err(invalid_token());
+            }
+            let role = user.role()?;
+            Ok(CurrentUser {
+                id: user.id,
+                role,
+                organisation_id: user.organisation_id,
+                email: user.email,
+                name: user.name,
+            })
+        })
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized("invalid_token", "The access token is not valid.")
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing_token",
+            "Sign in and send `Authorization: Bearer <access_token>`.",
+        )
+    })?;
+    let text = value.to_str().map_err(|_| invalid_token())?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(invalid_token()),
+    }
+}

@@ -1,0 +1,106 @@
+//! Short-lived access tokens: HS256 JWTs naming the user.
+//!
+//! The token says who the user is; what they may do is read from the database on every request,
+//! so a disabled account or a changed role takes effect at once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+const ISSUER: &str = "grantfund";
+
+/// What an access token carries.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+    pub iss: String,
+    /// Always `access`; keeps other token kinds from being used here.
+    pub typ: String,
+}
+
+/// Signing and checking keys, built once from the secret.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(secret: &SecretString, ttl: Duration) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        JwtKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issues an access token for a user.
+    pub fn issue(&self, user_id: i64, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let iat = now.timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat,
+            exp: iat.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
+            iss: ISSUER.to_owned(),
+            typ: "access".to_owned(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("token signing: {e}")))
+    }
+
+    /// Checks signature (HS256 only, so `alg: none` and key-confusion tricks fail), issuer,
+    /// expiry and kind; gives the user id and the time of issue.
+    pub fn verify(&self, token: &str) -> Result<(i64, i64), ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "iat"]);
+        validation.leeway = 5;
+        let data = decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => ApiError::unauthorized(
+                    "token_expired",
+                    "The access token has expired; refresh it.",
+                ),
+                _ => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+            }
+        })?;
+        let claims = data.claims;
+        let user_id = claims
+            .sub
+            .parse::<i64>()
+            .ok()
+            .filter(|_| claims.typ == "access");
+        match user_id {
+            Some(id) => Ok((id, claims.iat)),
+            None => Err(ApiError::unauthorized(
+                "invalid_token",
+                "The access token is not valid.",
+            )),
+        }
+    }
+}

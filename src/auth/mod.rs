@@ -1,0 +1,9 @@
+//! Accounts and sessions: passwords, access and refresh tokens, password reset, rate limits.
+
+pub mod extract;
+pub mod jwt;
+pub mod limiter;
+pub mod password;
+pub mod routes;
+pub mod service;
+pub mod tokens;

@@ -1,0 +1,315 @@
+//! `/auth/*` and `/me` handlers.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::password;
+use crate::auth::service::{self, Registration, TokenPair};
+use crate::domain::identifiers::{Email, check_new_password};
+use crate::error::{ApiError, Problem, Validator};
+use crate::http::{Json, client_address};
+use crate::organisations::model::{
+    Organisation, OrganisationDetails, OrganisationInput, OrganisationRow,
+};
+use crate::users::api::User;
+use crate::users::model::UserRow;
+
+/// The first user of a registering organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// The person's name.
+    pub name: String,
+    /// Their work email; it is their sign-in name.
+    pub email: String,
+    /// At least 12 characters.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Registers an organisation with its first applicant user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub organisation: OrganisationInput,
+    pub user: NewAccount,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisterResponse {
+    pub organisation: Organisation,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Tokens for a session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: exchange it at `/auth/refresh` for a new pair. Reusing a spent one ends the
+    /// whole session family.
+    pub refresh_token: String,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        TokenResponse {
+            access_token: pair.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The code from the reset email.
+    pub token: String,
+    /// The new password, at least 12 characters.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// The answer to a reset request, the same whether or not the email has an account.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    pub detail: String,
+}
+
+/// The signed-in user and, for an applicant, their organisation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub organisation: Option<Organisation>,
+}
+
+/// Registers an organisation and its first applicant user, in one transaction, and sends a
+/// welcome email.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = RegisterResponse),
+        (status = 409, description = "`email_taken` or `organisation_exists`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let RegisterRequest { organisation, user } = body.0;
+    let mut v = Validator::new();
+    let details = OrganisationDetails::parse(&organisation, "organisation.", &mut v);
+    let name = v.text("user.name", &user.name, 1, 200);
+    let email = v.check("user.email", Email::parse(&user.email));
+    v.check("user.password", check_new_password(&user.password));
+    v.finish()?;
+    let (Some(organisation), Some(name), Some(email)) = (details, name, email) else {
+        return Err(ApiError::internal(
+            "registration passed with a missing value",
+        ));
+    };
+    let now = state.clock.now_naive();
+    let public_url = state.settings.public_url.clone();
+    let (organisation, user) = state
+        .db
+        .run(move |conn| {
+            let registration = Registration {
+                organisation,
+                name,
+                email,
+                password_hash: password::hash(&user.password)?,
+            };
+            let (organisation, user) = service::register(conn, now, &registration, &public_url)?;
+            let boards = OrganisationRow::health_boards(conn, organisation.id)?;
+            Ok((organisation.into_api(boards)?, User::try_from(user)?))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(RegisterResponse { organisation, user }))
+}
+
+/// Signs in with email and password. Limited per client and per account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let LoginRequest { email, password } = body.0;
+    let client = client_address(&req, state.settings.trust_forwarded_for);
+    state.limiter.check("login", &client, &email)?;
+    let now = state.clock.now();
+    let app = state.clone();
+    let pair = state
+        .db
+        .run(move |conn| {
+            let user = service::authenticate(conn, &email, &password)?;
+            service::login(conn, now, &user, &app.jwt, &app.settings)
+        })
+        .await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Exchanges a refresh token for a new access token and refresh token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let presented = body.0.refresh_token;
+    let now = state.clock.now();
+    let app = state.clone();
+    let pair = state
+        .db
+        .run(move |conn| service::refresh(conn, now, &presented, &app.jwt, &app.settings))
+        .await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Asks for a password reset email. The answer is the same whether or not the email has an
+/// account. Limited per client and per account.
+#[utoipa::path(
+    tag = "auth",
+    path = "/auth/password-reset/request",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the account exists, an email is on its way", body = Accepted),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/request")]
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.0.email;
+    let client = client_address(&req, state.settings.trust_forwarded_for);
+    state.limiter.check("password_reset", &client, &email)?;
+    let now = state.clock.now();
+    let app = state.clone();
+    state
+        .db
+        .run(move |conn| service::request_password_reset(conn, now, &email, &app.settings))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        detail: "If an account has this email, a reset link has been sent to it.".to_owned(),
+    }))
+}
+
+/// Sets a new password with the code from a reset email. Ends every session of the account.
+#[utoipa::path(
+    tag = "auth",
+    path = "/auth/password-reset/confirm",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, description = "`reset_token_invalid`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    body: Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordResetConfirm {
+        token,
+        password: new_password,
+    } = body.0;
+    let mut v = Validator::new();
+    v.check("password", check_new_password(&new_password));
+    v.finish()?;
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let hash = password::hash(&new_password)?;
+            service::confirm_password_reset(conn, now, &token, &hash)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, description = "The signed-in user", body = Me)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<web::Json<Me>, ApiError> {
+    let me = state
+        .db
+        .run(move |conn| {
+            let row = UserRow::find(conn, user.id)?;
+            let organisation = match row.organisation_id {
+                Some(id) => {
+                    let boards = OrganisationRow::health_boards(conn, id)?;
+                    Some(OrganisationRow::find(conn, id)?.into_api(boards)?)
+                }
+                None => None,
+            };
+            Ok(Me {
+                user: User::try_from(row)?,
+                organisation,
+            })
+        })
+        .await?;
+    Ok(web::Json(me))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(request_password_reset)
+        .service(confirm_password_reset)
+        .service(me);
+}

@@ -1,0 +1,409 @@
+//! Registration, sign-in, refresh-token rotation and password reset.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::jwt::JwtKeys;
+use crate::auth::{password, tokens};
+use crate::config::Settings;
+use crate::db::schema::{password_resets, refresh_tokens, users};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::identifiers::Email;
+use crate::domain::vocabulary::Role;
+use crate::email::{messages, outbox};
+use crate::error::ApiError;
+use crate::organisations::model::{OrganisationDetails, OrganisationRow};
+use crate::organisations::service as organisations;
+use crate::users::model::{NewUserRow, UserChanges, UserRow};
+
+/// A new access token and the refresh token that replaces the one presented.
+#[derive(Debug)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// A checked registration: the organisation and its first user.
+#[derive(Debug)]
+pub struct Registration {
+    pub organisation: OrganisationDetails,
+    pub name: String,
+    pub email: Email,
+    pub password_hash: String,
+}
+
+/// Creates the organisation and its first applicant in one transaction, with the welcome email
+/// and the audit entries.
+pub fn register(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    registration: &Registration,
+    public_url: &str,
+) -> Result<(OrganisationRow, UserRow), ApiError> {
+    write_transaction(conn, |conn| {
+        let organisation = organisations::insert(conn, now, &registration.organisation)?;
+        let user = UserRow::insert(
+            conn,
+            &NewUserRow {
+                email: registration.email.as_str(),
+                name: &registration.name,
+                role: Role::Applicant.as_str(),
+                organisation_id: Some(organisation.id),
+                password_hash: &registration.password_hash,
+                active: true,
+                password_changed_at: now,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "organisation",
+                entity_id: organisation.id,
+                action: "registered",
+                before: None,
+                after: Some(
+                    json!({"name": organisation.name, "charity_number": organisation.charity_number}),
+                ),
+            },
+        )?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "user",
+                entity_id: user.id,
+                action: "created",
+                before: None,
+                after: Some(json!({"role": user.role, "organisation_id": user.organisation_id})),
+            },
+        )?;
+        outbox::enqueue(
+            conn,
+            now,
+            &messages::welcome(&user.email, &user.name, &organisation.name, public_url),
+        )?;
+        Ok((organisation, user))
+    })
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "The email or password is not right.")
+}
+
+/// Checks an email and password. The same answer, in about the same time, whether the account
+/// is missing, disabled or the password wrong.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    email: &str,
+    password_text: &str,
+) -> Result<UserRow, ApiError> {
+    let user = match Email::parse(email) {
+        Ok(email) => UserRow::find_by_email(conn, email.as_str())?,
+        Err(_) => None,
+    };
+    match user {
+        Some(user) if password::verify(password_text, &user.password_hash) && user.active => {
+            Ok(user)
+        }
+        Some(_) => Err(bad_credentials()),
+        None => {
+            password::verify_against_nothing(password_text);
+            Err(bad_credentials())
+        }
+    }
+}
+
+/// Issues an access token and a refresh token in a family (a new family at sign-in).
+fn issue(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    user_id: i64,
+    family: &str,
+    jwt: &JwtKeys,
+    settings: &Settings,
+) -> Result<TokenPair, ApiError> {
+    let refresh_token = tokens::generate()?;
+    let ttl = chrono::Duration::from_std(settings.refresh_token_ttl).map_err(ApiError::internal)?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family.eq(family),
+            refresh_tokens::token_hash.eq(tokens::hash(&refresh_token)),
+            refresh_tokens::issued_at.eq(now.naive_utc()),
+            refresh_tokens::expires_at.eq((now + ttl).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(TokenPair {
+        access_token: jwt.issue(user_id, now)?,
+        expires_in: jwt.ttl().as_secs(),
+        refresh_token,
+    })
+}
+
+/// Signs a user in: a new token family.
+pub fn login(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    user: &UserRow,
+    jwt: &JwtKeys,
+    settings: &Settings,
+) -> Result<TokenPair, ApiError> {
+    let family = uuid::Uuid::new_v4().to_string();
+    issue(conn, now, user.id, &family, jwt, settings)
+}
+
+#[derive(Queryable)]
+#[allow(dead_code)]
+struct RefreshRow {
+    id: i64,
+    user_id: i64,
+    family: String,
+    token_hash: String,
+    issued_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_refresh_token",
+        "The refresh token is not valid; sign in again.",
+    )
+}
+
+/// What presenting a refresh token led to.
+enum Rotation {
+    Rotated(TokenPair),
+    /// The token had already been used: someone holds a copy. The family is revoked.
+    Reused {
+        user_id: i64,
+    },
+}
+
+/// Rotates a refresh token: the presented one is spent and a new one of the same family issued.
+/// Presenting a spent token revokes its whole family (both the thief's and the owner's
+/// sessions end), which is committed even though the request fails.
+pub fn refresh(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    presented: &str,
+    jwt: &JwtKeys,
+    settings: &Settings,
+) -> Result<TokenPair, ApiError> {
+    let naive_now = now.naive_utc();
+    let outcome = write_transaction(conn, |conn| {
+        let row: RefreshRow = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(tokens::hash(presented)))
+            .first(conn)
+            .optional()?
+            .ok_or_else(invalid_refresh)?;
+        if row.revoked_at.is_some() || row.expires_at <= naive_now {
+            return Err(invalid_refresh());
+        }
+        // Spend the token only if nobody spent it first: of two concurrent refreshes, one wins.
+        let spent = diesel::update(
+            refresh_tokens::table
+                .find(row.id)
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(Some(naive_now)))
+        .execute(conn)?;
+        if spent == 0 {
+            diesel::update(refresh_tokens::table.filter(refresh_tokens::family.eq(&row.family)))
+                .filter(refresh_tokens::revoked_at.is_null())
+                .set(refresh_tokens::revoked_at.eq(Some(naive_now)))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                naive_now,
+                Change {
+                    actor: None,
+                    entity: "user",
+                    entity_id: row.user_id,
+                    action: "refresh_token_reused",
+                    before: None,
+                    after: Some(json!({"family_revoked": true})),
+                },
+            )?;
+            return Ok(Rotation::Reused {
+                user_id: row.user_id,
+            });
+        }
+        let user = UserRow::find(conn, row.user_id)?;
+        if !user.active {
+            return Err(ApiError::unauthorized(
+                "account_disabled",
+                "This account is disabled.",
+            ));
+        }
+        issue(conn, now, row.user_id, &row.family, jwt, settings).map(Rotation::Rotated)
+    })?;
+    match outcome {
+        Rotation::Rotated(pair) => Ok(pair),
+        Rotation::Reused { user_id } => {
+            tracing::warn!(
+                user_id,
+                "a spent refresh token was presented; its family is revoked"
+            );
+            Err(ApiError::unauthorized(
+                "refresh_token_reused",
+                "This refresh token was already used; every session from it has ended. Sign in again.",
+            ))
+        }
+    }
+}
+
+/// Starts a password reset: if the email belongs to an active account, queues an email with a
+/// single-use token. Says nothing about whether it did.
+pub fn request_password_reset(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    email: &str,
+    settings: &Settings,
+) -> Result<(), ApiError> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    let naive_now = now.naive_utc();
+    let ttl =
+        chrono::Duration::from_std(settings.password_reset_ttl).map_err(ApiError::internal)?;
+    write_transaction(conn, |conn| {
+        let Some(user) = UserRow::find_by_email(conn, email.as_str())? else {
+            return Ok(());
+        };
+        if !user.active {
+            return Ok(());
+        }
+        let token = tokens::generate()?;
+        diesel::insert_into(password_resets::table)
+            .values((
+                password_resets::user_id.eq(user.id),
+                password_resets::token_hash.eq(tokens::hash(&token)),
+                password_resets::created_at.eq(naive_now),
+                password_resets::expires_at.eq(naive_now + ttl),
+            ))
+            .execute(conn)?;
+        let minutes = settings.password_reset_ttl.as_secs() / 60;
+        outbox::enqueue(
+            conn,
+            naive_now,
+            &messages::password_reset(
+                &user.email,
+                &user.name,
+                &token,
+                &settings.public_url,
+                minutes,
+            ),
+        )?;
+        audit::record(
+            conn,
+            naive_now,
+            Change {
+                actor: None,
+                entity: "user",
+                entity_id: user.id,
+                action: "password_reset_requested",
+                before: None,
+                after: None,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+fn reset_token_invalid() -> ApiError {
+    ApiError::bad_request(
+        "reset_token_invalid",
+        "This reset link is not valid, was already used or has expired. Ask for a new one.",
+    )
+}
+
+/// Completes a password reset: spends the token, sets the new password, ends every session of
+/// the account and every other outstanding reset token.
+pub fn confirm_password_reset(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    token: &str,
+    new_password_hash: &str,
+) -> Result<(), ApiError> {
+    let naive_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let (reset_id, user_id): (i64, i64) = password_resets::table
+            .filter(password_resets::token_hash.eq(tokens::hash(token)))
+            .filter(password_resets::used_at.is_null())
+            .filter(password_resets::expires_at.gt(naive_now))
+            .select((password_resets::id, password_resets::user_id))
+            .first(conn)
+            .optional()?
+            .ok_or_else(reset_token_invalid)?;
+        let spent = diesel::update(
+            password_resets::table
+                .find(reset_id)
+                .filter(password_resets::used_at.is_null()),
+        )
+        .set(password_resets::used_at.eq(Some(naive_now)))
+        .execute(conn)?;
+        if spent == 0 {
+            return Err(reset_token_invalid());
+        }
+        let user = UserRow::find(conn, user_id)?;
+        if !user.active {
+            return Err(reset_token_invalid());
+        }
+        UserRow::update(
+            conn,
+            user_id,
+            &UserChanges {
+                password_hash: Some(new_password_hash.to_owned()),
+                password_changed_at: Some(naive_now),
+                updated_at: Some(naive_now),
+                ..UserChanges::default()
+            },
+        )?;
+        diesel::update(password_resets::table.filter(password_resets::user_id.eq(user_id)))
+            .filter(password_resets::used_at.is_null())
+            .set(password_resets::used_at.eq(Some(naive_now)))
+            .execute(conn)?;
+        revoke_sessions(conn, user_id, naive_now)?;
+        audit::record(
+            conn,
+            naive_now,
+            Change {
+                actor: Some(user_id),
+                entity: "user",
+                entity_id: user_id,
+                action: "password_reset",
+                before: None,
+                after: None,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Ends every session of a user: all refresh tokens are revoked.
+pub fn revoke_sessions(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// True when no user exists yet (the demo seeds only an empty database).
+pub fn no_users(conn: &mut DbConnection) -> Result<bool, ApiError> {
+    Ok(users::table.count().get_result::<i64>(conn)? == 0)
+}

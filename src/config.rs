@@ -1,0 +1,358 @@
+//! Settings, read from environment variables (and an optional `.env` file, loaded by `main`).
+//!
+//! [`Config`] is what the environment says, as text; [`Settings`] is the checked result the
+//! service runs with. In production the service refuses to start with a missing, default or short
+//! JWT secret.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The JWT secret used when none is set outside production. Never accepted in production.
+pub const DEVELOPMENT_JWT_SECRET: &str = "development-only-jwt-secret-do-not-use-in-production";
+/// The shortest JWT secret accepted in production, in bytes.
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+/// Which kind of deployment this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AppEnv {
+    /// Safe defaults, human-readable logs.
+    Development,
+    /// Requires a real JWT secret; JSON logs; secure cookies.
+    Production,
+}
+
+/// The environment as given: names and defaults of DESIGN.md section 4.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://grantfund.db",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind_addr: String,
+    /// `production` turns on the secret check and JSON logs.
+    #[arg(
+        long,
+        env = "APP_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub app_env: AppEnv,
+    /// Secret that signs access tokens; at least 32 bytes in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of an access token, in seconds.
+    #[arg(
+        long,
+        env = "ACCESS_TOKEN_TTL_SECONDS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub access_token_ttl_seconds: u64,
+    /// Lifetime of a refresh token, in seconds.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl_seconds: u64,
+    /// Lifetime of a password reset token, in seconds.
+    #[arg(
+        long,
+        env = "PASSWORD_RESET_TTL_SECONDS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub password_reset_ttl_seconds: u64,
+    /// SMTP server, e.g. `smtp://127.0.0.1:1025`; unset means the file transport.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+    /// Where the file transport writes.
+    #[arg(long, env = "MAIL_DIR", default_value = "./mail", global = true)]
+    pub mail_dir: PathBuf,
+    /// Sender of every email.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Grant Fund <noreply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// Address of the service as people reach it, used in links sent by email.
+    #[arg(
+        long,
+        env = "PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
+    /// Log filter.
+    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    pub rust_log: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Database connections per instance.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, global = true)]
+    pub database_pool_size: u32,
+    /// Login or password-reset attempts per minute for one account.
+    #[arg(
+        long,
+        env = "AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub auth_attempts_per_account_per_minute: u32,
+    /// Login or password-reset attempts per minute from one client address.
+    #[arg(
+        long,
+        env = "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub auth_attempts_per_client_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    #[arg(
+        long,
+        env = "TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
+    pub trust_forwarded_for: bool,
+    /// Seconds between passes of the outbox worker inside `serve`.
+    #[arg(long, env = "OUTBOX_POLL_SECONDS", default_value_t = 5, global = true)]
+    pub outbox_poll_seconds: u64,
+    /// Sending attempts before an email is marked `failed`.
+    #[arg(long, env = "OUTBOX_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    pub outbox_max_attempts: i32,
+    /// Delay before the first retry of an email, in seconds; it doubles on each attempt.
+    #[arg(
+        long,
+        env = "OUTBOX_RETRY_BASE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub outbox_retry_base_seconds: u64,
+}
+
+/// Checked settings the service runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub bind_addr: String,
+    pub app_env: AppEnv,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: PathBuf,
+    pub mail_from: lettre::message::Mailbox,
+    pub public_url: String,
+    pub rust_log: String,
+    pub max_body_bytes: usize,
+    pub database_pool_size: u32,
+    pub auth_attempts_per_account_per_minute: u32,
+    pub auth_attempts_per_client_per_minute: u32,
+    pub trust_forwarded_for: bool,
+    pub outbox_poll_interval: Duration,
+    pub outbox_max_attempts: i32,
+    pub outbox_retry_base: Duration,
+}
+
+/// Why the settings cannot be used. Each message says what to change.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("JWT_SECRET must be set when APP_ENV=production")]
+    MissingSecret,
+    #[error("JWT_SECRET is the development default; set a real secret when APP_ENV=production")]
+    DefaultSecret,
+    #[error(
+        "JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes when APP_ENV=production (it has {0})"
+    )]
+    ShortSecret(usize),
+    #[error("JWT_SECRET must not be empty")]
+    EmptySecret,
+    #[error("MAIL_FROM is not a valid mailbox: {0}")]
+    MailFrom(String),
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+impl Settings {
+    /// Checks the environment and builds the settings, or says what is wrong.
+    pub fn from_config(config: Config) -> Result<Settings, ConfigError> {
+        let secret = match (config.app_env, config.jwt_secret) {
+            (AppEnv::Production, None) => return Err(ConfigError::MissingSecret),
+            (AppEnv::Production, Some(s)) if s == DEVELOPMENT_JWT_SECRET => {
+                return Err(ConfigError::DefaultSecret);
+            }
+            (AppEnv::Production, Some(s)) if s.len() < MIN_PRODUCTION_SECRET_BYTES => {
+                return Err(ConfigError::ShortSecret(s.len()));
+            }
+            (_, Some(s)) if s.is_empty() => return Err(ConfigError::EmptySecret),
+            (_, Some(s)) => s,
+            (AppEnv::Development, None) => DEVELOPMENT_JWT_SECRET.to_owned(),
+        };
+        let mail_from = config
+            .mail_from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| ConfigError::MailFrom(e.to_string()))?;
+        let positive = |value: u64, name| {
+            if value == 0 {
+                Err(ConfigError::Zero(name))
+            } else {
+                Ok(value)
+            }
+        };
+        positive(config.access_token_ttl_seconds, "ACCESS_TOKEN_TTL_SECONDS")?;
+        positive(
+            config.refresh_token_ttl_seconds,
+            "REFRESH_TOKEN_TTL_SECONDS",
+        )?;
+        positive(
+            config.password_reset_ttl_seconds,
+            "PASSWORD_RESET_TTL_SECONDS",
+        )?;
+        positive(config.outbox_poll_seconds, "OUTBOX_POLL_SECONDS")?;
+        positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
+        positive(
+            config.auth_attempts_per_account_per_minute.into(),
+            "AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+        )?;
+        positive(
+            config.auth_attempts_per_client_per_minute.into(),
+            "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
+        )?;
+        positive(config.max_body_bytes as u64, "MAX_BODY_BYTES")?;
+        if config.outbox_max_attempts <= 0 {
+            return Err(ConfigError::Zero("OUTBOX_MAX_ATTEMPTS"));
+        }
+        Ok(Settings {
+            database_url: config.database_url.into(),
+            bind_addr: config.bind_addr,
+            app_env: config.app_env,
+            jwt_secret: secret.into(),
+            access_token_ttl: Duration::from_secs(config.access_token_ttl_seconds),
+            refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl_seconds),
+            password_reset_ttl: Duration::from_secs(config.password_reset_ttl_seconds),
+            smtp_url: config.smtp_url.filter(|s| !s.is_empty()).map(Into::into),
+            mail_dir: config.mail_dir,
+            mail_from,
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            rust_log: config.rust_log,
+            max_body_bytes: config.max_body_bytes,
+            database_pool_size: config.database_pool_size,
+            auth_attempts_per_account_per_minute: config.auth_attempts_per_account_per_minute,
+            auth_attempts_per_client_per_minute: config.auth_attempts_per_client_per_minute,
+            trust_forwarded_for: config.trust_forwarded_for,
+            outbox_poll_interval: Duration::from_secs(config.outbox_poll_seconds),
+            outbox_max_attempts: config.outbox_max_attempts,
+            outbox_retry_base: Duration::from_secs(config.outbox_retry_base_seconds),
+        })
+    }
+
+    /// Development settings for a given database, as tests and tools start from.
+    pub fn for_database(database_url: &str) -> Settings {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
+        // Parse an empty command line so that every default comes from one place, `Config`;
+        // the fields that decide behaviour are then set explicitly, whatever the environment says.
+        let mut config = Defaults::parse_from(["grantfund"]).config;
+        config.database_url = database_url.to_owned();
+        config.app_env = AppEnv::Development;
+        config.jwt_secret = None;
+        config.smtp_url = None;
+        config.mail_from = "Grant Fund <noreply@localhost>".to_owned();
+        // A development configuration built from defaults is always valid.
+        Settings::from_config(config).unwrap_or_else(|e| unreachable!("default settings: {e}"))
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+
+    /// Which database the URL names, for logs (never the URL itself: it may hold a password).
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.expose_secret().starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["grantfund"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).config
+    }
+
+    #[test]
+    fn production_refuses_a_missing_default_or_short_secret() {
+        let mut c = config(&["--app-env", "production"]);
+        c.jwt_secret = None;
+        assert_eq!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::MissingSecret)
+        );
+        c.jwt_secret = Some(DEVELOPMENT_JWT_SECRET.into());
+        assert_eq!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::DefaultSecret)
+        );
+        c.jwt_secret = Some("short".into());
+        assert_eq!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::ShortSecret(5))
+        );
+        c.jwt_secret = Some("x".repeat(32));
+        assert!(Settings::from_config(c).is_ok());
+    }
+
+    #[test]
+    fn development_falls_back_to_the_development_secret() {
+        let mut c = config(&[]);
+        c.jwt_secret = None;
+        let settings = Settings::from_config(c).map_err(|e| e.to_string());
+        assert_eq!(
+            settings.map(|s| s.jwt_secret.expose_secret().to_owned()),
+            Ok(DEVELOPMENT_JWT_SECRET.to_owned())
+        );
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let s = Settings::for_database("sqlite://grantfund.db");
+        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(s.mail_dir, PathBuf::from("./mail"));
+        assert_eq!(s.database_kind(), "sqlite");
+        assert!(s.smtp_url.is_none());
+    }
+}

@@ -1,0 +1,241 @@
+//! The database: one binary, two backends, chosen at run time from `DATABASE_URL`.
+//!
+//! [`DbConnection`] is a diesel multi-connection over PostgreSQL and SQLite. The pool is r2d2 with
+//! a manager of our own that picks the backend from the URL scheme, so a mistyped PostgreSQL URL
+//! fails loudly instead of creating a SQLite file of that name. Diesel is blocking: [`Db::run`]
+//! moves every pool checkout and query onto actix's blocking thread pool.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl Target {
+    /// Reads `sqlite://PATH` (`sqlite:///abs/path` for an absolute path) or `postgres://…` /
+    /// `postgresql://…`. Anything else is refused.
+    pub fn parse(url: &str) -> Result<Target, String> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(
+                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://grantfund.db".into(),
+                );
+            }
+            Ok(Target::Sqlite(path.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Target::Postgres(url.to_owned()))
+        } else {
+            Err("DATABASE_URL must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    fn establish(&self) -> Result<DbConnection, ConnectionError> {
+        match self {
+            Target::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            Target::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// An r2d2 manager that opens connections of the backend named by the URL.
+#[derive(Debug)]
+pub struct Manager {
+    target: Target,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.target
+            .establish()
+            .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Postgresql(c) => r2d2::R2D2Connection::is_broken(c),
+            DbConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+        }
+    }
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Why the database could not be opened at start.
+#[derive(Debug, thiserror::Error)]
+pub enum DbInitError {
+    #[error("{0}")]
+    Url(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] ConnectionError),
+    #[error("cannot prepare the database: {0}")]
+    Setup(#[from] diesel::result::Error),
+    #[error("migrations failed: {0}")]
+    Migrate(String),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+}
+
+/// The connection pool and which backend it serves.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+impl Db {
+    /// Opens the database named by the settings, runs pending migrations and builds the pool.
+    pub fn connect(settings: &Settings) -> Result<Db, DbInitError> {
+        let target =
+            Target::parse(settings.database_url.expose_secret()).map_err(DbInitError::Url)?;
+        {
+            // One connection first: WAL mode is set once, before several connections race for it,
+            // and migrations run before anything else touches the schema.
+            let mut conn = target.establish()?;
+            if let DbConnection::Sqlite(c) = &mut conn {
+                c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            }
+            run_migrations(&mut conn)?;
+        }
+        let pool = Pool::builder()
+            .max_size(settings.database_pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(true)
+            .build(Manager { target })?;
+        Ok(Db { pool })
+    }
+
+    /// Runs blocking database work off the async executor.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// A connection for blocking code (CLI commands, the worker's claim step, tests).
+    pub fn get(&self) -> Result<PooledConn, ApiError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+/// Runs every pending migration of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbInitError> {
+    let result = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| DbInitError::Migrate(e.to_string()))
+}
+
+/// True when every migration this binary knows of has been applied.
+pub fn migrations_applied(conn: &mut DbConnection) -> Result<bool, ApiError> {
+    let pending = match conn {
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending
+        .map(|p| !p)
+        .map_err(|e| ApiError::internal(format!("migration check: {e}")))
+}
+
+/// Runs `work` in a transaction that holds the write lock from its first statement.
+///
+/// On PostgreSQL this is an ordinary transaction (row-level locking does the rest). On SQLite a
+/// deferred transaction that reads and then writes fails at once with "database is locked" when
+/// another connection wrote in between; `BEGIN IMMEDIATE` takes the write lock up front and waits
+/// for it under `busy_timeout`, so concurrent writers queue instead of failing.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let nested = match conn {
+        DbConnection::Postgresql(c) => in_transaction(c),
+        DbConnection::Sqlite(c) => in_transaction(c),
+    };
+    if nested {
+        return conn.transaction(work);
+    }
+    match conn {
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+    }
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+fn in_transaction<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
+}

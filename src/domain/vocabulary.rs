@@ -1,0 +1,173 @@
+//! The fixed vocabularies of DESIGN.md section 3: each is a closed enum, written in snake_case in
+//! the API and in the database.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares a closed vocabulary: the enum, its snake_case text, and parsing from that text.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in the published order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as written in the API and the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::domain::vocabulary::UnknownValue;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(crate::domain::vocabulary::UnknownValue {
+                        expected: &[$($text),+],
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A text that is not one of a vocabulary's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of: {}", expected.join(", "))]
+pub struct UnknownValue {
+    pub expected: &'static [&'static str],
+}
+
+vocabulary! {
+    /// What a user may do (DESIGN.md section 1).
+    Role {
+        /// Staff of a charity: applies, reports, hands out feedback links.
+        Applicant => "applicant",
+        /// Panel member: declares conflicts, scores assigned applications.
+        Assessor => "assessor",
+        /// The fund administrator's staff: sets up, decides, reviews, reads everything.
+        Administrator => "administrator",
+        /// Government official: reads totals and exports, changes nothing.
+        Official => "official",
+    }
+}
+
+impl Role {
+    /// Staff are every role that does not belong to an applicant organisation.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Applicant)
+    }
+}
+
+vocabulary! {
+    /// The legal form of an applicant organisation.
+    OrganisationType {
+        Charity => "charity",
+        Scio => "scio",
+        CompanyLimitedByGuarantee => "company_limited_by_guarantee",
+        CommunityGroup => "community_group",
+        SocialEnterprise => "social_enterprise",
+        HealthBoard => "health_board",
+        LocalAuthority => "local_authority",
+    }
+}
+
+vocabulary! {
+    /// The 14 territorial NHS Scotland health boards.
+    HealthBoard {
+        AyrshireAndArran => "ayrshire_and_arran",
+        Borders => "borders",
+        DumfriesAndGalloway => "dumfries_and_galloway",
+        Fife => "fife",
+        ForthValley => "forth_valley",
+        Grampian => "grampian",
+        GreaterGlasgowAndClyde => "greater_glasgow_and_clyde",
+        Highland => "highland",
+        Lanarkshire => "lanarkshire",
+        Lothian => "lothian",
+        Orkney => "orkney",
+        Shetland => "shetland",
+        Tayside => "tayside",
+        WesternIsles => "western_isles",
+    }
+}
+
+impl HealthBoard {
+    /// The board's name as NHS Scotland writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HealthBoard::AyrshireAndArran => "NHS Ayrshire and Arran",
+            HealthBoard::Borders => "NHS Borders",
+            HealthBoard::DumfriesAndGalloway => "NHS Dumfries and Galloway",
+            HealthBoard::Fife => "NHS Fife",
+            HealthBoard::ForthValley => "NHS Forth Valley",
+            HealthBoard::Grampian => "NHS Grampian",
+            HealthBoard::GreaterGlasgowAndClyde => "NHS Greater Glasgow and Clyde",
+            HealthBoard::Highland => "NHS Highland",
+            HealthBoard::Lanarkshire => "NHS Lanarkshire",
+            HealthBoard::Lothian => "NHS Lothian",
+            HealthBoard::Orkney => "NHS Orkney",
+            HealthBoard::Shetland => "NHS Shetland",
+            HealthBoard::Tayside => "NHS Tayside",
+            HealthBoard::WesternIsles => "NHS Western Isles",
+        }
+    }
+
+    /// The board's GSS code (the S08 series in force since 2019).
+    pub fn gss_code(self) -> &'static str {
+        match self {
+            HealthBoard::AyrshireAndArran => "S08000015",
+            HealthBoard::Borders => "S08000016",
+            HealthBoard::DumfriesAndGalloway => "S08000017",
+            HealthBoard::Fife => "S08000029",
+            HealthBoard::ForthValley => "S08000019",
+            HealthBoard::Grampian => "S08000020",
+            HealthBoard::GreaterGlasgowAndClyde => "S08000031",
+            HealthBoard::Highland => "S08000022",
+            HealthBoard::Lanarkshire => "S08000032",
+            HealthBoard::Lothian => "S08000024",
+            HealthBoard::Orkney => "S08000025",
+            HealthBoard::Shetland => "S08000026",
+            HealthBoard::Tayside => "S08000030",
+            HealthBoard::WesternIsles => "S08000028",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn there_are_fourteen_boards_with_distinct_gss_codes() {
+        assert_eq!(HealthBoard::ALL.len(), 14);
+        let codes: HashSet<_> = HealthBoard::ALL.iter().map(|b| b.gss_code()).collect();
+        assert_eq!(codes.len(), 14);
+        assert!(codes.iter().all(|c| c.len() == 9 && c.starts_with("S08")));
+    }
+
+    #[test]
+    fn text_round_trips_and_matches_serde() {
+        for board in HealthBoard::ALL {
+            assert_eq!(board.as_str().parse::<HealthBoard>().ok(), Some(*board));
+            let json = serde_json::to_string(board).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", board.as_str()));
+        }
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(*role));
+        }
+        assert!("Fife".parse::<HealthBoard>().is_err());
+    }
+}

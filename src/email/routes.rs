@@ -1,0 +1,47 @@
+//! `GET /outbox` for administrators.
+
+use actix_web::{get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::Role;
+use crate::email::outbox::{self, OutboxEntry, OutboxStatus};
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// Only emails of this status.
+    pub status: Option<OutboxStatus>,
+}
+
+/// Emails queued, sent and failed, newest first (envelopes only, never bodies).
+#[utoipa::path(
+    tag = "admin",
+    params(OutboxQuery, PageQuery),
+    responses((status = 200, description = "Outbox entries", body = Paged<OutboxEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/outbox")]
+pub async fn list_outbox(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    filter: web::Query<OutboxQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<OutboxEntry>>, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let page = paging.into_inner().parse()?;
+    let status = filter.into_inner().status;
+    let list = state
+        .db
+        .run(move |conn| outbox::list(conn, status, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_outbox);
+}

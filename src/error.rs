@@ -1,0 +1,385 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Handlers and services return [`ApiError`]; this module is the only place where an HTTP status
+//! is chosen for a failure. Every problem carries a stable `code` that clients may match on.
+//! Database and internal failures are logged with their cause and answered without it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One field that failed validation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Where the value is, as a dotted path into the request (`organisation.charity_number`,
+    /// `requested.2021-22`).
+    pub field: String,
+    /// What is wrong with it, in plain English.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable for each `code`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// A stable, machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// Every field that failed validation (only with `validation_failed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: one or more fields are invalid; all of them are listed.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400: the request could not be read (malformed JSON, wrong type, bad query string).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// 401: no credentials, or credentials that are not accepted.
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    /// 403: authenticated, but this role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: absent, or not visible to the caller.
+    #[error("not found")]
+    NotFound,
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<&'static str> },
+    /// 409: the object is in a state that does not allow this, or a rule of the fund forbids it.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// 413: the body is larger than the service accepts.
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 429: too many attempts; try again after the given number of seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 503: the database cannot be reached right now.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500: a fault of the service. The cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A validation failure of a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    /// The stable code of this problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The problem document sent to the client.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            ApiError::Validation(errors) => (
+                format!("{} field(s) failed validation; see `errors`.", errors.len()),
+                errors.clone(),
+            ),
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Unauthorized { detail, .. }
+            | ApiError::Conflict { detail, .. } => (detail.clone(), Vec::new()),
+            ApiError::Forbidden => ("Your role does not allow this.".to_owned(), Vec::new()),
+            ApiError::NotFound => (
+                "Nothing is here, or it is not visible to you.".to_owned(),
+                Vec::new(),
+            ),
+            ApiError::MethodNotAllowed { allow } => (
+                format!("This path answers only: {}.", allow.join(", ")),
+                Vec::new(),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                format!("The body is larger than {limit} bytes."),
+                Vec::new(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                "The body must be JSON (Content-Type: application/json).".to_owned(),
+                Vec::new(),
+            ),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                format!("Too many attempts; try again in {retry_after_secs} seconds."),
+                Vec::new(),
+            ),
+            ApiError::Unavailable => (
+                "The service cannot reach its database; try again shortly.".to_owned(),
+                Vec::new(),
+            ),
+            ApiError::Internal(_) => (
+                "Something went wrong on our side. It has been logged.".to_owned(),
+                Vec::new(),
+            ),
+        };
+        let code = self.code();
+        Problem {
+            problem_type: format!("urn:grantfund:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                    response.insert_header((header::ALLOW, value));
+                }
+            }
+            ApiError::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => ApiError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
+                "already_exists",
+                "Something with the same unique value already exists.",
+            ),
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::warn!(cause = %info.message(), "database connection lost");
+                ApiError::Unavailable
+            }
+            other => ApiError::internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(cause = %error, "no database connection available");
+        ApiError::Unavailable
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(format!("blocking task failed: {error}"))
+    }
+}
+
+/// Collects every field error of a request before any is reported, so that a client learns of
+/// all of them at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error for `field`.
+    pub fn error(&mut self, field: impl Into<String>, message: impl std::fmt::Display) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        });
+    }
+
+    /// Keeps the value of a parse, or records its error and gives `None`.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.error(field, message);
+                None
+            }
+        }
+    }
+
+    /// Records an error unless `condition` holds.
+    pub fn ensure(&mut self, condition: bool, field: impl Into<String>, message: &str) {
+        if !condition {
+            self.error(field, message);
+        }
+    }
+
+    /// Checks that a trimmed text has between `min` and `max` characters and no control
+    /// characters other than line breaks and tabs; gives the trimmed text.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> Option<String> {
+        let trimmed = value.trim();
+        let length = trimmed.chars().count();
+        let has_control = trimmed
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        if length < min {
+            self.error(
+                field,
+                if min == 1 {
+                    "must not be empty".to_owned()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
+            None
+        } else if length > max {
+            self.error(field, format!("must be at most {max} characters"));
+            None
+        } else if has_control {
+            self.error(field, "must not contain control characters");
+            None
+        } else {
+            Some(trimmed.to_owned())
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing failed, otherwise every failure as one 422.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+
+    /// Like [`Validator::finish`], giving `value` when nothing failed. Use with the `Option`s
+    /// that [`Validator::check`] returned: they are all `Some` exactly when nothing failed.
+    pub fn finish_with<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.finish()?;
+        value().ok_or_else(|| ApiError::internal("validator passed with a missing value"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validator_reports_every_failure() {
+        let mut v = Validator::new();
+        v.error("a", "bad");
+        let _ = v.check::<(), _>("b", Err("worse"));
+        v.ensure(false, "c", "worst");
+        match v.finish() {
+            Err(ApiError::Validation(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["a", "b", "c"]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let problem = ApiError::internal("password=hunter2 at db.rs:42").problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("hunter2"));
+        assert_eq!(problem.code, "internal_error");
+    }
+}

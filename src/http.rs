@@ -1,0 +1,296 @@
+//! HTTP plumbing shared by every handler: the JSON body extractor, problem+json for actix's own
+//! failures (query, path, unknown route, wrong method), request ids and panic containment.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web::{self, BytesMut};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use futures_util::{FutureExt, StreamExt};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, FieldError};
+
+/// The default largest body when no settings are at hand.
+const FALLBACK_BODY_LIMIT: usize = 256 * 1024;
+
+/// A JSON request body. Unlike actix's own extractor it answers problem+json: 415 for another
+/// content type, 413 past the size limit, 400 for text that is not JSON, and 422 naming the field
+/// for JSON of the wrong shape (wrong type, missing or unknown field).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(FALLBACK_BODY_LIMIT, |s| s.settings.max_body_bytes);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::bad_request("unreadable_body", "The request body could not be read.")
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Reads JSON, telling apart text that is not JSON (400) from JSON of the wrong shape (422).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer);
+    if value.is_ok() {
+        // Text after the JSON value.
+        deserializer.end().map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        })?;
+    }
+    value.map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::Validation(vec![FieldError {
+                field: if path == "." { String::new() } else { path },
+                message: strip_position(&inner.to_string()),
+            }]),
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {}", inner),
+            ),
+        }
+    })
+}
+
+/// serde_json appends "at line 1 column 9"; the field path says more to a client.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Query strings that do not parse answer 400 with the reason.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_query",
+        format!("The query string is not valid: {err}"),
+    )
+    .into()
+}
+
+/// A path segment of the wrong type (`/organisations/abc`) names nothing: 404.
+pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+/// The routes the service answers, for telling an unknown path (404) from a wrong method (405).
+#[derive(Debug, Default, Clone)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    /// Builds the table from the OpenAPI document, which is generated from the router itself.
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        use utoipa::openapi::path::HttpMethod;
+        let mut routes = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let segments = path
+                .trim_matches('/')
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        Segment::Param
+                    } else {
+                        Segment::Literal(s.to_owned())
+                    }
+                })
+                .collect();
+            let mut methods = Vec::new();
+            let known = [
+                (&item.get, HttpMethod::Get, "GET"),
+                (&item.post, HttpMethod::Post, "POST"),
+                (&item.put, HttpMethod::Put, "PUT"),
+                (&item.patch, HttpMethod::Patch, "PATCH"),
+                (&item.delete, HttpMethod::Delete, "DELETE"),
+            ];
+            for (operation, _, name) in known {
+                if operation.is_some() {
+                    methods.push(name);
+                }
+            }
+            routes.push((segments, methods));
+        }
+        RouteTable { routes }
+    }
+
+    /// The methods a concrete path answers, if any route matches it.
+    pub fn methods_for(&self, path: &str) -> Option<Vec<&'static str>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut found: Vec<&'static str> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Segment::Param => !p.is_empty(),
+                    Segment::Literal(l) => l == p,
+                });
+            if matches {
+                found.extend(methods.iter());
+            }
+        }
+        if found.is_empty() {
+            None
+        } else {
+            found.sort_unstable();
+            found.dedup();
+            Some(found)
+        }
+    }
+}
+
+/// Answers what no route took: 405 with `Allow` when the path exists under another method,
+/// otherwise 404. Both as problem+json.
+pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    let error = match table.methods_for(req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed { allow },
+        None => ApiError::NotFound,
+    };
+    error.error_response()
+}
+
+/// The header that carries each request's id, echoed on every response.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Puts the request id that the tracing root span uses on the response.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id: Option<String> = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
+    let mut response = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    Ok(response)
+}
+
+/// Turns a panic anywhere in request handling into a 500 problem+json without internals, so
+/// that a client gets an answer and the worker keeps serving. The panic itself is logged by the
+/// panic hook installed at start. Applied beneath the HTTP dispatcher and above actix-web's
+/// router, where the request is not yet an `HttpRequest`.
+pub async fn contain_panics<F, B>(
+    response: F,
+) -> Result<actix_http::Response<actix_web::body::BoxBody>, actix_web::Error>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody + 'static,
+{
+    match AssertUnwindSafe(response).catch_unwind().await {
+        Ok(result) => result.map(|r| actix_http::Response::from(r).map_into_boxed_body()),
+        Err(_) => {
+            tracing::error!("a request handler panicked");
+            Ok(ApiError::internal("handler panicked")
+                .error_response()
+                .into())
+        }
+    }
+}
+
+/// Adds headers every answer should carry.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// The client's address for rate limiting: the TCP peer, or the first `X-Forwarded-For` hop
+/// when the service is told it sits behind a trusted proxy.
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    let info = req.connection_info();
+    let address = if trust_forwarded_for {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    let address = address.unwrap_or("unknown");
+    // Drop the port so that one client's connections share a limit.
+    match address.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => {
+            host.trim_matches(['[', ']']).to_owned()
+        }
+        _ => address.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        count: u32,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_are_422_with_the_field() {
+        let e = parse_json::<Body>(b"{\"name\": ").err();
+        assert_eq!(e.map(|e| e.code()), Some("malformed_json"));
+        match parse_json::<Body>(br#"{"name": "x", "count": "three"}"#) {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "count"),
+            other => panic!("unexpected {other:?}"),
+        }
+        match parse_json::<Body>(br#"{"name": "x", "count": 1, "extra": 2}"#) {
+            Err(ApiError::Validation(errors)) => assert!(errors[0].message.contains("extra")),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(parse_json::<Body>(br#"{"name": "x", "count": 1} trailing"#).is_err());
+        assert!(parse_json::<Body>(b"\xff\xfe").is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! The grant fund service: builds the HTTP application that `main` serves and the tests drive.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod organisations;
+pub mod service;
+pub mod telemetry;
+pub mod users;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_service::IntoServiceFactory;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::limiter::AuthLimiter;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::clock::{Clock, SystemClock};
+use crate::email::mailer::Mailer;
+use crate::http::RouteTable;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub jwt: JwtKeys,
+    pub limiter: Arc<AuthLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl);
+        let limiter = Arc::new(AuthLimiter::new(
+            settings.auth_attempts_per_account_per_minute,
+            settings.auth_attempts_per_client_per_minute,
+        ));
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            jwt,
+            limiter,
+        }
+    }
+}
+
+/// Every route under `/api/v1`.
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(auth::routes::configure)
+        .configure(users::routes::configure)
+        .configure(organisations::routes::configure)
+        .configure(audit::routes::configure)
+        .configure(email::routes::configure)
+        .configure(service::configure);
+}
+
+/// The router, with the OpenAPI document it describes.
+fn router() -> (
+    App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .service(utoipa_actix_web::scope("/api/v1").configure(api_routes))
+        .service(service::health)
+        .service(service::ready)
+        .split_for_parts();
+    (app, openapi::finish(doc))
+}
+
+/// The OpenAPI document of this build, exactly as served at `/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    router().1
+}
+
+/// How to run the application besides its settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Drain the outbox on an interval inside the server process.
+    pub run_outbox_worker: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock: Arc::new(SystemClock),
+            workers: None,
+            run_outbox_worker: true,
+        }
+    }
+}
+
+/// Why the service did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] db::DbInitError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Mail(String),
+}
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (running migrations), binds the address and builds the server.
+    pub fn build(settings: Settings, options: Options) -> Result<Application, StartError> {
+        let db = Db::connect(&settings)?;
+        let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
+        let listener =
+            TcpListener::bind(&settings.bind_addr).map_err(|source| StartError::Bind {
+                addr: settings.bind_addr.clone(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: settings.bind_addr.clone(),
+                source,
+            })?
+            .port();
+        let state = AppState::new(db, settings, options.clock.clone());
+
+        let document = openapi_document();
+        let routes = web::Data::new(RouteTable::from_openapi(&document));
+        let data = web::Data::new(state.clone());
+        let mut server = HttpServer::new(move || {
+            let (app, _) = router();
+            let app = app
+                .app_data(data.clone())
+                .app_data(routes.clone())
+                .app_data(web::QueryConfig::default().error_handler(http::query_error))
+                .app_data(web::PathConfig::default().error_handler(http::path_error))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::Found()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(http::fallback))
+                .wrap(from_fn(http::request_id_header))
+                .wrap(TracingLogger::default())
+                .wrap(http::security_headers());
+            actix_service::apply_fn_factory(app.into_factory(), |req, service| {
+                http::contain_panics(actix_service::Service::call(service, req))
+            })
+        })
+        .shutdown_timeout(20)
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: state.settings.bind_addr.clone(),
+            source,
+        })?;
+        if let Some(workers) = options.workers {
+            server = server.workers(workers);
+        }
+        let server = server.run();
+
+        if options.run_outbox_worker {
+            actix_web::rt::spawn(email::worker::run_forever(
+                state.db.clone(),
+                mailer,
+                state.settings.clone(),
+                options.clock.clone(),
+            ));
+        }
+        let limiter = state.limiter.clone();
+        actix_web::rt::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                interval.tick().await;
+                limiter.forget_idle();
+            }
+        });
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops gracefully: no new connections, requests in
+    /// flight are finished (up to 20 seconds).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

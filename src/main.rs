@@ -1,0 +1,219 @@
+//! `grantfund`: the command line of the grant fund service.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use grantfund::config::{Config, Settings};
+use grantfund::db::Db;
+use grantfund::domain::clock::{Clock, SystemClock};
+use grantfund::domain::identifiers::{Email, check_new_password};
+use grantfund::domain::vocabulary::Role;
+use grantfund::email::mailer::Mailer;
+use grantfund::users::service::NewUser;
+use grantfund::{Application, Options, auth, demo, email, openapi, telemetry, users};
+
+#[derive(Parser)]
+#[command(name = "grantfund", version, about = "Runs a third-sector grant fund")]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (migrations run first).
+    Serve {
+        /// On an empty database, seed demo accounts and print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// The applicant's organisation.
+        #[arg(long)]
+        organisation_id: Option<i64>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run every due job once (send the outbox) and exit.
+    RunOnce,
+}
+
+fn main() -> ExitCode {
+    // A missing .env file is normal; a malformed one is reported.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("error: .env: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", openapi::to_json(&grantfund::openapi_document()));
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::from_config(cli.config) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings);
+    let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(%message, "stopped");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve { demo } => serve(settings, clock, demo).await,
+        Command::Migrate => {
+            Db::connect(&settings).map_err(|e| e.to_string())?;
+            tracing::info!(database = settings.database_kind(), "migrations applied");
+            Ok(())
+        }
+        Command::User {
+            action:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    organisation_id,
+                    password_stdin: _,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("reading the password: {e}"))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            check_new_password(&password).map_err(|e| format!("password {e}"))?;
+            let email = Email::parse(&email).map_err(|e| format!("email {e}"))?;
+            let db = Db::connect(&settings).map_err(|e| e.to_string())?;
+            let now = clock.now_naive();
+            let user = db
+                .run(move |conn| {
+                    let new = NewUser {
+                        email,
+                        name,
+                        role,
+                        organisation_id,
+                        password_hash: auth::password::hash(&password)?,
+                    };
+                    users::service::create(conn, now, None, &new)
+                })
+                .await
+                .map_err(|e| e.problem().detail + &problem_fields(&e))?;
+            println!(
+                "created user {} <{}> with role {}",
+                user.id, user.email, user.role
+            );
+            Ok(())
+        }
+        Command::Jobs {
+            action: JobsCommand::RunOnce,
+        } => {
+            let db = Db::connect(&settings).map_err(|e| e.to_string())?;
+            let mailer = Mailer::from_settings(&settings)?;
+            let report = email::worker::drain(&db, &mailer, &settings, clock)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "outbox: {} sent, {} failed attempts",
+                report.sent, report.failed
+            );
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn problem_fields(error: &grantfund::error::ApiError) -> String {
+    error
+        .problem()
+        .errors
+        .iter()
+        .map(|e| format!(" {}: {}", e.field, e.message))
+        .collect()
+}
+
+async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Result<(), String> {
+    if seed_demo && settings.is_production() {
+        return Err("--demo is refused when APP_ENV=production".to_owned());
+    }
+    let database = settings.database_kind();
+    let app = Application::build(
+        settings,
+        Options {
+            clock: clock.clone(),
+            ..Options::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    if seed_demo {
+        let now = clock.now_naive();
+        let logins = app
+            .state()
+            .db
+            .run(move |conn| demo::seed(conn, now))
+            .await
+            .map_err(|e| e.to_string())?;
+        if logins.is_empty() {
+            println!("demo: the database already has users; nothing seeded");
+        } else {
+            println!("demo accounts (passwords are shown once):");
+            for login in logins {
+                println!(
+                    "  {:<14} {:<40} {}",
+                    login.role.as_str(),
+                    login.email,
+                    login.password
+                );
+            }
+        }
+    }
+    tracing::info!(port = app.port(), database, "serving; API docs at /docs");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

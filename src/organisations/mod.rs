@@ -1,0 +1,5 @@
+//! Organisations that apply for grants.
+
+pub mod model;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,134 @@
+//! `/organisations` handlers.
+
+use actix_web::{get, patch, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::HealthBoard;
+use crate::error::ApiError;
+use crate::http::Json;
+use crate::organisations::model::{Organisation, OrganisationPatch};
+use crate::organisations::service::{self, OrganisationFilter};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    /// Only verified (or only unverified) organisations.
+    pub verified: Option<bool>,
+    /// Only organisations serving this health board.
+    pub health_board: Option<HealthBoard>,
+    /// Only organisations whose name contains this text.
+    pub q: Option<String>,
+}
+
+/// Organisations: all of them for staff, an applicant's own for an applicant.
+#[utoipa::path(
+    tag = "organisations",
+    params(OrganisationQuery, PageQuery),
+    responses((status = 200, description = "Organisations", body = Paged<Organisation>)),
+    security(("bearer" = []))
+)]
+#[get("/organisations")]
+pub async fn list_organisations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<OrganisationQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Organisation>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let query = query.into_inner();
+    let filter = OrganisationFilter {
+        verified: query.verified,
+        health_board: query.health_board,
+        name_contains: query.q.filter(|q| !q.trim().is_empty()),
+    };
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, &user, &filter, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One organisation. Another organisation's id answers 404 to an applicant.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation", body = Organisation)),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Organisation>, ApiError> {
+    let id = id.into_inner();
+    let organisation = state
+        .db
+        .run(move |conn| service::get(conn, &user, id))
+        .await?;
+    Ok(web::Json(organisation))
+}
+
+/// Changes an organisation's details (its applicants, or an administrator). Changing its name,
+/// type, charity number or company number withdraws verification.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body = OrganisationPatch,
+    responses(
+        (status = 200, description = "The updated organisation", body = Organisation),
+        (status = 409, description = "`organisation_exists`: another organisation has this charity number", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/organisations/{id}")]
+pub async fn update_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<OrganisationPatch>,
+) -> Result<web::Json<Organisation>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let organisation = state
+        .db
+        .run(move |conn| service::update(conn, now, &user, id, body.0))
+        .await?;
+    Ok(web::Json(organisation))
+}
+
+/// Records that due diligence on the organisation is done (administrators).
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The verified organisation", body = Organisation),
+        (status = 409, description = "`already_verified`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/organisations/{id}/verify")]
+pub async fn verify_organisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Organisation>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let organisation = state
+        .db
+        .run(move |conn| service::verify(conn, now, &user, id))
+        .await?;
+    Ok(web::Json(organisation))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_organisations)
+        .service(get_organisation)
+        .service(update_organisation)
+        .service(verify_organisation);
+}

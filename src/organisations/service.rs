@@ -1,0 +1,226 @@
+//! Rules for organisations: creation, who may see and change them, due diligence.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::db::schema::{organisation_health_boards, organisations};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::{HealthBoard, Role};
+use crate::error::{ApiError, Validator};
+use crate::organisations::model::{
+    Organisation, OrganisationDetails, OrganisationFields, OrganisationInput, OrganisationPatch,
+    OrganisationRow,
+};
+
+fn charity_number_taken(error: diesel::result::Error) -> ApiError {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::conflict(
+            "organisation_exists",
+            "An organisation with this charity number is already registered; ask its users or the fund administrator for an account.",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Inserts an organisation and its health boards. Call inside a transaction.
+pub fn insert(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    details: &OrganisationDetails,
+) -> Result<OrganisationRow, ApiError> {
+    let row: OrganisationRow = diesel::insert_into(organisations::table)
+        .values((
+            OrganisationFields::new(details, now),
+            organisations::created_at.eq(now),
+            organisations::verified.eq(false),
+        ))
+        .returning(organisations::all_columns)
+        .get_result(conn)
+        .map_err(charity_number_taken)?;
+    OrganisationRow::set_health_boards(conn, row.id, &details.health_boards)?;
+    Ok(row)
+}
+
+/// One organisation, if the caller may see it (404 otherwise, whether or not it exists).
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Organisation, ApiError> {
+    if !user.can_see_organisation(id) {
+        return Err(ApiError::NotFound);
+    }
+    let row = OrganisationRow::find(conn, id)?;
+    let boards = OrganisationRow::health_boards(conn, id)?;
+    row.into_api(boards)
+}
+
+/// Filters for the list of organisations.
+#[derive(Debug, Default, Clone)]
+pub struct OrganisationFilter {
+    pub verified: Option<bool>,
+    pub health_board: Option<HealthBoard>,
+    pub name_contains: Option<String>,
+}
+
+/// Organisations the caller may see: all of them for staff, their own for an applicant.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &OrganisationFilter,
+    page: Page,
+) -> Result<Paged<Organisation>, ApiError> {
+    let own = if user.role.is_staff() {
+        None
+    } else {
+        Some(user.organisation_id.unwrap_or(-1))
+    };
+    let query = || {
+        let mut q = organisations::table.into_boxed();
+        if let Some(own) = own {
+            q = q.filter(organisations::id.eq(own));
+        }
+        if let Some(verified) = filter.verified {
+            q = q.filter(organisations::verified.eq(verified));
+        }
+        if let Some(board) = filter.health_board {
+            q = q.filter(
+                organisations::id.eq_any(
+                    organisation_health_boards::table
+                        .filter(organisation_health_boards::health_board.eq(board.as_str()))
+                        .select(organisation_health_boards::organisation_id),
+                ),
+            );
+        }
+        if let Some(text) = &filter.name_contains {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                organisations::name
+                    .like(format!("%{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<OrganisationRow> = query()
+        .order(organisations::id)
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let boards = OrganisationRow::health_boards(conn, row.id)?;
+        items.push(row.into_api(boards)?);
+    }
+    Ok(page.wrap(items, total))
+}
+
+/// Changes an organisation: its own applicants or an administrator. Changing who the
+/// organisation legally is (name, type, charity or company number) withdraws verification, so
+/// that an award is never made on stale due diligence.
+pub fn update(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    patch: OrganisationPatch,
+) -> Result<Organisation, ApiError> {
+    if !user.can_see_organisation(id) {
+        return Err(ApiError::NotFound);
+    }
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    write_transaction(conn, |conn| {
+        let row = OrganisationRow::find(conn, id)?;
+        let boards = OrganisationRow::health_boards(conn, id)?;
+        let before_input = OrganisationInput::from_stored(&row, &boards);
+        let mut v = Validator::new();
+        let before = OrganisationDetails::parse(&before_input, "", &mut Validator::new());
+        let after = OrganisationDetails::parse(&before_input.clone().apply(patch), "", &mut v);
+        v.finish()?;
+        let after = after
+            .ok_or_else(|| ApiError::internal("organisation patch passed with a missing value"))?;
+        let identity_changed =
+            before.as_ref().map(OrganisationDetails::identity) != Some(after.identity());
+        let unverify = row.verified && identity_changed;
+
+        diesel::update(organisations::table.find(id))
+            .set(OrganisationFields::new(&after, now))
+            .execute(conn)
+            .map_err(charity_number_taken)?;
+        if unverify {
+            diesel::update(organisations::table.find(id))
+                .set((
+                    organisations::verified.eq(false),
+                    organisations::verified_at.eq(None::<NaiveDateTime>),
+                    organisations::verified_by.eq(None::<i64>),
+                ))
+                .execute(conn)?;
+        }
+        OrganisationRow::set_health_boards(conn, id, &after.health_boards)?;
+        let updated = get(conn, user, id)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "organisation",
+                entity_id: id,
+                action: if unverify {
+                    "updated_and_unverified"
+                } else {
+                    "updated"
+                },
+                before: Some(json!(OrganisationRow::clone(&row).into_api(boards)?)),
+                after: Some(json!(updated)),
+            },
+        )?;
+        Ok(updated)
+    })
+}
+
+/// Marks an organisation verified (due diligence done). Administrators only.
+pub fn verify(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Organisation, ApiError> {
+    user.require(&[Role::Administrator])?;
+    write_transaction(conn, |conn| {
+        let row = OrganisationRow::find(conn, id)?;
+        if row.verified {
+            return Err(ApiError::conflict(
+                "already_verified",
+                "This organisation is already verified.",
+            ));
+        }
+        diesel::update(organisations::table.find(id))
+            .set((
+                organisations::verified.eq(true),
+                organisations::verified_at.eq(Some(now)),
+                organisations::verified_by.eq(Some(user.id)),
+                organisations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "organisation",
+                entity_id: id,
+                action: "verified",
+                before: Some(json!({"verified": false})),
+                after: Some(json!({"verified": true, "verified_by": user.id})),
+            },
+        )?;
+        get(conn, user, id)
+    })
+}

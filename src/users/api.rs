@@ -1,0 +1,42 @@
+//! The user as the API shows it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::clock::utc;
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+use crate::users::model::UserRow;
+
+/// A user account.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The applicant's organisation; absent for staff.
+    pub organisation_id: Option<i64>,
+    /// A disabled account cannot sign in, and its tokens stop working at once.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = ApiError;
+
+    fn try_from(row: UserRow) -> Result<Self, ApiError> {
+        Ok(User {
+            role: row.role()?,
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            organisation_id: row.organisation_id,
+            active: row.active,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}

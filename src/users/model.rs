@@ -1,0 +1,127 @@
+//! Rows of the `users` table and the queries over them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::users;
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, Queryable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub organisation_id: Option<i64>,
+    pub password_hash: String,
+    pub active: bool,
+    pub password_changed_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub organisation_id: Option<i64>,
+    pub password_hash: &'a str,
+    pub active: bool,
+    pub password_changed_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub organisation_id: Option<Option<i64>>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl UserRow {
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow, ApiError> {
+        Ok(users::table.find(id).first(conn)?)
+    }
+
+    pub fn find_by_email(
+        conn: &mut DbConnection,
+        email: &str,
+    ) -> Result<Option<UserRow>, ApiError> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn insert(conn: &mut DbConnection, new: &NewUserRow<'_>) -> Result<UserRow, ApiError> {
+        let exists = users::table
+            .filter(users::email.eq(new.email))
+            .select(users::id)
+            .first::<i64>(conn)
+            .optional()?
+            .is_some();
+        if exists {
+            return Err(email_taken());
+        }
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => email_taken(),
+                other => other.into(),
+            })
+    }
+
+    pub fn update(
+        conn: &mut DbConnection,
+        id: i64,
+        changes: &UserChanges,
+    ) -> Result<UserRow, ApiError> {
+        Ok(diesel::update(users::table.find(id))
+            .set(changes)
+            .returning(users::all_columns)
+            .get_result(conn)?)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> Result<i64, ApiError> {
+        Ok(users::table.count().get_result(conn)?)
+    }
+
+    /// How many active administrators there are other than `except`.
+    pub fn other_active_administrators(
+        conn: &mut DbConnection,
+        except: i64,
+    ) -> Result<i64, ApiError> {
+        Ok(users::table
+            .filter(users::role.eq(Role::Administrator.as_str()))
+            .filter(users::active.eq(true))
+            .filter(users::id.ne(except))
+            .count()
+            .get_result(conn)?)
+    }
+
+    pub fn role(&self) -> Result<Role, ApiError> {
+        self.role
+            .parse()
+            .map_err(|_| ApiError::internal(format!("user {} has unknown role", self.id)))
+    }
+}
+
+fn email_taken() -> ApiError {
+    ApiError::conflict("email_taken", "An account with this email already exists.")
+}

@@ -1,0 +1,182 @@
+//! `/users` handlers (administrators).
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::auth::password;
+use crate::domain::identifiers::{Email, check_new_password};
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::Role;
+use crate::error::{ApiError, Problem, Validator};
+use crate::http::Json;
+use crate::users::api::User;
+use crate::users::service::{self, NewUser, UserUpdate};
+
+/// A new account made by an administrator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = Role)]
+    pub role: String,
+    /// Required for an applicant, absent for staff.
+    #[serde(default)]
+    pub organisation_id: Option<i64>,
+    /// At least 12 characters.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub name: Option<String>,
+    #[schema(value_type = Option<Role>)]
+    pub role: Option<String>,
+    /// `null` detaches the account from its organisation (with a staff role).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub organisation_id: Option<Option<i64>>,
+    /// `false` disables the account and ends its sessions.
+    pub active: Option<bool>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only users of this role.
+    pub role: Option<Role>,
+}
+
+/// Creates an account (administrators).
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let request = body.0;
+    let mut v = Validator::new();
+    let name = v.text("name", &request.name, 1, 200);
+    let email = v.check("email", Email::parse(&request.email));
+    let role = v.check("role", request.role.parse::<Role>());
+    v.check("password", check_new_password(&request.password));
+    v.finish()?;
+    let (Some(name), Some(email), Some(role)) = (name, email, role) else {
+        return Err(ApiError::internal(
+            "user passed validation with a missing value",
+        ));
+    };
+    let now = state.clock.now_naive();
+    let actor = user.id;
+    let created = state
+        .db
+        .run(move |conn| {
+            let new = NewUser {
+                email,
+                name,
+                role,
+                organisation_id: request.organisation_id,
+                password_hash: password::hash(&request.password)?,
+            };
+            service::create(conn, now, Some(actor), &new)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Lists accounts (administrators).
+#[utoipa::path(
+    tag = "users",
+    params(UserQuery, PageQuery),
+    responses((status = 200, description = "Users", body = Paged<User>)),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<UserQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<User>>, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let page = paging.into_inner().parse()?;
+    let role = query.into_inner().role;
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| service::list(conn, role, page))
+            .await?,
+    ))
+}
+
+/// Changes an account's name, role, organisation or whether it is active (administrators).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 409, description = "`last_administrator`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<UpdateUserRequest>,
+) -> Result<web::Json<User>, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let request = body.0;
+    let mut v = Validator::new();
+    let name = match &request.name {
+        Some(name) => v.text("name", name, 1, 200),
+        None => None,
+    };
+    let role = match &request.role {
+        Some(role) => v.check("role", role.parse::<Role>()),
+        None => None,
+    };
+    v.finish()?;
+    let changes = UserUpdate {
+        name,
+        role,
+        organisation_id: request.organisation_id,
+        active: request.active,
+    };
+    let now = state.clock.now_naive();
+    let (actor, id) = (user.id, id.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| service::update(conn, now, actor, id, &changes))
+            .await?,
+    ))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_user)
+        .service(list_users)
+        .service(update_user);
+}

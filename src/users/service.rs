@@ -1,0 +1,203 @@
+//! Rules for user accounts that administrators (and the CLI) manage.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::service::revoke_sessions;
+use crate::db::schema::{organisations, users};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::identifiers::Email;
+use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+use crate::users::api::User;
+use crate::users::model::{NewUserRow, UserChanges, UserRow};
+
+/// A checked new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub password_hash: String,
+}
+
+fn organisation_rule(role: Role, organisation_id: Option<i64>) -> Result<(), ApiError> {
+    match (role, organisation_id) {
+        (Role::Applicant, None) => Err(ApiError::invalid(
+            "organisation_id",
+            "is required for an applicant",
+        )),
+        (Role::Applicant, Some(_)) | (_, None) => Ok(()),
+        (_, Some(_)) => Err(ApiError::invalid(
+            "organisation_id",
+            "is only for applicants; staff belong to no organisation",
+        )),
+    }
+}
+
+fn ensure_organisation_exists(
+    conn: &mut DbConnection,
+    organisation_id: Option<i64>,
+) -> Result<(), ApiError> {
+    if let Some(id) = organisation_id {
+        let found = organisations::table
+            .find(id)
+            .select(organisations::id)
+            .first::<i64>(conn)
+            .optional()?;
+        if found.is_none() {
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "names no organisation",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates an account. `actor` is the administrator, or `None` for the command line.
+pub fn create(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: Option<i64>,
+    new: &NewUser,
+) -> Result<User, ApiError> {
+    organisation_rule(new.role, new.organisation_id)?;
+    write_transaction(conn, |conn| {
+        ensure_organisation_exists(conn, new.organisation_id)?;
+        let row = UserRow::insert(
+            conn,
+            &NewUserRow {
+                email: new.email.as_str(),
+                name: &new.name,
+                role: new.role.as_str(),
+                organisation_id: new.organisation_id,
+                password_hash: &new.password_hash,
+                active: true,
+                password_changed_at: now,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor,
+                entity: "user",
+                entity_id: row.id,
+                action: "created",
+                before: None,
+                after: Some(
+                    json!({"email": row.email, "role": row.role, "organisation_id": row.organisation_id}),
+                ),
+            },
+        )?;
+        User::try_from(row)
+    })
+}
+
+/// Users, optionally of one role, in id order.
+pub fn list(
+    conn: &mut DbConnection,
+    role: Option<Role>,
+    page: Page,
+) -> Result<Paged<User>, ApiError> {
+    let query = || {
+        let mut q = users::table.into_boxed();
+        if let Some(role) = role {
+            q = q.filter(users::role.eq(role.as_str()));
+        }
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<UserRow> = query()
+        .order(users::id)
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.wrap(
+        rows.into_iter()
+            .map(User::try_from)
+            .collect::<Result<_, _>>()?,
+        total,
+    ))
+}
+
+/// Changes to an account.
+#[derive(Debug, Default, Clone)]
+pub struct UserUpdate {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub organisation_id: Option<Option<i64>>,
+    pub active: Option<bool>,
+}
+
+/// Applies an administrator's changes. The last active administrator cannot be demoted or
+/// disabled, so the fund is never left without one. Disabling ends the user's sessions.
+pub fn update(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: i64,
+    id: i64,
+    changes: &UserUpdate,
+) -> Result<User, ApiError> {
+    write_transaction(conn, |conn| {
+        let before = UserRow::find(conn, id)?;
+        let old_role = before.role()?;
+        let role = changes.role.unwrap_or(old_role);
+        let organisation_id = match changes.organisation_id {
+            Some(org) => org,
+            None if role == Role::Applicant => before.organisation_id,
+            None => None,
+        };
+        organisation_rule(role, organisation_id)?;
+        ensure_organisation_exists(conn, organisation_id)?;
+        let active = changes.active.unwrap_or(before.active);
+        let loses_admin = old_role == Role::Administrator
+            && before.active
+            && (role != Role::Administrator || !active);
+        if loses_admin && UserRow::other_active_administrators(conn, id)? == 0 {
+            return Err(ApiError::conflict(
+                "last_administrator",
+                "This is the only active administrator; appoint another before changing this account.",
+            ));
+        }
+        let after = UserRow::update(
+            conn,
+            id,
+            &UserChanges {
+                name: changes.name.clone(),
+                role: Some(role.as_str().to_owned()),
+                organisation_id: Some(organisation_id),
+                active: Some(active),
+                updated_at: Some(now),
+                ..UserChanges::default()
+            },
+        )?;
+        if before.active && !active {
+            revoke_sessions(conn, id, now)?;
+        }
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(actor),
+                entity: "user",
+                entity_id: id,
+                action: "updated",
+                before: Some(
+                    json!({"name": before.name, "role": before.role, "organisation_id": before.organisation_id, "active": before.active}),
+                ),
+                after: Some(
+                    json!({"name": after.name, "role": after.role, "organisation_id": after.organisation_id, "active": after.active}),
+                ),
+            },
+        )?;
+        User::try_from(after)
+    })
+}
