@@ -5,7 +5,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
-use actix_web::body::MessageBody;
+use actix_service::{IntoServiceFactory, Service, ServiceFactory};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -217,26 +218,44 @@ pub async fn request_id_header(
     Ok(response)
 }
 
-/// Turns a panic anywhere in request handling into a 500 problem+json without internals, so
-/// that a client gets an answer and the worker keeps serving. The panic itself is logged by the
-/// panic hook installed at start. Applied beneath the HTTP dispatcher and above actix-web's
-/// router, where the request is not yet an `HttpRequest`.
-pub async fn contain_panics<F, B>(
-    response: F,
-) -> Result<actix_http::Response<actix_web::body::BoxBody>, actix_web::Error>
+/// Wraps an app so that a panic anywhere in request handling answers a 500 problem+json
+/// without internals, and the worker keeps serving. The panic itself is logged by the panic hook
+/// installed at start. It sits beneath the HTTP dispatcher and above actix-web's router, where
+/// the request is not yet an `HttpRequest` (the router needs sole ownership of that).
+pub fn contain_panics<T, B>(
+    app: actix_web::App<T>,
+) -> impl ServiceFactory<
+    actix_http::Request,
+    Config = actix_web::dev::AppConfig,
+    Response = actix_http::Response<BoxBody>,
+    Error = actix_web::Error,
+    InitError = (),
+>
 where
-    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    T::Future: 'static,
     B: MessageBody + 'static,
 {
-    match AssertUnwindSafe(response).catch_unwind().await {
-        Ok(result) => result.map(|r| actix_http::Response::from(r).map_into_boxed_body()),
-        Err(_) => {
-            tracing::error!("a request handler panicked");
-            Ok(ApiError::internal("handler panicked")
-                .error_response()
-                .into())
+    actix_service::apply_fn_factory(app.into_factory(), |req, service| {
+        let response = service.call(req);
+        async move {
+            match AssertUnwindSafe(response).catch_unwind().await {
+                Ok(result) => result.map(|r| actix_http::Response::from(r).map_into_boxed_body()),
+                Err(_) => {
+                    tracing::error!("a request handler panicked");
+                    Ok(ApiError::internal("handler panicked")
+                        .error_response()
+                        .into())
+                }
+            }
         }
-    }
+    })
 }
 
 /// Adds headers every answer should carry.

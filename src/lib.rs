@@ -19,7 +19,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_service::IntoServiceFactory;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -183,9 +182,7 @@ impl Application {
                 .wrap(from_fn(http::request_id_header))
                 .wrap(TracingLogger::default())
                 .wrap(http::security_headers());
-            actix_service::apply_fn_factory(app.into_factory(), |req, service| {
-                http::contain_panics(actix_service::Service::call(service, req))
-            })
+            http::contain_panics(app)
         })
         .shutdown_timeout(20)
         .listen(listener)

@@ -1,0 +1,149 @@
+//! Everything a client can get wrong answers problem+json, never actix's plain-text defaults.
+
+use actix_web::{App, HttpServer, web};
+use serde_json::json;
+
+use crate::db_test;
+
+db_test! {
+    async fn unknown_routes_answer_404_problem_json(app) {
+        let token = app.admin().await;
+        app.get("/api/v1/no-such-thing", &token).await.assert_problem(404, "not_found");
+        app.send("GET", "/nothing-here", None, None).await.assert_problem(404, "not_found");
+    }
+}
+
+db_test! {
+    async fn wrong_methods_answer_405_with_allow(app) {
+        let reply = app.send("DELETE", "/api/v1/me", None, None).await;
+        reply.assert_problem(405, "method_not_allowed");
+        assert_eq!(reply.header("allow").as_deref(), Some("GET"));
+        let reply = app.send("PUT", "/api/v1/organisations/5", None, None).await;
+        reply.assert_problem(405, "method_not_allowed");
+        assert_eq!(reply.header("allow").as_deref(), Some("GET, PATCH"));
+    }
+}
+
+db_test! {
+    async fn malformed_json_answers_400(app) {
+        let reply = app.send_raw("POST", "/api/v1/auth/login", "application/json", b"{\"email\": ".to_vec()).await;
+        reply.assert_problem(400, "malformed_json");
+        let reply = app.send_raw("POST", "/api/v1/auth/login", "application/json", vec![0xff, 0xfe, 0x00]).await;
+        reply.assert_problem(400, "malformed_json");
+    }
+}
+
+db_test! {
+    async fn json_of_the_wrong_shape_answers_422_naming_the_field(app) {
+        let reply = app.post("/api/v1/auth/login", None, json!({"email": 5, "password": "x"})).await;
+        reply.assert_problem(422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["email"]);
+
+        let reply = app.post("/api/v1/auth/login", None, json!({"email": "a@b.org"})).await;
+        reply.assert_problem(422, "validation_failed");
+        assert!(reply.json["errors"][0]["message"].as_str().unwrap().contains("password"));
+
+        let reply = app.post("/api/v1/auth/login", None, json!({"email": "a@b.org", "password": "x", "admin": true})).await;
+        reply.assert_problem(422, "validation_failed");
+        assert!(reply.text.contains("admin"), "unknown fields are named: {}", reply.text);
+    }
+}
+
+db_test! {
+    async fn bodies_over_the_limit_answer_413(app) {
+        let big = json!({"email": "x".repeat(300 * 1024), "password": "x"});
+        let reply = app.post("/api/v1/auth/login", None, big).await;
+        reply.assert_problem(413, "payload_too_large");
+    }
+}
+
+db_test! {
+    async fn a_body_that_is_not_json_answers_415(app) {
+        let reply = app.send_raw("POST", "/api/v1/auth/login", "text/plain", b"email=a".to_vec()).await;
+        reply.assert_problem(415, "unsupported_media_type");
+    }
+}
+
+db_test! {
+    async fn bad_query_strings_and_paths_answer_problem_json(app) {
+        let token = app.admin().await;
+        app.get("/api/v1/users?per_page=abc", &token).await.assert_problem(400, "invalid_query");
+        app.get("/api/v1/users?role=pilot", &token).await.assert_problem(400, "invalid_query");
+        let reply = app.get("/api/v1/users?per_page=1000&page=0", &token).await;
+        reply.assert_problem(422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["page", "per_page"]);
+        app.get("/api/v1/organisations/abc", &token).await.assert_problem(404, "not_found");
+    }
+}
+
+db_test! {
+    async fn every_answer_carries_a_request_id(app) {
+        let ok = app.send("GET", "/health", None, None).await;
+        let problem = app.send("GET", "/api/v1/nope", None, None).await;
+        let a = ok.header("x-request-id").expect("request id on success");
+        let b = problem.header("x-request-id").expect("request id on errors");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+    }
+}
+
+db_test! {
+    async fn health_and_readiness(app) {
+        let health = app.send("GET", "/health", None, None).await;
+        assert_eq!(health.json["status"], "ok");
+        let ready = app.send("GET", "/ready", None, None).await;
+        assert_eq!(ready.status.as_u16(), 200);
+        assert_eq!(ready.json["status"], "ready");
+    }
+}
+
+/// The same wrapper production uses, around an app with a handler that panics.
+#[actix_web::test]
+async fn a_panicking_handler_answers_500_problem_json_and_the_server_lives_on() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(|| {
+        grantfund::http::contain_panics(
+            App::new()
+                .route(
+                    "/boom",
+                    web::get().to(|| async {
+                        if std::hint::black_box(true) {
+                            panic!("secret internals: password=hunter2");
+                        }
+                        "unreachable"
+                    }),
+                )
+                .route("/fine", web::get().to(|| async { "fine" })),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    let client = awc::Client::default();
+    let mut reply = client
+        .get(format!("http://127.0.0.1:{port}/boom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 500);
+    assert_eq!(
+        reply.headers().get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    let body = reply.body().await.unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("\"code\":\"internal_error\""), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("secret"),
+        "{text}"
+    );
+    let mut after = client
+        .get(format!("http://127.0.0.1:{port}/fine"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.body().await.unwrap(), "fine");
+}

@@ -1,0 +1,425 @@
+//! Spawns the real application on a fresh database per test, SQLite or PostgreSQL, and talks to
+//! it over HTTP.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use chrono::Utc;
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+use serde_json::{Value, json};
+
+use grantfund::config::Settings;
+use grantfund::domain::clock::ManualClock;
+use grantfund::domain::identifiers::Email;
+use grantfund::domain::vocabulary::Role;
+use grantfund::email::mailer::Mailer;
+use grantfund::users::service::{self as users, NewUser};
+use grantfund::{AppState, Application, Options};
+
+pub const PASSWORD: &str = "a long passphrase 42";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each test body on both databases: `mod name { sqlite, postgres }`.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                $body
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some($app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                    $body
+                }
+            }
+        }
+    };
+}
+
+fn postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether PostgreSQL answers. Without it the PostgreSQL half of every test fails under CI and
+/// is skipped, loudly, elsewhere.
+fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| match PgConnection::establish(&postgres_url()) {
+        Ok(_) => true,
+        Err(error) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("PostgreSQL at TEST_POSTGRES_URL is unreachable under CI: {error}");
+            }
+            eprintln!(
+                "\n\n**********************************************************************\n\
+                 *** PostgreSQL is unreachable ({error}).\n\
+                 *** Every PostgreSQL test is SKIPPED. Set TEST_POSTGRES_URL or start it.\n\
+                 **********************************************************************\n"
+            );
+            false
+        }
+    })
+}
+
+/// A database that lives as long as the test.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { name: String },
+}
+
+impl TestDb {
+    fn create(backend: Backend) -> Option<(TestDb, String)> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some((TestDb::Sqlite { _dir: dir }, url))
+            }
+            Backend::Postgres => {
+                if !postgres_available() {
+                    return None;
+                }
+                let name = format!("gf_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin =
+                    PgConnection::establish(&postgres_url()).expect("postgres admin connection");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create database");
+                let base = postgres_url();
+                let (prefix, rest) = base.rsplit_once('/').expect("database url has a path");
+                let query = rest
+                    .split_once('?')
+                    .map(|(_, q)| format!("?{q}"))
+                    .unwrap_or_default();
+                let url = format!("{prefix}/{name}{query}");
+                Some((TestDb::Postgres { name }, url))
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { name } = self {
+            if let Ok(mut admin) = PgConnection::establish(&postgres_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status of {}", self.text);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.json["code"], code, "{}", self.text);
+        assert_eq!(self.json["status"], status);
+        assert!(
+            self.json["title"].is_string()
+                && self.json["detail"].is_string()
+                && self.json["type"].is_string()
+        );
+    }
+
+    /// The fields named in a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub mail_dir: tempfile::TempDir,
+    client: awc::Client,
+    // Dropped last: the database outlives the server's use of it.
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `tweak`.
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let (db, url) = TestDb::create(backend)?;
+        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let mut settings = Settings::for_database(&url);
+        settings.bind_addr = "127.0.0.1:0".to_owned();
+        settings.mail_dir = mail_dir.path().to_owned();
+        settings.database_pool_size = 8;
+        tweak(&mut settings);
+        let clock = ManualClock::new(Utc::now());
+        let options = Options {
+            clock: Arc::new(clock.clone()),
+            workers: Some(1),
+            run_outbox_worker: false,
+        };
+        let app = Application::build(settings, options).expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish();
+        Some(TestApp {
+            address,
+            state,
+            clock,
+            mail_dir,
+            client,
+            _db: db,
+        })
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let response = match body {
+            Some(body) => request.send_json(body).await,
+            None => request.send().await,
+        };
+        Self::read(response.expect("request sent")).await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await;
+        Self::read(response.expect("request sent")).await
+    }
+
+    async fn read<S>(mut response: awc::ClientResponse<S>) -> Reply
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("body read");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send("POST", path, token, Some(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send("PATCH", path, Some(token), Some(&body)).await
+    }
+
+    /// Creates an account directly (as the CLI would) and gives its id.
+    pub async fn create_user(&self, role: Role, email: &str, organisation_id: Option<i64>) -> i64 {
+        let email = Email::parse(email).expect("email");
+        let now = self.clock_now();
+        let user = self
+            .state
+            .db
+            .run(move |conn| {
+                let new = NewUser {
+                    email,
+                    name: "Test User".to_owned(),
+                    role,
+                    organisation_id,
+                    password_hash: grantfund::auth::password::hash(PASSWORD)?,
+                };
+                users::create(conn, now, None, &new)
+            })
+            .await
+            .expect("user created");
+        user.id
+    }
+
+    pub fn clock_now(&self) -> chrono::NaiveDateTime {
+        use grantfund::domain::clock::Clock;
+        self.clock.now_naive()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in and gives the access token.
+    pub async fn token(&self, email: &str) -> String {
+        let reply = self.login(email, PASSWORD).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "login of {email}: {}",
+            reply.text
+        );
+        reply.json["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// A new administrator, signed in.
+    pub async fn admin(&self) -> String {
+        let email = format!("admin-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        self.create_user(Role::Administrator, &email, None).await;
+        self.token(&email).await
+    }
+
+    /// A new staff member of `role`, signed in.
+    pub async fn staff(&self, role: Role) -> String {
+        let email = format!(
+            "{}-{}@example.org",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.create_user(role, &email, None).await;
+        self.token(&email).await
+    }
+
+    /// Registers an organisation through the API; gives its id and its applicant's token.
+    pub async fn register(&self, charity_number: &str, email: &str) -> (i64, String) {
+        let reply = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                registration(charity_number, email),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let id = reply.json["organisation"]["id"]
+            .as_i64()
+            .expect("organisation id");
+        (id, self.token(email).await)
+    }
+
+    /// Sends everything due in the outbox, as `jobs run-once` does.
+    pub async fn run_outbox(&self) -> grantfund::email::worker::PassReport {
+        let mailer = Mailer::from_settings(&self.state.settings).expect("mailer");
+        grantfund::email::worker::drain(
+            &self.state.db,
+            &mailer,
+            &self.state.settings,
+            Arc::new(self.clock.clone()),
+        )
+        .await
+        .expect("outbox drained")
+    }
+
+    /// Every email the file transport wrote, as text.
+    pub fn mails(&self) -> Vec<String> {
+        let mut mails: Vec<String> = std::fs::read_dir(self.mail_dir.path())
+            .expect("mail dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).expect("mail file"))
+            .collect();
+        mails.sort();
+        mails
+    }
+}
+
+/// A valid registration body.
+pub fn registration(charity_number: &str, email: &str) -> Value {
+    json!({
+        "organisation": {
+            "name": "Bumps & Babies Fife",
+            "type": "scio",
+            "charity_number": charity_number,
+            "annual_income": "180000.00",
+            "address": "12 High Street, Kirkcaldy",
+            "postcode": "KY1 1XX",
+            "health_boards": ["fife"],
+            "website": "https://example.org",
+            "contact_email": "info@example.org"
+        },
+        "user": {"name": "Aileen Reid", "email": email, "password": PASSWORD}
+    })
+}

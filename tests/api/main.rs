@@ -1,0 +1,14 @@
+//! Integration tests: the real HTTP application against a real database, each test body run on
+//! SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod contract;
+mod errors;
+mod organisations;
+mod outbox;
+mod users;

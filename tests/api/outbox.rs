@@ -1,0 +1,178 @@
+//! The outbox: written with the change, claimed atomically, retried with back-off, never lost.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Barrier};
+
+use serde_json::json;
+
+use grantfund::db::write_transaction;
+use grantfund::email::outbox::{self, NewEmail};
+
+use crate::db_test;
+use crate::helpers::*;
+
+db_test! {
+    async fn registration_queues_a_welcome_email_that_is_sent_once(app) {
+        app.register("SC000001", "aileen@example.org").await;
+        let admin = app.admin().await;
+        let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
+        assert_eq!(pending.json["total"], 1);
+        assert_eq!(pending.json["items"][0]["kind"], "welcome");
+        assert!(pending.json["items"][0].get("body").is_none(), "bodies are not shown");
+
+        assert_eq!(app.run_outbox().await.sent, 1);
+        assert_eq!(app.run_outbox().await.sent, 0, "nothing is sent twice");
+        let mails = app.mails();
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].contains("To: aileen@example.org"));
+        assert!(mails[0].contains("Message-ID: <outbox-"));
+        let sent = app.get("/api/v1/outbox?status=sent", &admin).await;
+        assert_eq!(sent.json["total"], 1);
+        assert!(sent.json["items"][0]["sent_at"].is_string());
+        app.get("/api/v1/outbox?status=lost", &admin).await.assert_problem(400, "invalid_query");
+        let applicant = app.token("aileen@example.org").await;
+        app.get("/api/v1/outbox", &applicant).await.assert_problem(403, "forbidden");
+    }
+}
+
+db_test! {
+    async fn concurrent_workers_claim_every_email_exactly_once(app) {
+        let now = app.clock_now();
+        let mut conn = app.state.db.get().unwrap();
+        for i in 0..120 {
+            let email = NewEmail { kind: "test", recipient: format!("r{i}@example.org"), subject: "s".into(), body: "b".into() };
+            outbox::enqueue(&mut conn, now, &email).unwrap();
+        }
+        drop(conn);
+        let barrier = Arc::new(Barrier::new(6));
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let db = app.state.db.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let mut conn = db.get().unwrap();
+                    barrier.wait();
+                    let mut claimed = Vec::new();
+                    loop {
+                        let rows = outbox::claim(&mut conn, now, 7).unwrap();
+                        if rows.is_empty() {
+                            return claimed;
+                        }
+                        claimed.extend(rows.into_iter().map(|r| r.id));
+                    }
+                })
+            })
+            .collect();
+        let mut counts: HashMap<i64, usize> = HashMap::new();
+        for worker in workers {
+            for id in worker.join().unwrap() {
+                *counts.entry(id).or_default() += 1;
+            }
+        }
+        assert_eq!(counts.len(), 120, "every email was claimed");
+        assert!(counts.values().all(|&n| n == 1), "no email was claimed twice");
+    }
+}
+
+db_test! {
+    async fn a_claim_whose_worker_died_is_taken_over_after_its_lease(app) {
+        let now = app.clock_now();
+        let mut conn = app.state.db.get().unwrap();
+        let email = NewEmail { kind: "test", recipient: "r@example.org".into(), subject: "s".into(), body: "b".into() };
+        let id = outbox::enqueue(&mut conn, now, &email).unwrap();
+        assert_eq!(outbox::claim(&mut conn, now, 10).unwrap().len(), 1);
+        // The worker dies here. Nobody else may take it during the lease...
+        assert!(outbox::claim(&mut conn, now + chrono::Duration::seconds(60), 10).unwrap().is_empty());
+        // ...and after it, another worker does.
+        let later = now + chrono::Duration::seconds(121);
+        let taken = outbox::claim(&mut conn, later, 10).unwrap();
+        assert_eq!(taken.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), [(id, 2)]);
+    }
+}
+
+db_test! {
+    async fn write_transactions_roll_back_the_email_with_the_change(app) {
+        let now = app.clock_now();
+        let mut conn = app.state.db.get().unwrap();
+        let failed: Result<(), grantfund::error::ApiError> = write_transaction(&mut conn, |conn| {
+            let email = NewEmail { kind: "test", recipient: "r@example.org".into(), subject: "s".into(), body: "b".into() };
+            outbox::enqueue(conn, now, &email)?;
+            Err(grantfund::error::ApiError::conflict("test", "the change failed"))
+        });
+        assert!(failed.is_err());
+        drop(conn);
+        let admin = app.admin().await;
+        assert_eq!(app.get("/api/v1/outbox", &admin).await.json["total"], 0);
+    }
+}
+
+#[actix_web::test]
+async fn failed_sends_back_off_then_are_kept_as_failed_sqlite() {
+    failed_sends_back_off_then_are_kept_as_failed(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn failed_sends_back_off_then_are_kept_as_failed_postgres() {
+    failed_sends_back_off_then_are_kept_as_failed(Backend::Postgres).await;
+}
+
+async fn failed_sends_back_off_then_are_kept_as_failed(backend: Backend) {
+    // An SMTP server that is not there: nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let Some(app) = TestApp::spawn_with(backend, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        s.outbox_max_attempts = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin().await;
+    app.post(
+        "/api/v1/users",
+        Some(&admin),
+        json!({"name": "x", "email": "x@example.org", "role": "official", "password": PASSWORD}),
+    )
+    .await;
+    app.post(
+        "/api/v1/auth/password-reset/request",
+        None,
+        json!({"email": "x@example.org"}),
+    )
+    .await;
+
+    let first = app.run_outbox().await;
+    assert_eq!((first.sent, first.failed), (0, 1));
+    let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
+    let row = &pending.json["items"][0];
+    assert_eq!(row["attempts"], 1);
+    assert!(row["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert_eq!(
+        app.run_outbox().await.failed,
+        0,
+        "not retried before its back-off"
+    );
+
+    app.clock.advance(chrono::Duration::seconds(31));
+    assert_eq!(
+        app.run_outbox().await.failed,
+        1,
+        "second attempt after 30 s"
+    );
+    app.clock.advance(chrono::Duration::seconds(31));
+    assert_eq!(app.run_outbox().await.failed, 0, "the third waits 60 s");
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(app.run_outbox().await.failed, 1);
+
+    let failed = app.get("/api/v1/outbox?status=failed", &admin).await;
+    assert_eq!(failed.json["total"], 1, "kept and visible, not lost");
+    assert_eq!(failed.json["items"][0]["attempts"], 3);
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(
+        app.run_outbox().await.failed,
+        0,
+        "failed rows are not retried by themselves"
+    );
+}

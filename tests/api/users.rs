@@ -1,0 +1,79 @@
+//! Administrators manage accounts; nobody else does.
+
+use serde_json::json;
+
+use grantfund::domain::vocabulary::Role;
+
+use crate::db_test;
+use crate::helpers::*;
+
+db_test! {
+    async fn only_administrators_manage_users(app) {
+        let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let official = app.staff(Role::Official).await;
+        let assessor = app.staff(Role::Assessor).await;
+        let body = json!({"name": "Sam Ng", "email": "sam@panel.org", "role": "assessor", "password": PASSWORD});
+        for token in [&applicant, &official, &assessor] {
+            app.post("/api/v1/users", Some(token), body.clone()).await.assert_problem(403, "forbidden");
+            app.get("/api/v1/users", token).await.assert_problem(403, "forbidden");
+            app.patch("/api/v1/users/1", token, json!({"active": false})).await.assert_problem(403, "forbidden");
+        }
+        app.post("/api/v1/users", None, body).await.assert_problem(401, "missing_token");
+    }
+}
+
+db_test! {
+    async fn an_administrator_creates_staff_who_can_sign_in(app) {
+        let admin = app.admin().await;
+        let body = json!({"name": "Sam Ng", "email": "Sam@Panel.org", "role": "assessor", "password": PASSWORD});
+        let reply = app.post("/api/v1/users", Some(&admin), body.clone()).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+        assert_eq!(reply.json["email"], "sam@panel.org");
+        assert_eq!(reply.json["role"], "assessor");
+        app.post("/api/v1/users", Some(&admin), body).await.assert_problem(409, "email_taken");
+        let token = app.token("sam@panel.org").await;
+        assert_eq!(app.get("/api/v1/me", &token).await.json["user"]["role"], "assessor");
+
+        let assessors = app.get("/api/v1/users?role=assessor", &admin).await;
+        assert_eq!(assessors.json["total"], 1);
+        assert_eq!(assessors.json["items"][0]["email"], "sam@panel.org");
+        let all = app.get("/api/v1/users?per_page=1&page=2", &admin).await;
+        assert_eq!(all.json["total"], 2);
+        assert_eq!(all.json["items"].as_array().unwrap().len(), 1);
+        assert_eq!((all.json["page"].as_i64(), all.json["per_page"].as_i64()), (Some(2), Some(1)));
+    }
+}
+
+db_test! {
+    async fn user_rules_are_checked_together(app) {
+        let admin = app.admin().await;
+        let reply = app.post("/api/v1/users", Some(&admin), json!({"name": "", "email": "x", "role": "pilot", "password": "short"})).await;
+        reply.assert_problem(422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["name", "email", "role", "password"]);
+        let reply = app.post("/api/v1/users", Some(&admin), json!({"name": "A", "email": "a@b.org", "role": "applicant", "password": PASSWORD})).await;
+        assert_eq!(reply.error_fields(), ["organisation_id"], "an applicant belongs to an organisation");
+        let reply = app.post("/api/v1/users", Some(&admin), json!({"name": "A", "email": "a@b.org", "role": "applicant", "organisation_id": 999, "password": PASSWORD})).await;
+        assert_eq!(reply.error_fields(), ["organisation_id"]);
+        let reply = app.post("/api/v1/users", Some(&admin), json!({"name": "A", "email": "a@b.org", "role": "official", "organisation_id": 1, "password": PASSWORD})).await;
+        assert_eq!(reply.error_fields(), ["organisation_id"], "staff belong to no organisation");
+    }
+}
+
+db_test! {
+    async fn the_last_administrator_cannot_be_disabled_or_demoted(app) {
+        let admin = app.admin().await;
+        let me = app.get("/api/v1/me", &admin).await.json["user"]["id"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/users/{me}"), &admin, json!({"active": false})).await.assert_problem(409, "last_administrator");
+        app.patch(&format!("/api/v1/users/{me}"), &admin, json!({"role": "official"})).await.assert_problem(409, "last_administrator");
+        let other = app.create_user(Role::Administrator, "second@fund.org", None).await;
+        let reply = app.patch(&format!("/api/v1/users/{other}"), &admin, json!({"role": "official", "name": "Now An Official"})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        assert_eq!(reply.json["role"], "official");
+        let audit = app.get(&format!("/api/v1/audit?entity=user&entity_id={other}"), &admin).await;
+        let updated = &audit.json["items"][0];
+        assert_eq!(updated["action"], "updated");
+        assert_eq!(updated["before"]["role"], "administrator");
+        assert_eq!(updated["after"]["role"], "official");
+        assert_eq!(updated["actor_user_id"], me);
+    }
+}
