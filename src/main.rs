@@ -75,11 +75,11 @@ enum JobsCommand {
 
 fn main() -> ExitCode {
     // A missing .env file is normal; a malformed one is reported.
-    if let Err(error) = dotenvy::dotenv() {
-        if !error.not_found() {
-            eprintln!("error: .env: {error}");
-            return ExitCode::FAILURE;
-        }
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: .env: {error}");
+        return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {

@@ -33,7 +33,7 @@ impl PageQuery {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         v.ensure(
-            page >= 1 && page <= 1_000_000,
+            (1..=1_000_000).contains(&page),
             "page",
             "must be between 1 and 1000000",
         );

@@ -1,0 +1,24 @@
+# Build stage: SQLite and libpq are compiled from bundled sources, so only a C compiler is needed.
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev make \
+    && rm -rf /var/lib/apt/lists/*
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY migrations migrations
+COPY openapi openapi
+RUN cargo build --release --locked --bin grantfund
+
+# Run stage: the binary and an unprivileged user, nothing else.
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /var/lib/grantfund --create-home grantfund
+COPY --from=build /src/target/release/grantfund /usr/local/bin/grantfund
+USER grantfund
+WORKDIR /var/lib/grantfund
+ENV BIND_ADDR=0.0.0.0:8080 \
+    APP_ENV=production \
+    MAIL_DIR=/var/lib/grantfund/mail
+EXPOSE 8080
+ENTRYPOINT ["grantfund"]
+CMD ["serve"]
