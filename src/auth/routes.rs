@@ -152,7 +152,7 @@ pub async fn register(
             };
             let (organisation, user) = service::register(conn, now, &registration, &public_url)?;
             let boards = OrganisationRow::health_boards(conn, organisation.id)?;
-            Ok((organisation.into_api(boards)?, User::try_from(user)?))
+            Ok((organisation.into_api(boards)?, user))
         })
         .await?;
     Ok(HttpResponse::Created().json(RegisterResponse { organisation, user }))

@@ -8,7 +8,7 @@ use crate::audit::{self, Change};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{password, tokens};
 use crate::config::Settings;
-use crate::db::schema::{password_resets, refresh_tokens, users};
+use crate::db::schema::{password_resets, refresh_tokens};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
@@ -16,7 +16,9 @@ use crate::email::{messages, outbox};
 use crate::error::ApiError;
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
-use crate::users::model::{NewUserRow, UserChanges, UserRow};
+use crate::users::api::User;
+use crate::users::model::{UserChanges, UserRow};
+use crate::users::service::{self as user_service, NewUser};
 
 /// A new access token and the refresh token that replaces the one presented.
 #[derive(Debug)]
@@ -42,21 +44,19 @@ pub fn register(
     now: NaiveDateTime,
     registration: &Registration,
     public_url: &str,
-) -> Result<(OrganisationRow, UserRow), ApiError> {
+) -> Result<(OrganisationRow, User), ApiError> {
     write_transaction(conn, |conn| {
         let organisation = organisations::insert(conn, now, &registration.organisation)?;
-        let user = UserRow::insert(
+        let user = user_service::create(
             conn,
-            &NewUserRow {
-                email: registration.email.as_str(),
-                name: &registration.name,
-                role: Role::Applicant.as_str(),
+            now,
+            None,
+            &NewUser {
+                email: registration.email.clone(),
+                name: registration.name.clone(),
+                role: Role::Applicant,
                 organisation_id: Some(organisation.id),
-                password_hash: &registration.password_hash,
-                active: true,
-                password_changed_at: now,
-                created_at: now,
-                updated_at: now,
+                password_hash: registration.password_hash.clone(),
             },
         )?;
         audit::record(
@@ -71,18 +71,6 @@ pub fn register(
                 after: Some(
                     json!({"name": organisation.name, "charity_number": organisation.charity_number}),
                 ),
-            },
-        )?;
-        audit::record(
-            conn,
-            now,
-            Change {
-                actor: Some(user.id),
-                entity: "user",
-                entity_id: user.id,
-                action: "created",
-                before: None,
-                after: Some(json!({"role": user.role, "organisation_id": user.organisation_id})),
             },
         )?;
         outbox::enqueue(
@@ -160,16 +148,13 @@ pub fn login(
     issue(conn, now, user.id, &family, jwt, settings)
 }
 
+/// What rotation needs to know of a presented refresh token.
 #[derive(Queryable)]
-#[allow(dead_code)]
 struct RefreshRow {
     id: i64,
     user_id: i64,
     family: String,
-    token_hash: String,
-    issued_at: NaiveDateTime,
     expires_at: NaiveDateTime,
-    used_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
 }
 
@@ -203,6 +188,13 @@ pub fn refresh(
     let outcome = write_transaction(conn, |conn| {
         let row: RefreshRow = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(tokens::hash(presented)))
+            .select((
+                refresh_tokens::id,
+                refresh_tokens::user_id,
+                refresh_tokens::family,
+                refresh_tokens::expires_at,
+                refresh_tokens::revoked_at,
+            ))
             .first(conn)
             .optional()?
             .ok_or_else(invalid_refresh)?;
@@ -405,5 +397,5 @@ pub fn revoke_sessions(
 
 /// True when no user exists yet (the demo seeds only an empty database).
 pub fn no_users(conn: &mut DbConnection) -> Result<bool, ApiError> {
-    Ok(users::table.count().get_result::<i64>(conn)? == 0)
+    Ok(UserRow::count(conn)? == 0)
 }

@@ -177,7 +177,7 @@ pub fn update(
                 } else {
                     "updated"
                 },
-                before: Some(json!(OrganisationRow::clone(&row).into_api(boards)?)),
+                before: Some(json!(row.into_api(boards)?)),
                 after: Some(json!(updated)),
             },
         )?;

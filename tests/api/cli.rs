@@ -165,3 +165,72 @@ fn the_openapi_command_prints_the_committed_document() {
         include_str!("../../openapi/openapi.json")
     );
 }
+
+/// Sends a bare HTTP/1.0 GET and gives the whole answer, or `None` if nothing listens yet.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
+
+#[test]
+fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let start = |demo: bool| {
+        let mut command = grantfund(dir.path());
+        command
+            .env("DATABASE_URL", "sqlite://demo.db")
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if demo {
+            command.arg("--demo");
+        }
+        command.spawn().unwrap()
+    };
+    let stop = |child: std::process::Child| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while http_get(port, "/health").is_none_or(|a| !a.contains("200 OK")) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "SIGTERM ends the server cleanly: {:?}",
+            output.status
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    let first = stop(start(true));
+    for role in ["administrator", "official", "assessor", "applicant"] {
+        assert!(first.contains(role), "{role} login printed: {first}");
+    }
+    assert!(
+        first.contains("demo-"),
+        "passwords are printed once: {first}"
+    );
+    let second = stop(start(true));
+    assert!(second.contains("nothing seeded"), "{second}");
+    assert!(!second.contains("demo-"));
+}
