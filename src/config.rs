@@ -19,7 +19,7 @@ pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
 pub enum AppEnv {
     /// Safe defaults, human-readable logs.
     Development,
-    /// Requires a real JWT secret; JSON logs; secure cookies.
+    /// Requires a real JWT secret, refuses demo data, logs JSON.
     Production,
 }
 

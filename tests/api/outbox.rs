@@ -176,3 +176,73 @@ async fn failed_sends_back_off_then_are_kept_as_failed(backend: Backend) {
         "failed rows are not retried by themselves"
     );
 }
+
+/// A minimal SMTP server on loopback that keeps every message it is given.
+fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut writer) = stream else { continue };
+            let mut reader = BufReader::new(writer.try_clone().unwrap());
+            let _ = writer.write_all(b"220 sink ESMTP\r\n");
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let command = line.to_ascii_uppercase();
+                let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+                    b"250-sink\r\n250 8BITMIME\r\n"
+                } else if command.starts_with("DATA") {
+                    let _ = writer.write_all(b"354 end with .\r\n");
+                    let mut message = String::new();
+                    let mut data = String::new();
+                    while reader.read_line(&mut data).unwrap_or(0) > 0 && data != ".\r\n" {
+                        message.push_str(&data);
+                        data.clear();
+                    }
+                    store.lock().unwrap().push(message);
+                    b"250 queued\r\n"
+                } else if command.starts_with("QUIT") {
+                    let _ = writer.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 OK\r\n"
+                };
+                let _ = writer.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, received)
+}
+
+#[actix_web::test]
+async fn emails_are_delivered_over_smtp_when_configured_sqlite() {
+    emails_are_delivered_over_smtp_when_configured(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn emails_are_delivered_over_smtp_when_configured_postgres() {
+    emails_are_delivered_over_smtp_when_configured(Backend::Postgres).await;
+}
+
+async fn emails_are_delivered_over_smtp_when_configured(backend: Backend) {
+    let (port, received) = smtp_sink();
+    let Some(app) = TestApp::spawn_with(backend, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into())
+    })
+    .await
+    else {
+        return;
+    };
+    app.register("SC000001", "aileen@example.org").await;
+    assert_eq!(app.run_outbox().await.sent, 1);
+    assert_eq!(app.run_outbox().await.sent, 0);
+    let messages = received.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1, "delivered once");
+    assert!(messages[0].contains("To: aileen@example.org"));
+    assert!(messages[0].contains("Subject: Your grant fund account is ready"));
+    assert!(app.mails().is_empty(), "nothing went to the file transport");
+}
