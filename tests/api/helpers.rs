@@ -1,6 +1,7 @@
 //! Spawns the real application on a fresh database per test, SQLite or PostgreSQL, and talks to
 //! it over HTTP.
 
+use std::io::Write;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -65,7 +66,10 @@ fn postgres_available() -> bool {
             if std::env::var_os("CI").is_some() {
                 panic!("PostgreSQL at TEST_POSTGRES_URL is unreachable under CI: {error}");
             }
-            eprintln!(
+            // Straight to the stderr handle: libtest captures the print macros, and this notice
+            // must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n\n**********************************************************************\n\
                  *** PostgreSQL is unreachable ({error}).\n\
                  *** Every PostgreSQL test is SKIPPED. Set TEST_POSTGRES_URL or start it.\n\
