@@ -295,3 +295,19 @@ db_test! {
             .assert_problem(400, "reset_token_invalid");
     }
 }
+
+db_test! {
+    async fn simultaneous_registrations_of_one_email_make_one_account(app) {
+        let attempts = (0..8).map(|i| {
+            app.post("/api/v1/auth/register", None, registration(&format!("SC1000{i:02}"), "race@example.org"))
+        });
+        let replies = futures_util::future::join_all(attempts).await;
+        let created = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+        assert_eq!(created, 1, "{:?}", replies.iter().map(|r| r.status.as_u16()).collect::<Vec<_>>());
+        for reply in replies.iter().filter(|r| r.status.as_u16() != 201) {
+            reply.assert_problem(409, "email_taken");
+        }
+        let admin = app.admin().await;
+        assert_eq!(app.get("/api/v1/organisations", &admin).await.json["total"], 1, "no orphan organisations");
+    }
+}
