@@ -133,7 +133,6 @@ enum Segment {
 impl RouteTable {
     /// Builds the table from the OpenAPI document, which is generated from the router itself.
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        use utoipa::openapi::path::HttpMethod;
         let mut routes = Vec::new();
         for (path, item) in &doc.paths.paths {
             let segments = path
@@ -149,13 +148,13 @@ impl RouteTable {
                 .collect();
             let mut methods = Vec::new();
             let known = [
-                (&item.get, HttpMethod::Get, "GET"),
-                (&item.post, HttpMethod::Post, "POST"),
-                (&item.put, HttpMethod::Put, "PUT"),
-                (&item.patch, HttpMethod::Patch, "PATCH"),
-                (&item.delete, HttpMethod::Delete, "DELETE"),
+                (&item.get, "GET"),
+                (&item.post, "POST"),
+                (&item.put, "PUT"),
+                (&item.patch, "PATCH"),
+                (&item.delete, "DELETE"),
             ];
-            for (operation, _, name) in known {
+            for (operation, name) in known {
                 if operation.is_some() {
                     methods.push(name);
                 }

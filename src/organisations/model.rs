@@ -350,6 +350,31 @@ impl OrganisationRow {
         Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
     }
 
+    /// The health boards of several organisations in one query.
+    pub fn health_boards_of(
+        conn: &mut DbConnection,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<HealthBoard>>, ApiError> {
+        let pairs: Vec<(i64, String)> = organisation_health_boards::table
+            .filter(organisation_health_boards::organisation_id.eq_any(ids))
+            .select((
+                organisation_health_boards::organisation_id,
+                organisation_health_boards::health_board,
+            ))
+            .order((
+                organisation_health_boards::organisation_id,
+                organisation_health_boards::health_board,
+            ))
+            .load(conn)?;
+        let mut boards: std::collections::HashMap<i64, Vec<HealthBoard>> = Default::default();
+        for (id, text) in pairs {
+            if let Ok(board) = text.parse() {
+                boards.entry(id).or_default().push(board);
+            }
+        }
+        Ok(boards)
+    }
+
     pub fn set_health_boards(
         conn: &mut DbConnection,
         id: i64,

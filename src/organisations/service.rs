@@ -114,11 +114,15 @@ pub fn list(
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let boards = OrganisationRow::health_boards(conn, row.id)?;
-        items.push(row.into_api(boards)?);
-    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut boards = OrganisationRow::health_boards_of(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let own_boards = boards.remove(&row.id).unwrap_or_default();
+            row.into_api(own_boards)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(page.wrap(items, total))
 }
 

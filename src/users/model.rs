@@ -65,15 +65,7 @@ impl UserRow {
     }
 
     pub fn insert(conn: &mut DbConnection, new: &NewUserRow<'_>) -> Result<UserRow, ApiError> {
-        let exists = users::table
-            .filter(users::email.eq(new.email))
-            .select(users::id)
-            .first::<i64>(conn)
-            .optional()?
-            .is_some();
-        if exists {
-            return Err(email_taken());
-        }
+        // The unique index decides, so two simultaneous sign-ups cannot both pass a check.
         diesel::insert_into(users::table)
             .values(new)
             .returning(users::all_columns)

@@ -26,9 +26,29 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each test body on both databases: `mod name { sqlite, postgres }`.
+/// Runs each test body on both databases: `mod name { sqlite, postgres }`. The body gets a
+/// running app, or with `(backend: Backend)` the backend, to spawn an app with its own settings.
 #[macro_export]
 macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::helpers::Backend) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                run($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
         $(#[$meta])*
         mod $name {

@@ -106,75 +106,67 @@ db_test! {
     }
 }
 
-#[actix_web::test]
-async fn failed_sends_back_off_then_are_kept_as_failed_sqlite() {
-    failed_sends_back_off_then_are_kept_as_failed(Backend::Sqlite).await;
-}
+db_test! {
+    async fn failed_sends_back_off_then_are_kept_as_failed(backend: Backend) {
+        // An SMTP server that is not there: nothing listens on this port.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+            s.outbox_max_attempts = 3;
+        })
+        .await
+        else {
+            return;
+        };
+        let admin = app.admin().await;
+        app.post(
+            "/api/v1/users",
+            Some(&admin),
+            json!({"name": "x", "email": "x@example.org", "role": "official", "password": PASSWORD}),
+        )
+        .await;
+        app.post(
+            "/api/v1/auth/password-reset/request",
+            None,
+            json!({"email": "x@example.org"}),
+        )
+        .await;
 
-#[actix_web::test]
-async fn failed_sends_back_off_then_are_kept_as_failed_postgres() {
-    failed_sends_back_off_then_are_kept_as_failed(Backend::Postgres).await;
-}
+        let first = app.run_outbox().await;
+        assert_eq!((first.sent, first.failed), (0, 1));
+        let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
+        let row = &pending.json["items"][0];
+        assert_eq!(row["attempts"], 1);
+        assert!(row["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+        assert_eq!(
+            app.run_outbox().await.failed,
+            0,
+            "not retried before its back-off"
+        );
 
-async fn failed_sends_back_off_then_are_kept_as_failed(backend: Backend) {
-    // An SMTP server that is not there: nothing listens on this port.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let Some(app) = TestApp::spawn_with(backend, |s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
-        s.outbox_max_attempts = 3;
-    })
-    .await
-    else {
-        return;
-    };
-    let admin = app.admin().await;
-    app.post(
-        "/api/v1/users",
-        Some(&admin),
-        json!({"name": "x", "email": "x@example.org", "role": "official", "password": PASSWORD}),
-    )
-    .await;
-    app.post(
-        "/api/v1/auth/password-reset/request",
-        None,
-        json!({"email": "x@example.org"}),
-    )
-    .await;
+        app.clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(
+            app.run_outbox().await.failed,
+            1,
+            "second attempt after 30 s"
+        );
+        app.clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(app.run_outbox().await.failed, 0, "the third waits 60 s");
+        app.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(app.run_outbox().await.failed, 1);
 
-    let first = app.run_outbox().await;
-    assert_eq!((first.sent, first.failed), (0, 1));
-    let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
-    let row = &pending.json["items"][0];
-    assert_eq!(row["attempts"], 1);
-    assert!(row["last_error"].as_str().is_some_and(|e| !e.is_empty()));
-    assert_eq!(
-        app.run_outbox().await.failed,
-        0,
-        "not retried before its back-off"
-    );
-
-    app.clock.advance(chrono::Duration::seconds(31));
-    assert_eq!(
-        app.run_outbox().await.failed,
-        1,
-        "second attempt after 30 s"
-    );
-    app.clock.advance(chrono::Duration::seconds(31));
-    assert_eq!(app.run_outbox().await.failed, 0, "the third waits 60 s");
-    app.clock.advance(chrono::Duration::seconds(30));
-    assert_eq!(app.run_outbox().await.failed, 1);
-
-    let failed = app.get("/api/v1/outbox?status=failed", &admin).await;
-    assert_eq!(failed.json["total"], 1, "kept and visible, not lost");
-    assert_eq!(failed.json["items"][0]["attempts"], 3);
-    app.clock.advance(chrono::Duration::days(1));
-    assert_eq!(
-        app.run_outbox().await.failed,
-        0,
-        "failed rows are not retried by themselves"
-    );
+        let failed = app.get("/api/v1/outbox?status=failed", &admin).await;
+        assert_eq!(failed.json["total"], 1, "kept and visible, not lost");
+        assert_eq!(failed.json["items"][0]["attempts"], 3);
+        app.clock.advance(chrono::Duration::days(1));
+        assert_eq!(
+            app.run_outbox().await.failed,
+            0,
+            "failed rows are not retried by themselves"
+        );
+    }
 }
 
 /// A minimal SMTP server on loopback that keeps every message it is given.
@@ -218,31 +210,23 @@ fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
     (port, received)
 }
 
-#[actix_web::test]
-async fn emails_are_delivered_over_smtp_when_configured_sqlite() {
-    emails_are_delivered_over_smtp_when_configured(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn emails_are_delivered_over_smtp_when_configured_postgres() {
-    emails_are_delivered_over_smtp_when_configured(Backend::Postgres).await;
-}
-
-async fn emails_are_delivered_over_smtp_when_configured(backend: Backend) {
-    let (port, received) = smtp_sink();
-    let Some(app) = TestApp::spawn_with(backend, |s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into())
-    })
-    .await
-    else {
-        return;
-    };
-    app.register("SC000001", "aileen@example.org").await;
-    assert_eq!(app.run_outbox().await.sent, 1);
-    assert_eq!(app.run_outbox().await.sent, 0);
-    let messages = received.lock().unwrap().clone();
-    assert_eq!(messages.len(), 1, "delivered once");
-    assert!(messages[0].contains("To: aileen@example.org"));
-    assert!(messages[0].contains("Subject: Your grant fund account is ready"));
-    assert!(app.mails().is_empty(), "nothing went to the file transport");
+db_test! {
+    async fn emails_are_delivered_over_smtp_when_configured(backend: Backend) {
+        let (port, received) = smtp_sink();
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into())
+        })
+        .await
+        else {
+            return;
+        };
+        app.register("SC000001", "aileen@example.org").await;
+        assert_eq!(app.run_outbox().await.sent, 1);
+        assert_eq!(app.run_outbox().await.sent, 0);
+        let messages = received.lock().unwrap().clone();
+        assert_eq!(messages.len(), 1, "delivered once");
+        assert!(messages[0].contains("To: aileen@example.org"));
+        assert!(messages[0].contains("Subject: Your grant fund account is ready"));
+        assert!(app.mails().is_empty(), "nothing went to the file transport");
+    }
 }
