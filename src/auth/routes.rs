@@ -22,11 +22,13 @@ use crate::users::model::UserRow;
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// The person's name.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Their work email; it is their sign-in name.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 12 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -95,7 +97,7 @@ pub struct PasswordResetConfirm {
     /// The code from the reset email.
     pub token: String,
     /// The new password, at least 12 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
 }
 

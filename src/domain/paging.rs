@@ -13,7 +13,7 @@ pub const MAX_PER_PAGE: i64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 20)]

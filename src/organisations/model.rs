@@ -39,6 +39,7 @@ pub struct OrganisationRow {
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
     /// The organisation's name, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Legal form.
     #[serde(rename = "type")]
@@ -46,27 +47,37 @@ pub struct OrganisationInput {
     pub organisation_type: String,
     /// Scottish Charity Number (`SC` + six digits); required for charities and SCIOs.
     #[serde(default)]
-    #[schema(example = "SC012345")]
+    #[schema(example = "SC012345", pattern = r"^\s*([Ss][Cc](\s*[0-9]){6})?\s*$")]
     pub charity_number: Option<String>,
     /// Companies House number; required for companies limited by guarantee.
     #[serde(default)]
+    #[schema(pattern = r"^\s*([0-9]{8}|[A-Za-z]{2}[0-9]{6})?\s*$")]
     pub company_number: Option<String>,
     /// Income in the last financial year.
     #[schema(value_type = Money)]
     pub annual_income: String,
-    /// Postal address, without the postcode.
+    /// Postal address, without the postcode. Blank optional fields count as absent.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// UK postcode.
-    #[schema(example = "KY1 1XX")]
+    #[schema(
+        example = "KY1 1XX",
+        pattern = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$"
+    )]
     pub postcode: String,
     /// NHS health boards whose areas the organisation serves (at least one).
-    #[schema(value_type = Vec<HealthBoard>)]
+    #[schema(value_type = Vec<HealthBoard>, min_items = 1)]
     pub health_boards: Vec<String>,
     /// Website, `http` or `https`.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+",
+        max_length = 500
+    )]
     pub website: Option<String>,
     /// The organisation's contact email.
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: String,
 }
 
@@ -74,27 +85,30 @@ pub struct OrganisationInput {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(rename = "type")]
     #[schema(value_type = Option<OrganisationType>)]
     pub organisation_type: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*([Ss][Cc](\s*[0-9]){6})?\s*$")]
     pub charity_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*([0-9]{8}|[A-Za-z]{2}[0-9]{6})?\s*$")]
     pub company_number: Option<Option<String>>,
     #[schema(value_type = Option<Money>)]
     pub annual_income: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub address: Option<Option<String>>,
+    #[schema(pattern = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$")]
     pub postcode: Option<String>,
-    #[schema(value_type = Option<Vec<HealthBoard>>)]
+    #[schema(value_type = Option<Vec<HealthBoard>>, min_items = 1)]
     pub health_boards: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+", max_length = 500)]
     pub website: Option<Option<String>>,
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<String>,
 }
 

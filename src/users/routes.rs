@@ -19,7 +19,9 @@ use crate::users::service::{self, NewUser, UserUpdate};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[schema(value_type = Role)]
     pub role: String,
@@ -27,7 +29,7 @@ pub struct CreateUserRequest {
     #[serde(default)]
     pub organisation_id: Option<i64>,
     /// At least 12 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -35,6 +37,7 @@ pub struct CreateUserRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
