@@ -1,14 +1,19 @@
 //! Logging: tracing to standard error, JSON in production; panics are logged too.
 
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt;
+use tracing_subscriber::fmt::{self, format::FmtSpan};
 
 use crate::config::Settings;
 
 /// Installs the global subscriber and a panic hook that logs through it.
 pub fn init(settings: &Settings) {
     let filter = EnvFilter::try_new(&settings.rust_log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Closing the request span writes one access line per request, with its id, method, route,
+    // status and time; every event inside a request carries the same span fields.
+    let builder = fmt::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_span_events(FmtSpan::CLOSE);
     let installed = if settings.is_production() {
         builder
             .json()

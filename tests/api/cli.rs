@@ -178,51 +178,60 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(answer)
 }
 
-#[test]
-fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let start = |demo: bool| {
-        let mut command = grantfund(dir.path());
-        command
+        .port()
+}
+
+/// Waits until the server on `port` answers `/health`.
+fn wait_until_up(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while http_get(port, "/health").is_none_or(|a| !a.contains("200 OK")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Sends SIGTERM and asserts a clean exit; gives what the server printed.
+fn terminate(child: std::process::Child) -> std::process::Output {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "SIGTERM ends the server cleanly: {:?}",
+        output.status
+    );
+    output
+}
+
+#[test]
+fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let run = || {
+        let child = grantfund(dir.path())
             .env("DATABASE_URL", "sqlite://demo.db")
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .arg("serve")
+            .args(["serve", "--demo"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if demo {
-            command.arg("--demo");
-        }
-        command.spawn().unwrap()
-    };
-    let stop = |child: std::process::Child| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while http_get(port, "/health").is_none_or(|a| !a.contains("200 OK")) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the server did not come up"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
+            .stderr(Stdio::null())
+            .spawn()
             .unwrap();
-        assert!(status.success());
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "SIGTERM ends the server cleanly: {:?}",
-            output.status
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        wait_until_up(port);
+        String::from_utf8_lossy(&terminate(child).stdout).into_owned()
     };
 
-    let first = stop(start(true));
+    let first = run();
     for role in ["administrator", "official", "assessor", "applicant"] {
         assert!(first.contains(role), "{role} login printed: {first}");
     }
@@ -230,7 +239,51 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
         first.contains("demo-"),
         "passwords are printed once: {first}"
     );
-    let second = stop(start(true));
+    let second = run();
     assert!(second.contains("nothing seeded"), "{second}");
     assert!(!second.contains("demo-"));
+}
+
+#[test]
+fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = grantfund(dir.path())
+        .env("APP_ENV", "production")
+        .env(
+            "JWT_SECRET",
+            "a production secret that is long enough to use",
+        )
+        .env("RUST_LOG", "info")
+        .env("DATABASE_URL", "sqlite://prod.db")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_up(port);
+    let answer = http_get(port, "/api/v1/me").unwrap();
+    let request_id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("request id header")
+        .trim()
+        .to_owned();
+    let output = terminate(child);
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("no log line for request {request_id}: {logs}"));
+    assert_eq!(access["span"]["http.status_code"], 401);
+    assert_eq!(access["span"]["http.route"], "/api/v1/me");
+    assert!(
+        !logs.contains("a production secret"),
+        "the secret is never logged"
+    );
 }
