@@ -105,6 +105,14 @@ pub struct Config {
     /// Database connections per instance.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, global = true)]
     pub database_pool_size: u32,
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "DATABASE_TIMEOUT_SECONDS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub database_timeout_seconds: u64,
     /// Login or password-reset attempts per minute for one account.
     #[arg(
         long,
@@ -162,6 +170,7 @@ pub struct Settings {
     pub rust_log: String,
     pub max_body_bytes: usize,
     pub database_pool_size: u32,
+    pub database_timeout: Duration,
     pub auth_attempts_per_account_per_minute: u32,
     pub auth_attempts_per_client_per_minute: u32,
     pub trust_forwarded_for: bool,
@@ -226,6 +235,7 @@ impl Settings {
         )?;
         positive(config.outbox_poll_seconds, "OUTBOX_POLL_SECONDS")?;
         positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
+        positive(config.database_timeout_seconds, "DATABASE_TIMEOUT_SECONDS")?;
         positive(
             config.auth_attempts_per_account_per_minute.into(),
             "AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
@@ -253,6 +263,7 @@ impl Settings {
             rust_log: config.rust_log,
             max_body_bytes: config.max_body_bytes,
             database_pool_size: config.database_pool_size,
+            database_timeout: Duration::from_secs(config.database_timeout_seconds),
             auth_attempts_per_account_per_minute: config.auth_attempts_per_account_per_minute,
             auth_attempts_per_client_per_minute: config.auth_attempts_per_client_per_minute,
             trust_forwarded_for: config.trust_forwarded_for,

@@ -7,8 +7,6 @@
 
 pub mod schema;
 
-use std::time::Duration;
-
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, Pool, PooledConnection};
@@ -147,7 +145,7 @@ impl Db {
         let pool = Pool::builder()
             .max_size(settings.database_pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(settings.database_timeout)
             .test_on_check_out(true)
             .build(Manager { target })?;
         Ok(Db { pool })

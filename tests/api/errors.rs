@@ -4,6 +4,7 @@ use actix_web::{App, HttpServer, web};
 use serde_json::json;
 
 use crate::db_test;
+use crate::helpers::*;
 
 db_test! {
     async fn unknown_routes_answer_404_problem_json(app) {
@@ -146,4 +147,43 @@ async fn a_panicking_handler_answers_500_problem_json_and_the_server_lives_on() 
         .await
         .unwrap();
     assert_eq!(after.body().await.unwrap(), "fine");
+}
+
+/// PostgreSQL stops taking connections, then takes them again: the service says 503 meanwhile
+/// and recovers by itself, without a restart.
+#[actix_web::test]
+async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
+    use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.database_timeout = std::time::Duration::from_secs(1)
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.admin().await;
+    let name = app.postgres_database().unwrap().to_owned();
+    let mut admin = PgConnection::establish(&postgres_url()).unwrap();
+    let mut run = |sql: String| diesel::sql_query(sql).execute(&mut admin).unwrap();
+
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    run(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ));
+    let ready = app.send("GET", "/ready", None, None).await;
+    ready.assert_problem(503, "service_unavailable");
+    assert!(ready.header("retry-after").is_some());
+    app.get("/api/v1/me", &token)
+        .await
+        .assert_problem(503, "service_unavailable");
+    assert_eq!(
+        app.send("GET", "/health", None, None).await.status.as_u16(),
+        200,
+        "the process itself is up"
+    );
+
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    let ready = app.send("GET", "/ready", None, None).await;
+    assert_eq!(ready.status.as_u16(), 200, "{}", ready.text);
+    assert_eq!(app.get("/api/v1/me", &token).await.status.as_u16(), 200);
 }

@@ -71,7 +71,7 @@ macro_rules! db_test {
     };
 }
 
-fn postgres_url() -> String {
+pub fn postgres_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
@@ -204,7 +204,7 @@ pub struct TestApp {
     pub mail_dir: tempfile::TempDir,
     client: awc::Client,
     // Dropped last: the database outlives the server's use of it.
-    _db: TestDb,
+    database: TestDb,
 }
 
 impl TestApp {
@@ -243,7 +243,7 @@ impl TestApp {
             clock,
             mail_dir,
             client,
-            _db: db,
+            database: db,
         })
     }
 
@@ -339,6 +339,14 @@ impl TestApp {
             .await
             .expect("user created");
         user.id
+    }
+
+    /// The name of this test's PostgreSQL database.
+    pub fn postgres_database(&self) -> Option<&str> {
+        match &self.database {
+            TestDb::Postgres { name } => Some(name),
+            TestDb::Sqlite { .. } => None,
+        }
     }
 
     pub fn clock_now(&self) -> chrono::NaiveDateTime {
