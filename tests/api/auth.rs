@@ -311,3 +311,27 @@ db_test! {
         assert_eq!(app.get("/api/v1/organisations", &admin).await.json["total"], 1, "no orphan organisations");
     }
 }
+
+db_test! {
+    async fn refresh_and_reset_tokens_are_stored_only_as_hashes(app) {
+        use diesel::prelude::*;
+        use grantfund::db::schema::{password_resets, refresh_tokens};
+
+        app.register("SC000001", "aileen@example.org").await;
+        let login = app.login("aileen@example.org", PASSWORD).await;
+        let refresh = login.json["refresh_token"].as_str().unwrap().to_owned();
+        app.run_outbox().await;
+        app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        app.run_outbox().await;
+        let mails = app.mails();
+        let reset = token_in(mails.iter().find(|m| m.contains("Reset your")).unwrap());
+
+        let mut conn = app.state.db.get().unwrap();
+        let stored_refresh: Vec<String> = refresh_tokens::table.select(refresh_tokens::token_hash).load(&mut conn).unwrap();
+        let stored_reset: Vec<String> = password_resets::table.select(password_resets::token_hash).load(&mut conn).unwrap();
+        assert_eq!(stored_refresh.len(), 2, "one per sign-in");
+        assert!(stored_refresh.contains(&grantfund::auth::tokens::hash(&refresh)));
+        assert_eq!(stored_reset, [grantfund::auth::tokens::hash(&reset)]);
+        assert!(!stored_refresh.contains(&refresh) && !stored_reset.contains(&reset));
+    }
+}
