@@ -52,7 +52,7 @@ async fn user_create_reads_the_password_from_stdin_and_the_user_can_sign_in() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("root@fund.org"));
 
-    let mut settings = grantfund::config::Settings::for_database(&url);
+    let mut settings = grantfund::config::Settings::for_database(&url).unwrap();
     settings.bind_addr = "127.0.0.1:0".into();
     settings.mail_dir = dir.path().join("mail");
     let app = grantfund::Application::build(

@@ -219,7 +219,7 @@ impl TestApp {
     ) -> Option<TestApp> {
         let (db, url) = TestDb::create(backend)?;
         let mail_dir = tempfile::tempdir().expect("mail dir");
-        let mut settings = Settings::for_database(&url);
+        let mut settings = Settings::for_database(&url).expect("settings");
         settings.bind_addr = "127.0.0.1:0".to_owned();
         settings.mail_dir = mail_dir.path().to_owned();
         settings.database_pool_size = 8;
