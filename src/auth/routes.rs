@@ -7,8 +7,9 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::password;
-use crate::auth::service::{self, Registration, TokenPair};
+use crate::auth::service::{self, TokenPair};
 use crate::domain::identifiers::{Email, check_new_password};
+use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::{Json, client_address};
 use crate::organisations::model::{
@@ -16,6 +17,7 @@ use crate::organisations::model::{
 };
 use crate::users::api::User;
 use crate::users::model::UserRow;
+use crate::users::service::NewUser;
 
 /// The first user of a registering organisation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -146,13 +148,15 @@ pub async fn register(
     let (organisation, user) = state
         .db
         .run(move |conn| {
-            let registration = Registration {
-                organisation,
-                name,
+            let applicant = NewUser {
                 email,
+                name,
+                role: Role::Applicant,
+                organisation_id: None,
                 password_hash: password::hash(&user.password)?,
             };
-            let (organisation, user) = service::register(conn, now, &registration, &public_url)?;
+            let (organisation, user) =
+                service::register(conn, now, &organisation, applicant, &public_url)?;
             let boards = OrganisationRow::health_boards(conn, organisation.id)?;
             Ok((organisation.into_api(boards)?, user))
         })

@@ -28,37 +28,20 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
-/// A checked registration: the organisation and its first user.
-#[derive(Debug)]
-pub struct Registration {
-    pub organisation: OrganisationDetails,
-    pub name: String,
-    pub email: Email,
-    pub password_hash: String,
-}
-
 /// Creates the organisation and its first applicant in one transaction, with the welcome email
 /// and the audit entries.
 pub fn register(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    registration: &Registration,
+    organisation: &OrganisationDetails,
+    mut applicant: NewUser,
     public_url: &str,
 ) -> Result<(OrganisationRow, User), ApiError> {
     write_transaction(conn, |conn| {
-        let organisation = organisations::insert(conn, now, &registration.organisation)?;
-        let user = user_service::create(
-            conn,
-            now,
-            None,
-            &NewUser {
-                email: registration.email.clone(),
-                name: registration.name.clone(),
-                role: Role::Applicant,
-                organisation_id: Some(organisation.id),
-                password_hash: registration.password_hash.clone(),
-            },
-        )?;
+        let organisation = organisations::insert(conn, now, organisation)?;
+        applicant.role = Role::Applicant;
+        applicant.organisation_id = Some(organisation.id);
+        let user = user_service::create(conn, now, None, &applicant)?;
         audit::record(
             conn,
             now,

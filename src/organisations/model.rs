@@ -356,12 +356,9 @@ impl OrganisationRow {
     }
 
     pub fn health_boards(conn: &mut DbConnection, id: i64) -> Result<Vec<HealthBoard>, ApiError> {
-        let texts: Vec<String> = organisation_health_boards::table
-            .filter(organisation_health_boards::organisation_id.eq(id))
-            .select(organisation_health_boards::health_board)
-            .order(organisation_health_boards::health_board)
-            .load(conn)?;
-        Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
+        Ok(Self::health_boards_of(conn, &[id])?
+            .remove(&id)
+            .unwrap_or_default())
     }
 
     /// The health boards of several organisations in one query.
