@@ -5,10 +5,13 @@
 //! Database and internal failures are logged with their cause and answered without it.
 
 use actix_web::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::domain::Money;
 
 /// One field that failed validation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -332,6 +335,61 @@ impl Validator {
             None
         } else {
             Some(trimmed.to_owned())
+        }
+    }
+
+    /// An optional text: absent or blank is `Some(None)`; otherwise as [`Validator::text`].
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<Option<String>> {
+        match value.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(text) => self.text(field, text, 1, max).map(Some),
+            None => Some(None),
+        }
+    }
+
+    /// An amount of money written as a decimal string.
+    pub fn money(&mut self, field: impl Into<String>, value: &str) -> Option<Money> {
+        self.check(field, Money::parse(value.trim()))
+    }
+
+    /// A calendar date written `YYYY-MM-DD`.
+    pub fn date(&mut self, field: impl Into<String>, value: &str) -> Option<NaiveDate> {
+        self.check(
+            field,
+            NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+                .map_err(|_| "must be a real date written YYYY-MM-DD"),
+        )
+    }
+
+    /// A moment in time written in RFC 3339 with an offset, e.g. `2021-01-10T09:00:00Z`.
+    pub fn timestamp(&mut self, field: impl Into<String>, value: &str) -> Option<DateTime<Utc>> {
+        self.check(
+            field,
+            DateTime::parse_from_rfc3339(value.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| "must be an RFC 3339 timestamp such as 2021-01-10T09:00:00Z"),
+        )
+    }
+
+    /// A whole number within `range`.
+    pub fn count(
+        &mut self,
+        field: impl Into<String>,
+        value: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        if range.contains(&value) {
+            Some(value)
+        } else {
+            self.error(
+                field,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
+            None
         }
     }
 

@@ -14,6 +14,7 @@ use actix_web::web::{self, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
@@ -282,6 +283,15 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
         }
         _ => address.to_owned(),
     }
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod funds;
 pub mod http;
 pub mod openapi;
 pub mod organisations;
@@ -66,6 +67,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::routes::configure)
         .configure(users::routes::configure)
         .configure(organisations::routes::configure)
+        .configure(funds::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

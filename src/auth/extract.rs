@@ -83,6 +83,32 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// The caller of a public route: `None` without an `Authorization` header. A header that is
+/// present must hold a valid token (401 otherwise), so a client never silently loses its rights.
+#[derive(Clone, Debug)]
+pub struct OptionalUser(pub Option<CurrentUser>);
+
+impl OptionalUser {
+    /// True for staff: administrators, officials and assessors.
+    pub fn is_staff(&self) -> bool {
+        self.0.as_ref().is_some_and(|u| u.role.is_staff())
+    }
+}
+
+impl FromRequest for OptionalUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            let user = CurrentUser::from_request(req, payload);
+            Box::pin(async move { Ok(OptionalUser(Some(user.await?))) })
+        } else {
+            Box::pin(async { Ok(OptionalUser(None)) })
+        }
+    }
+}
+
 fn invalid_token() -> ApiError {
     ApiError::unauthorized("invalid_token", "The access token is not valid.")
 }

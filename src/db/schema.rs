@@ -1,5 +1,5 @@
 //! Table definitions shared by both backends. Written to the portable subset of SQL types
-//! (BigInt, Integer, Text, Bool, Timestamp) so that one `table!` serves PostgreSQL and SQLite;
+//! (BigInt, Integer, Text, Bool, Timestamp, Date) so that one `table!` serves PostgreSQL and SQLite;
 //! each backend's DDL lives in its own `migrations/` folder.
 
 diesel::table! {
@@ -98,10 +98,135 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    funds (id) {
+        id -> BigInt,
+        name -> Text,
+        code -> Text,
+        funder_name -> Text,
+        funder_org_id -> Text,
+        administrator_name -> Text,
+        administrator_org_id -> Text,
+        currency -> Text,
+        programme_start -> Date,
+        programme_end -> Date,
+        reach_target -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_years (fund_id, financial_year) {
+        fund_id -> BigInt,
+        financial_year -> Text,
+        limit_pence -> BigInt,
+        approved -> Bool,
+        committed_pence -> BigInt,
+        paid_pence -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> BigInt,
+        fund_id -> BigInt,
+        name -> Text,
+        component -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        min_request_pence -> BigInt,
+        max_request_pence -> BigInt,
+        max_applicant_income_pence -> Nullable<BigInt>,
+        assessments_required -> Integer,
+        return_frequency -> Text,
+        guidance -> Nullable<Text>,
+        criteria_frozen_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    round_years (round_id, financial_year) {
+        round_id -> BigInt,
+        fund_id -> BigInt,
+        financial_year -> Text,
+    }
+}
+
+diesel::table! {
+    criteria (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        name -> Text,
+        guidance -> Nullable<Text>,
+        weight_ten_thousandths -> BigInt,
+        max_score -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        organisation_id -> BigInt,
+        created_by -> BigInt,
+        status -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        description -> Nullable<Text>,
+        peer_support -> Nullable<Bool>,
+        equality_impact -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<BigInt>,
+        withdrawn_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    application_requests (application_id, financial_year) {
+        application_id -> BigInt,
+        financial_year -> Text,
+        amount_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    application_choices (application_id, list, value) {
+        application_id -> BigInt,
+        list -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(organisation_health_boards -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::table! {
+    application_reach (application_id, reach_group) {
+        application_id -> BigInt,
+        reach_group -> Text,
+        people -> BigInt,
+    }
+}
+
+diesel::joinable!(fund_years -> funds (fund_id));
+diesel::joinable!(rounds -> funds (fund_id));
+diesel::joinable!(round_years -> rounds (round_id));
+diesel::joinable!(criteria -> rounds (round_id));
+diesel::joinable!(applications -> rounds (round_id));
+diesel::joinable!(applications -> organisations (organisation_id));
+diesel::joinable!(application_requests -> applications (application_id));
+diesel::joinable!(application_choices -> applications (application_id));
+diesel::joinable!(application_reach -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -111,4 +236,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     outbox,
     audit_log,
+    funds,
+    fund_years,
+    rounds,
+    round_years,
+    criteria,
+    applications,
+    application_requests,
+    application_choices,
+    application_reach,
 );

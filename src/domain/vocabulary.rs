@@ -145,6 +145,81 @@ impl HealthBoard {
     }
 }
 
+vocabulary! {
+    /// The parts of a fund that rounds belong to.
+    Component {
+        /// Established services.
+        Core => "core",
+        /// Small organisations and emerging issues (years 2 and 3).
+        Innovation => "innovation",
+        /// Continued funding for earlier grantees.
+        Extension => "extension",
+    }
+}
+
+vocabulary! {
+    /// How often a grant holder sends a monitoring return.
+    ReturnFrequency {
+        Quarterly => "quarterly",
+        SixMonthly => "six_monthly",
+        Annual => "annual",
+    }
+}
+
+vocabulary! {
+    /// The people an application sets out to reach.
+    TargetGroup {
+        MothersBirthingParents => "mothers_birthing_parents",
+        FathersPartners => "fathers_partners",
+        KinshipCarers => "kinship_carers",
+        Infants => "infants",
+        NeonatalComplexNeeds => "neonatal_complex_needs",
+        SubstanceUse => "substance_use",
+        DomesticAbuseTrauma => "domestic_abuse_trauma",
+        RuralIsland => "rural_island",
+        MinorityEthnic => "minority_ethnic",
+        YoungParents => "young_parents",
+    }
+}
+
+vocabulary! {
+    /// The kinds of support a funded service offers.
+    SupportType {
+        Counselling => "counselling",
+        Befriending => "befriending",
+        PeerSupport => "peer_support",
+        ParentInfantRelationship => "parent_infant_relationship",
+        FamilySupport => "family_support",
+        Helpline => "helpline",
+        Digital => "digital",
+        GroupWork => "group_work",
+    }
+}
+
+vocabulary! {
+    /// Where a round stands at a given moment.
+    RoundStatus {
+        /// Not yet open: staff may still change anything.
+        Upcoming => "upcoming",
+        /// Taking applications.
+        Open => "open",
+        /// Past its closing time.
+        Closed => "closed",
+    }
+}
+
+vocabulary! {
+    /// Where an application stands: `draft → submitted → awarded | declined`, and
+    /// `draft | submitted → withdrawn`.
+    ApplicationStatus {
+        Draft => "draft",
+        Submitted => "submitted",
+        Awarded => "awarded",
+        Declined => "declined",
+        Withdrawn => "withdrawn",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

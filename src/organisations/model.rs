@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
@@ -12,6 +12,7 @@ use crate::domain::clock::utc;
 use crate::domain::identifiers::{CharityNumber, CompanyNumber, Email, Postcode, parse_website};
 use crate::domain::vocabulary::{HealthBoard, OrganisationType};
 use crate::error::{ApiError, Validator};
+use crate::http::present;
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = organisations)]
@@ -110,15 +111,6 @@ pub struct OrganisationPatch {
     pub website: Option<Option<String>>,
     #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<String>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl OrganisationInput {

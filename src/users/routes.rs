@@ -1,7 +1,7 @@
 //! `/users` handlers (administrators).
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -11,7 +11,7 @@ use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::Json;
+use crate::http::{Json, present};
 use crate::users::api::User;
 use crate::users::service::{self, NewUser, UserUpdate};
 
@@ -47,10 +47,6 @@ pub struct UpdateUserRequest {
     pub organisation_id: Option<Option<i64>>,
     /// `false` disables the account and ends its sessions.
     pub active: Option<bool>,
-}
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,0 +1,9 @@
+DROP TABLE application_reach;
+DROP TABLE application_choices;
+DROP TABLE application_requests;
+DROP TABLE applications;
+DROP TABLE criteria;
+DROP TABLE round_years;
+DROP TABLE rounds;
+DROP TABLE fund_years;
+DROP TABLE funds;

@@ -1,0 +1,5 @@
+//! Funds: who pays, who runs it, the programme period, and each financial year's limit.
+
+pub mod model;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,168 @@
+//! `/funds` handlers.
+
+use actix_web::{HttpResponse, get, patch, post, put, web};
+
+use crate::AppState;
+use crate::auth::extract::CurrentUser;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::error::{ApiError, Problem};
+use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
+use crate::funds::service;
+use crate::http::Json;
+
+/// Creates a fund (administrators).
+#[utoipa::path(
+    tag = "funds",
+    request_body = FundInput,
+    responses(
+        (status = 201, description = "The new fund", body = Fund),
+        (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/funds")]
+pub async fn create_fund(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: Json<FundInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    let fund = state
+        .db
+        .run(move |conn| service::create(conn, now, &user, &body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(fund))
+}
+
+/// Every fund, newest first (staff).
+#[utoipa::path(
+    tag = "funds",
+    params(PageQuery),
+    responses((status = 200, description = "Funds", body = Paged<Fund>)),
+    security(("bearer" = []))
+)]
+#[get("/funds")]
+pub async fn list_funds(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Fund>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, &user, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One fund with its financial years (staff).
+#[utoipa::path(
+    tag = "funds",
+    params(("id" = i64, Path, description = "Fund id")),
+    responses((status = 200, description = "The fund", body = Fund)),
+    security(("bearer" = []))
+)]
+#[get("/funds/{id}")]
+pub async fn get_fund(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Fund>, ApiError> {
+    let id = id.into_inner();
+    let fund = state
+        .db
+        .run(move |conn| service::get(conn, &user, id))
+        .await?;
+    Ok(web::Json(fund))
+}
+
+/// Changes a fund (administrators). The programme cannot shrink to leave out a year that has a
+/// limit.
+#[utoipa::path(
+    tag = "funds",
+    params(("id" = i64, Path, description = "Fund id")),
+    request_body = FundPatch,
+    responses(
+        (status = 200, description = "The updated fund", body = Fund),
+        (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/funds/{id}")]
+pub async fn update_fund(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<FundPatch>,
+) -> Result<web::Json<Fund>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let fund = state
+        .db
+        .run(move |conn| service::update(conn, now, &user, id, body.0))
+        .await?;
+    Ok(web::Json(fund))
+}
+
+/// The financial years of a fund: limit, approval, committed, paid and remaining (staff).
+#[utoipa::path(
+    tag = "funds",
+    params(("id" = i64, Path, description = "Fund id"), PageQuery),
+    responses((status = 200, description = "The fund's years, in order", body = Paged<FundYear>)),
+    security(("bearer" = []))
+)]
+#[get("/funds/{id}/years")]
+pub async fn list_fund_years(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<FundYear>>, ApiError> {
+    let id = id.into_inner();
+    let page = paging.into_inner().parse()?;
+    let years = state
+        .db
+        .run(move |conn| service::years(conn, &user, id, page))
+        .await?;
+    Ok(web::Json(years))
+}
+
+/// Sets the limit and approval of a financial year inside the programme (administrators).
+/// The limit may not go below what is already committed in that year.
+#[utoipa::path(
+    tag = "funds",
+    params(
+        ("id" = i64, Path, description = "Fund id"),
+        ("financial_year" = String, Path, description = "A UK financial year inside the programme, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
+    ),
+    request_body = FundYearInput,
+    responses(
+        (status = 200, description = "The year as it now stands", body = FundYear),
+        (status = 409, description = "`limit_below_committed`: more than the new limit is already committed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/funds/{id}/years/{financial_year}")]
+pub async fn set_fund_year(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, String)>,
+    body: Json<FundYearInput>,
+) -> Result<web::Json<FundYear>, ApiError> {
+    let (id, year) = path.into_inner();
+    let now = state.clock.now_naive();
+    let year = state
+        .db
+        .run(move |conn| service::set_year(conn, now, &user, id, &year, &body.0))
+        .await?;
+    Ok(web::Json(year))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_fund)
+        .service(list_funds)
+        .service(get_fund)
+        .service(update_fund)
+        .service(list_fund_years)
+        .service(set_fund_year);
+}

@@ -1,0 +1,284 @@
+//! Rules for funds and their financial years.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::db::schema::{fund_years, funds};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::Role;
+use crate::domain::{FinancialYear, Money};
+use crate::error::{ApiError, Validator};
+use crate::funds::model::{
+    Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
+    FundYearRow,
+};
+
+/// Who may read funds: every member of staff.
+const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
+
+fn code_taken(error: diesel::result::Error) -> ApiError {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::conflict("fund_code_taken", "Another fund already uses this code."),
+        other => other.into(),
+    }
+}
+
+/// Holds the fund's row until the transaction ends, so that changes to its years queue up behind
+/// each other. SQLite write transactions are already exclusive.
+pub fn lock_fund(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            funds::table
+                .find(id)
+                .select(funds::id)
+                .for_update()
+                .first::<i64>(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            FundRow::find(conn, id)?;
+        }
+    }
+    Ok(())
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> Result<Fund, ApiError> {
+    let row = FundRow::find(conn, id)?;
+    let years = FundYearRow::of_fund(conn, id)?
+        .into_iter()
+        .map(FundYearRow::into_api)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(row.into_api(years))
+}
+
+/// Creates a fund. Administrators only.
+pub fn create(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    input: &FundInput,
+) -> Result<Fund, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let mut v = Validator::new();
+    let details = FundDetails::parse(input, &mut v);
+    let details = v.finish_with(|| details)?;
+    write_transaction(conn, |conn| {
+        let id: i64 = diesel::insert_into(funds::table)
+            .values((FundFields::new(&details, now), funds::created_at.eq(now)))
+            .returning(funds::id)
+            .get_result(conn)
+            .map_err(code_taken)?;
+        let fund = load(conn, id)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "fund",
+                entity_id: id,
+                action: "created",
+                before: None,
+                after: Some(json!(fund)),
+            },
+        )?;
+        Ok(fund)
+    })
+}
+
+/// One fund. Staff only.
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Fund, ApiError> {
+    user.require(READERS)?;
+    load(conn, id)
+}
+
+/// Every fund, newest first. Staff only.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    page: Page,
+) -> Result<Paged<Fund>, ApiError> {
+    user.require(READERS)?;
+    let total = funds::table.count().get_result(conn)?;
+    let ids: Vec<i64> = funds::table
+        .select(funds::id)
+        .order(funds::id.desc())
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    let items = ids
+        .into_iter()
+        .map(|id| load(conn, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(page.wrap(items, total))
+}
+
+/// Changes a fund. The programme may not shrink so far that a year with a limit falls outside.
+pub fn update(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    patch: FundPatch,
+) -> Result<Fund, ApiError> {
+    user.require(&[Role::Administrator])?;
+    write_transaction(conn, |conn| {
+        lock_fund(conn, id)?;
+        let before = load(conn, id)?;
+        let row = FundRow::find(conn, id)?;
+        let mut v = Validator::new();
+        let details = FundDetails::parse(&FundInput::from_stored(&row).apply(patch), &mut v);
+        if let Some(details) = &details {
+            for year in &before.financial_years {
+                if !year
+                    .financial_year
+                    .overlaps(details.programme_start, details.programme_end)
+                {
+                    v.error(
+                        "programme_end",
+                        format!(
+                            "would leave financial year {}, which has a limit, outside the programme",
+                            year.financial_year
+                        ),
+                    );
+                }
+            }
+        }
+        let details = v.finish_with(|| details)?;
+        diesel::update(funds::table.find(id))
+            .set(FundFields::new(&details, now))
+            .execute(conn)
+            .map_err(code_taken)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "fund",
+                entity_id: id,
+                action: "updated",
+                before: Some(json!(before)),
+                after: Some(json!(after)),
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// The years of a fund, in order. Staff only.
+pub fn years(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    page: Page,
+) -> Result<Paged<FundYear>, ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, id)?;
+    let query = || fund_years::table.filter(fund_years::fund_id.eq(id));
+    let total = query().count().get_result(conn)?;
+    let items = query()
+        .order(fund_years::financial_year)
+        .limit(page.limit())
+        .offset(page.offset())
+        .load::<FundYearRow>(conn)?
+        .into_iter()
+        .map(FundYearRow::into_api)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(page.wrap(items, total))
+}
+
+/// Sets the limit and approval of one financial year of a fund, creating the year if need be.
+/// A limit below what is already committed is refused: the update only happens when the
+/// database row still satisfies `committed <= new limit`, so a concurrent award cannot slip in
+/// between the check and the change.
+pub fn set_year(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    year_text: &str,
+    input: &FundYearInput,
+) -> Result<FundYear, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let mut v = Validator::new();
+    let year = v.check("financial_year", FinancialYear::parse(year_text));
+    let limit = v.money("limit", &input.limit);
+    write_transaction(conn, |conn| {
+        lock_fund(conn, id)?;
+        let fund = FundRow::find(conn, id)?;
+        if let Some(year) = year
+            && !year.overlaps(fund.programme_start, fund.programme_end)
+        {
+            v.error(
+                "financial_year",
+                format!(
+                    "is outside the programme ({} to {})",
+                    fund.programme_start, fund.programme_end
+                ),
+            );
+        }
+        let (year, limit): (FinancialYear, Money) = v.finish_with(|| Some((year?, limit?)))?;
+        let before = FundYearRow::find(conn, id, year)?;
+        match &before {
+            Some(existing) => {
+                let changed = diesel::update(
+                    fund_years::table
+                        .find((id, year.to_string()))
+                        .filter(fund_years::committed_pence.le(limit.pence())),
+                )
+                .set((
+                    fund_years::limit_pence.eq(limit.pence()),
+                    fund_years::approved.eq(input.approved),
+                    fund_years::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+                if changed == 0 {
+                    let committed = Money::from_pence(existing.committed_pence)
+                        .map_err(ApiError::internal)?;
+                    return Err(ApiError::conflict(
+                        "limit_below_committed",
+                        format!(
+                            "{year}: {committed} is already committed, so the limit cannot be {limit}."
+                        ),
+                    ));
+                }
+            }
+            None => {
+                diesel::insert_into(fund_years::table)
+                    .values((
+                        fund_years::fund_id.eq(id),
+                        fund_years::financial_year.eq(year.to_string()),
+                        fund_years::limit_pence.eq(limit.pence()),
+                        fund_years::approved.eq(input.approved),
+                        fund_years::committed_pence.eq(0),
+                        fund_years::paid_pence.eq(0),
+                        fund_years::created_at.eq(now),
+                        fund_years::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        let after = FundYearRow::find(conn, id, year)?
+            .ok_or_else(|| ApiError::internal("fund year vanished after it was written"))?
+            .into_api()?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "fund",
+                entity_id: id,
+                action: "year_set",
+                before: before.map(FundYearRow::into_api).transpose()?.map(|y| json!(y)),
+                after: Some(json!(after)),
+            },
+        )?;
+        Ok(after)
+    })
+}
