@@ -12,6 +12,7 @@ pub mod funds;
 pub mod http;
 pub mod openapi;
 pub mod organisations;
+pub mod rounds;
 pub mod service;
 pub mod telemetry;
 pub mod users;
@@ -68,6 +69,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(users::routes::configure)
         .configure(organisations::routes::configure)
         .configure(funds::routes::configure)
+        .configure(rounds::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

@@ -1,0 +1,5 @@
+//! Rounds of a fund and the criteria their applications are scored against.
+
+pub mod model;
+pub mod routes;
+pub mod service;

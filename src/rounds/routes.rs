@@ -1,0 +1,245 @@
+//! `/rounds` and `/criteria` handlers.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::extract::{CurrentUser, OptionalUser};
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::{Component, RoundStatus};
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::rounds::model::{Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch};
+use crate::rounds::service::{self, RoundFilter};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoundQuery {
+    /// Only rounds of this fund.
+    pub fund_id: Option<i64>,
+    /// Only rounds of this component.
+    pub component: Option<Component>,
+    /// Only rounds in this state. Without it, staff see every round and anyone else the open
+    /// ones; `upcoming` rounds are visible to staff only.
+    pub status: Option<RoundStatus>,
+}
+
+/// Creates a round of a fund (administrators). Each of its financial years must already have a
+/// limit on the fund.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Fund id")),
+    request_body = RoundInput,
+    responses((status = 201, description = "The new round", body = Round)),
+    security(("bearer" = []))
+)]
+#[post("/funds/{id}/rounds")]
+pub async fn create_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<RoundInput>,
+) -> Result<HttpResponse, ApiError> {
+    let fund_id = id.into_inner();
+    let now = state.clock.now_naive();
+    let round = state
+        .db
+        .run(move |conn| service::create(conn, now, &user, fund_id, &body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(round))
+}
+
+/// Rounds, soonest closing first. Public: without a login (or as an applicant) it lists rounds
+/// that are open now; staff see every round.
+#[utoipa::path(
+    tag = "rounds",
+    params(RoundQuery, PageQuery),
+    responses((status = 200, description = "Rounds", body = Paged<Round>)),
+    security((), ("bearer" = []))
+)]
+#[get("/rounds")]
+pub async fn list_rounds(
+    state: web::Data<AppState>,
+    viewer: OptionalUser,
+    query: web::Query<RoundQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Round>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let query = query.into_inner();
+    let filter = RoundFilter {
+        fund_id: query.fund_id,
+        component: query.component,
+        status: query.status,
+    };
+    let now = state.clock.now_naive();
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, now, viewer.0.as_ref(), &filter, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One round. Public once it has opened; before that, staff only (404 to anyone else).
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    responses((status = 200, description = "The round", body = Round)),
+    security((), ("bearer" = []))
+)]
+#[get("/rounds/{id}")]
+pub async fn get_round(
+    state: web::Data<AppState>,
+    viewer: OptionalUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Round>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let round = state
+        .db
+        .run(move |conn| service::get(conn, now, viewer.0.as_ref(), id))
+        .await?;
+    Ok(web::Json(round))
+}
+
+/// Changes a round (administrators). Once it has opened, only a later `closes_at` and the
+/// `guidance` may change.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body = RoundPatch,
+    responses(
+        (status = 200, description = "The updated round", body = Round),
+        (status = 409, description = "`round_open`: the round has opened, so this cannot change", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/rounds/{id}")]
+pub async fn update_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<RoundPatch>,
+) -> Result<web::Json<Round>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let round = state
+        .db
+        .run(move |conn| service::update(conn, now, &user, id, body.0))
+        .await?;
+    Ok(web::Json(round))
+}
+
+/// Adds an assessment criterion to a round (administrators).
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body = CriterionInput,
+    responses(
+        (status = 201, description = "The new criterion", body = Criterion),
+        (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rounds/{id}/criteria")]
+pub async fn create_criterion(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<CriterionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let round_id = id.into_inner();
+    let now = state.clock.now_naive();
+    let criterion = state
+        .db
+        .run(move |conn| service::create_criterion(conn, now, &user, round_id, &body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(criterion))
+}
+
+/// The published criteria of a round, for whoever may see the round.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id"), PageQuery),
+    responses((status = 200, description = "Criteria, in the order they were added", body = Paged<Criterion>)),
+    security((), ("bearer" = []))
+)]
+#[get("/rounds/{id}/criteria")]
+pub async fn list_criteria(
+    state: web::Data<AppState>,
+    viewer: OptionalUser,
+    id: web::Path<i64>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Criterion>>, ApiError> {
+    let round_id = id.into_inner();
+    let page = paging.into_inner().parse()?;
+    let now = state.clock.now_naive();
+    let list = state
+        .db
+        .run(move |conn| service::list_criteria(conn, now, viewer.0.as_ref(), round_id, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// Changes a criterion (administrators), until scores exist for its round.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Criterion id")),
+    request_body = CriterionPatch,
+    responses(
+        (status = 200, description = "The updated criterion", body = Criterion),
+        (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/criteria/{id}")]
+pub async fn update_criterion(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<CriterionPatch>,
+) -> Result<web::Json<Criterion>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let criterion = state
+        .db
+        .run(move |conn| service::update_criterion(conn, now, &user, id, body.0))
+        .await?;
+    Ok(web::Json(criterion))
+}
+
+/// Deletes a criterion (administrators), until scores exist for its round.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Criterion id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/criteria/{id}")]
+pub async fn delete_criterion(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    state
+        .db
+        .run(move |conn| service::delete_criterion(conn, now, &user, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_round)
+        .service(list_rounds)
+        .service(get_round)
+        .service(update_round)
+        .service(create_criterion)
+        .service(list_criteria)
+        .service(update_criterion)
+        .service(delete_criterion);
+}
