@@ -5,9 +5,9 @@
 //! Database and internal failures are logged with their cause and answered without it.
 
 use actix_web::http::StatusCode;
-use chrono::{DateTime, NaiveDate, Utc};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

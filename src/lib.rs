@@ -1,5 +1,6 @@
 //! The grant fund service: builds the HTTP application that `main` serves and the tests drive.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -70,6 +71,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(organisations::routes::configure)
         .configure(funds::routes::configure)
         .configure(rounds::routes::configure)
+        .configure(applications::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

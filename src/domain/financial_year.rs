@@ -175,7 +175,14 @@ mod tests {
             Err(FinancialYearError::NotConsecutive)
         );
         for bad in [
-            "21-22", "2021-2022", "2021/22", "", "2021-2", " 2021-22", "２０２１-22", "abcd-ef",
+            "21-22",
+            "2021-2022",
+            "2021/22",
+            "",
+            "2021-2",
+            " 2021-22",
+            "２０２１-22",
+            "abcd-ef",
         ] {
             assert_eq!(
                 FinancialYear::parse(bad),

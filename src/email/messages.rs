@@ -41,3 +41,63 @@ pub fn password_reset(
         ),
     }
 }
+
+/// A receipt for a submitted application.
+pub struct ApplicationReceipt<'a> {
+    pub application_id: i64,
+    pub title: &'a str,
+    pub organisation: &'a str,
+    pub round: &'a str,
+    /// Each financial year and its amount, as text.
+    pub requested: Vec<(String, String)>,
+    pub total: String,
+}
+
+pub fn application_received(recipient: &str, receipt: &ApplicationReceipt<'_>) -> NewEmail {
+    let lines: String = receipt
+        .requested
+        .iter()
+        .map(|(year, amount)| format!("  {year}: £{amount}\n"))
+        .collect();
+    NewEmail {
+        kind: "application_received",
+        recipient: recipient.to_owned(),
+        subject: format!(
+            "Application {} received: {}",
+            receipt.application_id, receipt.title
+        ),
+        body: format!(
+            "Hello,\n\n\
+             We have received the application \"{title}\" from {organisation} to the round\n\
+             \"{round}\". Its reference is application {id}.\n\n\
+             Amounts requested:\n{lines}  Total: £{total}\n\n\
+             The panel will assess it after the round closes, and we will write to you with the\n\
+             decision. If you need to withdraw it, you can do so until then.\n",
+            title = receipt.title,
+            organisation = receipt.organisation,
+            round = receipt.round,
+            id = receipt.application_id,
+            total = receipt.total,
+        ),
+    }
+}
+
+pub fn application_withdrawn(
+    recipient: &str,
+    application_id: i64,
+    title: &str,
+    organisation: &str,
+    withdrawn_by: &str,
+) -> NewEmail {
+    NewEmail {
+        kind: "application_withdrawn",
+        recipient: recipient.to_owned(),
+        subject: format!("Application {application_id} withdrawn: {title}"),
+        body: format!(
+            "Hello,\n\n\
+             The application \"{title}\" (application {application_id}) from {organisation} has\n\
+             been withdrawn by {withdrawn_by}. It will not be assessed.\n\n\
+             If this was a mistake, please contact the fund administrator.\n"
+        ),
+    }
+}

@@ -51,7 +51,11 @@ pub struct OrganisationReference {
     pub name: String,
     /// Its identifier from the org-id.guide register: a list prefix and the identifier in that
     /// list, e.g. `GB-SC-SC040887` (Scottish charity) or `GB-GOR-PC390` (government body).
-    #[schema(example = "GB-SC-SC040887", pattern = r"^\s*[A-Za-z]{2}-[A-Za-z0-9]+-\S+\s*$", max_length = 100)]
+    #[schema(
+        example = "GB-SC-SC040887",
+        pattern = r"^\s*[A-Za-z]{2}-[A-Za-z0-9]+-\S+\s*$",
+        max_length = 100
+    )]
     pub org_id: String,
 }
 
@@ -219,7 +223,11 @@ impl FundDetails {
         let funder = parse_reference(v, "funder", &input.funder);
         let administrator = parse_reference(v, "administrator", &input.administrator);
         let currency_ok = input.currency.trim() == "GBP";
-        v.ensure(currency_ok, "currency", "must be GBP, the only currency supported");
+        v.ensure(
+            currency_ok,
+            "currency",
+            "must be GBP, the only currency supported",
+        );
         let start = v.date("programme_start", &input.programme_start);
         let end = v.date("programme_end", &input.programme_end);
         if let (Some(start), Some(end)) = (start, end)

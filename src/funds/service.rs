@@ -239,8 +239,8 @@ pub fn set_year(
                 ))
                 .execute(conn)?;
                 if changed == 0 {
-                    let committed = Money::from_pence(existing.committed_pence)
-                        .map_err(ApiError::internal)?;
+                    let committed =
+                        Money::from_pence(existing.committed_pence).map_err(ApiError::internal)?;
                     return Err(ApiError::conflict(
                         "limit_below_committed",
                         format!(
@@ -275,7 +275,10 @@ pub fn set_year(
                 entity: "fund",
                 entity_id: id,
                 action: "year_set",
-                before: before.map(FundYearRow::into_api).transpose()?.map(|y| json!(y)),
+                before: before
+                    .map(FundYearRow::into_api)
+                    .transpose()?
+                    .map(|y| json!(y)),
                 after: Some(json!(after)),
             },
         )?;

@@ -43,7 +43,12 @@ pub struct RoundRow {
 #[serde(deny_unknown_fields)]
 pub struct RoundInput {
     /// The round's name, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S", example = "Core 2021-23")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "Core 2021-23"
+    )]
     pub name: String,
     #[schema(value_type = Component)]
     pub component: String,
@@ -426,7 +431,8 @@ impl RoundRow {
     ) -> Result<Round, ApiError> {
         let status = self.status(now);
         let money = |pence| Money::from_pence(pence).map_err(ApiError::internal);
-        let unknown = |what: &str| ApiError::internal(format!("round {} has an unknown {what}", self.id));
+        let unknown =
+            |what: &str| ApiError::internal(format!("round {} has an unknown {what}", self.id));
         Ok(Round {
             id: self.id,
             fund_id: self.fund_id,
@@ -469,7 +475,12 @@ pub struct CriterionRow {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriterionInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S", example = "Need and reach")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "Need and reach"
+    )]
     pub name: String,
     /// What assessors should look for, up to 5,000 characters.
     #[serde(default)]

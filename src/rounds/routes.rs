@@ -10,7 +10,9 @@ use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
-use crate::rounds::model::{Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch};
+use crate::rounds::model::{
+    Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch,
+};
 use crate::rounds::service::{self, RoundFilter};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -321,7 +321,15 @@ pub fn create_criterion(
             .returning(criteria::all_columns)
             .get_result(conn)?;
         let criterion = row.into_api()?;
-        record_criterion(conn, now, user, criterion.id, "created", None, Some(&criterion))?;
+        record_criterion(
+            conn,
+            now,
+            user,
+            criterion.id,
+            "created",
+            None,
+            Some(&criterion),
+        )?;
         Ok(criterion)
     })
 }

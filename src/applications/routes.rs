@@ -1,0 +1,193 @@
+//! `/applications` handlers.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::applications::model::{Application, ApplicationPatch, NewApplication};
+use crate::applications::service::{self, ApplicationFilter};
+use crate::auth::extract::CurrentUser;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::ApplicationStatus;
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationQuery {
+    /// Only applications to this round.
+    pub round_id: Option<i64>,
+    /// Only applications in this state.
+    pub status: Option<ApplicationStatus>,
+    /// Only this organisation's applications (administrators; an applicant sees only their own
+    /// anyway).
+    pub organisation_id: Option<i64>,
+}
+
+/// Starts a draft application to an open round, for the applicant's organisation.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "The new draft", body = Application),
+        (status = 409, description = "`round_closed`: the round has closed; `application_exists`: the organisation already has a draft or submitted application to this round", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rounds/{id}/applications")]
+pub async fn create_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<NewApplication>,
+) -> Result<HttpResponse, ApiError> {
+    let round_id = id.into_inner();
+    let now = state.clock.now_naive();
+    let application = state
+        .db
+        .run(move |conn| service::create(conn, now, &user, round_id, body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(application))
+}
+
+/// Applications, newest first: an applicant's own organisation's, or every one for
+/// administrators. Officials read aggregates instead (403).
+#[utoipa::path(
+    tag = "applications",
+    params(ApplicationQuery, PageQuery),
+    responses((status = 200, description = "Applications", body = Paged<Application>)),
+    security(("bearer" = []))
+)]
+#[get("/applications")]
+pub async fn list_applications(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ApplicationQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Application>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let query = query.into_inner();
+    let filter = ApplicationFilter {
+        round_id: query.round_id,
+        status: query.status,
+        organisation_id: query.organisation_id,
+    };
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, &user, &filter, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One application. Another organisation's answers 404.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application", body = Application)),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}")]
+pub async fn get_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Application>, ApiError> {
+    let id = id.into_inner();
+    let application = state
+        .db
+        .run(move |conn| service::get(conn, &user, id))
+        .await?;
+    Ok(web::Json(application))
+}
+
+/// Changes a draft (its organisation's applicants). Only drafts can be edited.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = ApplicationPatch,
+    responses(
+        (status = 200, description = "The updated draft", body = Application),
+        (status = 409, description = "`invalid_state`: the application is no longer a draft; the detail names its state", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/applications/{id}")]
+pub async fn update_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ApplicationPatch>,
+) -> Result<web::Json<Application>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let application = state
+        .db
+        .run(move |conn| service::update(conn, now, &user, id, body.0))
+        .await?;
+    Ok(web::Json(application))
+}
+
+/// Submits a draft. Checks, and reports all at once (422): the round is open; each requested
+/// year is one the round funds and within its smallest and largest request; the organisation's
+/// income is within the round's ceiling; every part of the form is complete. Emails a receipt
+/// to the submitting user and the organisation's contact.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The submitted application", body = Application),
+        (status = 409, description = "`invalid_state`: the application is not a draft; the detail names its state", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every rule the application does not meet, by field", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/submit")]
+pub async fn submit_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Application>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let application = state
+        .db
+        .run(move |conn| service::submit(conn, now, &user, id))
+        .await?;
+    Ok(web::Json(application))
+}
+
+/// Withdraws a draft or submitted application and tells the organisation.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The withdrawn application", body = Application),
+        (status = 409, description = "`invalid_state`: only a draft or submitted application can be withdrawn; the detail names its state", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Application>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let application = state
+        .db
+        .run(move |conn| service::withdraw(conn, now, &user, id))
+        .await?;
+    Ok(web::Json(application))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_application)
+        .service(list_applications)
+        .service(get_application)
+        .service(update_application)
+        .service(submit_application)
+        .service(withdraw_application);
+}

@@ -1,0 +1,444 @@
+//! Rules for applications: who may see and change them, and the moves between their states.
+//!
+//! Applicants act for their own organisation only; another organisation's application answers
+//! 404 as if it did not exist. Administrators read every application. Officials read none (they
+//! get aggregates). State changes are conditional updates on the current state, so two requests
+//! racing on one application cannot both succeed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::applications::model::{
+    Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children, ContentFields,
+    NewApplication, SubmissionRules,
+};
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::db::schema::{applications, organisations};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::Money;
+use crate::domain::clock::utc;
+use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::{ApplicationStatus, Role, RoundStatus};
+use crate::email::messages::{self, ApplicationReceipt};
+use crate::email::outbox;
+use crate::error::{ApiError, Validator};
+use crate::organisations::model::OrganisationRow;
+use crate::rounds::model::RoundRow;
+use crate::rounds::service::visible_round;
+
+/// The application if the caller may read it: its own organisation's applicants and
+/// administrators. Officials are refused (403); anyone else gets 404, whether or not it exists.
+pub fn visible(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<ApplicationRow, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator, Role::Assessor])?;
+    let row = ApplicationRow::find(conn, id)?;
+    match user.role {
+        Role::Administrator => Ok(row),
+        Role::Applicant if user.organisation_id == Some(row.organisation_id) => Ok(row),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// The application if the caller may act on it as its applicant (403 for other roles, 404 for
+/// another organisation's).
+fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<ApplicationRow, ApiError> {
+    user.require(&[Role::Applicant])?;
+    visible(conn, user, id)
+}
+
+fn wrong_state(row: &ApplicationRow, action: &str, allowed: &str) -> ApiError {
+    ApiError::conflict(
+        "invalid_state",
+        format!(
+            "This application is {}; only {allowed} can be {action}.",
+            row.status
+        ),
+    )
+}
+
+/// The applications with their content, in the order given.
+fn to_api(
+    conn: &mut DbConnection,
+    rows: Vec<ApplicationRow>,
+) -> Result<Vec<Application>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let organisation_ids: Vec<i64> = rows.iter().map(|r| r.organisation_id).collect();
+    let names: std::collections::HashMap<i64, String> = organisations::table
+        .filter(organisations::id.eq_any(&organisation_ids))
+        .select((organisations::id, organisations::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut children = Children::load(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let content = children.content(&row)?;
+            let name = names.get(&row.organisation_id).cloned().unwrap_or_default();
+            row.into_api(name, content)
+        })
+        .collect()
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> Result<Application, ApiError> {
+    let row = ApplicationRow::find(conn, id)?;
+    to_api(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("application vanished while loading"))
+}
+
+fn stored_content(
+    conn: &mut DbConnection,
+    row: &ApplicationRow,
+) -> Result<ApplicationContent, ApiError> {
+    Children::load(conn, &[row.id])?.content(row)
+}
+
+fn record(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    action: &str,
+    before: Option<&Application>,
+    after: &Application,
+) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        now,
+        Change {
+            actor: Some(user.id),
+            entity: "application",
+            entity_id: id,
+            action,
+            before: before.map(|a| json!(a)),
+            after: Some(json!(after)),
+        },
+    )
+}
+
+/// Starts a draft application to an open round for the applicant's organisation. One live
+/// (draft or submitted) application per organisation per round: a second is 409
+/// `application_exists`, enforced by a unique index so that two at once cannot both succeed.
+pub fn create(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    round_id: i64,
+    input: NewApplication,
+) -> Result<Application, ApiError> {
+    user.require(&[Role::Applicant])?;
+    let organisation_id = user
+        .organisation_id
+        .ok_or_else(|| ApiError::internal("an applicant without an organisation"))?;
+    let mut content = ApplicationContent::default();
+    let mut v = Validator::new();
+    content.apply(&ApplicationPatch::from(input), &mut v);
+    write_transaction(conn, |conn| {
+        let round = visible_round(conn, now, Some(user), round_id)?;
+        v.finish()?;
+        if round.status(now) == RoundStatus::Closed {
+            return Err(ApiError::conflict(
+                "round_closed",
+                format!(
+                    "This round closed at {}.",
+                    utc(round.closes_at).to_rfc3339()
+                ),
+            ));
+        }
+        let id: i64 = diesel::insert_into(applications::table)
+            .values((
+                applications::round_id.eq(round_id),
+                applications::organisation_id.eq(organisation_id),
+                applications::created_by.eq(user.id),
+                applications::status.eq(ApplicationStatus::Draft.as_str()),
+                ContentFields::new(&content, now),
+                applications::created_at.eq(now),
+            ))
+            .returning(applications::id)
+            .get_result(conn)
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => ApiError::conflict(
+                    "application_exists",
+                    "Your organisation already has a draft or submitted application to this round.",
+                ),
+                other => other.into(),
+            })?;
+        ApplicationRow::store_content(conn, id, &content)?;
+        let application = load(conn, id)?;
+        record(conn, now, user, id, "created", None, &application)?;
+        Ok(application)
+    })
+}
+
+/// One application, for its organisation's applicants and administrators.
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Application, ApiError> {
+    let row = visible(conn, user, id)?;
+    to_api(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("application vanished while loading"))
+}
+
+/// Filters for the list of applications.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    pub round_id: Option<i64>,
+    pub status: Option<ApplicationStatus>,
+    pub organisation_id: Option<i64>,
+}
+
+/// Applications, newest first: an applicant's own organisation's, or all for administrators.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &ApplicationFilter,
+    page: Page,
+) -> Result<Paged<Application>, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    let own = match user.role {
+        Role::Administrator => None,
+        _ => Some(user.organisation_id.unwrap_or(-1)),
+    };
+    let query = || {
+        let mut q = applications::table.into_boxed();
+        if let Some(own) = own {
+            q = q.filter(applications::organisation_id.eq(own));
+        }
+        if let Some(round_id) = filter.round_id {
+            q = q.filter(applications::round_id.eq(round_id));
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(applications::status.eq(status.as_str()));
+        }
+        if let Some(organisation_id) = filter.organisation_id {
+            q = q.filter(applications::organisation_id.eq(organisation_id));
+        }
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<ApplicationRow> = query()
+        .order(applications::id.desc())
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.wrap(to_api(conn, rows)?, total))
+}
+
+/// Changes a draft. Only drafts can be edited (409 `invalid_state` otherwise).
+pub fn update(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    patch: ApplicationPatch,
+) -> Result<Application, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        if row.status()? != ApplicationStatus::Draft {
+            return Err(wrong_state(&row, "edited", "a draft"));
+        }
+        let before = load(conn, id)?;
+        let mut content = stored_content(conn, &row)?;
+        let mut v = Validator::new();
+        content.apply(&patch, &mut v);
+        v.finish()?;
+        let changed = diesel::update(
+            applications::table
+                .find(id)
+                .filter(applications::status.eq(ApplicationStatus::Draft.as_str())),
+        )
+        .set(ContentFields::new(&content, now))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(wrong_state(
+                &ApplicationRow::find(conn, id)?,
+                "edited",
+                "a draft",
+            ));
+        }
+        ApplicationRow::store_content(conn, id, &content)?;
+        let after = load(conn, id)?;
+        record(conn, now, user, id, "updated", Some(&before), &after)?;
+        Ok(after)
+    })
+}
+
+/// Moves `row` from one of `from` to `to`, only if it is still in that state.
+fn transition(
+    conn: &mut DbConnection,
+    row: &ApplicationRow,
+    from: &[ApplicationStatus],
+    to: ApplicationStatus,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+) -> Result<(), ApiError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let target = applications::table
+        .find(row.id)
+        .filter(applications::status.eq_any(from));
+    let changed = match to {
+        ApplicationStatus::Submitted => diesel::update(target)
+            .set((
+                applications::status.eq(to.as_str()),
+                applications::submitted_at.eq(Some(now)),
+                applications::submitted_by.eq(Some(user.id)),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        ApplicationStatus::Withdrawn => diesel::update(target)
+            .set((
+                applications::status.eq(to.as_str()),
+                applications::withdrawn_at.eq(Some(now)),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((
+                applications::status.eq(to.as_str()),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    if changed == 0 {
+        let current = ApplicationRow::find(conn, row.id)?;
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!(
+                "This application is {}; it cannot become {to}.",
+                current.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Everyone to tell about an application: the user acting and the organisation's contact,
+/// each once.
+fn recipients(user: &CurrentUser, organisation: &OrganisationRow) -> Vec<String> {
+    let mut to = vec![user.email.clone()];
+    if !organisation.contact_email.eq_ignore_ascii_case(&user.email) {
+        to.push(organisation.contact_email.clone());
+    }
+    to
+}
+
+/// Submits a draft after checking every rule of the round at once (422 listing each failure).
+/// Emails a receipt to the submitting user and the organisation's contact.
+pub fn submit(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Application, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        if row.status()? != ApplicationStatus::Draft {
+            return Err(wrong_state(&row, "submitted", "a draft"));
+        }
+        let content = stored_content(conn, &row)?;
+        let round = RoundRow::find(conn, row.round_id)?;
+        let organisation = OrganisationRow::find(conn, row.organisation_id)?;
+        let money = |pence| Money::from_pence(pence).map_err(ApiError::internal);
+        let rules = SubmissionRules {
+            status: round.status(now),
+            closes_at: utc(round.closes_at),
+            financial_years: round.years(conn)?,
+            min_request: money(round.min_request_pence)?,
+            max_request: money(round.max_request_pence)?,
+            max_applicant_income: round.max_applicant_income_pence.map(money).transpose()?,
+            applicant_income: money(organisation.annual_income_pence)?,
+        };
+        let problems = content.submission_problems(&rules);
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        let before = load(conn, id)?;
+        transition(
+            conn,
+            &row,
+            &[ApplicationStatus::Draft],
+            ApplicationStatus::Submitted,
+            now,
+            user,
+        )?;
+        let after = load(conn, id)?;
+        let receipt = ApplicationReceipt {
+            application_id: id,
+            title: &after.title,
+            organisation: &organisation.name,
+            round: &round.name,
+            requested: after
+                .requested
+                .iter()
+                .map(|(year, amount)| (year.to_string(), amount.to_string()))
+                .collect(),
+            total: after.total_requested.to_string(),
+        };
+        for recipient in recipients(user, &organisation) {
+            outbox::enqueue(
+                conn,
+                now,
+                &messages::application_received(&recipient, &receipt),
+            )?;
+        }
+        record(conn, now, user, id, "submitted", Some(&before), &after)?;
+        Ok(after)
+    })
+}
+
+/// Withdraws a draft or submitted application, and tells the user and the organisation's
+/// contact.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Application, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        let status = row.status()?;
+        if !matches!(
+            status,
+            ApplicationStatus::Draft | ApplicationStatus::Submitted
+        ) {
+            return Err(wrong_state(
+                &row,
+                "withdrawn",
+                "a draft or submitted application",
+            ));
+        }
+        let before = load(conn, id)?;
+        transition(
+            conn,
+            &row,
+            &[ApplicationStatus::Draft, ApplicationStatus::Submitted],
+            ApplicationStatus::Withdrawn,
+            now,
+            user,
+        )?;
+        let after = load(conn, id)?;
+        let organisation = OrganisationRow::find(conn, row.organisation_id)?;
+        for recipient in recipients(user, &organisation) {
+            outbox::enqueue(
+                conn,
+                now,
+                &messages::application_withdrawn(
+                    &recipient,
+                    id,
+                    &after.title,
+                    &organisation.name,
+                    &user.name,
+                ),
+            )?;
+        }
+        record(conn, now, user, id, "withdrawn", Some(&before), &after)?;
+        Ok(after)
+    })
+}
