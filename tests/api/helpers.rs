@@ -455,3 +455,130 @@ pub fn registration(charity_number: &str, email: &str) -> Value {
         "user": {"name": "Aileen Reid", "email": email, "password": PASSWORD}
     })
 }
+
+/// The model fund of DESIGN.md.
+pub fn fund_body(code: &str) -> Value {
+    json!({
+        "name": "Perinatal and Infant Mental Health Third Sector Fund",
+        "code": code,
+        "funder": {"name": "Scottish Government", "org_id": "GB-GOR-PC390"},
+        "administrator": {"name": "Inspiring Scotland", "org_id": "GB-SC-SC040887"},
+        "currency": "GBP",
+        "programme_start": "2020-08-01",
+        "programme_end": "2023-03-31",
+        "reach_target": 11000
+    })
+}
+
+/// A core round that opened `opened_days_ago` days ago and closes `closes_in_days` from now
+/// (by the test clock), funding 2021-22 and 2022-23.
+pub fn round_body(app: &TestApp, opened_days_ago: i64, closes_in_days: i64) -> Value {
+    use grantfund::domain::clock::Clock;
+    let now = app.clock.now();
+    json!({
+        "name": "Core 2021-23",
+        "component": "core",
+        "opens_at": (now - chrono::Duration::days(opened_days_ago)).to_rfc3339(),
+        "closes_at": (now + chrono::Duration::days(closes_in_days)).to_rfc3339(),
+        "financial_years": ["2021-22", "2022-23"],
+        "min_request": "5000.00",
+        "max_request": "60000.00",
+        "max_applicant_income": null,
+        "assessments_required": 2,
+        "return_frequency": "quarterly"
+    })
+}
+
+/// A complete application to a round funding 2021-22 and 2022-23.
+pub fn application_body() -> Value {
+    json!({
+        "title": "Peer support for new mums in Fife",
+        "summary": "Weekly peer support groups for new mothers and their partners.",
+        "description": "Trained peer supporters run groups in Kirkcaldy, Glenrothes and Levenmouth.",
+        "requested": {"2021-22": "40000.00", "2022-23": "42000.00"},
+        "target_groups": ["mothers_birthing_parents", "fathers_partners"],
+        "health_boards": ["fife"],
+        "support_types": ["peer_support", "befriending"],
+        "peer_support": true,
+        "expected_reach": {"women": 300, "partners": 80, "infants": 250, "families": 320},
+        "equality_impact": "Reaches families in the most deprived areas of Fife."
+    })
+}
+
+impl TestApp {
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send("PUT", path, Some(token), Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send("DELETE", path, Some(token), None).await
+    }
+
+    /// The model fund with £1,000,000 approved for each of its three years; gives its id.
+    pub async fn model_fund(&self, admin: &str) -> i64 {
+        let reply = self.post("/api/v1/funds", Some(admin), fund_body("PIMH")).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let id = reply.json["id"].as_i64().expect("fund id");
+        for year in ["2020-21", "2021-22", "2022-23"] {
+            let reply = self
+                .put(
+                    &format!("/api/v1/funds/{id}/years/{year}"),
+                    admin,
+                    json!({"limit": "1000000.00", "approved": true}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        }
+        id
+    }
+
+    /// Creates a round of `fund` from `body`; gives its id.
+    pub async fn create_round(&self, admin: &str, fund: i64, body: Value) -> i64 {
+        let reply = self
+            .post(&format!("/api/v1/funds/{fund}/rounds"), Some(admin), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json["id"].as_i64().expect("round id")
+    }
+
+    /// The model fund and a core round open now; gives the admin token, fund id and round id.
+    pub async fn open_round(&self) -> (String, i64, i64) {
+        let admin = self.admin().await;
+        let fund = self.model_fund(&admin).await;
+        let round = self.create_round(&admin, fund, round_body(self, 1, 30)).await;
+        (admin, fund, round)
+    }
+
+    /// Starts an application to `round` with `body`; gives its id.
+    pub async fn draft(&self, token: &str, round: i64, body: Value) -> i64 {
+        let reply = self
+            .post(&format!("/api/v1/rounds/{round}/applications"), Some(token), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json["id"].as_i64().expect("application id")
+    }
+
+    /// The audit entries of one object, oldest first, as (action, actor) pairs.
+    pub async fn audit_actions(&self, admin: &str, entity: &str, id: i64) -> Vec<String> {
+        let reply = self
+            .get(
+                &format!("/api/v1/audit?entity={entity}&entity_id={id}&per_page=100"),
+                admin,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let mut entries: Vec<(i64, String)> = reply.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_i64().expect("id"),
+                    e["action"].as_str().expect("action").to_owned(),
+                )
+            })
+            .collect();
+        entries.sort();
+        entries.into_iter().map(|(_, action)| action).collect()
+    }
+}

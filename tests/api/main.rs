@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod contract;
 mod errors;
+mod funds;
 mod organisations;
 mod outbox;
 mod users;
