@@ -12,4 +12,5 @@ mod errors;
 mod funds;
 mod organisations;
 mod outbox;
+mod rounds;
 mod users;
