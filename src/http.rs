@@ -85,16 +85,30 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(vec![FieldError {
-                field: if path == "." { String::new() } else { path },
-                message: strip_position(&inner.to_string()),
-            }]),
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let parent = if path == "." { String::new() } else { path };
+                // A missing field is reported at its parent; name the field itself.
+                let field = match missing_field(&message) {
+                    Some(name) if parent.is_empty() => name.to_owned(),
+                    Some(name) => format!("{parent}.{name}"),
+                    None => parent,
+                };
+                ApiError::Validation(vec![FieldError { field, message }])
+            }
             _ => ApiError::bad_request(
                 "malformed_json",
                 format!("The body is not valid JSON: {}", inner),
             ),
         }
     })
+}
+
+/// The name in serde's "missing field `name`".
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
 }
 
 /// serde_json appends "at line 1 column 9"; the field path says more to a client.

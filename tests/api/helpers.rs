@@ -516,7 +516,9 @@ impl TestApp {
 
     /// The model fund with £1,000,000 approved for each of its three years; gives its id.
     pub async fn model_fund(&self, admin: &str) -> i64 {
-        let reply = self.post("/api/v1/funds", Some(admin), fund_body("PIMH")).await;
+        let reply = self
+            .post("/api/v1/funds", Some(admin), fund_body("PIMH"))
+            .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let id = reply.json["id"].as_i64().expect("fund id");
         for year in ["2020-21", "2021-22", "2022-23"] {
@@ -545,14 +547,20 @@ impl TestApp {
     pub async fn open_round(&self) -> (String, i64, i64) {
         let admin = self.admin().await;
         let fund = self.model_fund(&admin).await;
-        let round = self.create_round(&admin, fund, round_body(self, 1, 30)).await;
+        let round = self
+            .create_round(&admin, fund, round_body(self, 1, 30))
+            .await;
         (admin, fund, round)
     }
 
     /// Starts an application to `round` with `body`; gives its id.
     pub async fn draft(&self, token: &str, round: i64, body: Value) -> i64 {
         let reply = self
-            .post(&format!("/api/v1/rounds/{round}/applications"), Some(token), body)
+            .post(
+                &format!("/api/v1/rounds/{round}/applications"),
+                Some(token),
+                body,
+            )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         reply.json["id"].as_i64().expect("application id")

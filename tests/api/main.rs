@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod applications;
 mod auth;
 mod cli;
 mod contract;
