@@ -1,5 +1,11 @@
-//! `serve --demo`: on an empty database, seeds a small realistic set of accounts so the service
-//! can be tried at once, and prints their sign-in details.
+//! `serve --demo`: on an empty database, seeds the model case of DESIGN.md so the service can be
+//! tried at once, and prints the sign-in details of its staff and one applicant.
+//!
+//! The model case is a national perinatal and infant mental health fund (PIMH): £1,000,000 a
+//! year approved for 2020-21 to 2022-23; a core round, an innovation round for small
+//! organisations and an extension round; organisations across all 14 NHS Scotland health boards
+//! with draft and submitted applications. Everything goes through the same service functions as
+//! the API, at the dates the events would have happened, so every rule is applied to it.
 
 use chrono::NaiveDateTime;
 
@@ -111,6 +117,660 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
             name: admin.name,
         };
         organisations::verify(conn, now, &admin, organisation.id)?;
+        let aileen = CurrentUser {
+            id: applicant_id(conn, organisation.id)?,
+            role: Role::Applicant,
+            organisation_id: Some(organisation.id),
+            email: "aileen@bumps-and-babies.example.org".to_owned(),
+            name: "Aileen Reid".to_owned(),
+        };
+        model_case(conn, &admin, &aileen)?;
         Ok(logins)
     })
+}
+
+fn applicant_id(conn: &mut DbConnection, organisation_id: i64) -> Result<i64, ApiError> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    Ok(users::table
+        .filter(users::organisation_id.eq(organisation_id))
+        .select(users::id)
+        .first(conn)?)
+}
+
+fn at(text: &str) -> Result<NaiveDateTime, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.naive_utc())
+        .map_err(ApiError::internal)
+}
+
+fn texts(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// One demo organisation: name, type, charity number, income, boards, postcode.
+struct DemoOrganisation {
+    name: &'static str,
+    organisation_type: &'static str,
+    income: &'static str,
+    boards: &'static [&'static str],
+    postcode: &'static str,
+}
+
+const ORGANISATIONS: &[DemoOrganisation] = &[
+    DemoOrganisation {
+        name: "Ayrshire Mums Together",
+        organisation_type: "scio",
+        income: "95000.00",
+        boards: &["ayrshire_and_arran"],
+        postcode: "KA7 1UT",
+    },
+    DemoOrganisation {
+        name: "Borders Baby Bonds",
+        organisation_type: "charity",
+        income: "140000.00",
+        boards: &["borders"],
+        postcode: "TD1 1BB",
+    },
+    DemoOrganisation {
+        name: "Galloway Family Circle",
+        organisation_type: "scio",
+        income: "62000.00",
+        boards: &["dumfries_and_galloway"],
+        postcode: "DG1 2BD",
+    },
+    DemoOrganisation {
+        name: "Fife Dads Network",
+        organisation_type: "community_group",
+        income: "38000.00",
+        boards: &["fife"],
+        postcode: "KY11 4AB",
+    },
+    DemoOrganisation {
+        name: "Forth Valley Perinatal Peer Support",
+        organisation_type: "charity",
+        income: "310000.00",
+        boards: &["forth_valley"],
+        postcode: "FK8 1EA",
+    },
+    DemoOrganisation {
+        name: "Grampian Kinship Care Project",
+        organisation_type: "company_limited_by_guarantee",
+        income: "420000.00",
+        boards: &["grampian"],
+        postcode: "AB10 1YP",
+    },
+    DemoOrganisation {
+        name: "Glasgow Parent Infant Partnership",
+        organisation_type: "charity",
+        income: "880000.00",
+        boards: &["greater_glasgow_and_clyde"],
+        postcode: "G1 1XQ",
+    },
+    DemoOrganisation {
+        name: "Highland Home-Start",
+        organisation_type: "scio",
+        income: "260000.00",
+        boards: &["highland"],
+        postcode: "IV1 1HY",
+    },
+    DemoOrganisation {
+        name: "Lanarkshire Bump Buddies",
+        organisation_type: "scio",
+        income: "74000.00",
+        boards: &["lanarkshire"],
+        postcode: "ML3 6AA",
+    },
+    DemoOrganisation {
+        name: "Edinburgh Postnatal Depression Support",
+        organisation_type: "charity",
+        income: "520000.00",
+        boards: &["lothian"],
+        postcode: "EH1 1YZ",
+    },
+    DemoOrganisation {
+        name: "Orkney Families Together",
+        organisation_type: "community_group",
+        income: "21000.00",
+        boards: &["orkney"],
+        postcode: "KW15 1NX",
+    },
+    DemoOrganisation {
+        name: "Shetland Little Ones",
+        organisation_type: "scio",
+        income: "33000.00",
+        boards: &["shetland"],
+        postcode: "ZE1 0AA",
+    },
+    DemoOrganisation {
+        name: "Tayside Mothers' Wellbeing",
+        organisation_type: "charity",
+        income: "190000.00",
+        boards: &["tayside"],
+        postcode: "DD1 4HN",
+    },
+    DemoOrganisation {
+        name: "Western Isles Baby Café",
+        organisation_type: "community_group",
+        income: "18000.00",
+        boards: &["western_isles"],
+        postcode: "HS1 2BW",
+    },
+    DemoOrganisation {
+        name: "Clyde Fathers' Project",
+        organisation_type: "social_enterprise",
+        income: "150000.00",
+        boards: &["greater_glasgow_and_clyde", "lanarkshire"],
+        postcode: "PA1 1BT",
+    },
+    DemoOrganisation {
+        name: "Recovery Mums Scotland",
+        organisation_type: "charity",
+        income: "640000.00",
+        boards: &["lothian", "fife", "forth_valley"],
+        postcode: "EH6 6QQ",
+    },
+    DemoOrganisation {
+        name: "Aberdeen Neonatal Family Support",
+        organisation_type: "scio",
+        income: "120000.00",
+        boards: &["grampian"],
+        postcode: "AB25 2ZN",
+    },
+    DemoOrganisation {
+        name: "Dundee Young Parents Hub",
+        organisation_type: "scio",
+        income: "88000.00",
+        boards: &["tayside"],
+        postcode: "DD3 6HU",
+    },
+    DemoOrganisation {
+        name: "Ayrshire Women's Aid Families",
+        organisation_type: "charity",
+        income: "350000.00",
+        boards: &["ayrshire_and_arran"],
+        postcode: "KA1 1HQ",
+    },
+    DemoOrganisation {
+        name: "Perth Multicultural Mothers",
+        organisation_type: "community_group",
+        income: "27000.00",
+        boards: &["tayside"],
+        postcode: "PH1 5PH",
+    },
+    DemoOrganisation {
+        name: "Inverness Infant Mental Health Service",
+        organisation_type: "company_limited_by_guarantee",
+        income: "230000.00",
+        boards: &["highland"],
+        postcode: "IV2 3BW",
+    },
+    DemoOrganisation {
+        name: "Motherwell Family Befrienders",
+        organisation_type: "scio",
+        income: "66000.00",
+        boards: &["lanarkshire"],
+        postcode: "ML1 1AB",
+    },
+    DemoOrganisation {
+        name: "Lothian Kinship Carers Alliance",
+        organisation_type: "charity",
+        income: "205000.00",
+        boards: &["lothian", "borders"],
+        postcode: "EH11 1BG",
+    },
+    DemoOrganisation {
+        name: "Dumfries Perinatal Helpline",
+        organisation_type: "scio",
+        income: "49000.00",
+        boards: &["dumfries_and_galloway"],
+        postcode: "DG2 7DE",
+    },
+    DemoOrganisation {
+        name: "Stirling Baby and Me",
+        organisation_type: "community_group",
+        income: "31000.00",
+        boards: &["forth_valley"],
+        postcode: "FK7 7QP",
+    },
+    DemoOrganisation {
+        name: "Scottish Island Families Online",
+        organisation_type: "social_enterprise",
+        income: "112000.00",
+        boards: &["orkney", "shetland", "western_isles"],
+        postcode: "KW15 1DH",
+    },
+    DemoOrganisation {
+        name: "Paisley Parent Peer Mentors",
+        organisation_type: "scio",
+        income: "57000.00",
+        boards: &["greater_glasgow_and_clyde"],
+        postcode: "PA3 2NS",
+    },
+    DemoOrganisation {
+        name: "Kirkcaldy Counselling for Parents",
+        organisation_type: "charity",
+        income: "175000.00",
+        boards: &["fife"],
+        postcode: "KY1 1XP",
+    },
+    DemoOrganisation {
+        name: "Borders Rural Family Link",
+        organisation_type: "scio",
+        income: "44000.00",
+        boards: &["borders"],
+        postcode: "TD6 9BS",
+    },
+    DemoOrganisation {
+        name: "Grampian Dads Digital",
+        organisation_type: "social_enterprise",
+        income: "83000.00",
+        boards: &["grampian", "highland"],
+        postcode: "AB11 6BA",
+    },
+    DemoOrganisation {
+        name: "Glasgow Minority Ethnic Mothers' Network",
+        organisation_type: "charity",
+        income: "210000.00",
+        boards: &["greater_glasgow_and_clyde"],
+        postcode: "G42 8DP",
+    },
+    DemoOrganisation {
+        name: "West Lothian Nurture Groups",
+        organisation_type: "scio",
+        income: "99000.00",
+        boards: &["lothian"],
+        postcode: "EH54 6FF",
+    },
+];
+
+/// What each demo application is about: target groups, support types, peer support.
+const PROJECTS: &[(&str, &[&str], &[&str], bool)] = &[
+    (
+        "Peer support groups for new mothers",
+        &["mothers_birthing_parents", "infants"],
+        &["peer_support", "group_work"],
+        true,
+    ),
+    (
+        "Support for dads and partners",
+        &["fathers_partners"],
+        &["peer_support", "befriending"],
+        true,
+    ),
+    (
+        "Kinship carers' wellbeing service",
+        &["kinship_carers", "infants"],
+        &["family_support", "counselling"],
+        false,
+    ),
+    (
+        "Parent-infant relationship therapy",
+        &["mothers_birthing_parents", "infants"],
+        &["parent_infant_relationship", "counselling"],
+        false,
+    ),
+    (
+        "Family support in recovery",
+        &["substance_use", "mothers_birthing_parents"],
+        &["family_support", "peer_support"],
+        true,
+    ),
+    (
+        "Island families online",
+        &["rural_island", "mothers_birthing_parents"],
+        &["digital", "helpline"],
+        false,
+    ),
+    (
+        "Young parents' nurture groups",
+        &["young_parents", "infants"],
+        &["group_work", "parent_infant_relationship"],
+        true,
+    ),
+    (
+        "Neonatal unit family befriending",
+        &["neonatal_complex_needs", "fathers_partners"],
+        &["befriending", "family_support"],
+        true,
+    ),
+    (
+        "Mothers' network for minority ethnic families",
+        &["minority_ethnic", "mothers_birthing_parents"],
+        &["peer_support", "group_work"],
+        true,
+    ),
+    (
+        "Trauma-informed perinatal counselling",
+        &["domestic_abuse_trauma", "mothers_birthing_parents"],
+        &["counselling", "helpline"],
+        false,
+    ),
+];
+
+/// Seeds the fund, its years and rounds, the organisations and their applications.
+fn model_case(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    aileen: &CurrentUser,
+) -> Result<(), ApiError> {
+    use crate::applications::model::{NewApplication, Reach};
+    use crate::applications::service as applications;
+    use crate::funds::model::{FundInput, FundYearInput, OrganisationReference};
+    use crate::funds::service as funds;
+    use crate::rounds::model::{CriterionInput, RoundInput};
+    use crate::rounds::service as rounds;
+
+    let set_up = at("2020-08-03T10:00:00Z")?;
+    let fund = funds::create(
+        conn,
+        set_up,
+        admin,
+        &FundInput {
+            name: "Perinatal and Infant Mental Health Third Sector Fund".to_owned(),
+            code: "PIMH".to_owned(),
+            funder: OrganisationReference {
+                name: "Scottish Government".to_owned(),
+                org_id: "GB-GOR-PC390".to_owned(),
+            },
+            administrator: OrganisationReference {
+                name: "Inspiring Scotland".to_owned(),
+                org_id: "GB-SC-SC040887".to_owned(),
+            },
+            currency: "GBP".to_owned(),
+            programme_start: "2020-08-01".to_owned(),
+            programme_end: "2023-03-31".to_owned(),
+            reach_target: 11_000,
+        },
+    )?;
+    for year in ["2020-21", "2021-22", "2022-23"] {
+        funds::set_year(
+            conn,
+            set_up,
+            admin,
+            fund.id,
+            year,
+            &FundYearInput {
+                limit: "1000000.00".to_owned(),
+                approved: true,
+            },
+        )?;
+    }
+
+    let round = |name: &str,
+                 component: &str,
+                 opens: &str,
+                 closes: &str,
+                 years: &[&str],
+                 min: &str,
+                 max: &str,
+                 ceiling: Option<&str>,
+                 frequency: &str,
+                 guidance: &str| RoundInput {
+        name: name.to_owned(),
+        component: component.to_owned(),
+        opens_at: opens.to_owned(),
+        closes_at: closes.to_owned(),
+        financial_years: texts(years),
+        min_request: min.to_owned(),
+        max_request: max.to_owned(),
+        max_applicant_income: ceiling.map(str::to_owned),
+        assessments_required: Some(2),
+        return_frequency: frequency.to_owned(),
+        guidance: Some(guidance.to_owned()),
+    };
+    let core = rounds::create(
+        conn,
+        set_up,
+        admin,
+        fund.id,
+        &round(
+            "Core 2021-23",
+            "core",
+            "2021-01-10T09:00:00Z",
+            "2021-02-28T17:00:00Z",
+            &["2021-22", "2022-23"],
+            "5000.00",
+            "60000.00",
+            None,
+            "quarterly",
+            "Funding for established third-sector services supporting the mental health of women, families and infants from preconception to age three.",
+        ),
+    )?;
+    let innovation = rounds::create(
+        conn,
+        set_up,
+        admin,
+        fund.id,
+        &round(
+            "Supplementary innovation 2021-23",
+            "innovation",
+            "2021-06-01T09:00:00Z",
+            "2021-07-16T17:00:00Z",
+            &["2021-22", "2022-23"],
+            "2000.00",
+            "20000.00",
+            Some("250000.00"),
+            "six_monthly",
+            "For small organisations (annual income up to £250,000) and emerging issues, including fathers, kinship carers and families affected by substance use.",
+        ),
+    )?;
+    let extension = rounds::create(
+        conn,
+        set_up,
+        admin,
+        fund.id,
+        &round(
+            "Extension 2022-23",
+            "extension",
+            "2022-01-10T09:00:00Z",
+            "2022-02-25T17:00:00Z",
+            &["2022-23"],
+            "5000.00",
+            "50000.00",
+            None,
+            "annual",
+            "Continuation funding for services funded in earlier rounds.",
+        ),
+    )?;
+    let criteria: &[(&str, &str, &str)] = &[
+        (
+            "Need and reach",
+            "0.35",
+            "Evidence of need in the area and the number of women and families the service will reach.",
+        ),
+        (
+            "Quality and outcomes",
+            "0.30",
+            "How the service will improve perinatal and infant mental health, and how outcomes are measured.",
+        ),
+        (
+            "Peer support and lived experience",
+            "0.15",
+            "How peer support and the voices of families shape the service.",
+        ),
+        (
+            "Equality impact",
+            "0.20",
+            "How the service reaches marginalised groups named in the equality impact assessment.",
+        ),
+    ];
+    for round_id in [core.id, innovation.id, extension.id] {
+        for (name, weight, guidance) in criteria {
+            rounds::create_criterion(
+                conn,
+                set_up,
+                admin,
+                round_id,
+                &CriterionInput {
+                    name: (*name).to_owned(),
+                    guidance: Some((*guidance).to_owned()),
+                    weight: (*weight).to_owned(),
+                    max_score: 5,
+                },
+            )?;
+        }
+    }
+
+    let opened = |round: &crate::rounds::model::Round, days: i64| {
+        round.opens_at.naive_utc() + chrono::Duration::days(days)
+    };
+    let application = |index: usize, years: &[(&str, &str)], boards: &[&str]| {
+        let (title, groups, support, peer) = PROJECTS[index % PROJECTS.len()];
+        let people = 40 + (index as i64 * 37) % 260;
+        NewApplication {
+            title: title.to_owned(),
+            summary: Some(format!("{title}: weekly sessions and one-to-one support for families.")),
+            description: Some(format!(
+                "{title}. Trained staff and volunteers offer sessions in community venues and online, with referral routes from midwives, health visitors and GPs."
+            )),
+            requested: Some(years.iter().map(|(y, a)| ((*y).to_owned(), (*a).to_owned())).collect()),
+            target_groups: Some(texts(groups)),
+            health_boards: Some(texts(boards)),
+            support_types: Some(texts(support)),
+            peer_support: Some(peer),
+            expected_reach: Some(Reach {
+                women: Some(people),
+                partners: Some(people / 4),
+                infants: Some(people * 4 / 5),
+                families: Some(people + people / 10),
+            }),
+            equality_impact: Some("Prioritises families in the most deprived areas and those facing barriers to services.".to_owned()),
+        }
+    };
+
+    let mut v = Validator::new();
+    for (i, org) in ORGANISATIONS.iter().enumerate() {
+        let charity_number = matches!(org.organisation_type, "charity" | "scio")
+            .then(|| format!("SC0{:05}", 41_000 + i * 7));
+        let company_number = (org.organisation_type == "company_limited_by_guarantee")
+            .then(|| format!("SC{:06}", 600_000 + i * 13));
+        let slug: String = org
+            .name
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                'a'..='z' | '0'..='9' => Some(c),
+                ' ' | '-' => Some('-'),
+                _ => None,
+            })
+            .collect();
+        let input = OrganisationInput {
+            name: org.name.to_owned(),
+            organisation_type: org.organisation_type.to_owned(),
+            charity_number,
+            company_number,
+            annual_income: org.income.to_owned(),
+            address: None,
+            postcode: org.postcode.to_owned(),
+            health_boards: texts(org.boards),
+            website: Some(format!("https://{slug}.example.org")),
+            contact_email: format!("info@{slug}.example.org"),
+        };
+        let details = OrganisationDetails::parse(&input, &format!("organisations[{i}]."), &mut v);
+        let Some(details) = details else { continue };
+        let organisation = organisations::insert(conn, set_up, &details)?;
+        if i % 3 != 2 {
+            organisations::verify(conn, set_up, admin, organisation.id)?;
+        }
+        let secret = tokens::generate()?;
+        let user = users::create(
+            conn,
+            set_up,
+            None,
+            &NewUser {
+                email: Email::parse(&format!("applicant@{slug}.example.org"))
+                    .map_err(ApiError::internal)?,
+                name: format!("Applicant for {}", org.name),
+                role: Role::Applicant,
+                organisation_id: Some(organisation.id),
+                password_hash: password::hash(&secret)?,
+            },
+        )?;
+        let applicant = CurrentUser {
+            id: user.id,
+            role: Role::Applicant,
+            organisation_id: Some(organisation.id),
+            email: user.email.clone(),
+            name: user.name.clone(),
+        };
+        // Small organisations go to the innovation round, a few continue into the extension,
+        // the rest apply to the core round; one in five never submits its draft.
+        let small = details.annual_income
+            <= crate::domain::Money::parse("250000.00").map_err(ApiError::internal)?;
+        let (target, years): (&crate::rounds::model::Round, Vec<(&str, String)>) = if i % 7 == 6 {
+            (
+                &extension,
+                vec![("2022-23", format!("{}.00", 20_000 + i * 500))],
+            )
+        } else if small && i % 2 == 1 {
+            (
+                &innovation,
+                vec![
+                    ("2021-22", format!("{}.00", 8_000 + i * 250)),
+                    ("2022-23", format!("{}.00", 9_000 + i * 250)),
+                ],
+            )
+        } else {
+            (
+                &core,
+                vec![
+                    ("2021-22", format!("{}.00", 30_000 + i * 700)),
+                    ("2022-23", format!("{}.00", 32_000 + i * 700)),
+                ],
+            )
+        };
+        let years: Vec<(&str, &str)> = years.iter().map(|(y, a)| (*y, a.as_str())).collect();
+        let drafted = opened(target, 3 + (i as i64 % 10));
+        let created = applications::create(
+            conn,
+            drafted,
+            &applicant,
+            target.id,
+            application(i, &years, org.boards),
+        )?;
+        if i % 5 != 4 {
+            applications::submit(
+                conn,
+                drafted + chrono::Duration::days(5),
+                &applicant,
+                created.id,
+            )?;
+        }
+    }
+    v.finish()?;
+
+    // The demo applicant: a submitted core application and a draft for the extension.
+    let mut own_new = NewApplication {
+        title: "Peer support for new mums in Fife".to_owned(),
+        target_groups: Some(texts(&["mothers_birthing_parents", "fathers_partners"])),
+        support_types: Some(texts(&["peer_support", "befriending"])),
+        expected_reach: Some(Reach {
+            women: Some(300),
+            partners: Some(80),
+            infants: Some(250),
+            families: Some(320),
+        }),
+        ..application(
+            0,
+            &[("2021-22", "40000.00"), ("2022-23", "42000.00")],
+            &["fife"],
+        )
+    };
+    let drafted = opened(&core, 12);
+    let submitted = applications::create(conn, drafted, aileen, core.id, own_new.clone())?;
+    applications::submit(
+        conn,
+        drafted + chrono::Duration::days(2),
+        aileen,
+        submitted.id,
+    )?;
+    own_new.title = "Bumps & Babies: a second year in Levenmouth".to_owned();
+    own_new.requested = Some(
+        [("2022-23".to_owned(), "30000.00".to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    applications::create(conn, opened(&extension, 4), aileen, extension.id, own_new)?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 mod cli;
 mod contract;
+mod demo;
 mod errors;
 mod funds;
 mod organisations;

@@ -1,0 +1,76 @@
+//! `serve --demo` seeds the model case through the same rules as the API.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use grantfund::domain::vocabulary::{HealthBoard, Role};
+
+use crate::db_test;
+use crate::helpers::*;
+
+fn items(reply: &Reply) -> Vec<Value> {
+    reply.json["items"].as_array().cloned().unwrap_or_default()
+}
+
+db_test! {
+    async fn the_demo_seeds_the_model_fund_its_rounds_and_applications(app) {
+        let now = app.clock_now();
+        let logins = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
+        let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
+        let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
+
+        let funds = app.get("/api/v1/funds", &admin).await;
+        assert_eq!(funds.json["total"], 1);
+        let fund = &funds.json["items"][0];
+        assert_eq!(fund["code"], "PIMH");
+        assert_eq!(fund["reach_target"], 11000);
+        let years: Vec<(&str, &str, bool)> = fund["financial_years"].as_array().unwrap().iter()
+            .map(|y| (y["financial_year"].as_str().unwrap(), y["limit"].as_str().unwrap(), y["approved"].as_bool().unwrap())).collect();
+        assert_eq!(years, [("2020-21", "1000000.00", true), ("2021-22", "1000000.00", true), ("2022-23", "1000000.00", true)]);
+
+        let rounds = items(&app.get("/api/v1/rounds", &admin).await);
+        let components: Vec<&str> = rounds.iter().map(|r| r["component"].as_str().unwrap()).collect();
+        assert_eq!(components, ["core", "innovation", "extension"]);
+        let innovation = &rounds[1];
+        assert_eq!(innovation["max_applicant_income"], "250000.00", "the innovation round is for small organisations");
+        for round in &rounds {
+            let criteria = app.get(&format!("/api/v1/rounds/{}/criteria", round["id"]), &admin).await;
+            assert_eq!(criteria.json["total"], 4);
+        }
+
+        let organisations = app.get("/api/v1/organisations?per_page=100", &admin).await;
+        assert!(organisations.json["total"].as_i64().unwrap() >= 30, "{}", organisations.json["total"]);
+        let boards: HashSet<String> = items(&organisations).iter()
+            .flat_map(|o| o["health_boards"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_owned()).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(boards.len(), HealthBoard::ALL.len(), "every health board is served");
+
+        let applications = items(&app.get("/api/v1/applications?per_page=100", &admin).await);
+        assert!(applications.len() >= 30);
+        let submitted = applications.iter().filter(|a| a["status"] == "submitted").count();
+        let drafts = applications.iter().filter(|a| a["status"] == "draft").count();
+        assert!(submitted >= 20 && drafts >= 5, "{submitted} submitted, {drafts} drafts");
+        let groups: HashSet<&str> = applications.iter().flat_map(|a| a["target_groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap())).collect();
+        let support: HashSet<&str> = applications.iter().flat_map(|a| a["support_types"].as_array().unwrap().iter().map(|g| g.as_str().unwrap())).collect();
+        assert_eq!(groups.len(), 10, "every target group appears: {groups:?}");
+        assert_eq!(support.len(), 8, "every support type appears: {support:?}");
+        for application in applications.iter().filter(|a| a["round_id"] == innovation["id"]) {
+            let organisation = app.get(&format!("/api/v1/organisations/{}", application["organisation_id"]), &admin).await;
+            let income: rust_decimal::Decimal = organisation.json["annual_income"].as_str().unwrap().parse().unwrap();
+            assert!(income <= rust_decimal::Decimal::from(250_000), "{}", organisation.text);
+        }
+
+        // The demo applicant sees their own two applications and no one else's.
+        let aileen = logins.iter().find(|l| l.role == Role::Applicant).unwrap();
+        let aileen = app.login(&aileen.email, &aileen.password).await.json["access_token"].as_str().unwrap().to_owned();
+        let own = items(&app.get("/api/v1/applications", &aileen).await);
+        let states: Vec<&str> = own.iter().map(|a| a["status"].as_str().unwrap()).collect();
+        assert_eq!(states, ["draft", "submitted"]);
+
+        // Seeding again changes nothing.
+        let again = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
+        assert!(again.is_empty());
+        assert_eq!(app.get("/api/v1/funds", &admin).await.json["total"], 1);
+    }
+}
