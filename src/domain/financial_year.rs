@@ -4,7 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A UK financial year, from 1 April of its first calendar year to 31 March of the next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -113,34 +112,13 @@ impl FromStr for FinancialYear {
     }
 }
 
-impl Serialize for FinancialYear {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for FinancialYear {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        FinancialYear::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for FinancialYear {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^20[0-9]{2}-[0-9]{2}$"))
-            .description(Some(
-                "A UK financial year, 1 April to 31 March, written with its first calendar year \
-                 and the last two digits of the next.",
-            ))
-            .examples(["2021-22"])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for FinancialYear {}
+crate::domain::text_value!(
+    FinancialYear,
+    pattern = r"^20[0-9]{2}-[0-9]{2}$",
+    example = "2021-22",
+    description = "A UK financial year, 1 April to 31 March, written with its first calendar year \
+                 and the last two digits of the next."
+);
 
 #[cfg(test)]
 mod tests {

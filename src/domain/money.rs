@@ -8,7 +8,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The largest amount the service accepts: one trillion pounds, far above any grant fund and far
 /// below what a `BIGINT` of pence can hold, so sums of many amounts cannot overflow either.
@@ -111,34 +110,13 @@ impl fmt::Display for Money {
     }
 }
 
-impl Serialize for Money {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Money {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Money::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Money {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^[0-9]{1,13}(\.[0-9]{1,2})?$"))
-            .description(Some(
-                "An amount in pounds sterling as a decimal string. Answers always carry exactly \
-                 two places; requests may give fewer. Never negative, at most two places.",
-            ))
-            .examples(["250000.00"])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Money {}
+crate::domain::text_value!(
+    Money,
+    pattern = r"^[0-9]{1,13}(\.[0-9]{1,2})?$",
+    example = "250000.00",
+    description = "An amount in pounds sterling as a decimal string. Answers always carry exactly \
+                 two places; requests may give fewer. Never negative, at most two places."
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How much a criterion counts towards an assessment's weighted score, relative to the other
 /// criteria of its round. Stored as whole ten-thousandths, so it stays exact.
@@ -91,34 +90,13 @@ impl fmt::Display for Weight {
     }
 }
 
-impl Serialize for Weight {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Weight {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Weight::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Weight {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^[0-9]{1,4}(\.[0-9]{1,4})?$"))
-            .description(Some(
-                "A criterion's weight as a decimal string: more than zero, at most 1000, at most \
-                 four decimal places. Only the ratios between a round's weights matter.",
-            ))
-            .examples(["0.40"])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Weight {}
+crate::domain::text_value!(
+    Weight,
+    pattern = r"^[0-9]{1,4}(\.[0-9]{1,4})?$",
+    example = "0.40",
+    description = "A criterion's weight as a decimal string: more than zero, at most 1000, at most \
+                 four decimal places. Only the ratios between a round's weights matter."
+);
 
 #[cfg(test)]
 mod tests {
