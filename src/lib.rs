@@ -1,6 +1,7 @@
 //! The grant fund service: builds the HTTP application that `main` serves and the tests drive.
 
 pub mod applications;
+pub mod assessment;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -72,6 +73,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(funds::routes::configure)
         .configure(rounds::routes::configure)
         .configure(applications::routes::configure)
+        .configure(assessment::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

@@ -13,6 +13,7 @@ use crate::applications::model::{
     Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children, ContentFields,
     NewApplication, SubmissionRules,
 };
+use crate::assessment;
 use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{applications, organisations};
@@ -28,8 +29,9 @@ use crate::organisations::model::OrganisationRow;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
 
-/// The application if the caller may read it: its own organisation's applicants and
-/// administrators. Officials are refused (403); anyone else gets 404, whether or not it exists.
+/// The application if the caller may read it: its own organisation's applicants,
+/// administrators, and assessors assigned to it who have declared no conflict of interest.
+/// Officials are refused (403); anyone else gets 404, whether or not it exists.
 pub fn visible(
     conn: &mut DbConnection,
     user: &CurrentUser,
@@ -37,10 +39,16 @@ pub fn visible(
 ) -> Result<ApplicationRow, ApiError> {
     user.require(&[Role::Applicant, Role::Administrator, Role::Assessor])?;
     let row = ApplicationRow::find(conn, id)?;
-    match user.role {
-        Role::Administrator => Ok(row),
-        Role::Applicant if user.organisation_id == Some(row.organisation_id) => Ok(row),
-        _ => Err(ApiError::NotFound),
+    let allowed = match user.role {
+        Role::Administrator => true,
+        Role::Applicant => user.organisation_id == Some(row.organisation_id),
+        Role::Assessor => assessment::service::assessor_may_read(conn, user.id, row.id)?,
+        Role::Official => false,
+    };
+    if allowed {
+        Ok(row)
+    } else {
+        Err(ApiError::NotFound)
     }
 }
 

@@ -206,6 +206,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assignments (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        assessor_id -> BigInt,
+        status -> Text,
+        conflict_reason -> Nullable<Text>,
+        declared_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        weighted_score_hundredths -> Nullable<BigInt>,
+        assigned_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scores (assignment_id, criterion_id) {
+        assignment_id -> BigInt,
+        criterion_id -> BigInt,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderations (application_id) {
+        application_id -> BigInt,
+        original_hundredths -> BigInt,
+        moderated_hundredths -> BigInt,
+        reason -> Text,
+        moderated_by -> BigInt,
+        moderated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organisation_health_boards -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -227,6 +264,10 @@ diesel::joinable!(applications -> organisations (organisation_id));
 diesel::joinable!(application_requests -> applications (application_id));
 diesel::joinable!(application_choices -> applications (application_id));
 diesel::joinable!(application_reach -> applications (application_id));
+diesel::joinable!(assignments -> applications (application_id));
+diesel::joinable!(scores -> assignments (assignment_id));
+diesel::joinable!(scores -> criteria (criterion_id));
+diesel::joinable!(moderations -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -245,4 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_requests,
     application_choices,
     application_reach,
+    assignments,
+    scores,
+    moderations,
 );

@@ -101,3 +101,29 @@ pub fn application_withdrawn(
         ),
     }
 }
+
+/// One notice of every application just assigned to an assessor: id, title, organisation.
+pub fn assignments(recipient: &str, name: &str, items: &[(i64, String, String)]) -> NewEmail {
+    let lines: String = items
+        .iter()
+        .map(|(id, title, organisation)| {
+            format!("  - application {id}: \"{title}\" from {organisation}\n")
+        })
+        .collect();
+    let count = items.len();
+    NewEmail {
+        kind: "assignment",
+        recipient: recipient.to_owned(),
+        subject: if count == 1 {
+            "An application has been assigned to you".to_owned()
+        } else {
+            format!("{count} applications have been assigned to you")
+        },
+        body: format!(
+            "Dear {name},\n\n\
+             The following applications have been assigned to you for assessment:\n\n{lines}\n\
+             For each one, please first declare whether you have a conflict of interest. You will\n\
+             see the application in full once you have declared that you have none.\n"
+        ),
+    }
+}

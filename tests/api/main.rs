@@ -6,6 +6,7 @@
 mod helpers;
 
 mod applications;
+mod assessment;
 mod auth;
 mod cli;
 mod contract;

@@ -1,0 +1,3 @@
+DROP TABLE moderations;
+DROP TABLE scores;
+DROP TABLE assignments;

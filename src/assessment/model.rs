@@ -1,0 +1,153 @@
+//! Rows of `assignments`, and the API shapes built from them.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::DbConnection;
+use crate::db::schema::assignments;
+use crate::domain::clock::utc;
+use crate::error::ApiError;
+
+/// Where an assignment stands: `pending` until the assessor declares whether they have a
+/// conflict of interest; then `conflicted` (closed) or `in_progress`; `submitted` once scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentStatus {
+    Pending,
+    InProgress,
+    Conflicted,
+    Submitted,
+}
+
+impl AssignmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentStatus::Pending => "pending",
+            AssignmentStatus::InProgress => "in_progress",
+            AssignmentStatus::Conflicted => "conflicted",
+            AssignmentStatus::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        match text {
+            "pending" => Ok(AssignmentStatus::Pending),
+            "in_progress" => Ok(AssignmentStatus::InProgress),
+            "conflicted" => Ok(AssignmentStatus::Conflicted),
+            "submitted" => Ok(AssignmentStatus::Submitted),
+            other => Err(ApiError::internal(format!(
+                "unknown assignment status {other:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Identifiable)]
+#[diesel(table_name = assignments)]
+pub struct AssignmentRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub assessor_id: i64,
+    pub status: String,
+    pub conflict_reason: Option<String>,
+    pub declared_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub weighted_score_hundredths: Option<i64>,
+    pub assigned_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl AssignmentRow {
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<AssignmentRow, ApiError> {
+        Ok(assignments::table.find(id).first(conn)?)
+    }
+
+    pub fn status(&self) -> Result<AssignmentStatus, ApiError> {
+        AssignmentStatus::parse(&self.status)
+    }
+
+    /// The assignment as the API shows it, with what an assessor needs to judge a conflict.
+    pub fn into_api(
+        self,
+        round_id: i64,
+        application_title: String,
+        organisation_name: String,
+    ) -> Result<Assignment, ApiError> {
+        Ok(Assignment {
+            id: self.id,
+            application_id: self.application_id,
+            round_id,
+            application_title,
+            organisation_name,
+            assessor_id: self.assessor_id,
+            status: self.status()?,
+            conflict_reason: self.conflict_reason,
+            declared_at: self.declared_at.map(utc),
+            submitted_at: self.submitted_at.map(utc),
+            weighted_score: self
+                .weighted_score_hundredths
+                .map(|h| Decimal::new(h, 2).to_string()),
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        })
+    }
+}
+
+/// An assessor's assignment to one application.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    pub id: i64,
+    pub application_id: i64,
+    pub round_id: i64,
+    /// Enough to judge a conflict of interest before seeing the application.
+    pub application_title: String,
+    pub organisation_name: String,
+    pub assessor_id: i64,
+    pub status: AssignmentStatus,
+    /// The assessor's reason, when they declared a conflict.
+    pub conflict_reason: Option<String>,
+    pub declared_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// `100 × Σ(weight × score / max_score) / Σ weight`, once submitted.
+    #[schema(example = "76.67", pattern = r"^[0-9]{1,3}\.[0-9]{2}$")]
+    pub weighted_score: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One assessor for one application.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    /// A user with the role `assessor`.
+    pub assessor_id: i64,
+}
+
+/// Assessors for every submitted application of a round, spread evenly.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAssignment {
+    /// How many assessors each application should have (1 to 10). Applications that already
+    /// have some get only the rest.
+    #[schema(minimum = 1, maximum = 10, example = 2)]
+    pub assessors_per_application: i64,
+    /// The assessors to draw on; every active assessor when absent.
+    #[serde(default)]
+    pub assessor_ids: Option<Vec<i64>>,
+}
+
+/// The assessor's answer on conflict of interest.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictDeclaration {
+    /// `true` closes the assignment and hides the application from the assessor for good.
+    pub has_conflict: bool,
+    /// Why, when there is a conflict (kept on record), up to 2,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+}
