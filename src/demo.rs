@@ -102,40 +102,18 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
         let details = OrganisationDetails::parse(&input, "", &mut v);
         let details = v.finish_with(|| details)?;
         let organisation = organisations::insert(conn, now, &details)?;
-        account(
+        let aileen = CurrentUser::from(account(
             conn,
             Role::Applicant,
             "aileen@bumps-and-babies.example.org",
             "Aileen Reid",
             Some(organisation.id),
-        )?;
-        let admin = CurrentUser {
-            id: admin.id,
-            role: Role::Administrator,
-            organisation_id: None,
-            email: admin.email,
-            name: admin.name,
-        };
+        )?);
+        let admin = CurrentUser::from(admin);
         organisations::verify(conn, now, &admin, organisation.id)?;
-        let aileen = CurrentUser {
-            id: applicant_id(conn, organisation.id)?,
-            role: Role::Applicant,
-            organisation_id: Some(organisation.id),
-            email: "aileen@bumps-and-babies.example.org".to_owned(),
-            name: "Aileen Reid".to_owned(),
-        };
         model_case(conn, &admin, &aileen)?;
         Ok(logins)
     })
-}
-
-fn applicant_id(conn: &mut DbConnection, organisation_id: i64) -> Result<i64, ApiError> {
-    use crate::db::schema::users;
-    use diesel::prelude::*;
-    Ok(users::table
-        .filter(users::organisation_id.eq(organisation_id))
-        .select(users::id)
-        .first(conn)?)
 }
 
 fn at(text: &str) -> Result<NaiveDateTime, ApiError> {
@@ -687,13 +665,7 @@ fn model_case(
                 password_hash: password::hash(&secret)?,
             },
         )?;
-        let applicant = CurrentUser {
-            id: user.id,
-            role: Role::Applicant,
-            organisation_id: Some(organisation.id),
-            email: user.email.clone(),
-            name: user.name.clone(),
-        };
+        let applicant = CurrentUser::from(user);
         // Small organisations go to the innovation round, a few continue into the extension,
         // the rest apply to the core round; one in five never submits its draft.
         let small = details.annual_income

@@ -117,6 +117,22 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
+    /// For `map_err` on a write that a unique index guards: a violation of the index becomes
+    /// 409 `code`, any other database error is mapped as usual. Letting the index decide means
+    /// two simultaneous requests cannot both pass a check made beforehand.
+    pub fn unique_as(
+        code: &'static str,
+        detail: &'static str,
+    ) -> impl FnOnce(diesel::result::Error) -> ApiError {
+        move |error| match error {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::conflict(code, detail),
+            other => other.into(),
+        }
+    }
+
     /// The stable code of this problem.
     pub fn code(&self) -> &'static str {
         match self {
@@ -395,6 +411,11 @@ impl Validator {
 
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// Every failure recorded, for rules that report them alongside others.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
     }
 
     /// `Ok` when nothing failed, otherwise every failure as one 422.

@@ -368,11 +368,7 @@ impl ApplicationContent {
             );
         }
         v.ensure(self.equality_impact.is_some(), "equality_impact", required);
-        match v.finish() {
-            Ok(()) => Vec::new(),
-            Err(ApiError::Validation(errors)) => errors,
-            Err(_) => Vec::new(),
-        }
+        v.into_errors()
     }
 }
 

@@ -99,11 +99,18 @@ fn load(conn: &mut DbConnection, id: i64) -> Result<Application, ApiError> {
         .ok_or_else(|| ApiError::internal("application vanished while loading"))
 }
 
-fn stored_content(
+/// An application's stored content, and the application as the API shows it, from one read.
+fn current(
     conn: &mut DbConnection,
     row: &ApplicationRow,
-) -> Result<ApplicationContent, ApiError> {
-    Children::load(conn, &[row.id])?.content(row)
+) -> Result<(ApplicationContent, Application), ApiError> {
+    let content = Children::load(conn, &[row.id])?.content(row)?;
+    let organisation_name: String = organisations::table
+        .find(row.organisation_id)
+        .select(organisations::name)
+        .first(conn)?;
+    let application = row.clone().into_api(organisation_name, content.clone())?;
+    Ok((content, application))
 }
 
 fn record(
@@ -169,16 +176,10 @@ pub fn create(
             ))
             .returning(applications::id)
             .get_result(conn)
-            .map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => ApiError::conflict(
-                    "application_exists",
-                    "Your organisation already has a draft or submitted application to this round.",
-                ),
-                other => other.into(),
-            })?;
+            .map_err(ApiError::unique_as(
+                "application_exists",
+                "Your organisation already has a draft or submitted application to this round.",
+            ))?;
         ApplicationRow::store_content(conn, id, &content)?;
         let application = load(conn, id)?;
         record(conn, now, user, id, "created", None, &application)?;
@@ -252,8 +253,7 @@ pub fn update(
         if row.status()? != ApplicationStatus::Draft {
             return Err(wrong_state(&row, "edited", "a draft"));
         }
-        let before = load(conn, id)?;
-        let mut content = stored_content(conn, &row)?;
+        let (mut content, before) = current(conn, &row)?;
         let mut v = Validator::new();
         content.apply(&patch, &mut v);
         v.finish()?;
@@ -350,7 +350,7 @@ pub fn submit(
         if row.status()? != ApplicationStatus::Draft {
             return Err(wrong_state(&row, "submitted", "a draft"));
         }
-        let content = stored_content(conn, &row)?;
+        let (content, before) = current(conn, &row)?;
         let round = RoundRow::find(conn, row.round_id)?;
         let organisation = OrganisationRow::find(conn, row.organisation_id)?;
         let money = |pence| Money::from_pence(pence).map_err(ApiError::internal);
@@ -367,7 +367,6 @@ pub fn submit(
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
-        let before = load(conn, id)?;
         transition(
             conn,
             &row,
@@ -422,7 +421,7 @@ pub fn withdraw(
                 "a draft or submitted application",
             ));
         }
-        let before = load(conn, id)?;
+        let (_, before) = current(conn, &row)?;
         transition(
             conn,
             &row,

@@ -126,16 +126,10 @@ fn insert(
         ))
         .returning(assignments::id)
         .get_result(conn)
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => ApiError::conflict(
-                "already_assigned",
-                "This assessor is already assigned to this application.",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::unique_as(
+            "already_assigned",
+            "This assessor is already assigned to this application.",
+        ))?;
     audit::record(
         conn,
         now,

@@ -83,17 +83,23 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// The user as an actor, for work the service does on someone's behalf (the demo seed).
+impl From<crate::users::api::User> for CurrentUser {
+    fn from(user: crate::users::api::User) -> Self {
+        CurrentUser {
+            id: user.id,
+            role: user.role,
+            organisation_id: user.organisation_id,
+            email: user.email,
+            name: user.name,
+        }
+    }
+}
+
 /// The caller of a public route: `None` without an `Authorization` header. A header that is
 /// present must hold a valid token (401 otherwise), so a client never silently loses its rights.
 #[derive(Clone, Debug)]
 pub struct OptionalUser(pub Option<CurrentUser>);
-
-impl OptionalUser {
-    /// True for staff: administrators, officials and assessors.
-    pub fn is_staff(&self) -> bool {
-        self.0.as_ref().is_some_and(|u| u.role.is_staff())
-    }
-}
 
 impl FromRequest for OptionalUser {
     type Error = ApiError;

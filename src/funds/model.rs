@@ -119,14 +119,8 @@ impl FundInput {
         FundInput {
             name: row.name.clone(),
             code: row.code.clone(),
-            funder: OrganisationReference {
-                name: row.funder_name.clone(),
-                org_id: row.funder_org_id.clone(),
-            },
-            administrator: OrganisationReference {
-                name: row.administrator_name.clone(),
-                org_id: row.administrator_org_id.clone(),
-            },
+            funder: row.funder(),
+            administrator: row.administrator(),
             currency: row.currency.clone(),
             programme_start: row.programme_start.to_string(),
             programme_end: row.programme_end.to_string(),
@@ -347,19 +341,27 @@ impl FundRow {
         Ok(funds::table.find(id).first(conn)?)
     }
 
+    pub fn funder(&self) -> OrganisationReference {
+        OrganisationReference {
+            name: self.funder_name.clone(),
+            org_id: self.funder_org_id.clone(),
+        }
+    }
+
+    pub fn administrator(&self) -> OrganisationReference {
+        OrganisationReference {
+            name: self.administrator_name.clone(),
+            org_id: self.administrator_org_id.clone(),
+        }
+    }
+
     pub fn into_api(self, financial_years: Vec<FundYear>) -> Fund {
         Fund {
+            funder: self.funder(),
+            administrator: self.administrator(),
             id: self.id,
             name: self.name,
             code: self.code,
-            funder: OrganisationReference {
-                name: self.funder_name,
-                org_id: self.funder_org_id,
-            },
-            administrator: OrganisationReference {
-                name: self.administrator_name,
-                org_id: self.administrator_org_id,
-            },
             currency: self.currency,
             programme_start: self.programme_start,
             programme_end: self.programme_end,
@@ -374,10 +376,25 @@ impl FundRow {
 impl FundYearRow {
     /// The years of a fund, in order.
     pub fn of_fund(conn: &mut DbConnection, fund_id: i64) -> Result<Vec<FundYearRow>, ApiError> {
-        Ok(fund_years::table
-            .filter(fund_years::fund_id.eq(fund_id))
-            .order(fund_years::financial_year)
-            .load(conn)?)
+        Ok(Self::of_funds(conn, &[fund_id])?
+            .remove(&fund_id)
+            .unwrap_or_default())
+    }
+
+    /// The years of several funds in one query, each fund's in order.
+    pub fn of_funds(
+        conn: &mut DbConnection,
+        fund_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<FundYearRow>>, ApiError> {
+        let rows: Vec<FundYearRow> = fund_years::table
+            .filter(fund_years::fund_id.eq_any(fund_ids))
+            .order((fund_years::fund_id, fund_years::financial_year))
+            .load(conn)?;
+        let mut years: std::collections::HashMap<i64, Vec<FundYearRow>> = Default::default();
+        for row in rows {
+            years.entry(row.fund_id).or_default().push(row);
+        }
+        Ok(years)
     }
 
     pub fn find(

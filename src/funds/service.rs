@@ -20,14 +20,8 @@ use crate::funds::model::{
 /// Who may read funds: every member of staff.
 const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
 
-fn code_taken(error: diesel::result::Error) -> ApiError {
-    match error {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => ApiError::conflict("fund_code_taken", "Another fund already uses this code."),
-        other => other.into(),
-    }
+fn code_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
+    ApiError::unique_as("fund_code_taken", "Another fund already uses this code.")
 }
 
 /// Holds the fund's row until the transaction ends, so that changes to its years queue up behind
@@ -48,13 +42,28 @@ pub fn lock_fund(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The funds with their years, loaded in one query, in the order given.
+fn with_years(conn: &mut DbConnection, rows: Vec<FundRow>) -> Result<Vec<Fund>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut years = FundYearRow::of_funds(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let own = years
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(FundYearRow::into_api)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(row.into_api(own))
+        })
+        .collect()
+}
+
 fn load(conn: &mut DbConnection, id: i64) -> Result<Fund, ApiError> {
     let row = FundRow::find(conn, id)?;
-    let years = FundYearRow::of_fund(conn, id)?
-        .into_iter()
-        .map(FundYearRow::into_api)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(row.into_api(years))
+    with_years(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("fund vanished while loading"))
 }
 
 /// Creates a fund. Administrators only.
@@ -73,7 +82,7 @@ pub fn create(
             .values((FundFields::new(&details, now), funds::created_at.eq(now)))
             .returning(funds::id)
             .get_result(conn)
-            .map_err(code_taken)?;
+            .map_err(code_taken())?;
         let fund = load(conn, id)?;
         audit::record(
             conn,
@@ -105,17 +114,12 @@ pub fn list(
 ) -> Result<Paged<Fund>, ApiError> {
     user.require(READERS)?;
     let total = funds::table.count().get_result(conn)?;
-    let ids: Vec<i64> = funds::table
-        .select(funds::id)
+    let rows: Vec<FundRow> = funds::table
         .order(funds::id.desc())
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let items = ids
-        .into_iter()
-        .map(|id| load(conn, id))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(page.wrap(items, total))
+    Ok(page.wrap(with_years(conn, rows)?, total))
 }
 
 /// Changes a fund. The programme may not shrink so far that a year with a limit falls outside.
@@ -129,10 +133,13 @@ pub fn update(
     user.require(&[Role::Administrator])?;
     write_transaction(conn, |conn| {
         lock_fund(conn, id)?;
-        let before = load(conn, id)?;
         let row = FundRow::find(conn, id)?;
+        let input = FundInput::from_stored(&row);
+        let before = with_years(conn, vec![row])?
+            .pop()
+            .ok_or_else(|| ApiError::internal("fund vanished while loading"))?;
         let mut v = Validator::new();
-        let details = FundDetails::parse(&FundInput::from_stored(&row).apply(patch), &mut v);
+        let details = FundDetails::parse(&input.apply(patch), &mut v);
         if let Some(details) = &details {
             for year in &before.financial_years {
                 if !year
@@ -153,7 +160,7 @@ pub fn update(
         diesel::update(funds::table.find(id))
             .set(FundFields::new(&details, now))
             .execute(conn)
-            .map_err(code_taken)?;
+            .map_err(code_taken())?;
         let after = load(conn, id)?;
         audit::record(
             conn,

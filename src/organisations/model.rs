@@ -226,14 +226,8 @@ impl OrganisationDetails {
             }
             _ => {}
         }
-        let annual_income = v.check(
-            field("annual_income"),
-            Money::parse(input.annual_income.trim()),
-        );
-        let address = match blank_to_none(&input.address) {
-            Some(text) => v.text(&field("address"), &text, 1, 500).map(Some),
-            None => Some(None),
-        };
+        let annual_income = v.money(field("annual_income"), &input.annual_income);
+        let address = v.optional_text(&field("address"), input.address.as_deref(), 500);
         let postcode = v.check(field("postcode"), Postcode::parse(&input.postcode));
         let mut boards = Vec::new();
         for (i, text) in input.health_boards.iter().enumerate() {

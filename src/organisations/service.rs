@@ -16,17 +16,11 @@ use crate::organisations::model::{
     OrganisationRow,
 };
 
-fn charity_number_taken(error: diesel::result::Error) -> ApiError {
-    match error {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => ApiError::conflict(
-            "organisation_exists",
-            "An organisation with this charity number is already registered; ask its users or the fund administrator for an account.",
-        ),
-        other => other.into(),
-    }
+fn charity_number_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
+    ApiError::unique_as(
+        "organisation_exists",
+        "An organisation with this charity number is already registered; ask its users or the fund administrator for an account.",
+    )
 }
 
 /// Inserts an organisation and its health boards. Call inside a transaction.
@@ -43,7 +37,7 @@ pub fn insert(
         ))
         .returning(organisations::all_columns)
         .get_result(conn)
-        .map_err(charity_number_taken)?;
+        .map_err(charity_number_taken())?;
     OrganisationRow::set_health_boards(conn, row.id, &details.health_boards)?;
     Ok(row)
 }
@@ -157,7 +151,7 @@ pub fn update(
         diesel::update(organisations::table.find(id))
             .set(OrganisationFields::new(&after, now))
             .execute(conn)
-            .map_err(charity_number_taken)?;
+            .map_err(charity_number_taken())?;
         if unverify {
             diesel::update(organisations::table.find(id))
                 .set((

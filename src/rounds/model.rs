@@ -115,21 +115,6 @@ pub struct RoundPatch {
     pub guidance: Option<Option<String>>,
 }
 
-impl RoundPatch {
-    /// Whether the patch touches anything besides the closing time and the guidance.
-    pub fn touches_fixed_fields(&self) -> bool {
-        self.name.is_some()
-            || self.component.is_some()
-            || self.opens_at.is_some()
-            || self.financial_years.is_some()
-            || self.min_request.is_some()
-            || self.max_request.is_some()
-            || self.max_applicant_income.is_some()
-            || self.assessments_required.is_some()
-            || self.return_frequency.is_some()
-    }
-}
-
 impl RoundInput {
     pub fn from_stored(row: &RoundRow, years: &[FinancialYear]) -> Self {
         let money = |pence: i64| {

@@ -181,10 +181,11 @@ pub fn update(
 ) -> Result<Round, ApiError> {
     user.require(&[Role::Administrator])?;
     write_transaction(conn, |conn| {
+        let fund_id = RoundRow::find(conn, id)?.fund_id;
+        lock_fund(conn, fund_id)?;
+        // Read again under the lock: another change to the round may have committed meanwhile.
         let row = RoundRow::find(conn, id)?;
-        lock_fund(conn, row.fund_id)?;
-        let row = RoundRow::find(conn, id)?;
-        let fund_years = fund_years(conn, row.fund_id)?;
+        let fund_years = fund_years(conn, fund_id)?;
         let years = row.years(conn)?;
         let stored = RoundInput::from_stored(&row, &years);
         let before = RoundDetails::parse(&stored, &fund_years, &mut Validator::new())
@@ -216,8 +217,7 @@ pub fn update(
             }
         }
 
-        let fund_id = row.fund_id;
-        let before_api = load(conn, now, row)?;
+        let before_api = row.into_api(now, years)?;
         diesel::update(rounds::table.find(id))
             .set(RoundFields::new(&after, now))
             .execute(conn)?;

@@ -70,13 +70,10 @@ impl UserRow {
             .values(new)
             .returning(users::all_columns)
             .get_result(conn)
-            .map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => email_taken(),
-                other => other.into(),
-            })
+            .map_err(ApiError::unique_as(
+                "email_taken",
+                "An account with this email already exists.",
+            ))
     }
 
     pub fn update(
@@ -112,8 +109,4 @@ impl UserRow {
             .parse()
             .map_err(|_| ApiError::internal(format!("user {} has unknown role", self.id)))
     }
-}
-
-fn email_taken() -> ApiError {
-    ApiError::conflict("email_taken", "An account with this email already exists.")
 }
