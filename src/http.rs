@@ -299,6 +299,62 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     }
 }
 
+/// The formats a report or list can be read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// `?format=json|csv`; without it the `Accept` header decides (`text/csv` for CSV).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// `csv` for a CSV file; otherwise JSON unless `Accept: text/csv` asks for CSV.
+    pub format: Option<Format>,
+}
+
+impl FormatQuery {
+    /// Whether the caller asked for CSV, by the query or the `Accept` header.
+    pub fn wants_csv(&self, req: &HttpRequest) -> bool {
+        match self.format {
+            Some(format) => format == Format::Csv,
+            None => req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| {
+                    accept
+                        .split(',')
+                        .map(|part| part.split(';').next().unwrap_or("").trim())
+                        .any(|media| media.eq_ignore_ascii_case("text/csv"))
+                }),
+        }
+    }
+}
+
+/// A CSV download named `filename`.
+pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}
+
+/// A text cell that a spreadsheet will not run as a formula: text that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading apostrophe.
+pub fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
 pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -334,5 +390,13 @@ mod tests {
         }
         assert!(parse_json::<Body>(br#"{"name": "x", "count": 1} trailing"#).is_err());
         assert!(parse_json::<Body>(b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn csv_text_that_looks_like_a_formula_is_defused() {
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_text("+44 1592"), "'+44 1592");
+        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_text("Bumps & Babies"), "Bumps & Babies");
     }
 }

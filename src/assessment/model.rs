@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::assignments;
+use crate::domain::Percent;
 use crate::domain::clock::utc;
 use crate::error::ApiError;
 
@@ -90,7 +90,9 @@ impl AssignmentRow {
             submitted_at: self.submitted_at.map(utc),
             weighted_score: self
                 .weighted_score_hundredths
-                .map(|h| Decimal::new(h, 2).to_string()),
+                .map(Percent::from_hundredths)
+                .transpose()
+                .map_err(ApiError::internal)?,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })
@@ -112,9 +114,9 @@ pub struct Assignment {
     pub conflict_reason: Option<String>,
     pub declared_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
-    /// `100 × Σ(weight × score / max_score) / Σ weight`, once submitted.
-    #[schema(example = "76.67", pattern = r"^[0-9]{1,3}\.[0-9]{2}$")]
-    pub weighted_score: Option<String>,
+    /// `100 × Σ(weight × score / max_score) / Σ weight`, rounded half-up to two places, once
+    /// submitted.
+    pub weighted_score: Option<Percent>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -150,4 +152,100 @@ pub struct ConflictDeclaration {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub reason: Option<String>,
+}
+
+/// One criterion's score, as the assessor saves it.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreInput {
+    /// A criterion of the application's round.
+    pub criterion_id: i64,
+    /// A whole number from 0 to the criterion's `max_score`.
+    #[schema(minimum = 0, maximum = 100, example = 4)]
+    pub score: i64,
+    /// Why this score, up to 5,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 5000)]
+    pub comment: Option<String>,
+}
+
+/// Scores to save on an assessment; criteria not listed keep what was saved before.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreSheet {
+    #[schema(min_items = 1, max_items = 50)]
+    pub scores: Vec<ScoreInput>,
+}
+
+/// A saved score.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Score {
+    pub criterion_id: i64,
+    pub score: i32,
+    pub comment: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One assessor's assessment of an application.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Assessment {
+    pub assignment_id: i64,
+    pub assessor_id: i64,
+    pub assessor_name: String,
+    pub status: AssignmentStatus,
+    /// The assessor's reason, when they declared a conflict (administrators only see these).
+    pub conflict_reason: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Once submitted.
+    pub weighted_score: Option<Percent>,
+    /// The scores saved so far, by criterion.
+    pub scores: Vec<Score>,
+}
+
+/// An administrator's change to an application's score.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Moderation {
+    /// The mean of the submitted assessments when the score was moderated.
+    pub original_score: Percent,
+    /// The score that counts from then on.
+    pub moderated_score: Percent,
+    pub reason: String,
+    pub moderated_by: i64,
+    pub moderated_at: DateTime<Utc>,
+}
+
+/// The assessment of one application: criteria, assessments and scores.
+///
+/// An assessor sees their own assessment, and other assessors' submitted ones only once they
+/// have submitted their own (`others_hidden` says when some are withheld); the application's
+/// score and any moderation are shown to administrators, and to assessors who have submitted.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationAssessment {
+    pub application_id: i64,
+    pub round_id: i64,
+    /// How many submitted assessments a decision needs.
+    pub assessments_required: i32,
+    /// Submitted assessments among those shown.
+    pub submitted_assessments: i64,
+    pub criteria: Vec<crate::rounds::model::Criterion>,
+    pub assessments: Vec<Assessment>,
+    /// Whether other assessors' assessments are withheld until the caller submits their own.
+    pub others_hidden: bool,
+    /// The mean of the submitted assessments, rounded half-up to two places.
+    pub score: Option<Percent>,
+    pub moderation: Option<Moderation>,
+    /// The moderated score if there is one, else `score`: what the ranking uses.
+    pub final_score: Option<Percent>,
+}
+
+/// An administrator's moderation of an application's score.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationInput {
+    /// The score that should count, from "0.00" to "100.00".
+    #[schema(value_type = Percent)]
+    pub score: String,
+    /// Why, for the record: 1 to 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    pub reason: String,
 }

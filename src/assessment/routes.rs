@@ -1,18 +1,21 @@
 //! Assignment and conflict-of-interest handlers.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::assessment::model::{
-    Assignment, AssignmentStatus, BulkAssignment, ConflictDeclaration, NewAssignment,
+    ApplicationAssessment, Assessment, Assignment, AssignmentStatus, BulkAssignment,
+    ConflictDeclaration, ModerationInput, NewAssignment, ScoreSheet,
 };
+use crate::assessment::ranking::{self, Ranking};
+use crate::assessment::scoring;
 use crate::assessment::service::{self, AssignmentFilter, BulkResult};
 use crate::auth::extract::CurrentUser;
 use crate::domain::paging::{PageQuery, Paged};
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{FormatQuery, Json, csv_response};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -134,9 +137,159 @@ pub async fn declare_conflict(
     Ok(web::Json(assignment))
 }
 
+/// Saves the assessor's scores, one whole number per criterion from 0 to its maximum, with a
+/// comment. Criteria not listed keep their saved score; saving is allowed until submission. The
+/// first score saved on a round freezes its criteria.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Assignment id")),
+    request_body = ScoreSheet,
+    responses(
+        (status = 200, description = "The assessor's assessment with every score saved so far", body = Assessment),
+        (status = 409, description = "`conflict_not_declared`: declare first; `invalid_state`: conflicted or already submitted; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/assignments/{id}/scores")]
+pub async fn save_scores(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ScoreSheet>,
+) -> Result<web::Json<Assessment>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let assessment = state
+        .db
+        .run(move |conn| scoring::save_scores(conn, now, &user, id, &body.0))
+        .await?;
+    Ok(web::Json(assessment))
+}
+
+/// Submits the assessment once every criterion is scored. It becomes read-only and gets its
+/// weighted score, `100 × Σ(weight × score / max_score) / Σ weight` rounded half-up to two
+/// places; 422 names each criterion not yet scored.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Assignment id")),
+    responses(
+        (status = 200, description = "The assignment, now `submitted`, with its weighted score", body = Assignment),
+        (status = 409, description = "`conflict_not_declared`; `invalid_state`: conflicted or already submitted; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/assignments/{id}/submit")]
+pub async fn submit_assessment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Assignment>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let assignment = state
+        .db
+        .run(move |conn| scoring::submit(conn, now, &user, id))
+        .await?;
+    Ok(web::Json(assignment))
+}
+
+/// The assessments of an application. Administrators see every assessment, the score and any
+/// moderation. An assigned assessor who has declared no conflict sees their own assessment, and
+/// the other submitted assessments and the score only once theirs is submitted.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "Criteria, assessments and scores", body = ApplicationAssessment)),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}/assessment")]
+pub async fn get_assessment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<ApplicationAssessment>, ApiError> {
+    let id = id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| scoring::view(conn, &user, id))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Sets an application's final score to another value with a reason (administrators). The mean
+/// of its submitted assessments is kept beside it; both are shown, and the change is audited.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = ModerationInput,
+    responses(
+        (status = 200, description = "The application's assessment with the moderation", body = ApplicationAssessment),
+        (status = 409, description = "`application_not_submitted`; `not_assessed`: no submitted assessment yet", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/moderation")]
+pub async fn moderate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ModerationInput>,
+) -> Result<web::Json<ApplicationAssessment>, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let view = state
+        .db
+        .run(move |conn| scoring::moderate(conn, now, &user, id, &body.0))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// The round's submitted applications ranked by final score (administrators), highest first;
+/// equal scores are ordered by submission time, earliest first, then by application id. Each
+/// shows its request per year and the running total, against the remaining budget of each year;
+/// the funding line falls before the first application whose running total no longer fits in
+/// some year. Applications with fewer submitted assessments than the round requires are listed
+/// apart in `not_ready`. As CSV with `?format=csv` or `Accept: text/csv`.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Round id"), FormatQuery),
+    responses((status = 200, description = "The ranking", content(
+        (Ranking = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/ranking")]
+pub async fn get_ranking(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    format: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ranking = state
+        .db
+        .run(move |conn| ranking::ranking(conn, &user, id))
+        .await?;
+    if format.wants_csv(&req) {
+        Ok(csv_response(
+            &format!("round-{id}-ranking.csv"),
+            ranking::to_csv(&ranking)?,
+        ))
+    } else {
+        Ok(HttpResponse::Ok().json(ranking))
+    }
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_assignment)
         .service(assign_round)
         .service(list_assignments)
-        .service(declare_conflict);
+        .service(declare_conflict)
+        .service(save_scores)
+        .service(submit_assessment)
+        .service(get_assessment)
+        .service(moderate)
+        .service(get_ranking);
 }

@@ -71,7 +71,7 @@ fn to_api(conn: &mut DbConnection, rows: Vec<AssignmentRow>) -> Result<Vec<Assig
         .collect()
 }
 
-fn load(conn: &mut DbConnection, id: i64) -> Result<Assignment, ApiError> {
+pub(crate) fn load(conn: &mut DbConnection, id: i64) -> Result<Assignment, ApiError> {
     let row = AssignmentRow::find(conn, id)?;
     to_api(conn, vec![row])?
         .pop()
@@ -168,7 +168,7 @@ fn notify(
     Ok(())
 }
 
-fn submitted_application(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
+pub(crate) fn submitted_application(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
     let status: String = applications::table
         .find(id)
         .select(applications::status)

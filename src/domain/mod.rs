@@ -44,4 +44,5 @@ pub mod weight;
 
 pub use financial_year::FinancialYear;
 pub use money::Money;
+pub use scoring::Percent;
 pub use weight::Weight;

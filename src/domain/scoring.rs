@@ -93,6 +93,103 @@ pub fn mean(scores: &[Decimal]) -> Result<Decimal, ScoringError> {
     round_half_up(hundredths, 100 * scores.len() as i128)
 }
 
+/// A score out of 100 with two decimal places: an assessment's weighted score, an
+/// application's mean, or an administrator's moderated score. Stored as whole hundredths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Percent(i64);
+
+/// Why a text or a value is not a score out of 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PercentError {
+    #[error("must be a decimal number such as \"76.50\"")]
+    NotANumber,
+    #[error("must have at most two decimal places")]
+    TooManyPlaces,
+    #[error("must be from 0 to 100")]
+    OutOfRange,
+}
+
+impl Percent {
+    pub const MAX_HUNDREDTHS: i64 = 10_000;
+
+    pub fn from_hundredths(hundredths: i64) -> Result<Self, PercentError> {
+        if (0..=Self::MAX_HUNDREDTHS).contains(&hundredths) {
+            Ok(Percent(hundredths))
+        } else {
+            Err(PercentError::OutOfRange)
+        }
+    }
+
+    /// An exact decimal with at most two places, from 0 to 100.
+    pub fn from_decimal(value: Decimal) -> Result<Self, PercentError> {
+        if value.normalize().scale() > 2 {
+            return Err(PercentError::TooManyPlaces);
+        }
+        if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
+            return Err(PercentError::OutOfRange);
+        }
+        let hundredths = (value * Decimal::ONE_HUNDRED).trunc();
+        Self::from_hundredths(i64::try_from(hundredths).map_err(|_| PercentError::OutOfRange)?)
+    }
+
+    /// Reads digits with an optional point and at most two places.
+    pub fn parse(text: &str) -> Result<Self, PercentError> {
+        let (whole, fraction) = match text.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (text, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if text.starts_with('-') {
+            return Err(PercentError::OutOfRange);
+        }
+        if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+            return Err(PercentError::NotANumber);
+        }
+        if fraction.is_some_and(|f| f.len() > 2) {
+            return Err(PercentError::TooManyPlaces);
+        }
+        if whole.trim_start_matches('0').len() > 3 {
+            return Err(PercentError::OutOfRange);
+        }
+        let value: Decimal = text.parse().map_err(|_| PercentError::NotANumber)?;
+        Self::from_decimal(value)
+    }
+
+    pub fn hundredths(self) -> i64 {
+        self.0
+    }
+
+    pub fn as_decimal(self) -> Decimal {
+        Decimal::new(self.0, 2)
+    }
+
+    /// The weighted score of one assessment.
+    pub fn weighted(items: &[Scored]) -> Result<Self, ScoringError> {
+        weighted_score(items)
+            .and_then(|d| Self::from_decimal(d).map_err(|_| ScoringError::OutOfRange))
+    }
+
+    /// The mean of several scores, rounded half-up to two places.
+    pub fn mean_of(scores: &[Percent]) -> Result<Self, ScoringError> {
+        let decimals: Vec<Decimal> = scores.iter().map(|p| p.as_decimal()).collect();
+        mean(&decimals).and_then(|d| Self::from_decimal(d).map_err(|_| ScoringError::OutOfRange))
+    }
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.as_decimal())
+    }
+}
+
+crate::domain::text_value!(
+    Percent,
+    pattern = r"^[0-9]{1,3}(\.[0-9]{1,2})?$",
+    example = "76.67",
+    description =
+        "A score out of 100 as a decimal string with two places, from \"0.00\" to \"100.00\"."
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +273,36 @@ mod tests {
         assert_eq!(
             weighted_score(&[item("1", 0, 0)]),
             Err(ScoringError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn percentages_are_read_exactly_and_written_with_two_places() {
+        let text = |s: &str| Percent::parse(s).map(|p| p.to_string());
+        assert_eq!(text("76.67"), Ok("76.67".to_owned()));
+        assert_eq!(text("100"), Ok("100.00".to_owned()));
+        assert_eq!(text("0.5"), Ok("0.50".to_owned()));
+        assert_eq!(Percent::parse("100.01"), Err(PercentError::OutOfRange));
+        assert_eq!(Percent::parse("-1"), Err(PercentError::OutOfRange));
+        assert_eq!(
+            Percent::parse("99999999999999999999999"),
+            Err(PercentError::OutOfRange)
+        );
+        assert_eq!(Percent::parse("76.675"), Err(PercentError::TooManyPlaces));
+        for bad in ["", "abc", "1e2", ".5", "1.", "+1", "NaN", " 1"] {
+            assert_eq!(
+                Percent::parse(bad),
+                Err(PercentError::NotANumber),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Percent::from_hundredths(10_001),
+            Err(PercentError::OutOfRange)
+        );
+        assert_eq!(
+            Percent::mean_of(&[Percent(7667), Percent(8000)]).map(|p| p.hundredths()),
+            Ok(7834)
         );
     }
 

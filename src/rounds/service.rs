@@ -242,12 +242,22 @@ pub fn update(
     })
 }
 
-/// 409 `criteria_frozen` once a score exists for the round. Every change to criteria asks here.
+/// 409 `criteria_frozen` once a score exists for the round. Every change to criteria asks here,
+/// inside its transaction. On PostgreSQL the round's row stays locked until that transaction
+/// ends, so a first score saved at the same moment (which freezes the criteria through the same
+/// row) waits for the change or finds it refused; SQLite write transactions are exclusive.
 pub fn ensure_criteria_open(conn: &mut DbConnection, round_id: i64) -> Result<(), ApiError> {
-    let frozen_at: Option<NaiveDateTime> = rounds::table
-        .find(round_id)
-        .select(rounds::criteria_frozen_at)
-        .first(conn)?;
+    let frozen_at: Option<NaiveDateTime> = match conn {
+        DbConnection::Postgresql(pg) => rounds::table
+            .find(round_id)
+            .select(rounds::criteria_frozen_at)
+            .for_update()
+            .first(pg)?,
+        DbConnection::Sqlite(_) => rounds::table
+            .find(round_id)
+            .select(rounds::criteria_frozen_at)
+            .first(conn)?,
+    };
     match frozen_at {
         Some(_) => Err(ApiError::conflict(
             "criteria_frozen",

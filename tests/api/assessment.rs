@@ -156,3 +156,335 @@ db_test! {
         app.post(&path, Some(ann_token), json!({"assessors_per_application": 2})).await.assert_problem(403, "forbidden");
     }
 }
+
+/// Adds a criterion to a round; gives its id.
+async fn criterion(
+    app: &TestApp,
+    admin: &str,
+    round: i64,
+    name: &str,
+    weight: &str,
+    max_score: i64,
+) -> i64 {
+    let reply = app
+        .post(
+            &format!("/api/v1/rounds/{round}/criteria"),
+            Some(admin),
+            json!({"name": name, "weight": weight, "max_score": max_score}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+    reply.json["id"].as_i64().unwrap()
+}
+
+/// Assigns an assessor and declares no conflict; gives the assignment id.
+async fn open_assignment(
+    app: &TestApp,
+    admin: &str,
+    application: i64,
+    assessor: (i64, &str),
+) -> i64 {
+    let reply = app
+        .post(
+            &format!("/api/v1/applications/{application}/assignments"),
+            Some(admin),
+            json!({"assessor_id": assessor.0}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+    let id = reply.json["id"].as_i64().unwrap();
+    let reply = app
+        .post(
+            &format!("/api/v1/assignments/{id}/conflict-declaration"),
+            Some(assessor.1),
+            json!({"has_conflict": false}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    id
+}
+
+/// Saves scores (criterion, score) on an assignment and submits it; gives the weighted score.
+async fn score_and_submit(
+    app: &TestApp,
+    token: &str,
+    assignment: i64,
+    scores: &[(i64, i64)],
+) -> String {
+    let sheet: Vec<_> = scores
+        .iter()
+        .map(|(c, s)| json!({"criterion_id": c, "score": s, "comment": "Clear plan."}))
+        .collect();
+    let reply = app
+        .put(
+            &format!("/api/v1/assignments/{assignment}/scores"),
+            token,
+            json!({"scores": sheet}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let reply = app
+        .post(
+            &format!("/api/v1/assignments/{assignment}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    reply.json["weighted_score"].as_str().unwrap().to_owned()
+}
+
+/// A submitted application on a round with three criteria of unequal weights and maxima.
+async fn scored_round(app: &TestApp) -> (String, i64, i64, [i64; 3]) {
+    let (admin, round, id, _) = submitted(app).await;
+    let need = criterion(app, &admin, round, "Need and reach", "0.40", 5).await;
+    let quality = criterion(app, &admin, round, "Quality and outcomes", "0.35", 10).await;
+    let equality = criterion(app, &admin, round, "Equality impact", "0.25", 3).await;
+    (admin, round, id, [need, quality, equality])
+}
+
+db_test! {
+    async fn scores_are_whole_numbers_within_each_maximum_saved_until_submission(app) {
+        let (admin, round, id, [need, quality, equality]) = scored_round(&app).await;
+        let (sam, sam_token) = assessor(&app, "sam").await;
+        let assigned = app.post(&format!("/api/v1/applications/{id}/assignments"), Some(&admin), json!({"assessor_id": sam})).await.json["id"].as_i64().unwrap();
+        let scores = format!("/api/v1/assignments/{assigned}/scores");
+        let submit = format!("/api/v1/assignments/{assigned}/submit");
+        let one = json!({"scores": [{"criterion_id": need, "score": 4}]});
+        app.put(&scores, &sam_token, one.clone()).await.assert_problem(409, "conflict_not_declared");
+        app.post(&format!("/api/v1/assignments/{assigned}/conflict-declaration"), Some(&sam_token), json!({"has_conflict": false})).await;
+
+        // Every failed score at once; nothing saved, criteria not frozen.
+        let bad = app.put(&scores, &sam_token, json!({"scores": [
+            {"criterion_id": need, "score": 6},
+            {"criterion_id": quality, "score": -1},
+            {"criterion_id": 999_999, "score": 1},
+            {"criterion_id": need, "score": 2, "comment": "x".repeat(5001)},
+        ]})).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.error_fields(), ["scores[3].comment", "scores[0].score", "scores[1].score", "scores[2].criterion_id", "scores[3].criterion_id"]);
+        app.put(&scores, &sam_token, json!({"scores": []})).await.assert_problem(422, "validation_failed");
+        app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 2.5}]})).await.assert_problem(422, "validation_failed");
+        assert_eq!(app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["criteria_frozen"], false, "a refused sheet freezes nothing");
+
+        // Saved in parts, each save replacing the criteria it names.
+        let saved = app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 3, "comment": "Some evidence."}]})).await;
+        assert_eq!(saved.status.as_u16(), 200, "{}", saved.text);
+        assert_eq!(saved.json["status"], "in_progress");
+        let saved = app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 4, "comment": "Strong local evidence."}, {"criterion_id": quality, "score": 7}]})).await;
+        assert_eq!(saved.json["scores"], json!([
+            {"criterion_id": need, "score": 4, "comment": "Strong local evidence.", "updated_at": saved.json["scores"][0]["updated_at"]},
+            {"criterion_id": quality, "score": 7, "comment": null, "updated_at": saved.json["scores"][1]["updated_at"]},
+        ]));
+
+        let incomplete = app.post(&submit, Some(&sam_token), json!({})).await;
+        incomplete.assert_problem(422, "validation_failed");
+        assert_eq!(incomplete.error_fields(), [format!("scores.{equality}")]);
+
+        app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": equality, "score": 2}]})).await;
+        let done = app.post(&submit, Some(&sam_token), json!({})).await;
+        assert_eq!(done.status.as_u16(), 200, "{}", done.text);
+        assert_eq!(done.json["status"], "submitted");
+        // 100 × (0.40 × 4/5 + 0.35 × 7/10 + 0.25 × 2/3) / 1.00 = 73.1666… → 73.17
+        assert_eq!(done.json["weighted_score"], "73.17");
+        assert!(done.json["submitted_at"].is_string());
+
+        // Read-only from now on.
+        app.put(&scores, &sam_token, one).await.assert_problem(409, "invalid_state");
+        app.post(&submit, Some(&sam_token), json!({})).await.assert_problem(409, "invalid_state");
+        let (_, kim_token) = assessor(&app, "kim").await;
+        app.put(&scores, &kim_token, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(404, "not_found");
+        app.put(&scores, &admin, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(403, "forbidden");
+        let audit = app.audit_actions(&admin, "assignment", assigned).await;
+        assert_eq!(audit, ["created", "no_conflict_declared", "submitted"]);
+    }
+}
+
+db_test! {
+    async fn the_first_saved_score_freezes_the_rounds_criteria(app) {
+        let (admin, round, id, [need, _, equality]) = scored_round(&app).await;
+        let (sam, sam_token) = assessor(&app, "sam").await;
+        let assigned = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
+        let reply = app.patch(&format!("/api/v1/criteria/{equality}"), &admin, json!({"weight": "0.30"})).await;
+        assert_eq!(reply.status.as_u16(), 200, "criteria change freely before any score: {}", reply.text);
+
+        app.put(&format!("/api/v1/assignments/{assigned}/scores"), &sam_token, json!({"scores": [{"criterion_id": need, "score": 4}]})).await;
+        assert_eq!(app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["criteria_frozen"], true);
+        app.patch(&format!("/api/v1/criteria/{equality}"), &admin, json!({"weight": "0.25"})).await.assert_problem(409, "criteria_frozen");
+        app.delete(&format!("/api/v1/criteria/{equality}"), &admin).await.assert_problem(409, "criteria_frozen");
+        app.post(&format!("/api/v1/rounds/{round}/criteria"), Some(&admin), json!({"name": "Late", "weight": "0.10", "max_score": 5})).await.assert_problem(409, "criteria_frozen");
+        let weights: Vec<String> = app.get(&format!("/api/v1/rounds/{round}/criteria"), &admin).await.json["items"].as_array().unwrap().iter().map(|c| c["weight"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(weights, ["0.40", "0.35", "0.30"]);
+    }
+}
+
+db_test! {
+    async fn an_assessor_sees_other_scores_only_after_submitting_their_own(app) {
+        let (admin, _, id, [need, quality, equality]) = scored_round(&app).await;
+        let (sam, sam_token) = assessor(&app, "sam").await;
+        let (kim, kim_token) = assessor(&app, "kim").await;
+        let (lee, lee_token) = assessor(&app, "lee").await;
+        let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
+        let kims = open_assignment(&app, &admin, id, (kim, &kim_token)).await;
+        let lees = app.post(&format!("/api/v1/applications/{id}/assignments"), Some(&admin), json!({"assessor_id": lee})).await.json["id"].as_i64().unwrap();
+        let view = format!("/api/v1/applications/{id}/assessment");
+
+        assert_eq!(score_and_submit(&app, &sam_token, sams, &[(need, 4), (quality, 7), (equality, 2)]).await, "73.17");
+        app.put(&format!("/api/v1/assignments/{kims}/scores"), &kim_token, json!({"scores": [{"criterion_id": need, "score": 5, "comment": "Kim's draft"}]})).await;
+
+        // Kim, still scoring, sees only Kim's own draft: not Sam's scores, not the mean.
+        let blind = app.get(&view, &kim_token).await;
+        assert_eq!(blind.status.as_u16(), 200, "{}", blind.text);
+        assert_eq!(blind.json["others_hidden"], true);
+        let shown: Vec<i64> = blind.json["assessments"].as_array().unwrap().iter().map(|a| a["assessor_id"].as_i64().unwrap()).collect();
+        assert_eq!(shown, [kim]);
+        assert_eq!(blind.json["score"], serde_json::Value::Null);
+        assert!(!blind.text.contains("Clear plan."), "Sam's comments are hidden: {}", blind.text);
+        assert_eq!(blind.json["criteria"].as_array().unwrap().len(), 3);
+
+        // Sam, submitted, sees Sam's own and the other submitted ones, not Kim's draft.
+        let sams_view = app.get(&view, &sam_token).await;
+        assert_eq!(sams_view.json["others_hidden"], false);
+        assert!(!sams_view.text.contains("Kim's draft"), "{}", sams_view.text);
+        assert_eq!(sams_view.json["score"], "73.17");
+
+        // Lee has not declared: the application's assessment is not Lee's to see.
+        app.get(&view, &lee_token).await.assert_problem(404, "not_found");
+        let (_, stranger) = assessor(&app, "stranger").await;
+        app.get(&view, &stranger).await.assert_problem(404, "not_found");
+        app.get(&view, &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
+
+        // Kim submits full marks and now sees Sam's scores; the mean 86.585 rounds up.
+        assert_eq!(score_and_submit(&app, &kim_token, kims, &[(need, 5), (quality, 10), (equality, 3)]).await, "100.00");
+        let open = app.get(&view, &kim_token).await;
+        assert_eq!(open.json["others_hidden"], false);
+        assert!(open.text.contains("Clear plan."));
+        assert_eq!(open.json["submitted_assessments"], 2);
+        assert_eq!(open.json["score"], "86.59");
+        assert_eq!(open.json["final_score"], "86.59");
+
+        // Administrators see every assignment, the pending one too, and conflict reasons.
+        app.post(&format!("/api/v1/assignments/{lees}/conflict-declaration"), Some(&lee_token), json!({"has_conflict": true, "reason": "Former employee."})).await;
+        let all = app.get(&view, &admin).await;
+        assert_eq!(all.json["assessments"].as_array().unwrap().len(), 3);
+        assert_eq!(all.json["assessments"][2]["status"], "conflicted");
+        assert_eq!(all.json["assessments"][2]["conflict_reason"], "Former employee.");
+        assert!(!open.text.contains("Former employee."), "assessors never see conflict reasons");
+        app.get(&view, &lee_token).await.assert_problem(404, "not_found");
+        app.put(&format!("/api/v1/assignments/{lees}/scores"), &lee_token, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(409, "invalid_state");
+    }
+}
+
+db_test! {
+    async fn moderation_keeps_the_calculated_and_moderated_scores_and_is_audited(app) {
+        let (admin, _, id, [need, quality, equality]) = scored_round(&app).await;
+        let path = format!("/api/v1/applications/{id}/moderation");
+        app.post(&path, Some(&admin), json!({"score": "80.00", "reason": "Panel view."})).await.assert_problem(409, "not_assessed");
+        let (sam, sam_token) = assessor(&app, "sam").await;
+        let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
+        score_and_submit(&app, &sam_token, sams, &[(need, 4), (quality, 7), (equality, 2)]).await;
+
+        let bad = app.post(&path, Some(&admin), json!({"score": "100.5", "reason": " "})).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.error_fields(), ["score", "reason"]);
+        app.post(&path, Some(&admin), json!({"score": "80.001", "reason": "x"})).await.assert_problem(422, "validation_failed");
+        app.post(&path, Some(&sam_token), json!({"score": "80.00", "reason": "x"})).await.assert_problem(403, "forbidden");
+
+        let moderated = app.post(&path, Some(&admin), json!({"score": "80", "reason": "The panel judged the equality impact stronger than scored."})).await;
+        assert_eq!(moderated.status.as_u16(), 200, "{}", moderated.text);
+        assert_eq!(moderated.json["score"], "73.17");
+        assert_eq!(moderated.json["moderation"]["original_score"], "73.17");
+        assert_eq!(moderated.json["moderation"]["moderated_score"], "80.00");
+        assert_eq!(moderated.json["final_score"], "80.00");
+        let again = app.post(&path, Some(&admin), json!({"score": "78.50", "reason": "On reflection."})).await;
+        assert_eq!(again.json["final_score"], "78.50");
+        assert_eq!(again.json["moderation"]["original_score"], "73.17");
+
+        let audit = app.get(&format!("/api/v1/audit?entity=application&entity_id={id}&per_page=100"), &admin).await;
+        let moderations: Vec<&serde_json::Value> = audit.json["items"].as_array().unwrap().iter().filter(|e| e["action"] == "score_moderated").collect();
+        assert_eq!(moderations.len(), 2);
+        let changes: Vec<(String, String)> = moderations.iter().map(|e| (e["before"]["moderated_score"].to_string(), e["after"]["moderated_score"].to_string())).collect();
+        assert!(changes.contains(&("null".to_owned(), "\"80.00\"".to_owned())), "{changes:?}");
+        assert!(changes.contains(&("\"80.00\"".to_owned(), "\"78.50\"".to_owned())), "{changes:?}");
+        app.post("/api/v1/applications/999/moderation", Some(&admin), json!({"score": "1", "reason": "x"})).await.assert_problem(404, "not_found");
+    }
+}
+
+db_test! {
+    async fn the_ranking_orders_by_final_score_and_draws_the_funding_line_across_years(app) {
+        let (admin, fund, round) = app.open_round().await;
+        let merit = criterion(&app, &admin, round, "Merit", "1", 10).await;
+        // 2022-23 has room for one application's 42,000.00 but not two.
+        let reply = app.put(&format!("/api/v1/funds/{fund}/years/2022-23"), &admin, json!({"limit": "80000.00", "approved": true})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        let mut ids = Vec::new();
+        let mut tokens = Vec::new();
+        for n in 1..=4 {
+            let (_, token) = app.register(&format!("SC00010{n}"), &format!("org{n}@example.org")).await;
+            ids.push(app.draft(&token, round, application_body()).await);
+            tokens.push(token);
+        }
+        // C is submitted a minute before A, so it ranks above A on an equal score though its id is higher.
+        let order = [2, 1, 0, 3];
+        for i in order {
+            let reply = app.post(&format!("/api/v1/applications/{}/submit", ids[i]), Some(&tokens[i]), json!({})).await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+            app.clock.advance(chrono::Duration::minutes(1));
+        }
+        let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
+        let (ann, ann_token) = assessor(&app, "ann").await;
+        let (bo, bo_token) = assessor(&app, "bo").await;
+        for (application, first, second) in [(a, 6, 8), (b, 9, 9), (c, 7, 7)] {
+            let x = open_assignment(&app, &admin, application, (ann, &ann_token)).await;
+            score_and_submit(&app, &ann_token, x, &[(merit, first)]).await;
+            let y = open_assignment(&app, &admin, application, (bo, &bo_token)).await;
+            score_and_submit(&app, &bo_token, y, &[(merit, second)]).await;
+        }
+        let only = open_assignment(&app, &admin, d, (ann, &ann_token)).await;
+        score_and_submit(&app, &ann_token, only, &[(merit, 10)]).await;
+
+        let path = format!("/api/v1/rounds/{round}/ranking");
+        let ranking = app.get(&path, &admin).await;
+        assert_eq!(ranking.status.as_u16(), 200, "{}", ranking.text);
+        let ranked: Vec<(i64, i64, &str)> = ranking.json["items"].as_array().unwrap().iter()
+            .map(|i| (i["rank"].as_i64().unwrap(), i["application_id"].as_i64().unwrap(), i["score"].as_str().unwrap())).collect();
+        assert_eq!(ranked, [(1, b, "90.00"), (2, c, "70.00"), (3, a, "70.00")]);
+        assert_eq!(ranking.json["remaining"], json!({"2021-22": "1000000.00", "2022-23": "80000.00"}));
+        let item = |rank: usize| &ranking.json["items"][rank - 1];
+        assert_eq!(item(2)["requested"], json!({"2021-22": "40000.00", "2022-23": "42000.00"}));
+        assert_eq!(item(2)["cumulative"], json!({"2021-22": "80000.00", "2022-23": "84000.00"}));
+        let fits: Vec<bool> = ranking.json["items"].as_array().unwrap().iter().map(|i| i["fits"].as_bool().unwrap()).collect();
+        assert_eq!(fits, [true, false, false], "2022-23 alone draws the line");
+        assert_eq!(ranking.json["funding_line_after_rank"], 1);
+        assert_eq!(ranking.json["not_ready"].as_array().unwrap().len(), 1);
+        assert_eq!(ranking.json["not_ready"][0]["application_id"], d);
+        assert_eq!(ranking.json["not_ready"][0]["assessments"], 1);
+
+        // Moderating A above B moves it to the top and the line with it.
+        app.post(&format!("/api/v1/applications/{a}/moderation"), Some(&admin), json!({"score": "95.00", "reason": "Only service on the islands."})).await;
+        let ranking = app.get(&path, &admin).await;
+        let ranked: Vec<(i64, &str, &str, bool)> = ranking.json["items"].as_array().unwrap().iter()
+            .map(|i| (i["application_id"].as_i64().unwrap(), i["score"].as_str().unwrap(), i["calculated_score"].as_str().unwrap(), i["moderated"].as_bool().unwrap())).collect();
+        assert_eq!(ranked, [(a, "95.00", "70.00", true), (b, "90.00", "90.00", false), (c, "70.00", "70.00", false)]);
+
+        // With room for everyone there is no line.
+        app.put(&format!("/api/v1/funds/{fund}/years/2022-23"), &admin, json!({"limit": "126000.00", "approved": true})).await;
+        let roomy = app.get(&path, &admin).await;
+        assert_eq!(roomy.json["funding_line_after_rank"], serde_json::Value::Null);
+
+        let csv = app.send("GET", &format!("{path}?format=csv"), Some(&admin), None).await;
+        assert_eq!(csv.status.as_u16(), 200);
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"), "{:?}", csv.header("content-type"));
+        let lines: Vec<&str> = csv.text.lines().collect();
+        assert_eq!(lines[0], "rank,status,application_id,organisation,title,score,calculated_score,moderated,assessments,requested_2021-22,requested_2022-23,cumulative_2021-22,cumulative_2022-23,fits");
+        assert_eq!(lines.len(), 5, "{}", csv.text);
+        assert!(lines[1].starts_with(&format!("1,above_line,{a},Bumps & Babies Fife,")), "{}", lines[1]);
+        assert!(lines[4].starts_with(&format!(",not_ready,{d},")), "{}", lines[4]);
+        let accept = app.get_accepting(&path, &admin, "application/json;q=0.5, text/csv").await;
+        assert_eq!(accept.text, csv.text);
+
+        app.get(&path, &tokens[0]).await.assert_problem(403, "forbidden");
+        app.get(&path, &ann_token).await.assert_problem(403, "forbidden");
+        app.get("/api/v1/rounds/999/ranking", &admin).await.assert_problem(404, "not_found");
+    }
+}

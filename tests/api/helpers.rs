@@ -510,6 +510,18 @@ impl TestApp {
         self.send("PUT", path, Some(token), Some(&body)).await
     }
 
+    /// A GET with an `Accept` header.
+    pub async fn get_accepting(&self, path: &str, token: &str, accept: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Accept", accept))
+            .send()
+            .await;
+        Self::read(response.expect("request sent")).await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.send("DELETE", path, Some(token), None).await
     }
