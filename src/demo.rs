@@ -78,7 +78,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
             "Euan Fraser",
             None,
         )?;
-        account(
+        let sam = account(
             conn,
             Role::Assessor,
             "assessor@panel.example.org",
@@ -111,9 +111,48 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
         )?);
         let admin = CurrentUser::from(admin);
         organisations::verify(conn, now, &admin, organisation.id)?;
-        model_case(conn, &admin, &aileen)?;
+        let mut panel = vec![CurrentUser::from(sam)];
+        for (email, name) in [
+            ("fiona.macleod@panel.example.org", "Fiona MacLeod"),
+            ("ravi.shah@panel.example.org", "Ravi Shah"),
+            ("eilidh.grant@panel.example.org", "Eilidh Grant"),
+        ] {
+            panel.push(CurrentUser::from(quiet_account(
+                conn,
+                now,
+                Role::Assessor,
+                email,
+                name,
+                None,
+            )?));
+        }
+        model_case(conn, &admin, &aileen, &panel)?;
         Ok(logins)
     })
+}
+
+/// An account whose password is random and never shown: the demo acts as it, nobody signs in.
+fn quiet_account(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    role: Role,
+    email: &str,
+    name: &str,
+    organisation_id: Option<i64>,
+) -> Result<crate::users::api::User, ApiError> {
+    let secret = tokens::generate()?;
+    users::create(
+        conn,
+        now,
+        None,
+        &NewUser {
+            email: Email::parse(email).map_err(ApiError::internal)?,
+            name: name.to_owned(),
+            role,
+            organisation_id,
+            password_hash: password::hash(&secret)?,
+        },
+    )
 }
 
 fn at(text: &str) -> Result<NaiveDateTime, ApiError> {
@@ -431,6 +470,7 @@ fn model_case(
     conn: &mut DbConnection,
     admin: &CurrentUser,
     aileen: &CurrentUser,
+    panel: &[CurrentUser],
 ) -> Result<(), ApiError> {
     use crate::applications::model::{NewApplication, Reach};
     use crate::applications::service as applications;
@@ -509,7 +549,7 @@ fn model_case(
             "2021-02-28T17:00:00Z",
             &["2021-22", "2022-23"],
             "5000.00",
-            "60000.00",
+            "100000.00",
             None,
             "quarterly",
             "Funding for established third-sector services supporting the mental health of women, families and infants from preconception to age three.",
@@ -651,19 +691,13 @@ fn model_case(
         if i % 3 != 2 {
             organisations::verify(conn, set_up, admin, organisation.id)?;
         }
-        let secret = tokens::generate()?;
-        let user = users::create(
+        let user = quiet_account(
             conn,
             set_up,
-            None,
-            &NewUser {
-                email: Email::parse(&format!("applicant@{slug}.example.org"))
-                    .map_err(ApiError::internal)?,
-                name: format!("Applicant for {}", org.name),
-                role: Role::Applicant,
-                organisation_id: Some(organisation.id),
-                password_hash: password::hash(&secret)?,
-            },
+            Role::Applicant,
+            &format!("applicant@{slug}.example.org"),
+            &format!("Applicant for {}", org.name),
+            Some(organisation.id),
         )?;
         let applicant = CurrentUser::from(user);
         // Small organisations go to the innovation round, a few continue into the extension,
@@ -687,8 +721,8 @@ fn model_case(
             (
                 &core,
                 vec![
-                    ("2021-22", format!("{}.00", 30_000 + i * 700)),
-                    ("2022-23", format!("{}.00", 32_000 + i * 700)),
+                    ("2021-22", format!("{}.00", 75_000 + i * 600)),
+                    ("2022-23", format!("{}.00", 78_000 + i * 500)),
                 ],
             )
         };
@@ -744,5 +778,142 @@ fn model_case(
             .collect(),
     );
     applications::create(conn, opened(&extension, 4), aileen, extension.id, own_new)?;
+
+    // The panel assesses each round after it closes. In the core round one assessor declares a
+    // conflict and is replaced, an administrator moderates one score, and Sam Ng (the demo
+    // assessor) still has one assignment to declare on and one half scored.
+    assess_round(conn, admin, panel, &core, true)?;
+    assess_round(conn, admin, panel, &innovation, false)?;
+    assess_round(conn, admin, panel, &extension, false)?;
+    Ok(())
+}
+
+const COMMENTS: &[&str] = &[
+    "Clear evidence of local need, with referral routes already agreed with health visitors.",
+    "Outcomes are well chosen; the plan for measuring them could be firmer.",
+    "Peer supporters with lived experience shape the service from the start.",
+    "Reaches families in remote communities that other services miss.",
+    "Ambitious numbers for the staffing described; some risk to delivery.",
+];
+
+/// Assigns two of the panel to every submitted application of a closed round, then declares,
+/// scores and submits as each assessor, with the scores a panel might give.
+fn assess_round(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    panel: &[CurrentUser],
+    round: &crate::rounds::model::Round,
+    eventful: bool,
+) -> Result<(), ApiError> {
+    use crate::assessment::model::{
+        BulkAssignment, ConflictDeclaration, ModerationInput, ScoreInput, ScoreSheet,
+    };
+    use crate::assessment::{scoring, service as assessment};
+    let start = round.closes_at.naive_utc() + chrono::Duration::days(3);
+    let bulk = BulkAssignment {
+        assessors_per_application: 2,
+        assessor_ids: Some(panel.iter().map(|p| p.id).collect()),
+    };
+    let criteria: Vec<i64> = {
+        use crate::db::schema::criteria;
+        use diesel::prelude::*;
+        criteria::table
+            .filter(criteria::round_id.eq(round.id))
+            .order(criteria::id)
+            .select(criteria::id)
+            .load(conn)?
+    };
+    let assessor = |id: i64| {
+        panel
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| ApiError::internal("assignment to someone outside the panel"))
+    };
+    let mut created = assessment::assign_round(conn, start, admin, round.id, &bulk)?.created;
+    let sams: Vec<i64> = created
+        .iter()
+        .filter(|a| a.assessor_id == panel[0].id)
+        .map(|a| a.id)
+        .collect();
+    let mut conflicted = false;
+    let mut step = 0;
+    while let Some(assignment) = (!created.is_empty()).then(|| created.remove(0)) {
+        step += 1;
+        let when = start + chrono::Duration::hours(step);
+        let who = assessor(assignment.assessor_id)?;
+        if eventful && sams.last() == Some(&assignment.id) {
+            continue;
+        }
+        let conflict = eventful && !conflicted && assignment.assessor_id == panel[1].id;
+        assessment::declare(
+            conn,
+            when,
+            who,
+            assignment.id,
+            &ConflictDeclaration {
+                has_conflict: conflict,
+                reason: conflict
+                    .then(|| "I was a trustee of this organisation until last year.".to_owned()),
+            },
+        )?;
+        if conflict {
+            conflicted = true;
+            let refill = assessment::assign_round(
+                conn,
+                when + chrono::Duration::hours(1),
+                admin,
+                round.id,
+                &bulk,
+            )?;
+            created.extend(refill.created);
+            continue;
+        }
+        let seed = assignment.application_id * 7 + assignment.assessor_id * 3;
+        let scores: Vec<ScoreInput> = criteria
+            .iter()
+            .enumerate()
+            .map(|(k, criterion)| ScoreInput {
+                criterion_id: *criterion,
+                score: 1 + (seed + k as i64 * 2 + k as i64 * k as i64) % 5,
+                comment: Some(
+                    COMMENTS[((seed + k as i64) % COMMENTS.len() as i64) as usize].to_owned(),
+                ),
+            })
+            .collect();
+        let half_done = eventful && sams.iter().rev().nth(1) == Some(&assignment.id);
+        let sheet = ScoreSheet {
+            scores: if half_done {
+                scores[..2].to_vec()
+            } else {
+                scores
+            },
+        };
+        scoring::save_scores(conn, when, who, assignment.id, &sheet)?;
+        if !half_done {
+            scoring::submit(
+                conn,
+                when + chrono::Duration::minutes(40),
+                who,
+                assignment.id,
+            )?;
+        }
+    }
+    if eventful {
+        let ranking = crate::assessment::ranking::ranking(conn, admin, round.id)?;
+        if let Some(last) = ranking.items.last() {
+            scoring::moderate(
+                conn,
+                start + chrono::Duration::days(10),
+                admin,
+                last.application_id,
+                &ModerationInput {
+                    score: (last.calculated_score.as_decimal() + rust_decimal::Decimal::TEN)
+                        .min(rust_decimal::Decimal::ONE_HUNDRED)
+                        .to_string(),
+                    reason: "The panel judged the service's reach into island communities stronger than the individual scores show.".to_owned(),
+                },
+            )?;
+        }
+    }
     Ok(())
 }

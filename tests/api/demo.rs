@@ -68,6 +68,43 @@ db_test! {
         let states: Vec<&str> = own.iter().map(|a| a["status"].as_str().unwrap()).collect();
         assert_eq!(states, ["draft", "submitted"]);
 
+        // The panel has assessed every round: a conflict declared and refilled, Sam's work
+        // still open, one score moderated, and a core ranking whose funding line matches a hand
+        // calculation from its own figures.
+        assert_eq!(app.get("/api/v1/assignments?status=conflicted", &admin).await.json["total"], 1);
+        let sam = logins.iter().find(|l| l.role == Role::Assessor).unwrap();
+        let sam = app.login(&sam.email, &sam.password).await.json["access_token"].as_str().unwrap().to_owned();
+        let own: Vec<String> = items(&app.get("/api/v1/assignments?per_page=100", &sam).await).iter().map(|a| a["status"].as_str().unwrap().to_owned()).collect();
+        assert!(own.contains(&"pending".to_owned()) && own.contains(&"in_progress".to_owned()) && own.contains(&"submitted".to_owned()), "{own:?}");
+        let core = &rounds[0];
+        let ranking = app.get(&format!("/api/v1/rounds/{}/ranking", core["id"]), &admin).await;
+        assert_eq!(ranking.status.as_u16(), 200, "{}", ranking.text);
+        let ranked = ranking.json["items"].as_array().unwrap();
+        assert!(ranked.len() >= 10, "{}", ranking.text);
+        assert!(!ranking.json["not_ready"].as_array().unwrap().is_empty(), "Sam's open assignments leave applications not ready");
+        assert_eq!(ranked.iter().filter(|i| i["moderated"] == true).count(), 1);
+        let pence = |v: &Value| -> i64 { let d: rust_decimal::Decimal = v.as_str().unwrap().parse().unwrap(); (d * rust_decimal::Decimal::ONE_HUNDRED).try_into().unwrap() };
+        let mut scores: Vec<(i64, i64)> = Vec::new();
+        let mut line = None;
+        let mut sums = std::collections::BTreeMap::<String, i64>::new();
+        for (i, item) in ranked.iter().enumerate() {
+            scores.push((pence(&item["score"]), item["application_id"].as_i64().unwrap()));
+            let view = app.get(&format!("/api/v1/applications/{}/assessment", item["application_id"]), &admin).await;
+            assert_eq!(view.json["final_score"], item["score"]);
+            let mut fits = true;
+            for (year, amount) in item["requested"].as_object().unwrap() {
+                let sum = sums.entry(year.clone()).or_default();
+                *sum += pence(amount);
+                fits &= *sum <= pence(&ranking.json["remaining"][year]);
+            }
+            if !fits && line.is_none() {
+                line = Some(i as i64);
+            }
+        }
+        assert!(scores.windows(2).all(|w| w[0].0 >= w[1].0), "ordered by final score: {scores:?}");
+        assert!(line.is_some(), "the core round asks for more than a year's limit");
+        assert_eq!(ranking.json["funding_line_after_rank"], line.unwrap());
+
         // Seeding again changes nothing.
         let again = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
         assert!(again.is_empty());
