@@ -264,6 +264,32 @@ mod tests {
     }
 
     #[test]
+    fn twelve_criteria_with_the_hardest_maxima_still_sum_exactly() {
+        // The twelve largest primes up to 100 make the largest common denominator twelve
+        // maxima can have; with the heaviest weights the sum must still fit.
+        let primes = [97, 89, 83, 79, 73, 71, 67, 61, 59, 53, 47, 43];
+        let items: Vec<Scored> = primes
+            .iter()
+            .map(|p| Scored {
+                weight: Weight::parse("1000").expect("valid weight"),
+                score: p - 1,
+                max_score: *p,
+            })
+            .collect();
+        let score = weighted_score(&items).expect("no overflow");
+        assert!(score > dec("97.00") && score < dec("100.00"), "{score}");
+        let light: Vec<Scored> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Scored {
+                weight: Weight::from_ten_thousandths(9_999_980 + i as i64).expect("valid weight"),
+                ..*item
+            })
+            .collect();
+        assert!(weighted_score(&light).is_ok());
+    }
+
+    #[test]
     fn scores_outside_their_range_and_empty_sets_are_refused() {
         assert_eq!(weighted_score(&[]), Err(ScoringError::Empty));
         assert_eq!(

@@ -132,14 +132,14 @@ pub async fn update_round(
     Ok(web::Json(round))
 }
 
-/// Adds an assessment criterion to a round (administrators).
+/// Adds an assessment criterion to a round (administrators); a round has at most 12.
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Round id")),
     request_body = CriterionInput,
     responses(
         (status = 201, description = "The new criterion", body = Criterion),
-        (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`criteria_frozen`: scores exist for this round; `too_many_criteria`: the round has 12 already", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -307,7 +307,13 @@ fn record_criterion(
     )
 }
 
-/// Adds a criterion to a round. Administrators only; not once the criteria are frozen.
+/// The most criteria a round may have. Weighted scores are summed as exact fractions; with at
+/// most this many criteria (each maximum at most 100, each weight at most 1000) the sum always
+/// fits, whatever the maxima.
+pub const MAX_CRITERIA: i64 = 12;
+
+/// Adds a criterion to a round. Administrators only; not once the criteria are frozen, and at
+/// most [`MAX_CRITERIA`] of them.
 pub fn create_criterion(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -322,6 +328,16 @@ pub fn create_criterion(
         RoundRow::find(conn, round_id)?;
         let details = v.finish_with(|| details)?;
         ensure_criteria_open(conn, round_id)?;
+        let existing: i64 = criteria::table
+            .filter(criteria::round_id.eq(round_id))
+            .count()
+            .get_result(conn)?;
+        if existing >= MAX_CRITERIA {
+            return Err(ApiError::conflict(
+                "too_many_criteria",
+                format!("A round has at most {MAX_CRITERIA} criteria."),
+            ));
+        }
         let row: CriterionRow = diesel::insert_into(criteria::table)
             .values((
                 CriterionFields::new(&details, now),

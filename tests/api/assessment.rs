@@ -313,6 +313,11 @@ db_test! {
         app.patch(&format!("/api/v1/criteria/{equality}"), &admin, json!({"weight": "0.25"})).await.assert_problem(409, "criteria_frozen");
         app.delete(&format!("/api/v1/criteria/{equality}"), &admin).await.assert_problem(409, "criteria_frozen");
         app.post(&format!("/api/v1/rounds/{round}/criteria"), Some(&admin), json!({"name": "Late", "weight": "0.10", "max_score": 5})).await.assert_problem(409, "criteria_frozen");
+        let other = app.create_round(&admin, app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["fund_id"].as_i64().unwrap(), round_body(&app, 1, 5)).await;
+        for n in 1..=12 {
+            criterion(&app, &admin, other, &format!("Criterion {n}"), "1", 100 - n).await;
+        }
+        app.post(&format!("/api/v1/rounds/{other}/criteria"), Some(&admin), json!({"name": "Thirteenth", "weight": "1", "max_score": 5})).await.assert_problem(409, "too_many_criteria");
         let weights: Vec<String> = app.get(&format!("/api/v1/rounds/{round}/criteria"), &admin).await.json["items"].as_array().unwrap().iter().map(|c| c["weight"].as_str().unwrap().to_owned()).collect();
         assert_eq!(weights, ["0.40", "0.35", "0.30"]);
     }
