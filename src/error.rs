@@ -37,7 +37,8 @@ pub struct Problem {
     pub detail: String,
     /// A stable, machine-readable code, e.g. `validation_failed`, `not_found`.
     pub code: String,
-    /// Every field that failed validation (only with `validation_failed`).
+    /// Every field that failed validation with `validation_failed`; with a few other codes
+    /// (such as `fund_limit_exceeded`) each field the problem concerns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -63,9 +64,17 @@ pub enum ApiError {
     /// 405: the path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<&'static str> },
-    /// 409: the object is in a state that does not allow this, or a rule of the fund forbids it.
+    /// 409: the object is in a state that does not allow this, or a rule of the fund forbids it;
+    /// `errors` names the fields concerned, when there are several.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 422 with its own code: the request is well formed but cannot be processed as sent.
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     /// 413: the body is larger than the service accepts.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
@@ -88,6 +97,20 @@ impl ApiError {
         ApiError::Conflict {
             code,
             detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A conflict that concerns several fields, each named with what is wrong with it.
+    pub fn conflict_in(
+        code: &'static str,
+        detail: impl Into<String>,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+            errors,
         }
     }
 
@@ -139,7 +162,8 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -159,9 +183,10 @@ impl ApiError {
                 format!("{} field(s) failed validation; see `errors`.", errors.len()),
                 errors.clone(),
             ),
+            ApiError::Conflict { detail, errors, .. } => (detail.clone(), errors.clone()),
             ApiError::BadRequest { detail, .. }
             | ApiError::Unauthorized { detail, .. }
-            | ApiError::Conflict { detail, .. } => (detail.clone(), Vec::new()),
+            | ApiError::Unprocessable { detail, .. } => (detail.clone(), Vec::new()),
             ApiError::Forbidden => ("Your role does not allow this.".to_owned(), Vec::new()),
             ApiError::NotFound => (
                 "Nothing is here, or it is not visible to you.".to_owned(),
@@ -207,7 +232,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,

@@ -4,6 +4,7 @@ pub mod applications;
 pub mod assessment;
 pub mod audit;
 pub mod auth;
+pub mod awards;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod funds;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 pub mod organisations;
 pub mod rounds;
@@ -74,6 +76,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(rounds::routes::configure)
         .configure(applications::routes::configure)
         .configure(assessment::routes::configure)
+        .configure(awards::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

@@ -434,6 +434,10 @@ pub struct Application {
     pub equality_impact: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// When the fund decided (awarded or declined).
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The panel's feedback to the applicant when the application was declined.
+    pub decision_feedback: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -625,6 +629,8 @@ impl ApplicationRow {
             equality_impact: content.equality_impact,
             submitted_at: self.submitted_at.map(utc),
             withdrawn_at: self.withdrawn_at.map(utc),
+            decided_at: None,
+            decision_feedback: None,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })

@@ -16,7 +16,7 @@ use crate::applications::model::{
 use crate::assessment;
 use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
-use crate::db::schema::{applications, organisations};
+use crate::db::schema::{applications, decisions, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Money;
 use crate::domain::clock::utc;
@@ -83,16 +83,34 @@ fn to_api(
         .into_iter()
         .collect();
     let mut children = Children::load(conn, &ids)?;
+    let mut decided: std::collections::HashMap<i64, (NaiveDateTime, Option<String>)> =
+        decisions::table
+            .filter(decisions::application_id.eq_any(&ids))
+            .select((
+                decisions::application_id,
+                decisions::decided_at,
+                decisions::feedback,
+            ))
+            .load::<(i64, NaiveDateTime, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(id, at, feedback)| (id, (at, feedback)))
+            .collect();
     rows.into_iter()
         .map(|row| {
             let content = children.content(&row)?;
             let name = names.get(&row.organisation_id).cloned().unwrap_or_default();
-            row.into_api(name, content)
+            let decision = decided.remove(&row.id);
+            let mut application = row.into_api(name, content)?;
+            if let Some((at, feedback)) = decision {
+                application.decided_at = Some(utc(at));
+                application.decision_feedback = feedback;
+            }
+            Ok(application)
         })
         .collect()
 }
 
-fn load(conn: &mut DbConnection, id: i64) -> Result<Application, ApiError> {
+pub(crate) fn load(conn: &mut DbConnection, id: i64) -> Result<Application, ApiError> {
     let row = ApplicationRow::find(conn, id)?;
     to_api(conn, vec![row])?
         .pop()
@@ -279,7 +297,7 @@ pub fn update(
 }
 
 /// Moves `row` from one of `from` to `to`, only if it is still in that state.
-fn transition(
+pub(crate) fn transition(
     conn: &mut DbConnection,
     row: &ApplicationRow,
     from: &[ApplicationStatus],

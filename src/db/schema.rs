@@ -243,6 +243,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    awards (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        fund_id -> BigInt,
+        round_id -> BigInt,
+        organisation_id -> BigInt,
+        reference -> Text,
+        reference_year -> Integer,
+        sequence -> Integer,
+        status -> Text,
+        responded_at -> Nullable<Timestamp>,
+        responded_by -> Nullable<BigInt>,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<BigInt>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decisions (application_id) {
+        application_id -> BigInt,
+        outcome -> Text,
+        conditions -> Nullable<Text>,
+        feedback -> Nullable<Text>,
+        decided_by -> BigInt,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instalments (award_id, financial_year) {
+        award_id -> BigInt,
+        fund_id -> BigInt,
+        financial_year -> Text,
+        amount_pence -> BigInt,
+        status -> Text,
+        released_at -> Nullable<Timestamp>,
+        released_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(awards -> applications (application_id));
+diesel::joinable!(decisions -> applications (application_id));
+diesel::joinable!(awards -> organisations (organisation_id));
+diesel::joinable!(instalments -> awards (award_id));
 diesel::joinable!(organisation_health_boards -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -289,4 +348,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     scores,
     moderations,
+    awards,
+    decisions,
+    instalments,
+    idempotency_keys,
 );

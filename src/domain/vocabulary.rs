@@ -220,6 +220,38 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where an award stands: `offered → accepted | declined` by the applicant, then
+    /// `accepted → completed`, or `terminated` by an administrator from `offered` or `accepted`.
+    AwardStatus {
+        Offered => "offered",
+        Accepted => "accepted",
+        Declined => "declined",
+        Completed => "completed",
+        Terminated => "terminated",
+    }
+}
+
+vocabulary! {
+    /// One year of an award: `committed` against the year's budget, then `released` (paid) or
+    /// `cancelled` (given back, when the offer is declined or the award terminated unpaid).
+    InstalmentStatus {
+        Committed => "committed",
+        Released => "released",
+        Cancelled => "cancelled",
+    }
+}
+
+vocabulary! {
+    /// What the fund decided on an application.
+    DecisionOutcome {
+        /// Offer a grant of the given amounts.
+        Award => "award",
+        /// Turn the application down, with feedback.
+        Decline => "decline",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -510,6 +510,28 @@ impl TestApp {
         self.send("PUT", path, Some(token), Some(&body)).await
     }
 
+    /// A request with a bearer token and one more header.
+    pub async fn send_with_header(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        header: (&str, &str),
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let request = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(header);
+        let response = match body {
+            Some(body) => request.send_json(body).await,
+            None => request.send().await,
+        };
+        Self::read(response.expect("request sent")).await
+    }
+
     /// A GET with an `Accept` header.
     pub async fn get_accepting(&self, path: &str, token: &str, accept: &str) -> Reply {
         let response = self

@@ -8,6 +8,7 @@ mod helpers;
 mod applications;
 mod assessment;
 mod auth;
+mod awards;
 mod cli;
 mod contract;
 mod demo;

@@ -1,0 +1,5 @@
+//! Decisions on applications and the awards they make, under each financial year's limit.
+
+pub mod model;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,312 @@
+//! Decision and award handlers. Every action accepts an `Idempotency-Key` header.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::applications::model::Application;
+use crate::auth::extract::CurrentUser;
+use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
+use crate::awards::service::{self, AwardFilter};
+use crate::domain::FinancialYear;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::AwardStatus;
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::idempotency::{self, IdempotencyKey};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AwardQuery {
+    /// Only awards of this fund.
+    pub fund_id: Option<i64>,
+    /// Only awards with an instalment in this financial year, e.g. `2021-22`.
+    #[param(value_type = Option<String>, pattern = r"^20[0-9]{2}-[0-9]{2}$")]
+    pub financial_year: Option<FinancialYear>,
+    /// Only awards in this state.
+    pub status: Option<AwardStatus>,
+    /// Only this organisation's (staff; applicants see only their own anyway).
+    pub organisation_id: Option<i64>,
+}
+
+/// Decides a submitted application (administrators). `award` offers a grant: for every year at
+/// once, the year must be approved and `committed + amount <= limit` must hold, or nothing is
+/// committed; simultaneous decisions can never commit more than a year's limit. `decline`
+/// turns it down with feedback. The applicant is emailed the decision letter.
+///
+/// With an `Idempotency-Key`, a retry of the same request gets the first answer and decides
+/// nothing twice; the same key with another body is 422 `idempotency_key_reused`.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Application id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
+    ),
+    request_body = DecisionInput,
+    responses(
+        (status = 201, description = "Awarded: the award, `offered`", body = AwardMade),
+        (status = 200, description = "Declined: the application, `declined`", body = Application),
+        (status = 400, description = "`invalid_idempotency_key`; `malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`fund_limit_exceeded`: each year that does not fit is in `errors` with its remaining and asked amounts; `year_not_approved`; `organisation_not_verified`; `assessments_incomplete`; `already_decided`; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<DecisionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let fingerprint = idempotency::fingerprint(&req, &body.0)?;
+    let answer = state
+        .db
+        .run(move |conn| {
+            idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
+                Ok(match service::decide(conn, now, &user, id, &body.0)? {
+                    made @ Decided::Awarded(_) => (StatusCode::CREATED, made),
+                    declined @ Decided::Declined(_) => (StatusCode::OK, declined),
+                })
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// Runs one award action, once per idempotency key, answering 200 with the award.
+async fn award_action<F>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    body: serde_json::Value,
+    action: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(
+            &mut crate::db::DbConnection,
+            chrono::NaiveDateTime,
+            &CurrentUser,
+        ) -> Result<Award, ApiError>
+        + Send
+        + 'static,
+{
+    let now = state.clock.now_naive();
+    let fingerprint = idempotency::fingerprint(&req, &body)?;
+    let answer = state
+        .db
+        .run(move |conn| {
+            idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
+                Ok((StatusCode::OK, action(conn, now, &user)?))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// The applicant accepts the offer of their organisation's award. A confirmation is emailed.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Award id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 200, description = "The award, `accepted`", body = Award),
+        (status = 409, description = "`invalid_state`: not an open offer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/accept")]
+pub async fn accept(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    award_action(
+        state,
+        req,
+        user,
+        key,
+        serde_json::Value::Null,
+        move |conn, now, user| service::accept(conn, now, user, id),
+    )
+    .await
+}
+
+/// The applicant declines the offer; every year's amount goes back to that year's budget.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Award id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 200, description = "The award, `declined`", body = Award),
+        (status = 409, description = "`invalid_state`: not an open offer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/decline")]
+pub async fn decline(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    award_action(
+        state,
+        req,
+        user,
+        key,
+        serde_json::Value::Null,
+        move |conn, now, user| service::decline(conn, now, user, id),
+    )
+    .await
+}
+
+/// Ends an offered or accepted award early (administrators): unpaid instalments go back to
+/// their years' budgets, and the grant holder is emailed the reason.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Award id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body = TerminationInput,
+    responses(
+        (status = 200, description = "The award, `terminated`", body = Award),
+        (status = 409, description = "`invalid_state`: declined, completed or already terminated", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/terminate")]
+pub async fn terminate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<TerminationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    let fingerprinted = serde_json::to_value(&input).map_err(ApiError::internal)?;
+    award_action(
+        state,
+        req,
+        user,
+        key,
+        fingerprinted,
+        move |conn, now, user| service::terminate(conn, now, user, id, &input),
+    )
+    .await
+}
+
+/// Releases (pays) one financial year's instalment of an accepted award, once (administrators).
+/// Instalments are released in order of their years.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Award id"),
+        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 200, description = "The award with the instalment `released`", body = Award),
+        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/instalments/{financial_year}/release")]
+pub async fn release(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    key: IdempotencyKey,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    award_action(
+        state,
+        req,
+        user,
+        key,
+        serde_json::Value::Null,
+        move |conn, now, user| service::release(conn, now, user, id, &year),
+    )
+    .await
+}
+
+/// Awards, newest first: applicants see their own organisation's; administrators and officials
+/// every one.
+#[utoipa::path(
+    tag = "awards",
+    params(AwardQuery, PageQuery),
+    responses((status = 200, description = "Awards", body = Paged<Award>)),
+    security(("bearer" = []))
+)]
+#[get("/awards")]
+pub async fn list_awards(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<AwardQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Award>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let query = query.into_inner();
+    let filter = AwardFilter {
+        fund_id: query.fund_id,
+        financial_year: query.financial_year,
+        status: query.status,
+        organisation_id: query.organisation_id,
+    };
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, &user, &filter, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One award: applicants their own organisation's, administrators and officials any.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Award id")),
+    responses((status = 200, description = "The award", body = Award)),
+    security(("bearer" = []))
+)]
+#[get("/awards/{id}")]
+pub async fn get_award(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Award>, ApiError> {
+    let id = id.into_inner();
+    let award = state
+        .db
+        .run(move |conn| service::get(conn, &user, id))
+        .await?;
+    Ok(web::Json(award))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(decide)
+        .service(list_awards)
+        .service(get_award)
+        .service(accept)
+        .service(decline)
+        .service(terminate)
+        .service(release);
+}

@@ -1,0 +1,999 @@
+//! Decisions and awards under the annual cap.
+//!
+//! The cap is kept by the database, not by reading and then writing: every year of an award adds
+//! its amount to the year's `committed` with one conditional update,
+//! `committed = committed + amount WHERE committed + amount <= limit AND approved`, in the order
+//! of the years, inside the decision's transaction. If any year does not fit, the transaction
+//! is rolled back and no year keeps anything. On PostgreSQL the updated rows stay locked until
+//! the decision commits, so simultaneous decisions queue year by year in the same order (no
+//! deadlock) and each sees the others' commitments; on SQLite the write transaction is
+//! exclusive. A `CHECK (committed_pence <= limit_pence)` on the table stands behind both.
+//!
+//! Money goes back to a year only through the instalments that hold it: declining an offer
+//! cancels every instalment, terminating cancels the unpaid ones, and each cancelled amount is
+//! subtracted from its year's `committed`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::applications::model::ApplicationRow;
+use crate::applications::service as applications;
+use crate::assessment::scoring::submitted_scores;
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::awards::model::{
+    Award, AwardMade, AwardRow, Decided, DecisionInput, Instalment, InstalmentRow, TerminationInput,
+};
+use crate::db::schema::{
+    applications as applications_table, awards, decisions, fund_years, instalments, organisations,
+    users,
+};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::clock::utc;
+use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::{
+    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
+};
+use crate::domain::{FinancialYear, Money};
+use crate::email::{messages, outbox};
+use crate::error::{ApiError, FieldError, Validator};
+use crate::funds::model::FundRow;
+use crate::organisations::model::OrganisationRow;
+use crate::rounds::model::RoundRow;
+
+fn money(pence: i64) -> Result<Money, ApiError> {
+    Money::from_pence(pence).map_err(ApiError::internal)
+}
+
+/// The awards with their instalments, conditions, titles and organisations, in the order given.
+fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let application_ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();
+    let mut by_award: HashMap<i64, Vec<InstalmentRow>> = HashMap::new();
+    let instalment_rows: Vec<InstalmentRow> = instalments::table
+        .filter(instalments::award_id.eq_any(&ids))
+        .order((instalments::award_id, instalments::financial_year))
+        .load(conn)?;
+    for row in instalment_rows {
+        by_award.entry(row.award_id).or_default().push(row);
+    }
+    let about: HashMap<i64, (String, String, Option<String>, NaiveDateTime)> =
+        applications_table::table
+            .inner_join(organisations::table)
+            .inner_join(decisions::table)
+            .filter(applications_table::id.eq_any(&application_ids))
+            .select((
+                applications_table::id,
+                applications_table::title,
+                organisations::name,
+                decisions::conditions,
+                decisions::decided_at,
+            ))
+            .load::<(i64, String, String, Option<String>, NaiveDateTime)>(conn)?
+            .into_iter()
+            .map(|(id, title, name, conditions, at)| (id, (title, name, conditions, at)))
+            .collect();
+    rows.into_iter()
+        .map(|row| {
+            let (title, organisation_name, conditions, offered_at) = about
+                .get(&row.application_id)
+                .cloned()
+                .ok_or_else(|| ApiError::internal("award without its application"))?;
+            let mut amounts = BTreeMap::new();
+            let mut instalments = Vec::new();
+            let (mut total, mut paid) = (0i64, 0i64);
+            for i in by_award.remove(&row.id).unwrap_or_default() {
+                let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
+                let status: InstalmentStatus = i.status.parse().map_err(ApiError::internal)?;
+                amounts.insert(year, money(i.amount_pence)?);
+                total += i.amount_pence;
+                if status == InstalmentStatus::Released {
+                    paid += i.amount_pence;
+                }
+                instalments.push(Instalment {
+                    financial_year: year,
+                    amount: money(i.amount_pence)?,
+                    status,
+                    released_at: i.released_at.map(utc),
+                });
+            }
+            Ok(Award {
+                id: row.id,
+                reference: row.reference,
+                application_id: row.application_id,
+                fund_id: row.fund_id,
+                round_id: row.round_id,
+                organisation_id: row.organisation_id,
+                organisation_name,
+                title,
+                status: row.status.parse().map_err(ApiError::internal)?,
+                amounts,
+                total: money(total)?,
+                paid: money(paid)?,
+                instalments,
+                conditions,
+                offered_at: utc(offered_at),
+                responded_at: row.responded_at.map(utc),
+                ended_at: row.ended_at.map(utc),
+                end_reason: row.end_reason,
+                created_at: utc(row.created_at),
+                updated_at: utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> Result<Award, ApiError> {
+    let row: AwardRow = awards::table.find(id).first(conn)?;
+    to_api(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("award vanished while loading"))
+}
+
+/// The award if the caller may read it: applicants their own organisation's, administrators
+/// and officials every one; anyone else 403, another organisation's 404.
+fn visible(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<AwardRow, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    let row: AwardRow = awards::table.find(id).first(conn)?;
+    if user.can_see_organisation(row.organisation_id) {
+        Ok(row)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The people to write to about an application's award: its organisation's contact and the
+/// user who submitted it, each once.
+fn recipients(
+    conn: &mut DbConnection,
+    application: &ApplicationRow,
+    organisation: &OrganisationRow,
+) -> Result<Vec<String>, ApiError> {
+    let mut to = vec![organisation.contact_email.clone()];
+    if let Some(submitter) = application.submitted_by {
+        let email: Option<String> = users::table
+            .find(submitter)
+            .filter(users::active.eq(true))
+            .select(users::email)
+            .first(conn)
+            .optional()?;
+        if let Some(email) = email
+            && !email.eq_ignore_ascii_case(&organisation.contact_email)
+        {
+            to.push(email);
+        }
+    }
+    Ok(to)
+}
+
+/// Records a change to a fund year's budget.
+fn record_budget(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    fund_id: i64,
+    action: &'static str,
+    changes: &BTreeMap<FinancialYear, (i64, i64)>,
+) -> Result<(), ApiError> {
+    for (year, (before, after)) in changes {
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "fund",
+                entity_id: fund_id,
+                action,
+                before: Some(json!({"financial_year": year, "committed": money(*before)?})),
+                after: Some(json!({"financial_year": year, "committed": money(*after)?})),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn committed_of(
+    conn: &mut DbConnection,
+    fund_id: i64,
+    year: FinancialYear,
+) -> Result<i64, ApiError> {
+    Ok(fund_years::table
+        .find((fund_id, year.to_string()))
+        .select(fund_years::committed_pence)
+        .first(conn)?)
+}
+
+/// Commits every year's amount or none: one conditional update per year, in year order. Each
+/// year that is not approved, or would go over its limit, is named.
+fn commit_budget(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    fund_id: i64,
+    amounts: &BTreeMap<FinancialYear, Money>,
+) -> Result<BTreeMap<FinancialYear, (i64, i64)>, ApiError> {
+    let mut unapproved = Vec::new();
+    let mut short = Vec::new();
+    let mut changes = BTreeMap::new();
+    for (year, amount) in amounts {
+        let pence = amount.pence();
+        let fitted = diesel::update(
+            fund_years::table
+                .find((fund_id, year.to_string()))
+                .filter(fund_years::approved.eq(true))
+                .filter((fund_years::committed_pence + pence).le(fund_years::limit_pence)),
+        )
+        .set((
+            fund_years::committed_pence.eq(fund_years::committed_pence + pence),
+            fund_years::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if fitted == 1 {
+            let after = committed_of(conn, fund_id, *year)?;
+            changes.insert(*year, (after - pence, after));
+            continue;
+        }
+        let row: Option<(i64, i64, bool)> = fund_years::table
+            .find((fund_id, year.to_string()))
+            .select((
+                fund_years::limit_pence,
+                fund_years::committed_pence,
+                fund_years::approved,
+            ))
+            .first(conn)
+            .optional()?;
+        match row {
+            Some((limit, committed, true)) => short.push((*year, limit - committed, *amount)),
+            _ => unapproved.push(*year),
+        }
+    }
+    if !unapproved.is_empty() {
+        let errors = unapproved
+            .iter()
+            .map(|year| FieldError {
+                field: format!("amounts.{year}"),
+                message: "this financial year's budget is not approved".to_owned(),
+            })
+            .collect();
+        let years: Vec<String> = unapproved.iter().map(ToString::to_string).collect();
+        return Err(ApiError::conflict_in(
+            "year_not_approved",
+            format!("Not approved: {}.", years.join(", ")),
+            errors,
+        ));
+    }
+    if !short.is_empty() {
+        let mut errors = Vec::new();
+        let mut parts = Vec::new();
+        for (year, remaining, asked) in short {
+            let remaining = money(remaining.max(0))?;
+            let text = format!("remaining {remaining}, asked {asked}");
+            parts.push(format!("{year}: {text}"));
+            errors.push(FieldError {
+                field: format!("amounts.{year}"),
+                message: text,
+            });
+        }
+        return Err(ApiError::conflict_in(
+            "fund_limit_exceeded",
+            parts.join("; "),
+            errors,
+        ));
+    }
+    Ok(changes)
+}
+
+/// Gives back to each year's `committed` the instalments of an award that are still
+/// `committed`, cancelling them. Returns each year's committed before and after.
+fn release_back(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    award: &AwardRow,
+) -> Result<BTreeMap<FinancialYear, (i64, i64)>, ApiError> {
+    let held: Vec<InstalmentRow> = instalments::table
+        .filter(instalments::award_id.eq(award.id))
+        .filter(instalments::status.eq(InstalmentStatus::Committed.as_str()))
+        .order(instalments::financial_year)
+        .load(conn)?;
+    let mut changes = BTreeMap::new();
+    for instalment in held {
+        let year = FinancialYear::parse(&instalment.financial_year).map_err(ApiError::internal)?;
+        let cancelled = diesel::update(
+            instalments::table
+                .find((award.id, &instalment.financial_year))
+                .filter(instalments::status.eq(InstalmentStatus::Committed.as_str())),
+        )
+        .set(instalments::status.eq(InstalmentStatus::Cancelled.as_str()))
+        .execute(conn)?;
+        if cancelled == 0 {
+            continue;
+        }
+        let before = committed_of(conn, award.fund_id, year)?;
+        diesel::update(fund_years::table.find((award.fund_id, &instalment.financial_year)))
+            .set((
+                fund_years::committed_pence
+                    .eq(fund_years::committed_pence - instalment.amount_pence),
+                fund_years::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        changes.insert(year, (before, before - instalment.amount_pence));
+    }
+    Ok(changes)
+}
+
+/// A decision's fields, checked.
+struct Checked {
+    amounts: BTreeMap<FinancialYear, Money>,
+    conditions: Option<String>,
+    feedback: Option<String>,
+}
+
+/// Checks the shape of a decision: for an award, the amounts (each a year of the round, more
+/// than zero and no more than requested) and conditions; for a decline, the feedback.
+fn parse_decision(
+    input: &DecisionInput,
+    round_years: &[FinancialYear],
+    requested: &BTreeMap<FinancialYear, Money>,
+) -> Result<Checked, ApiError> {
+    let mut v = Validator::new();
+    let mut amounts = BTreeMap::new();
+    match input.decision {
+        DecisionOutcome::Award => {
+            v.ensure(
+                input.feedback.is_none(),
+                "feedback",
+                "is given only when declining",
+            );
+            match &input.amounts {
+                None => v.error("amounts", "an award needs the amount of each year"),
+                Some(given) if given.is_empty() => {
+                    v.error("amounts", "must name at least one financial year")
+                }
+                Some(given) => {
+                    for (key, text) in given {
+                        let field = format!("amounts.{key}");
+                        let year = v.check(field.clone(), FinancialYear::parse(key));
+                        let amount = v.money(field.clone(), text);
+                        let (Some(year), Some(amount)) = (year, amount) else {
+                            continue;
+                        };
+                        if !round_years.contains(&year) {
+                            v.error(field, "is not a year this round funds");
+                        } else if amount.is_zero() {
+                            v.error(field, "must be more than zero");
+                        } else if requested.get(&year).is_none_or(|asked| amount > *asked) {
+                            let asked = requested.get(&year).copied().unwrap_or(Money::ZERO);
+                            v.error(field, format!("must not be more than requested ({asked})"));
+                        } else {
+                            amounts.insert(year, amount);
+                        }
+                    }
+                }
+            }
+            let conditions = v
+                .optional_text("conditions", input.conditions.as_deref(), 10_000)
+                .flatten();
+            v.finish()?;
+            Ok(Checked {
+                amounts,
+                conditions,
+                feedback: None,
+            })
+        }
+        DecisionOutcome::Decline => {
+            v.ensure(
+                input.amounts.is_none(),
+                "amounts",
+                "are given only when awarding",
+            );
+            v.ensure(
+                input.conditions.is_none(),
+                "conditions",
+                "are given only when awarding",
+            );
+            let feedback = match input.feedback.as_deref() {
+                Some(text) => v.text("feedback", text, 1, 10_000),
+                None => {
+                    v.error("feedback", "a decline needs feedback for the applicant");
+                    None
+                }
+            };
+            v.finish()?;
+            Ok(Checked {
+                amounts,
+                conditions: None,
+                feedback,
+            })
+        }
+    }
+}
+
+/// 409 unless the application is submitted: `already_decided` once awarded or declined,
+/// `application_not_submitted` for drafts and withdrawn applications.
+fn ensure_undecided(application: &ApplicationRow) -> Result<(), ApiError> {
+    match application.status()? {
+        ApplicationStatus::Submitted => Ok(()),
+        ApplicationStatus::Awarded | ApplicationStatus::Declined => Err(ApiError::conflict(
+            "already_decided",
+            format!("This application has already been {}.", application.status),
+        )),
+        _ => Err(ApiError::conflict(
+            "application_not_submitted",
+            format!(
+                "This application is {}; only submitted applications are decided.",
+                application.status
+            ),
+        )),
+    }
+}
+
+/// Moves the application from `submitted` to its decision and records the decision. The
+/// conditional update holds the application's row, so two decisions on it cannot both pass.
+fn record_decision(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    application: &ApplicationRow,
+    outcome: DecisionOutcome,
+    conditions: Option<&str>,
+    feedback: Option<&str>,
+) -> Result<(), ApiError> {
+    let to = match outcome {
+        DecisionOutcome::Award => ApplicationStatus::Awarded,
+        DecisionOutcome::Decline => ApplicationStatus::Declined,
+    };
+    let changed = diesel::update(
+        applications_table::table
+            .find(application.id)
+            .filter(applications_table::status.eq(ApplicationStatus::Submitted.as_str())),
+    )
+    .set((
+        applications_table::status.eq(to.as_str()),
+        applications_table::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        ensure_undecided(&ApplicationRow::find(conn, application.id)?)?;
+        return Err(ApiError::internal(
+            "application stayed submitted through its decision",
+        ));
+    }
+    diesel::insert_into(decisions::table)
+        .values((
+            decisions::application_id.eq(application.id),
+            decisions::outcome.eq(outcome.as_str()),
+            decisions::conditions.eq(conditions),
+            decisions::feedback.eq(feedback),
+            decisions::decided_by.eq(user.id),
+            decisions::decided_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Decides a submitted application (administrators): an award within each year's limit, or a
+/// decline with feedback. See the module documentation for how the cap holds.
+pub fn decide(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    application_id: i64,
+    input: &DecisionInput,
+) -> Result<Decided, ApiError> {
+    user.require(&[Role::Administrator])?;
+    write_transaction(conn, |conn| {
+        let application = ApplicationRow::find(conn, application_id)?;
+        let round = RoundRow::find(conn, application.round_id)?;
+        let round_years = round.years(conn)?;
+        let requested = applications::load(conn, application_id)?.requested;
+        let Checked {
+            amounts,
+            conditions,
+            feedback,
+        } = parse_decision(input, &round_years, &requested)?;
+        ensure_undecided(&application)?;
+        let organisation = OrganisationRow::find(conn, application.organisation_id)?;
+        let to = recipients(conn, &application, &organisation)?;
+
+        if input.decision == DecisionOutcome::Decline {
+            record_decision(
+                conn,
+                now,
+                user,
+                &application,
+                DecisionOutcome::Decline,
+                None,
+                feedback.as_deref(),
+            )?;
+            let after = applications::load(conn, application_id)?;
+            for recipient in &to {
+                outbox::enqueue(
+                    conn,
+                    now,
+                    &messages::application_declined(
+                        recipient,
+                        &after.title,
+                        &organisation.name,
+                        feedback.as_deref().unwrap_or_default(),
+                    ),
+                )?;
+            }
+            audit::record(
+                conn,
+                now,
+                Change {
+                    actor: Some(user.id),
+                    entity: "application",
+                    entity_id: application_id,
+                    action: "declined",
+                    before: Some(json!({"status": application.status})),
+                    after: Some(json!({"status": after.status, "feedback": feedback})),
+                },
+            )?;
+            return Ok(Decided::Declined(Box::new(after)));
+        }
+
+        if !organisation.verified {
+            return Err(ApiError::conflict(
+                "organisation_not_verified",
+                format!(
+                    "{} has not passed due diligence; verify it before awarding.",
+                    organisation.name
+                ),
+            ));
+        }
+        let assessed = submitted_scores(conn, &[application_id])?
+            .get(&application_id)
+            .map_or(0, Vec::len);
+        if (assessed as i64) < i64::from(round.assessments_required) {
+            return Err(ApiError::conflict(
+                "assessments_incomplete",
+                format!(
+                    "{assessed} of the {} submitted assessments this round requires.",
+                    round.assessments_required
+                ),
+            ));
+        }
+        record_decision(
+            conn,
+            now,
+            user,
+            &application,
+            DecisionOutcome::Award,
+            conditions.as_deref(),
+            None,
+        )?;
+        let budget = commit_budget(conn, now, round.fund_id, &amounts)?;
+
+        // The first year's row is held by this transaction, so every award starting that year
+        // takes its sequence number after the one before has committed.
+        let first = *amounts
+            .keys()
+            .next()
+            .ok_or_else(|| ApiError::internal("an award without years"))?;
+        let reference_year = first.start_year();
+        let last: Option<i32> = awards::table
+            .filter(awards::fund_id.eq(round.fund_id))
+            .filter(awards::reference_year.eq(reference_year))
+            .select(diesel::dsl::max(awards::sequence))
+            .first(conn)?;
+        let sequence = last.unwrap_or(0) + 1;
+        let fund = FundRow::find(conn, round.fund_id)?;
+        let reference = format!("{}-{reference_year}-{sequence:04}", fund.code);
+        let award_id: i64 = diesel::insert_into(awards::table)
+            .values((
+                awards::application_id.eq(application_id),
+                awards::fund_id.eq(round.fund_id),
+                awards::round_id.eq(round.id),
+                awards::organisation_id.eq(application.organisation_id),
+                awards::reference.eq(&reference),
+                awards::reference_year.eq(reference_year),
+                awards::sequence.eq(sequence),
+                awards::status.eq(AwardStatus::Offered.as_str()),
+                awards::created_at.eq(now),
+                awards::updated_at.eq(now),
+            ))
+            .returning(awards::id)
+            .get_result(conn)
+            .map_err(ApiError::unique_as(
+                "reference_taken",
+                "Another award took this reference at the same moment; try again.",
+            ))?;
+        for (year, amount) in &amounts {
+            diesel::insert_into(instalments::table)
+                .values((
+                    instalments::award_id.eq(award_id),
+                    instalments::fund_id.eq(round.fund_id),
+                    instalments::financial_year.eq(year.to_string()),
+                    instalments::amount_pence.eq(amount.pence()),
+                    instalments::status.eq(InstalmentStatus::Committed.as_str()),
+                ))
+                .execute(conn)?;
+        }
+        let award = load(conn, award_id)?;
+        for recipient in &to {
+            outbox::enqueue(conn, now, &messages::award_offered(recipient, &award))?;
+        }
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "application",
+                entity_id: application_id,
+                action: "awarded",
+                before: Some(json!({"status": application.status})),
+                after: Some(json!({"status": ApplicationStatus::Awarded, "award_id": award_id})),
+            },
+        )?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "award",
+                entity_id: award_id,
+                action: "offered",
+                before: None,
+                after: Some(json!(award)),
+            },
+        )?;
+        record_budget(conn, now, user, round.fund_id, "budget_committed", &budget)?;
+        Ok(Decided::Awarded(Box::new(AwardMade { award })))
+    })
+}
+
+/// Moves an award from one of `from` to `to`, stamping who and when; 409 `invalid_state` if it
+/// has moved on meanwhile.
+fn transition(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    award: &AwardRow,
+    from: &[AwardStatus],
+    to: AwardStatus,
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let target = awards::table
+        .find(award.id)
+        .filter(awards::status.eq_any(&from));
+    let changed = match to {
+        AwardStatus::Accepted | AwardStatus::Declined => diesel::update(target)
+            .set((
+                awards::status.eq(to.as_str()),
+                awards::responded_at.eq(Some(now)),
+                awards::responded_by.eq(Some(user.id)),
+                awards::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((
+                awards::status.eq(to.as_str()),
+                awards::ended_at.eq(Some(now)),
+                awards::ended_by.eq(Some(user.id)),
+                awards::end_reason.eq(reason),
+                awards::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    if changed == 0 {
+        let current: String = awards::table
+            .find(award.id)
+            .select(awards::status)
+            .first(conn)?;
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("This award is {current}; it cannot become {to}."),
+        ));
+    }
+    Ok(())
+}
+
+fn record_award(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    action: &'static str,
+    before: &Award,
+    after: &Award,
+) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        now,
+        Change {
+            actor: Some(user.id),
+            entity: "award",
+            entity_id: id,
+            action,
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        },
+    )
+}
+
+/// The award if the caller is an applicant of its organisation (403 for other roles, 404 for
+/// another organisation's).
+fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<AwardRow, ApiError> {
+    user.require(&[Role::Applicant])?;
+    visible(conn, user, id)
+}
+
+/// The applicant accepts the offer. The organisation's contact and the user get a confirmation.
+pub fn accept(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Award, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        let before = load(conn, id)?;
+        transition(
+            conn,
+            now,
+            user,
+            &row,
+            &[AwardStatus::Offered],
+            AwardStatus::Accepted,
+            None,
+        )?;
+        let after = load(conn, id)?;
+        let application = ApplicationRow::find(conn, row.application_id)?;
+        let organisation = OrganisationRow::find(conn, row.organisation_id)?;
+        let mut to = recipients(conn, &application, &organisation)?;
+        if !to.iter().any(|r| r.eq_ignore_ascii_case(&user.email)) {
+            to.push(user.email.clone());
+        }
+        for recipient in &to {
+            outbox::enqueue(
+                conn,
+                now,
+                &messages::award_accepted(recipient, &after, &user.name),
+            )?;
+        }
+        record_award(conn, now, user, id, "accepted", &before, &after)?;
+        Ok(after)
+    })
+}
+
+/// The applicant declines the offer: every year's amount goes back to its budget.
+pub fn decline(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Award, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        let before = load(conn, id)?;
+        transition(
+            conn,
+            now,
+            user,
+            &row,
+            &[AwardStatus::Offered],
+            AwardStatus::Declined,
+            None,
+        )?;
+        let budget = release_back(conn, now, &row)?;
+        let after = load(conn, id)?;
+        record_award(conn, now, user, id, "declined", &before, &after)?;
+        record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+        Ok(after)
+    })
+}
+
+/// An administrator ends an offered or accepted award early: what was not paid goes back to
+/// each year's budget, and the grant holder is told why.
+pub fn terminate(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    input: &TerminationInput,
+) -> Result<Award, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let mut v = Validator::new();
+    let reason = v.text("reason", &input.reason, 1, 5_000);
+    let reason = v.finish_with(|| reason)?;
+    write_transaction(conn, |conn| {
+        let row: AwardRow = awards::table.find(id).first(conn)?;
+        let before = load(conn, id)?;
+        transition(
+            conn,
+            now,
+            user,
+            &row,
+            &[AwardStatus::Offered, AwardStatus::Accepted],
+            AwardStatus::Terminated,
+            Some(&reason),
+        )?;
+        let budget = release_back(conn, now, &row)?;
+        let after = load(conn, id)?;
+        let application = ApplicationRow::find(conn, row.application_id)?;
+        let organisation = OrganisationRow::find(conn, row.organisation_id)?;
+        for recipient in recipients(conn, &application, &organisation)? {
+            outbox::enqueue(
+                conn,
+                now,
+                &messages::award_terminated(&recipient, &after, &reason),
+            )?;
+        }
+        record_award(conn, now, user, id, "terminated", &before, &after)?;
+        record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+        Ok(after)
+    })
+}
+
+/// Releases (pays) one year's instalment of an accepted award, once, and only after every
+/// earlier year's instalment (administrators).
+pub fn release(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    year_text: &str,
+) -> Result<Award, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let year = FinancialYear::parse(year_text)
+        .map_err(|e| ApiError::invalid("financial_year", e.to_string()))?;
+    write_transaction(conn, |conn| {
+        let row: AwardRow = awards::table.find(id).first(conn)?;
+        let before = load(conn, id)?;
+        let instalment = before
+            .instalments
+            .iter()
+            .find(|i| i.financial_year == year)
+            .ok_or(ApiError::NotFound)?
+            .clone();
+        if before.status != AwardStatus::Accepted {
+            return Err(ApiError::conflict(
+                "award_not_accepted",
+                format!(
+                    "This award is {}; instalments are released only once it is accepted.",
+                    before.status
+                ),
+            ));
+        }
+        if instalment.status == InstalmentStatus::Released {
+            return Err(ApiError::conflict(
+                "already_released",
+                format!("The {year} instalment has already been released."),
+            ));
+        }
+        if let Some(earlier) = before
+            .instalments
+            .iter()
+            .find(|i| i.financial_year < year && i.status != InstalmentStatus::Released)
+        {
+            return Err(ApiError::conflict(
+                "earlier_instalment_unpaid",
+                format!(
+                    "The {} instalment must be released before {year}.",
+                    earlier.financial_year
+                ),
+            ));
+        }
+        // Both updates are conditional: two releases at once cannot both pay.
+        let released = diesel::update(
+            instalments::table
+                .find((id, year.to_string()))
+                .filter(instalments::status.eq(InstalmentStatus::Committed.as_str())),
+        )
+        .set((
+            instalments::status.eq(InstalmentStatus::Released.as_str()),
+            instalments::released_at.eq(Some(now)),
+            instalments::released_by.eq(Some(user.id)),
+        ))
+        .execute(conn)?;
+        if released == 0 {
+            return Err(ApiError::conflict(
+                "already_released",
+                format!("The {year} instalment has already been released."),
+            ));
+        }
+        let pence = instalment.amount.pence();
+        let paid = diesel::update(
+            fund_years::table
+                .find((row.fund_id, year.to_string()))
+                .filter((fund_years::paid_pence + pence).le(fund_years::committed_pence)),
+        )
+        .set((
+            fund_years::paid_pence.eq(fund_years::paid_pence + pence),
+            fund_years::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if paid == 0 {
+            return Err(ApiError::internal(format!(
+                "fund {} {year}: paying {pence} would exceed what is committed",
+                row.fund_id
+            )));
+        }
+        let after = load(conn, id)?;
+        record_award(conn, now, user, id, "instalment_released", &before, &after)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "fund",
+                entity_id: row.fund_id,
+                action: "instalment_paid",
+                before: None,
+                after: Some(json!({
+                    "financial_year": year,
+                    "award": after.reference,
+                    "amount": instalment.amount,
+                })),
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// One award.
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award, ApiError> {
+    let row = visible(conn, user, id)?;
+    to_api(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("award vanished while loading"))
+}
+
+/// Filters for the list of awards.
+#[derive(Debug, Default, Clone)]
+pub struct AwardFilter {
+    pub fund_id: Option<i64>,
+    pub financial_year: Option<FinancialYear>,
+    pub status: Option<AwardStatus>,
+    pub organisation_id: Option<i64>,
+}
+
+/// Awards, newest first: an applicant's own organisation's, or every one for administrators and
+/// officials.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &AwardFilter,
+    page: Page,
+) -> Result<Paged<Award>, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    let own = user
+        .is(Role::Applicant)
+        .then(|| user.organisation_id.unwrap_or(-1));
+    let query = || {
+        let mut q = awards::table.into_boxed();
+        if let Some(own) = own {
+            q = q.filter(awards::organisation_id.eq(own));
+        }
+        if let Some(fund) = filter.fund_id {
+            q = q.filter(awards::fund_id.eq(fund));
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(awards::status.eq(status.as_str()));
+        }
+        if let Some(organisation) = filter.organisation_id {
+            q = q.filter(awards::organisation_id.eq(organisation));
+        }
+        if let Some(year) = filter.financial_year {
+            q = q.filter(
+                awards::id.eq_any(
+                    instalments::table
+                        .filter(instalments::financial_year.eq(year.to_string()))
+                        .select(instalments::award_id),
+                ),
+            );
+        }
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<AwardRow> = query()
+        .order(awards::id.desc())
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.wrap(to_api(conn, rows)?, total))
+}

@@ -1,0 +1,450 @@
+//! Decisions and awards: the annual cap under simultaneous decisions, the award's states, the
+//! budget given back, instalments, idempotency keys.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use grantfund::domain::vocabulary::Role;
+
+use crate::db_test;
+use crate::helpers::*;
+
+/// A round that needs `required` submitted assessments, with one criterion and one assessor.
+pub struct Panel {
+    pub admin: String,
+    pub fund: i64,
+    pub round: i64,
+    criterion: i64,
+    assessor: (i64, String),
+}
+
+impl Panel {
+    pub async fn new(app: &TestApp, required: i64) -> Panel {
+        let admin = app.admin().await;
+        let fund = app.model_fund(&admin).await;
+        let mut body = round_body(app, 1, 30);
+        body["assessments_required"] = json!(required);
+        let round = app.create_round(&admin, fund, body).await;
+        let reply = app
+            .post(
+                &format!("/api/v1/rounds/{round}/criteria"),
+                Some(&admin),
+                json!({"name": "Merit", "weight": "1", "max_score": 10}),
+            )
+            .await;
+        let criterion = reply.json["id"].as_i64().unwrap();
+        let email = format!("panel-{round}@panel.example.org");
+        let assessor_id = app.create_user(Role::Assessor, &email, None).await;
+        let assessor = (assessor_id, app.token(&email).await);
+        Panel {
+            admin,
+            fund,
+            round,
+            criterion,
+            assessor,
+        }
+    }
+
+    /// A new organisation's application, submitted; verified when `verified`; gives the
+    /// application id and the applicant's token.
+    pub async fn submitted(&self, app: &TestApp, n: usize, verified: bool) -> (i64, String) {
+        let (organisation, token) = app
+            .register(
+                &format!("SC{:06}", 200_000 + n),
+                &format!("applicant{n}@example.org"),
+            )
+            .await;
+        if verified {
+            let reply = app
+                .post(
+                    &format!("/api/v1/organisations/{organisation}/verify"),
+                    Some(&self.admin),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        }
+        let id = app.draft(&token, self.round, application_body()).await;
+        let reply = app
+            .post(
+                &format!("/api/v1/applications/{id}/submit"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        (id, token)
+    }
+
+    /// Adds one submitted assessment to an application.
+    pub async fn assess(&self, app: &TestApp, application: i64) {
+        let (assessor, token) = &self.assessor;
+        let reply = app
+            .post(
+                &format!("/api/v1/applications/{application}/assignments"),
+                Some(&self.admin),
+                json!({"assessor_id": assessor}),
+            )
+            .await;
+        let assignment = reply.json["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/v1/assignments/{assignment}/conflict-declaration"),
+            Some(token),
+            json!({"has_conflict": false}),
+        )
+        .await;
+        app.put(
+            &format!("/api/v1/assignments/{assignment}/scores"),
+            token,
+            json!({"scores": [{"criterion_id": self.criterion, "score": 7}]}),
+        )
+        .await;
+        let reply = app
+            .post(
+                &format!("/api/v1/assignments/{assignment}/submit"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+
+    /// A verified organisation's application, submitted and assessed as the round requires.
+    pub async fn ready(&self, app: &TestApp, n: usize) -> (i64, String) {
+        let (id, token) = self.submitted(app, n, true).await;
+        self.assess(app, id).await;
+        (id, token)
+    }
+
+    pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
+        let reply = app
+            .put(
+                &format!("/api/v1/funds/{}/years/{year}", self.fund),
+                &self.admin,
+                json!({"limit": limit, "approved": approved}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+
+    /// Each year's (committed, paid) of the fund.
+    pub async fn budget(&self, app: &TestApp) -> Vec<(String, String, String)> {
+        let reply = app
+            .get(&format!("/api/v1/funds/{}/years", self.fund), &self.admin)
+            .await;
+        let years = if reply.json["items"].is_array() {
+            reply.json["items"].clone()
+        } else {
+            reply.json.clone()
+        };
+        years
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| {
+                (
+                    y["financial_year"].as_str().unwrap().to_owned(),
+                    y["committed"].as_str().unwrap().to_owned(),
+                    y["paid"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn award(&self, app: &TestApp, application: i64, amounts: Value) -> Reply {
+        app.post(
+            &format!("/api/v1/applications/{application}/decision"),
+            Some(&self.admin),
+            json!({"decision": "award", "amounts": amounts, "conditions": "Report quarterly."}),
+        )
+        .await
+    }
+}
+
+fn years(budget: &[(String, String, String)]) -> Vec<(&str, &str, &str)> {
+    budget
+        .iter()
+        .map(|(y, c, p)| (y.as_str(), c.as_str(), p.as_str()))
+        .collect()
+}
+
+db_test! {
+    async fn an_award_needs_a_verified_organisation_a_submitted_application_and_its_assessments(app) {
+        let panel = Panel::new(&app, 1).await;
+        let amounts = json!({"2021-22": "38000.00", "2022-23": "40000.00"});
+        let (unverified, _) = panel.submitted(&app, 1, false).await;
+        panel.assess(&app, unverified).await;
+        panel.award(&app, unverified, amounts.clone()).await.assert_problem(409, "organisation_not_verified");
+        let (unassessed, applicant) = panel.submitted(&app, 2, true).await;
+        panel.award(&app, unassessed, amounts.clone()).await.assert_problem(409, "assessments_incomplete");
+        let draft = app.draft(&app.register("SC200003", "drafter@example.org").await.1, panel.round, application_body()).await;
+        panel.award(&app, draft, amounts.clone()).await.assert_problem(409, "application_not_submitted");
+        panel.award(&app, 999_999, amounts.clone()).await.assert_problem(404, "not_found");
+        app.post(&format!("/api/v1/applications/{unassessed}/decision"), Some(&applicant), json!({"decision": "decline", "feedback": "x"})).await.assert_problem(403, "forbidden");
+
+        let (ready, _) = panel.ready(&app, 4).await;
+        let bad = panel.award(&app, ready, json!({"2020-21": "1000.00", "2021-22": "40000.01", "2022-23": "0.00", "2023-2": "5"})).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.error_fields(), ["amounts.2020-21", "amounts.2021-22", "amounts.2022-23", "amounts.2023-2"]);
+        let bad = panel.award(&app, ready, json!({"2021-22": "100.001"})).await;
+        assert_eq!(bad.error_fields(), ["amounts.2021-22"]);
+        let bad = app.post(&format!("/api/v1/applications/{ready}/decision"), Some(&panel.admin), json!({"decision": "award", "feedback": "no"})).await;
+        assert_eq!(bad.error_fields(), ["feedback", "amounts"]);
+        let bad = app.post(&format!("/api/v1/applications/{ready}/decision"), Some(&panel.admin), json!({"decision": "decline", "amounts": {}})).await;
+        assert_eq!(bad.error_fields(), ["amounts", "feedback"]);
+
+        panel.set_limit(&app, "2022-23", "1000000.00", false).await;
+        let refused = panel.award(&app, ready, amounts.clone()).await;
+        refused.assert_problem(409, "year_not_approved");
+        assert_eq!(refused.error_fields(), ["amounts.2022-23"]);
+        assert_eq!(years(&panel.budget(&app).await)[1], ("2021-22", "0.00", "0.00"), "nothing kept for the approved year");
+        assert_eq!(app.get(&format!("/api/v1/applications/{ready}"), &panel.admin).await.json["status"], "submitted");
+    }
+}
+
+db_test! {
+    async fn an_award_commits_every_year_and_a_declined_offer_gives_it_all_back(app) {
+        let panel = Panel::new(&app, 1).await;
+        let (id, applicant) = panel.ready(&app, 1).await;
+        let (_, other) = panel.ready(&app, 2).await;
+        let made = panel.award(&app, id, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        let award = &made.json["award"];
+        assert_eq!(award["reference"], "PIMH-2021-0001");
+        assert_eq!(award["status"], "offered");
+        assert_eq!(award["total"], "78000.00");
+        assert_eq!(award["amounts"], json!({"2021-22": "38000.00", "2022-23": "40000.00"}));
+        assert_eq!(award["conditions"], "Report quarterly.");
+        let award_id = award["id"].as_i64().unwrap();
+        assert_eq!(years(&panel.budget(&app).await), [("2020-21", "0.00", "0.00"), ("2021-22", "38000.00", "0.00"), ("2022-23", "40000.00", "0.00")]);
+        assert_eq!(app.get(&format!("/api/v1/applications/{id}"), &applicant).await.json["status"], "awarded");
+        panel.award(&app, id, json!({"2021-22": "1000.00"})).await.assert_problem(409, "already_decided");
+
+        // The applicant sees their own award, another organisation does not.
+        assert_eq!(app.get(&format!("/api/v1/awards/{award_id}"), &applicant).await.json["reference"], "PIMH-2021-0001");
+        app.get(&format!("/api/v1/awards/{award_id}"), &other).await.assert_problem(404, "not_found");
+        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&other), json!({})).await.assert_problem(404, "not_found");
+        assert_eq!(app.get("/api/v1/awards", &other).await.json["total"], 0);
+        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&panel.admin), json!({})).await.assert_problem(403, "forbidden");
+
+        let declined = app.post(&format!("/api/v1/awards/{award_id}/decline"), Some(&applicant), json!({})).await;
+        assert_eq!(declined.status.as_u16(), 200, "{}", declined.text);
+        assert_eq!(declined.json["status"], "declined");
+        assert!(declined.json["instalments"].as_array().unwrap().iter().all(|i| i["status"] == "cancelled"));
+        assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "0.00", "0.00"), ("2022-23", "0.00", "0.00")]);
+        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&applicant), json!({})).await.assert_problem(409, "invalid_state");
+
+        let letters: Vec<Value> = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter()
+            .filter(|r| r["kind"] == "award_offered").cloned().collect();
+        assert_eq!(letters.len(), 2, "to the organisation's contact and the submitting user");
+        assert_eq!(app.audit_actions(&panel.admin, "award", award_id).await, ["offered", "declined"]);
+        let fund_audit = app.audit_actions(&panel.admin, "fund", panel.fund).await;
+        assert_eq!(fund_audit.iter().filter(|a| *a == "budget_committed").count(), 2);
+        assert_eq!(fund_audit.iter().filter(|a| *a == "budget_returned").count(), 2);
+        app.run_outbox().await;
+        let mail = app.mails().into_iter().find(|m| m.contains("Grant offer PIMH-2021-0001")).expect("decision letter sent");
+        assert!(mail.contains("2022-23: =C2=A340000.00") || mail.contains("2022-23: £40000.00"), "{mail}");
+    }
+}
+
+db_test! {
+    async fn instalments_are_released_in_order_once_and_termination_returns_what_was_not_paid(app) {
+        let panel = Panel::new(&app, 1).await;
+        let (id, applicant) = panel.ready(&app, 1).await;
+        let award = panel.award(&app, id, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await.json["award"]["id"].as_i64().unwrap();
+        let release = |year: &str| format!("/api/v1/awards/{award}/instalments/{year}/release");
+        app.post(&release("2021-22"), Some(&panel.admin), json!({})).await.assert_problem(409, "award_not_accepted");
+        let accepted = app.post(&format!("/api/v1/awards/{award}/accept"), Some(&applicant), json!({})).await;
+        assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
+        assert!(accepted.json["responded_at"].is_string());
+
+        app.post(&release("2022-23"), Some(&panel.admin), json!({})).await.assert_problem(409, "earlier_instalment_unpaid");
+        app.post(&release("2020-21"), Some(&panel.admin), json!({})).await.assert_problem(404, "not_found");
+        app.post(&release("2021-2"), Some(&panel.admin), json!({})).await.assert_problem(422, "validation_failed");
+        app.post(&release("2021-22"), Some(&applicant), json!({})).await.assert_problem(403, "forbidden");
+        let paid = app.post(&release("2021-22"), Some(&panel.admin), json!({})).await;
+        assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+        assert_eq!(paid.json["paid"], "38000.00");
+        assert_eq!(paid.json["instalments"][0]["status"], "released");
+        app.post(&release("2021-22"), Some(&panel.admin), json!({})).await.assert_problem(409, "already_released");
+        assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "38000.00", "38000.00"), ("2022-23", "40000.00", "0.00")]);
+
+        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": " "})).await.assert_problem(422, "validation_failed");
+        let ended = app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "The service closed in March."})).await;
+        assert_eq!(ended.status.as_u16(), 200, "{}", ended.text);
+        assert_eq!(ended.json["status"], "terminated");
+        assert_eq!(ended.json["end_reason"], "The service closed in March.");
+        let statuses: Vec<&str> = ended.json["instalments"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["released", "cancelled"]);
+        assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "38000.00", "38000.00"), ("2022-23", "0.00", "0.00")], "only the unpaid year is given back");
+        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "Again."})).await.assert_problem(409, "invalid_state");
+        app.post(&release("2022-23"), Some(&panel.admin), json!({})).await.assert_problem(409, "award_not_accepted");
+
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "instalment_released", "terminated"]);
+        let kinds: Vec<String> = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "award_accepted").count(), 2);
+        assert_eq!(kinds.iter().filter(|k| *k == "award_terminated").count(), 2);
+    }
+}
+
+db_test! {
+    async fn a_declined_application_carries_the_panels_feedback_to_the_applicant(app) {
+        let panel = Panel::new(&app, 2).await;
+        let (id, applicant) = panel.submitted(&app, 1, false).await;
+        let reply = app.post(&format!("/api/v1/applications/{id}/decision"), Some(&panel.admin), json!({"decision": "decline", "feedback": "The panel could not see how families would be referred."})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        assert_eq!(reply.json["status"], "declined");
+        let seen = app.get(&format!("/api/v1/applications/{id}"), &applicant).await;
+        assert_eq!(seen.json["decision_feedback"], "The panel could not see how families would be referred.");
+        assert!(seen.json["decided_at"].is_string());
+        app.post(&format!("/api/v1/applications/{id}/decision"), Some(&panel.admin), json!({"decision": "decline", "feedback": "Again."})).await.assert_problem(409, "already_decided");
+        let letters = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "application_declined").count();
+        assert_eq!(letters, 2);
+        assert!(app.audit_actions(&panel.admin, "application", id).await.contains(&"declined".to_owned()));
+    }
+}
+
+db_test! {
+    async fn an_idempotency_key_gives_the_first_answer_and_refuses_another_request(app) {
+        let panel = Panel::new(&app, 1).await;
+        let (id, applicant) = panel.ready(&app, 1).await;
+        let path = format!("/api/v1/applications/{id}/decision");
+        let body = json!({"decision": "award", "amounts": {"2021-22": "38000.00"}});
+        let send = |key: &'static str, body: Value, token: String, path: String| {
+            let app = &app;
+            async move { app.send_with_header("POST", &path, &token, Some(&body), ("Idempotency-Key", key)).await }
+        };
+        // Eight copies at once: one decides, all answer the same.
+        let replies = join_all((0..8).map(|_| send("decide-41", body.clone(), panel.admin.clone(), path.clone()))).await;
+        for reply in &replies {
+            assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+            assert_eq!(reply.json, replies[0].json);
+        }
+        assert_eq!(app.get("/api/v1/awards", &panel.admin).await.json["total"], 1);
+        assert_eq!(years(&panel.budget(&app).await)[1], ("2021-22", "38000.00", "0.00"));
+        let again = send("decide-41", body.clone(), panel.admin.clone(), path.clone()).await;
+        assert_eq!(again.json, replies[0].json);
+        send("decide-41", json!({"decision": "award", "amounts": {"2021-22": "1.00"}}), panel.admin.clone(), path.clone()).await.assert_problem(422, "idempotency_key_reused");
+        // Without the key the retry is a new decision, and is refused.
+        app.post(&path, Some(&panel.admin), body.clone()).await.assert_problem(409, "already_decided");
+        app.send_with_header("POST", &path, &panel.admin, Some(&body), ("Idempotency-Key", "has space")).await.assert_problem(400, "invalid_idempotency_key");
+
+        let award = replies[0].json["award"]["id"].as_i64().unwrap();
+        let accept = format!("/api/v1/awards/{award}/accept");
+        let first = send("accept-1", json!({}), applicant.clone(), accept.clone()).await;
+        let second = send("accept-1", json!({}), applicant.clone(), accept.clone()).await;
+        assert_eq!(first.status.as_u16(), 200, "{}", first.text);
+        assert_eq!(second.status.as_u16(), 200, "{}", second.text);
+        assert_eq!(first.json, second.json);
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted"]);
+        // Keys belong to their user: the same key from someone else is their own.
+        let (other, _) = panel.ready(&app, 2).await;
+        let reply = app.send_with_header("POST", &format!("/api/v1/applications/{other}/decision"), &panel.admin, Some(&json!({"decision": "decline", "feedback": "No."})), ("Idempotency-Key", "accept-1")).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+}
+
+/// An app that lets this one test client sign in as many organisations as it needs.
+async fn many_clients(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |s| s.auth_attempts_per_client_per_minute = 10_000).await
+}
+
+/// Fires one award decision per application at once; gives the replies.
+async fn decide_at_once(app: &TestApp, panel: &Panel, ids: &[i64], amounts: Value) -> Vec<Reply> {
+    join_all(ids.iter().map(|id| panel.award(app, *id, amounts.clone()))).await
+}
+
+db_test! {
+    async fn simultaneous_decisions_never_commit_more_than_a_years_limit(backend: Backend) {
+        let Some(app) = many_clients(backend).await else { return };
+        const N: usize = 32;
+        const K: usize = 10;
+        let panel = Panel::new(&app, 1).await;
+        panel.set_limit(&app, "2021-22", &format!("{}.00", K * 10_000), true).await;
+        let mut ids = Vec::new();
+        for n in 0..N {
+            ids.push(panel.ready(&app, n).await.0);
+        }
+        let replies = decide_at_once(&app, &panel, &ids, json!({"2021-22": "10000.00"})).await;
+        let won: Vec<&Reply> = replies.iter().filter(|r| r.status.as_u16() == 201).collect();
+        let lost: Vec<&Reply> = replies.iter().filter(|r| r.status.as_u16() != 201).collect();
+        assert_eq!(won.len(), K, "exactly K fit");
+        for reply in &lost {
+            reply.assert_problem(409, "fund_limit_exceeded");
+            assert_eq!(reply.json["detail"], "2021-22: remaining 0.00, asked 10000.00");
+        }
+        assert_eq!(years(&panel.budget(&app).await)[1], ("2021-22", "100000.00", "0.00"));
+        let mut references: Vec<String> = won.iter().map(|r| r.json["award"]["reference"].as_str().unwrap().to_owned()).collect();
+        references.sort();
+        let expected: Vec<String> = (1..=K).map(|n| format!("PIMH-2021-{n:04}")).collect();
+        assert_eq!(references, expected, "unique and without gaps");
+        let undecided = app.get(&format!("/api/v1/applications?status=submitted&round_id={}&per_page=100", panel.round), &panel.admin).await;
+        assert_eq!(undecided.json["total"], N - K, "a refused award leaves its application submitted");
+    }
+}
+
+db_test! {
+    async fn when_one_year_is_short_simultaneous_multi_year_awards_commit_nothing_in_the_other(backend: Backend) {
+        let Some(app) = many_clients(backend).await else { return };
+        const N: usize = 32;
+        const K: usize = 7;
+        let panel = Panel::new(&app, 1).await;
+        panel.set_limit(&app, "2022-23", &format!("{}.00", K * 12_000 + 5_000), true).await;
+        let mut ids = Vec::new();
+        for n in 0..N {
+            ids.push(panel.ready(&app, n).await.0);
+        }
+        let replies = decide_at_once(&app, &panel, &ids, json!({"2021-22": "10000.00", "2022-23": "12000.00"})).await;
+        let won = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+        assert_eq!(won, K);
+        for reply in replies.iter().filter(|r| r.status.as_u16() != 201) {
+            reply.assert_problem(409, "fund_limit_exceeded");
+            assert_eq!(reply.error_fields(), ["amounts.2022-23"], "only the short year is named");
+        }
+        assert_eq!(
+            years(&panel.budget(&app).await)[1..],
+            [("2021-22", &*format!("{}.00", K * 10_000), "0.00"), ("2022-23", &*format!("{}.00", K * 12_000), "0.00")],
+            "the roomy year holds only the awards that were made"
+        );
+        // Terminating one offer makes room for exactly one more.
+        let first = replies.iter().find(|r| r.status.as_u16() == 201).unwrap();
+        let award = first.json["award"]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "Withdrawn at the organisation's request."})).await;
+        let rest: Vec<i64> = ids.iter().copied().filter(|id| {
+            replies.iter().zip(&ids).any(|(r, i)| i == id && r.status.as_u16() != 201)
+        }).collect();
+        let again = decide_at_once(&app, &panel, &rest, json!({"2021-22": "10000.00", "2022-23": "12000.00"})).await;
+        assert_eq!(again.iter().filter(|r| r.status.as_u16() == 201).count(), 1);
+        assert_eq!(years(&panel.budget(&app).await)[2], ("2022-23", &*format!("{}.00", K * 12_000), "0.00"));
+    }
+}
+
+db_test! {
+    async fn awards_are_listed_by_fund_year_status_and_organisation(app) {
+        let panel = Panel::new(&app, 1).await;
+        let (a, applicant) = panel.ready(&app, 1).await;
+        let (b, _) = panel.ready(&app, 2).await;
+        let first = panel.award(&app, a, json!({"2021-22": "10000.00"})).await.json["award"].clone();
+        panel.award(&app, b, json!({"2022-23": "12000.00"})).await;
+        app.post(&format!("/api/v1/awards/{}/accept", first["id"]), Some(&applicant), json!({})).await;
+        let count = |query: &str| {
+            let app = &app;
+            let admin = panel.admin.clone();
+            let query = query.to_owned();
+            async move { app.get(&format!("/api/v1/awards?{query}"), &admin).await.json["total"].as_i64().unwrap() }
+        };
+        assert_eq!(count("").await, 2);
+        assert_eq!(count("financial_year=2021-22").await, 1);
+        assert_eq!(count("status=accepted").await, 1);
+        assert_eq!(count(&format!("organisation_id={}", first["organisation_id"])).await, 1);
+        assert_eq!(count(&format!("fund_id={}", panel.fund)).await, 2);
+        assert_eq!(count("fund_id=999").await, 0);
+        // The second award starts in 2022-23, so its sequence starts again.
+        let references: Vec<String> = app.get("/api/v1/awards", &panel.admin).await.json["items"].as_array().unwrap().iter().map(|a| a["reference"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(references, ["PIMH-2022-0001", "PIMH-2021-0001"]);
+        app.get("/api/v1/awards?financial_year=2021-23", &panel.admin).await.assert_problem(400, "invalid_query");
+        assert_eq!(app.get("/api/v1/awards", &app.staff(Role::Official).await).await.json["total"], 2);
+        app.get("/api/v1/awards", &panel.assessor.1).await.assert_problem(403, "forbidden");
+        assert_eq!(app.get("/api/v1/awards", &applicant).await.json["total"], 1);
+    }
+}
