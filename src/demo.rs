@@ -657,6 +657,7 @@ fn model_case(
         }
     };
 
+    let mut applicants: std::collections::HashMap<i64, CurrentUser> = Default::default();
     let mut v = Validator::new();
     for (i, org) in ORGANISATIONS.iter().enumerate() {
         let charity_number = matches!(org.organisation_type, "charity" | "scio")
@@ -700,6 +701,7 @@ fn model_case(
             Some(organisation.id),
         )?;
         let applicant = CurrentUser::from(user);
+        applicants.insert(organisation.id, applicant.clone());
         // Small organisations go to the innovation round, a few continue into the extension,
         // the rest apply to the core round; one in five never submits its draft.
         let small = details.annual_income
@@ -785,6 +787,39 @@ fn model_case(
     assess_round(conn, admin, panel, &core, true)?;
     assess_round(conn, admin, panel, &innovation, false)?;
     assess_round(conn, admin, panel, &extension, false)?;
+
+    // Decisions down each ranking while the money lasts. In the core round one offer is turned
+    // down by its applicant and one application below the line is declined with feedback; the
+    // demo applicant's offer is left open for them to accept.
+    applicants.insert(aileen.organisation_id.unwrap_or_default(), aileen.clone());
+    let keep_open = aileen.organisation_id;
+    decide_round(
+        conn,
+        admin,
+        &applicants,
+        &core,
+        "2021-03-22T10:00:00Z",
+        keep_open,
+        true,
+    )?;
+    decide_round(
+        conn,
+        admin,
+        &applicants,
+        &innovation,
+        "2021-08-02T10:00:00Z",
+        keep_open,
+        false,
+    )?;
+    decide_round(
+        conn,
+        admin,
+        &applicants,
+        &extension,
+        "2022-03-14T10:00:00Z",
+        keep_open,
+        false,
+    )?;
     Ok(())
 }
 
@@ -841,7 +876,7 @@ fn assess_round(
         step += 1;
         let when = start + chrono::Duration::hours(step);
         let who = assessor(assignment.assessor_id)?;
-        if eventful && sams.last() == Some(&assignment.id) {
+        if eventful && sams.first() == Some(&assignment.id) {
             continue;
         }
         let conflict = eventful && !conflicted && assignment.assessor_id == panel[1].id;
@@ -880,7 +915,7 @@ fn assess_round(
                 ),
             })
             .collect();
-        let half_done = eventful && sams.iter().rev().nth(1) == Some(&assignment.id);
+        let half_done = eventful && sams.get(1) == Some(&assignment.id);
         let sheet = ScoreSheet {
             scores: if half_done {
                 scores[..2].to_vec()
@@ -912,6 +947,112 @@ fn assess_round(
                         .to_string(),
                     reason: "The panel judged the service's reach into island communities stronger than the individual scores show.".to_owned(),
                 },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// An administrator decides a closed, assessed round at `when`: each application above the
+/// funding line whose organisation is verified is awarded what it asked (every third a little
+/// less); with `eventful`, the best application below the line is declined with feedback. The
+/// applicants accept their offers a few days later (with `eventful`, the second turns it down),
+/// except `keep_open`'s, and the first year's instalment of each accepted award is released.
+fn decide_round(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    applicants: &std::collections::HashMap<i64, CurrentUser>,
+    round: &crate::rounds::model::Round,
+    when: &str,
+    keep_open: Option<i64>,
+    eventful: bool,
+) -> Result<(), ApiError> {
+    use crate::assessment::ranking::ranking;
+    use crate::awards::model::{Decided, DecisionInput};
+    use crate::awards::service as awards;
+    use crate::domain::vocabulary::DecisionOutcome;
+
+    let when = at(when)?;
+    let ranked = ranking(conn, admin, round.id)?;
+    let mut offers = Vec::new();
+    for (k, item) in ranked.items.iter().enumerate() {
+        if !item.fits {
+            continue;
+        }
+        let verified =
+            crate::organisations::model::OrganisationRow::find(conn, item.organisation_id)?
+                .verified;
+        if !verified {
+            continue;
+        }
+        let amounts = item
+            .requested
+            .iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(year, amount)| {
+                let pence = if k % 3 == 2 {
+                    amount.pence() / 100 * 95
+                } else {
+                    amount.pence()
+                };
+                Ok((
+                    year.to_string(),
+                    crate::domain::Money::from_pence(pence)
+                        .map_err(ApiError::internal)?
+                        .to_string(),
+                ))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        let decided = awards::decide(
+            conn,
+            when + chrono::Duration::minutes(k as i64 * 10),
+            admin,
+            item.application_id,
+            &DecisionInput {
+                decision: DecisionOutcome::Award,
+                amounts: Some(amounts),
+                conditions: Some("Quarterly monitoring returns; the fund is acknowledged in publicity; unspent funds are returned at the end of the grant.".to_owned()),
+                feedback: None,
+            },
+        )?;
+        if let Decided::Awarded(made) = decided {
+            offers.push(made.award);
+        }
+    }
+    if eventful && let Some(below) = ranked.items.iter().find(|i| !i.fits) {
+        awards::decide(
+            conn,
+            when + chrono::Duration::hours(6),
+            admin,
+            below.application_id,
+            &DecisionInput {
+                decision: DecisionOutcome::Decline,
+                amounts: None,
+                conditions: None,
+                feedback: Some("A strong application that fell below the funding line. The panel would welcome a bid to the next round with clearer referral routes from health visitors.".to_owned()),
+            },
+        )?;
+    }
+    for (k, offer) in offers.iter().enumerate() {
+        if keep_open == Some(offer.organisation_id) {
+            continue;
+        }
+        let Some(applicant) = applicants.get(&offer.organisation_id) else {
+            continue;
+        };
+        let replied = when + chrono::Duration::days(3 + k as i64 % 4);
+        if eventful && k == 1 {
+            awards::decline(conn, replied, applicant, offer.id)?;
+            continue;
+        }
+        awards::accept(conn, replied, applicant, offer.id)?;
+        if let Some(first) = offer.amounts.keys().next() {
+            awards::release(
+                conn,
+                replied + chrono::Duration::days(14),
+                admin,
+                offer.id,
+                &first.to_string(),
             )?;
         }
     }

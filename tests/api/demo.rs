@@ -48,7 +48,7 @@ db_test! {
 
         let applications = items(&app.get("/api/v1/applications?per_page=100", &admin).await);
         assert!(applications.len() >= 30);
-        let submitted = applications.iter().filter(|a| a["status"] == "submitted").count();
+        let submitted = applications.iter().filter(|a| ["submitted", "awarded", "declined"].contains(&a["status"].as_str().unwrap())).count();
         let drafts = applications.iter().filter(|a| a["status"] == "draft").count();
         assert!(submitted >= 20 && drafts >= 5, "{submitted} submitted, {drafts} drafts");
         let groups: HashSet<&str> = applications.iter().flat_map(|a| a["target_groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap())).collect();
@@ -66,7 +66,10 @@ db_test! {
         let aileen = app.login(&aileen.email, &aileen.password).await.json["access_token"].as_str().unwrap().to_owned();
         let own = items(&app.get("/api/v1/applications", &aileen).await);
         let states: Vec<&str> = own.iter().map(|a| a["status"].as_str().unwrap()).collect();
-        assert_eq!(states, ["draft", "submitted"]);
+        assert_eq!(states, ["draft", "awarded"]);
+        let offers = items(&app.get("/api/v1/awards", &aileen).await);
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0]["status"], "offered", "the demo applicant has an offer to accept");
 
         // The panel has assessed every round: a conflict declared and refilled, Sam's work
         // still open, one score moderated, and a core ranking whose funding line matches a hand
@@ -80,7 +83,7 @@ db_test! {
         let ranking = app.get(&format!("/api/v1/rounds/{}/ranking", core["id"]), &admin).await;
         assert_eq!(ranking.status.as_u16(), 200, "{}", ranking.text);
         let ranked = ranking.json["items"].as_array().unwrap();
-        assert!(ranked.len() >= 10, "{}", ranking.text);
+        assert!(ranked.len() >= 3, "what is still undecided after the awards: {}", ranking.text);
         assert!(!ranking.json["not_ready"].as_array().unwrap().is_empty(), "Sam's open assignments leave applications not ready");
         assert_eq!(ranked.iter().filter(|i| i["moderated"] == true).count(), 1);
         let pence = |v: &Value| -> i64 { let d: rust_decimal::Decimal = v.as_str().unwrap().parse().unwrap(); (d * rust_decimal::Decimal::ONE_HUNDRED).try_into().unwrap() };
@@ -104,6 +107,40 @@ db_test! {
         assert!(scores.windows(2).all(|w| w[0].0 >= w[1].0), "ordered by final score: {scores:?}");
         assert!(line.is_some(), "the core round asks for more than a year's limit");
         assert_eq!(ranking.json["funding_line_after_rank"], line.unwrap());
+
+        // Awards across two years: most accepted with their first instalment paid, one offer
+        // turned down, one application declined; every year's committed and paid equal what
+        // its instalments hold, within the limit.
+        let awards = items(&app.get("/api/v1/awards?per_page=100", &admin).await);
+        let count = |status: &str| awards.iter().filter(|a| a["status"] == status).count();
+        assert!(count("accepted") >= 10 && count("declined") == 1 && count("offered") == 1, "{awards:?}");
+        assert_eq!(applications.iter().filter(|a| a["status"] == "declined").count(), 1);
+        let mut held = std::collections::BTreeMap::<String, (i64, i64)>::new();
+        for award in &awards {
+            for instalment in award["instalments"].as_array().unwrap() {
+                let entry = held.entry(instalment["financial_year"].as_str().unwrap().to_owned()).or_default();
+                match instalment["status"].as_str().unwrap() {
+                    "committed" => entry.0 += pence(&instalment["amount"]),
+                    "released" => { entry.0 += pence(&instalment["amount"]); entry.1 += pence(&instalment["amount"]); }
+                    _ => {}
+                }
+            }
+        }
+        assert!(held.len() >= 2 && held.values().any(|(_, paid)| *paid > 0), "{held:?}");
+        for year in items(&app.get(&format!("/api/v1/funds/{}/years", fund["id"]), &admin).await) {
+            let (committed, paid) = held.get(year["financial_year"].as_str().unwrap()).copied().unwrap_or_default();
+            assert_eq!((pence(&year["committed"]), pence(&year["paid"])), (committed, paid), "{year}");
+            assert!(pence(&year["committed"]) <= pence(&year["limit"]));
+        }
+
+        // From the ranking to an accepted award by the API alone: due diligence on the top
+        // organisation, an award of what it asked, and the demo applicant accepting their offer.
+        let top = &ranked[0];
+        app.post(&format!("/api/v1/organisations/{}/verify", top["organisation_id"]), Some(&admin), serde_json::json!({})).await;
+        let made = app.post(&format!("/api/v1/applications/{}/decision", top["application_id"]), Some(&admin), serde_json::json!({"decision": "award", "amounts": top["requested"]})).await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        let accepted = app.post(&format!("/api/v1/awards/{}/accept", offers[0]["id"]), Some(&aileen), serde_json::json!({})).await;
+        assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
 
         // Seeding again changes nothing.
         let again = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
