@@ -448,3 +448,30 @@ db_test! {
         assert_eq!(app.get("/api/v1/awards", &applicant).await.json["total"], 1);
     }
 }
+
+db_test! {
+    async fn two_instances_on_one_database_share_the_cap(backend: Backend) {
+        const N: usize = 32;
+        const K: usize = 9;
+        let Some(app) = many_clients(backend).await else { return };
+        let other = app.second_instance().await;
+        let panel = Panel::new(&app, 1).await;
+        panel.set_limit(&app, "2021-22", &format!("{}.00", K * 10_000), true).await;
+        let mut ids = Vec::new();
+        for n in 0..N {
+            ids.push(panel.ready(&app, n).await.0);
+        }
+        let amounts = json!({"2021-22": "10000.00"});
+        let paths: Vec<String> = ids.iter().map(|id| format!("/api/v1/applications/{id}/decision")).collect();
+        let replies = join_all(paths.iter().enumerate().map(|(i, path)| {
+            let instance = if i % 2 == 0 { &app } else { &other };
+            instance.post(path, Some(&panel.admin), json!({"decision": "award", "amounts": amounts}))
+        }))
+        .await;
+        assert_eq!(replies.iter().filter(|r| r.status.as_u16() == 201).count(), K);
+        for reply in replies.iter().filter(|r| r.status.as_u16() != 201) {
+            reply.assert_problem(409, "fund_limit_exceeded");
+        }
+        assert_eq!(years(&panel.budget(&other).await)[1], ("2021-22", "90000.00", "0.00"));
+    }
+}

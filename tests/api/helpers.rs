@@ -102,8 +102,14 @@ fn postgres_available() -> bool {
 
 /// A database that lives as long as the test.
 pub enum TestDb {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        name: String,
+    },
+    /// Another instance's database, which that instance cleans up.
+    Shared,
 }
 
 impl TestDb {
@@ -345,7 +351,7 @@ impl TestApp {
     pub fn postgres_database(&self) -> Option<&str> {
         match &self.database {
             TestDb::Postgres { name } => Some(name),
-            TestDb::Sqlite { .. } => None,
+            TestDb::Sqlite { .. } | TestDb::Shared => None,
         }
     }
 
@@ -530,6 +536,32 @@ impl TestApp {
             None => request.send().await,
         };
         Self::read(response.expect("request sent")).await
+    }
+
+    /// A second instance of the service on the same database, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let mut settings = (*self.state.settings).clone();
+        settings.mail_dir = mail_dir.path().to_owned();
+        let options = Options {
+            clock: Arc::new(self.clock.clone()),
+            workers: Some(1),
+            run_outbox_worker: false,
+        };
+        let app = Application::build(settings, options).expect("second instance builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            state,
+            clock: self.clock.clone(),
+            mail_dir,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            database: TestDb::Shared,
+        }
     }
 
     /// A GET with an `Accept` header.
