@@ -151,6 +151,14 @@ pub struct Config {
         global = true
     )]
     pub outbox_retry_base_seconds: u64,
+    /// Seconds between passes of the monitoring job (overdue returns, reminders) inside `serve`.
+    #[arg(
+        long,
+        env = "REMINDER_POLL_SECONDS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub reminder_poll_seconds: u64,
 }
 
 /// Checked settings the service runs with.
@@ -175,6 +183,7 @@ pub struct Settings {
     pub auth_attempts_per_client_per_minute: u32,
     pub trust_forwarded_for: bool,
     pub outbox_poll_interval: Duration,
+    pub reminder_poll_interval: Duration,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
 }
@@ -234,6 +243,7 @@ impl Settings {
             "PASSWORD_RESET_TTL_SECONDS",
         )?;
         positive(config.outbox_poll_seconds, "OUTBOX_POLL_SECONDS")?;
+        positive(config.reminder_poll_seconds, "REMINDER_POLL_SECONDS")?;
         positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
         positive(config.database_timeout_seconds, "DATABASE_TIMEOUT_SECONDS")?;
         positive(
@@ -270,6 +280,7 @@ impl Settings {
             outbox_poll_interval: Duration::from_secs(config.outbox_poll_seconds),
             outbox_max_attempts: config.outbox_max_attempts,
             outbox_retry_base: Duration::from_secs(config.outbox_retry_base_seconds),
+            reminder_poll_interval: Duration::from_secs(config.reminder_poll_seconds),
         })
     }
 

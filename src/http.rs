@@ -312,6 +312,7 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `csv` for a CSV file; otherwise JSON unless `Accept: text/csv` asks for CSV.
+    #[param(inline)]
     pub format: Option<Format>,
 }
 

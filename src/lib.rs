@@ -14,6 +14,7 @@ pub mod error;
 pub mod funds;
 pub mod http;
 pub mod idempotency;
+pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
 pub mod rounds;
@@ -77,6 +78,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(applications::routes::configure)
         .configure(assessment::routes::configure)
         .configure(awards::routes::configure)
+        .configure(monitoring::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);
@@ -116,8 +118,8 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
-    /// Drain the outbox on an interval inside the server process.
-    pub run_outbox_worker: bool,
+    /// Run the monitoring job and drain the outbox on their intervals inside the server process.
+    pub run_jobs: bool,
 }
 
 impl Default for Options {
@@ -125,7 +127,7 @@ impl Default for Options {
         Options {
             clock: Arc::new(SystemClock),
             workers: None,
-            run_outbox_worker: true,
+            run_jobs: true,
         }
     }
 }
@@ -206,7 +208,12 @@ impl Application {
         }
         let server = server.run();
 
-        if options.run_outbox_worker {
+        if options.run_jobs {
+            actix_web::rt::spawn(monitoring::jobs::run_forever(
+                state.db.clone(),
+                state.settings.clone(),
+                options.clock.clone(),
+            ));
             actix_web::rt::spawn(email::worker::run_forever(
                 state.db.clone(),
                 mailer,

@@ -69,7 +69,7 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Run every due job once (send the outbox) and exit.
+    /// Run every job once (monitoring returns and their reminders, then the outbox) and exit.
     RunOnce,
 }
 
@@ -157,6 +157,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         } => {
             let db = Db::connect(&settings).map_err(|e| e.to_string())?;
             let mailer = Mailer::from_settings(&settings)?;
+            let monitoring = grantfund::monitoring::jobs::pass(&db, &clock)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "monitoring: {} returns became due, {} overdue; {} reminders and {} digests queued",
+                monitoring.became_due,
+                monitoring.became_overdue,
+                monitoring.reminders,
+                monitoring.digests
+            );
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -30,6 +30,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "applications", description = "Drafting, submitting and withdrawing applications"),
         (name = "assessment", description = "Assigning assessors, conflicts of interest, scoring, moderation and ranking"),
         (name = "awards", description = "Decisions, awards under each year's limit, acceptance and instalments"),
+        (name = "monitoring", description = "Monitoring returns: schedule, submission and review"),
         (name = "admin", description = "Audit trail and email outbox (administrators)"),
         (name = "reference", description = "Fixed vocabularies"),
         (name = "service", description = "Liveness and readiness"),

@@ -52,7 +52,7 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
-            let (user_id, issued_at) = state.jwt.verify(&token)?;
+            let (user_id, issued_at) = state.jwt.verify(&token, state.clock.now())?;
             let user = state
                 .db
                 .run(move |conn| UserRow::find(conn, user_id))

@@ -35,12 +35,13 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
+    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, ReturnFrequency, Role,
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::{messages, outbox};
 use crate::error::{ApiError, FieldError, Validator};
 use crate::funds::model::FundRow;
+use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
 use crate::rounds::model::RoundRow;
 
@@ -167,6 +168,17 @@ fn recipients(
         }
     }
     Ok(to)
+}
+
+/// The people to write to about an award: its organisation's contact and the user who
+/// submitted the application.
+pub fn grant_holder_emails(
+    conn: &mut DbConnection,
+    award: &AwardRow,
+) -> Result<Vec<String>, ApiError> {
+    let application = ApplicationRow::find(conn, award.application_id)?;
+    let organisation = OrganisationRow::find(conn, award.organisation_id)?;
+    recipients(conn, &application, &organisation)
 }
 
 /// Records a change to a fund year's budget.
@@ -756,6 +768,11 @@ pub fn accept(
             )?;
         }
         record_award(conn, now, user, id, "accepted", &before, &after)?;
+        let round = RoundRow::find(conn, row.round_id)?;
+        let frequency: ReturnFrequency =
+            round.return_frequency.parse().map_err(ApiError::internal)?;
+        let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
+        monitoring::schedule_for(conn, now, user, &row, frequency, &years)?;
         Ok(after)
     })
 }
@@ -814,9 +831,7 @@ pub fn terminate(
         )?;
         let budget = release_back(conn, now, &row)?;
         let after = load(conn, id)?;
-        let application = ApplicationRow::find(conn, row.application_id)?;
-        let organisation = OrganisationRow::find(conn, row.organisation_id)?;
-        for recipient in recipients(conn, &application, &organisation)? {
+        for recipient in grant_holder_emails(conn, &row)? {
             outbox::enqueue(
                 conn,
                 now,
@@ -827,6 +842,32 @@ pub fn terminate(
         record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
         Ok(after)
     })
+}
+
+/// Completes an accepted award once its final return is accepted: anything not released goes
+/// back to its year's budget. Called inside the review's transaction.
+pub fn complete(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Award, ApiError> {
+    let row: AwardRow = awards::table.find(id).first(conn)?;
+    let before = load(conn, id)?;
+    transition(
+        conn,
+        now,
+        user,
+        &row,
+        &[AwardStatus::Accepted],
+        AwardStatus::Completed,
+        None,
+    )?;
+    let budget = release_back(conn, now, &row)?;
+    let after = load(conn, id)?;
+    record_award(conn, now, user, id, "completed", &before, &after)?;
+    record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+    Ok(after)
 }
 
 /// Releases (pays) one year's instalment of an accepted award, once, and only after every
@@ -877,6 +918,10 @@ pub fn release(
                     earlier.financial_year
                 ),
             ));
+        }
+        let first = before.instalments.first().map(|i| i.financial_year);
+        if first != Some(year) {
+            monitoring::ensure_previous_accepted(conn, id, year)?;
         }
         // Both updates are conditional: two releases at once cannot both pay.
         let released = diesel::update(

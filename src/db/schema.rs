@@ -298,6 +298,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    returns (id) {
+        id -> BigInt,
+        award_id -> BigInt,
+        financial_year -> Nullable<Text>,
+        period_start -> Date,
+        period_end -> Date,
+        due_date -> Date,
+        status -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<BigInt>,
+        review_comment -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    return_contents (return_id) {
+        return_id -> BigInt,
+        spend_pence -> Nullable<BigInt>,
+        women -> Nullable<BigInt>,
+        partners -> Nullable<BigInt>,
+        infants -> Nullable<BigInt>,
+        kinship_carers -> Nullable<BigInt>,
+        families -> Nullable<BigInt>,
+        new_people -> Nullable<BigInt>,
+        continuing_people -> Nullable<BigInt>,
+        sessions -> Nullable<BigInt>,
+        peer_supporters -> Nullable<BigInt>,
+        volunteers -> Nullable<BigInt>,
+        outcomes -> Nullable<Text>,
+        case_study -> Nullable<Text>,
+        challenges -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    return_reminders (return_id, step) {
+        return_id -> BigInt,
+        step -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(returns -> awards (award_id));
+diesel::joinable!(return_contents -> returns (return_id));
+diesel::joinable!(return_reminders -> returns (return_id));
 diesel::joinable!(awards -> applications (application_id));
 diesel::joinable!(decisions -> applications (application_id));
 diesel::joinable!(awards -> organisations (organisation_id));
@@ -352,4 +403,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     instalments,
     idempotency_keys,
+    returns,
+    return_contents,
+    return_reminders,
 );

@@ -37,6 +37,11 @@ impl ManualClock {
         let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *now += by;
     }
+
+    /// Moves the clock to `to`, forwards or back.
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = to;
+    }
 }
 
 impl Clock for ManualClock {

@@ -38,6 +38,7 @@ pub mod financial_year;
 pub mod identifiers;
 pub mod money;
 pub mod paging;
+pub mod schedule;
 pub mod scoring;
 pub mod vocabulary;
 pub mod weight;

@@ -243,6 +243,64 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where a monitoring return stands: `scheduled` until its period ends, then `due`, and
+    /// `overdue` once past its due date without being submitted; `submitted`, then `accepted`
+    /// or `changes_requested` by an administrator, after which it is submitted again.
+    ReturnStatus {
+        Scheduled => "scheduled",
+        Due => "due",
+        Overdue => "overdue",
+        Submitted => "submitted",
+        Accepted => "accepted",
+        ChangesRequested => "changes_requested",
+    }
+}
+
+impl ReturnStatus {
+    /// Whether the grant holder may still change the return.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ReturnStatus::Scheduled
+                | ReturnStatus::Due
+                | ReturnStatus::Overdue
+                | ReturnStatus::ChangesRequested
+        )
+    }
+
+    /// The status of a return on `today`: the three states before a first submission follow the
+    /// calendar (after the period ends it is due; after the due date, overdue), whatever the
+    /// stored value says; the others are as stored.
+    pub fn on(
+        self,
+        period_end: chrono::NaiveDate,
+        due: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    ) -> Self {
+        match self {
+            ReturnStatus::Scheduled | ReturnStatus::Due | ReturnStatus::Overdue => {
+                if today <= period_end {
+                    ReturnStatus::Scheduled
+                } else if today <= due {
+                    ReturnStatus::Due
+                } else {
+                    ReturnStatus::Overdue
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+vocabulary! {
+    /// An administrator's review of a submitted return.
+    ReviewOutcome {
+        Accepted => "accepted",
+        ChangesRequested => "changes_requested",
+    }
+}
+
+vocabulary! {
     /// What the fund decided on an application.
     DecisionOutcome {
         /// Offer a grant of the given amounts.

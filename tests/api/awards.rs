@@ -15,15 +15,21 @@ pub struct Panel {
     pub fund: i64,
     pub round: i64,
     criterion: i64,
-    assessor: (i64, String),
+    pub assessor: (i64, String),
 }
 
 impl Panel {
     pub async fn new(app: &TestApp, required: i64) -> Panel {
+        Self::with_frequency(app, required, "quarterly").await
+    }
+
+    /// A panel whose round asks for returns at `frequency`.
+    pub async fn with_frequency(app: &TestApp, required: i64, frequency: &str) -> Panel {
         let admin = app.admin().await;
         let fund = app.model_fund(&admin).await;
         let mut body = round_body(app, 1, 30);
         body["assessments_required"] = json!(required);
+        body["return_frequency"] = json!(frequency);
         let round = app.create_round(&admin, fund, body).await;
         let reply = app
             .post(
@@ -280,7 +286,7 @@ db_test! {
         app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "Again."})).await.assert_problem(409, "invalid_state");
         app.post(&release("2022-23"), Some(&panel.admin), json!({})).await.assert_problem(409, "award_not_accepted");
 
-        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "instalment_released", "terminated"]);
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "instalment_released", "terminated"]);
         let kinds: Vec<String> = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "award_accepted").count(), 2);
         assert_eq!(kinds.iter().filter(|k| *k == "award_terminated").count(), 2);
@@ -336,7 +342,7 @@ db_test! {
         assert_eq!(first.status.as_u16(), 200, "{}", first.text);
         assert_eq!(second.status.as_u16(), 200, "{}", second.text);
         assert_eq!(first.json, second.json);
-        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted"]);
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled"]);
         // Keys belong to their user: the same key from someone else is their own.
         let (other, _) = panel.ready(&app, 2).await;
         let reply = app.send_with_header("POST", &format!("/api/v1/applications/{other}/decision"), &panel.admin, Some(&json!({"decision": "decline", "feedback": "No."})), ("Idempotency-Key", "accept-1")).await;

@@ -59,7 +59,7 @@ async fn user_create_reads_the_password_from_stdin_and_the_user_can_sign_in() {
         settings,
         grantfund::Options {
             workers: Some(1),
-            run_outbox_worker: false,
+            run_jobs: false,
             ..Default::default()
         },
     )

@@ -218,6 +218,14 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
+    /// Spawns an app whose access tokens outlive any move of the test clock, across years.
+    pub async fn time_travelling(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |s| {
+            s.access_token_ttl = Duration::from_secs(20 * 365 * 86_400);
+        })
+        .await
+    }
+
     /// Spawns with settings adjusted by `tweak`.
     pub async fn spawn_with(
         backend: Backend,
@@ -234,7 +242,7 @@ impl TestApp {
         let options = Options {
             clock: Arc::new(clock.clone()),
             workers: Some(1),
-            run_outbox_worker: false,
+            run_jobs: false,
         };
         let app = Application::build(settings, options).expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -546,7 +554,7 @@ impl TestApp {
         let options = Options {
             clock: Arc::new(self.clock.clone()),
             workers: Some(1),
-            run_outbox_worker: false,
+            run_jobs: false,
         };
         let app = Application::build(settings, options).expect("second instance builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -580,10 +588,18 @@ impl TestApp {
         self.send("DELETE", path, Some(token), None).await
     }
 
-    /// The model fund with £1,000,000 approved for each of its three years; gives its id.
+    /// The model fund with £1,000,000 approved for each of its three years; gives its id. The
+    /// first fund of a test is `PIMH`, later ones `PIMH2`, `PIMH3`…
     pub async fn model_fund(&self, admin: &str) -> i64 {
+        let existing = self.get("/api/v1/funds", admin).await.json["total"]
+            .as_i64()
+            .unwrap_or(0);
+        let code = match existing {
+            0 => "PIMH".to_owned(),
+            n => format!("PIMH{}", n + 1),
+        };
         let reply = self
-            .post("/api/v1/funds", Some(admin), fund_body("PIMH"))
+            .post("/api/v1/funds", Some(admin), fund_body(&code))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let id = reply.json["id"].as_i64().expect("fund id");

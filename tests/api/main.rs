@@ -14,6 +14,7 @@ mod contract;
 mod demo;
 mod errors;
 mod funds;
+mod monitoring;
 mod organisations;
 mod outbox;
 mod rounds;

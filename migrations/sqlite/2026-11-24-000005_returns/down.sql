@@ -1,0 +1,3 @@
+DROP TABLE return_reminders;
+DROP TABLE return_contents;
+DROP TABLE returns;

@@ -1,0 +1,7 @@
+//! Monitoring returns: their schedule, content, submission and review, the instalments that wait
+//! for them, and the job that marks them overdue and reminds grant holders.
+
+pub mod jobs;
+pub mod model;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,599 @@
+//! Rules for monitoring returns: their schedule, who may read and change them, submission,
+//! review, and the return an instalment waits for.
+//!
+//! A return that has never been submitted is `scheduled` until its period ends, `due` until its
+//! due date has passed and `overdue` after; these three follow the calendar whenever a return is
+//! read, and the monitoring job records each move (for the audit trail and the administrators'
+//! digest). From a first submission on, the status is what the grant holder and the reviewer
+//! made it.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::awards::model::AwardRow;
+use crate::db::schema::{awards, instalments, organisations, return_contents, returns};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::clock::utc;
+use crate::domain::paging::{Page, Paged};
+use crate::domain::schedule::schedule as periods;
+use crate::domain::vocabulary::{
+    AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome, Role,
+};
+use crate::domain::{FinancialYear, Money};
+use crate::email::{messages, outbox};
+use crate::error::{ApiError, FieldError, Validator};
+use crate::monitoring::model::{
+    Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
+};
+
+/// How far over the released money reported spend may go, in percent: grant holders sometimes
+/// spend ahead of an instalment from their own reserves.
+pub const SPEND_TOLERANCE_PERCENT: i64 = 5;
+
+/// The statuses a return has before its first submission, which follow the calendar.
+const UNSUBMITTED: [&str; 3] = ["scheduled", "due", "overdue"];
+
+/// Schedules the returns of an award just accepted: per the round's frequency over the award's
+/// years, and a final return. Called inside the acceptance's transaction.
+pub fn schedule_for(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    award: &AwardRow,
+    frequency: ReturnFrequency,
+    years: &[FinancialYear],
+) -> Result<usize, ApiError> {
+    let owed = periods(frequency, years);
+    for period in &owed {
+        let id: i64 = diesel::insert_into(returns::table)
+            .values((
+                returns::award_id.eq(award.id),
+                returns::financial_year.eq(period.financial_year.map(|y| y.to_string())),
+                returns::period_start.eq(period.start),
+                returns::period_end.eq(period.end),
+                returns::due_date.eq(period.due),
+                returns::status.eq(ReturnStatus::Scheduled.as_str()),
+                returns::created_at.eq(now),
+                returns::updated_at.eq(now),
+            ))
+            .returning(returns::id)
+            .get_result(conn)?;
+        diesel::insert_into(return_contents::table)
+            .values(Contents {
+                return_id: id,
+                updated_at: now,
+                ..Contents::default()
+            })
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        now,
+        Change {
+            actor: Some(user.id),
+            entity: "award",
+            entity_id: award.id,
+            action: "returns_scheduled",
+            before: None,
+            after: Some(json!({
+                "frequency": frequency,
+                "returns": owed.iter().map(|p| json!({
+                    "period_start": p.start, "period_end": p.end, "due_date": p.due,
+                    "final": p.is_final(),
+                })).collect::<Vec<_>>(),
+            })),
+        },
+    )?;
+    Ok(owed.len())
+}
+
+/// The returns with their content, award reference and organisation, in the order given.
+fn to_api(
+    conn: &mut DbConnection,
+    rows: Vec<ReturnRow>,
+    today: NaiveDate,
+) -> Result<Vec<MonitoringReturn>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let award_ids: Vec<i64> = rows.iter().map(|r| r.award_id).collect();
+    let mut contents: HashMap<i64, Contents> = return_contents::table
+        .filter(return_contents::return_id.eq_any(&ids))
+        .load::<Contents>(conn)?
+        .into_iter()
+        .map(|c| (c.return_id, c))
+        .collect();
+    let about: HashMap<i64, (String, i64, String)> = awards::table
+        .inner_join(organisations::table)
+        .filter(awards::id.eq_any(&award_ids))
+        .select((
+            awards::id,
+            awards::reference,
+            organisations::id,
+            organisations::name,
+        ))
+        .load::<(i64, String, i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, reference, org, name)| (id, (reference, org, name)))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let c = contents.remove(&row.id).unwrap_or_default();
+            let (award_reference, organisation_id, organisation_name) = about
+                .get(&row.award_id)
+                .cloned()
+                .ok_or_else(|| ApiError::internal("return without its award"))?;
+            Ok(MonitoringReturn {
+                id: row.id,
+                award_id: row.award_id,
+                award_reference,
+                organisation_id,
+                organisation_name,
+                is_final: row.financial_year.is_none(),
+                financial_year: row.year()?,
+                period_start: row.period_start,
+                period_end: row.period_end,
+                due_date: row.due_date,
+                status: row.status_on(today)?,
+                spend: c
+                    .spend_pence
+                    .map(Money::from_pence)
+                    .transpose()
+                    .map_err(ApiError::internal)?,
+                reached: Reached {
+                    women: c.women,
+                    partners: c.partners,
+                    infants: c.infants,
+                    kinship_carers: c.kinship_carers,
+                    families: c.families,
+                    new: c.new_people,
+                    continuing: c.continuing_people,
+                },
+                sessions: c.sessions,
+                peer_supporters: c.peer_supporters,
+                volunteers: c.volunteers,
+                outcomes: c.outcomes,
+                case_study: c.case_study,
+                challenges: c.challenges,
+                submitted_at: row.submitted_at.map(utc),
+                reviewed_at: row.reviewed_at.map(utc),
+                review_comment: row.review_comment,
+                created_at: utc(row.created_at),
+                updated_at: utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+fn load(conn: &mut DbConnection, id: i64, today: NaiveDate) -> Result<MonitoringReturn, ApiError> {
+    let row = ReturnRow::find(conn, id)?;
+    to_api(conn, vec![row], today)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("return vanished while loading"))
+}
+
+/// The return and its award if the caller may read it: its organisation's applicants and
+/// administrators; other roles 403, another organisation's 404.
+fn visible(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(ReturnRow, AwardRow), ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    let row = ReturnRow::find(conn, id)?;
+    let award: AwardRow = awards::table.find(row.award_id).first(conn)?;
+    if user.can_see_organisation(award.organisation_id) {
+        Ok((row, award))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The return if the caller is an applicant of its organisation and its award is running.
+fn own(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(ReturnRow, AwardRow), ApiError> {
+    user.require(&[Role::Applicant])?;
+    let (row, award) = visible(conn, user, id)?;
+    if award.status != AwardStatus::Accepted.as_str() {
+        return Err(ApiError::conflict(
+            "award_not_active",
+            format!(
+                "The award {} is {}; its returns can no longer change.",
+                award.reference, award.status
+            ),
+        ));
+    }
+    Ok((row, award))
+}
+
+/// One return.
+pub fn get(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    today: NaiveDate,
+) -> Result<MonitoringReturn, ApiError> {
+    let (row, _) = visible(conn, user, id)?;
+    to_api(conn, vec![row], today)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("return vanished while loading"))
+}
+
+/// Filters for the list of returns.
+#[derive(Debug, Default, Clone)]
+pub struct ReturnFilter {
+    pub status: Option<ReturnStatus>,
+    /// Only returns due before this day.
+    pub due_before: Option<NaiveDate>,
+    pub fund_id: Option<i64>,
+    pub award_id: Option<i64>,
+}
+
+/// Returns by due date: an applicant's own organisation's, or every one for administrators.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &ReturnFilter,
+    page: Page,
+    today: NaiveDate,
+) -> Result<Paged<MonitoringReturn>, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    if let Some(award) = filter.award_id {
+        let row: AwardRow = awards::table.find(award).first(conn)?;
+        if !user.can_see_organisation(row.organisation_id) {
+            return Err(ApiError::NotFound);
+        }
+    }
+    let own = user
+        .is(Role::Applicant)
+        .then(|| user.organisation_id.unwrap_or(-1));
+    let query = || {
+        let mut q = returns::table.into_boxed();
+        if let Some(own) = own {
+            q = q.filter(
+                returns::award_id.eq_any(
+                    awards::table
+                        .filter(awards::organisation_id.eq(own))
+                        .select(awards::id),
+                ),
+            );
+        }
+        if let Some(fund) = filter.fund_id {
+            q = q.filter(
+                returns::award_id.eq_any(
+                    awards::table
+                        .filter(awards::fund_id.eq(fund))
+                        .select(awards::id),
+                ),
+            );
+        }
+        if let Some(award) = filter.award_id {
+            q = q.filter(returns::award_id.eq(award));
+        }
+        if let Some(before) = filter.due_before {
+            q = q.filter(returns::due_date.lt(before));
+        }
+        // The unsubmitted statuses follow the calendar, as `ReturnStatus::on` says.
+        q = match filter.status {
+            None => q,
+            Some(ReturnStatus::Scheduled) => q
+                .filter(returns::status.eq_any(UNSUBMITTED))
+                .filter(returns::period_end.ge(today)),
+            Some(ReturnStatus::Due) => q
+                .filter(returns::status.eq_any(UNSUBMITTED))
+                .filter(returns::period_end.lt(today))
+                .filter(returns::due_date.ge(today)),
+            Some(ReturnStatus::Overdue) => q
+                .filter(returns::status.eq_any(UNSUBMITTED))
+                .filter(returns::due_date.lt(today)),
+            Some(other) => q.filter(returns::status.eq(other.as_str())),
+        };
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<ReturnRow> = query()
+        .order((returns::due_date, returns::id))
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.wrap(to_api(conn, rows, today)?, total))
+}
+
+/// What has been released of each year of an award.
+fn released(conn: &mut DbConnection, award_id: i64) -> Result<HashMap<String, i64>, ApiError> {
+    Ok(instalments::table
+        .filter(instalments::award_id.eq(award_id))
+        .filter(instalments::status.eq(InstalmentStatus::Released.as_str()))
+        .select((instalments::financial_year, instalments::amount_pence))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The spend rule: a periodic return's spend, with the other periodic returns of its year, may
+/// not exceed that year's released instalment plus [`SPEND_TOLERANCE_PERCENT`]; the final
+/// return's spend may not exceed everything released plus the same.
+fn spend_problem(
+    conn: &mut DbConnection,
+    row: &ReturnRow,
+    contents: &Contents,
+) -> Result<Option<FieldError>, ApiError> {
+    let Some(spend) = contents.spend_pence else {
+        return Ok(None);
+    };
+    let released = released(conn, row.award_id)?;
+    let money = |pence: i64| Money::from_pence(pence).map_err(ApiError::internal);
+    let (reported, paid, what) = match &row.financial_year {
+        Some(year) => {
+            let others: Vec<Option<i64>> = return_contents::table
+                .inner_join(returns::table)
+                .filter(returns::award_id.eq(row.award_id))
+                .filter(returns::financial_year.eq(year))
+                .filter(returns::id.ne(row.id))
+                .select(return_contents::spend_pence)
+                .load(conn)?;
+            let others: i64 = others.into_iter().flatten().sum();
+            (
+                others + spend,
+                released.get(year).copied().unwrap_or(0),
+                format!("the {year} instalment released"),
+            )
+        }
+        None => (
+            spend,
+            released.values().sum(),
+            "everything released".to_owned(),
+        ),
+    };
+    let allowed = paid + paid * SPEND_TOLERANCE_PERCENT / 100;
+    if reported <= allowed {
+        return Ok(None);
+    }
+    Ok(Some(FieldError {
+        field: "spend".to_owned(),
+        message: format!(
+            "reported spend comes to {}, more than {what} ({}) plus {SPEND_TOLERANCE_PERCENT}%",
+            money(reported)?,
+            money(paid)?
+        ),
+    }))
+}
+
+fn contents_of(conn: &mut DbConnection, id: i64) -> Result<Contents, ApiError> {
+    Ok(return_contents::table.find(id).first(conn)?)
+}
+
+/// Saves changes to a return that is not submitted or has had changes requested (its
+/// organisation's applicants).
+pub fn update(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    patch: &ReturnPatch,
+) -> Result<MonitoringReturn, ApiError> {
+    let today = now.date();
+    write_transaction(conn, |conn| {
+        let (row, _) = own(conn, user, id)?;
+        let status = row.status_on(today)?;
+        if !status.is_open() {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                format!(
+                    "This return is {status}; it can be changed only before it is submitted or after changes are requested."
+                ),
+            ));
+        }
+        let mut contents = contents_of(conn, id)?;
+        let mut v = Validator::new();
+        contents.apply(patch, &mut v);
+        if patch.spend.is_some()
+            && let Some(problem) = spend_problem(conn, &row, &contents)?
+        {
+            v.error(problem.field, problem.message);
+        }
+        v.finish()?;
+        contents.updated_at = now;
+        diesel::update(return_contents::table.find(id))
+            .set(&contents)
+            .execute(conn)?;
+        diesel::update(returns::table.find(id))
+            .set(returns::updated_at.eq(now))
+            .execute(conn)?;
+        load(conn, id, today)
+    })
+}
+
+/// Submits a return once its period has ended and every required figure is given (its
+/// organisation's applicants). 422 names every field still missing or out of bounds.
+pub fn submit(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<MonitoringReturn, ApiError> {
+    let today = now.date();
+    write_transaction(conn, |conn| {
+        let (row, _) = own(conn, user, id)?;
+        let status = row.status_on(today)?;
+        match status {
+            ReturnStatus::Scheduled => {
+                return Err(ApiError::conflict(
+                    "period_not_ended",
+                    format!(
+                        "This return's period ends on {}; it can be submitted after that.",
+                        row.period_end
+                    ),
+                ));
+            }
+            ReturnStatus::Submitted | ReturnStatus::Accepted => {
+                return Err(ApiError::conflict(
+                    "invalid_state",
+                    format!("This return is already {status}."),
+                ));
+            }
+            ReturnStatus::Due | ReturnStatus::Overdue | ReturnStatus::ChangesRequested => {}
+        }
+        let contents = contents_of(conn, id)?;
+        let mut errors: Vec<FieldError> = contents
+            .missing()
+            .into_iter()
+            .map(|field| FieldError {
+                field: field.to_owned(),
+                message: "is needed to submit the return".to_owned(),
+            })
+            .collect();
+        errors.extend(spend_problem(conn, &row, &contents)?);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let mut open: Vec<&str> = UNSUBMITTED.to_vec();
+        open.push(ReturnStatus::ChangesRequested.as_str());
+        let changed = diesel::update(returns::table.find(id).filter(returns::status.eq_any(open)))
+            .set((
+                returns::status.eq(ReturnStatus::Submitted.as_str()),
+                returns::submitted_at.eq(Some(now)),
+                returns::submitted_by.eq(Some(user.id)),
+                returns::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                "This return was submitted meanwhile.",
+            ));
+        }
+        let after = load(conn, id, today)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "return",
+                entity_id: id,
+                action: "submitted",
+                before: Some(json!({"status": status})),
+                after: Some(json!(after)),
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// An administrator reviews a submitted return: `accepted`, or `changes_requested` with a
+/// comment that is emailed to the grant holder. Accepting the final return completes the award.
+pub fn review(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    input: &ReviewInput,
+) -> Result<MonitoringReturn, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let today = now.date();
+    let mut v = Validator::new();
+    let comment = match (input.outcome, input.comment.as_deref()) {
+        (ReviewOutcome::ChangesRequested, None) => {
+            v.error("comment", "say what should change");
+            None
+        }
+        (ReviewOutcome::ChangesRequested, Some(text)) => v.text("comment", text, 1, 5_000),
+        (ReviewOutcome::Accepted, text) => v.optional_text("comment", text, 5_000).flatten(),
+    };
+    v.finish()?;
+    write_transaction(conn, |conn| {
+        let (row, award) = visible(conn, user, id)?;
+        let to = match input.outcome {
+            ReviewOutcome::Accepted => ReturnStatus::Accepted,
+            ReviewOutcome::ChangesRequested => ReturnStatus::ChangesRequested,
+        };
+        let changed = diesel::update(
+            returns::table
+                .find(id)
+                .filter(returns::status.eq(ReturnStatus::Submitted.as_str())),
+        )
+        .set((
+            returns::status.eq(to.as_str()),
+            returns::reviewed_at.eq(Some(now)),
+            returns::reviewed_by.eq(Some(user.id)),
+            returns::review_comment.eq(comment.as_deref()),
+            returns::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                format!(
+                    "This return is {}; only submitted returns are reviewed.",
+                    row.status_on(today)?
+                ),
+            ));
+        }
+        let after = load(conn, id, today)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "return",
+                entity_id: id,
+                action: match to {
+                    ReturnStatus::Accepted => "accepted",
+                    _ => "changes_requested",
+                },
+                before: Some(json!({"status": row.status})),
+                after: Some(json!({"status": to, "comment": comment})),
+            },
+        )?;
+        if to == ReturnStatus::ChangesRequested {
+            for recipient in crate::awards::service::grant_holder_emails(conn, &award)? {
+                outbox::enqueue(
+                    conn,
+                    now,
+                    &messages::return_changes_requested(
+                        &recipient,
+                        &after,
+                        comment.as_deref().unwrap_or_default(),
+                    ),
+                )?;
+            }
+        }
+        if to == ReturnStatus::Accepted && row.financial_year.is_none() {
+            crate::awards::service::complete(conn, now, user, award.id)?;
+        }
+        Ok(after)
+    })
+}
+
+/// 409 `return_not_accepted` unless the return for the period just before `year` (the last
+/// periodic return that ends before the year starts) has been accepted. An instalment after the
+/// first waits for it.
+pub fn ensure_previous_accepted(
+    conn: &mut DbConnection,
+    award_id: i64,
+    year: FinancialYear,
+) -> Result<(), ApiError> {
+    let previous: Option<ReturnRow> = returns::table
+        .filter(returns::award_id.eq(award_id))
+        .filter(returns::financial_year.is_not_null())
+        .filter(returns::period_end.lt(year.first_day()))
+        .order(returns::period_end.desc())
+        .first(conn)
+        .optional()?;
+    match previous {
+        Some(row) if row.status != ReturnStatus::Accepted.as_str() => Err(ApiError::conflict(
+            "return_not_accepted",
+            format!(
+                "The return for {} to {} must be accepted before the {year} instalment is released.",
+                row.period_start, row.period_end
+            ),
+        )),
+        _ => Ok(()),
+    }
+}

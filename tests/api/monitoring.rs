@@ -1,0 +1,312 @@
+//! Monitoring returns: the schedule, the states, payments that wait for returns, reminders sent
+//! exactly once and overdue returns marked with a moved clock.
+
+use chrono::{TimeZone, Utc};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use grantfund::domain::vocabulary::Role;
+
+use crate::awards::Panel;
+use crate::db_test;
+use crate::helpers::*;
+
+/// Sets the test clock to noon UTC of `day` (`YYYY-MM-DD`).
+fn set_day(app: &TestApp, day: &str) {
+    let date: chrono::NaiveDate = day.parse().unwrap();
+    app.clock
+        .set(Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap()));
+}
+
+/// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, its first instalment
+/// released, made on 1 March 2021; gives the panel, award id and the applicant's token.
+async fn accepted(app: &TestApp, frequency: &str) -> (Panel, i64, String) {
+    set_day(app, "2021-03-01");
+    let panel = Panel::with_frequency(app, 1, frequency).await;
+    // One organisation per frequency, so that a test can have an award of each.
+    let n = match frequency {
+        "quarterly" => 1,
+        "six_monthly" => 2,
+        _ => 3,
+    };
+    let (id, applicant) = panel.ready(app, n).await;
+    let made = panel
+        .award(
+            app,
+            id,
+            json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
+        )
+        .await;
+    assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+    let award = made.json["award"]["id"].as_i64().unwrap();
+    let reply = app
+        .post(
+            &format!("/api/v1/awards/{award}/accept"),
+            Some(&applicant),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let reply = app
+        .post(
+            &format!("/api/v1/awards/{award}/instalments/2021-22/release"),
+            Some(&panel.admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    (panel, award, applicant)
+}
+
+async fn returns_of(app: &TestApp, award: i64, token: &str) -> Vec<Value> {
+    let reply = app
+        .get(
+            &format!("/api/v1/awards/{award}/returns?per_page=100"),
+            token,
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    reply.json["items"].as_array().unwrap().clone()
+}
+
+/// A complete return's content.
+fn complete(spend: &str) -> Value {
+    json!({
+        "spend": spend,
+        "reached": {"women": 70, "partners": 12, "infants": 60, "kinship_carers": 2, "families": 75, "new": 50, "continuing": 25},
+        "sessions": 48, "peer_supporters": 6, "volunteers": 9,
+        "outcomes": "Mothers report feeling less isolated; two referrals to perinatal mental health teams.",
+        "case_study": "A young mother who joined in April now co-facilitates the Tuesday group.",
+        "challenges": "Venue costs rose; recruiting volunteers in Levenmouth is slow."
+    })
+}
+
+fn kinds(outbox: &Reply, kind: &str) -> Vec<String> {
+    outbox.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == kind)
+        .map(|r| r["recipient"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn run_job(app: &TestApp) -> grantfund::monitoring::jobs::PassReport {
+    let now = app.clock_now();
+    app.state
+        .db
+        .run(move |conn| grantfund::monitoring::jobs::run_once(conn, now))
+        .await
+        .unwrap()
+}
+
+db_test! {
+    async fn accepting_an_award_schedules_its_returns_for_each_frequency(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let returns = returns_of(&app, award, &applicant).await;
+        let periods: Vec<(&str, &str, &str, bool)> = returns.iter().map(|r| (r["period_start"].as_str().unwrap(), r["period_end"].as_str().unwrap(), r["due_date"].as_str().unwrap(), r["is_final"].as_bool().unwrap())).collect();
+        assert_eq!(periods.len(), 9, "eight quarters and a final return");
+        assert_eq!(periods[0], ("2021-04-01", "2021-06-30", "2021-07-30", false));
+        assert_eq!(periods[3], ("2022-01-01", "2022-03-31", "2022-04-30", false));
+        assert_eq!(periods[7], ("2023-01-01", "2023-03-31", "2023-04-30", false));
+        assert_eq!(periods[8], ("2021-04-01", "2023-03-31", "2023-05-30", true));
+        assert!(returns.iter().all(|r| r["status"] == "scheduled"));
+        assert_eq!(returns[0]["award_reference"], "PIMH-2021-0001");
+        assert!(app.audit_actions(&panel.admin, "award", award).await.contains(&"returns_scheduled".to_owned()));
+
+        let (_, stranger) = app.register("SC300001", "stranger@example.org").await;
+        app.get(&format!("/api/v1/awards/{award}/returns"), &stranger).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/returns/{}", returns[0]["id"]), &stranger).await.assert_problem(404, "not_found");
+        assert_eq!(app.get("/api/v1/returns", &stranger).await.json["total"], 0);
+        app.get("/api/v1/returns", &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
+
+        for (frequency, expected) in [("six_monthly", 5), ("annual", 3)] {
+            let (_, award, applicant) = accepted(&app, frequency).await;
+            let returns = returns_of(&app, award, &applicant).await;
+            assert_eq!(returns.len(), expected, "{frequency}");
+            assert_eq!(returns[0]["period_end"], if frequency == "annual" { "2022-03-31" } else { "2021-09-30" });
+        }
+    }
+}
+
+db_test! {
+    async fn a_return_moves_from_scheduled_to_accepted_and_nowhere_it_should_not(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/returns/{first}");
+        let submit = format!("{path}/submit");
+        let review = format!("{path}/review");
+
+        // Drafted during the period; submitted only once it ends.
+        let saved = app.patch(&path, &applicant, json!({"sessions": 12, "outcomes": "Going well so far."})).await;
+        assert_eq!(saved.status.as_u16(), 200, "{}", saved.text);
+        assert_eq!(saved.json["sessions"], 12);
+        app.post(&submit, Some(&applicant), json!({})).await.assert_problem(409, "period_not_ended");
+
+        set_day(&app, "2021-07-01");
+        assert_eq!(app.get(&path, &applicant).await.json["status"], "due");
+        let missing = app.post(&submit, Some(&applicant), json!({})).await;
+        missing.assert_problem(422, "validation_failed");
+        assert_eq!(missing.error_fields(), ["spend", "reached.women", "reached.partners", "reached.infants", "reached.kinship_carers", "reached.families", "reached.new", "reached.continuing", "peer_supporters", "volunteers"]);
+
+        let bad = app.patch(&path, &applicant, json!({"spend": "100.001", "reached": {"women": -1}, "sessions": 10_000_001, "outcomes": "x".repeat(10_001)})).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.error_fields(), ["spend", "reached.women", "sessions", "outcomes"]);
+        // 38,000.00 released for 2021-22; 5% more is 39,900.00.
+        let over = app.patch(&path, &applicant, json!({"spend": "39900.01"})).await;
+        over.assert_problem(422, "validation_failed");
+        assert!(over.json["errors"][0]["message"].as_str().unwrap().contains("38000.00"), "{}", over.text);
+        assert_eq!(app.get(&path, &applicant).await.json["spend"], Value::Null, "a refused patch changes nothing");
+
+        app.patch(&path, &applicant, complete("9500.00")).await;
+        // The second quarter cannot push the year's total past the instalment either.
+        let second = returns_of(&app, award, &applicant).await[1]["id"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/returns/{second}"), &applicant, json!({"spend": "30400.01"})).await.assert_problem(422, "validation_failed");
+
+        let done = app.post(&submit, Some(&applicant), json!({})).await;
+        assert_eq!(done.status.as_u16(), 200, "{}", done.text);
+        assert_eq!(done.json["status"], "submitted");
+        app.patch(&path, &applicant, json!({"sessions": 1})).await.assert_problem(409, "invalid_state");
+        app.post(&submit, Some(&applicant), json!({})).await.assert_problem(409, "invalid_state");
+
+        app.post(&review, Some(&applicant), json!({"outcome": "accepted"})).await.assert_problem(403, "forbidden");
+        let bad = app.post(&review, Some(&panel.admin), json!({"outcome": "changes_requested"})).await;
+        assert_eq!(bad.error_fields(), ["comment"]);
+        let asked = app.post(&review, Some(&panel.admin), json!({"outcome": "changes_requested", "comment": "Please split new and continuing families."})).await;
+        assert_eq!(asked.json["status"], "changes_requested", "{}", asked.text);
+        assert_eq!(asked.json["review_comment"], "Please split new and continuing families.");
+        let outbox = app.get("/api/v1/outbox?per_page=100", &panel.admin).await;
+        assert_eq!(kinds(&outbox, "return_changes_requested").len(), 2);
+
+        app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await.assert_problem(409, "invalid_state");
+        app.patch(&path, &applicant, json!({"reached": {"new": 45, "continuing": 30}})).await;
+        assert_eq!(app.post(&submit, Some(&applicant), json!({})).await.json["status"], "submitted");
+        let accepted = app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
+        app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await.assert_problem(409, "invalid_state");
+        app.patch(&path, &applicant, json!({"sessions": 1})).await.assert_problem(409, "invalid_state");
+
+        assert_eq!(app.audit_actions(&panel.admin, "return", first).await, ["submitted", "changes_requested", "submitted", "accepted"]);
+    }
+}
+
+db_test! {
+    async fn a_later_instalment_waits_for_the_return_before_it_and_the_final_return_completes_the_award(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let returns = returns_of(&app, award, &applicant).await;
+        let (year_one, year_two, last) = (returns[0]["id"].as_i64().unwrap(), returns[1]["id"].as_i64().unwrap(), returns[2]["id"].as_i64().unwrap());
+        let release = format!("/api/v1/awards/{award}/instalments/2022-23/release");
+
+        set_day(&app, "2022-04-05");
+        app.post(&release, Some(&panel.admin), json!({})).await.assert_problem(409, "return_not_accepted");
+        app.patch(&format!("/api/v1/returns/{year_one}"), &applicant, complete("37000.00")).await;
+        app.post(&format!("/api/v1/returns/{year_one}/submit"), Some(&applicant), json!({})).await;
+        app.post(&release, Some(&panel.admin), json!({})).await.assert_problem(409, "return_not_accepted");
+        app.post(&format!("/api/v1/returns/{year_one}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        let paid = app.post(&release, Some(&panel.admin), json!({})).await;
+        assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+        assert_eq!(paid.json["paid"], "78000.00");
+
+        set_day(&app, "2023-04-10");
+        for (id, spend) in [(year_two, "39000.00"), (last, "76000.00")] {
+            app.patch(&format!("/api/v1/returns/{id}"), &applicant, complete(spend)).await;
+            let reply = app.post(&format!("/api/v1/returns/{id}/submit"), Some(&applicant), json!({})).await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        }
+        app.post(&format!("/api/v1/returns/{last}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        let done = app.get(&format!("/api/v1/awards/{award}"), &applicant).await;
+        assert_eq!(done.json["status"], "completed");
+        assert!(done.json["ended_at"].is_string());
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await.last().unwrap(), "completed");
+        app.patch(&format!("/api/v1/returns/{year_two}"), &applicant, json!({"sessions": 1})).await.assert_problem(409, "award_not_active");
+    }
+}
+
+db_test! {
+    async fn reminders_go_once_per_step_however_often_and_however_many_workers_run(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let first = returns_of(&app, award, &applicant).await[0].clone();
+        assert_eq!(first["due_date"], "2022-04-30");
+        let reminders = |_: &TestApp| {
+            let admin = panel.admin.clone();
+            let app = &app;
+            async move { kinds(&app.get("/api/v1/outbox?per_page=100", &admin).await, "return_reminder").len() }
+        };
+        set_day(&app, "2022-04-15");
+        assert_eq!(run_job(&app).await.reminders, 0, "16 days before: nothing yet");
+        set_day(&app, "2022-04-16");
+        assert_eq!(run_job(&app).await.reminders, 1);
+        for _ in 0..3 {
+            assert_eq!(run_job(&app).await.reminders, 0);
+        }
+        assert_eq!(reminders(&app).await, 2, "one email to the contact and one to the applicant");
+
+        // Two workers at once, through two instances of the service: one reminder between them.
+        let other = app.second_instance().await;
+        set_day(&app, "2022-04-30");
+        let now = app.clock_now();
+        let passes = join_all([app.state.db.clone(), other.state.db.clone(), app.state.db.clone()].into_iter().map(|db| async move {
+            db.run(move |conn| grantfund::monitoring::jobs::run_once(conn, now)).await.unwrap()
+        })).await;
+        assert_eq!(passes.iter().map(|p| p.reminders).sum::<usize>(), 1, "{passes:?}");
+        assert_eq!(reminders(&app).await, 4);
+
+        // Overdue: the reminder, and one digest to each administrator naming the return.
+        set_day(&app, "2022-05-07");
+        let now = app.clock_now();
+        let passes = join_all([app.state.db.clone(), other.state.db.clone()].into_iter().map(|db| async move {
+            db.run(move |conn| grantfund::monitoring::jobs::run_once(conn, now)).await.unwrap()
+        })).await;
+        assert_eq!(passes.iter().map(|p| p.reminders).sum::<usize>(), 1, "{passes:?}");
+        assert_eq!(passes.iter().map(|p| p.became_overdue).sum::<usize>(), 1, "{passes:?}");
+        assert_eq!(run_job(&app).await, grantfund::monitoring::jobs::PassReport::default());
+        let outbox = app.get("/api/v1/outbox?per_page=100", &panel.admin).await;
+        let digests = kinds(&outbox, "overdue_digest");
+        assert_eq!(digests.len(), 1, "one administrator, one digest: {digests:?}");
+        assert_eq!(reminders(&app).await, 6);
+
+        // A submitted return gets no more reminders.
+        app.patch(&format!("/api/v1/returns/{}", first["id"]), &applicant, complete("30000.00")).await;
+        app.post(&format!("/api/v1/returns/{}/submit", first["id"]), Some(&applicant), json!({})).await;
+        set_day(&app, "2022-06-01");
+        assert_eq!(run_job(&app).await.reminders, 0);
+        app.run_outbox().await;
+        let mail = app.mails().into_iter().filter(|m| m.contains("Monitoring return overdue (PIMH-2021-0001)")).count();
+        assert_eq!(mail, 2);
+    }
+}
+
+db_test! {
+    async fn returns_go_overdue_as_the_clock_moves_and_lists_follow(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let count = |query: String| {
+            let app = &app;
+            let admin = panel.admin.clone();
+            async move { app.get(&format!("/api/v1/returns?{query}"), &admin).await.json["total"].as_i64().unwrap() }
+        };
+        assert_eq!(count("status=scheduled".to_owned()).await, 9);
+        set_day(&app, "2021-07-31");
+        assert_eq!(count("status=overdue".to_owned()).await, 1, "the first quarter, due on 30 July");
+        assert_eq!(count("status=due".to_owned()).await, 0);
+        assert_eq!(count("status=scheduled".to_owned()).await, 8);
+        set_day(&app, "2021-10-05");
+        assert_eq!(count("status=due".to_owned()).await, 1);
+        assert_eq!(count("status=overdue".to_owned()).await, 1);
+        assert_eq!(count("due_before=2021-10-31".to_owned()).await, 2);
+        assert_eq!(count(format!("fund_id={}", panel.fund)).await, 9);
+        assert_eq!(count("fund_id=999".to_owned()).await, 0);
+        app.get("/api/v1/returns?status=late", &panel.admin).await.assert_problem(400, "invalid_query");
+
+        let report = run_job(&app).await;
+        assert_eq!((report.became_due, report.became_overdue), (2, 1));
+        let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
+        assert_eq!(app.audit_actions(&panel.admin, "return", first).await, ["due", "overdue"]);
+        assert_eq!(run_job(&app).await.became_overdue, 0, "marked once");
+        assert_eq!(app.get("/api/v1/returns?status=overdue", &applicant).await.json["total"], 1);
+    }
+}
