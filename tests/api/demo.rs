@@ -9,6 +9,15 @@ use grantfund::domain::vocabulary::{HealthBoard, Role};
 use crate::db_test;
 use crate::helpers::*;
 
+async fn run_job(app: &TestApp) -> grantfund::monitoring::jobs::PassReport {
+    let now = app.clock_now();
+    app.state
+        .db
+        .run(move |conn| grantfund::monitoring::jobs::run_once(conn, now))
+        .await
+        .unwrap()
+}
+
 fn items(reply: &Reply) -> Vec<Value> {
     reply.json["items"].as_array().cloned().unwrap_or_default()
 }
@@ -132,6 +141,23 @@ db_test! {
             assert_eq!((pence(&year["committed"]), pence(&year["paid"])), (committed, paid), "{year}");
             assert!(pence(&year["committed"]) <= pence(&year["limit"]));
         }
+
+        // Monitoring returns in every state a finished programme can show, with reach reported.
+        for status in ["accepted", "submitted", "changes_requested", "overdue"] {
+            let total = app.get(&format!("/api/v1/returns?status={status}"), &admin).await.json["total"].as_i64().unwrap();
+            assert!(total > 0, "no {status} returns");
+        }
+        assert!(awards.iter().any(|a| a["status"] == "completed"), "final returns accepted complete awards");
+        let reported = items(&app.get("/api/v1/returns?status=accepted&per_page=5", &admin).await);
+        assert!(reported.iter().all(|r| r["reached"]["women"].as_i64().unwrap() > 0 && r["spend"].is_string()));
+        // A second instalment waits for the return before it.
+        let waiting = awards.iter().find(|a| a["status"] == "accepted" && a["instalments"].as_array().unwrap().iter().any(|i| i["status"] == "committed")).unwrap();
+        let year = waiting["instalments"].as_array().unwrap().iter().find(|i| i["status"] == "committed").unwrap()["financial_year"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/awards/{}/instalments/{year}/release", waiting["id"]), Some(&admin), serde_json::json!({})).await.assert_problem(409, "return_not_accepted");
+        // The monitoring job reminds each overdue return once, however often it runs.
+        let first = run_job(&app).await;
+        assert!(first.reminders > 0 && first.digests == 1, "{first:?}");
+        assert_eq!(run_job(&app).await.reminders, 0);
 
         // From the ranking to an accepted award by the API alone: due diligence on the top
         // organisation, an award of what it asked, and the demo applicant accepting their offer.
