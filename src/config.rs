@@ -159,6 +159,17 @@ pub struct Config {
         global = true
     )]
     pub reminder_poll_seconds: u64,
+    /// Family feedback responses accepted per link per minute, per instance.
+    #[arg(
+        long,
+        env = "FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub feedback_responses_per_link_per_minute: u32,
+    /// Months after a round closes that declined and withdrawn applications keep their content.
+    #[arg(long, env = "RETENTION_MONTHS", default_value_t = 24, global = true)]
+    pub retention_months: u32,
 }
 
 /// Checked settings the service runs with.
@@ -184,6 +195,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub outbox_poll_interval: Duration,
     pub reminder_poll_interval: Duration,
+    pub feedback_responses_per_link_per_minute: u32,
+    pub retention_months: u32,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
 }
@@ -244,6 +257,11 @@ impl Settings {
         )?;
         positive(config.outbox_poll_seconds, "OUTBOX_POLL_SECONDS")?;
         positive(config.reminder_poll_seconds, "REMINDER_POLL_SECONDS")?;
+        positive(
+            config.feedback_responses_per_link_per_minute.into(),
+            "FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE",
+        )?;
+        positive(config.retention_months.into(), "RETENTION_MONTHS")?;
         positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
         positive(config.database_timeout_seconds, "DATABASE_TIMEOUT_SECONDS")?;
         positive(
@@ -281,6 +299,8 @@ impl Settings {
             outbox_max_attempts: config.outbox_max_attempts,
             outbox_retry_base: Duration::from_secs(config.outbox_retry_base_seconds),
             reminder_poll_interval: Duration::from_secs(config.reminder_poll_seconds),
+            feedback_responses_per_link_per_minute: config.feedback_responses_per_link_per_minute,
+            retention_months: config.retention_months,
         })
     }
 

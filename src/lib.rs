@@ -11,12 +11,14 @@ pub mod demo;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod feedback;
 pub mod funds;
 pub mod http;
 pub mod idempotency;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
+pub mod retention;
 pub mod rounds;
 pub mod service;
 pub mod telemetry;
@@ -39,6 +41,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::email::mailer::Mailer;
+use crate::feedback::service::FeedbackLimiter;
 use crate::http::RouteTable;
 
 /// What every handler can reach.
@@ -49,6 +52,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub limiter: Arc<AuthLimiter>,
+    pub feedback_limiter: Arc<FeedbackLimiter>,
 }
 
 impl AppState {
@@ -58,7 +62,11 @@ impl AppState {
             settings.auth_attempts_per_account_per_minute,
             settings.auth_attempts_per_client_per_minute,
         ));
+        let feedback_limiter = Arc::new(FeedbackLimiter::new(
+            settings.feedback_responses_per_link_per_minute,
+        ));
         AppState {
+            feedback_limiter,
             db,
             settings: Arc::new(settings),
             clock,
@@ -79,6 +87,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(assessment::routes::configure)
         .configure(awards::routes::configure)
         .configure(monitoring::routes::configure)
+        .configure(feedback::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);
@@ -193,7 +202,7 @@ impl Application {
                 )
                 .default_service(web::to(http::fallback))
                 .wrap(from_fn(http::request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .wrap(http::security_headers());
             http::contain_panics(app)
         })
@@ -209,6 +218,11 @@ impl Application {
         let server = server.run();
 
         if options.run_jobs {
+            actix_web::rt::spawn(retention::run_forever(
+                state.db.clone(),
+                state.settings.clone(),
+                options.clock.clone(),
+            ));
             actix_web::rt::spawn(monitoring::jobs::run_forever(
                 state.db.clone(),
                 state.settings.clone(),
@@ -222,11 +236,13 @@ impl Application {
             ));
         }
         let limiter = state.limiter.clone();
+        let feedback_limiter = state.feedback_limiter.clone();
         actix_web::rt::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(60));
             loop {
                 interval.tick().await;
                 limiter.forget_idle();
+                feedback_limiter.forget_idle();
             }
         });
         Ok(Application {

@@ -69,7 +69,7 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Run every job once (monitoring returns and their reminders, then the outbox) and exit.
+    /// Run every job once (monitoring returns and reminders, retention, then the outbox) and exit.
     RunOnce,
 }
 
@@ -166,6 +166,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 monitoring.became_overdue,
                 monitoring.reminders,
                 monitoring.digests
+            );
+            let now = clock.now_naive();
+            let months = settings.retention_months;
+            let retention = db
+                .run(move |conn| grantfund::retention::run_once(conn, now, months))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "retention: {} applications anonymised, {} accounts removed",
+                retention.applications_anonymised, retention.accounts_removed
             );
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await

@@ -31,6 +31,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "assessment", description = "Assigning assessors, conflicts of interest, scoring, moderation and ranking"),
         (name = "awards", description = "Decisions, awards under each year's limit, acceptance and instalments"),
         (name = "monitoring", description = "Monitoring returns: schedule, submission and review"),
+        (name = "feedback", description = "Anonymous family feedback: links, the public form, aggregates"),
         (name = "admin", description = "Audit trail and email outbox (administrators)"),
         (name = "reference", description = "Fixed vocabularies"),
         (name = "service", description = "Liveness and readiness"),

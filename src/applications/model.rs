@@ -43,6 +43,8 @@ pub struct ApplicationRow {
     pub withdrawn_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the retention job removed its personal content.
+    pub anonymised_at: Option<NaiveDateTime>,
 }
 
 /// How many people an application expects to reach. Each count may be left out in a draft;

@@ -41,6 +41,7 @@ diesel::table! {
         password_changed_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deletion_requested_at -> Nullable<Timestamp>,
     }
 }
 
@@ -187,6 +188,7 @@ diesel::table! {
         withdrawn_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        anonymised_at -> Nullable<Timestamp>,
     }
 }
 
@@ -346,6 +348,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_links (id) {
+        id -> BigInt,
+        award_id -> BigInt,
+        label -> Text,
+        token_hash -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_responses (id) {
+        id -> BigInt,
+        award_id -> BigInt,
+        link_id -> BigInt,
+        respondent -> Text,
+        listened_to -> Integer,
+        wellbeing -> Integer,
+        relationship_with_baby -> Integer,
+        recommend -> Integer,
+        difference -> Nullable<Text>,
+        could_be_better -> Nullable<Text>,
+        consent_to_quote -> Bool,
+        received_on -> Date,
+    }
+}
+
+diesel::joinable!(feedback_links -> awards (award_id));
+diesel::joinable!(feedback_responses -> feedback_links (link_id));
 diesel::joinable!(returns -> awards (award_id));
 diesel::joinable!(return_contents -> returns (return_id));
 diesel::joinable!(return_reminders -> returns (return_id));
@@ -406,4 +440,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     returns,
     return_contents,
     return_reminders,
+    feedback_links,
+    feedback_responses,
 );

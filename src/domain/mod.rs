@@ -40,6 +40,7 @@ pub mod money;
 pub mod paging;
 pub mod schedule;
 pub mod scoring;
+pub mod suppression;
 pub mod vocabulary;
 pub mod weight;
 

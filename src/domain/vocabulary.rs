@@ -301,6 +301,27 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Who gives family feedback, as they choose to say.
+    Respondent {
+        MotherBirthingParent => "mother_birthing_parent",
+        FatherPartner => "father_partner",
+        KinshipCarer => "kinship_carer",
+        OtherFamilyMember => "other_family_member",
+        PreferNotToSay => "prefer_not_to_say",
+    }
+}
+
+vocabulary! {
+    /// The fixed statements families rate from 1 (strongly disagree) to 5 (strongly agree).
+    Statement {
+        ListenedTo => "listened_to",
+        Wellbeing => "wellbeing",
+        RelationshipWithBaby => "relationship_with_baby",
+        Recommend => "recommend",
+    }
+}
+
+vocabulary! {
     /// What the fund decided on an application.
     DecisionOutcome {
         /// Offer a grant of the given amounts.

@@ -21,6 +21,9 @@ pub struct UserRow {
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when an administrator asks for the account to be deleted; the retention job then
+    /// removes its personal details.
+    pub deletion_requested_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]

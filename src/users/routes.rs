@@ -1,6 +1,6 @@
 //! `/users` handlers (administrators).
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -174,8 +174,36 @@ pub async fn update_user(
     ))
 }
 
+/// Marks an account for deletion (administrators). It is disabled at once; the retention job
+/// then removes its name and email, keeping the records that refer to it.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Disabled and marked for deletion"),
+        (status = 409, description = "`last_administrator`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Administrator])?;
+    let now = state.clock.now_naive();
+    let (actor, id) = (user.id, id.into_inner());
+    state
+        .db
+        .run(move |conn| service::mark_for_deletion(conn, now, actor, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_user)
         .service(list_users)
-        .service(update_user);
+        .service(update_user)
+        .service(delete_user);
 }

@@ -201,3 +201,42 @@ pub fn update(
         User::try_from(after)
     })
 }
+
+/// Marks an account for deletion (administrators): it is disabled at once, its sessions end,
+/// and the retention job removes its personal details while keeping the records that mention
+/// it. The last active administrator cannot be deleted.
+pub fn mark_for_deletion(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: i64,
+    id: i64,
+) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let changes = UserUpdate {
+            name: None,
+            role: None,
+            organisation_id: None,
+            active: Some(false),
+        };
+        update(conn, now, actor, id, &changes)?;
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::deletion_requested_at.is_null()),
+        )
+        .set(users::deletion_requested_at.eq(Some(now)))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(actor),
+                entity: "user",
+                entity_id: id,
+                action: "deletion_requested",
+                before: None,
+                after: None,
+            },
+        )
+    })
+}

@@ -263,6 +263,8 @@ fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
         .spawn()
         .unwrap();
     wait_until_up(port);
+    let token = "a-feedback-token-that-must-never-reach-the-logs";
+    let _ = http_get(port, &format!("/api/v1/feedback/{token}")).unwrap();
     let answer = http_get(port, "/api/v1/me").unwrap();
     let request_id = answer
         .lines()
@@ -286,4 +288,17 @@ fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
         !logs.contains("a production secret"),
         "the secret is never logged"
     );
+    assert!(
+        !logs.contains(token),
+        "paths with tokens are logged by route only"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["http.route"] == "/api/v1/feedback/{token}"),
+        "{logs}"
+    );
+    for field in ["http.client_ip", "http.user_agent", "http.target"] {
+        assert!(!logs.contains(field), "{field} is not logged: {logs}");
+    }
 }

@@ -13,6 +13,7 @@ mod cli;
 mod contract;
 mod demo;
 mod errors;
+mod feedback;
 mod funds;
 mod monitoring;
 mod organisations;

@@ -1,0 +1,5 @@
+//! Family feedback: anonymous links, the public form, aggregates for grant holders.
+
+pub mod model;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,524 @@
+//! Rules for family feedback: links that grant holders hand out, the public form, responses that
+//! hold nothing identifying, and the aggregates a grant holder reads.
+//!
+//! A link's token is 256 random bits, shown once and stored only as its SHA-256 hash. An unknown
+//! token, a revoked or expired link, and a link whose award is no longer running all answer the
+//! same 404, so a token tells nobody anything it should not.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::auth::extract::CurrentUser;
+use crate::auth::tokens;
+use crate::awards::model::AwardRow;
+use crate::db::schema::{applications, awards, feedback_links, feedback_responses, organisations};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::clock::utc;
+use crate::domain::vocabulary::{AwardStatus, Role};
+use crate::error::{ApiError, Validator};
+use crate::feedback::model::{
+    AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, FormChoice, FormStatement,
+    NewFeedbackLink, Quote, Respondent, RespondentSummary, Statement, StatementSummary,
+};
+
+/// The longest answer to a free-text question.
+pub const MAX_TEXT: usize = 2_000;
+
+/// Responses accepted per link per minute, per instance, so that one link cannot be flooded.
+pub struct FeedbackLimiter(DefaultKeyedRateLimiter<String>);
+
+impl FeedbackLimiter {
+    pub fn new(per_link_per_minute: u32) -> Self {
+        let quota =
+            Quota::per_minute(NonZeroU32::new(per_link_per_minute).unwrap_or(NonZeroU32::MIN));
+        FeedbackLimiter(RateLimiter::keyed(quota))
+    }
+
+    /// Counts one response through the link with this token; 429 once its share is spent.
+    pub fn check(&self, token: &str) -> Result<(), ApiError> {
+        self.0
+            .check_key(&tokens::hash(token))
+            .map_err(|_| ApiError::TooManyRequests {
+                retry_after_secs: 60,
+            })
+    }
+
+    /// Forgets links whose limits have fully recovered.
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+    }
+}
+
+impl std::fmt::Debug for FeedbackLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedbackLimiter").finish_non_exhaustive()
+    }
+}
+
+/// The award if the caller may manage its feedback: an applicant of its organisation or an
+/// administrator (other roles 403, another organisation's award 404).
+fn managed_award(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    award_id: i64,
+) -> Result<AwardRow, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    let award: AwardRow = awards::table.find(award_id).first(conn)?;
+    if user.can_see_organisation(award.organisation_id) {
+        Ok(award)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+type LinkRow = (
+    i64,
+    i64,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+);
+
+fn link_columns() -> (
+    feedback_links::id,
+    feedback_links::award_id,
+    feedback_links::label,
+    feedback_links::expires_at,
+    feedback_links::revoked_at,
+    feedback_links::created_at,
+) {
+    (
+        feedback_links::id,
+        feedback_links::award_id,
+        feedback_links::label,
+        feedback_links::expires_at,
+        feedback_links::revoked_at,
+        feedback_links::created_at,
+    )
+}
+
+fn to_link(row: LinkRow, responses: i64) -> FeedbackLink {
+    let (id, award_id, label, expires_at, revoked_at, created_at) = row;
+    FeedbackLink {
+        id,
+        award_id,
+        label,
+        expires_at: expires_at.map(utc),
+        revoked_at: revoked_at.map(utc),
+        created_at: utc(created_at),
+        token: None,
+        url: None,
+        responses,
+    }
+}
+
+/// Creates a feedback link for a running award (its grant holder or an administrator). The
+/// answer carries the token and the form's path; they are not kept and cannot be shown again.
+pub fn create_link(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    award_id: i64,
+    input: &NewFeedbackLink,
+) -> Result<FeedbackLink, ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    let mut v = Validator::new();
+    let label = v.text("label", &input.label, 1, 100);
+    let expires_at = input.expires_at.map(|t| t.naive_utc());
+    if expires_at.is_some_and(|t| t <= now) {
+        v.error("expires_at", "must be in the future");
+    }
+    let label = v.finish_with(|| label)?;
+    write_transaction(conn, |conn| {
+        let award = managed_award(conn, user, award_id)?;
+        if award.status != AwardStatus::Accepted.as_str() {
+            return Err(ApiError::conflict(
+                "award_not_active",
+                format!(
+                    "The award {} is {}; feedback links are for accepted awards.",
+                    award.reference, award.status
+                ),
+            ));
+        }
+        let token = tokens::generate()?;
+        let id: i64 = diesel::insert_into(feedback_links::table)
+            .values((
+                feedback_links::award_id.eq(award_id),
+                feedback_links::label.eq(&label),
+                feedback_links::token_hash.eq(tokens::hash(&token)),
+                feedback_links::expires_at.eq(expires_at),
+                feedback_links::created_by.eq(user.id),
+                feedback_links::created_at.eq(now),
+            ))
+            .returning(feedback_links::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            now,
+            Change {
+                actor: Some(user.id),
+                entity: "feedback_link",
+                entity_id: id,
+                action: "created",
+                before: None,
+                after: Some(
+                    json!({"award_id": award_id, "label": label, "expires_at": input.expires_at}),
+                ),
+            },
+        )?;
+        let row: LinkRow = feedback_links::table
+            .find(id)
+            .select(link_columns())
+            .first(conn)?;
+        Ok(FeedbackLink {
+            url: Some(format!("/api/v1/feedback/{token}")),
+            token: Some(token),
+            ..to_link(row, 0)
+        })
+    })
+}
+
+/// The links of an award, newest first, without their tokens.
+pub fn list_links(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    award_id: i64,
+) -> Result<Vec<FeedbackLink>, ApiError> {
+    managed_award(conn, user, award_id)?;
+    let rows: Vec<LinkRow> = feedback_links::table
+        .filter(feedback_links::award_id.eq(award_id))
+        .order(feedback_links::id.desc())
+        .select(link_columns())
+        .load(conn)?;
+    let counts: BTreeMap<i64, i64> = feedback_responses::table
+        .filter(feedback_responses::award_id.eq(award_id))
+        .group_by(feedback_responses::link_id)
+        .select((feedback_responses::link_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let responses = counts.get(&row.0).copied().unwrap_or(0);
+            to_link(row, responses)
+        })
+        .collect())
+}
+
+/// Revokes a link: from now on its token answers 404. Revoking twice changes nothing.
+pub fn revoke(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(), ApiError> {
+    user.require(&[Role::Applicant, Role::Administrator])?;
+    write_transaction(conn, |conn| {
+        let award_id: i64 = feedback_links::table
+            .find(id)
+            .select(feedback_links::award_id)
+            .first(conn)?;
+        managed_award(conn, user, award_id)?;
+        let changed = diesel::update(
+            feedback_links::table
+                .find(id)
+                .filter(feedback_links::revoked_at.is_null()),
+        )
+        .set(feedback_links::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        if changed == 1 {
+            audit::record(
+                conn,
+                now,
+                Change {
+                    actor: Some(user.id),
+                    entity: "feedback_link",
+                    entity_id: id,
+                    action: "revoked",
+                    before: None,
+                    after: Some(json!({"award_id": award_id})),
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The link and award a token opens, or 404 for any token that does not open a form now.
+fn open(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> Result<(i64, AwardRow), ApiError> {
+    let link: Option<(i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+        feedback_links::table
+            .filter(feedback_links::token_hash.eq(tokens::hash(token)))
+            .select((
+                feedback_links::id,
+                feedback_links::award_id,
+                feedback_links::expires_at,
+                feedback_links::revoked_at,
+            ))
+            .first(conn)
+            .optional()?;
+    let Some((id, award_id, expires_at, revoked_at)) = link else {
+        return Err(ApiError::NotFound);
+    };
+    if revoked_at.is_some() || expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::NotFound);
+    }
+    let award: AwardRow = awards::table.find(award_id).first(conn)?;
+    let running = [
+        AwardStatus::Accepted.as_str(),
+        AwardStatus::Completed.as_str(),
+    ];
+    if !running.contains(&award.status.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((id, award))
+}
+
+/// The public form a link opens: the service's public name, the statements and the choices.
+pub fn form(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> Result<FeedbackForm, ApiError> {
+    let (_, award) = open(conn, now, token)?;
+    let (service, organisation): (String, String) = applications::table
+        .inner_join(organisations::table)
+        .filter(applications::id.eq(award.application_id))
+        .select((applications::title, organisations::name))
+        .first(conn)?;
+    Ok(FeedbackForm {
+        service,
+        organisation,
+        statements: Statement::ALL
+            .iter()
+            .map(|s| FormStatement {
+                statement: *s,
+                text: s.text().to_owned(),
+            })
+            .collect(),
+        respondents: Respondent::ALL
+            .iter()
+            .map(|r| FormChoice {
+                value: r.as_str().to_owned(),
+                text: r.text().to_owned(),
+            })
+            .collect(),
+        scale: [
+            "Strongly disagree",
+            "Disagree",
+            "Neither agree nor disagree",
+            "Agree",
+            "Strongly agree",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| FormChoice {
+            value: (i + 1).to_string(),
+            text: (*text).to_owned(),
+        })
+        .collect(),
+        max_text_length: MAX_TEXT,
+        privacy: "We do not ask for your name or contact details, and we do not record your \
+                  device or where you are. Your answers are only counted with other families'. \
+                  Your words are quoted only if you say yes."
+            .to_owned(),
+    })
+}
+
+/// Records one family member's feedback through a link; nothing about who sent it is kept.
+pub fn respond(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+    input: &FeedbackInput,
+) -> Result<(), ApiError> {
+    let mut v = Validator::new();
+    let mut rating = |field: &str, value: i64| {
+        v.count(format!("ratings.{field}"), value, 1..=5)
+            .and_then(|r| i32::try_from(r).ok())
+    };
+    let listened_to = rating("listened_to", input.ratings.listened_to);
+    let wellbeing = rating("wellbeing", input.ratings.wellbeing);
+    let relationship = rating(
+        "relationship_with_baby",
+        input.ratings.relationship_with_baby,
+    );
+    let recommend = rating("recommend", input.ratings.recommend);
+    let difference = v.optional_text("difference", input.difference.as_deref(), MAX_TEXT);
+    let could_be_better = v.optional_text(
+        "could_be_better",
+        input.could_be_better.as_deref(),
+        MAX_TEXT,
+    );
+    let (ratings, texts) = v.finish_with(|| {
+        Some((
+            (listened_to?, wellbeing?, relationship?, recommend?),
+            (difference?, could_be_better?),
+        ))
+    })?;
+    write_transaction(conn, |conn| {
+        let (link_id, award) = open(conn, now, token)?;
+        diesel::insert_into(feedback_responses::table)
+            .values((
+                feedback_responses::award_id.eq(award.id),
+                feedback_responses::link_id.eq(link_id),
+                feedback_responses::respondent.eq(input.respondent.as_str()),
+                feedback_responses::listened_to.eq(ratings.0),
+                feedback_responses::wellbeing.eq(ratings.1),
+                feedback_responses::relationship_with_baby.eq(ratings.2),
+                feedback_responses::recommend.eq(ratings.3),
+                feedback_responses::difference.eq(texts.0.as_deref()),
+                feedback_responses::could_be_better.eq(texts.1.as_deref()),
+                feedback_responses::consent_to_quote.eq(input.consent_to_quote),
+                feedback_responses::received_on.eq(now.date()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// One response's ratings, in `Statement::ALL` order.
+type Rated = [i32; 4];
+
+/// The summary of each statement over a set of ratings.
+pub fn summarise(ratings: &[Rated]) -> Vec<StatementSummary> {
+    Statement::ALL
+        .iter()
+        .enumerate()
+        .map(|(k, statement)| {
+            let mut distribution: BTreeMap<String, i64> =
+                (1..=5).map(|n| (n.to_string(), 0)).collect();
+            let mut sum = 0i64;
+            for r in ratings {
+                sum += i64::from(r[k]);
+                if let Some(slot) = distribution.get_mut(&r[k].to_string()) {
+                    *slot += 1;
+                }
+            }
+            let mean = if ratings.is_empty() {
+                Decimal::ZERO
+            } else {
+                (Decimal::from(sum) / Decimal::from(ratings.len() as i64))
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            };
+            let mut mean = mean;
+            mean.rescale(2);
+            StatementSummary {
+                statement: *statement,
+                text: statement.text().to_owned(),
+                mean: mean.to_string(),
+                distribution,
+            }
+        })
+        .collect()
+}
+
+type ResponseRow = (
+    String,
+    i32,
+    i32,
+    i32,
+    i32,
+    Option<String>,
+    Option<String>,
+    bool,
+    NaiveDate,
+);
+
+/// Counts, means and distributions of an award's feedback, by statement and by who responded,
+/// and the words of families who agreed to be quoted (its grant holder and administrators).
+pub fn award_feedback(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    award_id: i64,
+) -> Result<AwardFeedback, ApiError> {
+    managed_award(conn, user, award_id)?;
+    let rows: Vec<ResponseRow> = feedback_responses::table
+        .filter(feedback_responses::award_id.eq(award_id))
+        .order((
+            feedback_responses::received_on.desc(),
+            feedback_responses::id.desc(),
+        ))
+        .select((
+            feedback_responses::respondent,
+            feedback_responses::listened_to,
+            feedback_responses::wellbeing,
+            feedback_responses::relationship_with_baby,
+            feedback_responses::recommend,
+            feedback_responses::difference,
+            feedback_responses::could_be_better,
+            feedback_responses::consent_to_quote,
+            feedback_responses::received_on,
+        ))
+        .load(conn)?;
+    let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
+    let mut by_respondent: BTreeMap<Respondent, Vec<Rated>> = BTreeMap::new();
+    let mut quotes = Vec::new();
+    for (who, a, b, c, d, difference, could_be_better, consent, received_on) in rows {
+        let respondent: Respondent = who.parse().map_err(ApiError::internal)?;
+        let rated = [a, b, c, d];
+        all.push(rated);
+        by_respondent.entry(respondent).or_default().push(rated);
+        if consent && (difference.is_some() || could_be_better.is_some()) {
+            quotes.push(Quote {
+                respondent,
+                difference,
+                could_be_better,
+                received_on,
+            });
+        }
+    }
+    Ok(AwardFeedback {
+        award_id,
+        responses: all.len() as i64,
+        statements: summarise(&all),
+        by_respondent: by_respondent
+            .into_iter()
+            .map(|(respondent, ratings)| RespondentSummary {
+                respondent,
+                responses: ratings.len() as i64,
+                statements: summarise(&ratings),
+            })
+            .collect(),
+        quotes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_round_half_up_and_distributions_count_every_rating() {
+        let summary = summarise(&[[5, 4, 1, 5], [4, 4, 2, 5], [4, 5, 2, 4], [4, 4, 2, 4]]);
+        // 17 / 4 = 4.25; 17 / 4; 7 / 4 = 1.75; 18 / 4 = 4.5.
+        let means: Vec<&str> = summary.iter().map(|s| s.mean.as_str()).collect();
+        assert_eq!(means, ["4.25", "4.25", "1.75", "4.50"]);
+        assert_eq!(summary[0].distribution["4"], 3);
+        assert_eq!(summary[0].distribution["1"], 0);
+        // 14 / 3 = 4.666… → 4.67; 2.005 cannot arise, but 1.125 would round to 1.13.
+        assert_eq!(
+            summarise(&[[5, 1, 1, 1], [5, 1, 1, 1], [4, 1, 1, 1]])[0].mean,
+            "4.67"
+        );
+        let eighths: Vec<Rated> = [2, 1, 1, 1, 1, 1, 1, 1]
+            .iter()
+            .map(|r| [*r, 1, 1, 1])
+            .collect();
+        assert_eq!(summarise(&eighths)[0].mean, "1.13");
+        assert_eq!(summarise(&[])[0].mean, "0.00");
+    }
+}

@@ -1,0 +1,176 @@
+//! Retention: personal content is kept no longer than the fund needs it.
+//!
+//! Declined and withdrawn applications keep their content for `RETENTION_MONTHS` after their
+//! round closes; then their title, summary, description, equality impact and the panel's
+//! feedback are removed. What the fund must keep stays: the organisation, the amounts asked,
+//! the decision, every score, and the audit trail of who did what and when (entries about the
+//! application lose the content they copied). Accounts an administrator marked for deletion
+//! lose their name, email and password; their sessions, reset links and stored answers go, and
+//! the records that name them as actor stay, pointing at an account that says "Deleted user".
+
+use chrono::{Months, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Change};
+use crate::db::schema::{
+    applications, audit_log, decisions, idempotency_keys, password_resets, refresh_tokens, rounds,
+    users,
+};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::vocabulary::ApplicationStatus;
+use crate::error::ApiError;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub applications_anonymised: usize,
+    pub accounts_removed: usize,
+}
+
+/// Replaces the copied content of an object's audit entries, keeping who, when and what.
+fn redact_audit(conn: &mut DbConnection, entity: &str, id: i64) -> Result<(), ApiError> {
+    let redacted = json!({"redacted": "retention"}).to_string();
+    diesel::update(
+        audit_log::table
+            .filter(audit_log::entity.eq(entity))
+            .filter(audit_log::entity_id.eq(id)),
+    )
+    .set((
+        audit_log::before_state.eq(Some(redacted.clone())),
+        audit_log::after_state.eq(Some(redacted)),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Anonymises declined and withdrawn applications of rounds that closed more than `months`
+/// months before `now`, and removes accounts marked for deletion.
+pub fn run_once(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    months: u32,
+) -> Result<RetentionReport, ApiError> {
+    let mut report = RetentionReport::default();
+    let cutoff = now
+        .checked_sub_months(Months::new(months))
+        .ok_or_else(|| ApiError::internal("retention period reaches before the calendar"))?;
+    let due: Vec<i64> = applications::table
+        .filter(applications::status.eq_any([
+            ApplicationStatus::Declined.as_str(),
+            ApplicationStatus::Withdrawn.as_str(),
+        ]))
+        .filter(applications::anonymised_at.is_null())
+        .filter(
+            applications::round_id.eq_any(
+                rounds::table
+                    .filter(rounds::closes_at.lt(cutoff))
+                    .select(rounds::id),
+            ),
+        )
+        .select(applications::id)
+        .load(conn)?;
+    for id in due {
+        let done = write_transaction(conn, |conn| {
+            let changed = diesel::update(
+                applications::table
+                    .find(id)
+                    .filter(applications::anonymised_at.is_null()),
+            )
+            .set((
+                applications::title.eq("Anonymised application"),
+                applications::summary.eq(None::<String>),
+                applications::description.eq(None::<String>),
+                applications::equality_impact.eq(None::<String>),
+                applications::anonymised_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            diesel::update(decisions::table.find(id))
+                .set(decisions::feedback.eq(None::<String>))
+                .execute(conn)?;
+            redact_audit(conn, "application", id)?;
+            audit::record(
+                conn,
+                now,
+                Change {
+                    actor: None,
+                    entity: "application",
+                    entity_id: id,
+                    action: "anonymised",
+                    before: None,
+                    after: None,
+                },
+            )?;
+            Ok::<_, ApiError>(true)
+        })?;
+        report.applications_anonymised += usize::from(done);
+    }
+
+    let marked: Vec<i64> = users::table
+        .filter(users::deletion_requested_at.is_not_null())
+        .filter(users::password_hash.ne("!deleted"))
+        .select(users::id)
+        .load(conn)?;
+    for id in marked {
+        write_transaction(conn, |conn| {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::name.eq("Deleted user"),
+                    users::email.eq(format!("deleted-{id}@deleted.invalid")),
+                    // Matches no password: argon2 hashes start with "$".
+                    users::password_hash.eq("!deleted"),
+                    users::active.eq(false),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(password_resets::table.filter(password_resets::user_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(id)))
+                .execute(conn)?;
+            redact_audit(conn, "user", id)?;
+            audit::record(
+                conn,
+                now,
+                Change {
+                    actor: None,
+                    entity: "user",
+                    entity_id: id,
+                    action: "removed",
+                    before: None,
+                    after: None,
+                },
+            )
+        })?;
+        report.accounts_removed += 1;
+    }
+    Ok(report)
+}
+
+/// Runs a pass every reminder interval until the process stops.
+pub async fn run_forever(
+    db: crate::db::Db,
+    settings: std::sync::Arc<crate::config::Settings>,
+    clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
+) {
+    let mut interval = tokio::time::interval(settings.reminder_poll_interval);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let now = clock.now_naive();
+        let months = settings.retention_months;
+        match db.run(move |conn| run_once(conn, now, months)).await {
+            Ok(report) if report != RetentionReport::default() => tracing::info!(
+                applications = report.applications_anonymised,
+                accounts = report.accounts_removed,
+                "retention pass"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "retention pass failed; will retry"),
+        }
+    }
+}
