@@ -170,3 +170,23 @@ pub struct AwardFeedback {
     /// Free text from families who consented to be quoted, newest first.
     pub quotes: Vec<Quote>,
 }
+
+/// One kind of respondent in figures officials see: no figures when suppressed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfficialGroup {
+    pub respondent: Respondent,
+    /// True when the group is too small to show, or would give a small group away.
+    pub suppressed: bool,
+    pub responses: Option<i64>,
+    pub statements: Option<Vec<StatementSummary>>,
+}
+
+/// Feedback figures for officials: no free text, and no group of fewer than five responses.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfficialFeedback {
+    /// True when there are fewer than five responses in all.
+    pub suppressed: bool,
+    pub responses: Option<i64>,
+    pub statements: Option<Vec<StatementSummary>>,
+    pub by_respondent: Vec<OfficialGroup>,
+}

@@ -21,11 +21,13 @@ use crate::awards::model::AwardRow;
 use crate::db::schema::{applications, awards, feedback_links, feedback_responses, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
+use crate::domain::suppression;
 use crate::domain::vocabulary::{AwardStatus, Role};
 use crate::error::{ApiError, Validator};
 use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, FormChoice, FormStatement,
-    NewFeedbackLink, Quote, Respondent, RespondentSummary, Statement, StatementSummary,
+    NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Respondent, RespondentSummary,
+    Statement, StatementSummary,
 };
 
 /// The longest answer to a free-text question.
@@ -494,6 +496,51 @@ pub fn award_feedback(
             })
             .collect(),
         quotes,
+    })
+}
+
+/// Feedback figures on a set of awards as officials may see them: every kind of respondent is
+/// listed, those with fewer than five responses (and any group whose figures would let them be
+/// worked out from the total) without figures; no free text at all.
+pub fn for_officials(
+    conn: &mut DbConnection,
+    award_ids: &[i64],
+) -> Result<OfficialFeedback, ApiError> {
+    let rows: Vec<(String, i32, i32, i32, i32)> = feedback_responses::table
+        .filter(feedback_responses::award_id.eq_any(award_ids))
+        .select((
+            feedback_responses::respondent,
+            feedback_responses::listened_to,
+            feedback_responses::wellbeing,
+            feedback_responses::relationship_with_baby,
+            feedback_responses::recommend,
+        ))
+        .load(conn)?;
+    let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
+    let mut groups: BTreeMap<Respondent, Vec<Rated>> =
+        Respondent::ALL.iter().map(|r| (*r, Vec::new())).collect();
+    for (who, a, b, c, d) in rows {
+        let respondent: Respondent = who.parse().map_err(ApiError::internal)?;
+        all.push([a, b, c, d]);
+        groups.entry(respondent).or_default().push([a, b, c, d]);
+    }
+    let counts: Vec<u64> = groups.values().map(|g| g.len() as u64).collect();
+    let hidden = suppression::suppressed(&counts);
+    let total_hidden = suppression::total_suppressed(all.len() as u64);
+    Ok(OfficialFeedback {
+        suppressed: total_hidden,
+        responses: (!total_hidden).then_some(all.len() as i64),
+        statements: (!total_hidden).then(|| summarise(&all)),
+        by_respondent: groups
+            .into_iter()
+            .zip(hidden)
+            .map(|((respondent, ratings), hide)| OfficialGroup {
+                respondent,
+                suppressed: hide,
+                responses: (!hide).then_some(ratings.len() as i64),
+                statements: (!hide).then(|| summarise(&ratings)),
+            })
+            .collect(),
     })
 }
 

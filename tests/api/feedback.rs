@@ -312,3 +312,44 @@ db_test! {
         assert_eq!(untouched.json["title"], "Peer support for new mums in Fife");
     }
 }
+
+db_test! {
+    async fn officials_figures_suppress_small_groups_and_any_group_the_total_would_give_away(app) {
+        let (_, award, applicant) = running_award(&app).await;
+        let token = link(&app, award, &applicant, json!({"label": "Group"})).await.json["token"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/feedback/{token}");
+        let official = |app: &TestApp| {
+            let ids = vec![award];
+            let db = app.state.db.clone();
+            async move { db.run(move |conn| grantfund::feedback::service::for_officials(conn, &ids)).await.unwrap() }
+        };
+        for (who, n) in [("mother_birthing_parent", 3), ("father_partner", 1)] {
+            for _ in 0..n {
+                app.send("POST", &path, None, Some(&response(who, [5, 4, 4, 5], true))).await;
+            }
+        }
+        let few = official(&app).await;
+        assert!(few.suppressed && few.responses.is_none() && few.statements.is_none(), "4 responses in all: {few:?}");
+        assert!(few.by_respondent.iter().all(|g| g.suppressed && g.responses.is_none()));
+
+        // 6 mothers, 5 partners, 2 kinship carers: the carers are suppressed, and so are the
+        // partners, or 13 - 6 - 5 would give the carers away.
+        for (who, n) in [("mother_birthing_parent", 3), ("father_partner", 4), ("kinship_carer", 2)] {
+            for _ in 0..n {
+                app.send("POST", &path, None, Some(&response(who, [4, 4, 3, 4], false))).await;
+            }
+        }
+        let figures = official(&app).await;
+        assert_eq!(figures.responses, Some(13));
+        let shown: Vec<(&str, bool, Option<i64>)> = figures.by_respondent.iter().map(|g| (g.respondent.as_str(), g.suppressed, g.responses)).collect();
+        assert_eq!(shown, [
+            ("mother_birthing_parent", false, Some(6)),
+            ("father_partner", true, None),
+            ("kinship_carer", true, None),
+            ("other_family_member", true, None),
+            ("prefer_not_to_say", true, None),
+        ]);
+        let text = serde_json::to_string(&figures).unwrap();
+        assert!(!text.contains("less alone") && !text.contains("Evening sessions"), "no free text for officials: {text}");
+    }
+}
