@@ -777,6 +777,28 @@ pub fn accept(
     })
 }
 
+/// Ends an award in state `to` (from one of `from`), giving back to each year what its
+/// instalments still held, and records both; gives the award before and after.
+#[expect(clippy::too_many_arguments, reason = "each ending differs only in these")]
+fn wind_up(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    row: &AwardRow,
+    from: &[AwardStatus],
+    to: AwardStatus,
+    reason: Option<&str>,
+    action: &'static str,
+) -> Result<Award, ApiError> {
+    let before = load(conn, row.id)?;
+    transition(conn, now, user, row, from, to, reason)?;
+    let budget = release_back(conn, now, row)?;
+    let after = load(conn, row.id)?;
+    record_award(conn, now, user, row.id, action, &before, &after)?;
+    record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+    Ok(after)
+}
+
 /// The applicant declines the offer: every year's amount goes back to its budget.
 pub fn decline(
     conn: &mut DbConnection,
@@ -786,8 +808,7 @@ pub fn decline(
 ) -> Result<Award, ApiError> {
     write_transaction(conn, |conn| {
         let row = own(conn, user, id)?;
-        let before = load(conn, id)?;
-        transition(
+        wind_up(
             conn,
             now,
             user,
@@ -795,12 +816,8 @@ pub fn decline(
             &[AwardStatus::Offered],
             AwardStatus::Declined,
             None,
-        )?;
-        let budget = release_back(conn, now, &row)?;
-        let after = load(conn, id)?;
-        record_award(conn, now, user, id, "declined", &before, &after)?;
-        record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
-        Ok(after)
+            "declined",
+        )
     })
 }
 
@@ -819,8 +836,7 @@ pub fn terminate(
     let reason = v.finish_with(|| reason)?;
     write_transaction(conn, |conn| {
         let row: AwardRow = awards::table.find(id).first(conn)?;
-        let before = load(conn, id)?;
-        transition(
+        let after = wind_up(
             conn,
             now,
             user,
@@ -828,9 +844,8 @@ pub fn terminate(
             &[AwardStatus::Offered, AwardStatus::Accepted],
             AwardStatus::Terminated,
             Some(&reason),
+            "terminated",
         )?;
-        let budget = release_back(conn, now, &row)?;
-        let after = load(conn, id)?;
         for recipient in grant_holder_emails(conn, &row)? {
             outbox::enqueue(
                 conn,
@@ -838,8 +853,6 @@ pub fn terminate(
                 &messages::award_terminated(&recipient, &after, &reason),
             )?;
         }
-        record_award(conn, now, user, id, "terminated", &before, &after)?;
-        record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
         Ok(after)
     })
 }
@@ -853,8 +866,7 @@ pub fn complete(
     id: i64,
 ) -> Result<Award, ApiError> {
     let row: AwardRow = awards::table.find(id).first(conn)?;
-    let before = load(conn, id)?;
-    transition(
+    wind_up(
         conn,
         now,
         user,
@@ -862,12 +874,8 @@ pub fn complete(
         &[AwardStatus::Accepted],
         AwardStatus::Completed,
         None,
-    )?;
-    let budget = release_back(conn, now, &row)?;
-    let after = load(conn, id)?;
-    record_award(conn, now, user, id, "completed", &before, &after)?;
-    record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
-    Ok(after)
+        "completed",
+    )
 }
 
 /// Releases (pays) one year's instalment of an accepted award, once, and only after every
