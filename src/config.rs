@@ -170,6 +170,14 @@ pub struct Config {
     /// Months after a round closes that declined and withdrawn applications keep their content.
     #[arg(long, env = "RETENTION_MONTHS", default_value_t = 24, global = true)]
     pub retention_months: u32,
+    /// The publisher's 360Giving prefix: grant ids are `360G-<prefix>-<award reference>`.
+    #[arg(
+        long,
+        env = "OPEN_DATA_PREFIX",
+        default_value = "grantfund",
+        global = true
+    )]
+    pub open_data_prefix: String,
 }
 
 /// Checked settings the service runs with.
@@ -197,6 +205,7 @@ pub struct Settings {
     pub reminder_poll_interval: Duration,
     pub feedback_responses_per_link_per_minute: u32,
     pub retention_months: u32,
+    pub open_data_prefix: String,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
 }
@@ -301,6 +310,7 @@ impl Settings {
             reminder_poll_interval: Duration::from_secs(config.reminder_poll_seconds),
             feedback_responses_per_link_per_minute: config.feedback_responses_per_link_per_minute,
             retention_months: config.retention_months,
+            open_data_prefix: config.open_data_prefix,
         })
     }
 

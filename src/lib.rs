@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
+pub mod reports;
 pub mod retention;
 pub mod rounds;
 pub mod service;
@@ -88,6 +89,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(awards::routes::configure)
         .configure(monitoring::routes::configure)
         .configure(feedback::routes::configure)
+        .configure(reports::routes::configure)
         .configure(audit::routes::configure)
         .configure(email::routes::configure)
         .configure(service::configure);

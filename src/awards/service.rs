@@ -779,7 +779,10 @@ pub fn accept(
 
 /// Ends an award in state `to` (from one of `from`), giving back to each year what its
 /// instalments still held, and records both; gives the award before and after.
-#[expect(clippy::too_many_arguments, reason = "each ending differs only in these")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each ending differs only in these"
+)]
 fn wind_up(
     conn: &mut DbConnection,
     now: NaiveDateTime,

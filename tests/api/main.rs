@@ -18,5 +18,6 @@ mod funds;
 mod monitoring;
 mod organisations;
 mod outbox;
+mod reports;
 mod rounds;
 mod users;
