@@ -97,6 +97,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
             health_boards: vec!["fife".to_owned()],
             website: Some("https://bumps-and-babies.example.org".to_owned()),
             contact_email: "info@bumps-and-babies.example.org".to_owned(),
+            listed_in_directory: true,
         };
         let mut v = Validator::new();
         let details = OrganisationDetails::parse(&input, "", &mut v);
@@ -685,6 +686,8 @@ fn model_case(
             health_boards: texts(org.boards),
             website: Some(format!("https://{slug}.example.org")),
             contact_email: format!("info@{slug}.example.org"),
+            // Most agree to be listed in the public directory; a few do not.
+            listed_in_directory: i % 6 != 4,
         };
         let details = OrganisationDetails::parse(&input, &format!("organisations[{i}]."), &mut v);
         let Some(details) = details else { continue };

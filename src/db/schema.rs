@@ -19,6 +19,7 @@ diesel::table! {
         verified_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        listed_in_directory -> Bool,
     }
 }
 
@@ -379,6 +380,7 @@ diesel::table! {
 }
 
 diesel::joinable!(feedback_links -> awards (award_id));
+diesel::joinable!(feedback_responses -> awards (award_id));
 diesel::joinable!(feedback_responses -> feedback_links (link_id));
 diesel::joinable!(returns -> awards (award_id));
 diesel::joinable!(return_contents -> returns (return_id));

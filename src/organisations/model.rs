@@ -32,6 +32,7 @@ pub struct OrganisationRow {
     pub verified_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub listed_in_directory: bool,
 }
 
 /// The fields of an organisation as a client sends them. Texts are checked all together by
@@ -80,6 +81,10 @@ pub struct OrganisationInput {
     /// The organisation's contact email.
     #[schema(format = Email, max_length = 254)]
     pub contact_email: String,
+    /// Whether the services it is funded for may be listed in the public directory (off until
+    /// the organisation agrees).
+    #[serde(default)]
+    pub listed_in_directory: bool,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears an optional field.
@@ -111,6 +116,7 @@ pub struct OrganisationPatch {
     pub website: Option<Option<String>>,
     #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<String>,
+    pub listed_in_directory: Option<bool>,
 }
 
 impl OrganisationInput {
@@ -129,6 +135,7 @@ impl OrganisationInput {
             health_boards: boards.iter().map(|b| b.as_str().to_owned()).collect(),
             website: row.website.clone(),
             contact_email: row.contact_email.clone(),
+            listed_in_directory: row.listed_in_directory,
         }
     }
 
@@ -160,6 +167,9 @@ impl OrganisationInput {
         if let Some(v) = patch.website {
             self.website = v;
         }
+        if let Some(v) = patch.listed_in_directory {
+            self.listed_in_directory = v;
+        }
         if let Some(v) = patch.contact_email {
             self.contact_email = v;
         }
@@ -180,6 +190,7 @@ pub struct OrganisationDetails {
     pub health_boards: Vec<HealthBoard>,
     pub website: Option<String>,
     pub contact_email: Email,
+    pub listed_in_directory: bool,
 }
 
 impl OrganisationDetails {
@@ -268,6 +279,7 @@ impl OrganisationDetails {
             health_boards: boards,
             website: website?,
             contact_email: contact_email?,
+            listed_in_directory: input.listed_in_directory,
         })
     }
 
@@ -294,6 +306,7 @@ pub struct OrganisationFields<'a> {
     pub postcode: &'a str,
     pub website: Option<&'a str>,
     pub contact_email: &'a str,
+    pub listed_in_directory: bool,
     pub updated_at: NaiveDateTime,
 }
 
@@ -309,6 +322,7 @@ impl<'a> OrganisationFields<'a> {
             postcode: d.postcode.as_str(),
             website: d.website.as_deref(),
             contact_email: d.contact_email.as_str(),
+            listed_in_directory: d.listed_in_directory,
             updated_at: now,
         }
     }
@@ -328,7 +342,11 @@ pub struct Organisation {
     pub postcode: String,
     pub health_boards: Vec<HealthBoard>,
     pub website: Option<String>,
-    pub contact_email: String,
+    /// The organisation's contact email; not shown to officials, who see no contact details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    /// Whether its funded services may appear in the public directory.
+    pub listed_in_directory: bool,
     /// True once an administrator has completed due diligence; needed before an award.
     pub verified: bool,
     pub verified_at: Option<DateTime<Utc>>,
@@ -409,7 +427,8 @@ impl OrganisationRow {
             postcode: self.postcode,
             health_boards,
             website: self.website,
-            contact_email: self.contact_email,
+            contact_email: Some(self.contact_email),
+            listed_in_directory: self.listed_in_directory,
             verified: self.verified,
             verified_at: self.verified_at.map(utc),
             created_at: utc(self.created_at),

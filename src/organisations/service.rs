@@ -49,7 +49,16 @@ pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Organ
     }
     let row = OrganisationRow::find(conn, id)?;
     let boards = OrganisationRow::health_boards(conn, id)?;
-    row.into_api(boards)
+    Ok(for_viewer(user, row.into_api(boards)?))
+}
+
+/// What the caller may see of an organisation: officials see no contact details.
+fn for_viewer(user: &CurrentUser, mut organisation: Organisation) -> Organisation {
+    if user.is(Role::Official) {
+        organisation.contact_email = None;
+        organisation.address = None;
+    }
+    organisation
 }
 
 /// Filters for the list of organisations.
@@ -114,7 +123,7 @@ pub fn list(
         .into_iter()
         .map(|row| {
             let own_boards = boards.remove(&row.id).unwrap_or_default();
-            row.into_api(own_boards)
+            row.into_api(own_boards).map(|o| for_viewer(user, o))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(page.wrap(items, total))

@@ -6,8 +6,15 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
+use crate::domain::FinancialYear;
+use crate::domain::paging::{PageQuery, Paged};
+use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, csv_response};
+use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
+use crate::reports::funds::{
+    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundSummary, Reach, csv_out,
+};
 use crate::reports::open_data;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -73,6 +80,250 @@ pub async fn export_360giving(
     Ok(response)
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// One financial year, e.g. `2021-22`; every year when absent.
+    #[param(value_type = Option<String>, pattern = r"^20[0-9]{2}-[0-9]{2}$")]
+    pub financial_year: Option<FinancialYear>,
+    /// `csv` for CSV; otherwise JSON unless `Accept: text/csv` asks for CSV.
+    #[param(inline)]
+    pub format: Option<Format>,
+}
+
+impl ReportQuery {
+    fn wants_csv(&self, req: &HttpRequest) -> bool {
+        FormatQuery {
+            format: self.format,
+        }
+        .wants_csv(req)
+    }
+}
+
+/// Answers with the report as JSON, or as CSV when asked.
+fn answer<T: serde::Serialize>(
+    report: &T,
+    csv: bool,
+    name: &str,
+    to_csv: impl FnOnce(&T) -> Result<Vec<u8>, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if csv {
+        Ok(csv_response(name, to_csv(report)?))
+    } else {
+        Ok(HttpResponse::Ok().json(report))
+    }
+}
+
+/// A fund's money (officials and administrators): each year's limit, committed, paid and
+/// remaining, with the number of awards and organisations, split by component; and the
+/// programme total. Committed is every instalment not given back, paid every instalment
+/// released, so the figures equal the fund's years to the penny.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+    responses((status = 200, description = "The summary", content(
+        (FundSummary = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = (id.into_inner(), query.financial_year);
+    let report = state
+        .db
+        .run(move |conn| funds::summary(conn, &user, id, year))
+        .await?;
+    answer(
+        &report,
+        query.wants_csv(&req),
+        &format!("fund-{id}-summary.csv"),
+        csv_out::summary,
+    )
+}
+
+/// A fund's money per NHS health board, all 14 listed with their GSS codes, zeros included
+/// (officials and administrators). An award covering several boards has each instalment split
+/// equally between them in whole pence, the leftover pennies one each to its first boards in the
+/// published order, so the boards add up to the fund's total; the award and its organisation
+/// are counted in each board it covers.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+    responses((status = 200, description = "By health board", content(
+        (ByHealthBoard = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/by-health-board")]
+pub async fn by_health_board(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = (id.into_inner(), query.financial_year);
+    let report = state
+        .db
+        .run(move |conn| funds::by_health_board(conn, &user, id, year))
+        .await?;
+    answer(
+        &report,
+        query.wants_csv(&req),
+        &format!("fund-{id}-by-health-board.csv"),
+        csv_out::by_health_board,
+    )
+}
+
+/// A fund's money per target group, every group listed (officials and administrators). An
+/// award for several groups is split between them as for health boards, and counted in each.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+    responses((status = 200, description = "By target group", content(
+        (ByTargetGroup = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/by-target-group")]
+pub async fn by_target_group(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = (id.into_inner(), query.financial_year);
+    let report = state
+        .db
+        .run(move |conn| funds::by_target_group(conn, &user, id, year))
+        .await?;
+    answer(
+        &report,
+        query.wants_csv(&req),
+        &format!("fund-{id}-by-target-group.csv"),
+        csv_out::by_target_group,
+    )
+}
+
+/// People supported, from accepted periodic returns, per year and in total, against the fund's
+/// reach target (officials and administrators). People newly supported count towards the target,
+/// each once; the percentage is rounded half-up to one place.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+    responses((status = 200, description = "Reach", content(
+        (Reach = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/reach")]
+pub async fn reach(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let report = state
+        .db
+        .run(move |conn| funds::reach(conn, &user, id))
+        .await?;
+    answer(
+        &report,
+        query.wants_csv(&req),
+        &format!("fund-{id}-reach.csv"),
+        csv_out::reach,
+    )
+}
+
+/// Family feedback ratings per statement by year, component and health board (officials and
+/// administrators). No free text; any group of fewer than five responses is shown without
+/// figures, and so is a second group whenever the total would otherwise give a small one away.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+    responses((status = 200, description = "Feedback", content(
+        (FeedbackReport = "application/json"),
+        (String = "text/csv"),
+    ))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/feedback")]
+pub async fn feedback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let report = state
+        .db
+        .run(move |conn| funds::feedback(conn, &user, id))
+        .await?;
+    answer(
+        &report,
+        query.wants_csv(&req),
+        &format!("fund-{id}-feedback.csv"),
+        csv_out::feedback,
+    )
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Only services in this health board.
+    pub health_board: Option<HealthBoard>,
+    /// Only services offering this kind of support.
+    pub support_type: Option<SupportType>,
+}
+
+/// The public directory of funded services (no sign-in): organisation, project, summary, health
+/// boards, support types, target groups and website of every accepted or completed award whose
+/// organisation agreed to be listed, by organisation name.
+#[utoipa::path(
+    tag = "reports",
+    params(DirectoryQuery, PageQuery),
+    responses((status = 200, description = "Funded services", body = Paged<DirectoryEntry>)),
+    security(())
+)]
+#[get("/directory")]
+pub async fn list_directory(
+    state: web::Data<AppState>,
+    query: web::Query<DirectoryQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<DirectoryEntry>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let query = query.into_inner();
+    let filter = DirectoryFilter {
+        health_board: query.health_board,
+        support_type: query.support_type,
+    };
+    let list = state
+        .db
+        .run(move |conn| directory::list(conn, &filter, page))
+        .await?;
+    Ok(web::Json(list))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(export_360giving);
+    cfg.service(export_360giving)
+        .service(list_directory)
+        .service(summary)
+        .service(by_health_board)
+        .service(by_target_group)
+        .service(reach)
+        .service(feedback);
 }

@@ -76,3 +76,226 @@ db_test! {
         app.get("/api/v1/exports/360giving", &official).await.assert_problem(400, "invalid_query");
     }
 }
+
+fn pence(v: &Value) -> i64 {
+    let d: rust_decimal::Decimal = v
+        .as_str()
+        .unwrap_or_else(|| panic!("money: {v}"))
+        .parse()
+        .unwrap();
+    (d * rust_decimal::Decimal::ONE_HUNDRED).try_into().unwrap()
+}
+
+db_test! {
+    async fn every_report_reconciles_with_the_fund_years_and_the_awards_to_the_penny(app) {
+        let (admin, official) = demo(&app).await;
+        let years = app.get("/api/v1/funds/1/years", &admin).await.json["items"].as_array().unwrap().clone();
+        let summary = app.get("/api/v1/reports/funds/1/summary", &official).await;
+        assert_eq!(summary.status.as_u16(), 200, "{}", summary.text);
+        for (year, reported) in years.iter().zip(summary.json["years"].as_array().unwrap()) {
+            assert_eq!(reported["financial_year"], year["financial_year"]);
+            for field in ["limit", "committed", "paid", "remaining"] {
+                assert_eq!(reported[field], year[field], "{field} of {}", year["financial_year"]);
+            }
+            let components: i64 = reported["by_component"].as_array().unwrap().iter().map(|c| pence(&c["committed"])).sum();
+            assert_eq!(components, pence(&reported["committed"]));
+        }
+        let committed: i64 = years.iter().map(|y| pence(&y["committed"])).sum();
+        let paid: i64 = years.iter().map(|y| pence(&y["paid"])).sum();
+        assert_eq!(pence(&summary.json["total"]["committed"]), committed);
+        assert_eq!(pence(&summary.json["total"]["paid"]), paid);
+        assert!(committed > 0 && paid > 0);
+
+        // The awards' instalments hold exactly that.
+        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let held: i64 = awards.iter().flat_map(|a| a["instalments"].as_array().unwrap().clone()).filter(|i| i["status"] != "cancelled").map(|i| pence(&i["amount"])).sum();
+        assert_eq!(held, committed);
+        let holding = awards.iter().filter(|a| a["instalments"].as_array().unwrap().iter().any(|i| i["status"] != "cancelled")).count() as i64;
+        assert_eq!(summary.json["total"]["awards"], holding);
+
+        for (path, list) in [("by-health-board", "health_boards"), ("by-target-group", "target_groups")] {
+            let report = app.get(&format!("/api/v1/reports/funds/1/{path}"), &official).await;
+            assert_eq!(report.status.as_u16(), 200, "{}", report.text);
+            let rows = report.json[list].as_array().unwrap();
+            assert_eq!(rows.iter().map(|r| pence(&r["committed"])).sum::<i64>(), committed, "{path}");
+            assert_eq!(rows.iter().map(|r| pence(&r["paid"])).sum::<i64>(), paid, "{path}");
+            assert_eq!(pence(&report.json["total"]["committed"]), committed);
+        }
+        let boards = app.get("/api/v1/reports/funds/1/by-health-board", &official).await;
+        assert_eq!(boards.json["health_boards"].as_array().unwrap().len(), 14, "every board, zeros included");
+        assert!(boards.json["health_boards"].as_array().unwrap().iter().all(|b| b["gss_code"].as_str().unwrap().starts_with("S08")));
+
+        // One year at a time gives the same year.
+        let one = app.get("/api/v1/reports/funds/1/summary?financial_year=2021-22", &official).await;
+        assert_eq!(one.json["years"].as_array().unwrap().len(), 1);
+        assert_eq!(one.json["total"]["committed"], years[1]["committed"]);
+        let board_year = app.get("/api/v1/reports/funds/1/by-health-board?financial_year=2021-22", &official).await;
+        assert_eq!(pence(&board_year.json["total"]["committed"]), pence(&years[1]["committed"]));
+
+        // CSV of each: a header and a row per line, totals included.
+        let csv = app.get("/api/v1/reports/funds/1/by-health-board?format=csv", &official).await;
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        let lines: Vec<&str> = csv.text.lines().collect();
+        assert_eq!(lines[0], "financial_year,health_board,gss_code,committed,paid,awards,organisations");
+        assert_eq!(lines.len(), 1 + 14 + 1);
+        let csv_total: i64 = lines[1..15].iter().map(|l| { let f: Vec<&str> = l.split(',').collect(); pence(&Value::String(f[f.len() - 4].to_owned())) }).sum();
+        assert_eq!(csv_total, committed);
+        let summary_csv = app.get_accepting("/api/v1/reports/funds/1/summary", &official, "text/csv").await;
+        assert!(summary_csv.text.starts_with("financial_year,component,limit,committed,paid,remaining,awards,organisations"));
+        assert!(summary_csv.text.lines().any(|l| l.starts_with("total,all,")));
+        for path in ["reach", "feedback", "by-target-group"] {
+            let csv = app.get(&format!("/api/v1/reports/funds/1/{path}?format=csv"), &official).await;
+            assert_eq!(csv.status.as_u16(), 200, "{path}");
+            assert!(csv.header("content-type").unwrap().starts_with("text/csv"), "{path}");
+        }
+    }
+}
+
+db_test! {
+    async fn reach_counts_accepted_periodic_returns_against_the_target(app) {
+        let (admin, official) = demo(&app).await;
+        let reach = app.get("/api/v1/reports/funds/1/reach", &official).await;
+        assert_eq!(reach.status.as_u16(), 200, "{}", reach.text);
+        let accepted = app.get("/api/v1/returns?status=accepted&per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let periodic: Vec<&Value> = accepted.iter().filter(|r| r["is_final"] == false).collect();
+        let new: i64 = periodic.iter().map(|r| r["reached"]["new"].as_i64().unwrap()).sum();
+        let women: i64 = periodic.iter().map(|r| r["reached"]["women"].as_i64().unwrap()).sum();
+        assert_eq!(reach.json["reached"], new);
+        assert_eq!(reach.json["total"]["women"], women);
+        assert_eq!(reach.json["target"], 11000);
+        let years: i64 = reach.json["years"].as_array().unwrap().iter().map(|y| y["accepted_returns"].as_i64().unwrap()).sum();
+        assert_eq!(years, periodic.len() as i64);
+        let expected = rust_decimal::Decimal::from(new * 100) / rust_decimal::Decimal::from(11000);
+        let expected = expected.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        assert_eq!(reach.json["percentage_of_target"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), expected);
+    }
+}
+
+db_test! {
+    async fn feedback_for_officials_never_shows_a_small_group(app) {
+        let (admin, official) = demo(&app).await;
+        let report = app.get("/api/v1/reports/funds/1/feedback", &official).await;
+        assert_eq!(report.status.as_u16(), 200, "{}", report.text);
+        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let mut total = 0;
+        for award in &awards {
+            total += app.get(&format!("/api/v1/awards/{}/feedback", award["id"]), &admin).await.json["responses"].as_i64().unwrap();
+        }
+        assert_eq!(report.json["responses"], total);
+        let mut suppressed = 0;
+        for dimension in ["by_year", "by_component", "by_health_board"] {
+            let groups = report.json[dimension].as_array().unwrap();
+            let visible: i64 = groups.iter().filter_map(|g| g["responses"].as_i64()).sum();
+            let hidden: Vec<&Value> = groups.iter().filter(|g| g["suppressed"] == true).collect();
+            for g in groups {
+                match g["responses"].as_i64() {
+                    Some(n) => assert!(n >= 5, "{dimension}: {g}"),
+                    None => assert!(g["suppressed"] == true && g["statements"].is_null(), "{g}"),
+                }
+            }
+            // What the total gives away is never one group, nor fewer than five people.
+            let given_away = total - visible;
+            assert!(hidden.len() != 1 && (given_away == 0 || given_away >= 5), "{dimension}: {hidden:?}");
+            suppressed += hidden.len();
+        }
+        assert!(suppressed > 0, "the demo has small groups");
+    }
+}
+
+/// The demo's people and the words of its families, none of which an official may see.
+const PERSONAL: &[&str] = &[
+    "Morag Campbell",
+    "Euan Fraser",
+    "Sam Ng",
+    "Aileen Reid",
+    "Fiona MacLeod",
+    "Ravi Shah",
+    "Eilidh Grant",
+    "Applicant for",
+    "I stopped feeling",
+    "Someone finally listened",
+    "baby's cues",
+    "Evening sessions",
+    "A young mother who joined",
+    "trustee of this organisation",
+];
+
+db_test! {
+    async fn officials_read_without_personal_data_and_change_nothing(app) {
+        let (admin, official) = demo(&app).await;
+        let award = app.get("/api/v1/awards?per_page=1", &admin).await.json["items"][0]["id"].as_i64().unwrap();
+        let mut paths: Vec<String> = [
+            "/api/v1/funds", "/api/v1/funds/1", "/api/v1/funds/1/years", "/api/v1/rounds", "/api/v1/rounds/1",
+            "/api/v1/rounds/1/criteria", "/api/v1/awards?per_page=100", "/api/v1/organisations?per_page=100",
+            "/api/v1/organisations/2", "/api/v1/exports/360giving?fund_id=1", "/api/v1/exports/360giving?fund_id=1&format=csv",
+            "/api/v1/directory?per_page=100",
+        ].iter().map(|p| (*p).to_owned()).collect();
+        paths.push(format!("/api/v1/awards/{award}"));
+        for report in ["summary", "by-health-board", "by-target-group", "reach", "feedback"] {
+            paths.push(format!("/api/v1/reports/funds/1/{report}"));
+            paths.push(format!("/api/v1/reports/funds/1/{report}?format=csv"));
+        }
+        for path in &paths {
+            let reply = app.get(path, &official).await;
+            assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
+            assert!(!reply.text.contains('@'), "an email in {path}: {}", reply.text);
+            for personal in PERSONAL {
+                assert!(!reply.text.contains(personal), "{personal:?} in {path}");
+            }
+        }
+        // Nothing an official sends changes anything: refused for the role (or for the body,
+        // which is read first), and the audit trail, which records every change, stays as it was.
+        let changes = app.get("/api/v1/audit?per_page=1", &admin).await.json["total"].as_i64().unwrap();
+        let valid_fund = fund_body("GOV");
+        app.post("/api/v1/funds", Some(&official), valid_fund).await.assert_problem(403, "forbidden");
+        app.post("/api/v1/applications/1/decision", Some(&official), serde_json::json!({"decision": "decline", "feedback": "No."})).await.assert_problem(403, "forbidden");
+        app.put("/api/v1/funds/1/years/2021-22", &official, serde_json::json!({"limit": "1.00", "approved": true})).await.assert_problem(403, "forbidden");
+        for (method, path) in [
+            ("POST", "/api/v1/funds"), ("PATCH", "/api/v1/funds/1"), ("PUT", "/api/v1/funds/1/years/2021-22"),
+            ("POST", "/api/v1/funds/1/rounds"), ("PATCH", "/api/v1/rounds/1"), ("POST", "/api/v1/rounds/1/criteria"),
+            ("POST", "/api/v1/applications/1/decision"), ("POST", &format!("/api/v1/awards/{award}/terminate")),
+            ("POST", &format!("/api/v1/awards/{award}/instalments/2022-23/release")), ("POST", "/api/v1/organisations/1/verify"),
+            ("POST", "/api/v1/users"), ("DELETE", "/api/v1/users/1"), ("POST", "/api/v1/applications/1/moderation"),
+            ("POST", "/api/v1/rounds/1/assignments"), ("POST", &format!("/api/v1/awards/{award}/feedback-links")),
+        ] {
+            let reply = app.send(method, path, Some(&official), Some(&serde_json::json!({}))).await;
+            assert!(matches!(reply.status.as_u16(), 403 | 422), "{method} {path}: {} {}", reply.status, reply.text);
+        }
+        assert_eq!(app.get("/api/v1/audit?per_page=1", &admin).await.json["total"].as_i64().unwrap(), changes);
+    }
+}
+
+db_test! {
+    async fn the_public_directory_lists_running_services_of_organisations_that_agreed(app) {
+        let (admin, _) = demo(&app).await;
+        let listing = app.send("GET", "/api/v1/directory?per_page=100", None, None).await;
+        assert_eq!(listing.status.as_u16(), 200, "{}", listing.text);
+        let entries = listing.json["items"].as_array().unwrap().clone();
+        assert!(!entries.is_empty());
+        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let organisations = app.get("/api/v1/organisations?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let expected: Vec<&str> = awards.iter()
+            .filter(|a| a["status"] == "accepted" || a["status"] == "completed")
+            .filter(|a| organisations.iter().any(|o| o["id"] == a["organisation_id"] && o["listed_in_directory"] == true))
+            .map(|a| a["reference"].as_str().unwrap()).collect();
+        let mut listed: Vec<&str> = entries.iter().map(|e| e["award_reference"].as_str().unwrap()).collect();
+        listed.sort();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(listed, expected, "exactly the running services of organisations that agreed");
+        assert!(awards.iter().any(|a| (a["status"] == "accepted" || a["status"] == "completed") && !listed.contains(&a["reference"].as_str().unwrap())), "the demo has one that did not agree");
+        assert!(entries.iter().all(|e| e["title"].is_string() && e["health_boards"].is_array() && e["support_types"].is_array()));
+        assert!(!listing.text.contains('@'), "no contact emails in public");
+
+        let board = entries[0]["health_boards"][0].as_str().unwrap().to_owned();
+        let by_board = app.send("GET", &format!("/api/v1/directory?health_board={board}&per_page=100"), None, None).await;
+        let by_board = by_board.json["items"].as_array().unwrap().clone();
+        assert!(!by_board.is_empty() && by_board.iter().all(|e| e["health_boards"].as_array().unwrap().iter().any(|b| b == board.as_str())));
+        let support = entries[0]["support_types"][0].as_str().unwrap().to_owned();
+        let by_support = app.send("GET", &format!("/api/v1/directory?support_type={support}&per_page=100"), None, None).await;
+        assert!(by_support.json["items"].as_array().unwrap().iter().all(|e| e["support_types"].as_array().unwrap().iter().any(|s| s == support.as_str())));
+        let paged = app.send("GET", "/api/v1/directory?per_page=2&page=2", None, None).await;
+        assert_eq!(paged.json["items"].as_array().unwrap().len(), 2.min(entries.len().saturating_sub(2)));
+        app.send("GET", "/api/v1/directory?health_board=atlantis", None, None).await.assert_problem(400, "invalid_query");
+    }
+}

@@ -36,3 +36,6 @@ CREATE INDEX feedback_responses_award ON feedback_responses (award_id);
 -- content has been removed.
 ALTER TABLE users ADD COLUMN deletion_requested_at TIMESTAMP;
 ALTER TABLE applications ADD COLUMN anonymised_at TIMESTAMP;
+
+-- The public directory lists an organisation's funded services only once it agrees.
+ALTER TABLE organisations ADD COLUMN listed_in_directory BOOLEAN NOT NULL DEFAULT FALSE;

@@ -1,0 +1,885 @@
+//! Reports on a fund for officials and administrators: money by year and component, by health
+//! board and by target group, people reached against the target, and family feedback.
+//!
+//! Money is what the awards' instalments hold: `committed` is every instalment not given back,
+//! `paid` every instalment released; so each report's totals equal the fund's years, to the
+//! penny. An award is counted in a year when it holds an instalment of that year.
+//!
+//! An award that covers several health boards (or target groups) has each instalment split
+//! equally between them in whole pence; the pennies left over go one each to the first of its
+//! boards (groups) in the published order. The split amounts add up to the award exactly, so a
+//! report's rows add up to the fund's total. The award and its organisation are counted in every
+//! board (group) it covers, so those counts can add up to more than the number of awards.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::extract::CurrentUser;
+use crate::db::DbConnection;
+use crate::db::schema::{
+    application_choices, awards, feedback_responses, instalments, return_contents, returns, rounds,
+};
+use crate::domain::suppression;
+use crate::domain::vocabulary::{
+    Component, HealthBoard, InstalmentStatus, ReturnStatus, Role, TargetGroup,
+};
+use crate::domain::{FinancialYear, Money};
+use crate::error::ApiError;
+use crate::feedback::model::StatementSummary;
+use crate::feedback::service::summarise;
+use crate::funds::model::{FundRow, FundYearRow};
+use crate::http::csv_text;
+
+/// Money and counts for one slice of a fund.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Figures {
+    pub committed: Money,
+    pub paid: Money,
+    pub awards: i64,
+    pub organisations: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ComponentFigures {
+    pub component: Component,
+    pub committed: Money,
+    pub paid: Money,
+    pub awards: i64,
+    pub organisations: i64,
+}
+
+/// One financial year, or the programme as a whole.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct YearSummary {
+    /// `null` for the programme total.
+    pub financial_year: Option<FinancialYear>,
+    pub limit: Money,
+    pub committed: Money,
+    pub paid: Money,
+    /// `limit - committed`.
+    pub remaining: Money,
+    pub awards: i64,
+    pub organisations: i64,
+    /// Every component, zeros included.
+    pub by_component: Vec<ComponentFigures>,
+}
+
+/// `GET /reports/funds/{id}/summary`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct FundSummary {
+    pub fund_id: i64,
+    /// The year asked for, or `null` for every year.
+    pub financial_year: Option<FinancialYear>,
+    pub years: Vec<YearSummary>,
+    /// The years above added up (one year's figures when a year was asked for).
+    pub total: YearSummary,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BoardFigures {
+    pub health_board: HealthBoard,
+    pub name: String,
+    /// The board's GSS code.
+    pub gss_code: String,
+    pub committed: Money,
+    pub paid: Money,
+    pub awards: i64,
+    pub organisations: i64,
+}
+
+/// `GET /reports/funds/{id}/by-health-board`: all 14 boards, zeros included.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ByHealthBoard {
+    pub fund_id: i64,
+    pub financial_year: Option<FinancialYear>,
+    pub health_boards: Vec<BoardFigures>,
+    pub total: Figures,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct GroupFigures {
+    pub target_group: TargetGroup,
+    pub committed: Money,
+    pub paid: Money,
+    pub awards: i64,
+    pub organisations: i64,
+}
+
+/// `GET /reports/funds/{id}/by-target-group`: every target group, zeros included.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ByTargetGroup {
+    pub fund_id: i64,
+    pub financial_year: Option<FinancialYear>,
+    pub target_groups: Vec<GroupFigures>,
+    pub total: Figures,
+}
+
+/// People supported, from accepted periodic returns.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct People {
+    pub women: i64,
+    pub partners: i64,
+    pub infants: i64,
+    pub kinship_carers: i64,
+    pub families: i64,
+    /// First supported in the period: each person counts once.
+    pub new: i64,
+    /// Carried on from an earlier period.
+    pub continuing: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct YearReach {
+    pub financial_year: FinancialYear,
+    pub accepted_returns: i64,
+    pub people: People,
+}
+
+/// `GET /reports/funds/{id}/reach`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Reach {
+    pub fund_id: i64,
+    pub years: Vec<YearReach>,
+    pub total: People,
+    /// The fund's reach target (women and families).
+    pub target: i64,
+    /// People newly supported, in total: what counts towards the target.
+    pub reached: i64,
+    /// `reached / target × 100`, rounded half-up to one place.
+    #[schema(example = "42.5")]
+    pub percentage_of_target: String,
+}
+
+/// One group of feedback responses as officials see it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackGroup {
+    pub group: String,
+    /// True when the group has fewer than five responses, or would let one be worked out.
+    pub suppressed: bool,
+    pub responses: Option<i64>,
+    pub statements: Option<Vec<StatementSummary>>,
+}
+
+/// `GET /reports/funds/{id}/feedback`: no free text; small groups suppressed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackReport {
+    pub fund_id: i64,
+    pub suppressed: bool,
+    pub responses: Option<i64>,
+    pub statements: Option<Vec<StatementSummary>>,
+    /// By the financial year the response arrived in.
+    pub by_year: Vec<FeedbackGroup>,
+    pub by_component: Vec<FeedbackGroup>,
+    /// By the award's health board; awards covering several boards are the group
+    /// `multiple_boards`, so that no response is counted twice.
+    pub by_health_board: Vec<FeedbackGroup>,
+}
+
+const READERS: &[Role] = &[Role::Official, Role::Administrator];
+
+fn money(pence: i64) -> Result<Money, ApiError> {
+    Money::from_pence(pence).map_err(ApiError::internal)
+}
+
+/// One instalment that holds money, with what it is for.
+struct Held {
+    award: i64,
+    organisation: i64,
+    application: i64,
+    component: Component,
+    year: FinancialYear,
+    pence: i64,
+    released: bool,
+}
+
+fn held(
+    conn: &mut DbConnection,
+    fund_id: i64,
+    year: Option<FinancialYear>,
+) -> Result<Vec<Held>, ApiError> {
+    let mut query = instalments::table
+        .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
+        .filter(instalments::fund_id.eq(fund_id))
+        .filter(instalments::status.ne(InstalmentStatus::Cancelled.as_str()))
+        .select((
+            awards::id,
+            awards::organisation_id,
+            awards::application_id,
+            rounds::component,
+            instalments::financial_year,
+            instalments::amount_pence,
+            instalments::status,
+        ))
+        .into_boxed();
+    if let Some(year) = year {
+        query = query.filter(instalments::financial_year.eq(year.to_string()));
+    }
+    let rows: Vec<(i64, i64, i64, String, String, i64, String)> = query.load(conn)?;
+    rows.into_iter()
+        .map(
+            |(award, organisation, application, component, year, pence, status)| {
+                Ok(Held {
+                    award,
+                    organisation,
+                    application,
+                    component: component.parse().map_err(ApiError::internal)?,
+                    year: FinancialYear::parse(&year).map_err(ApiError::internal)?,
+                    pence,
+                    released: status == InstalmentStatus::Released.as_str(),
+                })
+            },
+        )
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    committed: i64,
+    paid: i64,
+    awards: BTreeSet<i64>,
+    organisations: BTreeSet<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, h: &Held, pence: i64) {
+        self.committed += pence;
+        if h.released {
+            self.paid += pence;
+        }
+        self.awards.insert(h.award);
+        self.organisations.insert(h.organisation);
+    }
+
+    fn figures(&self) -> Result<Figures, ApiError> {
+        Ok(Figures {
+            committed: money(self.committed)?,
+            paid: money(self.paid)?,
+            awards: self.awards.len() as i64,
+            organisations: self.organisations.len() as i64,
+        })
+    }
+}
+
+fn year_summary(
+    year: Option<FinancialYear>,
+    limit: i64,
+    items: &[&Held],
+) -> Result<YearSummary, ApiError> {
+    let mut all = Tally::default();
+    let mut by_component: BTreeMap<Component, Tally> = Component::ALL
+        .iter()
+        .map(|c| (*c, Tally::default()))
+        .collect();
+    for h in items {
+        all.add(h, h.pence);
+        by_component.entry(h.component).or_default().add(h, h.pence);
+    }
+    let figures = all.figures()?;
+    Ok(YearSummary {
+        financial_year: year,
+        limit: money(limit)?,
+        remaining: money((limit - all.committed).max(0))?,
+        committed: figures.committed,
+        paid: figures.paid,
+        awards: figures.awards,
+        organisations: figures.organisations,
+        by_component: by_component
+            .into_iter()
+            .map(|(component, t)| {
+                let f = t.figures()?;
+                Ok(ComponentFigures {
+                    component,
+                    committed: f.committed,
+                    paid: f.paid,
+                    awards: f.awards,
+                    organisations: f.organisations,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+    })
+}
+
+/// Limit, committed, paid and remaining of each year (or of `year`), with awards and
+/// organisations, split by component; and the programme total.
+pub fn summary(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+    year: Option<FinancialYear>,
+) -> Result<FundSummary, ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, fund_id)?;
+    let limits: Vec<(FinancialYear, i64)> = FundYearRow::of_fund(conn, fund_id)?
+        .into_iter()
+        .map(|y| Ok((y.year()?, y.limit_pence)))
+        .filter(|r: &Result<(FinancialYear, i64), ApiError>| {
+            r.as_ref()
+                .map_or(true, |(y, _)| year.is_none_or(|asked| asked == *y))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let items = held(conn, fund_id, year)?;
+    let mut years = Vec::new();
+    for (y, limit) in &limits {
+        let of_year: Vec<&Held> = items.iter().filter(|h| h.year == *y).collect();
+        years.push(year_summary(Some(*y), *limit, &of_year)?);
+    }
+    let all: Vec<&Held> = items.iter().collect();
+    let total_limit = limits.iter().map(|(_, l)| l).sum();
+    let mut total = year_summary(None, total_limit, &all)?;
+    total.financial_year = year;
+    Ok(FundSummary {
+        fund_id,
+        financial_year: year,
+        years,
+        total,
+    })
+}
+
+/// Splits `pence` equally between `n` shares, the leftover pennies one each to the first.
+pub fn split(pence: i64, n: usize) -> Vec<i64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let n = n as i64;
+    let (each, left) = (pence / n, pence % n);
+    (0..n).map(|i| each + i64::from(i < left)).collect()
+}
+
+/// The choices of each application in one list, in the published order.
+fn choices<T: std::str::FromStr + Ord>(
+    conn: &mut DbConnection,
+    application_ids: &[i64],
+    list: &str,
+) -> Result<HashMap<i64, Vec<T>>, ApiError> {
+    let rows: Vec<(i64, String)> = application_choices::table
+        .filter(application_choices::application_id.eq_any(application_ids))
+        .filter(application_choices::list.eq(list))
+        .select((
+            application_choices::application_id,
+            application_choices::value,
+        ))
+        .load(conn)?;
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for (id, value) in rows {
+        if let Ok(v) = value.parse::<T>() {
+            map.entry(id).or_default().push(v);
+        }
+    }
+    for values in map.values_mut() {
+        values.sort();
+    }
+    Ok(map)
+}
+
+/// Money and counts split over the values of one list (boards or groups), every value listed.
+fn split_over<T: Copy + Ord + std::str::FromStr>(
+    items: &[Held],
+    lists: &HashMap<i64, Vec<T>>,
+    all_values: &[T],
+) -> BTreeMap<T, Tally> {
+    let mut tallies: BTreeMap<T, Tally> =
+        all_values.iter().map(|v| (*v, Tally::default())).collect();
+    for h in items {
+        let values = lists
+            .get(&h.application)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (value, pence) in values.iter().zip(split(h.pence, values.len())) {
+            tallies.entry(*value).or_default().add(h, pence);
+        }
+    }
+    tallies
+}
+
+fn totals(items: &[Held]) -> Result<Figures, ApiError> {
+    let mut all = Tally::default();
+    for h in items {
+        all.add(h, h.pence);
+    }
+    all.figures()
+}
+
+/// Committed, paid, awards and organisations per NHS board, all 14 listed.
+pub fn by_health_board(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+    year: Option<FinancialYear>,
+) -> Result<ByHealthBoard, ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, fund_id)?;
+    let items = held(conn, fund_id, year)?;
+    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
+    let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, &ids, "health_board")?;
+    let tallies = split_over(&items, &boards, HealthBoard::ALL);
+    Ok(ByHealthBoard {
+        fund_id,
+        financial_year: year,
+        health_boards: tallies
+            .into_iter()
+            .map(|(board, t)| {
+                let f = t.figures()?;
+                Ok(BoardFigures {
+                    health_board: board,
+                    name: board.name().to_owned(),
+                    gss_code: board.gss_code().to_owned(),
+                    committed: f.committed,
+                    paid: f.paid,
+                    awards: f.awards,
+                    organisations: f.organisations,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        total: totals(&items)?,
+    })
+}
+
+/// The same by target group, every group listed.
+pub fn by_target_group(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+    year: Option<FinancialYear>,
+) -> Result<ByTargetGroup, ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, fund_id)?;
+    let items = held(conn, fund_id, year)?;
+    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
+    let groups: HashMap<i64, Vec<TargetGroup>> = choices(conn, &ids, "target_group")?;
+    let tallies = split_over(&items, &groups, TargetGroup::ALL);
+    Ok(ByTargetGroup {
+        fund_id,
+        financial_year: year,
+        target_groups: tallies
+            .into_iter()
+            .map(|(group, t)| {
+                let f = t.figures()?;
+                Ok(GroupFigures {
+                    target_group: group,
+                    committed: f.committed,
+                    paid: f.paid,
+                    awards: f.awards,
+                    organisations: f.organisations,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        total: totals(&items)?,
+    })
+}
+
+/// People supported according to accepted periodic returns (final returns summarise a whole
+/// grant, so they are left out), by year and in total, against the fund's target.
+pub fn reach(conn: &mut DbConnection, user: &CurrentUser, fund_id: i64) -> Result<Reach, ApiError> {
+    user.require(READERS)?;
+    let fund = FundRow::find(conn, fund_id)?;
+    type Counts = (
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Counts> = returns::table
+        .inner_join(return_contents::table)
+        .inner_join(awards::table)
+        .filter(awards::fund_id.eq(fund_id))
+        .filter(returns::status.eq(ReturnStatus::Accepted.as_str()))
+        .filter(returns::financial_year.is_not_null())
+        .select((
+            returns::financial_year,
+            return_contents::women,
+            return_contents::partners,
+            return_contents::infants,
+            return_contents::kinship_carers,
+            return_contents::families,
+            return_contents::new_people,
+            return_contents::continuing_people,
+        ))
+        .load(conn)?;
+    let mut by_year: BTreeMap<FinancialYear, (i64, People)> = BTreeMap::new();
+    let mut total = People::default();
+    for (year, women, partners, infants, carers, families, new, continuing) in rows {
+        let Some(year) = year
+            .as_deref()
+            .map(FinancialYear::parse)
+            .transpose()
+            .map_err(ApiError::internal)?
+        else {
+            continue;
+        };
+        let entry = by_year.entry(year).or_default();
+        entry.0 += 1;
+        for people in [&mut entry.1, &mut total] {
+            people.women += women.unwrap_or(0);
+            people.partners += partners.unwrap_or(0);
+            people.infants += infants.unwrap_or(0);
+            people.kinship_carers += carers.unwrap_or(0);
+            people.families += families.unwrap_or(0);
+            people.new += new.unwrap_or(0);
+            people.continuing += continuing.unwrap_or(0);
+        }
+    }
+    let percentage = if fund.reach_target > 0 {
+        (Decimal::from(total.new) * Decimal::ONE_HUNDRED / Decimal::from(fund.reach_target))
+            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    } else {
+        Decimal::ZERO
+    };
+    let mut percentage = percentage;
+    percentage.rescale(1);
+    Ok(Reach {
+        fund_id,
+        years: by_year
+            .into_iter()
+            .map(|(financial_year, (accepted_returns, people))| YearReach {
+                financial_year,
+                accepted_returns,
+                people,
+            })
+            .collect(),
+        reached: total.new,
+        total,
+        target: fund.reach_target,
+        percentage_of_target: percentage.to_string(),
+    })
+}
+
+/// Groups of ratings with small-number suppression applied across the groups of one dimension.
+fn groups(by: BTreeMap<String, Vec<[i32; 4]>>) -> Vec<FeedbackGroup> {
+    let counts: Vec<u64> = by.values().map(|r| r.len() as u64).collect();
+    let hidden = suppression::suppressed(&counts);
+    by.into_iter()
+        .zip(hidden)
+        .map(|((group, ratings), hide)| FeedbackGroup {
+            group,
+            suppressed: hide,
+            responses: (!hide).then_some(ratings.len() as i64),
+            statements: (!hide).then(|| summarise(&ratings)),
+        })
+        .collect()
+}
+
+/// Feedback ratings by year, component and health board, with suppression; no free text.
+pub fn feedback(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+) -> Result<FeedbackReport, ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, fund_id)?;
+    let rows: Vec<(i64, String, chrono::NaiveDate, i32, i32, i32, i32)> = feedback_responses::table
+        .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
+        .filter(awards::fund_id.eq(fund_id))
+        .select((
+            awards::application_id,
+            rounds::component,
+            feedback_responses::received_on,
+            feedback_responses::listened_to,
+            feedback_responses::wellbeing,
+            feedback_responses::relationship_with_baby,
+            feedback_responses::recommend,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, &ids, "health_board")?;
+    let mut all = Vec::with_capacity(rows.len());
+    let mut by_year: BTreeMap<String, Vec<[i32; 4]>> = BTreeMap::new();
+    let mut by_component: BTreeMap<String, Vec<[i32; 4]>> = Component::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), Vec::new()))
+        .collect();
+    let mut by_board: BTreeMap<String, Vec<[i32; 4]>> = HealthBoard::ALL
+        .iter()
+        .map(|b| (b.as_str().to_owned(), Vec::new()))
+        .collect();
+    by_board.insert("multiple_boards".to_owned(), Vec::new());
+    for (application, component, day, a, b, c, d) in rows {
+        let rated = [a, b, c, d];
+        all.push(rated);
+        let year = FinancialYear::containing(day).map_err(ApiError::internal)?;
+        by_year.entry(year.to_string()).or_default().push(rated);
+        by_component.entry(component).or_default().push(rated);
+        let board = match boards.get(&application).map(Vec::as_slice) {
+            Some([one]) => one.as_str().to_owned(),
+            _ => "multiple_boards".to_owned(),
+        };
+        by_board.entry(board).or_default().push(rated);
+    }
+    let hidden = suppression::total_suppressed(all.len() as u64);
+    Ok(FeedbackReport {
+        fund_id,
+        suppressed: hidden,
+        responses: (!hidden).then_some(all.len() as i64),
+        statements: (!hidden).then(|| summarise(&all)),
+        by_year: groups(by_year),
+        by_component: groups(by_component),
+        by_health_board: groups(by_board),
+    })
+}
+
+/// CSV writers for the reports: a header and one row per line of the report.
+pub mod csv_out {
+    use super::*;
+
+    fn write(rows: Vec<Vec<String>>) -> Result<Vec<u8>, ApiError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            out.write_record(&row).map_err(ApiError::internal)?;
+        }
+        out.into_inner().map_err(ApiError::internal)
+    }
+
+    fn year_text(year: Option<FinancialYear>) -> String {
+        year.map_or_else(|| "all".to_owned(), |y| y.to_string())
+    }
+
+    pub fn summary(s: &FundSummary) -> Result<Vec<u8>, ApiError> {
+        let mut rows = vec![
+            [
+                "financial_year",
+                "component",
+                "limit",
+                "committed",
+                "paid",
+                "remaining",
+                "awards",
+                "organisations",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        let mut line = |y: &YearSummary, label: String| {
+            rows.push(vec![
+                label.clone(),
+                "all".to_owned(),
+                y.limit.to_string(),
+                y.committed.to_string(),
+                y.paid.to_string(),
+                y.remaining.to_string(),
+                y.awards.to_string(),
+                y.organisations.to_string(),
+            ]);
+            for c in &y.by_component {
+                rows.push(vec![
+                    label.clone(),
+                    c.component.as_str().to_owned(),
+                    String::new(),
+                    c.committed.to_string(),
+                    c.paid.to_string(),
+                    String::new(),
+                    c.awards.to_string(),
+                    c.organisations.to_string(),
+                ]);
+            }
+        };
+        for y in &s.years {
+            line(y, year_text(y.financial_year));
+        }
+        line(&s.total, "total".to_owned());
+        write(rows)
+    }
+
+    pub fn by_health_board(r: &ByHealthBoard) -> Result<Vec<u8>, ApiError> {
+        let mut rows = vec![
+            [
+                "financial_year",
+                "health_board",
+                "gss_code",
+                "committed",
+                "paid",
+                "awards",
+                "organisations",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        for b in &r.health_boards {
+            rows.push(vec![
+                year_text(r.financial_year),
+                csv_text(&b.name),
+                b.gss_code.clone(),
+                b.committed.to_string(),
+                b.paid.to_string(),
+                b.awards.to_string(),
+                b.organisations.to_string(),
+            ]);
+        }
+        rows.push(vec![
+            year_text(r.financial_year),
+            "total".to_owned(),
+            String::new(),
+            r.total.committed.to_string(),
+            r.total.paid.to_string(),
+            r.total.awards.to_string(),
+            r.total.organisations.to_string(),
+        ]);
+        write(rows)
+    }
+
+    pub fn by_target_group(r: &ByTargetGroup) -> Result<Vec<u8>, ApiError> {
+        let mut rows = vec![
+            [
+                "financial_year",
+                "target_group",
+                "committed",
+                "paid",
+                "awards",
+                "organisations",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        for g in &r.target_groups {
+            rows.push(vec![
+                year_text(r.financial_year),
+                g.target_group.as_str().to_owned(),
+                g.committed.to_string(),
+                g.paid.to_string(),
+                g.awards.to_string(),
+                g.organisations.to_string(),
+            ]);
+        }
+        rows.push(vec![
+            year_text(r.financial_year),
+            "total".to_owned(),
+            r.total.committed.to_string(),
+            r.total.paid.to_string(),
+            r.total.awards.to_string(),
+            r.total.organisations.to_string(),
+        ]);
+        write(rows)
+    }
+
+    pub fn reach(r: &Reach) -> Result<Vec<u8>, ApiError> {
+        let mut rows = vec![
+            [
+                "financial_year",
+                "accepted_returns",
+                "women",
+                "partners",
+                "infants",
+                "kinship_carers",
+                "families",
+                "new",
+                "continuing",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        let people = |p: &People| {
+            [
+                p.women,
+                p.partners,
+                p.infants,
+                p.kinship_carers,
+                p.families,
+                p.new,
+                p.continuing,
+            ]
+            .map(|n| n.to_string())
+        };
+        for y in &r.years {
+            let mut row = vec![y.financial_year.to_string(), y.accepted_returns.to_string()];
+            row.extend(people(&y.people));
+            rows.push(row);
+        }
+        let mut row = vec!["total".to_owned(), String::new()];
+        row.extend(people(&r.total));
+        rows.push(row);
+        // The target and the share of it reached, in the `new` column: the count that goes
+        // towards it.
+        for (label, value) in [
+            ("target", r.target.to_string()),
+            ("percentage_of_target", r.percentage_of_target.clone()),
+        ] {
+            let mut row = vec![label.to_owned()];
+            row.extend(std::iter::repeat_n(String::new(), 6));
+            row.push(value);
+            row.push(String::new());
+            rows.push(row);
+        }
+        write(rows)
+    }
+
+    pub fn feedback(r: &FeedbackReport) -> Result<Vec<u8>, ApiError> {
+        let mut rows = vec![
+            [
+                "dimension",
+                "group",
+                "suppressed",
+                "responses",
+                "mean_listened_to",
+                "mean_wellbeing",
+                "mean_relationship_with_baby",
+                "mean_recommend",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        let mut line = |dimension: &str,
+                        group: &str,
+                        suppressed: bool,
+                        responses: Option<i64>,
+                        statements: &Option<Vec<StatementSummary>>| {
+            let mut row = vec![
+                dimension.to_owned(),
+                group.to_owned(),
+                suppressed.to_string(),
+                responses.map(|n| n.to_string()).unwrap_or_default(),
+            ];
+            match statements {
+                Some(s) => row.extend(s.iter().map(|s| s.mean.clone())),
+                None => row.extend(std::iter::repeat_n(String::new(), 4)),
+            }
+            rows.push(row);
+        };
+        line("all", "all", r.suppressed, r.responses, &r.statements);
+        for (dimension, list) in [
+            ("financial_year", &r.by_year),
+            ("component", &r.by_component),
+            ("health_board", &r.by_health_board),
+        ] {
+            for g in list {
+                line(
+                    dimension,
+                    &g.group,
+                    g.suppressed,
+                    g.responses,
+                    &g.statements,
+                );
+            }
+        }
+        write(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shares_are_equal_and_leftover_pennies_go_to_the_first() {
+        assert_eq!(split(10_000, 3), [3_334, 3_333, 3_333]);
+        assert_eq!(split(2, 3), [1, 1, 0]);
+        assert_eq!(split(5, 1), [5]);
+        assert!(split(5, 0).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn shares_always_add_up_to_the_whole(pence in 0i64..10_000_000_000, n in 1usize..15) {
+            let shares = split(pence, n);
+            prop_assert_eq!(shares.iter().sum::<i64>(), pence);
+            let (lo, hi) = (shares.iter().min().copied().unwrap_or(0), shares.iter().max().copied().unwrap_or(0));
+            prop_assert!(hi - lo <= 1);
+        }
+    }
+}
