@@ -403,6 +403,28 @@ fn totals(items: &[Held]) -> Result<Figures, ApiError> {
     all.figures()
 }
 
+/// A fund's money split over one list of an application's choices (boards or groups), every
+/// value listed, with the fund's totals.
+fn split_report<T: Copy + Ord + std::str::FromStr>(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+    year: Option<FinancialYear>,
+    list: &str,
+    all_values: &[T],
+) -> Result<(Vec<(T, Figures)>, Figures), ApiError> {
+    user.require(READERS)?;
+    FundRow::find(conn, fund_id)?;
+    let items = held(conn, fund_id, year)?;
+    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
+    let lists: HashMap<i64, Vec<T>> = choices(conn, &ids, list)?;
+    let rows = split_over(&items, &lists, all_values)
+        .into_iter()
+        .map(|(value, t)| Ok((value, t.figures()?)))
+        .collect::<Result<_, ApiError>>()?;
+    Ok((rows, totals(&items)?))
+}
+
 /// Committed, paid, awards and organisations per NHS board, all 14 listed.
 pub fn by_health_board(
     conn: &mut DbConnection,
@@ -410,31 +432,23 @@ pub fn by_health_board(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<ByHealthBoard, ApiError> {
-    user.require(READERS)?;
-    FundRow::find(conn, fund_id)?;
-    let items = held(conn, fund_id, year)?;
-    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
-    let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, &ids, "health_board")?;
-    let tallies = split_over(&items, &boards, HealthBoard::ALL);
+    let (rows, total) = split_report(conn, user, fund_id, year, "health_board", HealthBoard::ALL)?;
     Ok(ByHealthBoard {
         fund_id,
         financial_year: year,
-        health_boards: tallies
+        health_boards: rows
             .into_iter()
-            .map(|(board, t)| {
-                let f = t.figures()?;
-                Ok(BoardFigures {
-                    health_board: board,
-                    name: board.name().to_owned(),
-                    gss_code: board.gss_code().to_owned(),
-                    committed: f.committed,
-                    paid: f.paid,
-                    awards: f.awards,
-                    organisations: f.organisations,
-                })
+            .map(|(board, f)| BoardFigures {
+                health_board: board,
+                name: board.name().to_owned(),
+                gss_code: board.gss_code().to_owned(),
+                committed: f.committed,
+                paid: f.paid,
+                awards: f.awards,
+                organisations: f.organisations,
             })
-            .collect::<Result<_, ApiError>>()?,
-        total: totals(&items)?,
+            .collect(),
+        total,
     })
 }
 
@@ -445,29 +459,21 @@ pub fn by_target_group(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<ByTargetGroup, ApiError> {
-    user.require(READERS)?;
-    FundRow::find(conn, fund_id)?;
-    let items = held(conn, fund_id, year)?;
-    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
-    let groups: HashMap<i64, Vec<TargetGroup>> = choices(conn, &ids, "target_group")?;
-    let tallies = split_over(&items, &groups, TargetGroup::ALL);
+    let (rows, total) = split_report(conn, user, fund_id, year, "target_group", TargetGroup::ALL)?;
     Ok(ByTargetGroup {
         fund_id,
         financial_year: year,
-        target_groups: tallies
+        target_groups: rows
             .into_iter()
-            .map(|(group, t)| {
-                let f = t.figures()?;
-                Ok(GroupFigures {
-                    target_group: group,
-                    committed: f.committed,
-                    paid: f.paid,
-                    awards: f.awards,
-                    organisations: f.organisations,
-                })
+            .map(|(group, f)| GroupFigures {
+                target_group: group,
+                committed: f.committed,
+                paid: f.paid,
+                awards: f.awards,
+                organisations: f.organisations,
             })
-            .collect::<Result<_, ApiError>>()?,
-        total: totals(&items)?,
+            .collect(),
+        total,
     })
 }
 
