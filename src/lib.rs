@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod reports;
 pub mod retention;
 pub mod rounds;
+pub mod seed;
 pub mod service;
 pub mod telemetry;
 pub mod users;
