@@ -55,6 +55,7 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub limiter: Arc<AuthLimiter>,
     pub feedback_limiter: Arc<FeedbackLimiter>,
+    pub reports: Arc<reports::cache::ReportCache>,
 }
 
 impl AppState {
@@ -69,6 +70,7 @@ impl AppState {
         ));
         AppState {
             feedback_limiter,
+            reports: Arc::default(),
             db,
             settings: Arc::new(settings),
             clock,

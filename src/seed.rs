@@ -30,6 +30,7 @@ use crate::domain::vocabulary::{
     ReturnStatus, Role, SupportType, TargetGroup,
 };
 use crate::error::ApiError;
+use crate::reports::cache as report_cache;
 
 /// Bind parameters per statement, under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const MAX_BINDS: usize = 30_000;
@@ -218,6 +219,7 @@ impl Generator {
             ))
             .returning(funds::id)
             .get_result(conn)?;
+        report_cache::start(conn, fund_id)?;
         for offset in 0..YEARS {
             diesel::insert_into(fund_years::table)
                 .values((

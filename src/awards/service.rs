@@ -43,6 +43,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::funds::model::FundRow;
 use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
+use crate::reports::cache as report_cache;
 use crate::rounds::model::RoundRow;
 
 fn money(pence: i64) -> Result<Money, ApiError> {
@@ -653,6 +654,7 @@ pub fn decide(
             },
         )?;
         record_budget(conn, now, user, round.fund_id, "budget_committed", &budget)?;
+        report_cache::changed(conn, round.fund_id)?;
         Ok(Decided::Awarded(Box::new(AwardMade { award })))
     })
 }
@@ -799,6 +801,7 @@ fn wind_up(
     let after = load(conn, row.id)?;
     record_award(conn, now, user, row.id, action, &before, &after)?;
     record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+    report_cache::changed(conn, row.fund_id)?;
     Ok(after)
 }
 
@@ -987,6 +990,7 @@ pub fn release(
                 })),
             },
         )?;
+        report_cache::changed(conn, row.fund_id)?;
         Ok(after)
     })
 }

@@ -445,3 +445,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_links,
     feedback_responses,
 );
+
+diesel::table! {
+    report_versions (fund_id) {
+        fund_id -> BigInt,
+        version -> BigInt,
+    }
+}

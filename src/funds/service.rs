@@ -16,6 +16,7 @@ use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
 };
+use crate::reports::cache as report_cache;
 
 /// Who may read funds: every member of staff.
 const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
@@ -83,6 +84,7 @@ pub fn create(
             .returning(funds::id)
             .get_result(conn)
             .map_err(code_taken())?;
+        report_cache::start(conn, id)?;
         let fund = load(conn, id)?;
         audit::record(
             conn,
@@ -174,6 +176,7 @@ pub fn update(
                 after: Some(json!(after)),
             },
         )?;
+        report_cache::changed(conn, id)?;
         Ok(after)
     })
 }
@@ -289,6 +292,7 @@ pub fn set_year(
                 after: Some(json!(after)),
             },
         )?;
+        report_cache::changed(conn, id)?;
         Ok(after)
     })
 }

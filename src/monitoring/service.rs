@@ -30,6 +30,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
 };
+use crate::reports::cache as report_cache;
 
 /// How far over the released money reported spend may go, in percent: grant holders sometimes
 /// spend ahead of an instalment from their own reserves.
@@ -564,8 +565,11 @@ pub fn review(
                 )?;
             }
         }
-        if to == ReturnStatus::Accepted && row.financial_year.is_none() {
-            crate::awards::service::complete(conn, now, user, award.id)?;
+        if to == ReturnStatus::Accepted {
+            if row.financial_year.is_none() {
+                crate::awards::service::complete(conn, now, user, award.id)?;
+            }
+            report_cache::changed(conn, award.fund_id)?;
         }
         Ok(after)
     })

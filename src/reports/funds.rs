@@ -179,7 +179,7 @@ pub struct FeedbackReport {
     pub by_health_board: Vec<FeedbackGroup>,
 }
 
-const READERS: &[Role] = &[Role::Official, Role::Administrator];
+pub const READERS: &[Role] = &[Role::Official, Role::Administrator];
 
 fn money(pence: i64) -> Result<Money, ApiError> {
     Money::from_pence(pence).map_err(ApiError::internal)

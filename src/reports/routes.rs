@@ -100,6 +100,14 @@ impl ReportQuery {
     }
 }
 
+/// The cache key of a report for one year or for all.
+fn keyed(report: &str, year: Option<FinancialYear>) -> String {
+    match year {
+        Some(year) => format!("{report}/{year}"),
+        None => report.to_owned(),
+    }
+}
+
 /// Answers with the report as JSON, or as CSV when asked.
 fn answer<T: serde::Serialize>(
     report: &T,
@@ -136,9 +144,15 @@ pub async fn summary(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = (id.into_inner(), query.financial_year);
+    let cache = state.reports.clone();
     let report = state
         .db
-        .run(move |conn| funds::summary(conn, &user, id, year))
+        .run(move |conn| {
+            user.require(funds::READERS)?;
+            cache.get_or_compute(conn, id, keyed("summary", year), |conn| {
+                funds::summary(conn, &user, id, year)
+            })
+        })
         .await?;
     answer(
         &report,
@@ -171,9 +185,15 @@ pub async fn by_health_board(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = (id.into_inner(), query.financial_year);
+    let cache = state.reports.clone();
     let report = state
         .db
-        .run(move |conn| funds::by_health_board(conn, &user, id, year))
+        .run(move |conn| {
+            user.require(funds::READERS)?;
+            cache.get_or_compute(conn, id, keyed("by-health-board", year), |conn| {
+                funds::by_health_board(conn, &user, id, year)
+            })
+        })
         .await?;
     answer(
         &report,
@@ -203,9 +223,15 @@ pub async fn by_target_group(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = (id.into_inner(), query.financial_year);
+    let cache = state.reports.clone();
     let report = state
         .db
-        .run(move |conn| funds::by_target_group(conn, &user, id, year))
+        .run(move |conn| {
+            user.require(funds::READERS)?;
+            cache.get_or_compute(conn, id, keyed("by-target-group", year), |conn| {
+                funds::by_target_group(conn, &user, id, year)
+            })
+        })
         .await?;
     answer(
         &report,
@@ -236,9 +262,15 @@ pub async fn reach(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let cache = state.reports.clone();
     let report = state
         .db
-        .run(move |conn| funds::reach(conn, &user, id))
+        .run(move |conn| {
+            user.require(funds::READERS)?;
+            cache.get_or_compute(conn, id, "reach".to_owned(), |conn| {
+                funds::reach(conn, &user, id)
+            })
+        })
         .await?;
     answer(
         &report,
@@ -269,9 +301,15 @@ pub async fn feedback(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let cache = state.reports.clone();
     let report = state
         .db
-        .run(move |conn| funds::feedback(conn, &user, id))
+        .run(move |conn| {
+            user.require(funds::READERS)?;
+            cache.get_or_compute(conn, id, "feedback".to_owned(), |conn| {
+                funds::feedback(conn, &user, id)
+            })
+        })
         .await?;
     answer(
         &report,

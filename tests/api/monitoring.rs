@@ -310,3 +310,79 @@ db_test! {
         assert_eq!(app.get("/api/v1/returns?status=overdue", &applicant).await.json["total"], 1);
     }
 }
+
+/// GET `path` on both instances as `token`: both answer 200 with the same figures.
+async fn on_both(app: &TestApp, other: &TestApp, path: &str, token: &str) -> Value {
+    let here = app.get(path, token).await;
+    assert_eq!(here.status.as_u16(), 200, "{}", here.text);
+    let there = other.get(path, token).await;
+    assert_eq!(there.json, here.json, "{path}: the instances disagree");
+    here.json
+}
+
+db_test! {
+    async fn kept_reports_follow_every_change_on_every_instance(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let other = app.second_instance().await;
+        let official = app.staff(Role::Official).await;
+        let fund = panel.fund;
+        let summary = format!("/api/v1/reports/funds/{fund}/summary");
+        let boards = format!("/api/v1/reports/funds/{fund}/by-health-board?financial_year=2022-23");
+        let reach = format!("/api/v1/reports/funds/{fund}/reach");
+        let feedback = format!("/api/v1/reports/funds/{fund}/feedback");
+        let year = |report: &Value, y: &str| report["years"].as_array().unwrap().iter().find(|r| r["financial_year"] == y).unwrap().clone();
+
+        // Every report read on both instances, so both keep them.
+        let before = on_both(&app, &other, &summary, &official).await;
+        assert_eq!((before["total"]["committed"].as_str(), before["total"]["paid"].as_str()), (Some("78000.00"), Some("38000.00")));
+        assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "40000.00");
+        assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 0);
+        assert_eq!(on_both(&app, &other, &feedback, &official).await["responses"], Value::Null, "no responses yet: suppressed");
+
+        // A limit changed on one instance shows on both.
+        panel.set_limit(&app, "2021-22", "900000.00", true).await;
+        assert_eq!(year(&on_both(&app, &other, &summary, &official).await, "2021-22")["limit"], "900000.00");
+
+        // A new award moves committed, and declining it moves it back.
+        let (id, _) = panel.ready(&app, 7).await;
+        let made = panel.award(&app, id, json!({"2022-23": "1000.00"})).await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "41000.00");
+        let declined = app.post(&format!("/api/v1/awards/{}/decline", made.json["award"]["id"]), Some(&app.token("applicant7@example.org").await), json!({})).await;
+        assert_eq!(declined.status.as_u16(), 200, "{}", declined.text);
+        assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "40000.00");
+
+        // An accepted return moves reach.
+        let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
+        set_day(&app, "2022-04-05");
+        app.patch(&format!("/api/v1/returns/{first}"), &applicant, complete("37000.00")).await;
+        app.post(&format!("/api/v1/returns/{first}/submit"), Some(&applicant), json!({})).await;
+        assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 0, "a submitted return is not counted");
+        let reviewed = other.post(&format!("/api/v1/returns/{first}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        assert_eq!(reviewed.status.as_u16(), 200, "{}", reviewed.text);
+        assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 50);
+
+        // A release moves paid.
+        let released = app.post(&format!("/api/v1/awards/{award}/instalments/2022-23/release"), Some(&panel.admin), json!({})).await;
+        assert_eq!(released.status.as_u16(), 200, "{}", released.text);
+        assert_eq!(on_both(&app, &other, &summary, &official).await["total"]["paid"], "78000.00");
+
+        // Families' responses move the feedback figures.
+        let made = app.post(&format!("/api/v1/awards/{award}/feedback-links"), Some(&applicant), json!({"label": "Tuesday group"})).await;
+        let token = made.json["token"].as_str().unwrap().to_owned();
+        for n in 0..6 {
+            let body = json!({"respondent": "mother_birthing_parent", "ratings": {"listened_to": 5, "wellbeing": 4, "relationship_with_baby": 4, "recommend": 5}, "consent_to_quote": n % 2 == 0});
+            let sent = other.send("POST", &format!("/api/v1/feedback/{token}"), None, Some(&body)).await;
+            assert_eq!(sent.status.as_u16(), 201, "{}", sent.text);
+        }
+        assert_eq!(on_both(&app, &other, &feedback, &official).await["responses"], 6);
+
+        // A new target moves the percentage.
+        let updated = app.patch(&format!("/api/v1/funds/{fund}"), &panel.admin, json!({"reach_target": 100})).await;
+        assert_eq!(updated.status.as_u16(), 200, "{}", updated.text);
+        let moved = on_both(&app, &other, &reach, &official).await;
+        assert_eq!((moved["target"].as_i64(), moved["percentage_of_target"].as_str()), (Some(100), Some("50.0")));
+
+    }
+}

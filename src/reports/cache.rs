@@ -1,0 +1,102 @@
+//! Officials' reports are read far more often than the figures under them change, and at a
+//! national programme's scale computing one takes tens of milliseconds. Each computed report is
+//! kept with its fund's report version, a counter that every transaction changing the fund's
+//! money, reach or feedback bumps as its last statement ([`changed`]). A request reads the
+//! version (one primary-key lookup) and is answered from memory when it has not moved.
+//!
+//! The version is read before the report is computed, so a kept report is never older than its
+//! version says; a change committed meanwhile moves the version and the next request computes
+//! afresh. Bumping last, after every other lock the transaction takes, keeps the version row out
+//! of any lock cycle. Instances sharing a database each keep their own copies and see the same
+//! versions.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::report_versions;
+use crate::error::ApiError;
+
+/// How many computed reports an instance keeps; past it, it starts again from empty.
+const CAPACITY: usize = 1_024;
+
+type Entry = (i64, Arc<dyn Any + Send + Sync>);
+
+/// Computed reports by fund, kind and parameters, each with the version it was computed at.
+#[derive(Default)]
+pub struct ReportCache {
+    entries: Mutex<HashMap<(i64, String), Entry>>,
+}
+
+/// Starts a fund's version; called in the transaction that creates the fund.
+pub fn start(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
+    diesel::insert_into(report_versions::table)
+        .values((
+            report_versions::fund_id.eq(fund_id),
+            report_versions::version.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks the fund's reported figures as changed. Call it as the last statement of the
+/// transaction that changes them.
+pub fn changed(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
+    diesel::update(report_versions::table.find(fund_id))
+        .set(report_versions::version.eq(report_versions::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn version(conn: &mut DbConnection, fund_id: i64) -> Result<Option<i64>, ApiError> {
+    Ok(report_versions::table
+        .find(fund_id)
+        .select(report_versions::version)
+        .first(conn)
+        .optional()?)
+}
+
+impl ReportCache {
+    /// The report named `key` of `fund_id`: kept if the fund's figures have not changed since it
+    /// was computed, else computed by `compute` and kept. The caller checks who may read it first.
+    pub fn get_or_compute<T, F>(
+        &self,
+        conn: &mut DbConnection,
+        fund_id: i64,
+        key: String,
+        compute: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        let Some(current) = version(conn, fund_id)? else {
+            // No such fund: `compute` answers with the 404.
+            return compute(conn);
+        };
+        let slot = (fund_id, key);
+        if let Some(report) = self.kept(&slot, current) {
+            return Ok(report);
+        }
+        let report = compute(conn)?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+            entries.insert(slot, (current, Arc::new(report.clone())));
+        }
+        Ok(report)
+    }
+
+    fn kept<T: Clone + 'static>(&self, slot: &(i64, String), current: i64) -> Option<T> {
+        let entries = self.entries.lock().ok()?;
+        let (version, report) = entries.get(slot)?;
+        if *version != current {
+            return None;
+        }
+        report.downcast_ref::<T>().cloned()
+    }
+}
