@@ -43,7 +43,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::funds::model::FundRow;
 use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
-use crate::reports::cache as report_cache;
+use crate::reports::cache::{self as report_cache, Figures};
 use crate::rounds::model::RoundRow;
 
 fn money(pence: i64) -> Result<Money, ApiError> {
@@ -654,7 +654,7 @@ pub fn decide(
             },
         )?;
         record_budget(conn, now, user, round.fund_id, "budget_committed", &budget)?;
-        report_cache::changed(conn, round.fund_id)?;
+        report_cache::changed(conn, round.fund_id, Figures::Money)?;
         Ok(Decided::Awarded(Box::new(AwardMade { award })))
     })
 }
@@ -801,7 +801,7 @@ fn wind_up(
     let after = load(conn, row.id)?;
     record_award(conn, now, user, row.id, action, &before, &after)?;
     record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
-    report_cache::changed(conn, row.fund_id)?;
+    report_cache::changed(conn, row.fund_id, Figures::Money)?;
     Ok(after)
 }
 
@@ -990,7 +990,7 @@ pub fn release(
                 })),
             },
         )?;
-        report_cache::changed(conn, row.fund_id)?;
+        report_cache::changed(conn, row.fund_id, Figures::Money)?;
         Ok(after)
     })
 }

@@ -447,8 +447,9 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    report_versions (fund_id) {
+    report_versions (fund_id, figures) {
         fund_id -> BigInt,
+        figures -> Text,
         version -> BigInt,
     }
 }

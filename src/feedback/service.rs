@@ -29,7 +29,7 @@ use crate::feedback::model::{
     NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Respondent, RespondentSummary,
     Statement, StatementSummary,
 };
-use crate::reports::cache as report_cache;
+use crate::reports::cache::{self as report_cache, Figures};
 
 /// The longest answer to a free-text question.
 pub const MAX_TEXT: usize = 2_000;
@@ -389,7 +389,7 @@ pub fn respond(
                 feedback_responses::received_on.eq(now.date()),
             ))
             .execute(conn)?;
-        report_cache::changed(conn, award.fund_id)?;
+        report_cache::changed(conn, award.fund_id, Figures::Feedback)?;
         Ok(())
     })
 }

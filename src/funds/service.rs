@@ -16,7 +16,7 @@ use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
 };
-use crate::reports::cache as report_cache;
+use crate::reports::cache::{self as report_cache, Figures};
 
 /// Who may read funds: every member of staff.
 const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
@@ -176,7 +176,8 @@ pub fn update(
                 after: Some(json!(after)),
             },
         )?;
-        report_cache::changed(conn, id)?;
+        report_cache::changed(conn, id, Figures::Money)?;
+        report_cache::changed(conn, id, Figures::Reach)?;
         Ok(after)
     })
 }
@@ -292,7 +293,7 @@ pub fn set_year(
                 after: Some(json!(after)),
             },
         )?;
-        report_cache::changed(conn, id)?;
+        report_cache::changed(conn, id, Figures::Money)?;
         Ok(after)
     })
 }

@@ -30,7 +30,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
 };
-use crate::reports::cache as report_cache;
+use crate::reports::cache::{self as report_cache, Figures};
 
 /// How far over the released money reported spend may go, in percent: grant holders sometimes
 /// spend ahead of an instalment from their own reserves.
@@ -569,7 +569,7 @@ pub fn review(
             if row.financial_year.is_none() {
                 crate::awards::service::complete(conn, now, user, award.id)?;
             }
-            report_cache::changed(conn, award.fund_id)?;
+            report_cache::changed(conn, award.fund_id, Figures::Reach)?;
         }
         Ok(after)
     })

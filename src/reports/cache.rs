@@ -1,8 +1,9 @@
 //! Officials' reports are read far more often than the figures under them change, and at a
 //! national programme's scale computing one takes tens of milliseconds. Each computed report is
-//! kept with its fund's report version, a counter that every transaction changing the fund's
-//! money, reach or feedback bumps as its last statement ([`changed`]). A request reads the
-//! version (one primary-key lookup) and is answered from memory when it has not moved.
+//! kept with the version of the figures it shows: a counter per fund and kind of figures (money,
+//! reach, feedback) that every transaction changing them bumps as its last statement
+//! ([`changed`]). A request reads the version (one primary-key lookup) and is answered from
+//! memory when it has not moved; a family's response moves only the feedback report.
 //!
 //! The version is read before the report is computed, so a kept report is never older than its
 //! version says; a change committed meanwhile moves the version and the next request computes
@@ -24,36 +25,67 @@ use crate::error::ApiError;
 const CAPACITY: usize = 1_024;
 
 type Entry = (i64, Arc<dyn Any + Send + Sync>);
+type Slot = (i64, Figures, String);
 
 /// Computed reports by fund, kind and parameters, each with the version it was computed at.
 #[derive(Default)]
 pub struct ReportCache {
-    entries: Mutex<HashMap<(i64, String), Entry>>,
+    entries: Mutex<HashMap<Slot, Entry>>,
 }
 
-/// Starts a fund's version; called in the transaction that creates the fund.
+/// What a report shows, each kind changed by its own events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Figures {
+    /// Limits, committed and paid: decisions, releases, give-backs, limits.
+    Money,
+    /// People reached and the target: accepted returns, the fund's target.
+    Reach,
+    /// Families' ratings: responses.
+    Feedback,
+}
+
+impl Figures {
+    const ALL: [Figures; 3] = [Figures::Money, Figures::Reach, Figures::Feedback];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Figures::Money => "money",
+            Figures::Reach => "reach",
+            Figures::Feedback => "feedback",
+        }
+    }
+}
+
+/// Starts a fund's versions; called in the transaction that creates the fund.
 pub fn start(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
-    diesel::insert_into(report_versions::table)
-        .values((
-            report_versions::fund_id.eq(fund_id),
-            report_versions::version.eq(0_i64),
-        ))
-        .execute(conn)?;
+    for figures in Figures::ALL {
+        diesel::insert_into(report_versions::table)
+            .values((
+                report_versions::fund_id.eq(fund_id),
+                report_versions::figures.eq(figures.as_str()),
+                report_versions::version.eq(0_i64),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
-/// Marks the fund's reported figures as changed. Call it as the last statement of the
+/// Marks the fund's figures of one kind as changed. Call it as the last statement of the
 /// transaction that changes them.
-pub fn changed(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
-    diesel::update(report_versions::table.find(fund_id))
+pub fn changed(conn: &mut DbConnection, fund_id: i64, figures: Figures) -> Result<(), ApiError> {
+    diesel::update(report_versions::table.find((fund_id, figures.as_str())))
         .set(report_versions::version.eq(report_versions::version + 1))
         .execute(conn)?;
     Ok(())
 }
 
-fn version(conn: &mut DbConnection, fund_id: i64) -> Result<Option<i64>, ApiError> {
+fn version(
+    conn: &mut DbConnection,
+    fund_id: i64,
+    figures: Figures,
+) -> Result<Option<i64>, ApiError> {
     Ok(report_versions::table
-        .find(fund_id)
+        .find((fund_id, figures.as_str()))
         .select(report_versions::version)
         .first(conn)
         .optional()?)
@@ -66,6 +98,7 @@ impl ReportCache {
         &self,
         conn: &mut DbConnection,
         fund_id: i64,
+        figures: Figures,
         key: String,
         compute: F,
     ) -> Result<T, ApiError>
@@ -73,11 +106,11 @@ impl ReportCache {
         T: Clone + Send + Sync + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     {
-        let Some(current) = version(conn, fund_id)? else {
+        let Some(current) = version(conn, fund_id, figures)? else {
             // No such fund: `compute` answers with the 404.
             return compute(conn);
         };
-        let slot = (fund_id, key);
+        let slot = (fund_id, figures, key);
         if let Some(report) = self.kept(&slot, current) {
             return Ok(report);
         }
@@ -91,7 +124,7 @@ impl ReportCache {
         Ok(report)
     }
 
-    fn kept<T: Clone + 'static>(&self, slot: &(i64, String), current: i64) -> Option<T> {
+    fn kept<T: Clone + 'static>(&self, slot: &Slot, current: i64) -> Option<T> {
         let entries = self.entries.lock().ok()?;
         let (version, report) = entries.get(slot)?;
         if *version != current {

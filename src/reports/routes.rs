@@ -11,6 +11,7 @@ use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, csv_response};
+use crate::reports::cache::Figures;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::reports::funds::{
     self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundSummary, Reach, csv_out,
@@ -149,7 +150,7 @@ pub async fn summary(
         .db
         .run(move |conn| {
             user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, keyed("summary", year), |conn| {
+            cache.get_or_compute(conn, id, Figures::Money, keyed("summary", year), |conn| {
                 funds::summary(conn, &user, id, year)
             })
         })
@@ -190,9 +191,13 @@ pub async fn by_health_board(
         .db
         .run(move |conn| {
             user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, keyed("by-health-board", year), |conn| {
-                funds::by_health_board(conn, &user, id, year)
-            })
+            cache.get_or_compute(
+                conn,
+                id,
+                Figures::Money,
+                keyed("by-health-board", year),
+                |conn| funds::by_health_board(conn, &user, id, year),
+            )
         })
         .await?;
     answer(
@@ -228,9 +233,13 @@ pub async fn by_target_group(
         .db
         .run(move |conn| {
             user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, keyed("by-target-group", year), |conn| {
-                funds::by_target_group(conn, &user, id, year)
-            })
+            cache.get_or_compute(
+                conn,
+                id,
+                Figures::Money,
+                keyed("by-target-group", year),
+                |conn| funds::by_target_group(conn, &user, id, year),
+            )
         })
         .await?;
     answer(
@@ -267,7 +276,7 @@ pub async fn reach(
         .db
         .run(move |conn| {
             user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, "reach".to_owned(), |conn| {
+            cache.get_or_compute(conn, id, Figures::Reach, "reach".to_owned(), |conn| {
                 funds::reach(conn, &user, id)
             })
         })
@@ -306,7 +315,7 @@ pub async fn feedback(
         .db
         .run(move |conn| {
             user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, "feedback".to_owned(), |conn| {
+            cache.get_or_compute(conn, id, Figures::Feedback, "feedback".to_owned(), |conn| {
                 funds::feedback(conn, &user, id)
             })
         })

@@ -302,3 +302,43 @@ fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
         assert!(!logs.contains(field), "{field} is not logged: {logs}");
     }
 }
+
+#[test]
+fn seed_scale_writes_a_fund_and_is_refused_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://scale.db")
+        .args(["seed", "scale", "--applications", "200"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&seeded.stdout);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    assert!(
+        stdout.starts_with(
+            "fund 1 (SCALE1): 10 organisations, 200 applications, 2160 scores, 40 awards"
+        ),
+        "{stdout}"
+    );
+    let refused = grantfund(dir.path())
+        .env("APP_ENV", "production")
+        .env(
+            "JWT_SECRET",
+            "a production secret that is long enough to pass",
+        )
+        .env("DATABASE_URL", "sqlite://scale.db")
+        .args(["seed", "scale", "--applications", "200"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused when APP_ENV=production"));
+    let zero = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://scale.db")
+        .args(["seed", "scale", "--applications", "0"])
+        .output()
+        .unwrap();
+    assert!(!zero.status.success(), "at least one application");
+}

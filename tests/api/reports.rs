@@ -299,3 +299,46 @@ db_test! {
         app.send("GET", "/api/v1/directory?health_board=atlantis", None, None).await.assert_problem(400, "invalid_query");
     }
 }
+
+db_test! {
+    async fn a_scale_fund_keeps_the_rules_and_its_reports_reconcile(app) {
+        let now = app.clock_now();
+        let size = grantfund::seed::Scale { applications: 400 };
+        let seeded = app.state.db.run(move |conn| grantfund::seed::scale(conn, now, size)).await.unwrap();
+        assert_eq!((seeded.fund_code.as_str(), seeded.organisations, seeded.applications), ("SCALE1", 20, 400));
+        assert_eq!(seeded.scores, 360 * 3 * 4, "three assessors score every submitted application on four criteria");
+        assert_eq!(seeded.awards, 80, "one application in five is awarded");
+        let admin = app.admin().await;
+        let official = app.staff(Role::Official).await;
+        let fund = seeded.fund_id;
+
+        // Every year within its limit, and the reports equal to the years.
+        let years = app.get(&format!("/api/v1/funds/{fund}/years"), &admin).await.json["items"].clone();
+        let summary = app.get(&format!("/api/v1/reports/funds/{fund}/summary"), &official).await.json;
+        let mut committed = 0;
+        for year in years.as_array().unwrap() {
+            assert!(pence(&year["committed"]) <= pence(&year["limit"]), "{year}");
+            let reported = summary["years"].as_array().unwrap().iter().find(|y| y["financial_year"] == year["financial_year"]).unwrap();
+            assert_eq!((&reported["committed"], &reported["paid"]), (&year["committed"], &year["paid"]));
+            committed += pence(&year["committed"]);
+        }
+        assert!(committed > 0);
+        assert_eq!(pence(&summary["total"]["committed"]), committed);
+        for (split, rows) in [("by-health-board", "health_boards"), ("by-target-group", "target_groups")] {
+            let report = app.get(&format!("/api/v1/reports/funds/{fund}/{split}"), &official).await.json;
+            for figure in ["committed", "paid", "awards", "organisations"] {
+                assert_eq!(report["total"][figure], summary["total"][figure], "{split} {figure}");
+            }
+            let split_total: i64 = report[rows].as_array().unwrap().iter().map(|r| pence(&r["committed"])).sum();
+            assert_eq!(split_total, committed, "{split}: every penny in exactly one row");
+        }
+        let feedback = app.get(&format!("/api/v1/reports/funds/{fund}/feedback"), &official).await.json;
+        assert_eq!(feedback["responses"], seeded.feedback_responses as i64);
+        let reach = app.get(&format!("/api/v1/reports/funds/{fund}/reach"), &official).await.json;
+        assert!(reach["reached"].as_i64().unwrap() > 0);
+
+        // A second run adds a second fund beside the first.
+        let again = app.state.db.run(move |conn| grantfund::seed::scale(conn, now, size)).await.unwrap();
+        assert_eq!((again.fund_code.as_str(), again.awards), ("SCALE2", 80));
+    }
+}
