@@ -178,6 +178,10 @@ pub struct Config {
         global = true
     )]
     pub open_data_prefix: String,
+    /// Origins whose pages may call the API from a browser, comma-separated
+    /// (`https://portal.example.org`); none by default, so cross-origin reads are refused.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]
+    pub cors_allowed_origins: String,
 }
 
 /// Checked settings the service runs with.
@@ -206,6 +210,7 @@ pub struct Settings {
     pub feedback_responses_per_link_per_minute: u32,
     pub retention_months: u32,
     pub open_data_prefix: String,
+    pub cors_allowed_origins: Vec<String>,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
 }
@@ -227,6 +232,8 @@ pub enum ConfigError {
     MailFrom(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("CORS_ALLOWED_ORIGINS: {0:?} is not an origin like https://portal.example.org")]
+    CorsOrigin(String),
 }
 
 impl Settings {
@@ -282,6 +289,7 @@ impl Settings {
             "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
         )?;
         positive(config.max_body_bytes as u64, "MAX_BODY_BYTES")?;
+        let cors_allowed_origins = parse_origins(&config.cors_allowed_origins)?;
         if config.outbox_max_attempts <= 0 {
             return Err(ConfigError::Zero("OUTBOX_MAX_ATTEMPTS"));
         }
@@ -311,6 +319,7 @@ impl Settings {
             feedback_responses_per_link_per_minute: config.feedback_responses_per_link_per_minute,
             retention_months: config.retention_months,
             open_data_prefix: config.open_data_prefix,
+            cors_allowed_origins,
         })
     }
 
@@ -347,6 +356,23 @@ impl Settings {
     }
 }
 
+/// Reads a comma-separated list of origins: each `http(s)://host[:port]` with nothing after it.
+fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let url =
+                url::Url::parse(origin).map_err(|_| ConfigError::CorsOrigin(origin.to_owned()))?;
+            let ascii = url.origin().ascii_serialization();
+            if !matches!(url.scheme(), "http" | "https") || ascii != origin {
+                return Err(ConfigError::CorsOrigin(origin.to_owned()));
+            }
+            Ok(ascii)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +388,31 @@ mod tests {
         let mut all = vec!["grantfund"];
         all.extend_from_slice(args);
         Cli::parse_from(all).config
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_or_refused() {
+        assert_eq!(parse_origins(""), Ok(vec![]));
+        assert_eq!(
+            parse_origins("https://portal.example.org, http://localhost:3000"),
+            Ok(vec![
+                "https://portal.example.org".to_owned(),
+                "http://localhost:3000".to_owned()
+            ])
+        );
+        for bad in [
+            "*",
+            "portal.example.org",
+            "https://portal.example.org/",
+            "ftp://x.org",
+            "https://x.org/path",
+        ] {
+            assert_eq!(
+                parse_origins(bad),
+                Err(ConfigError::CorsOrigin(bad.to_owned())),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -30,8 +30,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
@@ -126,6 +127,27 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     router().1
 }
 
+/// Cross-origin calls from browsers: none unless `CORS_ALLOWED_ORIGINS` names origins, and then
+/// only theirs. A request from any other origin is served without CORS headers, so the browser
+/// keeps the answer from the calling page.
+fn cors(origins: &[String]) -> Condition<Cors> {
+    let mut cors = Cors::default()
+        .block_on_origin_mismatch(false)
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+        ])
+        .allowed_header("idempotency-key")
+        .expose_headers(["x-request-id", "x-grants-without-org-id", "retry-after"])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    Condition::new(!origins.is_empty(), cors)
+}
+
 /// How to run the application besides its settings.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -189,6 +211,7 @@ impl Application {
         let document = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
         let data = web::Data::new(state.clone());
+        let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = router();
             let app = app
@@ -208,7 +231,8 @@ impl Application {
                 .default_service(web::to(http::fallback))
                 .wrap(from_fn(http::request_id_header))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
-                .wrap(http::security_headers());
+                .wrap(from_fn(http::security_headers))
+                .wrap(cors(&cors_origins));
             http::contain_panics(app)
         })
         .shutdown_timeout(20)

@@ -349,14 +349,19 @@ pub fn split(pence: i64, n: usize) -> Vec<i64> {
     (0..n).map(|i| each + i64::from(i < left)).collect()
 }
 
-/// The choices of each application in one list, in the published order.
+/// The choices in one list of each application awarded in the fund, in the published order.
+/// The applications are selected in the database, so the query binds no list of ids however
+/// large the fund.
 fn choices<T: std::str::FromStr + Ord>(
     conn: &mut DbConnection,
-    application_ids: &[i64],
+    fund_id: i64,
     list: &str,
 ) -> Result<HashMap<i64, Vec<T>>, ApiError> {
+    let awarded = awards::table
+        .filter(awards::fund_id.eq(fund_id))
+        .select(awards::application_id);
     let rows: Vec<(i64, String)> = application_choices::table
-        .filter(application_choices::application_id.eq_any(application_ids))
+        .filter(application_choices::application_id.eq_any(awarded))
         .filter(application_choices::list.eq(list))
         .select((
             application_choices::application_id,
@@ -416,8 +421,7 @@ fn split_report<T: Copy + Ord + std::str::FromStr>(
     user.require(READERS)?;
     FundRow::find(conn, fund_id)?;
     let items = held(conn, fund_id, year)?;
-    let ids: Vec<i64> = items.iter().map(|h| h.application).collect();
-    let lists: HashMap<i64, Vec<T>> = choices(conn, &ids, list)?;
+    let lists: HashMap<i64, Vec<T>> = choices(conn, fund_id, list)?;
     let rows = split_over(&items, &lists, all_values)
         .into_iter()
         .map(|(value, t)| Ok((value, t.figures()?)))
@@ -593,8 +597,7 @@ pub fn feedback(
             feedback_responses::recommend,
         ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, &ids, "health_board")?;
+    let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, fund_id, "health_board")?;
     let mut all = Vec::with_capacity(rows.len());
     let mut by_year: BTreeMap<String, Vec<[i32; 4]>> = BTreeMap::new();
     let mut by_component: BTreeMap<String, Vec<[i32; 4]>> = Component::ALL

@@ -208,7 +208,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: ManualClock,
     pub mail_dir: tempfile::TempDir,
-    client: awc::Client,
+    pub client: awc::Client,
     // Dropped last: the database outlives the server's use of it.
     database: TestDb,
 }

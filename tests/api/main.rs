@@ -20,4 +20,5 @@ mod organisations;
 mod outbox;
 mod reports;
 mod rounds;
+mod security;
 mod users;
