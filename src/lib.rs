@@ -1,5 +1,6 @@
 //! The grant fund service: builds the HTTP application that `main` serves and the tests drive.
 
+pub mod access;
 pub mod applications;
 pub mod assessment;
 pub mod audit;

@@ -128,20 +128,38 @@ fn add_standard_errors(openapi: &mut OpenApi) {
             ),
         );
     }
-    for item in openapi.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            complete(operation);
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ] {
+            if let Some(operation) = operation {
+                complete(operation);
+                state_who_may_call(operation, method, path);
+            }
         }
     }
+}
+
+/// Adds the route's entry of the access table to its description.
+fn state_who_may_call(operation: &mut Operation, method: &str, path: &str) {
+    let who = match crate::access::access(method, path) {
+        Some(crate::access::Access::Public) => "anyone, without signing in".to_owned(),
+        Some(crate::access::Access::Roles(roles)) => roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => "nobody (the route has no access entry)".to_owned(),
+    };
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&format!("Who may call: {who}."));
 }
 
 fn complete(operation: &mut Operation) {

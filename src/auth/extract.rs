@@ -49,6 +49,8 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let method = req.method().clone();
+        let pattern = req.match_pattern();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
@@ -72,6 +74,7 @@ impl FromRequest for CurrentUser {
                 return Err(invalid_token());
             }
             let role = user.role()?;
+            crate::access::check(method.as_str(), pattern.as_deref(), role)?;
             Ok(CurrentUser {
                 id: user.id,
                 role,
