@@ -24,7 +24,9 @@ const FALLBACK_BODY_LIMIT: usize = 256 * 1024;
 
 /// A JSON request body. Unlike actix's own extractor it answers problem+json: 415 for another
 /// content type, 413 past the size limit, 400 for text that is not JSON, and 422 naming the field
-/// for JSON of the wrong shape (wrong type, missing or unknown field).
+/// for JSON of the wrong shape (wrong type, missing or unknown field). On a route for signed-in
+/// callers, a body that fails is answered only after the caller is known to be allowed there:
+/// a caller who may not use the route gets 401 or 403, never a description of the body.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -49,25 +51,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
-            if declared_length.is_some_and(|n| n > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::bad_request("unreadable_body", "The request body could not be read.")
-                })?;
-                if body.len() + chunk.len() > limit {
+            let body = async {
+                if declared_length.is_some_and(|n| n > limit) {
                     return Err(ApiError::PayloadTooLarge { limit });
                 }
-                body.extend_from_slice(&chunk);
+                if !is_json {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|_| {
+                        ApiError::bad_request(
+                            "unreadable_body",
+                            "The request body could not be read.",
+                        )
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                parse_json(&body)
+            };
+            match body.await {
+                Ok(value) => Ok(Json(value)),
+                Err(error) => Err(caller_refused(&req).await.unwrap_or(error)),
             }
-            parse_json(&body).map(Json)
         })
+    }
+}
+
+/// Why the caller may not use this route at all (401 or 403), if that is so.
+async fn caller_refused(req: &HttpRequest) -> Option<ApiError> {
+    let pattern = req.match_pattern()?;
+    match crate::access::access(req.method().as_str(), &pattern) {
+        Some(crate::access::Access::Public) => None,
+        _ => crate::auth::extract::CurrentUser::from_request(req, &mut Payload::None)
+            .await
+            .err(),
     }
 }
 

@@ -14,7 +14,7 @@ pub struct Panel {
     pub admin: String,
     pub fund: i64,
     pub round: i64,
-    criterion: i64,
+    pub criterion: i64,
     pub assessor: (i64, String),
 }
 

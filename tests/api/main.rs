@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod access;
 mod applications;
 mod assessment;
 mod auth;

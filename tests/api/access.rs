@@ -1,0 +1,540 @@
+//! The access matrix: every route of the contract, called by every kind of caller on objects of
+//! two organisations, answers as the access table and the object rules say. A route in the
+//! contract without an entry here, or in the access table, fails the test.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+
+use grantfund::access::{Access, POLICY};
+use grantfund::domain::vocabulary::Role;
+
+use crate::awards::Panel;
+use crate::db_test;
+use crate::helpers::*;
+
+/// Which objects of a permitted role it may reach.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scope {
+    /// Anything the route names (collections, funds, rounds, criteria, users for administrators).
+    Any,
+    /// An organisation's object: applicants reach only their own; staff reach all.
+    Organisation,
+    /// An application: as `Organisation`, and assessors only those assigned to them without a
+    /// conflict.
+    Application,
+    /// An assessor's assignment: only that assessor (and administrators).
+    Assignment,
+}
+
+use Scope::{Any, Application as App, Assignment as Asg, Organisation as Org};
+
+/// Every operation, reads first and the calls that end an object last.
+const ROUTES: &[(&str, &str, Scope)] = &[
+    ("GET", "/health", Any),
+    ("GET", "/ready", Any),
+    ("GET", "/reference/health-boards", Any),
+    ("GET", "/me", Any),
+    ("GET", "/users", Any),
+    ("GET", "/organisations", Any),
+    ("GET", "/organisations/{id}", Org),
+    ("GET", "/funds", Any),
+    ("GET", "/funds/{id}", Any),
+    ("GET", "/funds/{id}/years", Any),
+    ("GET", "/rounds", Any),
+    ("GET", "/rounds/{id}", Any),
+    ("GET", "/rounds/{id}/criteria", Any),
+    ("GET", "/applications", Any),
+    ("GET", "/applications/{id}", App),
+    ("GET", "/assignments", Any),
+    ("GET", "/applications/{id}/assessment", App),
+    ("GET", "/rounds/{id}/ranking", Any),
+    ("GET", "/awards", Any),
+    ("GET", "/awards/{id}", Org),
+    ("GET", "/awards/{id}/returns", Org),
+    ("GET", "/returns", Any),
+    ("GET", "/returns/{id}", Org),
+    ("GET", "/awards/{id}/feedback-links", Org),
+    ("GET", "/awards/{id}/feedback", Org),
+    ("GET", "/feedback/{token}", Any),
+    ("GET", "/reports/funds/{id}/summary", Any),
+    ("GET", "/reports/funds/{id}/by-health-board", Any),
+    ("GET", "/reports/funds/{id}/by-target-group", Any),
+    ("GET", "/reports/funds/{id}/reach", Any),
+    ("GET", "/reports/funds/{id}/feedback", Any),
+    ("GET", "/exports/360giving", Any),
+    ("GET", "/directory", Any),
+    ("GET", "/audit", Any),
+    ("GET", "/outbox", Any),
+    ("POST", "/auth/register", Any),
+    ("POST", "/auth/login", Any),
+    ("POST", "/auth/refresh", Any),
+    ("POST", "/auth/password-reset/request", Any),
+    ("POST", "/auth/password-reset/confirm", Any),
+    ("POST", "/users", Any),
+    ("PATCH", "/users/{id}", Any),
+    ("PATCH", "/organisations/{id}", Org),
+    ("POST", "/organisations/{id}/verify", Any),
+    ("POST", "/funds", Any),
+    ("PATCH", "/funds/{id}", Any),
+    ("PUT", "/funds/{id}/years/{financial_year}", Any),
+    ("POST", "/funds/{id}/rounds", Any),
+    ("PATCH", "/rounds/{id}", Any),
+    ("POST", "/rounds/{id}/criteria", Any),
+    ("PATCH", "/criteria/{id}", Any),
+    ("POST", "/rounds/{id}/applications", Any),
+    ("PATCH", "/applications/{id}", App),
+    ("POST", "/applications/{id}/submit", App),
+    ("POST", "/applications/{id}/assignments", Any),
+    ("POST", "/rounds/{id}/assignments", Any),
+    ("POST", "/assignments/{id}/conflict-declaration", Asg),
+    ("PUT", "/assignments/{id}/scores", Asg),
+    ("POST", "/assignments/{id}/submit", Asg),
+    ("POST", "/applications/{id}/moderation", Any),
+    ("POST", "/applications/{id}/decision", Any),
+    ("POST", "/awards/{id}/accept", Org),
+    ("POST", "/awards/{id}/decline", Org),
+    (
+        "POST",
+        "/awards/{id}/instalments/{financial_year}/release",
+        Any,
+    ),
+    ("PATCH", "/returns/{id}", Org),
+    ("POST", "/returns/{id}/submit", Org),
+    ("POST", "/returns/{id}/review", Any),
+    ("POST", "/awards/{id}/feedback-links", Org),
+    ("POST", "/feedback/{token}", Any),
+    ("POST", "/applications/{id}/withdraw", App),
+    ("DELETE", "/feedback-links/{id}", Org),
+    ("DELETE", "/criteria/{id}", Any),
+    ("DELETE", "/users/{id}", Any),
+    ("POST", "/awards/{id}/terminate", Any),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Nobody,
+    ApplicantA,
+    ApplicantB,
+    AssessorAssigned,
+    AssessorUnassigned,
+    AssessorConflicted,
+    Administrator,
+    Official,
+}
+
+impl Caller {
+    const ALL: [Caller; 8] = [
+        Caller::Nobody,
+        Caller::ApplicantA,
+        Caller::ApplicantB,
+        Caller::AssessorAssigned,
+        Caller::AssessorUnassigned,
+        Caller::AssessorConflicted,
+        Caller::Official,
+        // Last, so that what it changes comes after everyone else has tried.
+        Caller::Administrator,
+    ];
+
+    fn role(self) -> Option<Role> {
+        match self {
+            Caller::Nobody => None,
+            Caller::ApplicantA | Caller::ApplicantB => Some(Role::Applicant),
+            Caller::AssessorAssigned | Caller::AssessorUnassigned | Caller::AssessorConflicted => {
+                Some(Role::Assessor)
+            }
+            Caller::Administrator => Some(Role::Administrator),
+            Caller::Official => Some(Role::Official),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Owner {
+    A,
+    B,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    /// A public route: never refused for who is calling.
+    Public,
+    /// Past access control: the answer depends on the object's state, not on the caller.
+    Allowed,
+    Status(u16),
+}
+
+/// The documented answer for `caller` on `route` with an object of `owner`.
+fn expected(access: Access, scope: Scope, caller: Caller, owner: Owner) -> Expect {
+    let roles = match access {
+        Access::Public => return Expect::Public,
+        Access::Roles(roles) => roles,
+    };
+    let Some(role) = caller.role() else {
+        return Expect::Status(401);
+    };
+    if !roles.contains(&role) {
+        return Expect::Status(403);
+    }
+    let own = matches!(
+        (caller, owner),
+        (Caller::ApplicantA, Owner::A) | (Caller::ApplicantB, Owner::B)
+    );
+    let hidden = match (scope, caller) {
+        (Any, _) => false,
+        (_, Caller::ApplicantA | Caller::ApplicantB) => !own,
+        (App | Asg, Caller::AssessorUnassigned | Caller::AssessorConflicted) => true,
+        _ => false,
+    };
+    if hidden {
+        Expect::Status(404)
+    } else {
+        Expect::Allowed
+    }
+}
+
+/// The objects of one organisation, and the shared ones, that the routes name.
+#[derive(Clone, Debug)]
+struct Objects {
+    organisation: i64,
+    application: i64,
+    assignment: i64,
+    award: i64,
+    returned: i64,
+    link: i64,
+    token: String,
+    user: i64,
+    fund: i64,
+    round: i64,
+    criterion: i64,
+}
+
+fn concrete(path: &str, o: &Objects) -> String {
+    let id = match path.split('/').nth(1).unwrap_or_default() {
+        "users" => o.user,
+        "organisations" => o.organisation,
+        "funds" | "reports" => o.fund,
+        "rounds" => o.round,
+        "criteria" => o.criterion,
+        "applications" => o.application,
+        "assignments" => o.assignment,
+        "awards" => o.award,
+        "returns" => o.returned,
+        "feedback-links" => o.link,
+        _ => 0,
+    };
+    let mut path = path
+        .replace("{id}", &id.to_string())
+        .replace("{financial_year}", "2022-23")
+        .replace("{token}", &o.token);
+    if path == "/exports/360giving" {
+        path.push_str(&format!("?fund_id={}", o.fund));
+    }
+    format!("/api/v1{path}")
+}
+
+/// A body the route accepts in shape, so that the answer is about access, not validation.
+fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64) -> Option<Value> {
+    let value = match (method, path) {
+        ("GET" | "DELETE", _) => return None,
+        ("POST", "/auth/register") => registration(
+            &format!("SC{:06}", 300_000 + n),
+            &format!("matrix{n}@example.org"),
+        ),
+        ("POST", "/auth/login") => {
+            json!({"email": format!("nobody{n}@example.org"), "password": "not the password at all"})
+        }
+        ("POST", "/auth/refresh") => json!({"refresh_token": "not-a-refresh-token"}),
+        ("POST", "/auth/password-reset/request") => json!({"email": "nobody@example.org"}),
+        ("POST", "/auth/password-reset/confirm") => {
+            json!({"token": "not-a-reset-token", "password": "a long new password"})
+        }
+        ("POST", "/users") => {
+            json!({"email": format!("official{n}@gov.example.org"), "name": "New Official", "role": "official", "password": "a long enough password"})
+        }
+        ("PATCH", "/users/{id}") => json!({"name": "Renamed"}),
+        ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
+        ("POST", "/funds") => fund_body(&format!("MATRIX{n}")),
+        ("PATCH", "/funds/{id}") => json!({"reach_target": 11000}),
+        ("PUT", "/funds/{id}/years/{financial_year}") => {
+            json!({"limit": "1000000.00", "approved": true})
+        }
+        ("POST", "/funds/{id}/rounds") => {
+            let mut body = json!({"name": format!("Matrix round {n}"), "component": "core"});
+            body["opens_at"] = json!("2031-01-01T00:00:00Z");
+            body["closes_at"] = json!("2031-02-01T00:00:00Z");
+            body["financial_years"] = json!(["2022-23"]);
+            body["min_request"] = json!("1000.00");
+            body["max_request"] = json!("50000.00");
+            body
+        }
+        ("PATCH", "/rounds/{id}") => json!({"guidance": "Read the criteria first."}),
+        ("POST", "/rounds/{id}/criteria") => {
+            json!({"name": "Reach", "weight": "1", "max_score": 5})
+        }
+        ("PATCH", "/criteria/{id}") => json!({"name": "Merit"}),
+        ("POST", "/rounds/{id}/applications") => application_body(),
+        ("PATCH", "/applications/{id}") => json!({"title": "A new title"}),
+        ("POST", "/applications/{id}/assignments") => json!({"assessor_id": spare_assessor}),
+        ("POST", "/rounds/{id}/assignments") => {
+            json!({"assessors_per_application": 1, "assessor_ids": [spare_assessor]})
+        }
+        ("POST", "/assignments/{id}/conflict-declaration") => json!({"has_conflict": false}),
+        ("PUT", "/assignments/{id}/scores") => {
+            json!({"scores": [{"criterion_id": criterion, "score": 6}]})
+        }
+        ("POST", "/applications/{id}/moderation") => {
+            json!({"score": "80.00", "reason": "The only service on the islands."})
+        }
+        ("POST", "/applications/{id}/decision") => {
+            json!({"decision": "decline", "feedback": "Not this time."})
+        }
+        ("PATCH", "/returns/{id}") => json!({"sessions": 3}),
+        ("POST", "/returns/{id}/review") => json!({"outcome": "accepted"}),
+        ("POST", "/awards/{id}/feedback-links") => json!({"label": format!("Matrix {n}")}),
+        ("POST", "/feedback/{token}") => json!({
+            "respondent": "prefer_not_to_say",
+            "ratings": {"listened_to": 4, "wellbeing": 4, "relationship_with_baby": 4, "recommend": 4},
+            "consent_to_quote": false
+        }),
+        ("POST", "/awards/{id}/terminate") => json!({"reason": "The service has closed."}),
+        _ => json!({}),
+    };
+    Some(value)
+}
+
+fn set_day(app: &TestApp, day: &str) {
+    let date: chrono::NaiveDate = day.parse().unwrap();
+    app.clock
+        .set(Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap()));
+}
+
+/// An organisation with an accepted award (first instalment paid), its first return, a feedback
+/// link and a second, submitted application; gives its objects and its applicant's token.
+async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> (Objects, String) {
+    let (awarded, token) = panel.ready(app, n).await;
+    let made = panel
+        .award(
+            app,
+            awarded,
+            json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
+        )
+        .await;
+    assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+    let award = made.json["award"]["id"].as_i64().unwrap();
+    let accept = app
+        .post(
+            &format!("/api/v1/awards/{award}/accept"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(accept.status.as_u16(), 200, "{}", accept.text);
+    let paid = app
+        .post(
+            &format!("/api/v1/awards/{award}/instalments/2021-22/release"),
+            Some(&panel.admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+    let returns = app
+        .get(&format!("/api/v1/awards/{award}/returns"), &token)
+        .await;
+    let returned = returns.json["items"][0]["id"].as_i64().unwrap();
+    let link = app
+        .post(
+            &format!("/api/v1/awards/{award}/feedback-links"),
+            Some(&token),
+            json!({"label": "Tuesday group"}),
+        )
+        .await;
+    assert_eq!(link.status.as_u16(), 201, "{}", link.text);
+    let me = app.get("/api/v1/me", &token).await;
+    let organisation = me.json["user"]["organisation_id"].as_i64().unwrap();
+    let application = app.draft(&token, panel.round, application_body()).await;
+    let submit = app
+        .post(
+            &format!("/api/v1/applications/{application}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submit.status.as_u16(), 200, "{}", submit.text);
+    let user = app
+        .create_user(
+            Role::Applicant,
+            &format!("colleague{n}@example.org"),
+            Some(organisation),
+        )
+        .await;
+    let objects = Objects {
+        organisation,
+        application,
+        assignment: 0,
+        award,
+        returned,
+        link: link.json["id"].as_i64().unwrap(),
+        token: link.json["token"].as_str().unwrap().to_owned(),
+        user,
+        fund: panel.fund,
+        round: panel.round,
+        criterion: panel.criterion,
+    };
+    (objects, token)
+}
+
+/// An assessor assigned to `application`; gives the assessor's id, token and assignment.
+async fn assessor(
+    app: &TestApp,
+    admin: &str,
+    email: &str,
+    application: Option<i64>,
+) -> (i64, String, i64) {
+    let id = app.create_user(Role::Assessor, email, None).await;
+    let token = app.token(email).await;
+    let mut assignment = 0;
+    if let Some(application) = application {
+        let reply = app
+            .post(
+                &format!("/api/v1/applications/{application}/assignments"),
+                Some(admin),
+                json!({"assessor_id": id}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+        assignment = reply.json["id"].as_i64().unwrap();
+    }
+    (id, token, assignment)
+}
+
+fn contract_operations() -> BTreeSet<(String, String)> {
+    let document = grantfund::openapi_document();
+    let mut operations = BTreeSet::new();
+    for (path, item) in &document.paths.paths {
+        let path = path.strip_prefix("/api/v1").unwrap_or(path).to_owned();
+        for (method, present) in [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ] {
+            if present {
+                operations.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn every_route_of_the_contract_has_an_access_entry_and_a_matrix_row() {
+    let contract = contract_operations();
+    let policy: BTreeSet<(String, String)> = POLICY
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let matrix: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        ROUTES.len(),
+        matrix.len(),
+        "a route is listed twice in the matrix"
+    );
+    assert_eq!(
+        contract.difference(&policy).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes without an access entry"
+    );
+    assert_eq!(
+        policy.difference(&contract).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "access entries for no route"
+    );
+    assert_eq!(
+        contract.difference(&matrix).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes missing from the matrix"
+    );
+    assert_eq!(
+        matrix.difference(&contract).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "matrix rows for no route"
+    );
+}
+
+db_test! {
+    async fn every_route_answers_every_caller_as_documented(backend: Backend) {
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.access_token_ttl = Duration::from_secs(20 * 365 * 86_400);
+            s.auth_attempts_per_client_per_minute = 10_000;
+            s.auth_attempts_per_account_per_minute = 10_000;
+        }).await else { return };
+        set_day(&app, "2021-03-01");
+        let panel = Panel::with_frequency(&app, 1, "annual").await;
+        let (mut a, applicant_a) = organisation(&app, &panel, 1).await;
+        let (b, applicant_b) = organisation(&app, &panel, 2).await;
+        let (_, assigned, assignment) = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
+        // Assessors see an application once they have declared they have no conflict.
+        let declared = app.post(&format!("/api/v1/assignments/{assignment}/conflict-declaration"), Some(&assigned), json!({"has_conflict": false})).await;
+        assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
+        let (_, conflicted, theirs) = assessor(&app, &panel.admin, "conflicted@panel.example.org", Some(a.application)).await;
+        let declared = app.post(&format!("/api/v1/assignments/{theirs}/conflict-declaration"), Some(&conflicted), json!({"has_conflict": true, "reason": "I am a trustee."})).await;
+        assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
+        let (_, unassigned, _) = assessor(&app, &panel.admin, "unassigned@panel.example.org", None).await;
+        let (spare, _, _) = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
+        a.assignment = assignment;
+        let official = app.staff(Role::Official).await;
+        let token = |caller: Caller| -> Option<String> {
+            match caller {
+                Caller::Nobody => None,
+                Caller::ApplicantA => Some(applicant_a.clone()),
+                Caller::ApplicantB => Some(applicant_b.clone()),
+                Caller::AssessorAssigned => Some(assigned.clone()),
+                Caller::AssessorUnassigned => Some(unassigned.clone()),
+                Caller::AssessorConflicted => Some(conflicted.clone()),
+                Caller::Administrator => Some(panel.admin.clone()),
+                Caller::Official => Some(official.clone()),
+            }
+        };
+
+        let mut wrong = Vec::new();
+        let mut calls = 0;
+        for (method, route, scope) in ROUTES {
+            let access = grantfund::access::access(method, route).unwrap_or_else(|| panic!("{method} {route} has no access entry"));
+            // Applicants also try the other organisation's object, before anyone changes it.
+            let mut attempts: Vec<(Caller, Owner)> = Vec::new();
+            if *scope != Any {
+                attempts.extend([(Caller::ApplicantA, Owner::B), (Caller::ApplicantB, Owner::B)]);
+            }
+            attempts.extend(Caller::ALL.iter().map(|c| (*c, Owner::A)));
+            for (caller, owner) in attempts {
+                calls += 1;
+                let objects = if owner == Owner::A { &a } else { &b };
+                let path = concrete(route, objects);
+                let body = body(method, route, calls, spare, panel.criterion);
+                let reply = app.send(method, &path, token(caller).as_deref(), body.as_ref()).await;
+                let status = reply.status.as_u16();
+                let want = expected(access, *scope, caller, owner);
+                let fine = match want {
+                    Expect::Public => status != 403 && status < 500,
+                    Expect::Allowed => !matches!(status, 401 | 403 | 404) && status < 500,
+                    Expect::Status(s) => status == s,
+                };
+                if !fine {
+                    wrong.push(format!("{method} {route} as {caller:?} on {owner:?}'s: {status}, documented {want:?}: {}", reply.text.chars().take(160).collect::<String>()));
+                }
+                if status >= 400 {
+                    assert_eq!(reply.header("content-type").as_deref(), Some("application/problem+json"), "{method} {path}: {}", reply.text);
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{} of {calls} answers differ from the access table:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(calls > ROUTES.len() * 8);
+    }
+}
