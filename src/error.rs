@@ -272,7 +272,10 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(self.problem())
+        match serde_json::to_string(&self.problem()) {
+            Ok(body) => response.body(escape_html(&body)),
+            Err(_) => response.finish(),
+        }
     }
 }
 
@@ -462,9 +465,33 @@ impl Validator {
     }
 }
 
+/// Writes `<`, `>` and `&` in JSON text as `\u003c`, `\u003e` and `\u0026`: the same JSON,
+/// but no input a problem repeats can be read as markup by anything that mistakes it for HTML.
+pub fn escape_html(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_in_problems_is_escaped_and_the_json_unchanged() {
+        let json = r#"{"detail":"<script>a & b</script>"}"#;
+        let escaped = escape_html(json);
+        assert!(!escaped.contains('<') && !escaped.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap_or_default();
+        assert_eq!(back["detail"], "<script>a & b</script>");
+    }
 
     #[test]
     fn validator_reports_every_failure() {

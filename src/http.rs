@@ -109,7 +109,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
+                let message = without_input(&strip_position(&inner.to_string()));
                 let parent = if path == "." { String::new() } else { path };
                 // A missing field is reported at its parent; name the field itself.
                 let field = match missing_field(&message) {
@@ -132,6 +132,27 @@ fn missing_field(message: &str) -> Option<&str> {
     message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.strip_suffix('`'))
+}
+
+/// serde's messages quote the text that did not fit ("unknown variant `<b>`"); the client sent
+/// it and the field path already says where, so the answer does not repeat it.
+fn without_input(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some(at) = rest.rfind("`, expected")
+    {
+        return format!("unknown value{}", &rest[at + 1..]);
+    }
+    for (prefix, replacement) in [
+        ("invalid type: string \"", "invalid type: a string"),
+        ("invalid value: string \"", "invalid value"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(at) = rest.rfind("\", expected")
+        {
+            return format!("{replacement}{}", &rest[at + 1..]);
+        }
+    }
+    message.to_owned()
 }
 
 /// serde_json appends "at line 1 column 9"; the field path says more to a client.
@@ -441,6 +462,26 @@ mod tests {
     struct Body {
         name: String,
         count: u32,
+    }
+
+    #[test]
+    fn messages_do_not_repeat_the_input() {
+        assert_eq!(
+            without_input("unknown variant `<b>x</b>`, expected `award` or `decline`"),
+            "unknown value, expected `award` or `decline`"
+        );
+        assert_eq!(
+            without_input("invalid type: string \"'; DROP\", expected u32"),
+            "invalid type: a string, expected u32"
+        );
+        assert_eq!(
+            without_input("invalid value: string \"x\", expected a date"),
+            "invalid value, expected a date"
+        );
+        assert_eq!(
+            without_input("missing field `name`"),
+            "missing field `name`"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
 use crate::email::{messages, outbox};
-use crate::error::ApiError;
+use crate::error::{ApiError, Validator};
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
 use crate::users::api::User;
@@ -245,9 +245,9 @@ pub fn request_password_reset(
     email: &str,
     settings: &Settings,
 ) -> Result<(), ApiError> {
-    let Ok(email) = Email::parse(email) else {
-        return Ok(());
-    };
+    let mut v = Validator::new();
+    let email = v.check("email", Email::parse(email));
+    let email = v.finish_with(|| email)?;
     let naive_now = now.naive_utc();
     let ttl =
         chrono::Duration::from_std(settings.password_reset_ttl).map_err(ApiError::internal)?;

@@ -132,6 +132,8 @@ pub fn check_new_password(password: &str) -> Result<(), &'static str> {
         Err("must be at least 12 characters")
     } else if chars > 256 {
         Err("must be at most 256 characters")
+    } else if password.chars().any(char::is_control) {
+        Err("must not contain control characters")
     } else {
         Ok(())
     }

@@ -1,6 +1,9 @@
-//! The access matrix: every route of the contract, called by every kind of caller on objects of
-//! two organisations, answers as the access table and the object rules say. A route in the
-//! contract without an entry here, or in the access table, fails the test.
+//! Trying to break it from outside. The access matrix: every route of the contract, called by
+//! every kind of caller on objects of two organisations, answers as the access table and the
+//! object rules say; a route in the contract without an entry here, or in the access table,
+//! fails the test. The bad-input corpus: every request body of the contract, broken in every way
+//! a client or an attacker might, is refused with a 4xx problem that repeats no markup or SQL,
+//! and nothing is stored.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -536,5 +539,320 @@ db_test! {
         }
         assert!(wrong.is_empty(), "{} of {calls} answers differ from the access table:\n{}", wrong.len(), wrong.join("\n"));
         assert!(calls > ROUTES.len() * 8);
+    }
+}
+
+/// A bad version of a valid body, and what was done to it.
+struct Mutation {
+    what: String,
+    body: Vec<u8>,
+}
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const SQL: &str = "'; DROP TABLE awards; --";
+
+fn is_money(s: &str) -> bool {
+    s.split_once('.').is_some_and(|(p, d)| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && d.len() == 2
+            && d.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn is_date(s: &str) -> bool {
+    s.len() >= 10
+        && s.as_bytes()[4] == b'-'
+        && s.as_bytes()[7] == b'-'
+        && s[..4].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_year(s: &str) -> bool {
+    s.len() == 7 && s.as_bytes()[4] == b'-' && s[..4].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Replaces the value at `path` (keys from the root) in `body`.
+fn with(body: &Value, path: &[String], value: Value) -> Value {
+    let mut out = body.clone();
+    let mut slot = &mut out;
+    for key in path {
+        slot = match slot {
+            Value::Object(map) => map.get_mut(key).unwrap(),
+            Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+    }
+    *slot = value;
+    out
+}
+
+fn leaves(value: &Value, path: Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let mut p = path.clone();
+                p.push(k.clone());
+                leaves(v, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let mut p = path.clone();
+                p.push(i.to_string());
+                leaves(v, p, out);
+            }
+        }
+        leaf => out.push((path, leaf.clone())),
+    }
+}
+
+/// Every hostile variant of `valid`: broken JSON and encodings, wrong types, unknown and
+/// missing fields, and per kind of value the inputs that must be refused.
+fn corpus(valid: &Value, required: &[String]) -> Vec<Mutation> {
+    let json = |what: String, v: Value| Mutation {
+        what,
+        body: v.to_string().into_bytes(),
+    };
+    let mut out = vec![
+        Mutation {
+            what: "truncated JSON".into(),
+            body: b"{\"name\": ".to_vec(),
+        },
+        Mutation {
+            what: "invalid UTF-8".into(),
+            body: b"{\"name\": \"\xff\xfe\"}".to_vec(),
+        },
+        Mutation {
+            what: "a list instead of an object".into(),
+            body: b"[]".to_vec(),
+        },
+        Mutation {
+            what: "null".into(),
+            body: b"null".to_vec(),
+        },
+        Mutation {
+            what: "trailing garbage".into(),
+            body: format!("{valid} x").into_bytes(),
+        },
+    ];
+    if let Value::Object(map) = valid {
+        let mut extra = map.clone();
+        extra.insert("unexpected_field".into(), json!(SCRIPT));
+        out.push(json("an unknown field".into(), Value::Object(extra)));
+        for key in required {
+            let mut less = map.clone();
+            less.remove(key);
+            out.push(json(format!("{key} missing"), Value::Object(less)));
+        }
+    }
+    let mut found = Vec::new();
+    leaves(valid, Vec::new(), &mut found);
+    for (path, leaf) in found {
+        let at = path.join(".");
+        let bad: Vec<(&str, Value)> = match &leaf {
+            Value::String(s) if is_money(s) => vec![
+                ("3 decimals", json!("1.234")),
+                ("negative", json!("-5.00")),
+                ("10^30", json!(format!("1{}.00", "0".repeat(30)))),
+                ("a number", json!(12.5)),
+                ("SQL", json!(SQL)),
+                ("HTML", json!(SCRIPT)),
+            ],
+            Value::String(s) if is_year(s) => {
+                vec![("2021-23", json!("2021-23")), ("HTML", json!(SCRIPT))]
+            }
+            Value::String(s) if is_date(s) => {
+                vec![("2021-02-30", json!("2021-02-30")), ("SQL", json!(SQL))]
+            }
+            Value::String(s) if s.contains('@') => vec![
+                ("not an email", json!("not-an-email")),
+                ("HTML", json!(format!("{SCRIPT}@example.org"))),
+            ],
+            Value::String(s) if is_word(s) => vec![
+                ("an unknown value", json!("not_a_value")),
+                ("HTML", json!(SCRIPT)),
+                ("SQL", json!(SQL)),
+            ],
+            Value::String(_) => {
+                let mut v = vec![
+                    ("control characters", json!("bell \u{7} and nul \u{0}")),
+                    ("1 MB", json!("x".repeat(1_048_576))),
+                    ("a number", json!(42)),
+                ];
+                if path.len() == 1 && required.contains(&path[0]) {
+                    v.push(("empty", json!("")));
+                }
+                v
+            }
+            Value::Number(_) => vec![
+                ("a string", json!("12")),
+                ("10^30", json!(1e30)),
+                ("a fraction", json!(1.5)),
+            ],
+            Value::Bool(_) => vec![("a string", json!("yes"))],
+            Value::Null => vec![],
+            Value::Array(_) | Value::Object(_) => vec![],
+        };
+        for (what, value) in bad {
+            out.push(json(format!("{at}: {what}"), with(valid, &path, value)));
+        }
+    }
+    // Money and year keys of maps (amounts by financial year).
+    if let Some(Value::Object(amounts)) = valid.get("amounts") {
+        let mut map = amounts.clone();
+        if let Some((k, v)) = map.iter().next().map(|(k, v)| (k.clone(), v.clone())) {
+            map.remove(&k);
+            map.insert("2021-23".into(), v);
+            out.push(json(
+                "amounts: year 2021-23".into(),
+                with(valid, &["amounts".to_owned()], Value::Object(map)),
+            ));
+        }
+    }
+    out
+}
+
+/// The required properties of an operation's request body, from the contract; `None` when the
+/// operation takes no body.
+fn required_fields(
+    document: &utoipa::openapi::OpenApi,
+    method: &str,
+    path: &str,
+) -> Option<Vec<String>> {
+    let value = serde_json::to_value(document).unwrap();
+    let operation = &value["paths"][format!("/api/v1{path}")][method.to_lowercase()];
+    if operation["requestBody"].is_null() {
+        return None;
+    }
+    let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &value["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    };
+    Some(
+        schema["required"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Rows in every table, to show that refused input stored nothing.
+async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    const TABLES: &[&str] = &[
+        "organisations",
+        "organisation_health_boards",
+        "users",
+        "refresh_tokens",
+        "password_resets",
+        "outbox",
+        "audit_log",
+        "funds",
+        "fund_years",
+        "rounds",
+        "round_years",
+        "criteria",
+        "applications",
+        "application_requests",
+        "application_choices",
+        "application_reach",
+        "assignments",
+        "scores",
+        "moderations",
+        "decisions",
+        "awards",
+        "instalments",
+        "idempotency_keys",
+        "returns",
+        "return_contents",
+        "return_reminders",
+        "feedback_links",
+        "feedback_responses",
+        "report_versions",
+    ];
+    app.state
+        .db
+        .run(|conn| {
+            use diesel::RunQueryDsl;
+            let mut counts = Vec::new();
+            for table in TABLES {
+                let row: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                    .get_result(conn)?;
+                counts.push(((*table).to_owned(), row.n));
+            }
+            Ok::<_, grantfund::error::ApiError>(counts)
+        })
+        .await
+        .unwrap()
+}
+
+db_test! {
+    async fn hostile_bodies_get_a_problem_and_change_nothing(backend: Backend) {
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.access_token_ttl = Duration::from_secs(20 * 365 * 86_400);
+            s.auth_attempts_per_client_per_minute = 100_000;
+            s.auth_attempts_per_account_per_minute = 100_000;
+            s.feedback_responses_per_link_per_minute = 100_000;
+        }).await else { return };
+        set_day(&app, "2021-03-01");
+        let panel = Panel::with_frequency(&app, 1, "annual").await;
+        let (mut a, applicant) = organisation(&app, &panel, 1).await;
+        let (_, assessor_token, assignment) = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
+        let (spare, _, _) = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
+        a.assignment = assignment;
+        let document = grantfund::openapi_document();
+        let official = app.staff(Role::Official).await;
+        let before = row_counts(&app).await;
+
+        let mut wrong = Vec::new();
+        let mut sent = 0;
+        for (n, (method, route, _)) in ROUTES.iter().enumerate() {
+            let Some(valid) = body(method, route, n, spare, panel.criterion) else { continue };
+            let caller = match grantfund::access::access(method, route) {
+                Some(Access::Roles(roles)) if roles.contains(&Role::Administrator) => Some(panel.admin.as_str()),
+                Some(Access::Roles(roles)) if roles.contains(&Role::Applicant) => Some(applicant.as_str()),
+                Some(Access::Roles(_)) => Some(assessor_token.as_str()),
+                _ => None,
+            };
+            let path = concrete(route, &a);
+            let Some(required) = required_fields(&document, method, route) else { continue };
+            // A caller who may not use the route learns nothing about its body.
+            if let Some(Access::Roles(roles)) = grantfund::access::access(method, route)
+                && !roles.contains(&Role::Official)
+            {
+                let reply = app.send_raw_as(method, &path, Some(&official), "application/json", b"{\"name\": ".to_vec()).await;
+                if reply.status.as_u16() != 403 {
+                    wrong.push(format!("{method} {route}: an official's broken body answered {} {}", reply.status, reply.text));
+                }
+            }
+            for mutation in corpus(&valid, &required) {
+                sent += 1;
+                let reply = app.send_raw_as(method, &path, caller, "application/json", mutation.body).await;
+                let status = reply.status.as_u16();
+                let problem = reply.header("content-type").as_deref() == Some("application/problem+json");
+                if !(400..500).contains(&status) || !problem {
+                    wrong.push(format!("{method} {route} with {}: {status} {}", mutation.what, reply.text.chars().take(200).collect::<String>()));
+                }
+                if reply.text.contains("<script") || reply.text.contains("DROP TABLE") {
+                    wrong.push(format!("{method} {route} with {}: the input is echoed: {}", mutation.what, reply.text.chars().take(200).collect::<String>()));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{} of {sent} hostile bodies were not refused cleanly:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(sent > 400, "{sent}");
+        assert_eq!(row_counts(&app).await, before, "a refused body stored something");
     }
 }

@@ -282,6 +282,26 @@ impl TestApp {
         Self::read(response.expect("request sent")).await
     }
 
+    /// Sends raw bytes as `token`'s caller (or nobody's).
+    pub async fn send_raw_as(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Content-Type", content_type));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        Self::read(request.send_body(body).await.expect("request sent")).await
+    }
+
     pub async fn send_raw(
         &self,
         method: &str,
