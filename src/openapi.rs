@@ -172,13 +172,18 @@ fn complete(operation: &mut Operation) {
             .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
     };
     let (has_path, has_query) = (located(ParameterIn::Path), located(ParameterIn::Query));
+    let has_header = located(ParameterIn::Header);
+    // A financial year in the path is checked like a field: 422 when it is not one.
+    let has_year_in_path = params.iter().any(
+        |p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path && p.name == "financial_year"),
+    );
     for (status, name, _) in STANDARD {
         let applies = match *status {
-            "400" => has_body || has_query,
+            "400" => has_body || has_query || has_header,
             "401" | "403" => secured,
             "404" => has_path,
             "413" | "415" => has_body,
-            "422" => has_body || has_query,
+            "422" => has_body || has_query || has_year_in_path,
             _ => true,
         };
         if applies && !operation.responses.responses.contains_key(*status) {

@@ -175,6 +175,7 @@ pub async fn save_scores(
     responses(
         (status = 200, description = "The assignment, now `submitted`, with its weighted score", body = Assignment),
         (status = 409, description = "`conflict_not_declared`; `invalid_state`: conflicted or already submitted; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every criterion not scored yet, by field", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -144,6 +144,7 @@ pub async fn update_return(
     responses(
         (status = 200, description = "The return, `submitted`", body = MonitoringReturn),
         (status = 409, description = "`period_not_ended`; `invalid_state`: already submitted or accepted; `award_not_active`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every field the return still lacks", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

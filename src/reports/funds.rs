@@ -141,7 +141,7 @@ pub struct YearReach {
 
 /// `GET /reports/funds/{id}/reach`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Reach {
+pub struct FundReach {
     pub fund_id: i64,
     pub years: Vec<YearReach>,
     pub total: People,
@@ -483,7 +483,11 @@ pub fn by_target_group(
 
 /// People supported according to accepted periodic returns (final returns summarise a whole
 /// grant, so they are left out), by year and in total, against the fund's target.
-pub fn reach(conn: &mut DbConnection, user: &CurrentUser, fund_id: i64) -> Result<Reach, ApiError> {
+pub fn reach(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    fund_id: i64,
+) -> Result<FundReach, ApiError> {
     user.require(READERS)?;
     let fund = FundRow::find(conn, fund_id)?;
     type Counts = (
@@ -544,7 +548,7 @@ pub fn reach(conn: &mut DbConnection, user: &CurrentUser, fund_id: i64) -> Resul
     };
     let mut percentage = percentage;
     percentage.rescale(1);
-    Ok(Reach {
+    Ok(FundReach {
         fund_id,
         years: by_year
             .into_iter()
@@ -766,7 +770,7 @@ pub mod csv_out {
         write(rows)
     }
 
-    pub fn reach(r: &Reach) -> Result<Vec<u8>, ApiError> {
+    pub fn reach(r: &FundReach) -> Result<Vec<u8>, ApiError> {
         let mut rows = vec![
             [
                 "financial_year",

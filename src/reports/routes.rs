@@ -14,7 +14,7 @@ use crate::http::{Format, FormatQuery, csv_response};
 use crate::reports::cache::Figures;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::reports::funds::{
-    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundSummary, Reach, csv_out,
+    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, csv_out,
 };
 use crate::reports::open_data;
 
@@ -36,7 +36,7 @@ pub struct ExportQuery {
 #[utoipa::path(
     tag = "reports",
     params(ExportQuery),
-    responses((status = 200, description = "The 360Giving package or CSV", content(
+    responses((status = 404, description = "No such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package or CSV", content(
         (serde_json::Value = "application/json"),
         (String = "text/csv"),
     ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
@@ -256,8 +256,8 @@ pub async fn by_target_group(
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "Reach", content(
-        (Reach = "application/json"),
+    responses((status = 200, description = "FundReach", content(
+        (FundReach = "application/json"),
         (String = "text/csv"),
     ))),
     security(("bearer" = []))
