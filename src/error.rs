@@ -295,9 +295,36 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(cause = %info.message(), "database connection lost");
                 ApiError::Unavailable
             }
+            Error::DatabaseError(_, info) if connection_lost(info.message()) => {
+                tracing::warn!(cause = %info.message(), "database connection lost");
+                ApiError::Unavailable
+            }
+            // The commit failed; what matters is why.
+            Error::RollbackErrorOnCommit { commit_error, .. } => ApiError::from(*commit_error),
+            // A transaction whose connection went away part-way cannot be trusted again; the
+            // pool drops the connection and the client may retry.
+            Error::BrokenTransactionManager => {
+                tracing::warn!("database transaction broken, most likely by a lost connection");
+                ApiError::Unavailable
+            }
             other => ApiError::internal(format!("database: {other}")),
         }
     }
+}
+
+/// PostgreSQL's words for a connection that the server ended or that broke (SQLSTATE classes 08
+/// and 57P, which diesel does not give a kind of their own).
+fn connection_lost(message: &str) -> bool {
+    [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

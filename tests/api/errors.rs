@@ -149,11 +149,13 @@ async fn a_panicking_handler_answers_500_problem_json_and_the_server_lives_on() 
     assert_eq!(after.body().await.unwrap(), "fine");
 }
 
-/// PostgreSQL stops taking connections, then takes them again: the service says 503 meanwhile
-/// and recovers by itself, without a restart.
+/// PostgreSQL stops taking connections under load, then takes them again: the service says 503
+/// meanwhile, never 500, and recovers by itself, without a restart.
 #[actix_web::test]
 async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
     use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| {
         s.database_timeout = std::time::Duration::from_secs(1)
     })
@@ -166,10 +168,46 @@ async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
     let mut admin = PgConnection::establish(&postgres_url()).unwrap();
     let mut run = |sql: String| diesel::sql_query(sql).execute(&mut admin).unwrap();
 
+    // Readers and writers keep going through the outage.
+    let running = Arc::new(AtomicBool::new(true));
+    let seen: Arc<Mutex<Vec<(bool, u16)>>> = Arc::default();
+    let mut load = Vec::new();
+    for worker in 0..6 {
+        let (client, address, token) = (app.client.clone(), app.address.clone(), token.clone());
+        let (running, seen) = (running.clone(), seen.clone());
+        load.push(actix_web::rt::spawn(async move {
+            let mut n = 0;
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                let write = worker % 2 == 0;
+                let request = if write {
+                    client
+                        .post(format!("{address}/api/v1/funds"))
+                        .insert_header(("Authorization", format!("Bearer {token}")))
+                        .send_json(&fund_body(&format!("LOAD{worker}X{n}")))
+                        .await
+                } else {
+                    client
+                        .get(format!("{address}/api/v1/me"))
+                        .insert_header(("Authorization", format!("Bearer {token}")))
+                        .send()
+                        .await
+                };
+                if let Ok(response) = request {
+                    seen.lock()
+                        .unwrap()
+                        .push((write, response.status().as_u16()));
+                }
+            }
+        }));
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
     run(format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ));
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
     let ready = app.send("GET", "/ready", None, None).await;
     ready.assert_problem(503, "service_unavailable");
     assert!(ready.header("retry-after").is_some());
@@ -183,7 +221,42 @@ async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
     );
 
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
-    let ready = app.send("GET", "/ready", None, None).await;
-    assert_eq!(ready.status.as_u16(), 200, "{}", ready.text);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.send("GET", "/ready", None, None).await.status.as_u16() != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service did not recover"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let recovered = seen.lock().unwrap().len();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    running.store(false, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
     assert_eq!(app.get("/api/v1/me", &token).await.status.as_u16(), 200);
+
+    let seen = seen.lock().unwrap();
+    let wrong: Vec<&(bool, u16)> = seen
+        .iter()
+        .filter(|(write, status)| *status != 503 && *status != if *write { 201 } else { 200 })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "only answers or 503s, never 500: {wrong:?}"
+    );
+    assert!(
+        seen.iter().any(|(_, s)| *s == 503),
+        "the load met the outage"
+    );
+    assert!(
+        seen[recovered..].iter().all(|(_, s)| *s != 503),
+        "after recovery every request is answered: {:?}",
+        &seen[recovered..]
+    );
+    assert!(
+        seen[recovered..].len() > 5,
+        "the load went on after recovery"
+    );
 }
