@@ -171,8 +171,12 @@ db_test! {
 
 /// A minimal SMTP server on loopback that keeps every message it is given.
 fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    smtp_sink_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+}
+
+/// The SMTP sink, listening on `listener`.
+fn smtp_sink_on(listener: std::net::TcpListener) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(std::sync::Mutex::new(Vec::new()));
     let store = received.clone();
@@ -228,5 +232,59 @@ db_test! {
         assert!(messages[0].contains("To: aileen@example.org"));
         assert!(messages[0].contains("Subject: Your grant fund account is ready"));
         assert!(app.mails().is_empty(), "nothing went to the file transport");
+    }
+}
+
+db_test! {
+    async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back(backend: Backend) {
+        // The sink's port, with nothing listening on it yet.
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+            s.outbox_max_attempts = 10;
+        })
+        .await
+        else {
+            return;
+        };
+        for n in 0..6 {
+            app.register(&format!("SC{:06}", 400_000 + n), &format!("down{n}@example.org")).await;
+        }
+        let queued: i64 = app.state.db.run(|conn| {
+            use diesel::prelude::*;
+            use grantfund::db::schema::outbox;
+            Ok::<_, grantfund::error::ApiError>(outbox::table.count().get_result(conn)?)
+        }).await.unwrap();
+        assert!(queued >= 6, "{queued}");
+
+        // Two workers try while the server is down: nothing is sent, nothing is lost.
+        let (a, b) = futures_util::future::join(app.run_outbox(), app.run_outbox()).await;
+        assert_eq!(a.sent + b.sent, 0);
+        assert_eq!(a.failed + b.failed, queued as usize, "each email tried once, by one worker");
+
+        // The server comes back; two workers drain the outbox as the back-offs pass.
+        let (_, received) = smtp_sink_on(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
+        let mut sent = 0;
+        for _ in 0..10 {
+            app.clock.advance(chrono::Duration::minutes(10));
+            let (a, b) = futures_util::future::join(app.run_outbox(), app.run_outbox()).await;
+            sent += a.sent + b.sent;
+        }
+        assert_eq!(sent, queued as usize);
+        let messages = received.lock().unwrap().clone();
+        let mut ids: Vec<String> = messages
+            .iter()
+            .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_owned))
+            .collect();
+        assert_eq!(ids.len(), queued as usize, "every email arrived");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), queued as usize, "no email arrived twice");
+        let admin = app.admin().await;
+        assert_eq!(app.get("/api/v1/outbox?status=pending", &admin).await.json["total"], 0);
+        assert_eq!(app.get("/api/v1/outbox?status=failed", &admin).await.json["total"], 0);
     }
 }
