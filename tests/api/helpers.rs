@@ -113,7 +113,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    fn create(backend: Backend) -> Option<(TestDb, String)> {
+    pub fn create(backend: Backend) -> Option<(TestDb, String)> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");

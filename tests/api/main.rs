@@ -14,6 +14,7 @@ mod cli;
 mod contract;
 mod demo;
 mod errors;
+mod faults;
 mod feedback;
 mod funds;
 mod monitoring;
