@@ -149,6 +149,15 @@ fn cors(origins: &[String]) -> Condition<Cors> {
     Condition::new(!origins.is_empty(), cors)
 }
 
+/// The OpenAPI document as served, in JSON.
+struct Contract(String);
+
+async fn serve_contract(contract: web::Data<Contract>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(contract.0.clone())
+}
+
 /// How to run the application besides its settings.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -211,6 +220,9 @@ impl Application {
 
         let document = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
+        // Serialised once and shared by every worker.
+        let contract = web::Data::new(Contract(openapi::to_json(&document)));
+        drop(document);
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
@@ -220,7 +232,12 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(http::path_error))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+                .app_data(contract.clone())
+                .route("/openapi.json", web::get().to(serve_contract))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                )
                 .route(
                     "/docs",
                     web::get().to(|| async {
