@@ -12,23 +12,11 @@ cd "$(dirname "$0")/.."
 
 N=${1:-2000}
 C=${2:-64}
-PG=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18181}
-DB=gf_bench_decisions
+. bench/common.sh
+bench_start gf_bench_decisions
 
-cargo build --release --locked --quiet
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" -c "CREATE DATABASE gf_bench_pgbench"
-
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export DATABASE_URL="$PG/$DB" BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn
+export BIND_ADDR="127.0.0.1:$PORT"
 export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000
 export OUTBOX_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16}
 password="bench admin passphrase $(date +%s)"
@@ -37,7 +25,7 @@ printf '%s' "$password" | ./target/release/grantfund user create --email bench-a
   --name "Bench Admin" --role administrator --password-stdin >/dev/null
 ./target/release/grantfund serve >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+bench_wait_up "$PORT"
 
 echo "== pgbench -N (simple writes), $C clients, 15 s"
 pgbench -q -i -s 10 "$PG/gf_bench_pgbench" >/dev/null 2>&1

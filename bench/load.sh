@@ -16,33 +16,17 @@ APPLICATIONS=${1:-100000}
 DECISIONS=${2:-1000}
 C=64
 SECONDS_EACH=${BENCH_SECONDS:-15}
-PG=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18183}
 HELLO_PORT=$((PORT + 1))
-DB=gf_bench_load
+. bench/common.sh
+bench_start gf_bench_load --bin grantfund --example hello_baseline
 
-cargo build --release --locked --quiet --bin grantfund --example hello_baseline
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" -c "CREATE DATABASE gf_bench_pgbench"
-
-work=$(mktemp -d)
-cleanup() {
-  for pid in ${server:-} ${hello:-}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export DATABASE_URL="$PG/$DB" BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn
+export BIND_ADDR="127.0.0.1:$PORT"
 export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000
 export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16}
-./target/release/grantfund migrate
-echo "== seed scale --applications $APPLICATIONS"
-./target/release/grantfund seed scale --applications "$APPLICATIONS" | tee "$work/seed.txt"
-psql "$PG/$DB" -qc "VACUUM ANALYZE"
-fund=$(sed -n 's/^fund \([0-9]*\) .*/\1/p' "$work/seed.txt")
-award=$(psql "$PG/$DB" -Atc "SELECT id FROM awards WHERE fund_id = $fund ORDER BY id OFFSET 1000 LIMIT 1")
-round=$(psql "$PG/$DB" -Atc "SELECT round_id FROM applications GROUP BY round_id ORDER BY count(*) DESC, round_id LIMIT 1")
+bench_seed_scale "$APPLICATIONS"
+award=$(psql "$PG/$BENCH_DB" -Atc "SELECT id FROM awards WHERE fund_id = $fund ORDER BY id OFFSET (SELECT count(*) / 2 FROM awards) LIMIT 1")
+round=$(psql "$PG/$BENCH_DB" -Atc "SELECT round_id FROM applications GROUP BY round_id ORDER BY count(*) DESC, round_id LIMIT 1")
 password="bench passphrase $(date +%s)"
 printf '%s' "$password" | ./target/release/grantfund user create --email bench-admin@fund.example.org \
   --name "Bench Admin" --role administrator --password-stdin >/dev/null
@@ -51,7 +35,7 @@ printf '%s' "$password" | ./target/release/grantfund user create --email bench-o
 
 ./target/release/grantfund serve >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+bench_wait_up "$PORT"
 sleep 2
 idle_kb=$(ps -o rss= -p "$server" | tr -d ' ')
 token() {

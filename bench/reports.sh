@@ -12,36 +12,18 @@ cd "$(dirname "$0")/.."
 
 APPLICATIONS=${1:-100000}
 REQUESTS=${2:-200}
-PG=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18182}
-DB=gf_bench_reports
-
-cargo build --release --locked --quiet
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" -c "CREATE DATABASE gf_bench_pgbench"
-
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export DATABASE_URL="$PG/$DB" BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn
-export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400
-./target/release/grantfund migrate
-echo "== seed scale --applications $APPLICATIONS"
-./target/release/grantfund seed scale --applications "$APPLICATIONS" | tee "$work/seed.txt"
-psql "$PG/$DB" -qc "VACUUM ANALYZE"
-fund=$(sed -n 's/^fund \([0-9]*\) .*/\1/p' "$work/seed.txt")
-year=$(psql "$PG/$DB" -Atc "SELECT max(financial_year) FROM fund_years WHERE fund_id = $fund")
+. bench/common.sh
+bench_start gf_bench_reports
+export BIND_ADDR="127.0.0.1:$PORT" OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400
+bench_seed_scale "$APPLICATIONS"
+year=$(psql "$PG/$BENCH_DB" -Atc "SELECT max(financial_year) FROM fund_years WHERE fund_id = $fund")
 password="bench official passphrase $(date +%s)"
 printf '%s' "$password" | ./target/release/grantfund user create --email bench-official@gov.example.org \
   --name "Bench Official" --role official --password-stdin >/dev/null
 ./target/release/grantfund serve >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+bench_wait_up "$PORT"
 
 echo "== pgbench -S, 1 client, 10 s (latency baseline)"
 pgbench -q -i -s 10 "$PG/gf_bench_pgbench" >/dev/null 2>&1

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
 use grantfund::access::{Access, POLICY};
@@ -308,41 +307,10 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
     Some(value)
 }
 
-fn set_day(app: &TestApp, day: &str) {
-    let date: chrono::NaiveDate = day.parse().unwrap();
-    app.clock
-        .set(Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap()));
-}
-
 /// An organisation with an accepted award (first instalment paid), its first return, a feedback
 /// link and a second, submitted application; gives its objects and its applicant's token.
 async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> (Objects, String) {
-    let (awarded, token) = panel.ready(app, n).await;
-    let made = panel
-        .award(
-            app,
-            awarded,
-            json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
-        )
-        .await;
-    assert_eq!(made.status.as_u16(), 201, "{}", made.text);
-    let award = made.json["award"]["id"].as_i64().unwrap();
-    let accept = app
-        .post(
-            &format!("/api/v1/awards/{award}/accept"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(accept.status.as_u16(), 200, "{}", accept.text);
-    let paid = app
-        .post(
-            &format!("/api/v1/awards/{award}/instalments/2021-22/release"),
-            Some(&panel.admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+    let (award, token) = panel.accepted(app, n).await;
     let returns = app
         .get(&format!("/api/v1/awards/{award}/returns"), &token)
         .await;

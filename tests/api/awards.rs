@@ -122,6 +122,32 @@ impl Panel {
         (id, token)
     }
 
+    /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
+    /// accepted, its first instalment released; gives the award id and the applicant's token.
+    pub async fn accepted(&self, app: &TestApp, n: usize) -> (i64, String) {
+        let (id, applicant) = self.ready(app, n).await;
+        let made = self
+            .award(
+                app,
+                id,
+                json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        let award = made.json["award"]["id"].as_i64().unwrap();
+        for (path, token) in [
+            (format!("/api/v1/awards/{award}/accept"), &applicant),
+            (
+                format!("/api/v1/awards/{award}/instalments/2021-22/release"),
+                &self.admin,
+            ),
+        ] {
+            let reply = app.post(&path, Some(token), json!({})).await;
+            assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
+        }
+        (award, applicant)
+    }
+
     pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
         let reply = app
             .put(

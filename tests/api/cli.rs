@@ -178,14 +178,6 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(answer)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Waits until the server on `port` answers `/health`.
 fn wait_until_up(port: u16) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -692,3 +692,19 @@ impl TestApp {
         entries.into_iter().map(|(_, action)| action).collect()
     }
 }
+
+/// Sets the test clock to noon UTC of `day` (`YYYY-MM-DD`).
+pub fn set_day(app: &TestApp, day: &str) {
+    use chrono::TimeZone;
+    let date: chrono::NaiveDate = day.parse().expect("a date");
+    app.clock
+        .set(chrono::Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).expect("noon")));
+}
+
+/// A port nothing listens on at the moment.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

@@ -1,7 +1,6 @@
 //! Monitoring returns: the schedule, the states, payments that wait for returns, reminders sent
 //! exactly once and overdue returns marked with a moved clock.
 
-use chrono::{TimeZone, Utc};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -10,13 +9,6 @@ use grantfund::domain::vocabulary::Role;
 use crate::awards::Panel;
 use crate::db_test;
 use crate::helpers::*;
-
-/// Sets the test clock to noon UTC of `day` (`YYYY-MM-DD`).
-fn set_day(app: &TestApp, day: &str) {
-    let date: chrono::NaiveDate = day.parse().unwrap();
-    app.clock
-        .set(Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap()));
-}
 
 /// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, its first instalment
 /// released, made on 1 March 2021; gives the panel, award id and the applicant's token.
@@ -29,32 +21,7 @@ async fn accepted(app: &TestApp, frequency: &str) -> (Panel, i64, String) {
         "six_monthly" => 2,
         _ => 3,
     };
-    let (id, applicant) = panel.ready(app, n).await;
-    let made = panel
-        .award(
-            app,
-            id,
-            json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
-        )
-        .await;
-    assert_eq!(made.status.as_u16(), 201, "{}", made.text);
-    let award = made.json["award"]["id"].as_i64().unwrap();
-    let reply = app
-        .post(
-            &format!("/api/v1/awards/{award}/accept"),
-            Some(&applicant),
-            json!({}),
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    let reply = app
-        .post(
-            &format!("/api/v1/awards/{award}/instalments/2021-22/release"),
-            Some(&panel.admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let (award, applicant) = panel.accepted(app, n).await;
     (panel, award, applicant)
 }
 
