@@ -59,11 +59,14 @@ measure() {
 import re, sys
 name, text = sys.argv[1], open(sys.argv[2]).read()
 def ms(v):
-    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not found:
+        sys.exit(f"{name}: cannot read wrk's latency {v!r}:\n{text}")
+    n, unit = found.groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{name}|{rps:.0f}|{p50:.2f}|{p99:.2f}|{errors.group(1) if errors else 0}")
 PY
