@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
+use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::{HealthBoard, SupportType};
@@ -101,25 +102,58 @@ impl ReportQuery {
     }
 }
 
-/// The cache key of a report for one year or for all.
-fn keyed(report: &str, year: Option<FinancialYear>) -> String {
-    match year {
-        Some(year) => format!("{report}/{year}"),
-        None => report.to_owned(),
-    }
+/// One of a fund's reports: what it is called, which figures it shows, how it is computed and
+/// written as CSV.
+struct Report<T> {
+    name: &'static str,
+    figures: Figures,
+    /// The year asked for, for the reports that take one.
+    year: Option<FinancialYear>,
+    compute: fn(&mut DbConnection, &CurrentUser, i64, Option<FinancialYear>) -> Result<T, ApiError>,
+    to_csv: fn(&T) -> Result<Vec<u8>, ApiError>,
 }
 
-/// Answers with the report as JSON, or as CSV when asked.
-fn answer<T: serde::Serialize>(
-    report: &T,
-    csv: bool,
-    name: &str,
-    to_csv: impl FnOnce(&T) -> Result<Vec<u8>, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    if csv {
-        Ok(csv_response(name, to_csv(report)?))
-    } else {
-        Ok(HttpResponse::Ok().json(report))
+impl<T: serde::Serialize + Clone + Send + Sync + 'static> Report<T> {
+    /// Reads the report for an official or administrator, kept until the fund's figures of its
+    /// kind change, and answers it as JSON, or as CSV when asked.
+    async fn answer(
+        self,
+        state: &AppState,
+        req: &HttpRequest,
+        user: CurrentUser,
+        id: i64,
+        query: &ReportQuery,
+    ) -> Result<HttpResponse, ApiError> {
+        let Report {
+            name,
+            figures,
+            year,
+            compute,
+            to_csv,
+        } = self;
+        let key = match year {
+            Some(year) => format!("{name}/{year}"),
+            None => name.to_owned(),
+        };
+        let cache = state.reports.clone();
+        let report = state
+            .db
+            .run(move |conn| {
+                // Checked here too: a kept report is answered without computing it.
+                user.require(funds::READERS)?;
+                cache.get_or_compute(conn, id, figures, key, |conn| {
+                    compute(conn, &user, id, year)
+                })
+            })
+            .await?;
+        if query.wants_csv(req) {
+            Ok(csv_response(
+                &format!("fund-{id}-{name}.csv"),
+                to_csv(&report)?,
+            ))
+        } else {
+            Ok(HttpResponse::Ok().json(report))
+        }
     }
 }
 
@@ -144,23 +178,16 @@ pub async fn summary(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, year) = (id.into_inner(), query.financial_year);
-    let cache = state.reports.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, Figures::Money, keyed("summary", year), |conn| {
-                funds::summary(conn, &user, id, year)
-            })
-        })
-        .await?;
-    answer(
-        &report,
-        query.wants_csv(&req),
-        &format!("fund-{id}-summary.csv"),
-        csv_out::summary,
-    )
+    let report = Report {
+        name: "summary",
+        figures: Figures::Money,
+        year: query.financial_year,
+        compute: funds::summary,
+        to_csv: csv_out::summary,
+    };
+    report
+        .answer(&state, &req, user, id.into_inner(), &query)
+        .await
 }
 
 /// A fund's money per NHS health board, all 14 listed with their GSS codes, zeros included
@@ -185,27 +212,16 @@ pub async fn by_health_board(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, year) = (id.into_inner(), query.financial_year);
-    let cache = state.reports.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            user.require(funds::READERS)?;
-            cache.get_or_compute(
-                conn,
-                id,
-                Figures::Money,
-                keyed("by-health-board", year),
-                |conn| funds::by_health_board(conn, &user, id, year),
-            )
-        })
-        .await?;
-    answer(
-        &report,
-        query.wants_csv(&req),
-        &format!("fund-{id}-by-health-board.csv"),
-        csv_out::by_health_board,
-    )
+    let report = Report {
+        name: "by-health-board",
+        figures: Figures::Money,
+        year: query.financial_year,
+        compute: funds::by_health_board,
+        to_csv: csv_out::by_health_board,
+    };
+    report
+        .answer(&state, &req, user, id.into_inner(), &query)
+        .await
 }
 
 /// A fund's money per target group, every group listed (officials and administrators). An
@@ -227,27 +243,16 @@ pub async fn by_target_group(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, year) = (id.into_inner(), query.financial_year);
-    let cache = state.reports.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            user.require(funds::READERS)?;
-            cache.get_or_compute(
-                conn,
-                id,
-                Figures::Money,
-                keyed("by-target-group", year),
-                |conn| funds::by_target_group(conn, &user, id, year),
-            )
-        })
-        .await?;
-    answer(
-        &report,
-        query.wants_csv(&req),
-        &format!("fund-{id}-by-target-group.csv"),
-        csv_out::by_target_group,
-    )
+    let report = Report {
+        name: "by-target-group",
+        figures: Figures::Money,
+        year: query.financial_year,
+        compute: funds::by_target_group,
+        to_csv: csv_out::by_target_group,
+    };
+    report
+        .answer(&state, &req, user, id.into_inner(), &query)
+        .await
 }
 
 /// People supported, from accepted periodic returns, per year and in total, against the fund's
@@ -256,7 +261,7 @@ pub async fn by_target_group(
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "FundReach", content(
+    responses((status = 200, description = "Reach", content(
         (FundReach = "application/json"),
         (String = "text/csv"),
     ))),
@@ -270,23 +275,16 @@ pub async fn reach(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let cache = state.reports.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, Figures::Reach, "reach".to_owned(), |conn| {
-                funds::reach(conn, &user, id)
-            })
-        })
-        .await?;
-    answer(
-        &report,
-        query.wants_csv(&req),
-        &format!("fund-{id}-reach.csv"),
-        csv_out::reach,
-    )
+    let report = Report {
+        name: "reach",
+        figures: Figures::Reach,
+        year: None,
+        compute: |conn, user, id, _| funds::reach(conn, user, id),
+        to_csv: csv_out::reach,
+    };
+    report
+        .answer(&state, &req, user, id.into_inner(), &query)
+        .await
 }
 
 /// Family feedback ratings per statement by year, component and health board (officials and
@@ -309,23 +307,16 @@ pub async fn feedback(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let cache = state.reports.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            user.require(funds::READERS)?;
-            cache.get_or_compute(conn, id, Figures::Feedback, "feedback".to_owned(), |conn| {
-                funds::feedback(conn, &user, id)
-            })
-        })
-        .await?;
-    answer(
-        &report,
-        query.wants_csv(&req),
-        &format!("fund-{id}-feedback.csv"),
-        csv_out::feedback,
-    )
+    let report = Report {
+        name: "feedback",
+        figures: Figures::Feedback,
+        year: None,
+        compute: |conn, user, id, _| funds::feedback(conn, user, id),
+        to_csv: csv_out::feedback,
+    };
+    report
+        .answer(&state, &req, user, id.into_inner(), &query)
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
