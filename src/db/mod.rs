@@ -4,6 +4,12 @@
 //! a manager of our own that picks the backend from the URL scheme, so a mistyped PostgreSQL URL
 //! fails loudly instead of creating a SQLite file of that name. Diesel is blocking: [`Db::run`]
 //! moves every pool checkout and query onto actix's blocking thread pool.
+//!
+//! A connection is checked with `SELECT 1` when it leaves the pool only if it has not been used
+//! for [`ALIVE_BYPASS`]: under load every request would otherwise pay a round trip for the check,
+//! while after an idle spell (or a database restart) a dead connection is still found and
+//! replaced before a request sees it. A connection on which a query reported the connection lost
+//! is discarded when it goes back.
 
 pub mod schema;
 
@@ -14,6 +20,8 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::ExposeSecret;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -23,6 +31,9 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A connection used this recently is handed out without a liveness check.
+pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -75,6 +86,48 @@ impl Target {
     }
 }
 
+/// A pooled connection with what the pool needs to know about it: when it was last known to
+/// work, and whether a query found it lost.
+pub struct Slot {
+    conn: DbConnection,
+    known_alive_at: Instant,
+    lost: bool,
+}
+
+impl Slot {
+    /// Checks the connection unless it worked within [`ALIVE_BYPASS`]; false when it is dead.
+    fn alive(&mut self) -> bool {
+        if self.known_alive_at.elapsed() < ALIVE_BYPASS {
+            return true;
+        }
+        let alive = self.conn.batch_execute("SELECT 1").is_ok();
+        self.lost = !alive;
+        alive
+    }
+
+    /// Notes the outcome of work done on the connection.
+    fn record(&mut self, outcome: &Result<impl Sized, ApiError>) {
+        match outcome {
+            Err(ApiError::Unavailable) => self.lost = true,
+            _ => self.known_alive_at = Instant::now(),
+        }
+    }
+}
+
+impl Deref for Slot {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Slot {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 /// An r2d2 manager that opens connections of the backend named by the URL.
 #[derive(Debug)]
 pub struct Manager {
@@ -82,25 +135,33 @@ pub struct Manager {
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Slot;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.target
+    fn connect(&self) -> Result<Slot, r2d2::Error> {
+        let conn = self
+            .target
             .establish()
-            .map_err(r2d2::Error::ConnectionError)
+            .map_err(r2d2::Error::ConnectionError)?;
+        Ok(Slot {
+            conn,
+            known_alive_at: Instant::now(),
+            lost: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, slot: &mut Slot) -> Result<(), r2d2::Error> {
+        slot.conn
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        match conn {
-            DbConnection::Postgresql(c) => r2d2::R2D2Connection::is_broken(c),
-            DbConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
-        }
+    fn has_broken(&self, slot: &mut Slot) -> bool {
+        slot.lost
+            || match &mut slot.conn {
+                DbConnection::Postgresql(c) => r2d2::R2D2Connection::is_broken(c),
+                DbConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+            }
     }
 }
 
@@ -146,7 +207,7 @@ impl Db {
             .max_size(settings.database_pool_size)
             .min_idle(Some(1))
             .connection_timeout(settings.database_timeout)
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .build(Manager { target })?;
         Ok(Db { pool })
     }
@@ -157,17 +218,33 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            let mut slot = db.get()?;
+            let outcome = work(&mut slot);
+            slot.record(&outcome);
+            outcome
         })
         .await?
     }
 
-    /// A connection for blocking code (CLI commands, the worker's claim step, tests).
+    /// A working connection for blocking code (CLI commands, the worker's claim step, tests).
+    /// Connections found dead are dropped and the next one tried; once every idle connection
+    /// has been tried the pool opens a new one or answers 503.
     pub fn get(&self) -> Result<PooledConn, ApiError> {
-        Ok(self.pool.get()?)
+        for _ in 0..self.pool.max_size() {
+            let mut slot = self.pool.get()?;
+            if slot.alive() {
+                return Ok(slot);
+            }
+        }
+        let mut slot = self.pool.get()?;
+        if slot.alive() {
+            Ok(slot)
+        } else {
+            tracing::warn!("no working database connection");
+            Err(ApiError::Unavailable)
+        }
     }
 }
 

@@ -151,6 +151,31 @@ async fn a_panicking_handler_answers_500_problem_json_and_the_server_lives_on() 
 
 /// PostgreSQL stops taking connections under load, then takes them again: the service says 503
 /// meanwhile, never 500, and recovers by itself, without a restart.
+/// PostgreSQL ends the pool's idle connections (a restart, an idle timeout): the next request
+/// finds them dead, replaces them and is answered as if nothing happened.
+#[actix_web::test]
+async fn connections_the_database_closed_while_idle_are_replaced_unseen() {
+    use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.admin().await;
+    assert_eq!(app.get("/api/v1/funds", &token).await.status.as_u16(), 200);
+    let name = app.postgres_database().unwrap().to_owned();
+    let mut admin = PgConnection::establish(&postgres_url()).unwrap();
+    actix_web::rt::time::sleep(grantfund::db::ALIVE_BYPASS).await;
+    let ended = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    assert!(ended > 0, "the pool held connections");
+    for _ in 0..3 {
+        let reply = app.get("/api/v1/funds", &token).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+}
+
 #[actix_web::test]
 async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
     use diesel::{Connection, RunQueryDsl, pg::PgConnection};
