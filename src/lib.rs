@@ -58,6 +58,7 @@ pub struct AppState {
     pub limiter: Arc<AuthLimiter>,
     pub feedback_limiter: Arc<FeedbackLimiter>,
     pub reports: Arc<reports::cache::ReportCache>,
+    pub accounts: Arc<auth::cache::AccountCache>,
 }
 
 impl AppState {
@@ -73,6 +74,7 @@ impl AppState {
         AppState {
             feedback_limiter,
             reports: Arc::default(),
+            accounts: Arc::default(),
             db,
             settings: Arc::new(settings),
             clock,

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use crate::AppState;
+use crate::auth::cache::Account;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::users::model::UserRow;
@@ -55,14 +56,22 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
             let (user_id, issued_at) = state.jwt.verify(&token, state.clock.now())?;
-            let user = state
-                .db
-                .run(move |conn| UserRow::find(conn, user_id))
-                .await
-                .map_err(|e| match e {
-                    ApiError::NotFound => invalid_token(),
-                    other => other,
-                })?;
+            let user = match state.accounts.get(user_id) {
+                Some(account) => account,
+                None => {
+                    let read_at = std::time::Instant::now();
+                    let account = state
+                        .db
+                        .run(move |conn| Account::try_from(UserRow::find(conn, user_id)?))
+                        .await
+                        .map_err(|e| match e {
+                            ApiError::NotFound => invalid_token(),
+                            other => other,
+                        })?;
+                    state.accounts.put(read_at, account.clone());
+                    account
+                }
+            };
             if !user.active {
                 return Err(ApiError::unauthorized(
                     "account_disabled",
@@ -73,7 +82,7 @@ impl FromRequest for CurrentUser {
             if issued_at < user.password_changed_at.and_utc().timestamp() {
                 return Err(invalid_token());
             }
-            let role = user.role()?;
+            let role = user.role;
             crate::access::check(method.as_str(), pattern.as_deref(), role)?;
             Ok(CurrentUser {
                 id: user.id,

@@ -1,5 +1,6 @@
 //! Accounts and sessions: passwords, access and refresh tokens, password reset, rate limits.
 
+pub mod cache;
 pub mod extract;
 pub mod jwt;
 pub mod limiter;

@@ -280,6 +280,7 @@ pub async fn confirm_password_reset(
             service::confirm_password_reset(conn, now, &token, &hash)
         })
         .await?;
+    state.accounts.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -50,6 +50,10 @@ fn money(pence: i64) -> Result<Money, ApiError> {
     Money::from_pence(pence).map_err(ApiError::internal)
 }
 
+/// What an award shows of its application: title, organisation name, the decision's conditions
+/// and when it was made.
+type About = (String, String, Option<String>, NaiveDateTime);
+
 /// The awards with their instalments, conditions, titles and organisations, in the order given.
 fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -62,70 +66,79 @@ fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, Ap
     for row in instalment_rows {
         by_award.entry(row.award_id).or_default().push(row);
     }
-    let about: HashMap<i64, (String, String, Option<String>, NaiveDateTime)> =
-        applications_table::table
-            .inner_join(organisations::table)
-            .inner_join(decisions::table)
-            .filter(applications_table::id.eq_any(&application_ids))
-            .select((
-                applications_table::id,
+    let mut about: HashMap<i64, About> = applications_table::table
+        .inner_join(organisations::table)
+        .inner_join(decisions::table)
+        .filter(applications_table::id.eq_any(&application_ids))
+        .select((
+            applications_table::id,
+            (
                 applications_table::title,
                 organisations::name,
                 decisions::conditions,
                 decisions::decided_at,
-            ))
-            .load::<(i64, String, String, Option<String>, NaiveDateTime)>(conn)?
-            .into_iter()
-            .map(|(id, title, name, conditions, at)| (id, (title, name, conditions, at)))
-            .collect();
+            ),
+        ))
+        .load::<(i64, About)>(conn)?
+        .into_iter()
+        .collect();
     rows.into_iter()
         .map(|row| {
-            let (title, organisation_name, conditions, offered_at) = about
-                .get(&row.application_id)
-                .cloned()
+            let about = about
+                .remove(&row.application_id)
                 .ok_or_else(|| ApiError::internal("award without its application"))?;
-            let mut amounts = BTreeMap::new();
-            let mut instalments = Vec::new();
-            let (mut total, mut paid) = (0i64, 0i64);
-            for i in by_award.remove(&row.id).unwrap_or_default() {
-                let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
-                let status: InstalmentStatus = i.status.parse().map_err(ApiError::internal)?;
-                amounts.insert(year, money(i.amount_pence)?);
-                total += i.amount_pence;
-                if status == InstalmentStatus::Released {
-                    paid += i.amount_pence;
-                }
-                instalments.push(Instalment {
-                    financial_year: year,
-                    amount: money(i.amount_pence)?,
-                    status,
-                    released_at: i.released_at.map(utc),
-                });
-            }
-            Ok(Award {
-                id: row.id,
-                reference: row.reference,
-                application_id: row.application_id,
-                fund_id: row.fund_id,
-                round_id: row.round_id,
-                organisation_id: row.organisation_id,
-                organisation_name,
-                title,
-                status: row.status.parse().map_err(ApiError::internal)?,
-                amounts,
-                total: money(total)?,
-                paid: money(paid)?,
-                instalments,
-                conditions,
-                offered_at: utc(offered_at),
-                responded_at: row.responded_at.map(utc),
-                ended_at: row.ended_at.map(utc),
-                end_reason: row.end_reason,
-                created_at: utc(row.created_at),
-                updated_at: utc(row.updated_at),
-            })
+            let instalments = by_award.remove(&row.id).unwrap_or_default();
+            assemble(row, about, instalments)
         })
         .collect()
+}
+
+/// One award from its row, its application's details and its instalments in year order.
+fn assemble(
+    row: AwardRow,
+    (title, organisation_name, conditions, offered_at): About,
+    rows: Vec<InstalmentRow>,
+) -> Result<Award, ApiError> {
+    let mut amounts = BTreeMap::new();
+    let mut instalments = Vec::new();
+    let (mut total, mut paid) = (0i64, 0i64);
+    for i in rows {
+        let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
+        let status: InstalmentStatus = i.status.parse().map_err(ApiError::internal)?;
+        amounts.insert(year, money(i.amount_pence)?);
+        total += i.amount_pence;
+        if status == InstalmentStatus::Released {
+            paid += i.amount_pence;
+        }
+        instalments.push(Instalment {
+            financial_year: year,
+            amount: money(i.amount_pence)?,
+            status,
+            released_at: i.released_at.map(utc),
+        });
+    }
+    Ok(Award {
+        id: row.id,
+        reference: row.reference,
+        application_id: row.application_id,
+        fund_id: row.fund_id,
+        round_id: row.round_id,
+        organisation_id: row.organisation_id,
+        organisation_name,
+        title,
+        status: row.status.parse().map_err(ApiError::internal)?,
+        amounts,
+        total: money(total)?,
+        paid: money(paid)?,
+        instalments,
+        conditions,
+        offered_at: utc(offered_at),
+        responded_at: row.responded_at.map(utc),
+        ended_at: row.ended_at.map(utc),
+        end_reason: row.end_reason,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    })
 }
 
 fn load(conn: &mut DbConnection, id: i64) -> Result<Award, ApiError> {
@@ -995,12 +1008,38 @@ pub fn release(
     })
 }
 
-/// One award.
+/// One award, read in a single query: its row, its application's details and one row per
+/// instalment.
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award, ApiError> {
-    let row = visible(conn, user, id)?;
-    to_api(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::internal("award vanished while loading"))
+    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    let rows: Vec<(AwardRow, About, Option<InstalmentRow>)> = awards::table
+        .inner_join(
+            applications_table::table
+                .inner_join(organisations::table)
+                .inner_join(decisions::table),
+        )
+        .left_join(instalments::table)
+        .filter(awards::id.eq(id))
+        .order(instalments::financial_year)
+        .select((
+            awards::all_columns,
+            (
+                applications_table::title,
+                organisations::name,
+                decisions::conditions,
+                decisions::decided_at,
+            ),
+            instalments::all_columns.nullable(),
+        ))
+        .load(conn)?;
+    let Some((row, about, _)) = rows.first().cloned() else {
+        return Err(ApiError::NotFound);
+    };
+    if !user.can_see_organisation(row.organisation_id) {
+        return Err(ApiError::NotFound);
+    }
+    let instalments = rows.into_iter().filter_map(|(_, _, i)| i).collect();
+    assemble(row, about, instalments)
 }
 
 /// Filters for the list of awards.

@@ -166,12 +166,12 @@ pub async fn update_user(
     };
     let now = state.clock.now_naive();
     let (actor, id) = (user.id, id.into_inner());
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| service::update(conn, now, actor, id, &changes))
-            .await?,
-    ))
+    let updated = state
+        .db
+        .run(move |conn| service::update(conn, now, actor, id, &changes))
+        .await?;
+    state.accounts.clear();
+    Ok(web::Json(updated))
 }
 
 /// Marks an account for deletion (administrators). It is disabled at once; the retention job
@@ -198,6 +198,7 @@ pub async fn delete_user(
         .db
         .run(move |conn| service::mark_for_deletion(conn, now, actor, id))
         .await?;
+    state.accounts.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -234,6 +234,23 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn an_account_disabled_on_another_instance_is_refused_here_within_the_cache_ttl(app) {
+        let other = app.second_instance().await;
+        let admin = app.admin().await;
+        let id = app.create_user(Role::Assessor, "sam@panel.org", None).await;
+        let login = app.login("sam@panel.org", PASSWORD).await;
+        let access = login.json["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/me", &access).await.status.as_u16(), 200);
+
+        let reply = other.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        other.get("/api/v1/me", &access).await.assert_problem(401, "account_disabled");
+        actix_web::rt::time::sleep(grantfund::auth::cache::ACCOUNT_CACHE_TTL).await;
+        app.get("/api/v1/me", &access).await.assert_problem(401, "account_disabled");
+    }
+}
+
 /// The reset token in an email, undoing quoted-printable's soft line breaks and escapes.
 fn token_in(mail: &str) -> String {
     let mail = mail
@@ -326,9 +343,10 @@ db_test! {
         let mails = app.mails();
         let reset = token_in(mails.iter().find(|m| m.contains("Reset your")).unwrap());
 
-        let mut conn = app.state.db.get().unwrap();
-        let stored_refresh: Vec<String> = refresh_tokens::table.select(refresh_tokens::token_hash).load(&mut conn).unwrap();
-        let stored_reset: Vec<String> = password_resets::table.select(password_resets::token_hash).load(&mut conn).unwrap();
+        let mut pooled = app.state.db.get().unwrap();
+        let conn: &mut grantfund::db::DbConnection = &mut pooled;
+        let stored_refresh: Vec<String> = refresh_tokens::table.select(refresh_tokens::token_hash).load(conn).unwrap();
+        let stored_reset: Vec<String> = password_resets::table.select(password_resets::token_hash).load(conn).unwrap();
         assert_eq!(stored_refresh.len(), 2, "one per sign-in");
         assert!(stored_refresh.contains(&grantfund::auth::tokens::hash(&refresh)));
         assert_eq!(stored_reset, [grantfund::auth::tokens::hash(&reset)]);
