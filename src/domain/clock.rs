@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::SubsecRound;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 /// A source of the current time.
@@ -19,8 +20,10 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Whole microseconds, the precision PostgreSQL keeps: what an answer shows is what a later
+    /// read returns, and SQLite's text timestamps compare the same way.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -46,7 +49,10 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .trunc_subsecs(6)
     }
 }
 
