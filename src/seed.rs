@@ -23,7 +23,7 @@ use crate::db::schema::{
     instalments, organisation_health_boards, organisations, return_contents, returns, round_years,
     rounds, scores, users,
 };
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, batch, write_transaction};
 use crate::domain::financial_year::FinancialYear;
 use crate::domain::vocabulary::{
     ApplicationStatus, AwardStatus, Component, HealthBoard, InstalmentStatus, Respondent,
@@ -43,29 +43,6 @@ const WEIGHTS: [i64; 4] = [4_000, 3_000, 2_000, 1_000];
 const MAX_SCORE: i32 = 5;
 const FEEDBACK_PER_AWARD: usize = 12;
 const YEARS: i32 = 3;
-
-/// Inserts many rows in one statement. Multi-row inserts are typed per backend, so the statement
-/// is built for the connection's own backend.
-macro_rules! batch {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c),
-            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
-        }
-    };
-    ($conn:expr, $table:expr, $rows:expr, returning $columns:expr) => {
-        match $conn {
-            DbConnection::Postgresql(c) => diesel::insert_into($table)
-                .values($rows)
-                .returning($columns)
-                .get_results(c),
-            DbConnection::Sqlite(c) => diesel::insert_into($table)
-                .values($rows)
-                .returning($columns)
-                .get_results(c),
-        }
-    };
-}
 
 /// How large a fund to generate: everything else follows from the number of applications.
 #[derive(Clone, Copy, Debug)]

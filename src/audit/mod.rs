@@ -32,7 +32,7 @@ pub struct Change<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 struct NewEntry<'a> {
     occurred_at: NaiveDateTime,
     actor_user_id: Option<i64>,
@@ -50,7 +50,31 @@ pub fn record(
     change: Change<'_>,
 ) -> Result<(), ApiError> {
     diesel::insert_into(audit_log::table)
-        .values(NewEntry {
+        .values(NewEntry::new(at, change))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records several changes in one statement, in the order given.
+pub fn record_all(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    changes: Vec<Change<'_>>,
+) -> Result<(), ApiError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewEntry<'_>> = changes
+        .into_iter()
+        .map(|change| NewEntry::new(at, change))
+        .collect();
+    crate::db::batch!(conn, audit_log::table, &rows)?;
+    Ok(())
+}
+
+impl<'a> NewEntry<'a> {
+    fn new(at: NaiveDateTime, change: Change<'a>) -> Self {
+        NewEntry {
             occurred_at: at,
             actor_user_id: change.actor,
             entity: change.entity,
@@ -58,9 +82,8 @@ pub fn record(
             action: change.action,
             before_state: change.before.map(|v| v.to_string()),
             after_state: change.after.map(|v| v.to_string()),
-        })
-        .execute(conn)?;
-    Ok(())
+        }
+    }
 }
 
 #[derive(Queryable)]

@@ -31,7 +31,7 @@ use crate::db::schema::{
     applications as applications_table, awards, decisions, fund_years, instalments, organisations,
     users,
 };
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, batch, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{
@@ -204,21 +204,29 @@ fn record_budget(
     action: &'static str,
     changes: &BTreeMap<FinancialYear, (i64, i64)>,
 ) -> Result<(), ApiError> {
-    for (year, (before, after)) in changes {
-        audit::record(
-            conn,
-            now,
-            Change {
+    audit::record_all(conn, now, budget_changes(user, fund_id, action, changes)?)
+}
+
+/// One audit entry per year whose committed total moved.
+fn budget_changes(
+    user: &CurrentUser,
+    fund_id: i64,
+    action: &'static str,
+    changes: &BTreeMap<FinancialYear, (i64, i64)>,
+) -> Result<Vec<Change<'static>>, ApiError> {
+    changes
+        .iter()
+        .map(|(year, (before, after))| {
+            Ok(Change {
                 actor: Some(user.id),
                 entity: "fund",
                 entity_id: fund_id,
                 action,
                 before: Some(json!({"financial_year": year, "committed": money(*before)?})),
                 after: Some(json!({"financial_year": year, "committed": money(*after)?})),
-            },
-        )?;
-    }
-    Ok(())
+            })
+        })
+        .collect()
 }
 
 fn committed_of(
@@ -245,7 +253,7 @@ fn commit_budget(
     let mut changes = BTreeMap::new();
     for (year, amount) in amounts {
         let pence = amount.pence();
-        let fitted = diesel::update(
+        let fitted: Option<i64> = diesel::update(
             fund_years::table
                 .find((fund_id, year.to_string()))
                 .filter(fund_years::approved.eq(true))
@@ -255,9 +263,10 @@ fn commit_budget(
             fund_years::committed_pence.eq(fund_years::committed_pence + pence),
             fund_years::updated_at.eq(now),
         ))
-        .execute(conn)?;
-        if fitted == 1 {
-            let after = committed_of(conn, fund_id, *year)?;
+        .returning(fund_years::committed_pence)
+        .get_result(conn)
+        .optional()?;
+        if let Some(after) = fitted {
             changes.insert(*year, (after - pence, after));
             continue;
         }
@@ -513,7 +522,8 @@ pub fn decide(
         let application = ApplicationRow::find(conn, application_id)?;
         let round = RoundRow::find(conn, application.round_id)?;
         let round_years = round.years(conn)?;
-        let requested = applications::load(conn, application_id)?.requested;
+        let loaded = applications::load(conn, application_id)?;
+        let requested = loaded.requested;
         let Checked {
             amounts,
             conditions,
@@ -582,6 +592,7 @@ pub fn decide(
                 ),
             ));
         }
+        let fund = FundRow::find(conn, round.fund_id)?;
         record_decision(
             conn,
             now,
@@ -591,6 +602,10 @@ pub fn decide(
             conditions.as_deref(),
             None,
         )?;
+
+        // From here to the commit this transaction holds the rows of the years it commits
+        // against, so every statement below is one that waits for every other award's: each
+        // one is needed, and the award is built from what was written rather than read back.
         let budget = commit_budget(conn, now, round.fund_id, &amounts)?;
 
         // The first year's row is held by this transaction, so every award starting that year
@@ -606,9 +621,8 @@ pub fn decide(
             .select(diesel::dsl::max(awards::sequence))
             .first(conn)?;
         let sequence = last.unwrap_or(0) + 1;
-        let fund = FundRow::find(conn, round.fund_id)?;
         let reference = format!("{}-{reference_year}-{sequence:04}", fund.code);
-        let award_id: i64 = diesel::insert_into(awards::table)
+        let row: AwardRow = diesel::insert_into(awards::table)
             .values((
                 awards::application_id.eq(application_id),
                 awards::fund_id.eq(round.fund_id),
@@ -621,30 +635,44 @@ pub fn decide(
                 awards::created_at.eq(now),
                 awards::updated_at.eq(now),
             ))
-            .returning(awards::id)
+            .returning(awards::all_columns)
             .get_result(conn)
             .map_err(ApiError::unique_as(
                 "reference_taken",
                 "Another award took this reference at the same moment; try again.",
             ))?;
-        for (year, amount) in &amounts {
-            diesel::insert_into(instalments::table)
-                .values((
-                    instalments::award_id.eq(award_id),
-                    instalments::fund_id.eq(round.fund_id),
-                    instalments::financial_year.eq(year.to_string()),
-                    instalments::amount_pence.eq(amount.pence()),
-                    instalments::status.eq(InstalmentStatus::Committed.as_str()),
-                ))
-                .execute(conn)?;
-        }
-        let award = load(conn, award_id)?;
+        let award_id = row.id;
+        let written: Vec<InstalmentRow> = amounts
+            .iter()
+            .map(|(year, amount)| InstalmentRow {
+                award_id,
+                fund_id: round.fund_id,
+                financial_year: year.to_string(),
+                amount_pence: amount.pence(),
+                status: InstalmentStatus::Committed.as_str().to_owned(),
+                released_at: None,
+                released_by: None,
+            })
+            .collect();
+        let new_instalments: Vec<_> = written
+            .iter()
+            .map(|i| {
+                (
+                    instalments::award_id.eq(i.award_id),
+                    instalments::fund_id.eq(i.fund_id),
+                    instalments::financial_year.eq(&i.financial_year),
+                    instalments::amount_pence.eq(i.amount_pence),
+                    instalments::status.eq(&i.status),
+                )
+            })
+            .collect();
+        batch!(conn, instalments::table, &new_instalments)?;
+        let about = (loaded.title, organisation.name.clone(), conditions, now);
+        let award = assemble(row, about, written)?;
         for recipient in &to {
             outbox::enqueue(conn, now, &messages::award_offered(recipient, &award))?;
         }
-        audit::record(
-            conn,
-            now,
+        let mut changes = vec![
             Change {
                 actor: Some(user.id),
                 entity: "application",
@@ -653,10 +681,6 @@ pub fn decide(
                 before: Some(json!({"status": application.status})),
                 after: Some(json!({"status": ApplicationStatus::Awarded, "award_id": award_id})),
             },
-        )?;
-        audit::record(
-            conn,
-            now,
             Change {
                 actor: Some(user.id),
                 entity: "award",
@@ -665,8 +689,14 @@ pub fn decide(
                 before: None,
                 after: Some(json!(award)),
             },
-        )?;
-        record_budget(conn, now, user, round.fund_id, "budget_committed", &budget)?;
+        ];
+        changes.extend(budget_changes(
+            user,
+            round.fund_id,
+            "budget_committed",
+            &budget,
+        )?);
+        audit::record_all(conn, now, changes)?;
         report_cache::changed(conn, round.fund_id, Figures::Money)?;
         Ok(Decided::Awarded(Box::new(AwardMade { award })))
     })

@@ -42,6 +42,34 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Inserts many rows in one statement. Multi-row inserts are typed per backend, so the statement
+/// is built for the connection's own backend.
+macro_rules! batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    };
+    ($conn:expr, $table:expr, $rows:expr, returning $columns:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql(c) => diesel::insert_into($table)
+                .values($rows)
+                .returning($columns)
+                .get_results(c),
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table)
+                .values($rows)
+                .returning($columns)
+                .get_results(c),
+        }
+    };
+}
+pub(crate) use batch;
+
 /// The backend a URL names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {

@@ -253,7 +253,7 @@ db_test! {
         panel.award(&app, id, json!({"2021-22": "1000.00"})).await.assert_problem(409, "already_decided");
 
         // The applicant sees their own award, another organisation does not.
-        assert_eq!(app.get(&format!("/api/v1/awards/{award_id}"), &applicant).await.json["reference"], "PIMH-2021-0001");
+        assert_eq!(&app.get(&format!("/api/v1/awards/{award_id}"), &applicant).await.json, award, "the offer as answered is the award as stored");
         app.get(&format!("/api/v1/awards/{award_id}"), &other).await.assert_problem(404, "not_found");
         app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&other), json!({})).await.assert_problem(404, "not_found");
         assert_eq!(app.get("/api/v1/awards", &other).await.json["total"], 0);
