@@ -21,7 +21,9 @@ use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::ExposeSecret;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -212,9 +214,16 @@ pub enum DbInitError {
 }
 
 /// The connection pool and which backend it serves.
+///
+/// Requests queue for the pool in first-come order on an async semaphore with one permit per
+/// connection, so only as many blocking threads run as there are connections to give them, and a
+/// request does not wait behind later ones for a connection. A request that waits longer than
+/// `DATABASE_TIMEOUT_SECONDS` for its turn is answered 503.
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    turns: Arc<Semaphore>,
+    wait: Duration,
 }
 
 impl Db {
@@ -237,7 +246,11 @@ impl Db {
             .connection_timeout(settings.database_timeout)
             .test_on_check_out(false)
             .build(Manager { target })?;
-        Ok(Db { pool })
+        Ok(Db {
+            turns: Arc::new(Semaphore::new(settings.database_pool_size as usize)),
+            wait: settings.database_timeout,
+            pool,
+        })
     }
 
     /// Runs blocking database work off the async executor.
@@ -246,6 +259,14 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let _turn = match tokio::time::timeout(self.wait, self.turns.acquire()).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(_)) => return Err(ApiError::internal("the connection queue is closed")),
+            Err(_) => {
+                tracing::warn!("no database connection free within the timeout");
+                return Err(ApiError::Unavailable);
+            }
+        };
         let db = self.clone();
         actix_web::web::block(move || {
             let mut slot = db.get()?;

@@ -151,6 +151,52 @@ async fn a_panicking_handler_answers_500_problem_json_and_the_server_lives_on() 
 
 /// PostgreSQL stops taking connections under load, then takes them again: the service says 503
 /// meanwhile, never 500, and recovers by itself, without a restart.
+/// With every connection busy, a request waits its turn for the database timeout and is then
+/// answered 503, instead of queueing without end; the busy request still finishes.
+#[actix_web::test]
+async fn a_request_that_cannot_get_a_connection_in_time_answers_503() {
+    use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.database_pool_size = 1;
+        s.database_timeout = std::time::Duration::from_secs(1);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.admin().await;
+    assert_eq!(app.get("/api/v1/me", &token).await.status.as_u16(), 200);
+    let mut holder = PgConnection::establish(&app.database_url()).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query("LOCK TABLE funds IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .unwrap();
+
+    let busy = {
+        let (client, address, token) = (app.client.clone(), app.address.clone(), token.clone());
+        actix_web::rt::spawn(async move {
+            client
+                .get(format!("{address}/api/v1/funds"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    let waited = app.get("/api/v1/funds", &token).await;
+    waited.assert_problem(503, "service_unavailable");
+    assert!(waited.header("retry-after").is_some());
+
+    diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+    assert_eq!(
+        busy.await.unwrap().unwrap(),
+        200,
+        "the busy request finished"
+    );
+    assert_eq!(app.get("/api/v1/funds", &token).await.status.as_u16(), 200);
+}
+
 /// PostgreSQL ends the pool's idle connections (a restart, an idle timeout): the next request
 /// finds them dead, replaces them and is answered as if nothing happened.
 #[actix_web::test]

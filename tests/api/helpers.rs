@@ -375,6 +375,12 @@ impl TestApp {
         user.id
     }
 
+    /// The URL of this test's database.
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        self.state.settings.database_url.expose_secret().to_owned()
+    }
+
     /// The name of this test's PostgreSQL database.
     pub fn postgres_database(&self) -> Option<&str> {
         match &self.database {
