@@ -452,6 +452,33 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Where handlers are registered: the server's own routing, or the OpenAPI document's. Each
+/// module lists its handlers once, against this trait, so the routes served and the routes
+/// documented are the same list; the server's workers skip building the document.
+pub trait Routes {
+    fn service<S>(&mut self, service: S) -> &mut Self
+    where
+        S: actix_web::dev::HttpServiceFactory + utoipa_actix_web::OpenApiFactory + 'static;
+}
+
+impl Routes for actix_web::web::ServiceConfig {
+    fn service<S>(&mut self, service: S) -> &mut Self
+    where
+        S: actix_web::dev::HttpServiceFactory + utoipa_actix_web::OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, service)
+    }
+}
+
+impl Routes for utoipa_actix_web::service_config::ServiceConfig<'_> {
+    fn service<S>(&mut self, service: S) -> &mut Self
+    where
+        S: actix_web::dev::HttpServiceFactory + utoipa_actix_web::OpenApiFactory + 'static,
+    {
+        utoipa_actix_web::service_config::ServiceConfig::service(self, service)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

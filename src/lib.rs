@@ -85,49 +85,50 @@ impl AppState {
 }
 
 /// Every route under `/api/v1`.
-fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(auth::routes::configure)
-        .configure(users::routes::configure)
-        .configure(organisations::routes::configure)
-        .configure(funds::routes::configure)
-        .configure(rounds::routes::configure)
-        .configure(applications::routes::configure)
-        .configure(assessment::routes::configure)
-        .configure(awards::routes::configure)
-        .configure(monitoring::routes::configure)
-        .configure(feedback::routes::configure)
-        .configure(reports::routes::configure)
-        .configure(audit::routes::configure)
-        .configure(email::routes::configure)
-        .configure(service::configure);
+fn api_routes<C: http::Routes>(cfg: &mut C) {
+    auth::routes::configure(cfg);
+    users::routes::configure(cfg);
+    organisations::routes::configure(cfg);
+    funds::routes::configure(cfg);
+    rounds::routes::configure(cfg);
+    applications::routes::configure(cfg);
+    assessment::routes::configure(cfg);
+    awards::routes::configure(cfg);
+    monitoring::routes::configure(cfg);
+    feedback::routes::configure(cfg);
+    reports::routes::configure(cfg);
+    audit::routes::configure(cfg);
+    email::routes::configure(cfg);
+    service::configure(cfg);
 }
 
-/// The router, with the OpenAPI document it describes.
-fn router() -> (
-    App<
-        impl actix_web::dev::ServiceFactory<
-            actix_web::dev::ServiceRequest,
-            Config = (),
-            Response = actix_web::dev::ServiceResponse,
-            Error = actix_web::Error,
-            InitError = (),
-        >,
+/// The routes a server worker serves: the same handlers as the OpenAPI document's, without
+/// building the document in every worker.
+fn router() -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
     >,
-    utoipa::openapi::OpenApi,
-) {
-    let (app, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .service(utoipa_actix_web::scope("/api/v1").configure(api_routes))
+> {
+    App::new()
+        .service(web::scope("/api/v1").configure(api_routes::<web::ServiceConfig>))
         .service(service::health)
         .service(service::ready)
-        .split_for_parts();
-    (app, openapi::finish(doc))
 }
 
 /// The OpenAPI document of this build, exactly as served at `/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    router().1
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .service(utoipa_actix_web::scope("/api/v1").configure(|cfg| api_routes(cfg)))
+        .service(service::health)
+        .service(service::ready)
+        .split_for_parts();
+    openapi::finish(doc)
 }
 
 /// Cross-origin calls from browsers: none unless `CORS_ALLOWED_ORIGINS` names origins, and then
@@ -228,8 +229,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
-            let (app, _) = router();
-            let app = app
+            let app = router()
                 .app_data(data.clone())
                 .app_data(routes.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))

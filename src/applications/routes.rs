@@ -183,7 +183,7 @@ pub async fn withdraw_application(
     Ok(web::Json(application))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_application)
         .service(list_applications)
         .service(get_application)

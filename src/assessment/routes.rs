@@ -283,7 +283,7 @@ pub async fn get_ranking(
     }
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_assignment)
         .service(assign_round)
         .service(list_assignments)

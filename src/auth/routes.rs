@@ -312,7 +312,7 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<web::Js
     Ok(web::Json(me))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(register)
         .service(login)
         .service(refresh)

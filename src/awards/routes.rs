@@ -301,7 +301,7 @@ pub async fn get_award(
     Ok(web::Json(award))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(decide)
         .service(list_awards)
         .service(get_award)

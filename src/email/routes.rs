@@ -42,6 +42,6 @@ pub async fn list_outbox(
     Ok(web::Json(list))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_outbox);
 }

@@ -170,7 +170,7 @@ pub async fn award_feedback(
     Ok(web::Json(feedback))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_link)
         .service(list_links)
         .service(revoke_link)

@@ -158,7 +158,7 @@ pub async fn set_fund_year(
     Ok(web::Json(year))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_fund)
         .service(list_funds)
         .service(get_fund)

@@ -192,7 +192,7 @@ pub async fn review_return(
     Ok(web::Json(reviewed))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_returns)
         .service(award_returns)
         .service(get_return)

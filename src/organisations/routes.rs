@@ -126,7 +126,7 @@ pub async fn verify_organisation(
     Ok(web::Json(organisation))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_organisations)
         .service(get_organisation)
         .service(update_organisation)

@@ -356,7 +356,7 @@ pub async fn list_directory(
     Ok(web::Json(list))
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(export_360giving)
         .service(list_directory)
         .service(summary)

@@ -235,7 +235,7 @@ pub async fn delete_criterion(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_round)
         .service(list_rounds)
         .service(get_round)

@@ -72,6 +72,6 @@ pub async fn health_boards() -> web::Json<Vec<HealthBoardInfo>> {
     )
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(health_boards);
 }

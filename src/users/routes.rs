@@ -202,7 +202,7 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_user)
         .service(list_users)
         .service(update_user)
