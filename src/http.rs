@@ -190,37 +190,39 @@ enum Segment {
 }
 
 impl RouteTable {
-    /// Builds the table from the OpenAPI document, which is generated from the router itself.
-    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut routes = Vec::new();
-        for (path, item) in &doc.paths.paths {
-            let segments = path
-                .trim_matches('/')
-                .split('/')
-                .map(|s| {
-                    if s.starts_with('{') {
-                        Segment::Param
-                    } else {
-                        Segment::Literal(s.to_owned())
-                    }
-                })
-                .collect();
-            let mut methods = Vec::new();
-            let known = [
-                (&item.get, "GET"),
-                (&item.post, "POST"),
-                (&item.put, "PUT"),
-                (&item.patch, "PATCH"),
-                (&item.delete, "DELETE"),
-            ];
-            for (operation, name) in known {
-                if operation.is_some() {
-                    methods.push(name);
-                }
-            }
-            routes.push((segments, methods));
+    /// Builds the table from the OpenAPI document in JSON, which is generated from the router.
+    pub fn from_contract(json: &str) -> Result<Self, serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Contract {
+            paths: std::collections::BTreeMap<
+                String,
+                std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+            >,
         }
-        RouteTable { routes }
+        let contract: Contract = serde_json::from_str(json)?;
+        let routes = contract
+            .paths
+            .into_iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_owned())
+                        }
+                    })
+                    .collect();
+                let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                    .into_iter()
+                    .filter(|method| item.contains_key(&method.to_ascii_lowercase()))
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        Ok(RouteTable { routes })
     }
 
     /// The methods a concrete path answers, if any route matches it.

@@ -152,13 +152,11 @@ fn cors(origins: &[String]) -> Condition<Cors> {
     Condition::new(!origins.is_empty(), cors)
 }
 
-/// The OpenAPI document as served, in JSON.
-struct Contract(String);
-
-async fn serve_contract(contract: web::Data<Contract>) -> HttpResponse {
+/// The OpenAPI document, in JSON.
+async fn serve_contract() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(contract.0.clone())
+        .body(openapi::COMMITTED)
 }
 
 /// How to run the application besides its settings.
@@ -193,6 +191,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Mail(String),
+    #[error("the built-in OpenAPI document cannot be read: {0}")]
+    Contract(String),
 }
 
 /// A built server, bound to its port, not yet running.
@@ -221,11 +221,9 @@ impl Application {
             .port();
         let state = AppState::new(db, settings, options.clock.clone());
 
-        let document = openapi_document();
-        let routes = web::Data::new(RouteTable::from_openapi(&document));
-        // Serialised once and shared by every worker.
-        let contract = web::Data::new(Contract(openapi::to_json(&document)));
-        drop(document);
+        let routes = RouteTable::from_contract(openapi::COMMITTED)
+            .map_err(|e| StartError::Contract(e.to_string()))?;
+        let routes = web::Data::new(routes);
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
@@ -234,7 +232,6 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(http::path_error))
-                .app_data(contract.clone())
                 .route("/openapi.json", web::get().to(serve_contract))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")

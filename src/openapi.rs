@@ -207,6 +207,10 @@ pub fn finish(mut openapi: OpenApi) -> OpenApi {
 }
 
 /// The committed form of the document: pretty JSON with a final newline.
+/// The committed document, `openapi/openapi.json`, as the server serves it. A test fails when it
+/// differs from the document generated from the handlers, so it is that document.
+pub const COMMITTED: &str = include_str!("../openapi/openapi.json");
+
 pub fn to_json(openapi: &OpenApi) -> String {
     let mut text = openapi
         .to_pretty_json()
