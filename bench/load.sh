@@ -23,7 +23,7 @@ bench_start gf_bench_load --bin grantfund --example hello_baseline
 
 export BIND_ADDR="127.0.0.1:$PORT"
 export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000
-export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16}
+export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-8}
 bench_seed_scale "$APPLICATIONS"
 award=$(psql "$PG/$BENCH_DB" -Atc "SELECT id FROM awards WHERE fund_id = $fund ORDER BY id OFFSET (SELECT count(*) / 2 FROM awards) LIMIT 1")
 round=$(psql "$PG/$BENCH_DB" -Atc "SELECT round_id FROM applications GROUP BY round_id ORDER BY count(*) DESC, round_id LIMIT 1")

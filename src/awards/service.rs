@@ -669,9 +669,11 @@ pub fn decide(
         batch!(conn, instalments::table, &new_instalments)?;
         let about = (loaded.title, organisation.name.clone(), conditions, now);
         let award = assemble(row, about, written)?;
-        for recipient in &to {
-            outbox::enqueue(conn, now, &messages::award_offered(recipient, &award))?;
-        }
+        let offers: Vec<_> = to
+            .iter()
+            .map(|recipient| messages::award_offered(recipient, &award))
+            .collect();
+        outbox::enqueue_all(conn, now, &offers)?;
         let mut changes = vec![
             Change {
                 actor: Some(user.id),

@@ -113,6 +113,32 @@ pub fn enqueue(
         .get_result(conn)?)
 }
 
+/// Queues several emails in one statement, as [`enqueue`] does one.
+pub fn enqueue_all(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    emails: &[NewEmail],
+) -> Result<(), ApiError> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewRow<'_>> = emails
+        .iter()
+        .map(|email| NewRow {
+            kind: email.kind,
+            recipient: &email.recipient,
+            subject: &email.subject,
+            body: &email.body,
+            status: OutboxStatus::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .collect();
+    crate::db::batch!(conn, outbox::table, &rows)?;
+    Ok(())
+}
+
 /// Ids of rows that are due: pending and past their retry time, or sending with a lapsed lease.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn claimable(now: NaiveDateTime, limit: i64) -> _ {

@@ -36,6 +36,22 @@ db_test! {
 }
 
 db_test! {
+    async fn emails_queued_together_are_each_sent_once_in_order(app) {
+        let now = app.clock_now();
+        let emails: Vec<NewEmail> = (0..3)
+            .map(|i| NewEmail { kind: "test", recipient: format!("r{i}@example.org"), subject: format!("s{i}"), body: "b".into() })
+            .collect();
+        let mut conn = app.state.db.get().unwrap();
+        outbox::enqueue_all(&mut conn, now, &emails).unwrap();
+        outbox::enqueue_all(&mut conn, now, &[]).unwrap();
+        let claimed = outbox::claim(&mut conn, now, 10).unwrap();
+        let recipients: Vec<&str> = claimed.iter().map(|r| r.recipient.as_str()).collect();
+        assert_eq!(recipients, ["r0@example.org", "r1@example.org", "r2@example.org"]);
+        assert!(outbox::claim(&mut conn, now, 10).unwrap().is_empty());
+    }
+}
+
+db_test! {
     async fn concurrent_workers_claim_every_email_exactly_once(app) {
         let now = app.clock_now();
         let mut conn = app.state.db.get().unwrap();
