@@ -76,6 +76,22 @@ struct NewRow<'a> {
     created_at: NaiveDateTime,
 }
 
+impl<'a> NewRow<'a> {
+    /// A row for `email`, due at once.
+    fn pending(email: &'a NewEmail, now: NaiveDateTime) -> Self {
+        NewRow {
+            kind: email.kind,
+            recipient: &email.recipient,
+            subject: &email.subject,
+            body: &email.body,
+            status: OutboxStatus::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Queryable)]
 pub struct OutboxRow {
     pub id: i64,
@@ -99,16 +115,7 @@ pub fn enqueue(
     email: &NewEmail,
 ) -> Result<i64, ApiError> {
     Ok(diesel::insert_into(outbox::table)
-        .values(NewRow {
-            kind: email.kind,
-            recipient: &email.recipient,
-            subject: &email.subject,
-            body: &email.body,
-            status: OutboxStatus::Pending.as_str(),
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        })
+        .values(NewRow::pending(email, now))
         .returning(outbox::id)
         .get_result(conn)?)
 }
@@ -124,16 +131,7 @@ pub fn enqueue_all(
     }
     let rows: Vec<NewRow<'_>> = emails
         .iter()
-        .map(|email| NewRow {
-            kind: email.kind,
-            recipient: &email.recipient,
-            subject: &email.subject,
-            body: &email.body,
-            status: OutboxStatus::Pending.as_str(),
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        })
+        .map(|email| NewRow::pending(email, now))
         .collect();
     crate::db::batch!(conn, outbox::table, &rows)?;
     Ok(())
