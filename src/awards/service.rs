@@ -70,15 +70,7 @@ fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, Ap
         .inner_join(organisations::table)
         .inner_join(decisions::table)
         .filter(applications_table::id.eq_any(&application_ids))
-        .select((
-            applications_table::id,
-            (
-                applications_table::title,
-                organisations::name,
-                decisions::conditions,
-                decisions::decided_at,
-            ),
-        ))
+        .select((applications_table::id, about_columns()))
         .load::<(i64, About)>(conn)?
         .into_iter()
         .collect();
@@ -151,13 +143,33 @@ fn load(conn: &mut DbConnection, id: i64) -> Result<Award, ApiError> {
 /// The award if the caller may read it: applicants their own organisation's, administrators
 /// and officials every one; anyone else 403, another organisation's 404.
 fn visible(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<AwardRow, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    user.require(READERS)?;
     let row: AwardRow = awards::table.find(id).first(conn)?;
+    shown_to(user, &row)?;
+    Ok(row)
+}
+
+/// Who may read awards at all.
+const READERS: &[Role] = &[Role::Applicant, Role::Administrator, Role::Official];
+
+/// 404 for an award of an organisation the caller may not see.
+fn shown_to(user: &CurrentUser, row: &AwardRow) -> Result<(), ApiError> {
     if user.can_see_organisation(row.organisation_id) {
-        Ok(row)
+        Ok(())
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// The columns an award shows of its application, organisation and decision, as [`About`].
+#[diesel::dsl::auto_type]
+fn about_columns() -> _ {
+    (
+        applications_table::title,
+        organisations::name,
+        decisions::conditions,
+        decisions::decided_at,
+    )
 }
 
 /// The people to write to about an application's award: its organisation's contact and the
@@ -1043,7 +1055,7 @@ pub fn release(
 /// One award, read in a single query: its row, its application's details and one row per
 /// instalment.
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    user.require(READERS)?;
     let rows: Vec<(AwardRow, About, Option<InstalmentRow>)> = awards::table
         .inner_join(
             applications_table::table
@@ -1055,21 +1067,14 @@ pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award
         .order(instalments::financial_year)
         .select((
             awards::all_columns,
-            (
-                applications_table::title,
-                organisations::name,
-                decisions::conditions,
-                decisions::decided_at,
-            ),
+            about_columns(),
             instalments::all_columns.nullable(),
         ))
         .load(conn)?;
     let Some((row, about, _)) = rows.first().cloned() else {
         return Err(ApiError::NotFound);
     };
-    if !user.can_see_organisation(row.organisation_id) {
-        return Err(ApiError::NotFound);
-    }
+    shown_to(user, &row)?;
     let instalments = rows.into_iter().filter_map(|(_, _, i)| i).collect();
     assemble(row, about, instalments)
 }
@@ -1091,7 +1096,7 @@ pub fn list(
     filter: &AwardFilter,
     page: Page,
 ) -> Result<Paged<Award>, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator, Role::Official])?;
+    user.require(READERS)?;
     let own = user
         .is(Role::Applicant)
         .then(|| user.organisation_id.unwrap_or(-1));

@@ -281,19 +281,14 @@ impl Db {
     /// Connections found dead are dropped and the next one tried; once every idle connection
     /// has been tried the pool opens a new one or answers 503.
     pub fn get(&self) -> Result<PooledConn, ApiError> {
-        for _ in 0..self.pool.max_size() {
+        for _ in 0..=self.pool.max_size() {
             let mut slot = self.pool.get()?;
             if slot.alive() {
                 return Ok(slot);
             }
         }
-        let mut slot = self.pool.get()?;
-        if slot.alive() {
-            Ok(slot)
-        } else {
-            tracing::warn!("no working database connection");
-            Err(ApiError::Unavailable)
-        }
+        tracing::warn!("no working database connection");
+        Err(ApiError::Unavailable)
     }
 }
 
