@@ -182,6 +182,10 @@ pub struct Config {
     /// (`https://portal.example.org`); none by default, so cross-origin reads are refused.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]
     pub cors_allowed_origins: String,
+    /// The portal's built style sheets, scripts and images (`npm run build` in `web/`), served
+    /// under `/assets/`.
+    #[arg(long, env = "ASSETS_DIR", default_value = "web/dist", global = true)]
+    pub assets_dir: PathBuf,
 }
 
 /// Checked settings the service runs with.
@@ -213,6 +217,7 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
+    pub assets_dir: PathBuf,
 }
 
 /// Why the settings cannot be used. Each message says what to change.
@@ -320,6 +325,7 @@ impl Settings {
             retention_months: config.retention_months,
             open_data_prefix: config.open_data_prefix,
             cors_allowed_origins,
+            assets_dir: config.assets_dir,
         })
     }
 

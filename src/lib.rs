@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
+pub mod portal;
 pub mod reports;
 pub mod retention;
 pub mod rounds;
@@ -226,6 +227,7 @@ impl Application {
         let routes = web::Data::new(routes);
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
+        let assets_dir = state.settings.assets_dir.clone();
         let mut server = HttpServer::new(move || {
             let app = router()
                 .app_data(data.clone())
@@ -245,6 +247,8 @@ impl Application {
                             .finish()
                     }),
                 )
+                .service(portal::assets(&assets_dir))
+                .configure(portal::configure)
                 .default_service(web::to(http::fallback))
                 .wrap(from_fn(http::request_id_header))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())

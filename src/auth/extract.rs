@@ -56,41 +56,14 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
             let (user_id, issued_at) = state.jwt.verify(&token, state.clock.now())?;
-            let user = match state.accounts.get(user_id) {
-                Some(account) => account,
-                None => {
-                    let read_at = std::time::Instant::now();
-                    let account = state
-                        .db
-                        .run(move |conn| Account::try_from(UserRow::find(conn, user_id)?))
-                        .await
-                        .map_err(|e| match e {
-                            ApiError::NotFound => invalid_token(),
-                            other => other,
-                        })?;
-                    state.accounts.put(read_at, account.clone());
-                    account
-                }
-            };
-            if !user.active {
-                return Err(ApiError::unauthorized(
-                    "account_disabled",
-                    "This account is disabled.",
-                ));
-            }
+            let user = account(&state, user_id).await?;
+            check_active(&user)?;
             // A password change ends every session that began before it.
             if issued_at < user.password_changed_at.and_utc().timestamp() {
                 return Err(invalid_token());
             }
-            let role = user.role;
-            crate::access::check(method.as_str(), pattern.as_deref(), role)?;
-            Ok(CurrentUser {
-                id: user.id,
-                role,
-                organisation_id: user.organisation_id,
-                email: user.email,
-                name: user.name,
-            })
+            crate::access::check(method.as_str(), pattern.as_deref(), user.role)?;
+            Ok(CurrentUser::from(user))
         })
     }
 }
@@ -123,6 +96,49 @@ impl FromRequest for OptionalUser {
             Box::pin(async move { Ok(OptionalUser(Some(user.await?))) })
         } else {
             Box::pin(async { Ok(OptionalUser(None)) })
+        }
+    }
+}
+
+/// The account of a user, from the cache of recently read accounts or the database. A user who
+/// no longer exists answers as an invalid token.
+pub async fn account(state: &AppState, user_id: i64) -> Result<Account, ApiError> {
+    if let Some(account) = state.accounts.get(user_id) {
+        return Ok(account);
+    }
+    let read_at = std::time::Instant::now();
+    let account = state
+        .db
+        .run(move |conn| Account::try_from(UserRow::find(conn, user_id)?))
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound => invalid_token(),
+            other => other,
+        })?;
+    state.accounts.put(read_at, account.clone());
+    Ok(account)
+}
+
+/// 401 for a disabled account.
+pub fn check_active(account: &Account) -> Result<(), ApiError> {
+    if account.active {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "account_disabled",
+            "This account is disabled.",
+        ))
+    }
+}
+
+impl From<Account> for CurrentUser {
+    fn from(account: Account) -> Self {
+        CurrentUser {
+            id: account.id,
+            role: account.role,
+            organisation_id: account.organisation_id,
+            email: account.email,
+            name: account.name,
         }
     }
 }

@@ -131,7 +131,17 @@ pub async fn register(
     state: web::Data<AppState>,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let RegisterRequest { organisation, user } = body.0;
+    let registered = register_organisation(&state, body.0).await?;
+    Ok(HttpResponse::Created().json(registered))
+}
+
+/// Checks a registration and, when every field passes, registers the organisation with its
+/// first applicant: the one path for the API and the portal.
+pub async fn register_organisation(
+    state: &AppState,
+    request: RegisterRequest,
+) -> Result<RegisterResponse, ApiError> {
+    let RegisterRequest { organisation, user } = request;
     let mut v = Validator::new();
     let details = OrganisationDetails::parse(&organisation, "organisation.", &mut v);
     let name = v.text("user.name", &user.name, 1, 200);
@@ -161,7 +171,60 @@ pub async fn register(
             Ok((organisation.into_api(boards)?, user))
         })
         .await?;
-    Ok(HttpResponse::Created().json(RegisterResponse { organisation, user }))
+    Ok(RegisterResponse { organisation, user })
+}
+
+/// Checks an email and password within the sign-in limits: the one path for the API and the
+/// portal.
+pub async fn check_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    email: String,
+    password: String,
+) -> Result<UserRow, ApiError> {
+    let client = client_address(req, state.settings.trust_forwarded_for);
+    state.limiter.check("login", &client, &email)?;
+    state
+        .db
+        .run(move |conn| service::authenticate(conn, &email, &password))
+        .await
+}
+
+/// Asks for a reset email within the limits: the one path for the API and the portal.
+pub async fn ask_for_password_reset(
+    state: &AppState,
+    req: &HttpRequest,
+    email: String,
+) -> Result<(), ApiError> {
+    let client = client_address(req, state.settings.trust_forwarded_for);
+    state.limiter.check("password_reset", &client, &email)?;
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db
+        .run(move |conn| service::request_password_reset(conn, now, &email, &settings))
+        .await
+}
+
+/// Sets a new password from a reset code: the one path for the API and the portal.
+pub async fn reset_password(
+    state: &AppState,
+    token: String,
+    new_password: String,
+) -> Result<(), ApiError> {
+    let mut v = Validator::new();
+    v.check("password", check_new_password(&new_password));
+    v.finish()?;
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let hash = password::hash(&new_password)?;
+            service::confirm_password_reset(conn, now, &token, &hash)
+        })
+        .await?;
+    state.accounts.clear();
+    Ok(())
 }
 
 /// Signs in with email and password. Limited per client and per account.
@@ -181,16 +244,12 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let client = client_address(&req, state.settings.trust_forwarded_for);
-    state.limiter.check("login", &client, &email)?;
+    let user = check_credentials(&state, &req, email, password).await?;
     let now = state.clock.now();
     let app = state.clone();
     let pair = state
         .db
-        .run(move |conn| {
-            let user = service::authenticate(conn, &email, &password)?;
-            service::login(conn, now, &user, &app.jwt, &app.settings)
-        })
+        .run(move |conn| service::login(conn, now, &user, &app.jwt, &app.settings))
         .await?;
     Ok(web::Json(pair.into()))
 }
@@ -236,15 +295,7 @@ pub async fn request_password_reset(
     req: HttpRequest,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = body.0.email;
-    let client = client_address(&req, state.settings.trust_forwarded_for);
-    state.limiter.check("password_reset", &client, &email)?;
-    let now = state.clock.now();
-    let app = state.clone();
-    state
-        .db
-        .run(move |conn| service::request_password_reset(conn, now, &email, &app.settings))
-        .await?;
+    ask_for_password_reset(&state, &req, body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "If an account has this email, a reset link has been sent to it.".to_owned(),
     }))
@@ -265,22 +316,8 @@ pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     body: Json<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
-    let PasswordResetConfirm {
-        token,
-        password: new_password,
-    } = body.0;
-    let mut v = Validator::new();
-    v.check("password", check_new_password(&new_password));
-    v.finish()?;
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| {
-            let hash = password::hash(&new_password)?;
-            service::confirm_password_reset(conn, now, &token, &hash)
-        })
-        .await?;
-    state.accounts.clear();
+    let PasswordResetConfirm { token, password } = body.0;
+    reset_password(&state, token, password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

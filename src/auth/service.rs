@@ -382,3 +382,59 @@ pub fn revoke_sessions(
 pub fn no_users(conn: &mut DbConnection) -> Result<bool, ApiError> {
     Ok(UserRow::count(conn)? == 0)
 }
+
+/// How long a portal session lasts at most, however long refresh tokens live.
+pub const PORTAL_SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
+/// Starts a portal session for a signed-in user. The session is a refresh token of its own
+/// family, held in an `HttpOnly` cookie: it ends when it expires, when the user signs out, and
+/// with every other session when the password changes.
+pub fn open_session(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    user_id: i64,
+    settings: &Settings,
+) -> Result<String, ApiError> {
+    let token = tokens::generate()?;
+    let ttl = chrono::Duration::from_std(settings.refresh_token_ttl.min(PORTAL_SESSION_TTL))
+        .map_err(ApiError::internal)?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family.eq(format!("portal-{}", uuid::Uuid::new_v4())),
+            refresh_tokens::token_hash.eq(tokens::hash(&token)),
+            refresh_tokens::issued_at.eq(now.naive_utc()),
+            refresh_tokens::expires_at.eq((now + ttl).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The user of a live portal session, if the token names one.
+pub fn session_user(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> Result<Option<i64>, ApiError> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .select(refresh_tokens::user_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends a portal session.
+pub fn close_session(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> Result<(), ApiError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(tokens::hash(token))))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(())
+}

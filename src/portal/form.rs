@@ -1,0 +1,196 @@
+//! A posted HTML form: its values as sent, and the service's answer to them field by field, so a
+//! form shown again keeps what was typed and puts every error next to its field.
+
+use actix_web::http::StatusCode;
+
+use super::PageError;
+use crate::error::{ApiError, FieldError};
+
+/// A form's values (a name may repeat, as checkboxes do) and the errors found in them.
+#[derive(Clone, Debug, Default)]
+pub struct Form {
+    values: Vec<(String, String)>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Form {
+    /// Reads `application/x-www-form-urlencoded` text.
+    pub fn parse(body: &[u8]) -> Form {
+        Form {
+            values: url::form_urlencoded::parse(body).into_owned().collect(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// An empty form.
+    pub fn new() -> Form {
+        Form::default()
+    }
+
+    /// Sets a value, replacing what was there: for a form filled from a stored object.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.values.retain(|(n, _)| n != name);
+        self.values.push((name.to_owned(), value.into()));
+    }
+
+    /// Adds one more value under `name`: a ticked checkbox.
+    pub fn add(&mut self, name: &str, value: impl Into<String>) {
+        self.values.push((name.to_owned(), value.into()));
+    }
+
+    /// The first value sent under `name`, or the empty string.
+    pub fn value(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The value with surrounding space trimmed, or `None` when blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        let value = self.value(name).trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// Every value sent under `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Whether `value` was sent under `name`: a ticked box or a chosen option.
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.values.iter().any(|(n, v)| n == name && v == value)
+    }
+
+    /// The error of one field, if it has one.
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether the form has any error.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Records the service's refusal of this form, when it is about what was typed: every field
+    /// error of a validation failure, or the reason of a conflict or a refused request. Other
+    /// failures (not found, forbidden, unavailable) are not the form's and are returned.
+    pub fn refused(&mut self, error: ApiError) -> Result<StatusCode, PageError> {
+        let status = actix_web::ResponseError::status_code(&error);
+        match error {
+            ApiError::Validation(errors) => self.errors.extend(errors),
+            ApiError::Conflict { detail, errors, .. } => {
+                if errors.is_empty() {
+                    self.errors.push(FieldError {
+                        field: String::new(),
+                        message: detail,
+                    });
+                } else {
+                    self.errors.extend(errors);
+                }
+            }
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Unprocessable { detail, .. }
+            | ApiError::Unauthorized { detail, .. } => self.errors.push(FieldError {
+                field: String::new(),
+                message: detail,
+            }),
+            other => return Err(other.into()),
+        }
+        Ok(status)
+    }
+
+    /// An error about one field, found by the page before asking the service.
+    pub fn reject(&mut self, field: &str, message: &str) {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+}
+
+/// One choice of a set of radios, checkboxes or a select.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Choice {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+
+    /// Every value of a vocabulary, labelled in plain words.
+    pub fn all<T: std::fmt::Display>(values: &[T]) -> Vec<Choice> {
+        values
+            .iter()
+            .map(|v| {
+                let value = v.to_string();
+                Choice::new(value.clone(), words(&value))
+            })
+            .collect()
+    }
+}
+
+/// `snake_case` as words: `fathers_and_partners` → `Fathers and partners`.
+pub fn words(value: &str) -> String {
+    let spaced = value.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_keep_every_value_and_blank_values_count_as_absent() {
+        let form = Form::parse(b"health_boards=fife&health_boards=tayside&summary=+&title=A%26B");
+        assert_eq!(form.all("health_boards"), ["fife", "tayside"]);
+        assert!(form.has("health_boards", "tayside"));
+        assert_eq!(form.optional("summary"), None);
+        assert_eq!(form.value("title"), "A&B");
+        assert_eq!(form.value("missing"), "");
+    }
+
+    #[test]
+    fn a_validation_failure_puts_every_error_on_its_field() {
+        let mut form = Form::new();
+        let status = form
+            .refused(ApiError::Validation(vec![
+                FieldError {
+                    field: "title".into(),
+                    message: "must not be blank".into(),
+                },
+                FieldError {
+                    field: "requested.2021-22".into(),
+                    message: "must be at least £1,000".into(),
+                },
+            ]))
+            .expect("a validation failure belongs to the form");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(form.error("title"), Some("must not be blank"));
+        assert_eq!(form.error("requested.2021-22"), Some("must be at least £1,000"));
+        assert!(form.refused(ApiError::NotFound).is_err());
+    }
+
+    #[test]
+    fn vocabulary_values_read_as_words() {
+        assert_eq!(words("fathers_and_partners"), "Fathers and partners");
+        assert_eq!(words(""), "");
+    }
+}

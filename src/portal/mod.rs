@@ -1,0 +1,297 @@
+//! The portal: server-rendered pages for charities, families, assessors, administrators,
+//! officials and the public, at `/`. Every page works without JavaScript; htmx and GOV.UK
+//! Frontend's script only enhance them. Handlers call the same service functions as the API, so
+//! every rule and permission is enforced in one place.
+//!
+//! A signed-in visitor holds a session in an `HttpOnly`, `SameSite=Lax` cookie (`Secure` in
+//! production). Every form carries a CSRF token that must equal the visitor's CSRF cookie, and a
+//! form posted from another origin is refused.
+
+mod admin;
+mod chart;
+mod charity;
+mod form;
+mod official;
+mod panel;
+mod public;
+mod session;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+
+pub use form::Form;
+pub use session::Visitor;
+
+use crate::domain::vocabulary::Role;
+use crate::error::ApiError;
+
+/// The portal's content security policy: its own scripts, styles and images only.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+base-uri 'none'; object-src 'none'";
+
+/// Every page route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    public::configure(cfg);
+    charity::configure(cfg);
+    panel::configure(cfg);
+    admin::configure(cfg);
+    official::configure(cfg);
+}
+
+/// The portal's built assets under `/assets/`.
+pub fn assets(dir: &std::path::Path) -> actix_files::Files {
+    actix_files::Files::new("/assets", dir).use_etag(true)
+}
+
+/// What every page's layout shows: who is signed in, the CSRF token for its forms, and a
+/// message carried over from the previous step.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub title: String,
+    pub user_name: Option<String>,
+    pub role: Option<Role>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    /// The navigation item of this page, so it is marked as current.
+    pub section: &'static str,
+}
+
+/// One item of the service navigation.
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Layout {
+    /// The navigation for the visitor's role.
+    pub fn navigation(&self) -> Vec<NavItem> {
+        let items: &[(&str, &str)] = match self.role {
+            None => &[
+                ("/rounds", "Funding rounds"),
+                ("/directory", "Funded services"),
+                ("/sign-in", "Sign in"),
+                ("/register", "Register"),
+            ],
+            Some(Role::Applicant) => &[
+                ("/", "Home"),
+                ("/rounds", "Funding rounds"),
+                ("/applications", "Applications"),
+                ("/awards", "Grants"),
+                ("/organisation", "Organisation"),
+            ],
+            Some(Role::Assessor) => &[("/", "Home"), ("/assessments", "Assessments")],
+            Some(Role::Administrator) => &[
+                ("/", "Home"),
+                ("/admin/funds", "Funds"),
+                ("/admin/applications", "Applications"),
+                ("/admin/returns", "Returns"),
+                ("/admin/outbox", "Outbox"),
+                ("/admin/audit", "Audit"),
+            ],
+            Some(Role::Official) => &[
+                ("/", "Home"),
+                ("/dashboard", "Dashboard"),
+                ("/directory", "Funded services"),
+            ],
+        };
+        items
+            .iter()
+            .map(|&(href, label)| NavItem {
+                href,
+                label,
+                current: self.section == href,
+            })
+            .collect()
+    }
+}
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// The service refused or failed; shown as an error page with the service's own words.
+    Api(ApiError),
+    /// Sign in first, then come back to this address.
+    SignIn(String),
+    /// The form's CSRF token is missing or wrong, or it came from another site.
+    Csrf,
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError::Api(error)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Api(e) => write!(f, "{e}"),
+            PageError::SignIn(_) => f.write_str("sign in first"),
+            PageError::Csrf => f.write_str("the form's security token is not valid"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    detail: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Api(e) => e.status_code(),
+            PageError::SignIn(_) => StatusCode::SEE_OTHER,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (heading, detail) = match self {
+            PageError::SignIn(next) => {
+                let location = format!("/sign-in?next={}", encode(next));
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish();
+            }
+            PageError::Csrf => (
+                "This form has expired".to_owned(),
+                "Go back, reload the page and send the form again.".to_owned(),
+            ),
+            PageError::Api(error) => {
+                if let ApiError::Internal(cause) = error {
+                    tracing::error!(%cause, "a page failed");
+                }
+                describe(error)
+            }
+        };
+        let layout = Layout {
+            title: heading.clone(),
+            ..Layout::default()
+        };
+        let page = ErrorPage {
+            layout,
+            heading,
+            detail,
+        };
+        let mut response = html(self.status_code(), page.render());
+        if let PageError::Api(ApiError::TooManyRequests { retry_after_secs }) = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// A heading and a sentence for an error page, in the words a visitor understands.
+fn describe(error: &ApiError) -> (String, String) {
+    match error {
+        ApiError::NotFound => (
+            "Page not found".to_owned(),
+            "If you typed the web address, check it is correct. If you followed a link, it may \
+             have expired or you may not have access to what it points to."
+                .to_owned(),
+        ),
+        ApiError::Forbidden => (
+            "You cannot see this page".to_owned(),
+            "Your account does not give access to this page.".to_owned(),
+        ),
+        ApiError::Unavailable => (
+            "Sorry, the service is unavailable".to_owned(),
+            "Try again in a few minutes.".to_owned(),
+        ),
+        ApiError::TooManyRequests { retry_after_secs } => (
+            "Too many attempts".to_owned(),
+            format!("Wait {retry_after_secs} seconds, then try again."),
+        ),
+        ApiError::Internal(_) | ApiError::MethodNotAllowed { .. } => (
+            "Sorry, there is a problem with the service".to_owned(),
+            "Try again later. Nothing you sent has been lost if you saw a confirmation.".to_owned(),
+        ),
+        other => ("There is a problem".to_owned(), other.to_string()),
+    }
+}
+
+pub type PageResult = Result<HttpResponse, PageError>;
+
+/// A rendered page with the portal's headers: its content security policy, and no caching,
+/// because pages show one visitor's data.
+pub fn html(status: StatusCode, body: askama::Result<String>) -> HttpResponse {
+    match body {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body),
+        Err(error) => {
+            tracing::error!(%error, "a page template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Sorry, there is a problem with the service.")
+        }
+    }
+}
+
+/// After a form is handled: go to the next page (303, so reloading does not send it again).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// An amount in pounds as people read it: `£1,234.50`, `£40,000`.
+pub fn pounds(amount: &crate::domain::money::Money) -> String {
+    let text = amount.to_string();
+    let (whole, pence) = text.split_once('.').unwrap_or((&text, "00"));
+    let (sign, digits) = match whole.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", whole),
+    };
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if pence.trim_end_matches('0').is_empty() {
+        format!("{sign}£{grouped}")
+    } else {
+        format!("{sign}£{grouped}.{pence:0<2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Money;
+
+    #[test]
+    fn pounds_are_grouped_and_pence_shown_only_when_there_are_some() {
+        let cases = [
+            ("1000000.00", "£1,000,000"),
+            ("40000.50", "£40,000.50"),
+            ("999.99", "£999.99"),
+            ("0.00", "£0"),
+            ("-1234.00", "-£1,234"),
+        ];
+        for (input, shown) in cases {
+            let money = Money::parse(input).expect("a valid amount");
+            assert_eq!(pounds(&money), shown, "{input}");
+        }
+    }
+}
