@@ -248,6 +248,18 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// The colour of a state's tag: green when it went well, red when it ended badly, blue while
+/// it waits on someone, grey when it is over.
+pub fn status_colour(status: &str) -> &'static str {
+    match status {
+        "awarded" | "accepted" | "completed" | "open" | "released" => "green",
+        "declined" | "terminated" | "overdue" | "changes_requested" => "red",
+        "submitted" | "offered" | "due" | "committed" => "blue",
+        "draft" | "scheduled" | "upcoming" => "yellow",
+        _ => "grey",
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
