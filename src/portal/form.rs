@@ -61,6 +61,17 @@ impl Form {
             .collect()
     }
 
+    /// The names sent, each once, in the order first sent.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for (name, _) in &self.values {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
     /// Whether `value` was sent under `name`: a ticked box or a chosen option.
     pub fn has(&self, name: &str, value: &str) -> bool {
         self.values.iter().any(|(n, v)| n == name && v == value)
