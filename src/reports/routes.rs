@@ -104,7 +104,7 @@ impl ReportQuery {
 
 /// One of a fund's reports: what it is called, which figures it shows, how it is computed and
 /// written as CSV.
-struct Report<T> {
+pub(crate) struct Report<T> {
     name: &'static str,
     figures: Figures,
     /// The year asked for, for the reports that take one.
@@ -115,28 +115,20 @@ struct Report<T> {
 
 impl<T: serde::Serialize + Clone + Send + Sync + 'static> Report<T> {
     /// Reads the report for an official or administrator, kept until the fund's figures of its
-    /// kind change, and answers it as JSON, or as CSV when asked.
-    async fn answer(
-        self,
+    /// kind change: the one path for the API and the portal's dashboard.
+    pub(crate) async fn read(
+        &self,
         state: &AppState,
-        req: &HttpRequest,
         user: CurrentUser,
         id: i64,
-        query: &ReportQuery,
-    ) -> Result<HttpResponse, ApiError> {
-        let Report {
-            name,
-            figures,
-            year,
-            compute,
-            to_csv,
-        } = self;
+    ) -> Result<T, ApiError> {
+        let (name, figures, year, compute) = (self.name, self.figures, self.year, self.compute);
         let key = match year {
             Some(year) => format!("{name}/{year}"),
             None => name.to_owned(),
         };
         let cache = state.reports.clone();
-        let report = state
+        state
             .db
             .run(move |conn| {
                 // Checked here too: a kept report is answered without computing it.
@@ -145,15 +137,83 @@ impl<T: serde::Serialize + Clone + Send + Sync + 'static> Report<T> {
                     compute(conn, &user, id, year)
                 })
             })
-            .await?;
+            .await
+    }
+
+    /// Answers the report as JSON, or as CSV when asked.
+    async fn answer(
+        &self,
+        state: &AppState,
+        req: &HttpRequest,
+        user: CurrentUser,
+        id: i64,
+        query: &ReportQuery,
+    ) -> Result<HttpResponse, ApiError> {
         if query.wants_csv(req) {
-            Ok(csv_response(
-                &format!("fund-{id}-{name}.csv"),
-                to_csv(&report)?,
-            ))
+            self.download(state, user, id).await
         } else {
-            Ok(HttpResponse::Ok().json(report))
+            Ok(HttpResponse::Ok().json(self.read(state, user, id).await?))
         }
+    }
+
+    /// The report as a CSV download, as the API answers it.
+    pub(crate) async fn download(
+        &self,
+        state: &AppState,
+        user: CurrentUser,
+        id: i64,
+    ) -> Result<HttpResponse, ApiError> {
+        let report = self.read(state, user, id).await?;
+        Ok(csv_response(&self.file_name(id), (self.to_csv)(&report)?))
+    }
+
+    /// The file name of the report's CSV download.
+    fn file_name(&self, id: i64) -> String {
+        format!("fund-{id}-{}.csv", self.name)
+    }
+}
+
+/// The money summary report.
+pub(crate) fn summary_report(year: Option<FinancialYear>) -> Report<FundSummary> {
+    Report {
+        name: "summary",
+        figures: Figures::Money,
+        year,
+        compute: funds::summary,
+        to_csv: csv_out::summary,
+    }
+}
+
+/// The money by health board report.
+pub(crate) fn health_board_report(year: Option<FinancialYear>) -> Report<ByHealthBoard> {
+    Report {
+        name: "by-health-board",
+        figures: Figures::Money,
+        year,
+        compute: funds::by_health_board,
+        to_csv: csv_out::by_health_board,
+    }
+}
+
+/// The money by target group report.
+pub(crate) fn target_group_report(year: Option<FinancialYear>) -> Report<ByTargetGroup> {
+    Report {
+        name: "by-target-group",
+        figures: Figures::Money,
+        year,
+        compute: funds::by_target_group,
+        to_csv: csv_out::by_target_group,
+    }
+}
+
+/// The reach report.
+pub(crate) fn reach_report() -> Report<FundReach> {
+    Report {
+        name: "reach",
+        figures: Figures::Reach,
+        year: None,
+        compute: |conn, user, id, _| funds::reach(conn, user, id),
+        to_csv: csv_out::reach,
     }
 }
 
@@ -178,13 +238,7 @@ pub async fn summary(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = Report {
-        name: "summary",
-        figures: Figures::Money,
-        year: query.financial_year,
-        compute: funds::summary,
-        to_csv: csv_out::summary,
-    };
+    let report = summary_report(query.financial_year);
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await
@@ -212,13 +266,7 @@ pub async fn by_health_board(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = Report {
-        name: "by-health-board",
-        figures: Figures::Money,
-        year: query.financial_year,
-        compute: funds::by_health_board,
-        to_csv: csv_out::by_health_board,
-    };
+    let report = health_board_report(query.financial_year);
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await
@@ -243,13 +291,7 @@ pub async fn by_target_group(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = Report {
-        name: "by-target-group",
-        figures: Figures::Money,
-        year: query.financial_year,
-        compute: funds::by_target_group,
-        to_csv: csv_out::by_target_group,
-    };
+    let report = target_group_report(query.financial_year);
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await
@@ -275,13 +317,7 @@ pub async fn reach(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = Report {
-        name: "reach",
-        figures: Figures::Reach,
-        year: None,
-        compute: |conn, user, id, _| funds::reach(conn, user, id),
-        to_csv: csv_out::reach,
-    };
+    let report = reach_report();
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await
