@@ -25,8 +25,8 @@ pub struct Bar {
     pub shown: String,
 }
 
-const LABEL_WIDTH: i64 = 250;
-const BAR_WIDTH: i64 = 330;
+const LABEL_WIDTH: i64 = 340;
+const BAR_WIDTH: i64 = 300;
 const ROW: i64 = 26;
 
 /// A horizontal bar chart in SVG, its bars scaled to the largest value (or to `target`, drawn as
@@ -41,7 +41,7 @@ pub fn bars(title: &str, bars: &[Bar], target: Option<(i64, &str)>) -> String {
         .unwrap_or(0)
         .max(1);
     let height = ROW * i64::try_from(bars.len()).unwrap_or(0) + if target.is_some() { 30 } else { 8 };
-    let width = LABEL_WIDTH + BAR_WIDTH + 130;
+    let width = LABEL_WIDTH + BAR_WIDTH + 200;
     let mut svg = format!(
         r#"<svg class="app-chart" role="img" aria-labelledby="{id}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title id="{id}">{title}</title>"#,
         id = chart_id(title),

@@ -77,12 +77,20 @@ impl Form {
         self.values.iter().any(|(n, v)| n == name && v == value)
     }
 
-    /// The error of one field, if it has one.
-    pub fn error(&self, name: &str) -> Option<&str> {
+    /// The error of one field, if it has one, as a sentence.
+    pub fn error(&self, name: &str) -> Option<String> {
         self.errors
             .iter()
             .find(|e| e.field == name)
-            .map(|e| e.message.as_str())
+            .map(|e| sentence(&e.field, &e.message))
+    }
+
+    /// Every error as a sentence, with the id of the field it links to (empty for the form's).
+    pub fn summary(&self) -> Vec<(String, String)> {
+        self.errors
+            .iter()
+            .map(|e| (e.field.clone(), sentence(&e.field, &e.message)))
+            .collect()
     }
 
     /// Whether the form has any error.
@@ -127,6 +135,27 @@ impl Form {
     }
 }
 
+/// The service names the field and says what is wrong with it ("is required to submit"); a
+/// page says it as a sentence that names the field ("Summary is required to submit").
+pub fn sentence(field: &str, message: &str) -> String {
+    if field.is_empty() || message.starts_with(|c: char| c.is_uppercase()) {
+        return message.to_owned();
+    }
+    let name = field
+        .strip_prefix("organisation.")
+        .or_else(|| field.strip_prefix("user."))
+        .unwrap_or(field);
+    let name = match name.split_once('.') {
+        Some((group, key)) => format!("{} {}", group.replace('_', " "), key.replace('_', " ")),
+        None => name.replace('_', " "),
+    };
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => format!("{}{} {message}", first.to_uppercase(), chars.as_str()),
+        None => message.to_owned(),
+    }
+}
+
 /// One choice of a set of radios, checkboxes or a select.
 #[derive(Clone, Debug)]
 pub struct Choice {
@@ -154,8 +183,26 @@ impl Choice {
     }
 }
 
-/// `snake_case` as words: `fathers_and_partners` → `Fathers and partners`.
+/// A vocabulary value as people say it: its own wording where plain words from its name would
+/// read badly, else `snake_case` as words (`peer_support` → `Peer support`).
 pub fn words(value: &str) -> String {
+    let said = match value {
+        "scio" => "Scottish charitable incorporated organisation (SCIO)",
+        "mothers_birthing_parents" => "Mothers and birthing parents",
+        "fathers_partners" => "Fathers and partners",
+        "neonatal_complex_needs" => "Babies with neonatal or complex needs",
+        "substance_use" => "People affected by substance use",
+        "domestic_abuse_trauma" => "People affected by domestic abuse or trauma",
+        "rural_island" => "Rural and island communities",
+        "minority_ethnic" => "Minority ethnic communities",
+        "parent_infant_relationship" => "Parent and infant relationship",
+        "annual" => "Annually",
+        "six_monthly" => "Every six months",
+        _ => "",
+    };
+    if !said.is_empty() {
+        return said.to_owned();
+    }
     let spaced = value.replace('_', " ");
     let mut chars = spaced.chars();
     match chars.next() {
@@ -194,14 +241,18 @@ mod tests {
             ]))
             .expect("a validation failure belongs to the form");
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(form.error("title"), Some("must not be blank"));
-        assert_eq!(form.error("requested.2021-22"), Some("must be at least £1,000"));
+        assert_eq!(form.error("title").as_deref(), Some("Title must not be blank"));
+        assert_eq!(
+            form.error("requested.2021-22").as_deref(),
+            Some("Requested 2021-22 must be at least £1,000")
+        );
         assert!(form.refused(ApiError::NotFound).is_err());
     }
 
     #[test]
     fn vocabulary_values_read_as_words() {
-        assert_eq!(words("fathers_and_partners"), "Fathers and partners");
+        assert_eq!(words("peer_support"), "Peer support");
+        assert_eq!(words("scio"), "Scottish charitable incorporated organisation (SCIO)");
         assert_eq!(words(""), "");
     }
 }

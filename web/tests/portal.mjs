@@ -1,0 +1,375 @@
+// The grant cycle in a real browser: a charity registers, applies and submits; an assessor
+// scores; an administrator awards; the charity accepts and submits a return; a family sends
+// feedback from a phone-sized screen; an official downloads a CSV. axe-core checks every page
+// visited and the run fails on any serious or critical violation.
+//
+//   BASE_URL=http://127.0.0.1:8080 LOGINS=path/to/logins.txt node web/tests/portal.mjs
+//
+// LOGINS is what `grantfund serve --demo` prints: one "role email password" line per account.
+// SCREENSHOTS=dir keeps a picture of each main page there.
+import { readFile, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const base = process.env.BASE_URL ?? "http://127.0.0.1:8080";
+const shots = process.env.SCREENSHOTS;
+const logins = Object.fromEntries(
+  (await readFile(process.env.LOGINS, "utf8"))
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((parts) => parts.length === 3)
+    .map(([role, email, password]) => [role, { email, password }]),
+);
+for (const role of ["administrator", "assessor", "official"]) {
+  assert.ok(logins[role], `no ${role} login in ${process.env.LOGINS}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+const checked = [];
+let failures = 0;
+
+/** Runs axe on the page; serious and critical violations fail the run. */
+async function axe(page, name) {
+  // Evaluated through the debugging protocol: the portal's CSP rightly refuses inline scripts.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
+  );
+  const serious = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  checked.push(name);
+  for (const v of serious) {
+    failures += 1;
+    console.error(`axe: ${name}: ${v.id} (${v.impact}): ${v.help}`);
+    for (const node of v.nodes.slice(0, 5)) console.error(`   ${node.target.join(" ")}`);
+  }
+}
+
+/** Checks the page with axe and keeps a screenshot of it when asked. */
+async function look(page, name) {
+  await axe(page, name);
+  if (shots) {
+    await mkdir(shots, { recursive: true });
+    await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+  }
+}
+
+async function newPage(options = {}) {
+  const context = await browser.newContext({ baseURL: base, acceptDownloads: true, ...options });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on("pageerror", (error) => {
+    failures += 1;
+    console.error(`script error on ${page.url()}: ${error.message}`);
+  });
+  return page;
+}
+
+async function signIn(page, email, password) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email address", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+}
+
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failures += 1;
+    console.error(`FAIL ${name}: ${error.stack ?? error}`);
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) {
+        const problems = await page.locator(".govuk-error-summary a, .govuk-error-summary li, .govuk-main-wrapper h1").evaluateAll((nodes) =>
+          nodes.map((n) => `${n.getAttribute("href") ?? ""} ${n.textContent}`),
+        );
+        console.error(`  on ${page.url()}: ${problems.join(" | ").replace(/\s+/g, " ")}`);
+      }
+    }
+    throw error;
+  }
+}
+
+const stamp = Date.now().toString(36);
+const charity = {
+  name: `Bumps Together ${stamp}`,
+  email: `lead-${stamp}@bumps-together.example.org`,
+  password: "a long test password for the portal",
+};
+// A grant for the financial year just ended, so that its monitoring return is already due.
+const now = new Date();
+const fyStart = now.getUTCMonth() >= 3 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
+const lastYear = `${fyStart - 1}-${String(fyStart % 100).padStart(2, "0")}`;
+const local = (date) => date.toISOString().slice(0, 16);
+const state = {};
+
+try {
+  const admin = await newPage();
+  const applicant = await newPage();
+  const assessor = await newPage();
+
+  await step("the public pages", async () => {
+    await applicant.goto("/");
+    await look(applicant, "home");
+    await applicant.goto("/directory");
+    await look(applicant, "directory");
+    await applicant.getByLabel("NHS health board", { exact: true }).selectOption("fife");
+    await applicant.getByRole("button", { name: "Show services" }).click();
+    await applicant.waitForURL(/health_board=fife/);
+    await applicant.goto("/rounds");
+    await look(applicant, "rounds");
+  });
+
+  await step("an administrator sets up a fund, a year, a round and its criteria", async () => {
+    await signIn(admin, logins.administrator.email, logins.administrator.password);
+    await admin.goto("/admin/funds");
+    await look(admin, "admin-funds");
+    await admin.getByText("Set up a new fund").click();
+    await admin.getByLabel("Fund name", { exact: true }).fill(`Browser fund ${stamp}`);
+    await admin.getByLabel("Code", { exact: true }).fill(`B${stamp.slice(-6).toUpperCase().replace(/[^A-Z0-9]/g, "X")}`);
+    await admin.getByLabel("Funder", { exact: true }).fill("Scottish Government");
+    await admin.getByLabel("Funder's organisation identifier", { exact: true }).fill("GB-GOR-PC390");
+    await admin.getByLabel("Administrator", { exact: true }).fill("Inspiring Scotland");
+    await admin.getByLabel("Administrator's organisation identifier", { exact: true }).fill("GB-SC-SC040887");
+    await admin.getByLabel("Programme starts", { exact: true }).fill(`${fyStart - 1}-04-01`);
+    await admin.getByLabel("Programme ends", { exact: true }).fill(`${fyStart + 2}-03-31`);
+    await admin.getByLabel("Reach target", { exact: true }).fill("1000");
+    await admin.getByRole("button", { name: "Create fund" }).click();
+    await admin.waitForURL(/\/admin\/funds\/\d+$/);
+    state.fundUrl = admin.url();
+
+    await admin.getByText("Set a year's limit").click();
+    await admin.getByLabel("Financial year", { exact: true }).fill(lastYear);
+    await admin.getByLabel("Limit", { exact: true }).fill("100000");
+    await admin.getByLabel("The funder has approved this year", { exact: true }).check();
+    await admin.getByRole("button", { name: "Save year" }).click();
+    await admin.waitForURL(state.fundUrl);
+    await assert.doesNotReject(admin.getByRole("cell", { name: lastYear }).waitFor());
+
+    await admin.getByText("Open a new round").click();
+    await admin.getByLabel("Round name", { exact: true }).fill(`Core ${stamp}`);
+    await admin.getByLabel("Core", { exact: true }).check();
+    await admin.getByLabel("Opens (UTC)", { exact: true }).fill(local(new Date(Date.now() - 3600_000)));
+    await admin.getByLabel("Closes (UTC)", { exact: true }).fill(local(new Date(Date.now() + 30 * 86400_000)));
+    await admin.getByLabel("Financial years it funds", { exact: true }).fill(lastYear);
+    await admin.getByLabel("Smallest request per year", { exact: true }).fill("1000");
+    await admin.getByLabel("Largest request per year", { exact: true }).fill("50000");
+    await admin.getByLabel("Assessments needed before a decision", { exact: true }).fill("1");
+    await admin.getByLabel("Annually", { exact: true }).check();
+    await admin.getByLabel("Guidance for applicants", { exact: true }).fill("Tell us who you support and how.");
+    await look(admin, "admin-fund");
+    await admin.getByRole("button", { name: "Create round" }).click();
+    await admin.waitForURL(/\/admin\/rounds\/\d+$/);
+    state.roundUrl = admin.url();
+    state.roundId = state.roundUrl.split("/").pop();
+
+    await admin.getByText("Add a criterion").click();
+    await admin.getByLabel("Name", { exact: true }).fill("Need and reach");
+    await admin.getByLabel("Guidance for assessors", { exact: true }).fill("How well the project meets a clear need.");
+    await admin.getByLabel("Weight", { exact: true }).fill("1");
+    await admin.getByLabel("Top score", { exact: true }).fill("5");
+    await admin.getByRole("button", { name: "Add criterion" }).click();
+    await admin.waitForURL(state.roundUrl);
+    await admin.getByRole("cell", { name: "Need and reach" }).waitFor();
+  });
+
+  await step("a charity registers, sees every error at once, applies and submits", async () => {
+    await applicant.goto("/register");
+    await applicant.getByRole("button", { name: "Register" }).click();
+    const summary = applicant.locator(".govuk-error-summary");
+    await summary.waitFor();
+    const errors = await summary.locator("li").count();
+    assert.ok(errors >= 5, `expected every failed field listed, saw ${errors}`);
+    await look(applicant, "register-errors");
+
+    await applicant.getByLabel("Organisation name", { exact: true }).fill(charity.name);
+    await applicant.getByLabel("Scottish charitable incorporated organisation (SCIO)", { exact: true }).check();
+    await applicant.getByLabel("Scottish Charity Number", { exact: true }).fill("SC049999");
+    await applicant.getByLabel("Income in your last financial year", { exact: true }).fill("85000");
+    await applicant.getByLabel("Address", { exact: true }).fill("1 High Street, Kirkcaldy");
+    await applicant.getByLabel("Postcode", { exact: true }).fill("KY1 1XX");
+    await applicant.getByLabel("NHS Fife", { exact: true }).check();
+    await applicant.getByLabel("Contact email address", { exact: true }).fill(charity.email);
+    await applicant.getByLabel("Your full name", { exact: true }).fill("Morag Lead");
+    await applicant.getByLabel("Your work email address", { exact: true }).fill(charity.email);
+    await applicant.getByLabel("Choose a password", { exact: true }).fill(charity.password);
+    await applicant.getByRole("button", { name: "Register" }).click();
+    await applicant.waitForURL((url) => url.pathname === "/");
+    await applicant.getByRole("heading", { name: /Welcome/ }).waitFor();
+
+    await applicant.goto(`/rounds/${state.roundId}`);
+    await look(applicant, "round");
+    await applicant.getByRole("button", { name: "Start an application" }).click();
+    await applicant.waitForURL(/\/apply$/);
+    await applicant.getByRole("button", { name: "Submit application" }).click();
+    await applicant.locator(".govuk-error-summary").waitFor();
+    await look(applicant, "application-errors");
+
+    await applicant.getByLabel("Project title", { exact: true }).fill("Peer support for new parents in Fife");
+    await applicant.getByLabel("Summary", { exact: true }).fill("Weekly peer groups and one-to-one support for parents with a baby under one.");
+    await applicant.getByLabel("What you will do", { exact: true }).fill("Trained peer supporters run groups in four towns.");
+    await applicant.getByLabel(`Financial year ${lastYear}`, { exact: true }).fill("30000");
+    await applicant.getByLabel("Mothers and birthing parents", { exact: true }).check();
+    await applicant.getByLabel("NHS Fife", { exact: true }).check();
+    await applicant.getByLabel("Peer support", { exact: true }).check();
+    await applicant.getByLabel("Yes", { exact: true }).check();
+    const reach = { women: "120", partners: "60", infants: "100", families: "90" };
+    for (const [group, count] of Object.entries(reach)) {
+      await applicant.locator(`[id="expected_reach.${group}"]`).fill(count);
+    }
+    await applicant.getByLabel("Equality impact", { exact: true }).fill("Groups in areas of high deprivation, with interpreters.");
+    await applicant.getByRole("button", { name: "Submit application" }).click();
+    await applicant.waitForURL(/\/applications\/\d+\?submitted=1$/);
+    state.applicationId = applicant.url().match(/applications\/(\d+)/)[1];
+    await applicant.getByText("Your application is submitted.").waitFor();
+    await look(applicant, "application-submitted");
+  });
+
+  await step("the administrator verifies the charity and assigns the assessor", async () => {
+    await admin.goto(`/admin/applications/${state.applicationId}`);
+    await admin.getByRole("button", { name: /Mark .* as verified/ }).click();
+    await admin.getByText("Organisation verified").waitFor();
+    const option = admin.locator("#assessor_id option", { hasText: logins.assessor.email });
+    await admin.getByLabel("Assign another assessor", { exact: true }).selectOption(await option.getAttribute("value"));
+    await admin.getByRole("button", { name: "Assign", exact: true }).click();
+    await admin.waitForURL(/\/admin\/applications\/\d+$/);
+  });
+
+  await step("an assessor declares no conflict and scores", async () => {
+    await signIn(assessor, logins.assessor.email, logins.assessor.password);
+    await assessor.goto("/assessments");
+    await look(assessor, "assessments");
+    await assessor.getByRole("link", { name: "Peer support for new parents in Fife" }).click();
+    await assessor.getByLabel("No, I have no conflict of interest", { exact: true }).check();
+    await look(assessor, "conflict-declaration");
+    await assessor.getByRole("button", { name: "Continue" }).click();
+    await assessor.getByLabel("Score for Need and reach", { exact: true }).selectOption("4");
+    await assessor.getByLabel("Why this score", { exact: true }).fill("A clear need, well evidenced.");
+    await look(assessor, "scoring");
+    await assessor.getByRole("button", { name: "Submit assessment" }).click();
+    await assessor.getByText("Assessment submitted").waitFor();
+  });
+
+  await step("the administrator ranks and awards within the year's budget", async () => {
+    await admin.goto(`/admin/rounds/${state.roundId}/ranking`);
+    await admin.getByRole("link", { name: "Peer support for new parents in Fife" }).waitFor();
+    await look(admin, "ranking");
+    await admin.goto(`/admin/applications/${state.applicationId}`);
+    await admin.getByLabel("Award a grant", { exact: true }).check();
+    await admin.getByLabel(`Amount for ${lastYear}`, { exact: true }).fill("28000");
+    await admin.getByLabel("Conditions of the grant (optional)", { exact: true }).fill("Quarterly contact with the fund manager.");
+    await look(admin, "decision");
+    await admin.getByRole("button", { name: "Record decision" }).click();
+    await admin.getByText("Awarded", { exact: true }).first().waitFor();
+    await admin.goto(state.fundUrl);
+    await admin.getByRole("cell", { name: "£72,000" }).waitFor();
+  });
+
+  await step("the charity accepts the offer and submits a return", async () => {
+    await applicant.goto("/awards");
+    await look(applicant, "awards");
+    await applicant.getByRole("link", { name: /^B/ }).first().click();
+    await look(applicant, "offer");
+    await applicant.getByRole("button", { name: "Accept the offer" }).click();
+    await applicant.getByRole("heading", { name: "Monitoring returns" }).waitFor();
+    state.awardUrl = applicant.url();
+    await applicant.locator("a[href^='/returns/']").first().click();
+    await applicant.getByLabel("Spent in the period", { exact: true }).fill("0");
+    const counts = {
+      "reached.women": 40, "reached.partners": 12, "reached.infants": 35, "reached.kinship_carers": 2,
+      "reached.families": 30, "reached.new": 28, "reached.continuing": 12,
+      sessions: 24, peer_supporters: 6, volunteers: 4,
+    };
+    for (const [field, count] of Object.entries(counts)) {
+      await applicant.locator(`[id="${field}"]`).fill(String(count));
+    }
+    await applicant.getByLabel("What changed for the people you supported", { exact: true }).fill("Parents said they felt less alone.");
+    await look(applicant, "return");
+    await applicant.getByRole("button", { name: "Submit return" }).click();
+    await applicant.getByText("Your return is submitted.").waitFor();
+  });
+
+  await step("the charity makes a feedback link with a printable QR code", async () => {
+    await applicant.goto(state.awardUrl);
+    await applicant.getByLabel("Name of a new link", { exact: true }).fill("Tuesday group, Kirkcaldy");
+    await applicant.getByRole("button", { name: "Make a link and QR code" }).click();
+    await applicant.locator(".app-qr svg").waitFor();
+    state.feedbackUrl = (await applicant.locator("p.govuk-\\!-font-weight-bold").textContent()).trim();
+    assert.match(state.feedbackUrl, /\/f\/[A-Za-z0-9_-]+$/);
+    await look(applicant, "feedback-link");
+  });
+
+  await step("a family gives feedback from a phone", async () => {
+    const phone = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const path = new URL(state.feedbackUrl).pathname;
+    await phone.goto(path);
+    await look(phone, "family-feedback");
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `the form is wider than the phone: ${width}px`);
+    await phone.getByLabel("Mum or birthing parent", { exact: true }).check();
+    for (const group of await phone.locator("fieldset:has(input[name^='ratings.'])").all()) {
+      await group.getByLabel("Strongly agree", { exact: true }).check();
+    }
+    await phone.getByLabel("What difference did the support make? (optional)", { exact: true }).fill("I made friends and felt calmer.");
+    await phone.getByRole("button", { name: "Send feedback" }).click();
+    await phone.getByRole("heading", { name: "Thank you" }).waitFor();
+    await look(phone, "family-thanks");
+  });
+
+  await step("an official reads the dashboard and downloads a CSV", async () => {
+    const official = await newPage();
+    await signIn(official, logins.official.email, logins.official.password);
+    await official.goto("/dashboard");
+    await official.locator("svg.app-chart").first().waitFor();
+    await look(official, "dashboard");
+    const [download] = await Promise.all([
+      official.waitForEvent("download"),
+      official.getByRole("link", { name: "Download the summary (CSV)" }).click(),
+    ]);
+    const path = await download.path();
+    const csv = await readFile(path, "utf8");
+    assert.match(csv.split("\n")[0], /financial_year/);
+    assert.ok(csv.trim().split("\n").length > 1, "the CSV has no rows");
+  });
+
+  await step("the administrator reviews the return and sees the outbox and audit", async () => {
+    await admin.goto("/admin/returns");
+    await admin.getByRole("link", { name: /^B/ }).first().click();
+    await admin.getByLabel("Accept the return", { exact: true }).check();
+    await admin.getByRole("button", { name: "Record review" }).click();
+    await admin.waitForURL(/\/admin\/returns$/);
+    await admin.goto("/admin/outbox");
+    await look(admin, "outbox");
+    await admin.goto("/admin/audit");
+    await look(admin, "audit");
+  });
+} finally {
+  await browser.close();
+}
+
+console.log(`axe checked ${checked.length} pages: ${checked.join(", ")}`);
+if (failures > 0) {
+  console.error(`${failures} failure(s)`);
+    process.exit(1);
+}
+console.log("browser tests passed");
