@@ -432,9 +432,11 @@ pub fn close_session(
     now: NaiveDateTime,
     token: &str,
 ) -> Result<(), ApiError> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(tokens::hash(token))))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::revoked_at.eq(Some(now)))
-        .execute(conn)?;
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::token_hash.eq(tokens::hash(token))),
+    )
+    .filter(refresh_tokens::revoked_at.is_null())
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
     Ok(())
 }

@@ -47,7 +47,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/funds/{id}/rounds", web::post().to(create_round))
         .route("/admin/rounds/{id}", web::get().to(round_page))
         .route("/admin/rounds/{id}/criteria", web::post().to(add_criterion))
-        .route("/admin/rounds/{id}/assignments", web::post().to(assign_round))
+        .route(
+            "/admin/rounds/{id}/assignments",
+            web::post().to(assign_round),
+        )
         .route("/admin/rounds/{id}/ranking", web::get().to(ranking_page))
         .route("/admin/applications", web::get().to(application_list))
         .route("/admin/applications/{id}", web::get().to(application_page))
@@ -383,7 +386,11 @@ async fn assign_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
     let user = v.require(ADMIN)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let per_application = match form.value("assessors_per_application").trim().parse::<i64>() {
+    let per_application = match form
+        .value("assessors_per_application")
+        .trim()
+        .parse::<i64>()
+    {
         Ok(n) => n,
         Err(_) => {
             form.reject(
@@ -601,7 +608,10 @@ async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult 
     };
     let status = match decision {
         None => {
-            form.reject("decision", "Choose to award a grant or decline the application");
+            form.reject(
+                "decision",
+                "Choose to award a grant or decline the application",
+            );
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Some(decision) => {
@@ -708,10 +718,7 @@ async fn load_return(
         form,
         outcomes: vec![
             Choice::new(ReviewOutcome::Accepted.as_str(), "Accept the return"),
-            Choice::new(
-                ReviewOutcome::ChangesRequested.as_str(),
-                "Ask for changes",
-            ),
+            Choice::new(ReviewOutcome::ChangesRequested.as_str(), "Ask for changes"),
         ],
     })
 }

@@ -613,10 +613,7 @@ async fn load_award(
                 award_id: Some(id),
             };
             let returns = monitoring::list(conn, &user, &filter, LIST, today)?.items;
-            let running = matches!(
-                award.status,
-                AwardStatus::Accepted | AwardStatus::Completed
-            );
+            let running = matches!(award.status, AwardStatus::Accepted | AwardStatus::Completed);
             let (links, feedback) = if running {
                 (
                     feedback::list_links(conn, &user, id)?,

@@ -40,7 +40,8 @@ pub fn bars(title: &str, bars: &[Bar], target: Option<(i64, &str)>) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let height = ROW * i64::try_from(bars.len()).unwrap_or(0) + if target.is_some() { 30 } else { 8 };
+    let height =
+        ROW * i64::try_from(bars.len()).unwrap_or(0) + if target.is_some() { 30 } else { 8 };
     let width = LABEL_WIDTH + BAR_WIDTH + 200;
     let mut svg = format!(
         r#"<svg class="app-chart" role="img" aria-labelledby="{id}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title id="{id}">{title}</title>"#,
@@ -76,7 +77,13 @@ pub fn bars(title: &str, bars: &[Bar], target: Option<(i64, &str)>) -> String {
 fn chart_id(title: &str) -> String {
     let slug: String = title
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("chart-{slug}")
 }
@@ -111,8 +118,14 @@ mod tests {
             ],
             None,
         );
-        assert!(svg.contains(&format!(r#"width="{BAR_WIDTH}" height"#)), "{svg}");
-        assert!(svg.contains(&format!(r#"width="{}" height"#, BAR_WIDTH / 2)), "{svg}");
+        assert!(
+            svg.contains(&format!(r#"width="{BAR_WIDTH}" height"#)),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!(r#"width="{}" height"#, BAR_WIDTH / 2)),
+            "{svg}"
+        );
         assert!(svg.contains("A &amp; B") && svg.contains("&lt;C&gt;"));
         assert!(!svg.contains("<C>"));
     }
@@ -128,7 +141,10 @@ mod tests {
             }],
             Some((100, "Target 100")),
         );
-        assert!(svg.contains(&format!(r#"width="{}" height"#, BAR_WIDTH / 4)), "{svg}");
+        assert!(
+            svg.contains(&format!(r#"width="{}" height"#, BAR_WIDTH / 4)),
+            "{svg}"
+        );
         assert!(svg.contains(&format!(r#"x1="{}""#, LABEL_WIDTH + BAR_WIDTH)));
     }
 

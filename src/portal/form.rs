@@ -241,7 +241,10 @@ mod tests {
             ]))
             .expect("a validation failure belongs to the form");
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(form.error("title").as_deref(), Some("Title must not be blank"));
+        assert_eq!(
+            form.error("title").as_deref(),
+            Some("Title must not be blank")
+        );
         assert_eq!(
             form.error("requested.2021-22").as_deref(),
             Some("Requested 2021-22 must be at least £1,000")
@@ -252,7 +255,10 @@ mod tests {
     #[test]
     fn vocabulary_values_read_as_words() {
         assert_eq!(words("peer_support"), "Peer support");
-        assert_eq!(words("scio"), "Scottish charitable incorporated organisation (SCIO)");
+        assert_eq!(
+            words("scio"),
+            "Scottish charitable incorporated organisation (SCIO)"
+        );
         assert_eq!(words(""), "");
     }
 }

@@ -8,8 +8,8 @@
 //! form posted from another origin is refused.
 
 mod admin;
-mod chart;
 mod charity;
+mod chart;
 mod form;
 mod official;
 mod panel;

@@ -88,7 +88,9 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
     if let Some(fund) = fund {
         form.set("fund", fund.id.to_string());
         let id = fund.id;
-        let summary = summary_report(None).read(&v.state, user.clone(), id).await?;
+        let summary = summary_report(None)
+            .read(&v.state, user.clone(), id)
+            .await?;
         let boards = health_board_report(None)
             .read(&v.state, user.clone(), id)
             .await?;

@@ -166,7 +166,10 @@ async fn declare(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult
     };
     let status = match has_conflict {
         None => {
-            form.reject("has_conflict", "Say whether you have a conflict of interest");
+            form.reject(
+                "has_conflict",
+                "Say whether you have a conflict of interest",
+            );
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Some(has_conflict) => {
@@ -211,7 +214,9 @@ async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
                 score,
                 comment,
             }),
-            Err(_) if submit => form.reject(&name, &format!("Choose a score for {}", criterion.name)),
+            Err(_) if submit => {
+                form.reject(&name, &format!("Choose a score for {}", criterion.name))
+            }
             Err(_) => {}
         }
     }

@@ -151,7 +151,11 @@ impl Visitor {
     }
 
     /// The page with another status: a form shown again with its errors answers 422.
-    pub fn with_status(&self, status: StatusCode, template: &impl askama::Template) -> HttpResponse {
+    pub fn with_status(
+        &self,
+        status: StatusCode,
+        template: &impl askama::Template,
+    ) -> HttpResponse {
         let mut response = html(status, template.render());
         if self.new_csrf {
             let cookie = self.cookie(CSRF_COOKIE, self.csrf.clone());
@@ -204,8 +208,7 @@ impl Visitor {
 /// Compares two tokens in time that does not depend on where they differ.
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0

@@ -12,7 +12,7 @@ use crate::db_test;
 use crate::helpers::*;
 
 /// An accepted award; gives the panel, award id and the grant holder's token.
-async fn running_award(app: &TestApp) -> (Panel, i64, String) {
+pub async fn running_award(app: &TestApp) -> (Panel, i64, String) {
     let panel = Panel::new(app, 1).await;
     let (id, applicant) = panel.ready(app, 1).await;
     let made = panel.award(app, id, json!({"2021-22": "38000.00"})).await;

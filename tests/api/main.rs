@@ -20,6 +20,7 @@ mod funds;
 mod monitoring;
 mod organisations;
 mod outbox;
+mod portal;
 mod reports;
 mod rounds;
 mod security;

@@ -1,0 +1,467 @@
+//! The portal's pages over the real HTTP app: session and CSRF cookies, forms refused without
+//! their token or from another site, every failed rule shown at once, deny unless allowed, and
+//! the families' feedback form. The whole cycle in a browser is `scripts/browser-tests.sh`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use diesel::RunQueryDsl;
+use serde_json::json;
+
+use grantfund::config::AppEnv;
+use grantfund::domain::vocabulary::Role;
+
+use crate::awards::Panel;
+use crate::db_test;
+use crate::feedback::running_award;
+use crate::helpers::*;
+
+/// A browser: keeps its cookies, follows no redirects, and reads the CSRF token off pages.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: awc::Client,
+    cookies: HashMap<String, String>,
+    /// The last `Set-Cookie` lines seen, whole, for checking their attributes.
+    set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    text: String,
+    headers: awc::http::header::HeaderMap,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            cookies: HashMap::new(),
+            set_cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("Sec-Fetch-Site", "same-origin"));
+        self.read(request.send().await.expect("sent")).await
+    }
+
+    /// Posts a form as a page of this service would, with the CSRF token.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self
+            .cookies
+            .get("grantfund_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, &[("Sec-Fetch-Site", "same-origin")])
+            .await
+    }
+
+    async fn post_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        self.read(request.send_body(body).await.expect("sent"))
+            .await
+    }
+
+    async fn read<S>(&mut self, mut response: awc::ClientResponse<S>) -> Page
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        self.set_cookies.clear();
+        for value in response.headers().get_all("set-cookie") {
+            let line = value.to_str().expect("ascii cookie").to_owned();
+            let pair = line.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+            self.set_cookies.push(line);
+        }
+        let body = response.body().limit(4 * 1024 * 1024).await.expect("body");
+        Page {
+            status: response.status(),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            headers: response.headers().clone(),
+            text: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    fn set_cookie(&self, name: &str) -> Option<&String> {
+        self.set_cookies
+            .iter()
+            .find(|line| line.starts_with(&format!("{name}=")))
+    }
+
+    async fn sign_in(&mut self, email: &str) {
+        self.get("/sign-in").await;
+        let page = self
+            .post(
+                "/sign-in",
+                &[("email", email), ("password", PASSWORD), ("next", "/")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    }
+}
+
+async fn count(app: &TestApp, table: &'static str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.state
+        .db
+        .run(move |conn| {
+            let row: Count =
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result(conn)?;
+            Ok::<_, grantfund::error::ApiError>(row.n)
+        })
+        .await
+        .unwrap()
+}
+
+db_test! {
+    async fn pages_set_a_csrf_cookie_and_the_portal_headers(app) {
+        let mut browser = Browser::new(&app);
+        let page = browser.get("/").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Perinatal and infant mental health fund"));
+        let content_type = page.headers.get("content-type").unwrap().to_str().unwrap();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(page.headers.get("cache-control").unwrap(), "no-store");
+        let cookie = browser.set_cookie("grantfund_csrf").expect("a CSRF cookie").to_lowercase();
+        assert!(cookie.contains("httponly") && cookie.contains("samesite=lax"), "{cookie}");
+        assert!(!cookie.contains("secure"), "plain HTTP in development: {cookie}");
+        // The token is on every form of the page, equal to the cookie.
+        let token = browser.cookies["grantfund_csrf"].clone();
+        let sign_in = browser.get("/sign-in").await;
+        assert!(sign_in.text.contains(&format!("name=\"csrf_token\" value=\"{token}\"")));
+    }
+}
+
+db_test! {
+    async fn cookies_are_secure_in_production(backend: Backend) {
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.app_env = AppEnv::Production;
+        })
+        .await
+        else {
+            return;
+        };
+        app.register("SC300001", "secure@example.org").await;
+        let mut browser = Browser::new(&app);
+        let page = browser.get("/sign-in").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = browser.set_cookie("grantfund_csrf").unwrap().to_lowercase();
+        assert!(csrf.contains("secure") && csrf.contains("httponly"), "{csrf}");
+        browser.sign_in("secure@example.org").await;
+        let session = browser.set_cookie("grantfund_session").unwrap().to_lowercase();
+        assert!(
+            session.contains("secure") && session.contains("httponly") && session.contains("samesite=lax"),
+            "{session}"
+        );
+    }
+}
+
+db_test! {
+    async fn signing_out_ends_the_session_for_good(app) {
+        app.register("SC300002", "out@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("out@example.org").await;
+        let session = browser.cookies["grantfund_session"].clone();
+        assert_eq!(browser.get("/applications").await.status, StatusCode::OK);
+
+        let out = browser.post("/sign-out", &[]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(!browser.cookies.contains_key("grantfund_session"));
+
+        // The old cookie, replayed, opens nothing.
+        browser.cookies.insert("grantfund_session".into(), session);
+        let page = browser.get("/applications").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Fapplications"));
+    }
+}
+
+db_test! {
+    async fn a_disabled_account_loses_its_portal_session(app) {
+        let (_, _) = app.register("SC300003", "gone@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("gone@example.org").await;
+        assert_eq!(browser.get("/organisation").await.status, StatusCode::OK);
+        let admin = app.admin().await;
+        let users = app.get("/api/v1/users?role=applicant", &admin).await;
+        let id = users.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == "gone@example.org")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let page = browser.get("/organisation").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(page.location.unwrap().starts_with("/sign-in"));
+    }
+}
+
+db_test! {
+    async fn a_form_without_its_token_or_from_another_site_changes_nothing(app) {
+        let (_, _, round) = app.open_round().await;
+        app.register("SC300004", "csrf@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("csrf@example.org").await;
+        let path = format!("/rounds/{round}/apply");
+        let fields = [("title", "Forged"), ("action", "save")];
+        let token = browser.cookies["grantfund_csrf"].clone();
+        let before = count(&app, "applications").await;
+
+        let missing = browser.post_raw(&path, &fields, &[]).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN);
+        assert!(missing.text.contains("This form has expired"));
+        let wrong = browser
+            .post_raw(&path, &[("csrf_token", "0123456789abcdef0123456789abcdef0123"), ("title", "Forged")], &[])
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        let with_token = [("csrf_token", token.as_str()), ("title", "Forged"), ("action", "save")];
+        let cross_site = browser
+            .post_raw(&path, &with_token, &[("Sec-Fetch-Site", "cross-site")])
+            .await;
+        assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+        let other_origin = browser
+            .post_raw(&path, &with_token, &[("Origin", "https://evil.example")])
+            .await;
+        assert_eq!(other_origin.status, StatusCode::FORBIDDEN);
+        assert_eq!(count(&app, "applications").await, before, "a refused form wrote something");
+
+        let saved = browser.post(&path, &[("title", "Real"), ("action", "save")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+        assert_eq!(count(&app, "applications").await, before + 1);
+    }
+}
+
+db_test! {
+    async fn the_application_form_shows_every_failed_rule_next_to_its_field(app) {
+        let (_, _, round) = app.open_round().await;
+        app.register("SC300005", "rules@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("rules@example.org").await;
+        let round_json = app.send("GET", &format!("/api/v1/rounds/{round}"), None, None).await;
+        let year = round_json.json["financial_years"][0].as_str().unwrap().to_owned();
+        let requested = format!("requested.{year}");
+        let apply = format!("/rounds/{round}/apply");
+        // A count that is not a number is the page's own check.
+        let page = browser
+            .post(&apply, &[("title", "Groups"), ("expected_reach.women", "many"), ("action", "save")])
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text);
+        assert!(page.text.contains("href=\"#expected_reach.women\""), "{}", page.text);
+        assert!(page.text.contains("id=\"expected_reach.women-error\""));
+        // A blank title is the service's.
+        let page = browser.post(&apply, &[("title", " "), ("action", "submit")]).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text.contains("href=\"#title\"") && page.text.contains("id=\"title-error\""));
+        assert_eq!(count(&app, "applications").await, 0, "nothing is created while the form fails");
+
+        // A draft that breaks the round's rules is saved, and every rule it breaks is listed at
+        // once, each linked to its field and shown beside it.
+        let page = browser
+            .post(&apply, &[("title", "Groups"), (requested.as_str(), "1.5"), ("action", "submit")])
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text);
+        let links = page.text.matches("<li><a href=\"#").count();
+        assert!(links >= 3, "expected every broken rule listed, saw {links}: {}", page.text);
+        for field in [requested.as_str(), "summary", "health_boards"] {
+            assert!(page.text.contains(&format!("href=\"#{field}\"")), "no summary link to {field}");
+            assert!(page.text.contains(&format!("id=\"{field}-error\"")), "no message beside {field}");
+        }
+        assert_eq!(count(&app, "applications").await, 1, "the draft is kept");
+        // What was typed stays in the form.
+        assert!(page.text.contains("value=\"1.5\""));
+    }
+}
+
+db_test! {
+    async fn pages_deny_unless_allowed_and_hide_other_organisations(app) {
+        let (_, _, round) = app.open_round().await;
+        let (_, a) = app.register("SC300006", "a@example.org").await;
+        app.register("SC300007", "b@example.org").await;
+        let a_application = app.draft(&a, round, application_body()).await;
+
+        let mut nobody = Browser::new(&app);
+        let page = nobody.get("/applications").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Fapplications"));
+
+        let mut b = Browser::new(&app);
+        b.sign_in("b@example.org").await;
+        assert_eq!(b.get(&format!("/applications/{a_application}")).await.status, StatusCode::NOT_FOUND);
+        for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit"] {
+            assert_eq!(b.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+        }
+
+        app.create_user(Role::Official, "official@gov.example.org", None).await;
+        let mut official = Browser::new(&app);
+        official.sign_in("official@gov.example.org").await;
+        assert_eq!(official.get("/dashboard").await.status, StatusCode::OK);
+        for path in ["/applications", "/admin/funds", "/assessments", "/organisation"] {
+            assert_eq!(official.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+        }
+        let csv = official.get("/dashboard/1/summary.csv").await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+        assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
+        assert!(csv.text.lines().next().unwrap().contains("financial_year"));
+
+        let mut a_browser = Browser::new(&app);
+        a_browser.sign_in("a@example.org").await;
+        let own = a_browser.get(&format!("/applications/{a_application}")).await;
+        assert_eq!(own.status, StatusCode::OK);
+    }
+}
+
+db_test! {
+    async fn a_family_sends_feedback_by_its_link_without_signing_in(app) {
+        let (_panel, award, holder) = running_award(&app).await;
+        let link = app
+            .post(&format!("/api/v1/awards/{award}/feedback-links"), Some(&holder), json!({"label": "Group"}))
+            .await;
+        let token = link.json["token"].as_str().unwrap().to_owned();
+        let mut family = Browser::new(&app);
+        let form = family.get(&format!("/f/{token}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(!form.text.contains("type=\"email\""), "nothing identifying is asked");
+
+        let missing = family.post(&format!("/f/{token}"), &[("respondent", "father_partner")]).await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for statement in ["listened_to", "wellbeing", "relationship_with_baby", "recommend"] {
+            assert!(missing.text.contains(&format!("href=\"#ratings.{statement}\"")), "{statement}");
+        }
+        assert_eq!(count(&app, "feedback_responses").await, 0);
+
+        let sent = family
+            .post(
+                &format!("/f/{token}"),
+                &[
+                    ("respondent", "father_partner"),
+                    ("ratings.listened_to", "5"),
+                    ("ratings.wellbeing", "4"),
+                    ("ratings.relationship_with_baby", "4"),
+                    ("ratings.recommend", "5"),
+                    ("difference", "I felt less alone."),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+        assert!(sent.text.contains("Thank you"));
+        assert_eq!(count(&app, "feedback_responses").await, 1);
+        assert!(!family.cookies.contains_key("grantfund_session"));
+
+        let unknown = family.get("/f/not-a-real-token").await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn a_charity_registers_through_the_pages_and_an_administrator_verifies_it(app) {
+        let panel = Panel::new(&app, 1).await;
+        let mut charity = Browser::new(&app);
+        charity.get("/register").await;
+        let registered = charity
+            .post(
+                "/register",
+                &[
+                    ("organisation.name", "Kirkcaldy Bumps"),
+                    ("organisation.type", "scio"),
+                    ("organisation.charity_number", "SC300008"),
+                    ("organisation.annual_income", "85000"),
+                    ("organisation.postcode", "KY1 1XX"),
+                    ("organisation.health_boards", "fife"),
+                    ("organisation.contact_email", "hello@kirkcaldy.example.org"),
+                    ("user.name", "Morag"),
+                    ("user.email", "morag@kirkcaldy.example.org"),
+                    ("user.password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(registered.status, StatusCode::SEE_OTHER, "{}", registered.text);
+        assert!(charity.cookies.contains_key("grantfund_session"));
+        let home = charity.get("/").await;
+        assert!(home.text.contains("Welcome, Morag"));
+
+        let token = app.token("morag@kirkcaldy.example.org").await;
+        let application = app.draft(&token, panel.round, application_body()).await;
+        let submitted = charity
+            .post(&format!("/applications/{application}"), &[("action", "submit")])
+            .await;
+        // The page sends the whole form: a submit that blanks the title is refused with the
+        // reason, and nothing is submitted.
+        assert_eq!(submitted.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", submitted.text);
+        let reply = app.get(&format!("/api/v1/applications/{application}"), &token).await;
+        assert_eq!(reply.json["status"], "draft");
+
+        let mut admin = Browser::new(&app);
+        app.create_user(Role::Administrator, "second-admin@fund.example.org", None).await;
+        admin.sign_in("second-admin@fund.example.org").await;
+        let page = admin.get(&format!("/admin/applications/{application}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Organisation not verified"));
+        let organisation = reply.json["organisation_id"].as_i64().unwrap();
+        let verified = admin
+            .post(
+                &format!("/admin/organisations/{organisation}/verify"),
+                &[("back", "https://evil.example/")],
+            )
+            .await;
+        assert_eq!(verified.status, StatusCode::SEE_OTHER);
+        assert_eq!(verified.location.as_deref(), Some("/"), "never sent to another site");
+        let org = app.get(&format!("/api/v1/organisations/{organisation}"), &panel.admin).await;
+        assert_eq!(org.json["verified"], true);
+    }
+}
