@@ -252,11 +252,22 @@ impl RouteTable {
 /// Answers what no route took: 405 with `Allow` when the path exists under another method,
 /// otherwise 404. Both as problem+json.
 pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    if !req.path().starts_with("/api/") && wants_html(&req) {
+        return crate::portal::not_found();
+    }
     let error = match table.methods_for(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed { allow },
         None => ApiError::NotFound,
     };
     error.error_response()
+}
+
+/// Whether a browser asks for a page rather than JSON.
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// The header that carries each request's id, echoed on every response.

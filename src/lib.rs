@@ -228,6 +228,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let assets_dir = state.settings.assets_dir.clone();
+        portal::check_assets(&assets_dir);
         let mut server = HttpServer::new(move || {
             let app = router()
                 .app_data(data.clone())

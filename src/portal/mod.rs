@@ -41,6 +41,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     official::configure(cfg);
 }
 
+/// Warns when the portal's assets are not built in `dir`. Pages work without them, unstyled,
+/// so a missing build is not a reason to refuse to start.
+pub fn check_assets(dir: &std::path::Path) {
+    if !dir.join("portal.css").is_file() {
+        tracing::warn!(
+            dir = %dir.display(),
+            "the portal's assets are not built here: run `npm ci && npm run build` in web/, or set ASSETS_DIR"
+        );
+    }
+}
+
 /// The portal's built assets under `/assets/`.
 pub fn assets(dir: &std::path::Path) -> actix_files::Files {
     actix_files::Files::new("/assets", dir).use_etag(true)
@@ -222,6 +233,11 @@ fn describe(error: &ApiError) -> (String, String) {
 }
 
 pub type PageResult = Result<HttpResponse, PageError>;
+
+/// The page for an address the portal does not have.
+pub fn not_found() -> HttpResponse {
+    PageError::Api(ApiError::NotFound).error_response()
+}
 
 /// A rendered page with the portal's headers: its content security policy, and no caching,
 /// because pages show one visitor's data.

@@ -62,10 +62,16 @@ async function axe(page, name) {
   }
 }
 
-/** Checks the page with axe and keeps a screenshot of it when asked. */
+// The pages shown in the README.
+const main = new Set([
+  "home", "directory", "register-errors", "application-errors", "scoring", "ranking", "decision",
+  "offer", "return", "feedback-link", "family-feedback", "dashboard",
+]);
+
+/** Checks the page with axe and keeps a screenshot of a main page when asked. */
 async function look(page, name) {
   await axe(page, name);
-  if (shots) {
+  if (shots && main.has(name)) {
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
   }
