@@ -252,7 +252,7 @@ db_test! {
 }
 
 /// The reset token in an email, undoing quoted-printable's soft line breaks and escapes.
-fn token_in(mail: &str) -> String {
+pub fn token_in(mail: &str) -> String {
     let mail = mail
         .replace("=\r\n", "")
         .replace("=\n", "")

@@ -135,11 +135,15 @@ impl<'a> Browser<'a> {
     }
 
     async fn sign_in(&mut self, email: &str) {
+        self.sign_in_with(email, PASSWORD).await;
+    }
+
+    async fn sign_in_with(&mut self, email: &str, password: &str) {
         self.get("/sign-in").await;
         let page = self
             .post(
                 "/sign-in",
-                &[("email", email), ("password", PASSWORD), ("next", "/")],
+                &[("email", email), ("password", password), ("next", "/")],
             )
             .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
@@ -249,6 +253,46 @@ db_test! {
         let page = browser.get("/organisation").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
         assert!(page.location.unwrap().starts_with("/sign-in"));
+    }
+}
+
+db_test! {
+    async fn a_password_reset_through_the_pages_ends_every_session(app) {
+        app.register("SC300009", "forgot@example.org").await;
+        let mut signed_in = Browser::new(&app);
+        signed_in.sign_in("forgot@example.org").await;
+
+        let mut browser = Browser::new(&app);
+        browser.get("/password-reset").await;
+        let asked = browser.post("/password-reset", &[("email", "forgot@example.org")]).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.text.contains("Check your email"));
+        app.run_outbox().await;
+        let mail = app
+            .mails()
+            .into_iter()
+            .find(|m| m.contains("reset-password"))
+            .expect("a reset email");
+        let token = crate::auth::token_in(&mail);
+        let form = browser.get(&format!("/reset-password?token={token}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.text.contains(&format!("value=\"{token}\"")), "the code from the link is filled in");
+
+        let short = browser.post("/reset-password", &[("token", token.as_str()), ("password", "short")]).await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.text.contains("href=\"#password\""));
+
+        let new_password = "a brand new passphrase 77";
+        let done = browser
+            .post("/reset-password", &[("token", token.as_str()), ("password", new_password)])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(done.location.as_deref(), Some("/sign-in?reset=1"));
+
+        let page = signed_in.get("/applications").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "the old session ended");
+        browser.sign_in_with("forgot@example.org", new_password).await;
+        assert_eq!(browser.get("/applications").await.status, StatusCode::OK);
     }
 }
 
