@@ -101,14 +101,9 @@ async fn fund_list(v: Visitor) -> PageResult {
 async fn create_fund(v: Visitor, body: web::Bytes) -> PageResult {
     let user = v.require(ADMIN)?;
     let mut form = v.form(&body)?;
-    let reach_target = form.value("reach_target").trim().replace(',', "");
-    let reach_target = match reach_target.parse::<i64>() {
-        Ok(n) => n,
-        Err(_) => {
-            form.reject("reach_target", "Enter the reach target as a whole number");
-            0
-        }
-    };
+    let reach_target = form
+        .whole_number("reach_target", "Enter the reach target as a whole number")
+        .unwrap_or(-1);
     let input = FundInput {
         name: form.value("name").to_owned(),
         code: form.value("code").trim().to_owned(),
@@ -128,16 +123,15 @@ async fn create_fund(v: Visitor, body: web::Bytes) -> PageResult {
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        let now = v.state.clock.now_naive();
         let actor = user.clone();
         match v
-            .state
-            .db
-            .run(move |conn| funds::create(conn, now, &actor, &input))
-            .await
+            .change(&mut form, move |conn, now| {
+                funds::create(conn, now, &actor, &input)
+            })
+            .await?
         {
             Ok(fund) => return Ok(see_other(&format!("/admin/funds/{}", fund.id))),
-            Err(error) => form.refused(error)?,
+            Err(status) => status,
         }
     };
     let funds = load_funds(&v, user).await?;
@@ -247,16 +241,8 @@ async fn create_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
     let user = v.require(ADMIN)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let assessments_required = match form.optional("assessments_required") {
-        None => None,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                form.reject("assessments_required", "Enter a whole number, like 2");
-                None
-            }
-        },
-    };
+    let assessments_required =
+        form.whole_number("assessments_required", "Enter a whole number, like 2");
     let input = RoundInput {
         name: form.value("name").to_owned(),
         component: form.value("component").to_owned(),
@@ -280,16 +266,15 @@ async fn create_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        let now = v.state.clock.now_naive();
         let actor = user.clone();
         match v
-            .state
-            .db
-            .run(move |conn| rounds::create(conn, now, &actor, id, &input))
-            .await
+            .change(&mut form, move |conn, now| {
+                rounds::create(conn, now, &actor, id, &input)
+            })
+            .await?
         {
             Ok(round) => return Ok(see_other(&format!("/admin/rounds/{}", round.id))),
-            Err(error) => form.refused(error)?,
+            Err(status) => status,
         }
     };
     let page = load_fund(&v, user, id, Form::new(), form).await?;
@@ -350,13 +335,9 @@ async fn add_criterion(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
     let user = v.require(ADMIN)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let max_score = match form.value("max_score").trim().parse::<i64>() {
-        Ok(n) => n,
-        Err(_) => {
-            form.reject("max_score", "Enter the top score as a whole number, like 5");
-            0
-        }
-    };
+    let max_score = form
+        .whole_number("max_score", "Enter the top score as a whole number, like 5")
+        .unwrap_or(-1);
     let input = CriterionInput {
         name: form.value("name").to_owned(),
         guidance: form.optional("guidance"),
@@ -366,16 +347,15 @@ async fn add_criterion(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        let now = v.state.clock.now_naive();
         let actor = user.clone();
         match v
-            .state
-            .db
-            .run(move |conn| rounds::create_criterion(conn, now, &actor, id, &input))
-            .await
+            .change(&mut form, move |conn, now| {
+                rounds::create_criterion(conn, now, &actor, id, &input)
+            })
+            .await?
         {
             Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
-            Err(error) => form.refused(error)?,
+            Err(status) => status,
         }
     };
     let page = load_round(&v, user, id, form, Form::new()).await?;
@@ -386,20 +366,12 @@ async fn assign_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
     let user = v.require(ADMIN)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let per_application = match form
-        .value("assessors_per_application")
-        .trim()
-        .parse::<i64>()
-    {
-        Ok(n) => n,
-        Err(_) => {
-            form.reject(
-                "assessors_per_application",
-                "Enter how many assessors each application needs, like 2",
-            );
-            0
-        }
-    };
+    let per_application = form
+        .whole_number(
+            "assessors_per_application",
+            "Enter how many assessors each application needs, like 2",
+        )
+        .unwrap_or(0);
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -407,16 +379,15 @@ async fn assign_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
             assessors_per_application: per_application,
             assessor_ids: None,
         };
-        let now = v.state.clock.now_naive();
         let actor = user.clone();
         match v
-            .state
-            .db
-            .run(move |conn| assessment::assign_round(conn, now, &actor, id, &request))
-            .await
+            .change(&mut form, move |conn, now| {
+                assessment::assign_round(conn, now, &actor, id, &request)
+            })
+            .await?
         {
             Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
-            Err(error) => form.refused(error)?,
+            Err(status) => status,
         }
     };
     let page = load_round(&v, user, id, Form::new(), form).await?;
@@ -580,16 +551,15 @@ async fn assign_one(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRes
             StatusCode::UNPROCESSABLE_ENTITY
         }
         Ok(assessor_id) => {
-            let now = v.state.clock.now_naive();
             let actor = user.clone();
             match v
-                .state
-                .db
-                .run(move |conn| assessment::assign(conn, now, &actor, id, assessor_id))
-                .await
+                .change(&mut form, move |conn, now| {
+                    assessment::assign(conn, now, &actor, id, assessor_id)
+                })
+                .await?
             {
                 Ok(_) => return Ok(see_other(&format!("/admin/applications/{id}"))),
-                Err(error) => form.refused(error)?,
+                Err(status) => status,
             }
         }
     };
@@ -634,16 +604,15 @@ async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult 
                 conditions: form.optional("conditions"),
                 feedback: form.optional("feedback"),
             };
-            let now = v.state.clock.now_naive();
             let actor = user.clone();
             match v
-                .state
-                .db
-                .run(move |conn| awards::decide(conn, now, &actor, id, &input))
-                .await
+                .change(&mut form, move |conn, now| {
+                    awards::decide(conn, now, &actor, id, &input)
+                })
+                .await?
             {
                 Ok(_) => return Ok(see_other(&format!("/admin/applications/{id}"))),
-                Err(error) => form.refused(error)?,
+                Err(status) => status,
             }
         }
     };
@@ -743,16 +712,15 @@ async fn review_return(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
                 outcome,
                 comment: form.optional("comment"),
             };
-            let now = v.state.clock.now_naive();
             let actor = user.clone();
             match v
-                .state
-                .db
-                .run(move |conn| monitoring::review(conn, now, &actor, id, &input))
-                .await
+                .change(&mut form, move |conn, now| {
+                    monitoring::review(conn, now, &actor, id, &input)
+                })
+                .await?
             {
                 Ok(_) => return Ok(see_other("/admin/returns")),
-                Err(error) => form.refused(error)?,
+                Err(status) => status,
             }
         }
     };

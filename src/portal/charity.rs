@@ -242,20 +242,9 @@ const REACH: [(&str, &str); 4] = [
     ("families", "Families"),
 ];
 
-/// A whole number typed into a count field: blank is absent; anything else that is not a whole
-/// number is the form's error.
+/// A count typed into a field, or the form's error.
 fn count(form: &mut Form, name: &str) -> Option<i64> {
-    let text = form.value(name).trim().replace(',', "");
-    if text.is_empty() {
-        return None;
-    }
-    match text.parse::<i64>() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            form.reject(name, "Enter a whole number, like 120");
-            None
-        }
-    }
+    form.whole_number(name, "Enter a whole number, like 120")
 }
 
 /// What the application form says, in the API's words.

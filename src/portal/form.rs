@@ -126,6 +126,22 @@ impl Form {
         Ok(status)
     }
 
+    /// A whole number typed into `name` (commas allowed): `None` when blank, and when it is not
+    /// a whole number, which is then the form's error with `message`.
+    pub fn whole_number(&mut self, name: &str, message: &str) -> Option<i64> {
+        let text = self.value(name).trim().replace(',', "");
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.reject(name, message);
+                None
+            }
+        }
+    }
+
     /// An error about one field, found by the page before asking the service.
     pub fn reject(&mut self, field: &str, message: &str) {
         self.errors.push(FieldError {

@@ -285,10 +285,7 @@ pub fn encode(value: &str) -> String {
 pub fn pounds(amount: &crate::domain::money::Money) -> String {
     let text = amount.to_string();
     let (whole, pence) = text.split_once('.').unwrap_or((&text, "00"));
-    let (sign, digits) = match whole.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", whole),
-    };
+    let digits = whole;
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -297,9 +294,9 @@ pub fn pounds(amount: &crate::domain::money::Money) -> String {
         grouped.push(c);
     }
     if pence.trim_end_matches('0').is_empty() {
-        format!("{sign}£{grouped}")
+        format!("£{grouped}")
     } else {
-        format!("{sign}£{grouped}.{pence:0<2}")
+        format!("£{grouped}.{pence:0<2}")
     }
 }
 
@@ -315,7 +312,7 @@ mod tests {
             ("40000.50", "£40,000.50"),
             ("999.99", "£999.99"),
             ("0.00", "£0"),
-            ("-1234.00", "-£1,234"),
+            ("0.05", "£0.05"),
         ];
         for (input, shown) in cases {
             let money = Money::parse(input).expect("a valid amount");

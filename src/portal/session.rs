@@ -13,8 +13,10 @@ use super::{Form, Layout, PageError, html};
 use crate::AppState;
 use crate::auth::extract::{CurrentUser, account, check_active};
 use crate::auth::{service as auth, tokens};
+use crate::db::DbConnection;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use chrono::NaiveDateTime;
 
 /// The session cookie: a random token the service keeps only a hash of.
 pub const SESSION_COOKIE: &str = "grantfund_session";
@@ -162,6 +164,21 @@ impl Visitor {
             let _ = response.add_cookie(&cookie);
         }
         response
+    }
+
+    /// Makes a change through the service at the clock's time. A refusal about what the form
+    /// says is recorded on the form and its status given back to show the form again; any other
+    /// failure is the page's.
+    pub async fn change<T: Send + 'static>(
+        &self,
+        form: &mut Form,
+        change: impl FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<Result<T, StatusCode>, PageError> {
+        let now = self.state.clock.now_naive();
+        match self.state.db.run(move |conn| change(conn, now)).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(error) => Ok(Err(form.refused(error)?)),
+        }
     }
 
     /// Signs `user_id` in: a new session and a new CSRF token, then `next`.
