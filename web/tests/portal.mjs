@@ -313,6 +313,7 @@ try {
     await look(applicant, "return");
     await applicant.getByRole("button", { name: "Submit return" }).click();
     await applicant.getByText("Your return is submitted.").waitFor();
+    state.returnUrl = applicant.url().replace(/\?.*$/, "");
   });
 
   await step("the charity makes a feedback link with a printable QR code", async () => {
@@ -345,7 +346,7 @@ try {
   await step("an official reads the dashboard and downloads a CSV", async () => {
     const official = await newPage();
     await signIn(official, logins.official.email, logins.official.password);
-    await official.goto("/dashboard");
+    await official.goto("/dashboard?fund=1");
     await official.locator("svg.app-chart").first().waitFor();
     await look(official, "dashboard");
     const [download] = await Promise.all([
@@ -358,9 +359,27 @@ try {
     assert.ok(csv.trim().split("\n").length > 1, "the CSV has no rows");
   });
 
-  await step("the administrator reviews the return and sees the outbox and audit", async () => {
+  await step("the administrator asks for changes, and the charity sends the return again", async () => {
     await admin.goto("/admin/returns");
     await admin.getByRole("link", { name: /^B/ }).first().click();
+    await admin.getByLabel("Ask for changes", { exact: true }).check();
+    await admin.getByRole("button", { name: "Record review" }).click();
+    await admin.locator(".govuk-error-summary").waitFor();
+    await admin.getByLabel("What should change", { exact: true }).fill("Please say how many sessions were online.");
+    await admin.getByRole("button", { name: "Record review" }).click();
+    await admin.waitForURL(/\/admin\/returns$/);
+
+    await applicant.goto(state.returnUrl);
+    await applicant.getByText("Please say how many sessions were online.").waitFor();
+    await applicant
+      .getByLabel("What changed for the people you supported", { exact: true })
+      .fill("Parents said they felt less alone. 10 of the 24 sessions were online.");
+    await applicant.getByRole("button", { name: "Submit return" }).click();
+    await applicant.getByText("Your return is submitted.").waitFor();
+  });
+
+  await step("the administrator accepts the return and sees the outbox and audit", async () => {
+    await admin.goto(state.returnUrl.replace("/returns/", "/admin/returns/"));
     await admin.getByLabel("Accept the return", { exact: true }).check();
     await admin.getByRole("button", { name: "Record review" }).click();
     await admin.waitForURL(/\/admin\/returns$/);
