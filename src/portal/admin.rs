@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::form::{Choice, Form};
 use super::public::LIST;
-use super::{Layout, PageError, PageResult, Visitor, see_other};
+use super::{Layout, PageError, PageNumber, PageResult, Pager, Visitor, encode, see_other};
 use crate::applications::model::Application;
 use crate::applications::service::{self as applications, ApplicationFilter};
 use crate::assessment::model::{ApplicationAssessment, BulkAssignment};
@@ -430,6 +430,7 @@ struct Applications {
     applications: Vec<Application>,
     form: Form,
     statuses: Vec<Choice>,
+    pager: Pager,
 }
 
 #[derive(Deserialize)]
@@ -437,7 +438,11 @@ struct StatusQuery {
     status: Option<String>,
 }
 
-async fn application_list(v: Visitor, query: web::Query<StatusQuery>) -> PageResult {
+async fn application_list(
+    v: Visitor,
+    query: web::Query<StatusQuery>,
+    number: web::Query<PageNumber>,
+) -> PageResult {
     let user = v.require(ADMIN)?;
     let status = query
         .into_inner()
@@ -452,15 +457,21 @@ async fn application_list(v: Visitor, query: web::Query<StatusQuery>) -> PageRes
         status,
         organisation_id: None,
     };
+    let page = number.page();
     let list = v
         .state
         .db
-        .run(move |conn| applications::list(conn, &user, &filter, LIST))
+        .run(move |conn| applications::list(conn, &user, &filter, page))
         .await?;
     let mut statuses = vec![Choice::new("", "Any status")];
     statuses.extend(Choice::all(ApplicationStatus::ALL));
+    let base = match status {
+        Some(status) => format!("/admin/applications?status={}&", encode(status.as_str())),
+        None => "/admin/applications?".to_owned(),
+    };
     Ok(v.page(&Applications {
         layout: v.layout("Applications", "/admin/applications"),
+        pager: Pager::new(&list, base),
         applications: list.items,
         form,
         statuses,
@@ -733,17 +744,20 @@ async fn review_return(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
 struct Outbox {
     layout: Layout,
     entries: Vec<OutboxEntry>,
+    pager: Pager,
 }
 
-async fn outbox_page(v: Visitor) -> PageResult {
+async fn outbox_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
     v.require(ADMIN)?;
+    let page = number.page();
     let list = v
         .state
         .db
-        .run(move |conn| outbox::list(conn, None, LIST))
+        .run(move |conn| outbox::list(conn, None, page))
         .await?;
     Ok(v.page(&Outbox {
         layout: v.layout("Outbox", "/admin/outbox"),
+        pager: Pager::new(&list, "/admin/outbox?"),
         entries: list.items,
     }))
 }
@@ -753,17 +767,20 @@ async fn outbox_page(v: Visitor) -> PageResult {
 struct Audit {
     layout: Layout,
     entries: Vec<AuditEntry>,
+    pager: Pager,
 }
 
-async fn audit_page(v: Visitor) -> PageResult {
+async fn audit_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
     v.require(ADMIN)?;
+    let page = number.page();
     let list = v
         .state
         .db
-        .run(move |conn| audit::list(conn, None, None, LIST))
+        .run(move |conn| audit::list(conn, None, None, page))
         .await?;
     Ok(v.page(&Audit {
         layout: v.layout("Audit trail", "/admin/audit"),
+        pager: Pager::new(&list, "/admin/audit?"),
         entries: list.items,
     }))
 }

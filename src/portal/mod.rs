@@ -276,6 +276,52 @@ pub fn status_colour(status: &str) -> &'static str {
     }
 }
 
+/// Rows on one page of a long list.
+pub const PER_PAGE: i64 = 50;
+
+/// Which page of a long list to show, from `?page=`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageNumber {
+    page: Option<i64>,
+}
+
+impl PageNumber {
+    pub fn page(&self) -> crate::domain::paging::Page {
+        crate::domain::paging::Page {
+            page: self.page.unwrap_or(1).clamp(1, 1_000_000),
+            per_page: PER_PAGE,
+        }
+    }
+}
+
+/// Where a long list stands, with links to the pages before and after.
+#[derive(Clone, Debug)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    /// The list's address with its filters, ending in `?` or `&`, to add `page=N` to.
+    base: String,
+}
+
+impl Pager {
+    pub fn new<T>(list: &crate::domain::paging::Paged<T>, base: impl Into<String>) -> Pager {
+        let per_page = list.per_page.max(1);
+        Pager {
+            page: list.page,
+            pages: ((list.total + per_page - 1) / per_page).max(1),
+            base: base.into(),
+        }
+    }
+
+    pub fn previous(&self) -> Option<String> {
+        (self.page > 1).then(|| format!("{}page={}", self.base, self.page - 1))
+    }
+
+    pub fn next(&self) -> Option<String> {
+        (self.page < self.pages).then(|| format!("{}page={}", self.base, self.page + 1))
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
@@ -304,6 +350,28 @@ pub fn pounds(amount: &crate::domain::money::Money) -> String {
 mod tests {
     use super::*;
     use crate::domain::money::Money;
+    use crate::domain::paging::Paged;
+
+    #[test]
+    fn a_pager_links_only_to_pages_that_exist() {
+        let list = |page, total| Paged::<()> {
+            items: Vec::new(),
+            page,
+            per_page: 50,
+            total,
+        };
+        let first = Pager::new(&list(1, 120), "/admin/audit?");
+        assert_eq!(first.pages, 3);
+        assert_eq!(first.previous(), None);
+        assert_eq!(first.next().as_deref(), Some("/admin/audit?page=2"));
+        let last = Pager::new(&list(3, 120), "/admin/applications?status=submitted&");
+        assert_eq!(
+            last.previous().as_deref(),
+            Some("/admin/applications?status=submitted&page=2")
+        );
+        assert_eq!(last.next(), None);
+        assert_eq!(Pager::new(&list(1, 0), "/x?").pages, 1);
+    }
 
     #[test]
     fn pounds_are_grouped_and_pence_shown_only_when_there_are_some() {

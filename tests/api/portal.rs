@@ -509,3 +509,35 @@ db_test! {
         assert_eq!(org.json["verified"], true);
     }
 }
+
+db_test! {
+    async fn long_lists_are_paged(app) {
+        let admin = app.admin().await;
+        let fund = app.model_fund(&admin).await;
+        for n in 0..55 {
+            let reply = app
+                .put(
+                    &format!("/api/v1/funds/{fund}/years/2021-22"),
+                    &admin,
+                    json!({"limit": format!("{}.00", 900_000 + n), "approved": true}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        }
+        app.create_user(Role::Administrator, "pages@fund.example.org", None).await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("pages@fund.example.org").await;
+        let first = browser.get("/admin/audit").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.text.contains("Page 1 of 2"), "{}", first.text);
+        assert!(first.text.contains("href=\"/admin/audit?page=2\""));
+        assert!(!first.text.contains("rel=\"prev\""));
+        let second = browser.get("/admin/audit?page=2").await;
+        assert!(second.text.contains("Page 2 of 2"));
+        assert!(second.text.contains("href=\"/admin/audit?page=1\"") && !second.text.contains("rel=\"next\""));
+        // Rows of the table, less its heading row.
+        let rows = |text: &str| text.matches("<tr class=\"govuk-table__row\">").count() - 1;
+        assert_eq!(rows(&first.text), 50);
+        assert!(rows(&second.text) >= 5);
+    }
+}

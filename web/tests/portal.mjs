@@ -85,6 +85,15 @@ async function newPage(options = {}) {
     failures += 1;
     console.error(`script error on ${page.url()}: ${error.message}`);
   });
+  // The pages' own policy must allow everything they use, and every asset must load.
+  page.on("console", (message) => {
+    const text = message.text();
+    const asset = message.location().url?.includes("/assets/");
+    if (message.type() === "error" && (text.includes("Content Security Policy") || asset)) {
+      failures += 1;
+      console.error(`console error on ${page.url()}: ${text} ${message.location().url ?? ""}`);
+    }
+  });
   return page;
 }
 
