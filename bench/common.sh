@@ -44,3 +44,26 @@ bench_wait_up() {
   echo "the server on port $1 did not come up" >&2
   return 1
 }
+
+# wrk's requests/s, p50 and p99 in milliseconds, appended to $work/results.txt as
+# name|rps|p50|p99|non-2xx. Uses $C connections for $SECONDS_EACH seconds.
+measure() {
+  local name=$1
+  shift
+  wrk -t2 -c"$C" -d"${SECONDS_EACH}s" --latency "$@" >"$work/wrk.txt"
+  python3 - "$name" "$work/wrk.txt" <<'PY' | tee -a "$work/results.txt"
+import re, sys
+name, text = sys.argv[1], open(sys.argv[2]).read()
+def ms(v):
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not found:
+        sys.exit(f"{name}: cannot read wrk's latency {v!r}:\n{text}")
+    n, unit = found.groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"{name}|{rps:.0f}|{p50:.2f}|{p99:.2f}|{errors.group(1) if errors else 0}")
+PY
+}

@@ -50,28 +50,6 @@ official=$(token bench-official@gov.example.org)
 hello=$!
 sleep 0.5
 
-# wrk's requests/s, p50 and p99 in milliseconds.
-measure() {
-  local name=$1
-  shift
-  wrk -t2 -c"$C" -d"${SECONDS_EACH}s" --latency "$@" >"$work/wrk.txt"
-  python3 - "$name" "$work/wrk.txt" <<'PY' | tee -a "$work/results.txt"
-import re, sys
-name, text = sys.argv[1], open(sys.argv[2]).read()
-def ms(v):
-    found = re.match(r"([\d.]+)(us|ms|s|m)$", v)
-    if not found:
-        sys.exit(f"{name}: cannot read wrk's latency {v!r}:\n{text}")
-    n, unit = found.groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
-p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{name}|{rps:.0f}|{p50:.2f}|{p99:.2f}|{errors.group(1) if errors else 0}")
-PY
-}
-
 echo "== baselines: hello world, pgbench -S, pgbench -N ($C clients, ${SECONDS_EACH} s each)"
 measure "hello world" "http://127.0.0.1:$HELLO_PORT/"
 pgbench -q -i -s 10 "$PG/gf_bench_pgbench" >/dev/null 2>&1
