@@ -433,7 +433,7 @@ fn feedback_template(v: &Visitor, form: Form, about: FeedbackForm, token: String
         .map(|c| Choice::new(c.value.clone(), c.text.clone()))
         .collect();
     Feedback {
-        layout: v.layout("Tell us about the support you had", ""),
+        layout: v.layout("Tell us about the support you had", "family"),
         form,
         about,
         respondents,
@@ -493,7 +493,7 @@ async fn feedback_send(v: Visitor, token: web::Path<String>, body: web::Bytes) -
             match sent.await {
                 Ok(()) => {
                     return Ok(v.page(&FeedbackThanks {
-                        layout: v.layout("Thank you", ""),
+                        layout: v.layout("Thank you", "family"),
                     }));
                 }
                 Err(error) => form.refused(error)?,
