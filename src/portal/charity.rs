@@ -210,7 +210,12 @@ struct ApplicationForm {
 }
 
 impl ApplicationForm {
-    fn new(v: &Visitor, form: Form, round: Round, application: Option<Application>) -> Self {
+    fn new(v: &Visitor, mut form: Form, round: Round, application: Option<Application>) -> Self {
+        // The request is one input per year: a rule about the whole request is shown at the
+        // first year's.
+        if let Some(first) = round.financial_years.first() {
+            form.move_error("requested", &format!("requested.{first}"));
+        }
         let action = match &application {
             Some(a) => format!("/applications/{}", a.id),
             None => format!("/rounds/{}/apply", round.id),

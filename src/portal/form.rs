@@ -142,6 +142,16 @@ impl Form {
         }
     }
 
+    /// Puts an error the service gave for `from`, a field the form shows as several inputs, on
+    /// the input `to`, so it is linked and shown there.
+    pub fn move_error(&mut self, from: &str, to: &str) {
+        for error in &mut self.errors {
+            if error.field == from {
+                error.field = to.to_owned();
+            }
+        }
+    }
+
     /// An error about one field, found by the page before asking the service.
     pub fn reject(&mut self, field: &str, message: &str) {
         self.errors.push(FieldError {

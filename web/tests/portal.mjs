@@ -238,9 +238,15 @@ try {
     await applicant.waitForURL(/\/apply$/);
     await applicant.getByRole("button", { name: "Submit application" }).click();
     await applicant.locator(".govuk-error-summary").waitFor();
+    // With a title the draft is kept, and every rule the submission breaks is listed at once.
+    await applicant.getByLabel("Project title", { exact: true }).fill("Peer support for new parents in Fife");
+    await applicant.getByRole("button", { name: "Submit application" }).click();
+    await applicant.getByRole("heading", { name: "Your draft application" }).waitFor();
+    const broken = await applicant.locator(".govuk-error-summary li").count();
+    assert.ok(broken >= 4, `expected every broken rule listed, saw ${broken}`);
+    assert.equal(await applicant.locator(".govuk-error-message").count(), broken);
     await look(applicant, "application-errors");
 
-    await applicant.getByLabel("Project title", { exact: true }).fill("Peer support for new parents in Fife");
     await applicant.getByLabel("Summary", { exact: true }).fill("Weekly peer groups and one-to-one support for parents with a baby under one.");
     await applicant.getByLabel("What you will do", { exact: true }).fill("Trained peer supporters run groups in four towns.");
     await applicant.getByLabel(`Financial year ${lastYear}`, { exact: true }).fill("30000");
