@@ -519,13 +519,17 @@ async fn load_application(
             Ok((application, organisation, assessment, years, assessors))
         })
         .await?;
-    let form = form.unwrap_or_else(|| {
+    let mut form = form.unwrap_or_else(|| {
         let mut form = Form::new();
         for (year, amount) in &application.requested {
             form.set(&format!("amounts.{year}"), amount.to_string());
         }
         form
     });
+    // A rule about the award as a whole is shown at its first year's amount.
+    if let Some(first) = application.requested.keys().next() {
+        form.move_error("amounts", &format!("amounts.{first}"));
+    }
     Ok(ApplicationPage {
         layout: v.layout(application.title.clone(), "/admin/applications"),
         assessors: assessors

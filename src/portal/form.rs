@@ -104,7 +104,10 @@ impl Form {
     pub fn refused(&mut self, error: ApiError) -> Result<StatusCode, PageError> {
         let status = actix_web::ResponseError::status_code(&error);
         match error {
-            ApiError::Validation(errors) => self.errors.extend(errors),
+            ApiError::Validation(errors) => self.errors.extend(errors.into_iter().map(|mut e| {
+                e.field = without_index(&e.field);
+                e
+            })),
             ApiError::Conflict { detail, errors, .. } => {
                 if errors.is_empty() {
                     self.errors.push(FieldError {
@@ -158,6 +161,16 @@ impl Form {
             field: field.to_owned(),
             message: message.to_owned(),
         });
+    }
+}
+
+/// A list's item as the form names it: `financial_years[1]` is the input `financial_years`.
+/// An item of a list of objects (`scores[0].score`) keeps its index: its page knows which input
+/// it is.
+fn without_index(field: &str) -> String {
+    match field.split_once('[') {
+        Some((name, rest)) if rest.ends_with(']') => name.to_owned(),
+        _ => field.to_owned(),
     }
 }
 
@@ -276,6 +289,13 @@ mod tests {
             Some("Requested 2021-22 must be at least £1,000")
         );
         assert!(form.refused(ApiError::NotFound).is_err());
+    }
+
+    #[test]
+    fn an_item_of_a_list_is_shown_at_the_list_input() {
+        assert_eq!(without_index("financial_years[1]"), "financial_years");
+        assert_eq!(without_index("scores[0].score"), "scores[0].score");
+        assert_eq!(without_index("title"), "title");
     }
 
     #[test]

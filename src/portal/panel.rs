@@ -224,6 +224,7 @@ async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         let now = v.state.clock.now_naive();
+        let criteria_sent: Vec<i64> = scores.iter().map(|s| s.criterion_id).collect();
         let sheet = ScoreSheet { scores };
         let saved = v
             .state
@@ -240,7 +241,19 @@ async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
             .await;
         match saved {
             Ok(()) => return Ok(see_other(&format!("/assessments/{id}"))),
-            Err(error) => form.refused(error)?,
+            Err(error) => {
+                let status = form.refused(error)?;
+                // The service numbers the sheet's scores; the form names them by criterion.
+                for (i, criterion) in criteria_sent.iter().enumerate() {
+                    for part in ["score", "comment"] {
+                        form.move_error(
+                            &format!("scores[{i}].{part}"),
+                            &format!("{part}.{criterion}"),
+                        );
+                    }
+                }
+                status
+            }
         }
     };
     let page = AssignmentPage { form, ..page };

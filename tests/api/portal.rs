@@ -541,3 +541,61 @@ db_test! {
         assert!(rows(&second.text) >= 5);
     }
 }
+
+db_test! {
+    async fn an_assessor_declares_and_scores_through_the_pages(app) {
+        let panel = Panel::new(&app, 1).await;
+        let (application, _) = panel.submitted(&app, 1, true).await;
+        let (assessor_id, assessor_token) = &panel.assessor;
+        let reply = app
+            .post(
+                &format!("/api/v1/applications/{application}/assignments"),
+                Some(&panel.admin),
+                json!({"assessor_id": assessor_id}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let assignment = reply.json["id"].as_i64().unwrap();
+        let email = app.get("/api/v1/me", assessor_token).await.json["user"]["email"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let mut browser = Browser::new(&app);
+        browser.sign_in(&email).await;
+        let list = browser.get("/assessments").await;
+        assert!(list.text.contains(&format!("href=\"/assessments/{assignment}\"")));
+        let page = browser.get(&format!("/assessments/{assignment}")).await;
+        assert!(page.text.contains("Do you have a conflict of interest?"));
+        assert!(!page.text.contains("Equality impact"), "nothing of the application before declaring");
+
+        let unanswered = browser.post(&format!("/assessments/{assignment}/declaration"), &[]).await;
+        assert_eq!(unanswered.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unanswered.text.contains("href=\"#has_conflict\""));
+        let declared = browser
+            .post(&format!("/assessments/{assignment}/declaration"), &[("has_conflict", "no")])
+            .await;
+        assert_eq!(declared.status, StatusCode::SEE_OTHER);
+
+        let sheet = browser.get(&format!("/assessments/{assignment}")).await;
+        let score = format!("score.{}", panel.criterion);
+        assert!(sheet.text.contains(&format!("id=\"{score}\"")), "{}", sheet.text);
+        let unscored = browser
+            .post(&format!("/assessments/{assignment}/scores"), &[("action", "submit")])
+            .await;
+        assert_eq!(unscored.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unscored.text.contains(&format!("href=\"#{score}\"")));
+        let submitted = browser
+            .post(
+                &format!("/assessments/{assignment}/scores"),
+                &[(score.as_str(), "7"), ("action", "submit")],
+            )
+            .await;
+        assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text);
+        let view = app
+            .get(&format!("/api/v1/applications/{application}/assessment"), &panel.admin)
+            .await;
+        assert_eq!(view.json["submitted_assessments"], 1, "{}", view.text);
+        assert_eq!(view.json["assessments"][0]["scores"][0]["score"], 7);
+    }
+}
