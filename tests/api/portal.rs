@@ -599,3 +599,43 @@ db_test! {
         assert_eq!(view.json["assessments"][0]["scores"][0]["score"], 7);
     }
 }
+
+db_test! {
+    async fn an_administrator_decides_within_the_budget_shown_on_the_page(app) {
+        let panel = Panel::new(&app, 1).await;
+        panel.set_limit(&app, "2021-22", "50000.00", true).await;
+        panel.set_limit(&app, "2022-23", "50000.00", true).await;
+        let (application, applicant) = panel.ready(&app, 1).await;
+        app.create_user(Role::Administrator, "decider@fund.example.org", None).await;
+        let mut admin = Browser::new(&app);
+        admin.sign_in("decider@fund.example.org").await;
+        let path = format!("/admin/applications/{application}");
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("<strong>£50,000</strong>"), "each year's remaining budget in view");
+        assert!(page.text.contains("value=\"40000.00\""), "the request is offered as the award");
+
+        let over = admin
+            .post(
+                &format!("{path}/decision"),
+                &[("decision", "award"), ("amounts.2021-22", "60000"), ("amounts.2022-23", "42000")],
+            )
+            .await;
+        assert!(over.status.is_client_error(), "{}", over.status);
+        assert!(over.text.contains("govuk-error-summary"), "{}", over.text);
+        let budget = panel.budget(&app).await;
+        assert!(budget.iter().all(|(_, _, committed)| committed == "0.00"), "{budget:?}");
+
+        let made = admin
+            .post(
+                &format!("{path}/decision"),
+                &[("decision", "award"), ("amounts.2021-22", "38000"), ("amounts.2022-23", "40000")],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+        let after = admin.get(&path).await;
+        assert!(after.text.contains("Awarded"));
+        let awards = app.get("/api/v1/awards", &applicant).await;
+        assert_eq!(awards.json["items"][0]["total"], "78000.00", "{}", awards.text);
+    }
+}
