@@ -639,3 +639,76 @@ db_test! {
         assert_eq!(awards.json["items"][0]["total"], "78000.00", "{}", awards.text);
     }
 }
+
+db_test! {
+    async fn a_charity_keeps_its_details_and_every_error_is_shown_at_its_field(app) {
+        let (organisation, token) = app.register("SC300010", "details@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("details@example.org").await;
+        let page = browser.get("/organisation").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("value=\"SC300010\""), "the form shows the stored details");
+
+        let mut fields: Vec<(&str, &str)> = vec![
+            ("organisation.name", "Details Trust"),
+            ("organisation.type", "charity"),
+            ("organisation.charity_number", "SC300010"),
+            ("organisation.annual_income", "lots"),
+            ("organisation.postcode", "not a postcode"),
+            ("organisation.health_boards", "fife"),
+            ("organisation.contact_email", "hello@details.example.org"),
+        ];
+        let refused = browser.post("/organisation", &fields).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        for field in ["organisation.annual_income", "organisation.postcode"] {
+            assert!(refused.text.contains(&format!("href=\"#{field}\"")), "{field}");
+            assert!(refused.text.contains(&format!("id=\"{field}-error\"")), "{field}");
+        }
+        assert!(refused.text.contains("value=\"lots\""), "what was typed stays");
+
+        fields[3] = ("organisation.annual_income", "120000");
+        fields[4] = ("organisation.postcode", "KY1 1XX");
+        let saved = browser.post("/organisation", &fields).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert!(saved.text.contains("details are saved."));
+        let stored = app.get(&format!("/api/v1/organisations/{organisation}"), &token).await;
+        assert_eq!(stored.json["name"], "Details Trust");
+        assert_eq!(stored.json["annual_income"], "120000.00");
+    }
+}
+
+db_test! {
+    async fn a_grant_holder_makes_a_feedback_link_with_its_qr_code_once(app) {
+        let (_panel, award, holder) = running_award(&app).await;
+        let email = app.get("/api/v1/me", &holder).await.json["user"]["email"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut browser = Browser::new(&app);
+        browser.sign_in(&email).await;
+        let award_page = browser.get(&format!("/awards/{award}")).await;
+        assert_eq!(award_page.status, StatusCode::OK);
+        assert!(award_page.text.contains("Make a link and QR code"));
+
+        let blank = browser.post(&format!("/awards/{award}/links"), &[("label", " ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.text.contains("href=\"#label\""));
+
+        let made = browser
+            .post(&format!("/awards/{award}/links"), &[("label", "Tuesday group")])
+            .await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.text);
+        assert!(made.text.contains("<svg"), "a QR code");
+        let start = made.text.find("/f/").expect("the link on the page") + 3;
+        let token: String = made.text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let mut family = Browser::new(&app);
+        assert_eq!(family.get(&format!("/f/{token}")).await.status, StatusCode::OK);
+        // Later visits list the link and its responses, never the link itself.
+        let again = browser.get(&format!("/awards/{award}")).await;
+        assert!(again.text.contains("Tuesday group"));
+        assert!(!again.text.contains(&token));
+    }
+}
