@@ -173,7 +173,10 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) ->
 }
 
 /// A path segment of the wrong type (`/organisations/abc`) names nothing: 404.
-pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if !req.path().starts_with("/api/") && wants_html(req) {
+        return crate::portal::PageError::Api(ApiError::NotFound).into();
+    }
     ApiError::NotFound.into()
 }
 

@@ -63,6 +63,16 @@ impl<'a> Browser<'a> {
         self.read(request.send().await.expect("sent")).await
     }
 
+    /// Asks for a page as a browser does, saying it takes HTML.
+    async fn get_html(&mut self, path: &str) -> Page {
+        let request = self
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("Accept", "text/html,application/xhtml+xml"));
+        self.read(request.send().await.expect("sent")).await
+    }
+
     /// Posts a form as a page of this service would, with the CSRF token.
     async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self
@@ -386,6 +396,11 @@ db_test! {
 
         let mut b = Browser::new(&app);
         b.sign_in("b@example.org").await;
+        for path in ["/applications/not-a-number", "/no-such-page"] {
+            let page = b.get_html(path).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(page.text.contains("Page not found"), "{path}: {}", page.text);
+        }
         assert_eq!(b.get(&format!("/applications/{a_application}")).await.status, StatusCode::NOT_FOUND);
         for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit"] {
             assert_eq!(b.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
@@ -449,6 +464,7 @@ db_test! {
 
         let unknown = family.get("/f/not-a-real-token").await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(unknown.text.contains("Page not found"), "a page, not JSON");
     }
 }
 
