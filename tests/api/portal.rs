@@ -390,6 +390,10 @@ db_test! {
         let a_application = app.draft(&a, round, application_body()).await;
 
         let mut nobody = Browser::new(&app);
+        // Filters work without JavaScript: the choice is in the address and kept in the form.
+        let filtered = nobody.get("/directory?health_board=fife&support_type=").await;
+        assert_eq!(filtered.status, StatusCode::OK);
+        assert!(filtered.text.contains("<option value=\"fife\" selected>"), "{}", filtered.text);
         let page = nobody.get("/applications").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
         assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Fapplications"));
