@@ -136,13 +136,14 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
         contact_email: Some(input_prefixed.contact_email),
         listed_in_directory: Some(input_prefixed.listed_in_directory),
     };
-    let now = v.state.clock.now_naive();
     let actor = user.clone();
     let saved = v
-        .state
-        .db
-        .run(move |conn| organisations::update(conn, now, &actor, id, patch))
-        .await;
+        .change(&mut form, move |conn, now| {
+            // The form names the organisation's fields as registration does.
+            organisations::update(conn, now, &actor, id, patch)
+                .map_err(|e| prefix_errors(e, "organisation."))
+        })
+        .await?;
     let (status, organisation) = match saved {
         Ok(organisation) => {
             let mut layout = v.layout("Your organisation", "/organisation");
@@ -155,8 +156,7 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
                 boards: board_choices(),
             }));
         }
-        Err(error) => {
-            let status = form.refused(prefix_errors(error, "organisation."))?;
+        Err(status) => {
             let organisation = v
                 .state
                 .db
@@ -349,14 +349,15 @@ async fn create_application(v: Visitor, id: web::Path<i64>, body: web::Bytes) ->
     let round = load_round(&v, id.into_inner()).await?;
     let input = application_input(&mut form, &round);
     let submit = form.value("action") == "submit";
-    if !form.failed() {
-        let now = v.state.clock.now_naive();
+    let status = if form.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
         let round_id = round.id;
         let created = v
-            .state
-            .db
-            .run(move |conn| applications::create(conn, now, &user, round_id, input))
-            .await;
+            .change(&mut form, move |conn, now| {
+                applications::create(conn, now, &user, round_id, input)
+            })
+            .await?;
         match created {
             Ok(application) if submit => {
                 return submit_application(&v, form, round, application).await;
@@ -367,15 +368,10 @@ async fn create_application(v: Visitor, id: web::Path<i64>, body: web::Bytes) ->
                     application.id
                 )));
             }
-            Err(error) => {
-                form.refused(error)?;
-            }
+            Err(status) => status,
         }
-    }
-    Ok(v.with_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &ApplicationForm::new(&v, form, round, None),
-    ))
+    };
+    Ok(v.with_status(status, &ApplicationForm::new(&v, form, round, None)))
 }
 
 /// Submits a saved draft; the rules a submission must pass are shown next to their fields.
@@ -386,22 +382,18 @@ async fn submit_application(
     application: Application,
 ) -> PageResult {
     let user = v.require(APPLICANT)?;
-    let now = v.state.clock.now_naive();
     let id = application.id;
     let submitted = v
-        .state
-        .db
-        .run(move |conn| applications::submit(conn, now, &user, id))
-        .await;
+        .change(&mut form, move |conn, now| {
+            applications::submit(conn, now, &user, id)
+        })
+        .await?;
     match submitted {
         Ok(_) => Ok(see_other(&format!("/applications/{id}?submitted=1"))),
-        Err(error) => {
-            let status = form.refused(error)?;
-            Ok(v.with_status(
-                status,
-                &ApplicationForm::new(v, form, round, Some(application)),
-            ))
-        }
+        Err(status) => Ok(v.with_status(
+            status,
+            &ApplicationForm::new(v, form, round, Some(application)),
+        )),
     }
 }
 
@@ -502,24 +494,20 @@ async fn application_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
         expected_reach: input.expected_reach,
         equality_impact: input.equality_impact.or(Some(String::new())),
     };
-    let now = v.state.clock.now_naive();
     let updated = v
-        .state
-        .db
-        .run(move |conn| applications::update(conn, now, &user, id, patch))
-        .await;
+        .change(&mut form, move |conn, now| {
+            applications::update(conn, now, &user, id, patch)
+        })
+        .await?;
     match updated {
         Ok(application) if form.value("action") == "submit" => {
             submit_application(&v, form, round, application).await
         }
         Ok(_) => Ok(see_other(&format!("/applications/{id}?saved=1"))),
-        Err(error) => {
-            let status = form.refused(error)?;
-            Ok(v.with_status(
-                status,
-                &ApplicationForm::new(&v, form, round, Some(application)),
-            ))
-        }
+        Err(status) => Ok(v.with_status(
+            status,
+            &ApplicationForm::new(&v, form, round, Some(application)),
+        )),
     }
 }
 
@@ -676,17 +664,14 @@ async fn create_link(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRe
         label: form.value("label").to_owned(),
         expires_at: None,
     };
-    let now = v.state.clock.now_naive();
     let actor = user.clone();
     let created = v
-        .state
-        .db
-        .run(move |conn| {
+        .change(&mut form, move |conn, now| {
             let link = feedback::create_link(conn, now, &actor, id, &input)?;
             let award = awards::get(conn, &actor, id)?;
             Ok((link, award))
         })
-        .await;
+        .await?;
     match created {
         Ok((link, award)) => {
             let token = link.token.clone().unwrap_or_default();
@@ -700,8 +685,7 @@ async fn create_link(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRe
                 qr,
             }))
         }
-        Err(error) => {
-            let status = form.refused(error)?;
+        Err(status) => {
             let page = load_award(&v, user, id, form).await?;
             Ok(v.with_status(status, &page))
         }
@@ -808,28 +792,25 @@ async fn return_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRe
         challenges: Some(form.optional("challenges")),
     };
     let submit = form.value("action") == "submit";
-    let now = v.state.clock.now_naive();
     let actor = user.clone();
     let result = if form.failed() {
-        Err(ApiError::Validation(Vec::new()))
+        Err(StatusCode::UNPROCESSABLE_ENTITY)
     } else {
-        v.state
-            .db
-            .run(move |conn| {
-                monitoring::update(conn, now, &actor, id, &patch)?;
-                if submit {
-                    monitoring::submit(conn, now, &actor, id)?;
-                }
-                Ok(())
-            })
-            .await
+        // Saved even when the submission is refused, so nothing typed is lost.
+        v.change(&mut form, move |conn, now| {
+            monitoring::update(conn, now, &actor, id, &patch)?;
+            if submit {
+                monitoring::submit(conn, now, &actor, id)?;
+            }
+            Ok(())
+        })
+        .await?
     };
     match result {
         Ok(()) if submit => Ok(see_other(&format!("/returns/{id}?submitted=1"))),
         Ok(()) => Ok(see_other(&format!("/returns/{id}?saved=1"))),
-        Err(error) => {
-            let status = form.refused(error)?;
-            let today = now.date();
+        Err(status) => {
+            let today = v.state.clock.now_naive().date();
             let item = v
                 .state
                 .db

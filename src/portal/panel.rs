@@ -177,15 +177,14 @@ async fn declare(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult
                 has_conflict,
                 reason: form.optional("reason"),
             };
-            let now = v.state.clock.now_naive();
             let declared = v
-                .state
-                .db
-                .run(move |conn| assessment::declare(conn, now, &user, id, &declaration))
-                .await;
+                .change(&mut form, move |conn, now| {
+                    assessment::declare(conn, now, &user, id, &declaration)
+                })
+                .await?;
             match declared {
                 Ok(_) => return Ok(see_other(&format!("/assessments/{id}"))),
-                Err(error) => form.refused(error)?,
+                Err(status) => status,
             }
         }
     };
@@ -223,13 +222,10 @@ async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        let now = v.state.clock.now_naive();
         let criteria_sent: Vec<i64> = scores.iter().map(|s| s.criterion_id).collect();
         let sheet = ScoreSheet { scores };
         let saved = v
-            .state
-            .db
-            .run(move |conn| {
+            .change(&mut form, move |conn, now| {
                 if !sheet.scores.is_empty() {
                     scoring::save_scores(conn, now, &user, id, &sheet)?;
                 }
@@ -238,11 +234,10 @@ async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
                 }
                 Ok(())
             })
-            .await;
+            .await?;
         match saved {
             Ok(()) => return Ok(see_other(&format!("/assessments/{id}"))),
-            Err(error) => {
-                let status = form.refused(error)?;
+            Err(status) => {
                 // The service numbers the sheet's scores; the form names them by criterion.
                 for (i, criterion) in criteria_sent.iter().enumerate() {
                     for part in ["score", "comment"] {
