@@ -81,9 +81,7 @@ struct Funds {
 }
 
 async fn load_funds(v: &Visitor, user: CurrentUser) -> Result<Vec<Fund>, ApiError> {
-    Ok(v.state
-        .db
-        .run(move |conn| funds::list(conn, &user, LIST))
+    Ok(v.read(move |conn| funds::list(conn, &user, LIST))
         .await?
         .items)
 }
@@ -167,9 +165,7 @@ async fn load_fund(
 ) -> Result<FundPage, PageError> {
     let now = v.state.clock.now_naive();
     let (fund, years, list) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             let fund = funds::get(conn, &user, id)?;
             let years = funds::years(conn, &user, id, LIST)?.items;
             let filter = RoundFilter {
@@ -211,9 +207,7 @@ async fn set_year(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResul
     let now = v.state.clock.now_naive();
     let actor = user.clone();
     let status = match v
-        .state
-        .db
-        .run(move |conn| funds::set_year(conn, now, &actor, id, &year, &input))
+        .read(move |conn| funds::set_year(conn, now, &actor, id, &year, &input))
         .await
     {
         Ok(_) => return Ok(see_other(&format!("/admin/funds/{id}"))),
@@ -301,9 +295,7 @@ async fn load_round(
 ) -> Result<RoundPage, PageError> {
     let now = v.state.clock.now_naive();
     let (round, criteria, list) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             let round = rounds::get(conn, now, Some(&user), id)?;
             let criteria = rounds::list_criteria(conn, now, Some(&user), id, LIST)?.items;
             let filter = ApplicationFilter {
@@ -407,9 +399,7 @@ async fn ranking_page(v: Visitor, id: web::Path<i64>) -> PageResult {
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
     let (round, ranking) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             Ok((
                 rounds::get(conn, now, Some(&user), id)?,
                 ranking::ranking(conn, &user, id)?,
@@ -459,9 +449,7 @@ async fn application_list(
     };
     let page = number.page();
     let list = v
-        .state
-        .db
-        .run(move |conn| applications::list(conn, &user, &filter, page))
+        .read(move |conn| applications::list(conn, &user, &filter, page))
         .await?;
     let mut statuses = vec![Choice::new("", "Any status")];
     statuses.extend(Choice::all(ApplicationStatus::ALL));
@@ -507,9 +495,7 @@ async fn load_application(
 ) -> Result<ApplicationPage, PageError> {
     let now = v.state.clock.now_naive();
     let (application, organisation, assessment, years, assessors) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             let application = applications::get(conn, &user, id)?;
             let organisation = organisations::get(conn, &user, application.organisation_id)?;
             let assessment = scoring::view(conn, &user, id)?;
@@ -640,9 +626,7 @@ async fn verify_organisation(v: Visitor, id: web::Path<i64>, body: web::Bytes) -
     let form = v.form(&body)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
-    v.state
-        .db
-        .run(move |conn| organisations::verify(conn, now, &user, id))
+    v.read(move |conn| organisations::verify(conn, now, &user, id))
         .await?;
     let back = super::session::local_path(form.value("back")).to_owned();
     Ok(see_other(&back))
@@ -665,9 +649,7 @@ async fn return_list(v: Visitor) -> PageResult {
         award_id: None,
     };
     let list = v
-        .state
-        .db
-        .run(move |conn| monitoring::list(conn, &user, &filter, LIST, today))
+        .read(move |conn| monitoring::list(conn, &user, &filter, LIST, today))
         .await?;
     Ok(v.page(&Returns {
         layout: v.layout("Returns to review", "/admin/returns"),
@@ -692,9 +674,7 @@ async fn load_return(
 ) -> Result<ReturnPage, PageError> {
     let today = v.state.clock.now_naive().date();
     let item = v
-        .state
-        .db
-        .run(move |conn| monitoring::get(conn, &user, id, today))
+        .read(move |conn| monitoring::get(conn, &user, id, today))
         .await?;
     Ok(ReturnPage {
         layout: v.layout("Review a return", "/admin/returns"),
@@ -754,11 +734,7 @@ struct Outbox {
 async fn outbox_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
     v.require(ADMIN)?;
     let page = number.page();
-    let list = v
-        .state
-        .db
-        .run(move |conn| outbox::list(conn, None, page))
-        .await?;
+    let list = v.read(move |conn| outbox::list(conn, None, page)).await?;
     Ok(v.page(&Outbox {
         layout: v.layout("Outbox", "/admin/outbox"),
         pager: Pager::new(&list, "/admin/outbox?"),
@@ -778,9 +754,7 @@ async fn audit_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
     v.require(ADMIN)?;
     let page = number.page();
     let list = v
-        .state
-        .db
-        .run(move |conn| audit::list(conn, None, None, page))
+        .read(move |conn| audit::list(conn, None, None, page))
         .await?;
     Ok(v.page(&Audit {
         layout: v.layout("Audit trail", "/admin/audit"),

@@ -105,9 +105,7 @@ async fn organisation_page(v: Visitor) -> PageResult {
     let user = v.require(APPLICANT)?;
     let id = organisation_id(&user)?;
     let organisation = v
-        .state
-        .db
-        .run(move |conn| organisations::get(conn, &user, id))
+        .read(move |conn| organisations::get(conn, &user, id))
         .await?;
     Ok(v.page(&OrganisationPage {
         layout: v.layout("Your organisation", "/organisation"),
@@ -158,9 +156,7 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
         }
         Err(status) => {
             let organisation = v
-                .state
-                .db
-                .run(move |conn| organisations::get(conn, &user, id))
+                .read(move |conn| organisations::get(conn, &user, id))
                 .await?;
             (status, organisation)
         }
@@ -331,9 +327,7 @@ fn application_form(application: &Application) -> Form {
 async fn load_round(v: &Visitor, id: i64) -> Result<Round, ApiError> {
     let now = v.state.clock.now_naive();
     let viewer = v.user.clone();
-    v.state
-        .db
-        .run(move |conn| rounds::get(conn, now, viewer.as_ref(), id))
+    v.read(move |conn| rounds::get(conn, now, viewer.as_ref(), id))
         .await
 }
 
@@ -412,9 +406,7 @@ async fn application_list(v: Visitor) -> PageResult {
         organisation_id: None,
     };
     let list = v
-        .state
-        .db
-        .run(move |conn| applications::list(conn, &user, &filter, LIST))
+        .read(move |conn| applications::list(conn, &user, &filter, LIST))
         .await?;
     Ok(v.page(&Applications {
         layout: v.layout("Your applications", "/applications"),
@@ -440,9 +432,7 @@ async fn application_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>
     let user = v.require(APPLICANT)?;
     let id = id.into_inner();
     let application = v
-        .state
-        .db
-        .run(move |conn| applications::get(conn, &user, id))
+        .read(move |conn| applications::get(conn, &user, id))
         .await?;
     if application.status == ApplicationStatus::Draft {
         let round = load_round(&v, application.round_id).await?;
@@ -470,9 +460,7 @@ async fn application_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
     let mut form = v.form(&body)?;
     let reader = user.clone();
     let application = v
-        .state
-        .db
-        .run(move |conn| applications::get(conn, &reader, id))
+        .read(move |conn| applications::get(conn, &reader, id))
         .await?;
     let round = load_round(&v, application.round_id).await?;
     let input = application_input(&mut form, &round);
@@ -516,9 +504,7 @@ async fn withdraw(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResul
     v.form(&body)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
-    v.state
-        .db
-        .run(move |conn| applications::withdraw(conn, now, &user, id))
+    v.read(move |conn| applications::withdraw(conn, now, &user, id))
         .await?;
     Ok(see_other(&format!("/applications/{id}")))
 }
@@ -539,9 +525,7 @@ async fn award_list(v: Visitor) -> PageResult {
         organisation_id: None,
     };
     let list = v
-        .state
-        .db
-        .run(move |conn| awards::list(conn, &user, &filter, LIST))
+        .read(move |conn| awards::list(conn, &user, &filter, LIST))
         .await?;
     Ok(v.page(&Awards {
         layout: v.layout("Your grants", "/awards"),
@@ -584,9 +568,7 @@ async fn load_award(
 ) -> Result<AwardPage, PageError> {
     let today = v.state.clock.now_naive().date();
     let (award, returns, links, feedback) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             let award = awards::get(conn, &user, id)?;
             let filter = ReturnFilter {
                 status: None,
@@ -633,16 +615,14 @@ async fn respond_to_offer(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
             .into());
         }
     };
-    v.state
-        .db
-        .run(move |conn| {
-            if accept {
-                awards::accept(conn, now, &user, id)
-            } else {
-                awards::decline(conn, now, &user, id)
-            }
-        })
-        .await?;
+    v.read(move |conn| {
+        if accept {
+            awards::accept(conn, now, &user, id)
+        } else {
+            awards::decline(conn, now, &user, id)
+        }
+    })
+    .await?;
     Ok(see_other(&format!("/awards/{id}")))
 }
 
@@ -750,9 +730,7 @@ async fn return_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>) -> 
     let id = id.into_inner();
     let today = v.state.clock.now_naive().date();
     let item = v
-        .state
-        .db
-        .run(move |conn| monitoring::get(conn, &user, id, today))
+        .read(move |conn| monitoring::get(conn, &user, id, today))
         .await?;
     let mut layout = v.layout("Monitoring return", "/awards");
     if done.saved.is_some() {
@@ -812,9 +790,7 @@ async fn return_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRe
         Err(status) => {
             let today = v.state.clock.now_naive().date();
             let item = v
-                .state
-                .db
-                .run(move |conn| monitoring::get(conn, &user, id, today))
+                .read(move |conn| monitoring::get(conn, &user, id, today))
                 .await?;
             Ok(v.with_status(
                 status,

@@ -56,9 +56,7 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
     let user = v.require(READERS)?;
     let reader = user.clone();
     let all: Vec<Fund> = v
-        .state
-        .db
-        .run(move |conn| funds::list(conn, &reader, LIST))
+        .read(move |conn| funds::list(conn, &reader, LIST))
         .await?
         .items;
     let fund = match query.fund {

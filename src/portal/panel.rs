@@ -42,11 +42,11 @@ async fn own_assignments(v: &Visitor, user: CurrentUser) -> Result<Vec<Assignmen
         round_id: None,
         assessor_id: None,
     };
-    Ok(v.state
-        .db
-        .run(move |conn| assessment::list(conn, &user, &filter, LIST))
-        .await?
-        .items)
+    Ok(
+        v.read(move |conn| assessment::list(conn, &user, &filter, LIST))
+            .await?
+            .items,
+    )
 }
 
 async fn assignment_list(v: Visitor) -> PageResult {
@@ -102,9 +102,7 @@ async fn load(v: &Visitor, id: i64, form: Option<Form>) -> Result<AssignmentPage
     let application_id = assignment.application_id;
     let (application, assessment) = if readable {
         let (a, s) = v
-            .state
-            .db
-            .run(move |conn| {
+            .read(move |conn| {
                 Ok((
                     applications::get(conn, &user, application_id)?,
                     scoring::view(conn, &user, application_id)?,

@@ -280,9 +280,7 @@ async fn round_list(v: Visitor) -> PageResult {
     let now = v.state.clock.now_naive();
     let viewer = v.user.clone();
     let list = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             rounds::list(
                 conn,
                 now,
@@ -318,9 +316,7 @@ async fn round_page(v: Visitor, id: web::Path<i64>) -> PageResult {
     let now = v.state.clock.now_naive();
     let viewer = v.user.clone();
     let (round, criteria) = v
-        .state
-        .db
-        .run(move |conn| {
+        .read(move |conn| {
             let round = rounds::get(conn, now, viewer.as_ref(), id)?;
             let criteria = rounds::list_criteria(conn, now, viewer.as_ref(), id, LIST)?;
             Ok((round, criteria.items))
@@ -377,9 +373,7 @@ async fn directory_page(v: Visitor, query: web::Query<DirectoryQuery>) -> PageRe
         support_type,
     };
     let list = v
-        .state
-        .db
-        .run(move |conn| directory::list(conn, &filter, LIST))
+        .read(move |conn| directory::list(conn, &filter, LIST))
         .await?;
     let mut boards = vec![Choice::new("", "All health boards")];
     boards.extend(board_choices());
@@ -415,10 +409,7 @@ async fn feedback_page(v: Visitor, token: web::Path<String>) -> PageResult {
 async fn feedback_form(v: &Visitor, token: &str) -> Result<FeedbackForm, ApiError> {
     let now = v.state.clock.now_naive();
     let token = token.to_owned();
-    v.state
-        .db
-        .run(move |conn| feedback::form(conn, now, &token))
-        .await
+    v.read(move |conn| feedback::form(conn, now, &token)).await
 }
 
 fn feedback_template(v: &Visitor, form: Form, about: FeedbackForm, token: String) -> Feedback {
@@ -485,9 +476,7 @@ async fn feedback_send(v: Visitor, token: web::Path<String>, body: web::Bytes) -
                 v.state.feedback_limiter.check(&token)?;
                 let now = v.state.clock.now_naive();
                 let token = token.clone();
-                v.state
-                    .db
-                    .run(move |conn| feedback::respond(conn, now, &token, &input))
+                v.read(move |conn| feedback::respond(conn, now, &token, &input))
                     .await
             };
             match sent.await {

@@ -166,6 +166,15 @@ impl Visitor {
         response
     }
 
+    /// Runs service functions on a pooled connection: what a page reads, or a change whose
+    /// refusal is not the form's.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.state.db.run(read).await
+    }
+
     /// Makes a change through the service at the clock's time. A refusal about what the form
     /// says is recorded on the form and its status given back to show the form again; any other
     /// failure is the page's.
