@@ -201,7 +201,7 @@ async fn set_year(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResul
     let id = id.into_inner();
     let year = form.value("financial_year").trim().to_owned();
     let input = FundYearInput {
-        limit: form.value("limit").trim().replace([',', '£'], ""),
+        limit: form.amount("limit"),
         approved: form.has("approved", "true"),
     };
     let now = v.state.clock.now_naive();
@@ -248,11 +248,9 @@ async fn create_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageR
             .filter(|y| !y.is_empty())
             .map(str::to_owned)
             .collect(),
-        min_request: form.value("min_request").trim().replace([',', '£'], ""),
-        max_request: form.value("max_request").trim().replace([',', '£'], ""),
-        max_applicant_income: form
-            .optional("max_applicant_income")
-            .map(|m| m.replace([',', '£'], "")),
+        min_request: form.amount("min_request"),
+        max_request: form.amount("max_request"),
+        max_applicant_income: form.optional_amount("max_applicant_income"),
         assessments_required,
         return_frequency: form.value("return_frequency").to_owned(),
         guidance: form.optional("guidance"),
@@ -592,8 +590,8 @@ async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult 
                     .into_iter()
                     .filter_map(|name| name.strip_prefix(prefix).map(str::to_owned))
                     .filter_map(|year| {
-                        form.optional(&format!("{prefix}{year}"))
-                            .map(|amount| (year, amount.replace([',', '£'], "")))
+                        form.optional_amount(&format!("{prefix}{year}"))
+                            .map(|amount| (year, amount))
                     })
                     .collect()
             } else {

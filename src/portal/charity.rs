@@ -15,9 +15,7 @@ use crate::applications::service::{self as applications, ApplicationFilter};
 use crate::auth::extract::CurrentUser;
 use crate::awards::model::Award;
 use crate::awards::service::{self as awards, AwardFilter};
-use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, OrganisationType, Role, SupportType, TargetGroup,
-};
+use crate::domain::vocabulary::{ApplicationStatus, AwardStatus, Role, SupportType, TargetGroup};
 use crate::error::ApiError;
 use crate::feedback::model::{AwardFeedback, FeedbackLink, NewFeedbackLink};
 use crate::feedback::service as feedback;
@@ -58,8 +56,6 @@ struct OrganisationPage {
     layout: Layout,
     form: Form,
     organisation: Organisation,
-    types: Vec<Choice>,
-    boards: Vec<Choice>,
 }
 
 fn organisation_form(organisation: &Organisation) -> Form {
@@ -111,8 +107,6 @@ async fn organisation_page(v: Visitor) -> PageResult {
         layout: v.layout("Your organisation", "/organisation"),
         form: organisation_form(&organisation),
         organisation,
-        types: Choice::all(OrganisationType::ALL),
-        boards: board_choices(),
     }))
 }
 
@@ -120,26 +114,24 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
     let user = v.require(APPLICANT)?;
     let id = organisation_id(&user)?;
     let mut form = v.form(&body)?;
-    let input_prefixed = organisation_input(&form, "organisation.");
+    let input = organisation_input(&form, "organisation.");
     let patch = OrganisationPatch {
-        name: Some(input_prefixed.name),
-        organisation_type: Some(input_prefixed.organisation_type),
-        charity_number: Some(input_prefixed.charity_number),
-        company_number: Some(input_prefixed.company_number),
-        annual_income: Some(input_prefixed.annual_income),
-        address: Some(input_prefixed.address),
-        postcode: Some(input_prefixed.postcode),
-        health_boards: Some(input_prefixed.health_boards),
-        website: Some(input_prefixed.website),
-        contact_email: Some(input_prefixed.contact_email),
-        listed_in_directory: Some(input_prefixed.listed_in_directory),
+        name: Some(input.name),
+        organisation_type: Some(input.organisation_type),
+        charity_number: Some(input.charity_number),
+        company_number: Some(input.company_number),
+        annual_income: Some(input.annual_income),
+        address: Some(input.address),
+        postcode: Some(input.postcode),
+        health_boards: Some(input.health_boards),
+        website: Some(input.website),
+        contact_email: Some(input.contact_email),
+        listed_in_directory: Some(input.listed_in_directory),
     };
     let actor = user.clone();
     let saved = v
         .change(&mut form, move |conn, now| {
-            // The form names the organisation's fields as registration does.
             organisations::update(conn, now, &actor, id, patch)
-                .map_err(|e| prefix_errors(e, "organisation."))
         })
         .await?;
     let (status, organisation) = match saved {
@@ -150,11 +142,11 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
                 layout,
                 form: organisation_form(&organisation),
                 organisation,
-                types: Choice::all(OrganisationType::ALL),
-                boards: board_choices(),
             }));
         }
         Err(status) => {
+            // The form names the organisation's fields as registration does.
+            form.prefix_errors("organisation.");
             let organisation = v
                 .read(move |conn| organisations::get(conn, &user, id))
                 .await?;
@@ -167,29 +159,8 @@ async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
             layout: v.layout("Your organisation", "/organisation"),
             form,
             organisation,
-            types: Choice::all(OrganisationType::ALL),
-            boards: board_choices(),
         },
     ))
-}
-
-/// The API names an organisation's fields at the top of a change; the form names them under
-/// `organisation.`, as registration does.
-fn prefix_errors(error: ApiError, prefix: &str) -> ApiError {
-    match error {
-        ApiError::Validation(errors) => ApiError::Validation(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    if !e.field.is_empty() && !e.field.starts_with(prefix) {
-                        e.field = format!("{prefix}{}", e.field);
-                    }
-                    e
-                })
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 #[derive(Template)]
@@ -253,8 +224,8 @@ fn application_input(form: &mut Form, round: &Round) -> NewApplication {
     let mut requested = BTreeMap::new();
     for year in &round.financial_years {
         let name = format!("requested.{year}");
-        if let Some(amount) = form.optional(&name) {
-            requested.insert(year.to_string(), amount.replace([',', '£'], ""));
+        if let Some(amount) = form.optional_amount(&name) {
+            requested.insert(year.to_string(), amount);
         }
     }
     let reach = Reach {
@@ -760,7 +731,7 @@ async fn return_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRe
         continuing: count(&mut form, "reached.continuing"),
     };
     let patch = ReturnPatch {
-        spend: form.optional("spend").map(|s| s.replace([',', '£'], "")),
+        spend: form.optional_amount("spend"),
         reached: Some(reached),
         sessions: count(&mut form, "sessions"),
         peer_supporters: count(&mut form, "peer_supporters"),

@@ -52,6 +52,16 @@ impl Form {
         (!value.is_empty()).then(|| value.to_owned())
     }
 
+    /// An amount of money typed into `name`, as the service reads it: `£40,000` is `40000`.
+    pub fn amount(&self, name: &str) -> String {
+        self.value(name).trim().replace([',', '£'], "")
+    }
+
+    /// An amount of money, or `None` when blank.
+    pub fn optional_amount(&self, name: &str) -> Option<String> {
+        Some(self.amount(name)).filter(|amount| !amount.is_empty())
+    }
+
     /// Every value sent under `name`.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.values
@@ -151,6 +161,16 @@ impl Form {
         for error in &mut self.errors {
             if error.field == from {
                 error.field = to.to_owned();
+            }
+        }
+    }
+
+    /// Puts the errors the service named at the top of a change under `prefix`, where the form
+    /// names its fields (`postcode` → `organisation.postcode`).
+    pub fn prefix_errors(&mut self, prefix: &str) {
+        for error in &mut self.errors {
+            if !error.field.is_empty() && !error.field.starts_with(prefix) {
+                error.field = format!("{prefix}{}", error.field);
             }
         }
     }
@@ -262,6 +282,9 @@ mod tests {
         assert_eq!(form.optional("summary"), None);
         assert_eq!(form.value("title"), "A&B");
         assert_eq!(form.value("missing"), "");
+        let amounts = Form::parse("limit=%C2%A31%2C000%2C000+&blank=+".as_bytes());
+        assert_eq!(amounts.amount("limit"), "1000000");
+        assert_eq!(amounts.optional_amount("blank"), None);
     }
 
     #[test]

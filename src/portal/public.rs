@@ -132,8 +132,11 @@ async fn sign_out(v: Visitor, body: web::Bytes) -> PageResult {
 struct Register {
     layout: Layout,
     form: Form,
-    types: Vec<Choice>,
-    boards: Vec<Choice>,
+}
+
+/// The kinds of organisation, for the organisation's details.
+pub fn organisation_types() -> Vec<Choice> {
+    Choice::all(OrganisationType::ALL)
 }
 
 /// The health boards, by their NHS names.
@@ -148,8 +151,6 @@ async fn register_page(v: Visitor) -> PageResult {
     Ok(v.page(&Register {
         layout: v.layout("Register your organisation", "/register"),
         form: Form::new(),
-        types: Choice::all(OrganisationType::ALL),
-        boards: board_choices(),
     }))
 }
 
@@ -191,8 +192,6 @@ async fn register(v: Visitor, body: web::Bytes) -> PageResult {
         &Register {
             layout: v.layout("Register your organisation", "/register"),
             form,
-            types: Choice::all(OrganisationType::ALL),
-            boards: board_choices(),
         },
     ))
 }
