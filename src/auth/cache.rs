@@ -32,6 +32,7 @@ pub struct Account {
     pub name: String,
     pub active: bool,
     pub password_changed_at: NaiveDateTime,
+    pub session_generation: i64,
 }
 
 impl TryFrom<UserRow> for Account {
@@ -46,6 +47,7 @@ impl TryFrom<UserRow> for Account {
             name: row.name,
             active: row.active,
             password_changed_at: row.password_changed_at,
+            session_generation: row.session_generation,
         })
     }
 }
@@ -97,6 +99,7 @@ mod tests {
             name: "A".into(),
             active: true,
             password_changed_at: NaiveDateTime::default(),
+            session_generation: 0,
         }
     }
 

@@ -55,11 +55,14 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token?;
-            let (user_id, issued_at) = state.jwt.verify(&token, state.clock.now())?;
-            let user = account(&state, user_id).await?;
+            let token = state.jwt.verify(&token, state.clock.now())?;
+            let user = account(&state, token.user_id).await?;
             check_active(&user)?;
-            // A password change ends every session that began before it.
-            if issued_at < user.password_changed_at.and_utc().timestamp() {
+            // Disabling the account or resetting its password moves it to a new generation, and a
+            // password change ends every session that began before it.
+            if token.generation != user.session_generation
+                || token.issued_at < user.password_changed_at.and_utc().timestamp()
+            {
                 return Err(invalid_token());
             }
             crate::access::check(method.as_str(), pattern.as_deref(), user.role)?;

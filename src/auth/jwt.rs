@@ -1,7 +1,9 @@
 //! Short-lived access tokens: HS256 JWTs naming the user.
 //!
-//! The token says who the user is; what they may do is read from the database on every request,
-//! so a disabled account or a changed role takes effect at once.
+//! The token says who the user is and which generation of the account's sessions it belongs to;
+//! what they may do is read from the database on every request, so a disabled account or a changed
+//! role takes effect at once, and a token from before the account's sessions were ended never works
+//! again.
 
 use std::time::Duration;
 
@@ -26,6 +28,17 @@ pub struct Claims {
     pub iss: String,
     /// Always `access`; keeps other token kinds from being used here.
     pub typ: String,
+    /// The account's session generation when the token was issued.
+    pub generation: i64,
+}
+
+/// What a valid access token says of its holder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    /// Issued at, seconds since the epoch.
+    pub issued_at: i64,
+    pub generation: i64,
 }
 
 /// Signing and checking keys, built once from the secret.
@@ -58,8 +71,13 @@ impl JwtKeys {
         self.ttl
     }
 
-    /// Issues an access token for a user.
-    pub fn issue(&self, user_id: i64, now: DateTime<Utc>) -> Result<String, ApiError> {
+    /// Issues an access token for a user in the account's current session generation.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let iat = now.timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -67,15 +85,16 @@ impl JwtKeys {
             exp: iat.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
             iss: ISSUER.to_owned(),
             typ: "access".to_owned(),
+            generation,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("token signing: {e}")))
     }
 
     /// Checks signature (HS256 only, so `alg: none` and key-confusion tricks fail), issuer,
-    /// expiry at `now` (the service's clock, which issued the token) and kind; gives the user id
-    /// and the time of issue.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<(i64, i64), ApiError> {
+    /// expiry at `now` (the service's clock, which issued the token) and kind; gives the user id,
+    /// the time of issue and the session generation.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, ApiError> {
         const LEEWAY_SECONDS: i64 = 5;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
@@ -97,7 +116,11 @@ impl JwtKeys {
             .ok()
             .filter(|_| claims.typ == "access");
         match user_id {
-            Some(id) => Ok((id, claims.iat)),
+            Some(user_id) => Ok(Verified {
+                user_id,
+                issued_at: claims.iat,
+                generation: claims.generation,
+            }),
             None => Err(ApiError::unauthorized(
                 "invalid_token",
                 "The access token is not valid.",

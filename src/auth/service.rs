@@ -8,7 +8,7 @@ use crate::audit::{self, Change};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{password, tokens};
 use crate::config::Settings;
-use crate::db::schema::{password_resets, refresh_tokens};
+use crate::db::schema::{password_resets, refresh_tokens, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
@@ -102,6 +102,10 @@ fn issue(
     settings: &Settings,
 ) -> Result<TokenPair, ApiError> {
     let refresh_token = tokens::generate()?;
+    let generation: i64 = users::table
+        .find(user_id)
+        .select(users::session_generation)
+        .first(conn)?;
     let ttl = chrono::Duration::from_std(settings.refresh_token_ttl).map_err(ApiError::internal)?;
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -113,7 +117,7 @@ fn issue(
         ))
         .execute(conn)?;
     Ok(TokenPair {
-        access_token: jwt.issue(user_id, now)?,
+        access_token: jwt.issue(user_id, generation, now)?,
         expires_in: jwt.ttl().as_secs(),
         refresh_token,
     })
@@ -365,7 +369,9 @@ pub fn confirm_password_reset(
     })
 }
 
-/// Ends every session of a user: all refresh tokens are revoked.
+/// Ends every session of a user: all refresh tokens are revoked, and the account moves to its next
+/// session generation, so every access token issued before stops working for good, even if the
+/// account is later enabled again.
 pub fn revoke_sessions(
     conn: &mut DbConnection,
     user_id: i64,
@@ -374,6 +380,9 @@ pub fn revoke_sessions(
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::session_generation.eq(users::session_generation + 1))
         .execute(conn)?;
     Ok(())
 }

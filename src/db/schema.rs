@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deletion_requested_at -> Nullable<Timestamp>,
+        session_generation -> BigInt,
     }
 }
 

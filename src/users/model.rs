@@ -24,6 +24,8 @@ pub struct UserRow {
     /// Set when an administrator asks for the account to be deleted; the retention job then
     /// removes its personal details.
     pub deletion_requested_at: Option<NaiveDateTime>,
+    /// The generation of sessions the account is on; access tokens of another are refused.
+    pub session_generation: i64,
 }
 
 #[derive(Debug, Insertable)]

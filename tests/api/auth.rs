@@ -191,7 +191,7 @@ db_test! {
     async fn forged_expired_and_unsigned_tokens_are_refused(app) {
         let user_id = app.create_user(Role::Administrator, "admin@example.org", None).await;
         let now = chrono::Utc::now().timestamp();
-        let claims = json!({"sub": user_id.to_string(), "iat": now, "exp": now + 600, "iss": "grantfund", "typ": "access"});
+        let claims = json!({"sub": user_id.to_string(), "iat": now, "exp": now + 600, "iss": "grantfund", "typ": "access", "generation": 0});
         let secret = grantfund::config::DEVELOPMENT_JWT_SECRET.as_bytes();
 
         // The forging helper is right: a token signed with the real secret works.
