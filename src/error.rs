@@ -43,6 +43,39 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Why the database refused a write because of other writes at the same moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contention {
+    /// PostgreSQL broke a cycle of transactions waiting for each other's locks (SQLSTATE 40P01).
+    Deadlock,
+    /// PostgreSQL could not keep a transaction's isolation (SQLSTATE 40001).
+    SerializationFailure,
+    /// SQLite's write lock was still held by another connection when the wait ran out
+    /// (`SQLITE_BUSY`).
+    Locked,
+}
+
+impl Contention {
+    /// Whether running the whole transaction again can succeed at once: the database rolled it
+    /// back to let the others through. A lock that was waited for in vain is not tried again.
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            Contention::Deadlock | Contention::SerializationFailure
+        )
+    }
+}
+
+impl std::fmt::Display for Contention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Contention::Deadlock => "deadlock detected",
+            Contention::SerializationFailure => "serialization failure",
+            Contention::Locked => "database is locked",
+        })
+    }
+}
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -87,6 +120,11 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("service unavailable")]
     Unavailable,
+    /// 503: simultaneous writes kept meeting, so nothing was changed: the database ended the
+    /// transaction (a deadlock or a serialization failure) every time the service ran it again,
+    /// or SQLite stayed locked by other writers for longer than a connection waits.
+    #[error("write contended: {0}")]
+    Contended(Contention),
     /// 500: a fault of the service. The cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -171,6 +209,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable => "service_unavailable",
+            ApiError::Contended(_) => "write_conflict",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -212,6 +251,12 @@ impl ApiError {
                 "The service cannot reach its database; try again shortly.".to_owned(),
                 Vec::new(),
             ),
+            ApiError::Contended(_) => (
+                "Other changes to the same figures kept meeting this one, so nothing was \
+                 changed; try again shortly."
+                    .to_owned(),
+                Vec::new(),
+            ),
             ApiError::Internal(_) => (
                 "Something went wrong on our side. It has been logged.".to_owned(),
                 Vec::new(),
@@ -244,7 +289,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Contended(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -269,6 +314,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::Contended(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }
@@ -299,6 +347,13 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(cause = %info.message(), "database connection lost");
                 ApiError::Unavailable
             }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::Contended(Contention::SerializationFailure)
+            }
+            Error::DatabaseError(_, info) => match contention(info.message()) {
+                Some(contention) => ApiError::Contended(contention),
+                None => ApiError::internal(format!("database: {}", info.message())),
+            },
             // The commit failed; what matters is why.
             Error::RollbackErrorOnCommit { commit_error, .. } => ApiError::from(*commit_error),
             // A transaction whose connection went away part-way cannot be trusted again; the
@@ -309,6 +364,22 @@ impl From<diesel::result::Error> for ApiError {
             }
             other => ApiError::internal(format!("database: {other}")),
         }
+    }
+}
+
+/// The contention a database error reports, from its words: diesel gives a kind of its own only
+/// to SQLSTATE 40001, and does not pass on the SQLSTATE of the others (40P01 for a deadlock).
+/// PostgreSQL's words are its English ones (`lc_messages`, as for [`connection_lost`]); SQLite's
+/// are always English.
+fn contention(message: &str) -> Option<Contention> {
+    if message.starts_with("deadlock detected") {
+        Some(Contention::Deadlock)
+    } else if message.starts_with("could not serialize access") {
+        Some(Contention::SerializationFailure)
+    } else if message.starts_with("database is locked") {
+        Some(Contention::Locked)
+    } else {
+        None
     }
 }
 

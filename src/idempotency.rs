@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, retrying_write};
 use crate::error::ApiError;
 
 /// The longest key accepted.
@@ -115,17 +115,21 @@ fn stored(
 
 /// Runs `work` once per key: with no key it simply runs; with a key already used for this
 /// request it returns the stored answer instead. `work` gives the status and body of its answer.
+///
+/// The action and its key's record are one transaction, which the database may end for a
+/// deadlock and [`retrying_write`] then runs again whole: `work` is `FnMut` so that it can act
+/// afresh, and the key is written again with the answer of the run that commits.
 pub fn once<T, F>(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user_id: i64,
     key: &IdempotencyKey,
     fingerprint: &str,
-    work: F,
+    mut work: F,
 ) -> Result<Answer, ApiError>
 where
     T: Serialize,
-    F: FnOnce(&mut DbConnection) -> Result<(StatusCode, T), ApiError>,
+    F: FnMut(&mut DbConnection) -> Result<(StatusCode, T), ApiError>,
 {
     let answer = |(status, value): (StatusCode, T)| -> Result<Answer, ApiError> {
         Ok(Answer {
@@ -139,7 +143,7 @@ where
     if let Some(first) = stored(conn, user_id, key, fingerprint)? {
         return Ok(first);
     }
-    let result = write_transaction(conn, |conn| {
+    let result = retrying_write(conn, |conn| {
         let made = answer(work(conn)?)?;
         diesel::insert_into(idempotency_keys::table)
             .values((

@@ -90,7 +90,7 @@ async fn award_action<F>(
     action: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(
+    F: Fn(
             &mut crate::db::DbConnection,
             chrono::NaiveDateTime,
             &CurrentUser,

@@ -4,10 +4,14 @@
 //! its amount to the year's `committed` with one conditional update,
 //! `committed = committed + amount WHERE committed + amount <= limit AND approved`, in the order
 //! of the years, inside the decision's transaction. If any year does not fit, the transaction
-//! is rolled back and no year keeps anything. On PostgreSQL the updated rows stay locked until
-//! the decision commits, so simultaneous decisions queue year by year in the same order (no
-//! deadlock) and each sees the others' commitments; on SQLite the write transaction is
-//! exclusive. A `CHECK (committed_pence <= limit_pence)` on the table stands behind both.
+//! is rolled back and no year keeps anything. On PostgreSQL the decision first locks the
+//! application, then the fund's row (shared) and the years it commits against, in year order,
+//! as every writer of the budget does (`crate::funds::locks`), and holds them until it commits:
+//! simultaneous decisions, releases, give-backs and limit changes queue year by year in the same
+//! order, without deadlock, and each sees the others' commitments. On SQLite the write
+//! transaction is exclusive. A `CHECK (committed_pence <= limit_pence)` on the table stands
+//! behind both, and a transaction the database still ends for a deadlock or serialization
+//! failure is run again ([`retrying_write`]).
 //!
 //! Money goes back to a year only through the instalments that hold it: declining an offer
 //! cancels every instalment, terminating cancels the unpaid ones, and each cancelled amount is
@@ -31,7 +35,7 @@ use crate::db::schema::{
     applications as applications_table, awards, decisions, fund_years, instalments, organisations,
     users,
 };
-use crate::db::{DbConnection, batch, write_transaction};
+use crate::db::{DbConnection, batch, retrying_write};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{
@@ -40,6 +44,7 @@ use crate::domain::vocabulary::{
 use crate::domain::{FinancialYear, Money};
 use crate::email::{messages, outbox};
 use crate::error::{ApiError, FieldError, Validator};
+use crate::funds::locks::{lock_award, lock_budget};
 use crate::funds::model::FundRow;
 use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
@@ -333,7 +338,8 @@ fn commit_budget(
 }
 
 /// Gives back to each year's `committed` the instalments of an award that are still
-/// `committed`, cancelling them. Returns each year's committed before and after.
+/// `committed`, cancelling them. Returns each year's committed before and after. The caller
+/// holds the award's row; the fund's row and the years are locked here, before any is written.
 fn release_back(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -344,6 +350,11 @@ fn release_back(
         .filter(instalments::status.eq(InstalmentStatus::Committed.as_str()))
         .order(instalments::financial_year)
         .load(conn)?;
+    let years = held
+        .iter()
+        .map(|i| FinancialYear::parse(&i.financial_year).map_err(ApiError::internal))
+        .collect::<Result<Vec<_>, _>>()?;
+    lock_budget(conn, award.fund_id, years)?;
     let mut changes = BTreeMap::new();
     for instalment in held {
         let year = FinancialYear::parse(&instalment.financial_year).map_err(ApiError::internal)?;
@@ -530,7 +541,7 @@ pub fn decide(
     input: &DecisionInput,
 ) -> Result<Decided, ApiError> {
     user.require(&[Role::Administrator])?;
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         let application = ApplicationRow::find(conn, application_id)?;
         let round = RoundRow::find(conn, application.round_id)?;
         let round_years = round.years(conn)?;
@@ -618,6 +629,7 @@ pub fn decide(
         // From here to the commit this transaction holds the rows of the years it commits
         // against, so every statement below is one that waits for every other award's: each
         // one is needed, and the award is built from what was written rather than read back.
+        lock_budget(conn, round.fund_id, amounts.keys().copied())?;
         let budget = commit_budget(conn, now, round.fund_id, &amounts)?;
 
         // The first year's row is held by this transaction, so every award starting that year
@@ -800,7 +812,7 @@ pub fn accept(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Award, ApiError> {
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         let row = own(conn, user, id)?;
         let before = load(conn, id)?;
         transition(
@@ -869,7 +881,7 @@ pub fn decline(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Award, ApiError> {
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         let row = own(conn, user, id)?;
         wind_up(
             conn,
@@ -897,7 +909,7 @@ pub fn terminate(
     let mut v = Validator::new();
     let reason = v.text("reason", &input.reason, 1, 5_000);
     let reason = v.finish_with(|| reason)?;
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         let row: AwardRow = awards::table.find(id).first(conn)?;
         let after = wind_up(
             conn,
@@ -953,7 +965,8 @@ pub fn release(
     user.require(&[Role::Administrator])?;
     let year = FinancialYear::parse(year_text)
         .map_err(|e| ApiError::invalid("financial_year", e.to_string()))?;
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
+        lock_award(conn, id)?;
         let row: AwardRow = awards::table.find(id).first(conn)?;
         let before = load(conn, id)?;
         let instalment = before
@@ -995,6 +1008,7 @@ pub fn release(
             monitoring::ensure_previous_accepted(conn, id, year)?;
         }
         // Both updates are conditional: two releases at once cannot both pay.
+        lock_budget(conn, row.fund_id, [year])?;
         let released = diesel::update(
             instalments::table
                 .find((id, year.to_string()))

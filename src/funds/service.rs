@@ -7,11 +7,12 @@ use serde_json::json;
 use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{fund_years, funds};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::Role;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
+use crate::funds::locks::{lock_fund, lock_years};
 use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
@@ -23,24 +24,6 @@ const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
 
 fn code_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
     ApiError::unique_as("fund_code_taken", "Another fund already uses this code.")
-}
-
-/// Holds the fund's row until the transaction ends, so that changes to its years queue up behind
-/// each other. SQLite write transactions are already exclusive.
-pub fn lock_fund(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
-    match conn {
-        DbConnection::Postgresql(pg) => {
-            funds::table
-                .find(id)
-                .select(funds::id)
-                .for_update()
-                .first::<i64>(pg)?;
-        }
-        DbConnection::Sqlite(_) => {
-            FundRow::find(conn, id)?;
-        }
-    }
-    Ok(())
 }
 
 /// The funds with their years, loaded in one query, in the order given.
@@ -133,7 +116,7 @@ pub fn update(
     patch: FundPatch,
 ) -> Result<Fund, ApiError> {
     user.require(&[Role::Administrator])?;
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         lock_fund(conn, id)?;
         let row = FundRow::find(conn, id)?;
         let input = FundInput::from_stored(&row);
@@ -141,7 +124,7 @@ pub fn update(
             .pop()
             .ok_or_else(|| ApiError::internal("fund vanished while loading"))?;
         let mut v = Validator::new();
-        let details = FundDetails::parse(&input.apply(patch), &mut v);
+        let details = FundDetails::parse(&input.apply(patch.clone()), &mut v);
         if let Some(details) = &details {
             for year in &before.financial_years {
                 if !year
@@ -207,7 +190,8 @@ pub fn years(
 /// Sets the limit and approval of one financial year of a fund, creating the year if need be.
 /// A limit below what is already committed is refused: the update only happens when the
 /// database row still satisfies `committed <= new limit`, so a concurrent award cannot slip in
-/// between the check and the change.
+/// between the check and the change. The fund's row and then the year's are locked first, in the
+/// order of `crate::funds::locks`.
 pub fn set_year(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -217,10 +201,10 @@ pub fn set_year(
     input: &FundYearInput,
 ) -> Result<FundYear, ApiError> {
     user.require(&[Role::Administrator])?;
-    let mut v = Validator::new();
-    let year = v.check("financial_year", FinancialYear::parse(year_text));
-    let limit = v.money("limit", &input.limit);
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
+        let mut v = Validator::new();
+        let year = v.check("financial_year", FinancialYear::parse(year_text));
+        let limit = v.money("limit", &input.limit);
         lock_fund(conn, id)?;
         let fund = FundRow::find(conn, id)?;
         if let Some(year) = year
@@ -235,6 +219,7 @@ pub fn set_year(
             );
         }
         let (year, limit): (FinancialYear, Money) = v.finish_with(|| Some((year?, limit?)))?;
+        lock_years(conn, id, [year])?;
         let before = FundYearRow::find(conn, id, year)?;
         match &before {
             Some(existing) => {

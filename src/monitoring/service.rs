@@ -17,7 +17,7 @@ use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::awards::model::AwardRow;
 use crate::db::schema::{awards, instalments, organisations, return_contents, returns};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
 use crate::domain::schedule::schedule as periods;
@@ -508,7 +508,7 @@ pub fn review(
         (ReviewOutcome::Accepted, text) => v.optional_text("comment", text, 5_000).flatten(),
     };
     v.finish()?;
-    write_transaction(conn, |conn| {
+    retrying_write(conn, |conn| {
         let (row, award) = visible(conn, user, id)?;
         let to = match input.outcome {
             ReviewOutcome::Accepted => ReturnStatus::Accepted,

@@ -216,7 +216,7 @@ fn describe(error: &ApiError) -> (String, String) {
             "You cannot see this page".to_owned(),
             "Your account does not give access to this page.".to_owned(),
         ),
-        ApiError::Unavailable => (
+        ApiError::Unavailable | ApiError::Contended(_) => (
             "Sorry, the service is unavailable".to_owned(),
             "Try again in a few minutes.".to_owned(),
         ),

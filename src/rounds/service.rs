@@ -16,8 +16,8 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{Component, Role, RoundStatus};
 use crate::error::{ApiError, Validator};
+use crate::funds::locks::lock_fund;
 use crate::funds::model::FundYearRow;
-use crate::funds::service::lock_fund;
 use crate::rounds::model::{
     Criterion, CriterionDetails, CriterionFields, CriterionInput, CriterionPatch, CriterionRow,
     Round, RoundDetails, RoundFields, RoundInput, RoundPatch, RoundRow,
@@ -245,13 +245,15 @@ pub fn update(
 /// 409 `criteria_frozen` once a score exists for the round. Every change to criteria asks here,
 /// inside its transaction. On PostgreSQL the round's row stays locked until that transaction
 /// ends, so a first score saved at the same moment (which freezes the criteria through the same
-/// row) waits for the change or finds it refused; SQLite write transactions are exclusive.
+/// row) waits for the change or finds it refused; SQLite write transactions are exclusive. The
+/// lock is `FOR NO KEY UPDATE`, which the freezing update conflicts with but an award's insert
+/// (whose foreign key shares the round's row) does not: decisions never wait for criteria.
 pub fn ensure_criteria_open(conn: &mut DbConnection, round_id: i64) -> Result<(), ApiError> {
     let frozen_at: Option<NaiveDateTime> = match conn {
         DbConnection::Postgresql(pg) => rounds::table
             .find(round_id)
             .select(rounds::criteria_frozen_at)
-            .for_update()
+            .for_no_key_update()
             .first(pg)?,
         DbConnection::Sqlite(_) => rounds::table
             .find(round_id)

@@ -1,1 +1,196 @@
-//! deadlocks
+//! Probe: award decisions racing changes to a year's limit. An attacker (or a busy panel day)
+//! fired 100 decisions at once with 20 `PUT /funds/{id}/years/{fy}` raising the limit, and
+//! PostgreSQL answered `deadlock detected`: a decision held a year's row and waited for the
+//! fund's row, which the limit change held while it waited for the year's row. Some requests
+//! answered 500, and awards that fitted were refused.
+//!
+//! The tests fire 64 award decisions (over one year, the other, or both) together with 20
+//! raises and lowerings of both years' limits, on one instance and on two instances sharing the
+//! database. Every request must answer 201 (awarded), 200 (limit set), 409 for a rule of the fund
+//! (`fund_limit_exceeded`, `limit_below_committed`) or 422; afterwards each year's committed
+//! total must equal the sum of the awards made in it and stay within its limit. The count of each
+//! answer is printed (`cargo test --test api attacks::deadlocks -- --nocapture`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::future::{LocalBoxFuture, join_all};
+use serde_json::json;
+
+use crate::awards::Panel;
+use crate::db_test;
+use crate::helpers::*;
+
+const DECISIONS: usize = 64;
+const LIMIT_CHANGES: usize = 20;
+const YEARS: [&str; 2] = ["2021-22", "2022-23"];
+/// Each decision awards this much in each of its years.
+const AMOUNT: i64 = 10_000;
+
+/// An app whose one test client may sign in as every organisation it needs, and whose requests
+/// wait for a database connection as long as a loaded production server would let them: 84
+/// simultaneous writes to one fund take turns for 8 connections on a shared 2-core machine, and
+/// a 503 after the pool wait is the service shedding load, not what this probe looks for.
+async fn spawn(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |s| {
+        s.auth_attempts_per_client_per_minute = 10_000;
+        s.database_timeout = Duration::from_secs(30);
+    })
+    .await
+}
+
+/// The years decision `n` awards: the first, the second, or both.
+fn years_of(n: usize) -> Vec<&'static str> {
+    match n % 3 {
+        0 => vec![YEARS[0]],
+        1 => vec![YEARS[1]],
+        _ => YEARS.to_vec(),
+    }
+}
+
+/// The limit that change `n` sets on its year: alternately lower and higher than the
+/// applications' demand, so that lowerings meet awards committed a moment before.
+fn limit_of(n: usize) -> String {
+    let awards = [12, 40, 18, 44, 25, 60, 30, 36][n % 8];
+    format!("{}.00", awards * AMOUNT)
+}
+
+/// What one request was and how it was answered.
+struct Outcome {
+    kind: &'static str,
+    status: u16,
+    code: String,
+    text: String,
+}
+
+/// Fires every decision and limit change at once, spread over `instances`, and checks every
+/// answer and the fund's years afterwards.
+async fn race(backend: Backend, two_instances: bool) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let other = if two_instances {
+        Some(app.second_instance().await)
+    } else {
+        None
+    };
+    let instances: Vec<&TestApp> = std::iter::once(&app).chain(other.as_ref()).collect();
+    let panel = Panel::new(&app, 1).await;
+    for year in YEARS {
+        panel.set_limit(&app, year, &limit_of(1), true).await;
+    }
+    let mut ids = Vec::new();
+    for n in 0..DECISIONS {
+        ids.push(panel.ready(&app, n).await.0);
+    }
+
+    let mut requests: Vec<LocalBoxFuture<'_, Outcome>> = Vec::new();
+    let mut changes = 0;
+    for (n, id) in ids.iter().enumerate() {
+        let instance = instances[n % instances.len()];
+        let amounts: serde_json::Map<String, serde_json::Value> = years_of(n)
+            .into_iter()
+            .map(|y| (y.to_owned(), json!(format!("{AMOUNT}.00"))))
+            .collect();
+        let path = format!("/api/v1/applications/{id}/decision");
+        let admin = panel.admin.clone();
+        requests.push(Box::pin(async move {
+            let body = json!({"decision": "award", "amounts": amounts});
+            outcome("decision", instance.post(&path, Some(&admin), body).await)
+        }));
+        if n % 3 == 2 && changes < LIMIT_CHANGES {
+            let instance = instances[(n / 3) % instances.len()];
+            let year = YEARS[changes % YEARS.len()];
+            let path = format!("/api/v1/funds/{}/years/{year}", panel.fund);
+            let body = json!({"limit": limit_of(changes), "approved": true});
+            let admin = panel.admin.clone();
+            requests.push(Box::pin(async move {
+                outcome("limit", instance.put(&path, &admin, body).await)
+            }));
+            changes += 1;
+        }
+    }
+    assert_eq!(changes, LIMIT_CHANGES);
+    let outcomes = join_all(requests).await;
+
+    let mut counts: BTreeMap<(&str, u16, String), usize> = BTreeMap::new();
+    for o in &outcomes {
+        *counts
+            .entry((o.kind, o.status, o.code.clone()))
+            .or_default() += 1;
+    }
+    eprintln!(
+        "deadlocks probe, {backend:?}, {} instance(s): {DECISIONS} decisions, {LIMIT_CHANGES} limit changes",
+        instances.len()
+    );
+    for ((kind, status, code), count) in &counts {
+        eprintln!("  {kind:8} {status} {code:24} {count}");
+    }
+    for o in &outcomes {
+        let expected = match (o.kind, o.status) {
+            ("decision", 201) | ("limit", 200) => true,
+            ("decision", 409) => o.code == "fund_limit_exceeded",
+            ("limit", 409) => o.code == "limit_below_committed",
+            (_, 422) => true,
+            _ => false,
+        };
+        assert!(expected, "{} answered {}: {}", o.kind, o.status, o.text);
+    }
+
+    // The cap held, and each year's committed is exactly what the awards made hold.
+    let awarded = outcomes
+        .iter()
+        .filter(|o| o.kind == "decision" && o.status == 201)
+        .count();
+    let awards = app
+        .get(
+            &format!("/api/v1/awards?fund_id={}&per_page=100", panel.fund),
+            &panel.admin,
+        )
+        .await;
+    assert_eq!(awards.json["total"], awarded, "{}", awards.text);
+    let mut held: BTreeMap<String, i64> = BTreeMap::new();
+    for award in awards.json["items"].as_array().unwrap() {
+        for (year, amount) in award["amounts"].as_object().unwrap() {
+            *held.entry(year.clone()).or_default() += pence(amount.as_str().unwrap());
+        }
+    }
+    let reply = app
+        .get(&format!("/api/v1/funds/{}/years", panel.fund), &panel.admin)
+        .await;
+    for year in reply.json["items"].as_array().unwrap() {
+        let name = year["financial_year"].as_str().unwrap();
+        let committed = pence(year["committed"].as_str().unwrap());
+        let limit = pence(year["limit"].as_str().unwrap());
+        eprintln!("  {name}: committed {committed} of limit {limit} (pence)");
+        assert_eq!(committed, held.get(name).copied().unwrap_or(0), "{name}");
+        assert!(committed <= limit, "{name}: {committed} > {limit}");
+    }
+}
+
+fn outcome(kind: &'static str, reply: Reply) -> Outcome {
+    Outcome {
+        kind,
+        status: reply.status.as_u16(),
+        code: reply.json["code"].as_str().unwrap_or_default().to_owned(),
+        text: reply.text,
+    }
+}
+
+/// Pence of a money string such as `"10000.00"`.
+fn pence(text: &str) -> i64 {
+    let (pounds, pennies) = text.split_once('.').unwrap();
+    pounds.parse::<i64>().unwrap() * 100 + pennies.parse::<i64>().unwrap()
+}
+
+db_test! {
+    async fn decisions_racing_limit_changes_on_one_instance(backend: Backend) {
+        race(backend, false).await;
+    }
+}
+
+db_test! {
+    async fn decisions_racing_limit_changes_on_two_instances(backend: Backend) {
+        race(backend, true).await;
+    }
+}
