@@ -105,7 +105,7 @@ const STANDARD: &[(&str, &str, &str)] = &[
     (
         "503",
         "ServiceUnavailable",
-        "`service_unavailable`: the database cannot be reached; retry",
+        "`service_unavailable`: the database cannot be reached; `write_conflict`: simultaneous writes kept meeting this one and nothing was changed; retry after `Retry-After`",
     ),
 ];
 

@@ -317,7 +317,9 @@ pub fn migrations_applied(conn: &mut DbConnection) -> Result<bool, ApiError> {
 /// On PostgreSQL this is an ordinary transaction (row-level locking does the rest). On SQLite a
 /// deferred transaction that reads and then writes fails at once with "database is locked" when
 /// another connection wrote in between; `BEGIN IMMEDIATE` takes the write lock up front and waits
-/// for it under `busy_timeout`, so concurrent writers queue instead of failing.
+/// for it under `busy_timeout`, so concurrent writers queue instead of failing. One that waited
+/// the whole timeout in vain fails with [`ApiError::Contended`] (503), not 500. Writers of a
+/// fund's budget use [`retrying_write`] instead.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,

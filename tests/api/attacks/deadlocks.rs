@@ -9,13 +9,23 @@
 //! database. Every request must answer 201 (awarded), 200 (limit set), 409 for a rule of the fund
 //! (`fund_limit_exceeded`, `limit_below_committed`) or 422; afterwards each year's committed
 //! total must equal the sum of the awards made in it and stay within its limit. The count of each
-//! answer is printed (`cargo test --test api attacks::deadlocks -- --nocapture`).
+//! answer is printed (`cargo test --test api attacks::deadlocks -- --nocapture`). On PostgreSQL
+//! the database itself must have seen no deadlock: the writers take their locks in one order, and
+//! the retry is only a backstop. A last test ends two transactions in a real deadlock and sees
+//! the one PostgreSQL breaks run again and commit.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sql_types::BigInt;
+use diesel::{Connection, RunQueryDsl};
 use futures_util::future::{LocalBoxFuture, join_all};
 use serde_json::json;
+
+use grantfund::db::{DbConnection, WRITE_ATTEMPTS, retrying_write};
 
 use crate::awards::Panel;
 use crate::db_test;
@@ -166,6 +176,42 @@ async fn race(backend: Backend, two_instances: bool) {
         assert_eq!(committed, held.get(name).copied().unwrap_or(0), "{name}");
         assert!(committed <= limit, "{name}: {committed} > {limit}");
     }
+    if backend == Backend::Postgres {
+        let deadlocks = deadlocks_seen(&app.database_url());
+        eprintln!("  deadlocks PostgreSQL detected: {deadlocks}");
+        assert_eq!(
+            deadlocks, 0,
+            "the writers took their locks in different orders"
+        );
+    }
+}
+
+/// The deadlocks PostgreSQL has detected in the database at `url`. Each server process keeps its
+/// counts until it flushes them, which it does at the latest when it ends, so the instances'
+/// connections are ended first (the test is over for them).
+fn deadlocks_seen(url: &str) -> i64 {
+    let mut conn = PgConnection::establish(url).unwrap();
+    let others =
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    diesel::sql_query(format!("SELECT pg_terminate_backend(pid) {others}"))
+        .execute(&mut conn)
+        .unwrap();
+    for _ in 0..200 {
+        let left: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+            "(SELECT COUNT(*) {others})"
+        )))
+        .get_result(&mut conn)
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    diesel::select(diesel::dsl::sql::<BigInt>(
+        "(SELECT deadlocks FROM pg_stat_database WHERE datname = current_database())",
+    ))
+    .get_result(&mut conn)
+    .unwrap()
 }
 
 fn outcome(kind: &'static str, reply: Reply) -> Outcome {
@@ -193,4 +239,59 @@ db_test! {
     async fn decisions_racing_limit_changes_on_two_instances(backend: Backend) {
         race(backend, true).await;
     }
+}
+
+/// Two transactions lock two rows in opposite orders, so PostgreSQL must end one of them with
+/// `deadlock detected`; `retrying_write` runs that one again, and both commit.
+#[test]
+fn a_real_deadlock_is_run_again_until_it_commits() {
+    let Some((_db, url)) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    PgConnection::establish(&url)
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE pair (id INT PRIMARY KEY, n INT NOT NULL); \
+             INSERT INTO pair VALUES (1, 0), (2, 0);",
+        )
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(2));
+    let writers: Vec<_> = [(1, 2), (2, 1)]
+        .into_iter()
+        .map(|(first, second)| {
+            let (url, barrier) = (url.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut conn = DbConnection::Postgresql(PgConnection::establish(&url).unwrap());
+                let mut runs = 0;
+                retrying_write(&mut conn, |conn| {
+                    runs += 1;
+                    conn.batch_execute(&format!("UPDATE pair SET n = n + 1 WHERE id = {first}"))?;
+                    if runs == 1 {
+                        // Each holds its first row before either asks for its second.
+                        barrier.wait();
+                    }
+                    conn.batch_execute(&format!("UPDATE pair SET n = n + 1 WHERE id = {second}"))?;
+                    Ok(())
+                })
+                .map(|()| runs)
+            })
+        })
+        .collect();
+    let runs: Vec<u32> = writers
+        .into_iter()
+        .map(|w| w.join().unwrap().unwrap())
+        .collect();
+    eprintln!("runs of the two transactions: {runs:?}");
+    assert_eq!(runs.iter().sum::<u32>(), 3, "one ran again: {runs:?}");
+    assert!(runs.iter().all(|r| *r < WRITE_ATTEMPTS));
+    let mut conn = PgConnection::establish(&url).unwrap();
+    let total: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+        "(SELECT SUM(n)::BIGINT FROM pair WHERE n = 2)",
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(total, 4, "each transaction added to both rows once");
+    // The count the racing tests read does see a deadlock.
+    drop(conn);
+    assert_eq!(deadlocks_seen(&url), 1);
 }
