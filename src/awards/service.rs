@@ -954,7 +954,8 @@ pub fn complete(
 }
 
 /// Releases (pays) one year's instalment of an accepted award, once, and only after every
-/// earlier year's instalment (administrators).
+/// earlier year's instalment (administrators). The award's row is locked first, then the fund's
+/// and the year's, in the order of `crate::funds::locks`.
 pub fn release(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -1007,8 +1008,8 @@ pub fn release(
         if first != Some(year) {
             monitoring::ensure_previous_accepted(conn, id, year)?;
         }
-        // Both updates are conditional: two releases at once cannot both pay.
         lock_budget(conn, row.fund_id, [year])?;
+        // Both updates are conditional: two releases at once cannot both pay.
         let released = diesel::update(
             instalments::table
                 .find((id, year.to_string()))
