@@ -21,9 +21,10 @@
 //!
 //! A transaction may skip a step but never goes back to an earlier one, so no two can wait for
 //! each other in a cycle. A new writer of the budget (a variation, a claim) takes its locks
-//! through these functions in the same order and runs in [`crate::db::retrying_write`]. SQLite needs none of it: its write transactions are exclusive
-//! (`BEGIN IMMEDIATE`). A deadlock or serialization failure that happens all the same is run
-//! again by [`crate::db::retrying_write`], which every writer of the budget goes through.
+//! through these functions in the same order. SQLite needs none of it: its write transactions
+//! are exclusive (`BEGIN IMMEDIATE`). A deadlock or serialization failure that happens all the
+//! same is run again by [`crate::db::retrying_write`], which every writer of the budget goes
+//! through.
 
 use diesel::prelude::*;
 
