@@ -4,6 +4,7 @@
 //! service runs with. In production the service refuses to start with a missing, default or short
 //! JWT secret.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -137,6 +138,20 @@ pub struct Config {
         global = true
     )]
     pub trust_forwarded_for: bool,
+    /// Proxies in front of the service besides the one it is reached through, comma-separated
+    /// IPs or CIDRs (`10.0.0.0/8, 2001:db8::/32`): with `TRUST_FORWARDED_FOR`, the client is the
+    /// right-most `X-Forwarded-For` hop not in this list.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+    /// Unauthenticated writes (sign-in, registration, password reset, refresh, feedback
+    /// responses) per minute from one client address, per instance.
+    #[arg(
+        long,
+        env = "UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub unauthenticated_writes_per_client_per_minute: u32,
     /// Seconds between passes of the outbox worker inside `serve`.
     #[arg(long, env = "OUTBOX_POLL_SECONDS", default_value_t = 5, global = true)]
     pub outbox_poll_seconds: u64,
@@ -209,6 +224,8 @@ pub struct Settings {
     pub auth_attempts_per_account_per_minute: u32,
     pub auth_attempts_per_client_per_minute: u32,
     pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<IpRange>,
+    pub unauthenticated_writes_per_client_per_minute: u32,
     pub outbox_poll_interval: Duration,
     pub reminder_poll_interval: Duration,
     pub feedback_responses_per_link_per_minute: u32,
@@ -239,6 +256,8 @@ pub enum ConfigError {
     Zero(&'static str),
     #[error("CORS_ALLOWED_ORIGINS: {0:?} is not an origin like https://portal.example.org")]
     CorsOrigin(String),
+    #[error("TRUSTED_PROXIES: {0:?} is not an IP address or a CIDR like 10.0.0.0/8")]
+    TrustedProxy(String),
 }
 
 impl Settings {
@@ -293,7 +312,18 @@ impl Settings {
             config.auth_attempts_per_client_per_minute.into(),
             "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
         )?;
+        positive(
+            config.unauthenticated_writes_per_client_per_minute.into(),
+            "UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE",
+        )?;
         positive(config.max_body_bytes as u64, "MAX_BODY_BYTES")?;
+        let trusted_proxies = config
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| IpRange::parse(p).ok_or_else(|| ConfigError::TrustedProxy(p.to_owned())))
+            .collect::<Result<Vec<_>, _>>()?;
         let cors_allowed_origins = parse_origins(&config.cors_allowed_origins)?;
         if config.outbox_max_attempts <= 0 {
             return Err(ConfigError::Zero("OUTBOX_MAX_ATTEMPTS"));
@@ -317,6 +347,9 @@ impl Settings {
             auth_attempts_per_account_per_minute: config.auth_attempts_per_account_per_minute,
             auth_attempts_per_client_per_minute: config.auth_attempts_per_client_per_minute,
             trust_forwarded_for: config.trust_forwarded_for,
+            trusted_proxies,
+            unauthenticated_writes_per_client_per_minute: config
+                .unauthenticated_writes_per_client_per_minute,
             outbox_poll_interval: Duration::from_secs(config.outbox_poll_seconds),
             outbox_max_attempts: config.outbox_max_attempts,
             outbox_retry_base: Duration::from_secs(config.outbox_retry_base_seconds),
@@ -377,6 +410,56 @@ fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
             Ok(ascii)
         })
         .collect()
+}
+
+/// An IP address or a network of them (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Reads `ADDRESS` or `ADDRESS/PREFIX`; `None` when it is neither.
+    pub fn parse(text: &str) -> Option<IpRange> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address.trim().parse().ok()?;
+        let network = network.to_canonical();
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().ok().filter(|p| *p <= bits)?
+            }
+            Some(_) => return None,
+            None => bits,
+        };
+        Some(IpRange { network, prefix })
+    }
+
+    /// Whether `address` is in this range (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let mask = |bits: u32, width: u32| -> u128 {
+            if bits == 0 {
+                0
+            } else {
+                (u128::MAX << (width - bits)) & (u128::MAX >> (128 - width))
+            }
+        };
+        match (self.network, address.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let m = mask(self.prefix.into(), 32);
+                u128::from(u32::from(net)) & m == u128::from(u32::from(ip)) & m
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let m = mask(self.prefix.into(), 128);
+                u128::from(net) & m == u128::from(ip) & m
+            }
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -451,6 +534,34 @@ mod tests {
         assert_eq!(
             settings.map(|s| s.jwt_secret.expose_secret().to_owned()),
             Ok(DEVELOPMENT_JWT_SECRET.to_owned())
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let net = IpRange::parse("10.0.0.0/8").expect("a network");
+        assert!(net.contains("10.200.3.4".parse().expect("ip")));
+        assert!(net.contains("::ffff:10.1.2.3".parse().expect("ip")));
+        assert!(!net.contains("11.0.0.1".parse().expect("ip")));
+        let one = IpRange::parse("192.0.2.7").expect("an address");
+        assert!(one.contains("192.0.2.7".parse().expect("ip")));
+        assert!(!one.contains("192.0.2.8".parse().expect("ip")));
+        let v6 = IpRange::parse("2001:db8::/32").expect("a network");
+        assert!(v6.contains("2001:db8:ffff::1".parse().expect("ip")));
+        assert!(!v6.contains("2001:db9::1".parse().expect("ip")));
+        assert!(!v6.contains("10.0.0.1".parse().expect("ip")));
+        let all = IpRange::parse("0.0.0.0/0").expect("everything");
+        assert!(all.contains("203.0.113.1".parse().expect("ip")));
+        for bad in ["", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/+8", "proxy.local", "::/129"] {
+            assert_eq!(IpRange::parse(bad), None, "{bad}");
+        }
+        let mut c = config(&["--trusted-proxies", "10.0.0.0/8, 192.0.2.1"]);
+        c.jwt_secret = None;
+        assert_eq!(Settings::from_config(c).map(|s| s.trusted_proxies.len()), Ok(2));
+        let c = config(&["--trusted-proxies", "10.0.0.0/8,nope"]);
+        assert_eq!(
+            Settings::from_config(c).err(),
+            Some(ConfigError::TrustedProxy("nope".to_owned()))
         );
     }
 
