@@ -90,17 +90,28 @@ impl Postcode {
     }
 }
 
-/// An email address, stored in lower case so that one person has one account.
+/// An email address in its one spelling: trimmed, lower-cased and in Unicode NFC, so that one
+/// person has one account and one set of limits however they type it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let trimmed = text.trim();
-        if trimmed.len() > 254 || !email_address::EmailAddress::is_valid(trimmed) {
+        let normal = Email::normalise(text);
+        if normal.len() > 254 || !email_address::EmailAddress::is_valid(&normal) {
             return Err("must be a valid email address");
         }
-        Ok(Email(trimmed.to_lowercase()))
+        Ok(Email(normal))
+    }
+
+    /// The spelling that names an account, also for text that is not a valid address: what the
+    /// sign-in, reset and registration limits count and what accounts are looked up by.
+    /// Lower-casing comes before composing because a capital's lower case may decompose.
+    pub fn normalise(text: &str) -> String {
+        let lower = text.trim().to_lowercase();
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+            .normalize(&lower)
+            .into_owned()
     }
 
     pub fn as_str(&self) -> &str {
@@ -194,6 +205,34 @@ mod tests {
             Ok("aileen@example.org".into())
         );
         assert!(Email::parse("not an email").is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_an_email_is_one_email() {
+        let composed = "zo\u{eb}@example.org";
+        for spelling in [
+            composed,
+            " zo\u{eb}@example.org\n",
+            "ZO\u{cb}@EXAMPLE.ORG",
+            "zoe\u{308}@example.org",
+            "\tZOE\u{308}@Example.org ",
+        ] {
+            assert_eq!(Email::normalise(spelling), composed, "{spelling:?}");
+            assert_eq!(Email::parse(spelling).map(|e| e.0), Ok(composed.into()));
+        }
+        for text in [
+            "  Not An Email ",
+            "A\u{30a}ngstr\u{f6}m@x.org",
+            "\u{130}stanbul@x.org",
+        ] {
+            let once = Email::normalise(text);
+            assert_eq!(
+                Email::normalise(&once),
+                once,
+                "normalising twice changes nothing"
+            );
+        }
+        assert_eq!(Email::normalise("  Not An Email "), "not an email");
     }
 
     #[test]
