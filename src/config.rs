@@ -114,7 +114,8 @@ pub struct Config {
         global = true
     )]
     pub database_timeout_seconds: u64,
-    /// Login or password-reset attempts per minute for one account.
+    /// Password-reset requests and registrations per minute for one email; failed sign-ins in a
+    /// minute after which an account refuses the clients that failed on it.
     #[arg(
         long,
         env = "AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
@@ -122,7 +123,7 @@ pub struct Config {
         global = true
     )]
     pub auth_attempts_per_account_per_minute: u32,
-    /// Login or password-reset attempts per minute from one client address.
+    /// Sign-in, password-reset or registration attempts per minute from one client address.
     #[arg(
         long,
         env = "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
@@ -552,12 +553,22 @@ mod tests {
         assert!(!v6.contains("10.0.0.1".parse().expect("ip")));
         let all = IpRange::parse("0.0.0.0/0").expect("everything");
         assert!(all.contains("203.0.113.1".parse().expect("ip")));
-        for bad in ["", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/+8", "proxy.local", "::/129"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "proxy.local",
+            "::/129",
+        ] {
             assert_eq!(IpRange::parse(bad), None, "{bad}");
         }
         let mut c = config(&["--trusted-proxies", "10.0.0.0/8, 192.0.2.1"]);
         c.jwt_secret = None;
-        assert_eq!(Settings::from_config(c).map(|s| s.trusted_proxies.len()), Ok(2));
+        assert_eq!(
+            Settings::from_config(c).map(|s| s.trusted_proxies.len()),
+            Ok(2)
+        );
         let c = config(&["--trusted-proxies", "10.0.0.0/8,nope"]);
         assert_eq!(
             Settings::from_config(c).err(),

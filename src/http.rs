@@ -2,6 +2,7 @@
 //! failures (query, path, unknown route, wrong method), request ids and panic containment.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::AppState;
+use crate::config::{IpRange, Settings};
 use crate::error::{ApiError, FieldError};
 
 /// The default largest body when no settings are at hand.
@@ -383,22 +385,95 @@ pub async fn security_headers(
     Ok(response)
 }
 
-/// The client's address for rate limiting: the TCP peer, or the first `X-Forwarded-For` hop
-/// when the service is told it sits behind a trusted proxy.
-pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    let info = req.connection_info();
-    let address = if trust_forwarded_for {
-        info.realip_remote_addr()
+/// The client's address for rate limiting: the TCP peer, or, when the service is told it sits
+/// behind a proxy (`TRUST_FORWARDED_FOR`), the right-most `X-Forwarded-For` hop that is not one
+/// of `TRUSTED_PROXIES`. Each proxy appends the address it was reached from, so hops left of the
+/// first untrusted one are whatever the client chose to send and are never believed. An IPv6
+/// client is named by its /64, which one subscriber usually holds whole.
+pub fn client_address(req: &HttpRequest, settings: &Settings) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let chosen = if settings.trust_forwarded_for {
+        forwarded_client(req, &settings.trusted_proxies)
     } else {
-        info.peer_addr()
+        None
     };
-    let address = address.unwrap_or("unknown");
-    // Drop the port so that one client's connections share a limit.
-    match address.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => {
-            host.trim_matches(['[', ']']).to_owned()
+    match chosen {
+        Some(Hop::Address(ip)) => rate_key(ip),
+        Some(Hop::Text(text)) => text,
+        None => peer.map_or_else(|| "unknown".to_owned(), rate_key),
+    }
+}
+
+/// One `X-Forwarded-For` hop: an address, or text that is not one (kept, bounded, as the key).
+enum Hop {
+    Address(IpAddr),
+    Text(String),
+}
+
+/// The right-most hop not in `trusted`, if the header names one.
+fn forwarded_client(req: &HttpRequest, trusted: &[IpRange]) -> Option<Hop> {
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all(HeaderName::from_static("x-forwarded-for"))
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) if trusted.iter().any(|range| range.contains(ip)) => {}
+            Some(ip) => return Some(Hop::Address(ip)),
+            None => return Some(Hop::Text(hop.chars().take(64).collect())),
         }
-        _ => address.to_owned(),
+    }
+    None
+}
+
+/// An address as proxies write it: `192.0.2.1`, `192.0.2.1:5000`, `2001:db8::1` or
+/// `[2001:db8::1]:5000`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip())
+}
+
+/// What one client's attempts are counted under.
+fn rate_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
+/// Counts an unauthenticated write (sign-in, registration, password reset, refresh, a feedback
+/// response) against its client's limit before anything else of the request is read: put it
+/// first among a handler's arguments, so that even a body that fails to parse is counted.
+/// Carries the client's address for the route's own limits.
+#[derive(Debug)]
+pub struct UnauthenticatedWrite {
+    pub client: String,
+}
+
+impl FromRequest for UnauthenticatedWrite {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => {
+                let client = client_address(req, &state.settings);
+                state
+                    .write_limiter
+                    .check(&client)
+                    .map(|()| UnauthenticatedWrite { client })
+            }
+            None => Err(ApiError::internal("the application state is missing")),
+        })
     }
 }
 
@@ -541,6 +616,51 @@ mod tests {
         }
         assert!(parse_json::<Body>(br#"{"name": "x", "count": 1} trailing"#).is_err());
         assert!(parse_json::<Body>(b"\xff\xfe").is_err());
+    }
+
+    fn client_of(forwarded_for: &[&str], trust: bool, proxies: &str) -> String {
+        let mut settings = Settings::for_database("sqlite://x.db").expect("settings");
+        settings.trust_forwarded_for = trust;
+        settings.trusted_proxies = proxies
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .filter_map(IpRange::parse)
+            .collect();
+        let mut req = actix_web::test::TestRequest::default()
+            .peer_addr("192.0.2.200:4000".parse().expect("peer"));
+        for value in forwarded_for {
+            req = req.append_header(("X-Forwarded-For", *value));
+        }
+        client_address(&req.to_http_request(), &settings)
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_hop_that_is_not_a_trusted_proxy() {
+        let chain = ["198.51.100.1, 203.0.113.7", "10.0.0.9"];
+        assert_eq!(
+            client_of(&chain, false, ""),
+            "192.0.2.200",
+            "the peer unless told"
+        );
+        assert_eq!(client_of(&chain, true, ""), "10.0.0.9");
+        assert_eq!(client_of(&chain, true, "10.0.0.0/8"), "203.0.113.7");
+        assert_eq!(
+            client_of(&chain, true, "10.0.0.0/8,203.0.113.7"),
+            "198.51.100.1"
+        );
+        assert_eq!(
+            client_of(&chain, true, "10.0.0.0/8,203.0.113.0/24,198.51.100.1"),
+            "192.0.2.200",
+            "all hops trusted: the peer"
+        );
+        assert_eq!(client_of(&[], true, ""), "192.0.2.200");
+        assert_eq!(
+            client_of(&["[2001:db8:1:2:3::4]:443"], true, ""),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_of(&["203.0.113.7:5000"], true, ""), "203.0.113.7");
+        assert_eq!(client_of(&["::ffff:203.0.113.7"], true, ""), "203.0.113.7");
+        assert_eq!(client_of(&["forged, unknown"], true, ""), "unknown");
     }
 
     #[test]

@@ -41,7 +41,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::limiter::AuthLimiter;
+use crate::auth::limiter::{AuthLimiter, WriteLimiter};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::{Clock, SystemClock};
@@ -57,6 +57,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub limiter: Arc<AuthLimiter>,
+    pub write_limiter: Arc<WriteLimiter>,
     pub feedback_limiter: Arc<FeedbackLimiter>,
     pub reports: Arc<reports::cache::ReportCache>,
     pub accounts: Arc<auth::cache::AccountCache>,
@@ -69,10 +70,14 @@ impl AppState {
             settings.auth_attempts_per_account_per_minute,
             settings.auth_attempts_per_client_per_minute,
         ));
+        let write_limiter = Arc::new(WriteLimiter::new(
+            settings.unauthenticated_writes_per_client_per_minute,
+        ));
         let feedback_limiter = Arc::new(FeedbackLimiter::new(
             settings.feedback_responses_per_link_per_minute,
         ));
         AppState {
+            write_limiter,
             feedback_limiter,
             reports: Arc::default(),
             accounts: Arc::default(),
@@ -288,12 +293,14 @@ impl Application {
         }
         let limiter = state.limiter.clone();
         let feedback_limiter = state.feedback_limiter.clone();
+        let write_limiter = state.write_limiter.clone();
         actix_web::rt::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(60));
             loop {
                 interval.tick().await;
                 limiter.forget_idle();
                 feedback_limiter.forget_idle();
+                write_limiter.forget_idle();
             }
         });
         Ok(Application {

@@ -1,6 +1,6 @@
 //! `/auth/*` and `/me` handlers.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,7 +11,7 @@ use crate::auth::service::{self, TokenPair};
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::{Json, client_address};
+use crate::http::{Json, UnauthenticatedWrite};
 use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationInput, OrganisationRow,
 };
@@ -124,23 +124,30 @@ pub struct Me {
     responses(
         (status = 201, description = "Registered", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `organisation_exists`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this client or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
 pub async fn register(
+    write: UnauthenticatedWrite,
     state: web::Data<AppState>,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let registered = register_organisation(&state, body.0).await?;
+    let registered = register_organisation(&state, &write.client, body.0).await?;
     Ok(HttpResponse::Created().json(registered))
 }
 
 /// Checks a registration and, when every field passes, registers the organisation with its
-/// first applicant: the one path for the API and the portal.
+/// first applicant: the one path for the API and the portal. Limited like sign-in, per client
+/// and per email, because its `email_taken` answer tells whether an email has an account.
 pub async fn register_organisation(
     state: &AppState,
+    client: &str,
     request: RegisterRequest,
 ) -> Result<RegisterResponse, ApiError> {
+    state
+        .limiter
+        .check("register", client, &request.user.email)?;
     let RegisterRequest { organisation, user } = request;
     let mut v = Validator::new();
     let details = OrganisationDetails::parse(&organisation, "organisation.", &mut v);
@@ -175,29 +182,29 @@ pub async fn register_organisation(
 }
 
 /// Checks an email and password within the sign-in limits: the one path for the API and the
-/// portal.
+/// portal. A failure counts against the account and this client; a success does not.
 pub async fn check_credentials(
     state: &AppState,
-    req: &HttpRequest,
+    client: &str,
     email: String,
     password: String,
 ) -> Result<UserRow, ApiError> {
-    let client = client_address(req, state.settings.trust_forwarded_for);
-    state.limiter.check("login", &client, &email)?;
-    state
+    let attempt = state.limiter.begin_sign_in(client, &email)?;
+    let user = state
         .db
         .run(move |conn| service::authenticate(conn, &email, &password))
-        .await
+        .await?;
+    state.limiter.signed_in(attempt);
+    Ok(user)
 }
 
 /// Asks for a reset email within the limits: the one path for the API and the portal.
 pub async fn ask_for_password_reset(
     state: &AppState,
-    req: &HttpRequest,
+    client: &str,
     email: String,
 ) -> Result<(), ApiError> {
-    let client = client_address(req, state.settings.trust_forwarded_for);
-    state.limiter.check("password_reset", &client, &email)?;
+    state.limiter.check("password_reset", client, &email)?;
     let now = state.clock.now();
     let settings = state.settings.clone();
     state
@@ -239,12 +246,12 @@ pub async fn reset_password(
 )]
 #[post("/auth/login")]
 pub async fn login(
+    write: UnauthenticatedWrite,
     state: web::Data<AppState>,
-    req: HttpRequest,
     body: Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let user = check_credentials(&state, &req, email, password).await?;
+    let user = check_credentials(&state, &write.client, email, password).await?;
     let now = state.clock.now();
     let app = state.clone();
     let pair = state
@@ -261,10 +268,12 @@ pub async fn login(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(
+    _write: UnauthenticatedWrite,
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
@@ -291,11 +300,11 @@ pub async fn refresh(
 )]
 #[post("/auth/password-reset/request")]
 pub async fn request_password_reset(
+    write: UnauthenticatedWrite,
     state: web::Data<AppState>,
-    req: HttpRequest,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    ask_for_password_reset(&state, &req, body.0.email).await?;
+    ask_for_password_reset(&state, &write.client, body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "If an account has this email, a reset link has been sent to it.".to_owned(),
     }))
@@ -309,10 +318,12 @@ pub async fn request_password_reset(
     responses(
         (status = 204, description = "Password changed"),
         (status = 400, description = "`reset_token_invalid`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]
 pub async fn confirm_password_reset(
+    _write: UnauthenticatedWrite,
     state: web::Data<AppState>,
     body: Json<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {

@@ -11,7 +11,7 @@ use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, NewFeedbackLink,
 };
 use crate::feedback::service;
-use crate::http::Json;
+use crate::http::{Json, UnauthenticatedWrite};
 
 /// The answer to a family's feedback: thanks, and nothing about anyone else.
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,20 +116,22 @@ pub async fn get_form(
 }
 
 /// Sends one family member's feedback (public, no sign-in). Nothing identifying is asked or
-/// kept: not a name, not contact details, not the device or network address. Each link takes a
-/// limited number of responses a minute (429 past it).
+/// kept: not a name, not contact details, not the device or network address (which counts
+/// against its client's limit on unauthenticated writes, in memory for a minute). Each link
+/// takes a limited number of responses a minute (429 past either limit).
 #[utoipa::path(
     tag = "feedback",
     params(("token" = String, Path, description = "The link's token")),
     request_body = FeedbackInput,
     responses(
         (status = 201, description = "Received", body = Received),
-        (status = 429, description = "`too_many_requests`: this link has had many responses in the last minute", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: this link has had many responses in the last minute, or this client has made many unauthenticated writes", body = Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]
 #[post("/feedback/{token}")]
 pub async fn respond(
+    _write: UnauthenticatedWrite,
     state: web::Data<AppState>,
     token: web::Path<String>,
     body: Json<FeedbackInput>,

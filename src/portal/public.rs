@@ -1,14 +1,15 @@
 //! Pages anyone can open: the start page, signing in and out, registering, password reset, the
 //! funding rounds, the directory of funded services and the families' feedback form.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::form::{Choice, Form};
 use super::session::local_path;
-use super::{Layout, PageResult, Visitor, pounds, see_other};
+use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
 use crate::auth::routes::{
     NewAccount, RegisterRequest, ask_for_password_reset, check_credentials, register_organisation,
     reset_password,
@@ -18,6 +19,7 @@ use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role, SupportType
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
 use crate::feedback::service as feedback;
+use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::rounds::model::{Criterion, Round};
@@ -39,6 +41,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/directory", web::get().to(directory_page))
         .route("/f/{token}", web::get().to(feedback_page))
         .route("/f/{token}", web::post().to(feedback_send));
+}
+
+/// A form sent by someone not signed in, counted against its client's limit on unauthenticated
+/// writes before anything else is read; past the limit, the error page with `Retry-After`.
+struct LimitedForm(UnauthenticatedWrite);
+
+impl FromRequest for LimitedForm {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let write = UnauthenticatedWrite::from_request(req, payload).into_inner();
+        std::future::ready(write.map(LimitedForm).map_err(PageError::Api))
+    }
 }
 
 /// The most rows a portal list shows on one page.
@@ -92,7 +108,7 @@ async fn sign_in_page(v: Visitor, query: web::Query<NextQuery>) -> PageResult {
     }))
 }
 
-async fn sign_in(v: Visitor, req: HttpRequest, body: web::Bytes) -> PageResult {
+async fn sign_in(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let next = local_path(form.value("next")).to_owned();
     let email = form.value("email").trim().to_owned();
@@ -104,7 +120,7 @@ async fn sign_in(v: Visitor, req: HttpRequest, body: web::Bytes) -> PageResult {
     }
     if !form.failed() {
         let password = form.value("password").to_owned();
-        match check_credentials(&v.state, &req, email, password).await {
+        match check_credentials(&v.state, &write.0.client, email, password).await {
             Ok(user) => return v.sign_in(user.id, &next).await,
             Err(error) => {
                 form.refused(error)?;
@@ -173,7 +189,7 @@ pub fn organisation_input(form: &Form, prefix: &str) -> OrganisationInput {
     }
 }
 
-async fn register(v: Visitor, body: web::Bytes) -> PageResult {
+async fn register(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let request = RegisterRequest {
         organisation: organisation_input(&form, "organisation."),
@@ -183,7 +199,7 @@ async fn register(v: Visitor, body: web::Bytes) -> PageResult {
             password: form.value("user.password").to_owned(),
         },
     };
-    let status = match register_organisation(&v.state, request).await {
+    let status = match register_organisation(&v.state, &write.0.client, request).await {
         Ok(registered) => return v.sign_in(registered.user.id, "/?registered=1").await,
         Err(error) => form.refused(error)?,
     };
@@ -212,10 +228,10 @@ async fn reset_request_page(v: Visitor) -> PageResult {
     }))
 }
 
-async fn reset_request(v: Visitor, req: HttpRequest, body: web::Bytes) -> PageResult {
+async fn reset_request(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let email = form.value("email").trim().to_owned();
-    let status = match ask_for_password_reset(&v.state, &req, email).await {
+    let status = match ask_for_password_reset(&v.state, &write.0.client, email).await {
         Ok(()) => StatusCode::OK,
         Err(error) => form.refused(error)?,
     };
@@ -251,7 +267,7 @@ async fn reset_confirm_page(v: Visitor, query: web::Query<TokenQuery>) -> PageRe
     }))
 }
 
-async fn reset_confirm(v: Visitor, body: web::Bytes) -> PageResult {
+async fn reset_confirm(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let token = form.value("token").trim().to_owned();
     let password = form.value("password").to_owned();
@@ -438,7 +454,12 @@ struct FeedbackThanks {
     layout: Layout,
 }
 
-async fn feedback_send(v: Visitor, token: web::Path<String>, body: web::Bytes) -> PageResult {
+async fn feedback_send(
+    _write: LimitedForm,
+    v: Visitor,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
     let token = token.into_inner();
     let mut form = v.form(&body)?;
     let about = feedback_form(&v, &token).await?;
