@@ -198,18 +198,22 @@ pub async fn check_credentials(
     Ok(user)
 }
 
-/// Asks for a reset email within the limits: the one path for the API and the portal.
+/// Asks for a reset email within the limits: the one path for the API and the portal. The
+/// request is only recorded here, the same way for every email; the outbox worker sends the
+/// email if the account exists.
 pub async fn ask_for_password_reset(
     state: &AppState,
     client: &str,
     email: String,
 ) -> Result<(), ApiError> {
     state.limiter.check("password_reset", client, &email)?;
+    let mut v = Validator::new();
+    let email = v.check("email", Email::parse(&email));
+    let email = v.finish_with(|| email)?;
     let now = state.clock.now();
-    let settings = state.settings.clone();
     state
         .db
-        .run(move |conn| service::request_password_reset(conn, now, &email, &settings))
+        .run(move |conn| service::request_password_reset(conn, now, &email))
         .await
 }
 

@@ -8,12 +8,12 @@ use crate::audit::{self, Change};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{password, tokens};
 use crate::config::Settings;
-use crate::db::schema::{password_resets, refresh_tokens, users};
+use crate::db::schema::{password_reset_requests, password_resets, refresh_tokens, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
 use crate::email::{messages, outbox};
-use crate::error::{ApiError, Validator};
+use crate::error::ApiError;
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
 use crate::users::api::User;
@@ -241,62 +241,110 @@ pub fn refresh(
     }
 }
 
-/// Starts a password reset: if the email belongs to an active account, queues an email with a
-/// single-use token. Says nothing about whether it did.
+/// Records a password-reset request for the outbox worker and returns: one insert, the same
+/// for every email, so neither the answer nor its timing tells whether the email has an
+/// account. [`handle_reset_requests`] does the lookup, the token and the email later.
 pub fn request_password_reset(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
-    email: &str,
-    settings: &Settings,
+    email: &Email,
 ) -> Result<(), ApiError> {
-    let mut v = Validator::new();
-    let email = v.check("email", Email::parse(email));
-    let email = v.finish_with(|| email)?;
+    diesel::insert_into(password_reset_requests::table)
+        .values((
+            password_reset_requests::email.eq(email.as_str()),
+            password_reset_requests::requested_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Handles every waiting reset request, oldest first: if its email belongs to an active account,
+/// queues an email with a single-use token. Each request is taken and handled in one
+/// transaction, so two workers never handle one twice and a crash leaves it waiting. Requests
+/// older than a reset link's lifetime are dropped: the person will have asked again. Gives how
+/// many requests were handled.
+pub fn handle_reset_requests(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<usize, ApiError> {
     let naive_now = now.naive_utc();
     let ttl =
         chrono::Duration::from_std(settings.password_reset_ttl).map_err(ApiError::internal)?;
-    write_transaction(conn, |conn| {
-        let Some(user) = UserRow::find_by_email(conn, email.as_str())? else {
-            return Ok(());
-        };
-        if !user.active {
-            return Ok(());
-        }
-        let token = tokens::generate()?;
-        diesel::insert_into(password_resets::table)
-            .values((
-                password_resets::user_id.eq(user.id),
-                password_resets::token_hash.eq(tokens::hash(&token)),
-                password_resets::created_at.eq(naive_now),
-                password_resets::expires_at.eq(naive_now + ttl),
+    let mut handled = 0;
+    loop {
+        let next: Option<(i64, String, NaiveDateTime)> = password_reset_requests::table
+            .order(password_reset_requests::id)
+            .select((
+                password_reset_requests::id,
+                password_reset_requests::email,
+                password_reset_requests::requested_at,
             ))
-            .execute(conn)?;
-        let minutes = settings.password_reset_ttl.as_secs() / 60;
-        outbox::enqueue(
-            conn,
-            naive_now,
-            &messages::password_reset(
-                &user.email,
-                &user.name,
-                &token,
-                &settings.public_url,
-                minutes,
-            ),
-        )?;
-        audit::record(
-            conn,
-            naive_now,
-            Change {
-                actor: None,
-                entity: "user",
-                entity_id: user.id,
-                action: "password_reset_requested",
-                before: None,
-                after: None,
-            },
-        )?;
-        Ok(())
-    })
+            .first(conn)
+            .optional()?;
+        let Some((id, email, requested_at)) = next else {
+            return Ok(handled);
+        };
+        write_transaction(conn, |conn| {
+            let taken = diesel::delete(password_reset_requests::table.find(id)).execute(conn)?;
+            if taken == 0 || requested_at + ttl <= naive_now {
+                return Ok(());
+            }
+            let Some(user) = UserRow::find_by_email(conn, &email)? else {
+                return Ok(());
+            };
+            if !user.active {
+                return Ok(());
+            }
+            send_reset_email(conn, naive_now, &user, settings)
+        })?;
+        handled += 1;
+    }
+}
+
+/// Makes a single-use reset token for `user` and queues the email that carries it.
+fn send_reset_email(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &UserRow,
+    settings: &Settings,
+) -> Result<(), ApiError> {
+    let ttl =
+        chrono::Duration::from_std(settings.password_reset_ttl).map_err(ApiError::internal)?;
+    let token = tokens::generate()?;
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::user_id.eq(user.id),
+            password_resets::token_hash.eq(tokens::hash(&token)),
+            password_resets::created_at.eq(now),
+            password_resets::expires_at.eq(now + ttl),
+        ))
+        .execute(conn)?;
+    let minutes = settings.password_reset_ttl.as_secs() / 60;
+    outbox::enqueue(
+        conn,
+        now,
+        &messages::password_reset(
+            &user.email,
+            &user.name,
+            &token,
+            &settings.public_url,
+            minutes,
+        ),
+    )?;
+    audit::record(
+        conn,
+        now,
+        Change {
+            actor: None,
+            entity: "user",
+            entity_id: user.id,
+            action: "password_reset_requested",
+            before: None,
+            after: None,
+        },
+    )?;
+    Ok(())
 }
 
 fn reset_token_invalid() -> ApiError {

@@ -454,3 +454,11 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    password_reset_requests (id) {
+        id -> BigInt,
+        email -> Text,
+        requested_at -> Timestamp,
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::Clock;
@@ -19,13 +20,18 @@ pub struct PassReport {
     pub failed: usize,
 }
 
-/// Sends everything due now, batch after batch, until nothing is due.
+/// Turns waiting password-reset requests into emails, then sends everything due now, batch
+/// after batch, until nothing is due.
 pub async fn drain(
     db: &Db,
     mailer: &Mailer,
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<PassReport, ApiError> {
+    let now = clock.now();
+    let for_resets = settings.clone();
+    db.run(move |conn| auth::service::handle_reset_requests(conn, now, &for_resets))
+        .await?;
     let mut report = PassReport::default();
     loop {
         let now = clock.now_naive();
