@@ -123,7 +123,7 @@ pub struct Config {
         global = true
     )]
     pub auth_attempts_per_account_per_minute: u32,
-    /// Sign-in, password-reset or registration attempts per minute from one client address.
+    /// Sign-in or password-reset attempts per minute from one client address.
     #[arg(
         long,
         env = "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",

@@ -1,5 +1,5 @@
-//! Rate limits on sign-in, password-reset and registration attempts, per client address and per
-//! account, and on every unauthenticated write per client address.
+//! Rate limits on sign-in and password-reset attempts per client address and per account, on
+//! registrations per account, and on every unauthenticated write per client address.
 //!
 //! Accounts are named by [`Email::normalise`], so a spelling with spaces, capitals or decomposed
 //! accents counts against the same account as the address itself.
@@ -139,10 +139,16 @@ impl AuthLimiter {
             .map_err(|not_until| too_many(not_until.wait_time_from(now)))
     }
 
-    /// Counts one attempt of `action` (a reset request, a registration) from `client` on the
-    /// account of `email`; 429 with the wait when either limit is spent. Every attempt counts.
+    /// Counts one attempt of `action` (a reset request) from `client` on the account of
+    /// `email`; 429 with the wait when either limit is spent. Every attempt counts.
     pub fn check(&self, action: &str, client: &str, email: &str) -> Result<(), ApiError> {
         self.check_client(action, client)?;
+        self.check_account(action, email)
+    }
+
+    /// Counts one attempt of `action` (a registration) on the account of `email`, whoever
+    /// makes it; 429 with the wait when its limit is spent.
+    pub fn check_account(&self, action: &str, email: &str) -> Result<(), ApiError> {
         let now = self.clock.now();
         self.per_account
             .check_key(&format!("{action}:{}", account_key(email)))
@@ -269,7 +275,7 @@ mod tests {
             "other accounts are unaffected"
         );
         assert!(
-            limiter.check("register", "d", "x@example.org").is_ok(),
+            limiter.check_account("register", "x@example.org").is_ok(),
             "actions are counted apart"
         );
     }

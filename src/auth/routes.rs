@@ -129,25 +129,25 @@ pub struct Me {
 )]
 #[post("/auth/register")]
 pub async fn register(
-    write: UnauthenticatedWrite,
+    _write: UnauthenticatedWrite,
     state: web::Data<AppState>,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let registered = register_organisation(&state, &write.client, body.0).await?;
+    let registered = register_organisation(&state, body.0).await?;
     Ok(HttpResponse::Created().json(registered))
 }
 
 /// Checks a registration and, when every field passes, registers the organisation with its
-/// first applicant: the one path for the API and the portal. Limited like sign-in, per client
-/// and per email, because its `email_taken` answer tells whether an email has an account.
+/// first applicant: the one path for the API and the portal. Its `email_taken` answer tells
+/// whether an email has an account, so it is limited like sign-in: per client by the limit on
+/// unauthenticated writes, which its handlers count first, and per email here.
 pub async fn register_organisation(
     state: &AppState,
-    client: &str,
     request: RegisterRequest,
 ) -> Result<RegisterResponse, ApiError> {
     state
         .limiter
-        .check("register", client, &request.user.email)?;
+        .check_account("register", &request.user.email)?;
     let RegisterRequest { organisation, user } = request;
     let mut v = Validator::new();
     let details = OrganisationDetails::parse(&organisation, "organisation.", &mut v);

@@ -189,7 +189,7 @@ pub fn organisation_input(form: &Form, prefix: &str) -> OrganisationInput {
     }
 }
 
-async fn register(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
+async fn register(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let request = RegisterRequest {
         organisation: organisation_input(&form, "organisation."),
@@ -199,7 +199,7 @@ async fn register(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResul
             password: form.value("user.password").to_owned(),
         },
     };
-    let status = match register_organisation(&v.state, &write.0.client, request).await {
+    let status = match register_organisation(&v.state, request).await {
         Ok(registered) => return v.sign_in(registered.user.id, "/?registered=1").await,
         Err(error) => form.refused(error)?,
     };

@@ -237,6 +237,9 @@ impl TestApp {
         settings.bind_addr = "127.0.0.1:0".to_owned();
         settings.mail_dir = mail_dir.path().to_owned();
         settings.database_pool_size = 8;
+        // Every test's requests come from 127.0.0.1, and many tests register and sign in dozens
+        // of users in seconds; the tests of this limit set their own.
+        settings.unauthenticated_writes_per_client_per_minute = 10_000;
         tweak(&mut settings);
         let clock = ManualClock::new(Utc::now());
         let options = Options {

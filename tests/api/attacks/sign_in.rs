@@ -296,7 +296,7 @@ db_test! {
         const PER_CLIENT: usize = 8;
         let Some(app) = TestApp::spawn_with(backend, |s| {
             s.trust_forwarded_for = true;
-            s.auth_attempts_per_client_per_minute = PER_CLIENT as u32;
+            s.unauthenticated_writes_per_client_per_minute = PER_CLIENT as u32;
         })
         .await
         else {
