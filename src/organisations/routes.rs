@@ -24,7 +24,9 @@ pub struct OrganisationQuery {
     pub q: Option<String>,
 }
 
-/// Organisations: all of them for staff, an applicant's own for an applicant.
+/// Organisations: an applicant's own for an applicant; for an assessor, those of the
+/// applications assigned to them that they may read (declared no conflict); all of them for
+/// administrators and officials.
 #[utoipa::path(
     tag = "organisations",
     params(OrganisationQuery, PageQuery),
@@ -52,7 +54,8 @@ pub async fn list_organisations(
     Ok(web::Json(list))
 }
 
-/// One organisation. Another organisation's id answers 404 to an applicant.
+/// One organisation. Another organisation's id answers 404 to an applicant, and to an assessor
+/// any organisation whose applications are not open to them.
 #[utoipa::path(
     tag = "organisations",
     params(("id" = i64, Path, description = "Organisation id")),

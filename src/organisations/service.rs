@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
-use crate::db::schema::{organisation_health_boards, organisations};
+use crate::assessment::model::AssignmentStatus;
+use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{HealthBoard, Role};
@@ -42,9 +43,40 @@ pub fn insert(
     Ok(row)
 }
 
+/// The assignment statuses under which an assessor may read an application, and so its
+/// organisation: assigned, and declared no conflict.
+const OPEN_TO_ASSESSOR: [AssignmentStatus; 2] =
+    [AssignmentStatus::InProgress, AssignmentStatus::Submitted];
+
+/// The organisations an assessor may see: those of the applications assigned to them that they
+/// may read. Contact details are for the panel's work on those bids, not a directory of every
+/// applicant.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn assessed_by(assessor_id: i64) -> _ {
+    let open: [&'static str; 2] = OPEN_TO_ASSESSOR.map(AssignmentStatus::as_str);
+    applications::table
+        .inner_join(assignments::table)
+        .filter(assignments::assessor_id.eq(assessor_id))
+        .filter(assignments::status.eq_any(open))
+        .select(applications::organisation_id)
+}
+
+/// Whether the caller may see the organisation: applicants their own, assessors those of the
+/// applications open to them, administrators and officials every one.
+fn may_see(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<bool, ApiError> {
+    if user.is(Role::Assessor) {
+        let found: i64 = assessed_by(user.id)
+            .filter(applications::organisation_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        return Ok(found > 0);
+    }
+    Ok(user.can_see_organisation(id))
+}
+
 /// One organisation, if the caller may see it (404 otherwise, whether or not it exists).
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Organisation, ApiError> {
-    if !user.can_see_organisation(id) {
+    if !may_see(conn, user, id)? {
         return Err(ApiError::NotFound);
     }
     let row = OrganisationRow::find(conn, id)?;
@@ -69,7 +101,8 @@ pub struct OrganisationFilter {
     pub name_contains: Option<String>,
 }
 
-/// Organisations the caller may see: all of them for staff, their own for an applicant.
+/// Organisations the caller may see: their own for an applicant, those of the applications
+/// open to them for an assessor, all of them for administrators and officials.
 pub fn list(
     conn: &mut DbConnection,
     user: &CurrentUser,
@@ -81,10 +114,14 @@ pub fn list(
     } else {
         Some(user.organisation_id.unwrap_or(-1))
     };
+    let assessor = user.is(Role::Assessor).then_some(user.id);
     let query = || {
         let mut q = organisations::table.into_boxed();
         if let Some(own) = own {
             q = q.filter(organisations::id.eq(own));
+        }
+        if let Some(assessor) = assessor {
+            q = q.filter(organisations::id.eq_any(assessed_by(assessor)));
         }
         if let Some(verified) = filter.verified {
             q = q.filter(organisations::verified.eq(verified));

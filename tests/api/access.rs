@@ -22,7 +22,9 @@ use crate::helpers::*;
 enum Scope {
     /// Anything the route names (collections, funds, rounds, criteria, users for administrators).
     Any,
-    /// An organisation's object: applicants reach only their own; staff reach all.
+    /// An organisation's object: applicants reach only their own; assessors (where the route
+    /// admits them) only the organisations of applications assigned to them without a conflict;
+    /// other staff reach all.
     Organisation,
     /// An application: as `Organisation`, and assessors only those assigned to them without a
     /// conflict.
@@ -187,7 +189,7 @@ fn expected(access: Access, scope: Scope, caller: Caller, owner: Owner) -> Expec
     let hidden = match (scope, caller) {
         (Any, _) => false,
         (_, Caller::ApplicantA | Caller::ApplicantB) => !own,
-        (App | Asg, Caller::AssessorUnassigned | Caller::AssessorConflicted) => true,
+        (Org | App | Asg, Caller::AssessorUnassigned | Caller::AssessorConflicted) => true,
         _ => false,
     };
     if hidden {
