@@ -24,16 +24,19 @@ db_test! {
 }
 
 db_test! {
-    async fn staff_read_every_organisation_and_filter(app) {
+    async fn administrators_and_officials_read_every_organisation_and_filter(app) {
         app.register("SC000001", "aileen@example.org").await;
         let mut lothian = registration("SC000002", "bob@example.org");
         lothian["organisation"]["name"] = json!("Edinburgh Dads 50% Club");
         lothian["organisation"]["health_boards"] = json!(["lothian", "borders"]);
         assert_eq!(app.post("/api/v1/auth/register", None, lothian).await.status.as_u16(), 201);
-        for role in [Role::Official, Role::Assessor, Role::Administrator] {
+        for role in [Role::Official, Role::Administrator] {
             let token = app.staff(role).await;
             assert_eq!(app.get("/api/v1/organisations", &token).await.json["total"], 2, "{role}");
         }
+        // Assessors see only the organisations whose applications they assess.
+        let assessor = app.staff(Role::Assessor).await;
+        assert_eq!(app.get("/api/v1/organisations", &assessor).await.json["total"], 0);
         let official = app.staff(Role::Official).await;
         let lothian = app.get("/api/v1/organisations?health_board=lothian", &official).await;
         assert_eq!(lothian.json["total"], 1);
