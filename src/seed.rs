@@ -1022,10 +1022,12 @@ impl Generator {
                     feedback_responses::recommend.eq(rating(&mut self.rng)),
                     feedback_responses::consent_to_quote.eq(false),
                     feedback_responses::received_on.eq(day),
+                    // History, taken as already published, as the migration takes it.
+                    feedback_responses::published.eq(true),
                 ));
             }
         }
-        for chunk in responses.chunks(rows_per_statement(9)) {
+        for chunk in responses.chunks(rows_per_statement(10)) {
             batch!(conn, feedback_responses::table, chunk)?;
         }
         self.seeded.feedback_responses = responses.len();

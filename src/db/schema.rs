@@ -377,6 +377,7 @@ diesel::table! {
         could_be_better -> Nullable<Text>,
         consent_to_quote -> Bool,
         received_on -> Date,
+        published -> Bool,
     }
 }
 

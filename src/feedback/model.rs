@@ -141,12 +141,15 @@ pub struct StatementSummary {
     pub distribution: BTreeMap<String, i64>,
 }
 
-/// The responses of one kind of respondent.
+/// The responses of one kind of respondent: no figures when suppressed.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RespondentSummary {
     pub respondent: Respondent,
-    pub responses: i64,
-    pub statements: Vec<StatementSummary>,
+    /// True when fewer than five of this kind responded, or their figures would let a smaller
+    /// kind be worked out from the award's.
+    pub suppressed: bool,
+    pub responses: Option<i64>,
+    pub statements: Option<Vec<StatementSummary>>,
 }
 
 /// Words a family agreed may be quoted.
@@ -163,9 +166,12 @@ pub struct Quote {
 pub struct AwardFeedback {
     pub award_id: i64,
     pub responses: i64,
+    /// True when fewer than five responses have arrived: no figures yet.
+    pub suppressed: bool,
     /// Every response, statement by statement.
-    pub statements: Vec<StatementSummary>,
-    /// The same, by who responded (kinds with no responses are left out).
+    pub statements: Option<Vec<StatementSummary>>,
+    /// The same, by who responded (kinds with no responses are left out), small kinds without
+    /// figures.
     pub by_respondent: Vec<RespondentSummary>,
     /// Free text from families who consented to be quoted, newest first.
     pub quotes: Vec<Quote>,

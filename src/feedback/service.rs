@@ -29,6 +29,7 @@ use crate::feedback::model::{
     NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Respondent, RespondentSummary,
     Statement, StatementSummary,
 };
+use crate::feedback::publication;
 use crate::reports::cache::{self as report_cache, Figures};
 
 /// The longest answer to a free-text question.
@@ -389,7 +390,10 @@ pub fn respond(
                 feedback_responses::received_on.eq(now.date()),
             ))
             .execute(conn)?;
-        report_cache::changed(conn, award.fund_id, Figures::Feedback)?;
+        // Officials' figures move only when a whole batch is published.
+        if publication::publish(conn, award.fund_id)? {
+            report_cache::changed(conn, award.fund_id, Figures::Feedback)?;
+        }
         Ok(())
     })
 }
@@ -444,6 +448,11 @@ type ResponseRow = (
 
 /// Counts, means and distributions of an award's feedback, by statement and by who responded,
 /// and the words of families who agreed to be quoted (its grant holder and administrators).
+///
+/// A grant holder may know which family answered, so figures follow the officials' threshold:
+/// the award's figures show once it has five responses, and a kind of respondent with fewer
+/// (or one whose figures would let a small one be worked out from the total) is listed without
+/// figures.
 pub fn award_feedback(
     conn: &mut DbConnection,
     user: &CurrentUser,
@@ -485,16 +494,22 @@ pub fn award_feedback(
             });
         }
     }
+    let counts: Vec<u64> = by_respondent.values().map(|r| r.len() as u64).collect();
+    let hidden = suppression::suppressed(&counts);
+    let total_hidden = suppression::total_suppressed(all.len() as u64);
     Ok(AwardFeedback {
         award_id,
         responses: all.len() as i64,
-        statements: summarise(&all),
+        suppressed: total_hidden,
+        statements: (!total_hidden).then(|| summarise(&all)),
         by_respondent: by_respondent
             .into_iter()
-            .map(|(respondent, ratings)| RespondentSummary {
+            .zip(hidden)
+            .map(|((respondent, ratings), hide)| RespondentSummary {
                 respondent,
-                responses: ratings.len() as i64,
-                statements: summarise(&ratings),
+                suppressed: hide,
+                responses: (!hide).then_some(ratings.len() as i64),
+                statements: (!hide).then(|| summarise(&ratings)),
             })
             .collect(),
         quotes,

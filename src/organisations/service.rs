@@ -4,9 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::assessment::model::AssignmentStatus;
 use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
-use crate::assessment::model::AssignmentStatus;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::paging::{Page, Paged};

@@ -95,7 +95,7 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
         let groups = target_group_report(None)
             .read(&v.state, user.clone(), id)
             .await?;
-        let reach = reach_report().read(&v.state, user, id).await?;
+        let reach = reach_report(None).read(&v.state, user, id).await?;
         page.charts = Charts {
             years: chart::bars(
                 "Committed by financial year",
@@ -167,7 +167,7 @@ async fn download(v: Visitor, path: web::Path<(i64, String)>) -> PageResult {
         "summary" => summary_report(None).download(state, user, id).await?,
         "by-health-board" => health_board_report(None).download(state, user, id).await?,
         "by-target-group" => target_group_report(None).download(state, user, id).await?,
-        "reach" => reach_report().download(state, user, id).await?,
+        "reach" => reach_report(None).download(state, user, id).await?,
         _ => return Err(ApiError::NotFound.into()),
     };
     Ok(response)

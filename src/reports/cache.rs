@@ -3,7 +3,8 @@
 //! kept with the version of the figures it shows: a counter per fund and kind of figures (money,
 //! reach, feedback) that every transaction changing them bumps as its last statement
 //! ([`changed`]). A request reads the version (one primary-key lookup) and is answered from
-//! memory when it has not moved; a family's response moves only the feedback report.
+//! memory when it has not moved; family feedback moves only the feedback report, and only when a
+//! batch of responses is published to it (`crate::feedback::publication`).
 //!
 //! The version is read before the report is computed, so a kept report is never older than its
 //! version says; a change committed meanwhile moves the version and the next request computes
@@ -40,7 +41,7 @@ pub enum Figures {
     Money,
     /// People reached and the target: accepted returns, the fund's target.
     Reach,
-    /// Families' ratings: responses.
+    /// Families' ratings: batches of responses published.
     Feedback,
 }
 

@@ -30,6 +30,7 @@ use crate::domain::vocabulary::{
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::feedback::model::StatementSummary;
+use crate::feedback::publication::{self, Placement};
 use crate::feedback::service::summarise;
 use crate::funds::model::{FundRow, FundYearRow};
 use crate::http::csv_text;
@@ -143,11 +144,14 @@ pub struct YearReach {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct FundReach {
     pub fund_id: i64,
+    /// The year asked for, or `null` for every year.
+    pub financial_year: Option<FinancialYear>,
     pub years: Vec<YearReach>,
+    /// The years above added up (one year's people when a year was asked for).
     pub total: People,
     /// The fund's reach target (women and families).
     pub target: i64,
-    /// People newly supported, in total: what counts towards the target.
+    /// People newly supported, in total (in the year asked for): what counts towards the target.
     pub reached: i64,
     /// `reached / target × 100`, rounded half-up to one place.
     #[schema(example = "42.5")]
@@ -168,6 +172,8 @@ pub struct FeedbackGroup {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedbackReport {
     pub fund_id: i64,
+    /// The year asked for, or `null` for every year: only responses that arrived in it count.
+    pub financial_year: Option<FinancialYear>,
     pub suppressed: bool,
     pub responses: Option<i64>,
     pub statements: Option<Vec<StatementSummary>>,
@@ -482,11 +488,13 @@ pub fn by_target_group(
 }
 
 /// People supported according to accepted periodic returns (final returns summarise a whole
-/// grant, so they are left out), by year and in total, against the fund's target.
+/// grant, so they are left out), by year and in total, against the fund's target; only the
+/// returns of `year` when one is asked for.
 pub fn reach(
     conn: &mut DbConnection,
     user: &CurrentUser,
     fund_id: i64,
+    year: Option<FinancialYear>,
 ) -> Result<FundReach, ApiError> {
     user.require(READERS)?;
     let fund = FundRow::find(conn, fund_id)?;
@@ -500,12 +508,17 @@ pub fn reach(
         Option<i64>,
         Option<i64>,
     );
-    let rows: Vec<Counts> = returns::table
+    let mut query = returns::table
         .inner_join(return_contents::table)
         .inner_join(awards::table)
         .filter(awards::fund_id.eq(fund_id))
         .filter(returns::status.eq(ReturnStatus::Accepted.as_str()))
         .filter(returns::financial_year.is_not_null())
+        .into_boxed();
+    if let Some(year) = year {
+        query = query.filter(returns::financial_year.eq(year.to_string()));
+    }
+    let rows: Vec<Counts> = query
         .select((
             returns::financial_year,
             return_contents::women,
@@ -550,6 +563,7 @@ pub fn reach(
     percentage.rescale(1);
     Ok(FundReach {
         fund_id,
+        financial_year: year,
         years: by_year
             .into_iter()
             .map(|(financial_year, (accepted_returns, people))| YearReach {
@@ -580,17 +594,31 @@ fn groups(by: BTreeMap<String, Vec<[i32; 4]>>) -> Vec<FeedbackGroup> {
         .collect()
 }
 
-/// Feedback ratings by year, component and health board, with suppression; no free text.
+/// Feedback ratings by year, component and health board, with suppression; no free text; only
+/// the responses that arrived in `year` when one is asked for.
+///
+/// Only published responses count: they reach these figures in batches that bring at least
+/// [`suppression::THRESHOLD`] new responses to every group they change (see
+/// [`crate::feedback::publication`]), so that no two readings differ by one family's answers.
 pub fn feedback(
     conn: &mut DbConnection,
     user: &CurrentUser,
     fund_id: i64,
+    year: Option<FinancialYear>,
 ) -> Result<FeedbackReport, ApiError> {
     user.require(READERS)?;
     FundRow::find(conn, fund_id)?;
-    let rows: Vec<(i64, String, chrono::NaiveDate, i32, i32, i32, i32)> = feedback_responses::table
+    let mut query = feedback_responses::table
         .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
         .filter(awards::fund_id.eq(fund_id))
+        .filter(feedback_responses::published.eq(true))
+        .into_boxed();
+    if let Some(year) = year {
+        query = query
+            .filter(feedback_responses::received_on.ge(year.first_day()))
+            .filter(feedback_responses::received_on.le(year.last_day()));
+    }
+    let rows: Vec<(i64, String, chrono::NaiveDate, i32, i32, i32, i32)> = query
         .select((
             awards::application_id,
             rounds::component,
@@ -612,22 +640,22 @@ pub fn feedback(
         .iter()
         .map(|b| (b.as_str().to_owned(), Vec::new()))
         .collect();
-    by_board.insert("multiple_boards".to_owned(), Vec::new());
+    by_board.insert(publication::MULTIPLE_BOARDS.to_owned(), Vec::new());
     for (application, component, day, a, b, c, d) in rows {
         let rated = [a, b, c, d];
         all.push(rated);
-        let year = FinancialYear::containing(day).map_err(ApiError::internal)?;
-        by_year.entry(year.to_string()).or_default().push(rated);
-        by_component.entry(component).or_default().push(rated);
-        let board = match boards.get(&application).map(Vec::as_slice) {
-            Some([one]) => one.as_str().to_owned(),
-            _ => "multiple_boards".to_owned(),
-        };
-        by_board.entry(board).or_default().push(rated);
+        let placed = Placement::new(component, day, boards.get(&application).map(Vec::as_slice))?;
+        by_year.entry(placed.year).or_default().push(rated);
+        by_component
+            .entry(placed.component)
+            .or_default()
+            .push(rated);
+        by_board.entry(placed.board).or_default().push(rated);
     }
     let hidden = suppression::total_suppressed(all.len() as u64);
     Ok(FeedbackReport {
         fund_id,
+        financial_year: year,
         suppressed: hidden,
         responses: (!hidden).then_some(all.len() as i64),
         statements: (!hidden).then(|| summarise(&all)),

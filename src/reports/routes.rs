@@ -207,13 +207,24 @@ pub(crate) fn target_group_report(year: Option<FinancialYear>) -> Report<ByTarge
 }
 
 /// The reach report.
-pub(crate) fn reach_report() -> Report<FundReach> {
+pub(crate) fn reach_report(year: Option<FinancialYear>) -> Report<FundReach> {
     Report {
         name: "reach",
         figures: Figures::Reach,
-        year: None,
-        compute: |conn, user, id, _| funds::reach(conn, user, id),
+        year,
+        compute: funds::reach,
         to_csv: csv_out::reach,
+    }
+}
+
+/// The family feedback report.
+pub(crate) fn feedback_report(year: Option<FinancialYear>) -> Report<FeedbackReport> {
+    Report {
+        name: "feedback",
+        figures: Figures::Feedback,
+        year,
+        compute: funds::feedback,
+        to_csv: csv_out::feedback,
     }
 }
 
@@ -298,8 +309,9 @@ pub async fn by_target_group(
 }
 
 /// People supported, from accepted periodic returns, per year and in total, against the fund's
-/// reach target (officials and administrators). People newly supported count towards the target,
-/// each once; the percentage is rounded half-up to one place.
+/// reach target (officials and administrators); with `financial_year`, that year's returns only.
+/// People newly supported count towards the target, each once; the percentage is rounded half-up
+/// to one place.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "Fund id"), ReportQuery),
@@ -317,15 +329,18 @@ pub async fn reach(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = reach_report();
+    let report = reach_report(query.financial_year);
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await
 }
 
 /// Family feedback ratings per statement by year, component and health board (officials and
-/// administrators). No free text; any group of fewer than five responses is shown without
-/// figures, and so is a second group whenever the total would otherwise give a small one away.
+/// administrators); with `financial_year`, the responses that arrived in that year only. No free
+/// text; any group of fewer than five responses is shown without figures, and so is a second
+/// group whenever the total would otherwise give a small one away. Responses are published to
+/// these figures in batches: a group's figures change only when at least five new responses
+/// reach it, so that two readings never differ by one family's answers.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "Fund id"), ReportQuery),
@@ -343,13 +358,7 @@ pub async fn feedback(
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = Report {
-        name: "feedback",
-        figures: Figures::Feedback,
-        year: None,
-        compute: |conn, user, id, _| funds::feedback(conn, user, id),
-        to_csv: csv_out::feedback,
-    };
+    let report = feedback_report(query.financial_year);
     report
         .answer(&state, &req, user, id.into_inner(), &query)
         .await

@@ -131,7 +131,7 @@ db_test! {
         assert_eq!(rows_containing(&app, "audit_log", &["before_state", "after_state"], token.clone()).await, 0);
         // The response table has the answers and the day, and no column that could identify anyone.
         let names = columns(&app, "feedback_responses").await;
-        assert_eq!(names, ["id", "award_id", "link_id", "respondent", "listened_to", "wellbeing", "relationship_with_baby", "recommend", "difference", "could_be_better", "consent_to_quote", "received_on"]);
+        assert_eq!(names, ["id", "award_id", "link_id", "respondent", "listened_to", "wellbeing", "relationship_with_baby", "recommend", "difference", "could_be_better", "consent_to_quote", "received_on", "published"]);
         for name in &names {
             for pii in ["name", "email", "phone", "address", "postcode", "ip", "agent", "device", "contact", "identifier"] {
                 assert!(!name.split('_').any(|part| part == pii) && !name.contains("mail"), "{name} looks like personal data");
@@ -224,9 +224,13 @@ db_test! {
         assert_eq!(listened["mean"], "4.00"); // (5 + 4 + 4 + 4 + 3) / 5
         assert_eq!(listened["distribution"], json!({"1": 0, "2": 0, "3": 1, "4": 3, "5": 1}));
         assert_eq!(feedback.json["statements"][2]["mean"], "2.00");
-        let mothers = feedback.json["by_respondent"].as_array().unwrap().iter().find(|g| g["respondent"] == "mother_birthing_parent").unwrap();
-        assert_eq!(mothers["responses"], 2);
-        assert_eq!(mothers["statements"][0]["mean"], "4.50");
+        // Two mothers, a father, a kinship carer and one who would rather not say: every kind is
+        // under five, so none shows figures to the grant holder, who may know who answered.
+        let kinds = feedback.json["by_respondent"].as_array().unwrap();
+        assert_eq!(kinds.len(), 4, "{}", feedback.text);
+        for kind in kinds {
+            assert!(kind["suppressed"] == true && kind["responses"].is_null() && kind["statements"].is_null(), "{kind}");
+        }
         let quoted: Vec<&str> = feedback.json["quotes"].as_array().unwrap().iter().map(|q| q["respondent"].as_str().unwrap()).collect();
         assert_eq!(quoted.len(), 2, "only consented words, and only where there are words: {quoted:?}");
         assert!(quoted.contains(&"mother_birthing_parent") && quoted.contains(&"father_partner"));

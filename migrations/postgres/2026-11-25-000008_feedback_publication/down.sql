@@ -1,0 +1,2 @@
+DROP INDEX feedback_responses_unpublished;
+ALTER TABLE feedback_responses DROP COLUMN published;
