@@ -85,6 +85,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        secret -> Bool,
     }
 }
 

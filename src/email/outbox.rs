@@ -2,6 +2,11 @@
 //! it, then sent by a worker. Rows are claimed with a lease, so several workers (threads,
 //! processes, instances) never send the same row at once, and a worker that dies mid-send
 //! leaves a row that another picks up when the lease runs out.
+//!
+//! Some emails carry a one-time secret (a password reset link), which the service otherwise
+//! keeps only as a hash. Such a row is marked `secret`, and the update that records it sent, or
+//! given up as failed, also replaces its body with [`ERASED`]: the secret sits in the table only
+//! while the email waits to go, and no copy outlives its delivery.
 
 use std::time::Duration;
 
@@ -53,6 +58,13 @@ impl OutboxStatus {
     }
 }
 
+/// The kinds of email whose body holds a one-time secret, erased once the email has gone.
+pub const SECRET_KINDS: &[&str] = &["password_reset"];
+
+/// What a secret-bearing body becomes once sent or given up.
+pub const ERASED: &str =
+    "(This email held a one-time link. It was removed once the email was sent.)";
+
 /// An email to send.
 #[derive(Debug, Clone)]
 pub struct NewEmail {
@@ -70,6 +82,7 @@ struct NewRow<'a> {
     recipient: &'a str,
     subject: &'a str,
     body: &'a str,
+    secret: bool,
     status: &'a str,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
@@ -84,6 +97,7 @@ impl<'a> NewRow<'a> {
             recipient: &email.recipient,
             subject: &email.subject,
             body: &email.body,
+            secret: SECRET_KINDS.contains(&email.kind),
             status: OutboxStatus::Pending.as_str(),
             attempts: 0,
             next_attempt_at: now,
@@ -106,6 +120,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Whether the body holds a one-time secret, erased once sent or failed.
+    pub secret: bool,
 }
 
 /// Queues an email. Call it inside the transaction of the change that causes it.
@@ -187,16 +203,24 @@ pub fn claim(
     })
 }
 
-/// Marks a claimed row sent. Only the claim's own lease may do so (status still `sending`).
+/// Marks a claimed row sent. Only the claim's own lease may do so (status still `sending`). A
+/// secret-bearing body is erased in the same update.
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<bool, ApiError> {
-    let updated = diesel::update(outbox::table.find(id).filter(outbox::status.eq("sending")))
-        .set((
+    let claimed = outbox::table.find(id).filter(outbox::status.eq("sending"));
+    let sent = || {
+        (
             outbox::status.eq(OutboxStatus::Sent.as_str()),
             outbox::sent_at.eq(Some(now)),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
+        )
+    };
+    let updated = diesel::update(claimed.filter(outbox::secret.eq(false)))
+        .set(sent())
+        .execute(conn)?
+        + diesel::update(claimed.filter(outbox::secret.eq(true)))
+            .set((sent(), outbox::body.eq(ERASED)))
+            .execute(conn)?;
     Ok(updated == 1)
 }
 
@@ -219,18 +243,23 @@ pub fn mark_failed(
             now + backoff(row.attempts, retry_base),
         )
     };
-    diesel::update(
-        outbox::table
-            .find(row.id)
-            .filter(outbox::status.eq("sending")),
-    )
-    .set((
+    let claimed = outbox::table
+        .find(row.id)
+        .filter(outbox::status.eq("sending"));
+    let attempt = (
         outbox::status.eq(status.as_str()),
         outbox::next_attempt_at.eq(next),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(Some(error)),
-    ))
-    .execute(conn)?;
+    );
+    // Given up: a secret will never be sent, so it is not kept either.
+    if status == OutboxStatus::Failed && row.secret {
+        diesel::update(claimed)
+            .set((attempt, outbox::body.eq(ERASED)))
+            .execute(conn)?;
+    } else {
+        diesel::update(claimed).set(attempt).execute(conn)?;
+    }
     Ok(())
 }
 
