@@ -160,7 +160,8 @@ pub fn publish(conn: &mut DbConnection, fund_id: i64) -> Result<bool, ApiError> 
     let pending: Vec<(i64, i64, String, NaiveDate)> = feedback_responses::table
         .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
         .filter(awards::fund_id.eq(fund_id))
-        .filter(feedback_responses::published.eq(false))
+        // As the partial index says it, so that both databases use it.
+        .filter(diesel::dsl::not(feedback_responses::published))
         .select((
             feedback_responses::id,
             awards::application_id,

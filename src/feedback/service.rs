@@ -519,6 +519,9 @@ pub fn award_feedback(
 /// Feedback figures on a set of awards as officials may see them: every kind of respondent is
 /// listed, those with fewer than five responses (and any group whose figures would let them be
 /// worked out from the total) without figures; no free text at all.
+///
+/// It reads every response, published or not, so it answers one reading only: no route serves
+/// it, and the officials' report reads published batches ([`publication`]).
 pub fn for_officials(
     conn: &mut DbConnection,
     award_ids: &[i64],
