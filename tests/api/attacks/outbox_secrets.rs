@@ -122,7 +122,15 @@ db_test! {
     async fn a_sent_reset_email_leaves_no_usable_token_in_the_database(app) {
         app.register("SC000001", "aileen@example.org").await;
         request_reset(&app, "aileen@example.org").await;
-        // Waiting to go, the email holds its link: the worker has to send it.
+        // The worker turns the request into its email; waiting to go, the email holds its link.
+        let (now, settings) = (app.clock_now().and_utc(), app.state.settings.clone());
+        let handled = app
+            .state
+            .db
+            .run(move |conn| grantfund::auth::service::handle_reset_requests(conn, now, &settings))
+            .await
+            .unwrap();
+        assert_eq!(handled, 1);
         assert!(reset_bodies(&app).await[0].contains("token="));
 
         let report = app.run_outbox().await;
