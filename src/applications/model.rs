@@ -253,6 +253,12 @@ impl ApplicationContent {
                     _ => ok = false,
                 }
             }
+            // Each amount is within range; their total must be too, as the application shows it.
+            let total: i64 = amounts.values().map(|m: &Money| m.pence()).sum();
+            if ok && Money::from_pence(total).is_err() {
+                v.error("requested", "must not add up to more than 9999999999999.99");
+                ok = false;
+            }
             if ok && requested.len() <= 10 {
                 self.requested = amounts;
             }
