@@ -13,6 +13,14 @@ use utoipa::ToSchema;
 
 use crate::domain::Money;
 
+/// The most field errors a problem lists; `errors_omitted` counts the rest. A request can fail
+/// in many ways at once, but its answer stays small whatever was sent.
+pub const MAX_LISTED_ERRORS: usize = 50;
+
+/// The most characters of a field's name a problem repeats. Names can carry a client's own text
+/// (the key of a map, such as `requested.<year>`); a longer one is cut, ending in `…`.
+pub const MAX_FIELD_NAME_CHARS: usize = 100;
+
 /// One field that failed validation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
@@ -37,10 +45,45 @@ pub struct Problem {
     pub detail: String,
     /// A stable, machine-readable code, e.g. `validation_failed`, `not_found`.
     pub code: String,
-    /// Every field that failed validation with `validation_failed`; with a few other codes
-    /// (such as `fund_limit_exceeded`) each field the problem concerns.
+    /// Every field that failed validation with `validation_failed`, at most the first 50; with
+    /// a few other codes (such as `fund_limit_exceeded`) each field the problem concerns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub errors: Vec<FieldError>,
+    /// How many more fields failed than `errors` lists (which stops at 50); absent when it
+    /// lists them all.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[schema(minimum = 1)]
+    pub errors_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The first [`MAX_LISTED_ERRORS`] of `errors`, each name cut to [`MAX_FIELD_NAME_CHARS`], and
+/// how many were left out.
+fn listed(errors: &[FieldError]) -> (Vec<FieldError>, usize) {
+    let listed = errors
+        .iter()
+        .take(MAX_LISTED_ERRORS)
+        .map(|e| FieldError {
+            field: cut(&e.field, MAX_FIELD_NAME_CHARS),
+            message: e.message.clone(),
+        })
+        .collect();
+    (listed, errors.len().saturating_sub(MAX_LISTED_ERRORS))
+}
+
+/// `text` if it has at most `max` characters, otherwise its first `max - 1` and `…`.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    }
 }
 
 /// Why the database refused a write because of other writes at the same moment.
@@ -214,42 +257,72 @@ impl ApiError {
         }
     }
 
+    /// A short account of this failure for the log, at most a few hundred characters whatever
+    /// the request was: the code, how many fields failed and the names of the first few, or the
+    /// cause of an internal error.
+    pub fn log_summary(&self) -> String {
+        use crate::telemetry::MAX_LOGGED_CHARS;
+        let summary = match self {
+            ApiError::Validation(errors) | ApiError::Conflict { errors, .. }
+                if !errors.is_empty() =>
+            {
+                let first: Vec<String> = errors.iter().take(3).map(|e| cut(&e.field, 40)).collect();
+                format!(
+                    "{}: {} field(s), first {}",
+                    self.code(),
+                    errors.len(),
+                    first.join(", ")
+                )
+            }
+            ApiError::Internal(cause) => format!("internal_error: {cause}"),
+            other => format!("{}: {other}", other.code()),
+        };
+        cut(&summary, MAX_LOGGED_CHARS)
+    }
+
     /// The problem document sent to the client.
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (detail, errors) = match self {
+            ApiError::Validation(errors) if errors.len() > MAX_LISTED_ERRORS => (
+                format!(
+                    "{} field(s) failed validation; `errors` lists the first {MAX_LISTED_ERRORS} \
+                     and `errors_omitted` counts the rest.",
+                    errors.len()
+                ),
+                errors.as_slice(),
+            ),
             ApiError::Validation(errors) => (
                 format!("{} field(s) failed validation; see `errors`.", errors.len()),
-                errors.clone(),
+                errors.as_slice(),
             ),
-            ApiError::Conflict { detail, errors, .. } => (detail.clone(), errors.clone()),
+            ApiError::Conflict { detail, errors, .. } => (detail.clone(), errors.as_slice()),
             ApiError::BadRequest { detail, .. }
             | ApiError::Unauthorized { detail, .. }
-            | ApiError::Unprocessable { detail, .. } => (detail.clone(), Vec::new()),
-            ApiError::Forbidden => ("Your role does not allow this.".to_owned(), Vec::new()),
+            | ApiError::Unprocessable { detail, .. } => (detail.clone(), &[][..]),
+            ApiError::Forbidden => ("Your role does not allow this.".to_owned(), &[][..]),
             ApiError::NotFound => (
                 "Nothing is here, or it is not visible to you.".to_owned(),
-                Vec::new(),
+                &[][..],
             ),
             ApiError::MethodNotAllowed { allow } => (
                 format!("This path answers only: {}.", allow.join(", ")),
-                Vec::new(),
+                &[][..],
             ),
-            ApiError::PayloadTooLarge { limit } => (
-                format!("The body is larger than {limit} bytes."),
-                Vec::new(),
-            ),
+            ApiError::PayloadTooLarge { limit } => {
+                (format!("The body is larger than {limit} bytes."), &[][..])
+            }
             ApiError::UnsupportedMediaType => (
                 "The body must be JSON (Content-Type: application/json).".to_owned(),
-                Vec::new(),
+                &[][..],
             ),
             ApiError::TooManyRequests { retry_after_secs } => (
                 format!("Too many attempts; try again in {retry_after_secs} seconds."),
-                Vec::new(),
+                &[][..],
             ),
             ApiError::Unavailable => (
                 "The service cannot reach its database; try again shortly.".to_owned(),
-                Vec::new(),
+                &[][..],
             ),
             ApiError::Contended(_) => (
                 "Other changes to the same figures kept meeting this one, so nothing was \
@@ -259,10 +332,11 @@ impl ApiError {
             ),
             ApiError::Internal(_) => (
                 "Something went wrong on our side. It has been logged.".to_owned(),
-                Vec::new(),
+                &[][..],
             ),
         };
         let code = self.code();
+        let (errors, errors_omitted) = listed(errors);
         Problem {
             problem_type: format!("urn:grantfund:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -270,6 +344,7 @@ impl ApiError {
             detail,
             code: code.to_owned(),
             errors,
+            errors_omitted,
         }
     }
 }
@@ -296,6 +371,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Internal(cause) = self {
+            let cause = cut(cause, crate::telemetry::MAX_LOGGED_CAUSE_CHARS);
             tracing::error!(%cause, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -604,6 +680,79 @@ mod tests {
             }
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    fn many(n: usize) -> ApiError {
+        ApiError::Validation(
+            (0..n)
+                .map(|i| FieldError {
+                    field: format!("health_boards[{i}]"),
+                    message: "must be one of: fife, …".to_owned(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_problem_lists_fifty_errors_and_counts_the_rest() {
+        let problem = many(65_000).problem();
+        assert_eq!(problem.errors.len(), MAX_LISTED_ERRORS);
+        assert_eq!(problem.errors_omitted, 64_950);
+        assert_eq!(problem.errors[49].field, "health_boards[49]");
+        assert!(
+            problem.detail.starts_with("65000 field(s)"),
+            "{}",
+            problem.detail
+        );
+        let json = serde_json::to_string(&problem).unwrap_or_default();
+        assert!(json.len() < 5_000, "{} bytes", json.len());
+        assert!(json.contains("\"errors_omitted\":64950"), "{json}");
+
+        let exactly = many(MAX_LISTED_ERRORS).problem();
+        assert_eq!(
+            (exactly.errors.len(), exactly.errors_omitted),
+            (MAX_LISTED_ERRORS, 0)
+        );
+        let json = serde_json::to_string(&exactly).unwrap_or_default();
+        assert!(
+            !json.contains("errors_omitted"),
+            "absent when nothing is left out"
+        );
+        let one_more = many(MAX_LISTED_ERRORS + 1).problem();
+        assert_eq!(
+            (one_more.errors.len(), one_more.errors_omitted),
+            (MAX_LISTED_ERRORS, 1)
+        );
+    }
+
+    #[test]
+    fn long_field_names_are_cut() {
+        let error = ApiError::invalid(format!("requested.{}", "y".repeat(10_000)), "bad");
+        let field = &error.problem().errors[0].field;
+        assert_eq!(field.chars().count(), MAX_FIELD_NAME_CHARS);
+        assert!(field.starts_with("requested.yyy") && field.ends_with('…'));
+        assert_eq!(cut("fife", 4), "fife");
+        assert_eq!(cut("fifes", 4), "fif…");
+    }
+
+    #[test]
+    fn the_log_summary_is_short_whatever_failed() {
+        let summary = many(65_000).log_summary();
+        assert!(
+            summary.len() <= 3 * crate::telemetry::MAX_LOGGED_CHARS,
+            "{summary}"
+        );
+        assert!(
+            summary.starts_with("validation_failed: 65000 field(s), first health_boards[0]"),
+            "{summary}"
+        );
+        assert!(
+            !summary.contains("must be one of"),
+            "messages are not logged: {summary}"
+        );
+        let internal = ApiError::internal("x".repeat(100_000)).log_summary();
+        assert!(internal.chars().count() <= crate::telemetry::MAX_LOGGED_CHARS);
+        assert_eq!(ApiError::NotFound.log_summary(), "not_found: not found");
     }
 
     #[test]

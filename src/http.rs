@@ -543,6 +543,142 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A JSON array of at most `N` items, for `#[serde(deserialize_with = "at_most::<_, _, N>")]`
+/// on a list in a request: a longer one is refused (422 naming the field) as soon as item
+/// `N + 1` is seen, so neither that item nor any after it is read, checked or reported. The
+/// contract states the same bound as `maxItems`, and a contract test requires one on every list.
+pub fn at_most<'de, D, T, const N: usize>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    deserializer.deserialize_seq(Bounded::<T, N>(std::marker::PhantomData))
+}
+
+/// [`at_most`] for a list that may be left out or sent as `null` (use with `#[serde(default)]`).
+pub fn optional_at_most<'de, D, T, const N: usize>(
+    deserializer: D,
+) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct List<T, const N: usize>(Vec<T>);
+    impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for List<T, N> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            at_most::<D, T, N>(deserializer).map(List)
+        }
+    }
+    Option::<List<T, N>>::deserialize(deserializer).map(|list| list.map(|l| l.0))
+}
+
+/// A JSON object of at most `N` members, such as amounts by financial year, for
+/// `#[serde(default, deserialize_with = "optional_map_at_most::<_, _, _, N>")]`: as
+/// [`at_most`], a larger one is refused as soon as member `N + 1` is seen. The contract states
+/// the bound as `maxProperties`.
+pub fn optional_map_at_most<'de, D, K, V, const N: usize>(
+    deserializer: D,
+) -> Result<Option<std::collections::BTreeMap<K, V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    struct Map<K, V, const N: usize>(std::collections::BTreeMap<K, V>);
+    impl<'de, K, V, const N: usize> Deserialize<'de> for Map<K, V, N>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer
+                .deserialize_map(BoundedMap::<K, V, N>(std::marker::PhantomData))
+                .map(|entries| Map(entries.into_iter().collect()))
+        }
+    }
+    Option::<Map<K, V, N>>::deserialize(deserializer).map(|map| map.map(|m| m.0))
+}
+
+/// The contract of amounts by financial year, as [`optional_map_at_most`] reads them with a
+/// bound of 10: an object (or `null`) of at most 10 members, each a `Money`.
+pub fn amounts_by_year() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{Ref, RefOr};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::Ref(
+            Ref::from_schema_name("Money"),
+        ))))
+        .property_names(Some(
+            ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)),
+        ))
+        .max_properties(Some(10))
+        .description(Some(
+            "An amount for each financial year, e.g. `{\"2021-22\": \"40000.00\"}`; at most 10 \
+             years. On an application it replaces the whole request when sent; on a decision it \
+             is the award's (award only).",
+        ))
+        .build()
+}
+
+/// Reads a list and refuses its `N + 1`th item.
+struct Bounded<T, const N: usize>(std::marker::PhantomData<T>);
+
+/// Reads an object and refuses its `N + 1`th member.
+struct BoundedMap<K, V, const N: usize>(std::marker::PhantomData<(K, V)>);
+
+impl<'de, T: Deserialize<'de>, const N: usize> serde::de::Visitor<'de> for Bounded<T, N> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a list of at most {N} items")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(N));
+        while items.len() < N {
+            match seq.next_element()? {
+                Some(item) => items.push(item),
+                None => return Ok(items),
+            }
+        }
+        match seq.next_element::<serde::de::IgnoredAny>()? {
+            Some(_) => Err(serde::de::Error::custom(format!(
+                "must list at most {N} items"
+            ))),
+            None => Ok(items),
+        }
+    }
+}
+
+impl<'de, K, V, const N: usize> serde::de::Visitor<'de> for BoundedMap<K, V, N>
+where
+    K: Deserialize<'de>,
+    V: Deserialize<'de>,
+{
+    type Value = Vec<(K, V)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object of at most {N} members")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<(K, V)>, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(N));
+        while entries.len() < N {
+            match map.next_entry()? {
+                Some(entry) => entries.push(entry),
+                None => return Ok(entries),
+            }
+        }
+        match map.next_key::<serde::de::IgnoredAny>()? {
+            Some(_) => Err(serde::de::Error::custom(format!(
+                "must have at most {N} members"
+            ))),
+            None => Ok(entries),
+        }
+    }
+}
+
 /// Where handlers are registered: the server's own routing, or the OpenAPI document's. Each
 /// module lists its handlers once, against this trait, so the routes served and the routes
 /// documented are the same list; the server's workers skip building the document.
@@ -661,6 +797,65 @@ mod tests {
         assert_eq!(client_of(&["203.0.113.7:5000"], true, ""), "203.0.113.7");
         assert_eq!(client_of(&["::ffff:203.0.113.7"], true, ""), "203.0.113.7");
         assert_eq!(client_of(&["forged, unknown"], true, ""), "unknown");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Lists {
+        #[serde(deserialize_with = "at_most::<_, _, 3>")]
+        items: Vec<String>,
+        #[serde(default, deserialize_with = "optional_at_most::<_, _, 2>")]
+        maybe: Option<Vec<u8>>,
+        #[serde(default, deserialize_with = "optional_map_at_most::<_, _, _, 2>")]
+        amounts: Option<std::collections::BTreeMap<String, String>>,
+    }
+
+    fn refused_field(body: &str) -> Option<(String, String)> {
+        match parse_json::<Lists>(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) if errors.len() == 1 => {
+                Some((errors[0].field.clone(), errors[0].message.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn lists_and_maps_are_read_up_to_their_bound_and_refused_past_it() {
+        let fine = parse_json::<Lists>(
+            br#"{"items": ["a", "b", "c"], "maybe": [1, 2], "amounts": {"x": "1", "y": "2"}}"#,
+        );
+        assert!(fine.is_ok_and(|l| l.items.len() == 3
+            && l.maybe.is_some_and(|m| m == [1, 2])
+            && l.amounts.is_some_and(|a| a.len() == 2)));
+        let absent = parse_json::<Lists>(br#"{"items": [], "maybe": null}"#);
+        assert!(
+            absent.is_ok_and(|l| l.items.is_empty() && l.maybe.is_none() && l.amounts.is_none())
+        );
+        assert_eq!(
+            refused_field(r#"{"items": ["a", "b", "c", "d"]}"#),
+            Some(("items".to_owned(), "must list at most 3 items".to_owned()))
+        );
+        assert_eq!(
+            refused_field(r#"{"items": [], "maybe": [1, 2, 3]}"#),
+            Some(("maybe".to_owned(), "must list at most 2 items".to_owned()))
+        );
+        assert_eq!(
+            refused_field(r#"{"items": [], "amounts": {"x": "1", "y": "2", "z": "3"}}"#),
+            Some((
+                "amounts".to_owned(),
+                "must have at most 2 members".to_owned()
+            ))
+        );
+        // Items past the bound are not read: a wrong type there is not what is reported.
+        assert_eq!(
+            refused_field(r#"{"items": ["a", "b", "c", 4, 5, 6]}"#),
+            Some(("items".to_owned(), "must list at most 3 items".to_owned()))
+        );
+        // An item within the bound is still checked.
+        assert_eq!(
+            refused_field(r#"{"items": ["a", 2]}"#).map(|(field, _)| field),
+            Some("items[1]".to_owned())
+        );
     }
 
     #[test]

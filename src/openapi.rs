@@ -16,7 +16,9 @@ use crate::error::Problem;
 bids, administrators award grants within each financial year's limit, grant holders report, \
 families give anonymous feedback, officials read totals and open data.\n\n\
 Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457 \
-`application/problem+json` with a stable `code`; validation failures list every field in `errors`.",
+`application/problem+json` with a stable `code`; validation failures list every field in `errors` \
+(the first 50, with `errors_omitted` counting the rest). Every list and map in a request has a \
+`maxItems` or `maxProperties` bound, refused with 422 when passed.",
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&Security),

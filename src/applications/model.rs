@@ -99,14 +99,27 @@ pub struct NewApplication {
     pub description: Option<String>,
     /// The amount requested for each financial year, e.g. `{"2021-22": "40000.00"}`. Replaces
     /// the whole request when sent.
-    #[schema(value_type = Option<HashMap<String, Money>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_map_at_most::<_, _, _, 10>"
+    )]
+    #[schema(schema_with = crate::http::amounts_by_year)]
     pub requested: Option<BTreeMap<String, String>>,
-    #[schema(value_type = Option<Vec<TargetGroup>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+    )]
+    #[schema(value_type = Option<Vec<TargetGroup>>, max_items = 10)]
     pub target_groups: Option<Vec<String>>,
     /// The NHS health boards whose areas the project covers.
-    #[schema(value_type = Option<Vec<HealthBoard>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+    )]
+    #[schema(value_type = Option<Vec<HealthBoard>>, max_items = 14)]
     pub health_boards: Option<Vec<String>>,
-    #[schema(value_type = Option<Vec<SupportType>>)]
+    #[serde(default, deserialize_with = "crate::http::optional_at_most::<_, _, 8>")]
+    #[schema(value_type = Option<Vec<SupportType>>, max_items = 8)]
     pub support_types: Option<Vec<String>>,
     /// Whether peer support is part of the project.
     pub peer_support: Option<bool>,
@@ -132,14 +145,27 @@ pub struct ApplicationPatch {
     pub description: Option<String>,
     /// The amount requested for each financial year, e.g. `{"2021-22": "40000.00"}`. Replaces
     /// the whole request when sent.
-    #[schema(value_type = Option<HashMap<String, Money>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_map_at_most::<_, _, _, 10>"
+    )]
+    #[schema(schema_with = crate::http::amounts_by_year)]
     pub requested: Option<BTreeMap<String, String>>,
-    #[schema(value_type = Option<Vec<TargetGroup>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+    )]
+    #[schema(value_type = Option<Vec<TargetGroup>>, max_items = 10)]
     pub target_groups: Option<Vec<String>>,
     /// The NHS health boards whose areas the project covers.
-    #[schema(value_type = Option<Vec<HealthBoard>>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+    )]
+    #[schema(value_type = Option<Vec<HealthBoard>>, max_items = 14)]
     pub health_boards: Option<Vec<String>>,
-    #[schema(value_type = Option<Vec<SupportType>>)]
+    #[serde(default, deserialize_with = "crate::http::optional_at_most::<_, _, 8>")]
+    #[schema(value_type = Option<Vec<SupportType>>, max_items = 8)]
     pub support_types: Option<Vec<String>>,
     /// Whether peer support is part of the project.
     pub peer_support: Option<bool>,

@@ -137,8 +137,12 @@ pub struct BulkAssignment {
     /// have some get only the rest.
     #[schema(minimum = 1, maximum = 10, example = 2)]
     pub assessors_per_application: i64,
-    /// The assessors to draw on; every active assessor when absent.
-    #[serde(default)]
+    /// The assessors to draw on, at most 100; every active assessor when absent.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 100>"
+    )]
+    #[schema(max_items = 100)]
     pub assessor_ids: Option<Vec<i64>>,
 }
 
@@ -173,6 +177,7 @@ pub struct ScoreInput {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreSheet {
+    #[serde(deserialize_with = "crate::http::at_most::<_, _, 50>")]
     #[schema(min_items = 1, max_items = 50)]
     pub scores: Vec<ScoreInput>,
 }

@@ -69,7 +69,8 @@ pub struct OrganisationInput {
     )]
     pub postcode: String,
     /// NHS health boards whose areas the organisation serves (at least one).
-    #[schema(value_type = Vec<HealthBoard>, min_items = 1)]
+    #[serde(deserialize_with = "crate::http::at_most::<_, _, 14>")]
+    #[schema(value_type = Vec<HealthBoard>, min_items = 1, max_items = 14)]
     pub health_boards: Vec<String>,
     /// Website, `http` or `https`.
     #[serde(default)]
@@ -109,7 +110,11 @@ pub struct OrganisationPatch {
     pub address: Option<Option<String>>,
     #[schema(pattern = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$")]
     pub postcode: Option<String>,
-    #[schema(value_type = Option<Vec<HealthBoard>>, min_items = 1)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+    )]
+    #[schema(value_type = Option<Vec<HealthBoard>>, min_items = 1, max_items = 14)]
     pub health_boards: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, pattern = r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+", max_length = 500)]

@@ -179,6 +179,7 @@ impl ResponseError for PageError {
             ),
             PageError::Api(error) => {
                 if let ApiError::Internal(cause) = error {
+                    let cause = crate::error::cut(cause, crate::telemetry::MAX_LOGGED_CAUSE_CHARS);
                     tracing::error!(%cause, "a page failed");
                 }
                 describe(error)

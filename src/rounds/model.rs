@@ -59,6 +59,7 @@ pub struct RoundInput {
     #[schema(value_type = String, format = DateTime, example = "2021-02-28T17:00:00Z")]
     pub closes_at: String,
     /// The financial years the round funds; each must already have a limit on the fund.
+    #[serde(deserialize_with = "crate::http::at_most::<_, _, 10>")]
     #[schema(value_type = Vec<FinancialYear>, min_items = 1, max_items = 10)]
     pub financial_years: Vec<String>,
     /// The smallest request for any one year.
@@ -97,6 +98,10 @@ pub struct RoundPatch {
     pub opens_at: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closes_at: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+    )]
     #[schema(value_type = Option<Vec<FinancialYear>>, min_items = 1, max_items = 10)]
     pub financial_years: Option<Vec<String>>,
     #[schema(value_type = Option<Money>)]

@@ -90,3 +90,112 @@ db_test! {
         assert!(script.text.len() > 100_000);
     }
 }
+
+/// Every schema a request body can reach, by name.
+fn request_schemas(doc: &serde_json::Value) -> BTreeSet<String> {
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner.as_str()) {
+                        ("$ref", Some(target)) => {
+                            out.push(target.rsplit('/').next().unwrap_or_default().to_owned())
+                        }
+                        _ => refs(inner, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+            _ => {}
+        }
+    }
+    let mut todo = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            refs(&operation["requestBody"], &mut todo);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            refs(&doc["components"]["schemas"][&name], &mut todo);
+        }
+    }
+    seen
+}
+
+/// A request's lists and maps are bounded in the contract, so that no small request can make
+/// the service do, answer or log work in proportion to thousands of items; parsing enforces
+/// the same bounds. A list of a vocabulary is bounded by the vocabulary's size.
+#[test]
+fn every_list_and_map_in_a_request_has_a_bound() {
+    fn walk(
+        doc: &serde_json::Value,
+        value: &serde_json::Value,
+        at: &str,
+        unbounded: &mut Vec<String>,
+    ) {
+        let Some(map) = value.as_object() else { return };
+        let types: Vec<&str> = match &map.get("type") {
+            Some(serde_json::Value::String(t)) => vec![t.as_str()],
+            Some(serde_json::Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        if types.contains(&"array") {
+            match map.get("maxItems").and_then(|m| m.as_u64()) {
+                None => unbounded.push(format!("{at}: an array without maxItems")),
+                Some(max) => {
+                    let vocabulary = map["items"]["$ref"]
+                        .as_str()
+                        .and_then(|r| doc["components"]["schemas"][r.rsplit('/').next().unwrap_or_default()]["enum"].as_array());
+                    if let Some(values) = vocabulary
+                        && max != values.len() as u64
+                    {
+                        unbounded.push(format!(
+                            "{at}: maxItems {max}, but {} values to choose from",
+                            values.len()
+                        ));
+                    }
+                }
+            }
+        }
+        if types.contains(&"object")
+            && map
+                .get("additionalProperties")
+                .is_some_and(|a| a.is_object())
+            && map.get("maxProperties").is_none()
+        {
+            unbounded.push(format!("{at}: a map without maxProperties"));
+        }
+        for (key, inner) in map {
+            match inner {
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(doc, item, &format!("{at}.{key}[{i}]"), unbounded);
+                    }
+                }
+                _ => walk(doc, inner, &format!("{at}.{key}"), unbounded),
+            }
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = request_schemas(&doc);
+    assert!(
+        schemas.contains("RegisterRequest") && schemas.contains("NewApplication"),
+        "{schemas:?}"
+    );
+    let mut unbounded = Vec::new();
+    for name in &schemas {
+        walk(
+            &doc,
+            &doc["components"]["schemas"][name],
+            name,
+            &mut unbounded,
+        );
+    }
+    assert!(
+        unbounded.is_empty(),
+        "unbounded in requests:\n{}",
+        unbounded.join("\n")
+    );
+}
