@@ -193,6 +193,21 @@ mod tests {
         assert!(!outside.overlaps(date(2020, 8, 1), date(2023, 3, 31)));
     }
 
+    #[test]
+    fn a_year_overlaps_a_range_that_touches_its_first_or_last_day() {
+        let year = FinancialYear::parse("2021-22").expect("valid");
+        // Ending on its first day, or starting on its last, is enough.
+        assert!(year.overlaps(date(2020, 1, 1), date(2021, 4, 1)));
+        assert!(year.overlaps(date(2022, 3, 31), date(2023, 1, 1)));
+        assert!(year.overlaps(date(2021, 4, 1), date(2021, 4, 1)));
+        assert!(year.overlaps(date(2022, 3, 31), date(2022, 3, 31)));
+        assert!(year.overlaps(date(2021, 9, 1), date(2021, 9, 30)), "inside");
+        assert!(year.overlaps(date(2020, 1, 1), date(2030, 1, 1)), "around");
+        // A day short on either side is not.
+        assert!(!year.overlaps(date(2020, 1, 1), date(2021, 3, 31)));
+        assert!(!year.overlaps(date(2022, 4, 1), date(2023, 1, 1)));
+    }
+
     proptest! {
         #[test]
         fn text_round_trips(start in 2000i32..=2098) {

@@ -241,4 +241,176 @@ mod tests {
         assert!(parse_website("javascript:alert(1)").is_err());
         assert!(parse_website("example.org").is_err());
     }
+
+    #[test]
+    fn a_charity_number_is_sc_and_exactly_six_digits() {
+        let read = |t: &str| CharityNumber::parse(t).map(|c| c.as_str().to_owned());
+        assert_eq!(read("SC012345"), Ok("SC012345".to_owned()));
+        assert_eq!(read("sc012345"), Ok("SC012345".to_owned()));
+        assert_eq!(read("Sc 012\t345 "), Ok("SC012345".to_owned()));
+        for bad in [
+            "SC",
+            "SC12345",
+            "SC1234567",
+            "SC12345X",
+            "XC012345",
+            "S012345",
+            "012345",
+        ] {
+            assert_eq!(
+                read(bad),
+                Err("must be a Scottish Charity Number: SC followed by six digits"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_company_number_is_eight_digits_or_two_letters_and_six_digits() {
+        let read = |t: &str| CompanyNumber::parse(t).map(|c| c.as_str().to_owned());
+        assert_eq!(read("01234567"), Ok("01234567".to_owned()));
+        assert_eq!(read("SC123456"), Ok("SC123456".to_owned()));
+        assert_eq!(read("sc 123 456"), Ok("SC123456".to_owned()));
+        const MESSAGE: &str =
+            "must be a company number: eight digits, or two letters and six digits";
+        for bad in [
+            "",
+            "1234567",
+            "123456789",
+            "SC12345",
+            "SC1234567",
+            "S1234567",
+            "1C123456",
+            "SCX23456",
+            "SC12345X",
+            "ABCDEFGH",
+            "0123456X",
+        ] {
+            assert_eq!(read(bad), Err(MESSAGE), "{bad}");
+        }
+    }
+
+    #[test]
+    fn postcodes_at_the_edges_of_their_rule() {
+        let read = |t: &str| Postcode::parse(t).map(|p| p.as_str().to_owned());
+        // Five to seven characters once spaces are gone.
+        assert_eq!(read("G11AA"), Ok("G1 1AA".to_owned()));
+        assert_eq!(read("EH111AA"), Ok("EH11 1AA".to_owned()));
+        assert_eq!(read("ec1a 1bb"), Ok("EC1A 1BB".to_owned()));
+        assert_eq!(read(" KY1\t1XX "), Ok("KY1 1XX".to_owned()));
+        const MESSAGE: &str = "must be a UK postcode such as KY1 1XX";
+        for bad in [
+            "G1AA",     // four characters
+            "EH111AAA", // eight
+            "KY1 XXX",  // inward code without its digit
+            "KY1 11X",  // inward code's second character a digit
+            "KY1 1X1",  // inward code's third character a digit
+            "1Y1 1XX",  // outward code starting with a digit
+            "KY- 1XX",  // outward code with a sign in it
+            "KYX 1XX",  // outward code without a digit
+            "ÉH1 1AA",  // not ASCII
+            "K£1 1XX",  // not ASCII, seven bytes
+        ] {
+            assert_eq!(read(bad), Err(MESSAGE), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_up_to_254_characters_are_kept_in_lower_case() {
+        let email = Email::parse(" Aileen@Bumps.Example.org\n").expect("valid");
+        assert_eq!(email.as_str(), "aileen@bumps.example.org");
+        assert_eq!(email.to_string(), "aileen@bumps.example.org");
+        // 64 + 1 + 189 = 254 characters: the most an address may have.
+        let domain = format!("{}.{}.{}", "b".repeat(63), "c".repeat(63), "d".repeat(61));
+        let longest = format!("{}@{domain}", "a".repeat(64));
+        assert_eq!(longest.len(), 254);
+        assert_eq!(Email::parse(&longest).map(|e| e.as_str().len()), Ok(254));
+        let too_long = format!("{}@{domain}x", "a".repeat(64));
+        assert_eq!(
+            Email::parse(&too_long),
+            Err("must be a valid email address")
+        );
+        for bad in [
+            "",
+            "aileen",
+            "aileen@",
+            "@example.org",
+            "a b@example.org",
+            "aileen@@example.org",
+        ] {
+            assert_eq!(
+                Email::parse(bad),
+                Err("must be a valid email address"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn websites_are_http_or_https_with_a_host_and_at_most_500_characters() {
+        const MESSAGE: &str = "must be an http or https address such as https://example.org";
+        assert_eq!(
+            parse_website("https://example.org"),
+            Ok("https://example.org/".to_owned())
+        );
+        assert_eq!(
+            parse_website(" http://Example.org/services?x=1 "),
+            Ok("http://example.org/services?x=1".to_owned())
+        );
+        let at_most = format!("https://example.org/{}", "a".repeat(480));
+        assert_eq!(at_most.len(), 500);
+        assert_eq!(parse_website(&at_most), Ok(at_most.clone()));
+        assert_eq!(parse_website(&format!("{at_most}a")), Err(MESSAGE));
+        for bad in [
+            "",
+            "example.org",
+            "ftp://example.org",
+            "mailto:info@example.org",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(parse_website(bad), Err(MESSAGE), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_have_12_to_256_characters_counted_as_characters() {
+        let of = |n: usize| "p".repeat(n);
+        assert_eq!(
+            check_new_password(&of(11)),
+            Err("must be at least 12 characters")
+        );
+        assert_eq!(check_new_password(&of(12)), Ok(()));
+        assert_eq!(check_new_password(&of(256)), Ok(()));
+        assert_eq!(
+            check_new_password(&of(257)),
+            Err("must be at most 256 characters")
+        );
+        assert_eq!(
+            check_new_password(""),
+            Err("must be at least 12 characters")
+        );
+        // Characters, not bytes: twelve two-byte letters are enough, 256 of them not too many.
+        assert_eq!(
+            check_new_password(&"é".repeat(11)),
+            Err("must be at least 12 characters")
+        );
+        assert_eq!(check_new_password(&"é".repeat(12)), Ok(()));
+        assert_eq!(check_new_password(&"é".repeat(256)), Ok(()));
+        assert_eq!(
+            check_new_password(&"é".repeat(257)),
+            Err("must be at most 256 characters")
+        );
+        assert_eq!(
+            check_new_password("a long passphrase\u{0}"),
+            Err("must not contain control characters")
+        );
+        assert_eq!(
+            check_new_password("a long\npassphrase"),
+            Err("must not contain control characters")
+        );
+        assert_eq!(check_new_password("a long passphrase 42"), Ok(()));
+    }
 }

@@ -271,4 +271,11 @@ mod tests {
             Some(Reminder::Overdue)
         );
     }
+
+    #[test]
+    fn reminders_are_named_as_they_are_stored() {
+        assert_eq!(Reminder::Upcoming.as_str(), "upcoming");
+        assert_eq!(Reminder::DueToday.as_str(), "due");
+        assert_eq!(Reminder::Overdue.as_str(), "overdue");
+    }
 }

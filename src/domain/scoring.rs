@@ -333,6 +333,46 @@ mod tests {
     }
 
     #[test]
+    fn a_score_of_zero_and_of_a_hundred_are_both_scores() {
+        let hundredths = |d: Decimal| Percent::from_decimal(d).map(Percent::hundredths);
+        assert_eq!(hundredths(Decimal::ZERO), Ok(0));
+        assert_eq!(hundredths(Decimal::new(0, 2)), Ok(0));
+        assert_eq!(hundredths(Decimal::new(1, 2)), Ok(1));
+        assert_eq!(hundredths(Decimal::new(7667, 2)), Ok(7667));
+        assert_eq!(hundredths(Decimal::new(9999, 2)), Ok(9999));
+        assert_eq!(hundredths(Decimal::ONE_HUNDRED), Ok(10_000));
+        assert_eq!(
+            hundredths(Decimal::new(-1, 2)),
+            Err(PercentError::OutOfRange)
+        );
+        assert_eq!(
+            hundredths(Decimal::new(10_001, 2)),
+            Err(PercentError::OutOfRange)
+        );
+        assert_eq!(
+            hundredths(Decimal::new(1, 3)),
+            Err(PercentError::TooManyPlaces)
+        );
+        assert_eq!(
+            hundredths(Decimal::new(50_000, 3)),
+            Ok(5_000),
+            "trailing zeros are no places"
+        );
+        assert_eq!(
+            Percent::parse("0.00").map(|p| p.to_string()),
+            Ok("0.00".to_owned())
+        );
+        assert_eq!(Percent::parse("0").map(|p| p.hundredths()), Ok(0));
+        assert_eq!(Percent::parse("100.00").map(|p| p.hundredths()), Ok(10_000));
+        assert_eq!(Percent::from_hundredths(0).map(Percent::hundredths), Ok(0));
+        assert_eq!(Percent::from_hundredths(-1), Err(PercentError::OutOfRange));
+        assert_eq!(
+            Percent::from_hundredths(Percent::MAX_HUNDREDTHS).map(|p| p.as_decimal()),
+            Ok(Decimal::ONE_HUNDRED)
+        );
+    }
+
+    #[test]
     fn the_mean_of_assessments_rounds_half_up() {
         assert_eq!(mean(&[dec("76.67"), dec("80.00")]), Ok(dec("78.34")));
         assert_eq!(mean(&[dec("76.67"), dec("80.01")]), Ok(dec("78.34")));
