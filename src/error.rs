@@ -328,7 +328,7 @@ impl ApiError {
                 "Other changes to the same figures kept meeting this one, so nothing was \
                  changed; try again shortly."
                     .to_owned(),
-                Vec::new(),
+                &[][..],
             ),
             ApiError::Internal(_) => (
                 "Something went wrong on our side. It has been logged.".to_owned(),
