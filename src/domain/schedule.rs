@@ -3,7 +3,12 @@
 //! Each financial year of the award (1 April to 31 March) is cut into periods of three, six or
 //! twelve months; a periodic return is due [`DAYS_TO_REPORT`] days after its period ends. A
 //! final return covers the whole award and is due [`DAYS_TO_REPORT_FINAL`] days after its last
-//! day. Reminders go [`REMIND_BEFORE_DAYS`] days before a due date, on it, and
+//! day.
+//!
+//! An award is often accepted after its first year has begun. Periods of a year that ended
+//! before the acceptance are folded into that year's first period still running, so the grant
+//! holder reports on them once, and no return falls due sooner than [`DAYS_TO_REPORT`] days after
+//! the acceptance (a year that ended entirely before it becomes one period, due then). Reminders go [`REMIND_BEFORE_DAYS`] days before a due date, on it, and
 //! [`REMIND_OVERDUE_DAYS`] days after while the return is still not submitted.
 
 use chrono::{Duration, Months, NaiveDate};
@@ -44,27 +49,41 @@ fn months(frequency: ReturnFrequency) -> u32 {
     }
 }
 
-/// The returns of an award funding `years` (in any order), in date order, the final one last.
-/// No years, no returns.
-pub fn schedule(frequency: ReturnFrequency, years: &[FinancialYear]) -> Vec<Period> {
+/// The returns of an award funding `years` (in any order) and accepted on `accepted_on`, in date
+/// order, the final one last. No years, no returns.
+pub fn schedule(
+    frequency: ReturnFrequency,
+    years: &[FinancialYear],
+    accepted_on: NaiveDate,
+) -> Vec<Period> {
     let mut years = years.to_vec();
     years.sort();
     years.dedup();
     let step = months(frequency);
+    let earliest_due = accepted_on + Duration::days(DAYS_TO_REPORT);
     let mut periods = Vec::new();
     for year in &years {
         let mut start = year.first_day();
+        // The start of the periods of this year that ended before the acceptance, carried into
+        // the next period.
+        let mut folded_from: Option<NaiveDate> = None;
         while start <= year.last_day() {
             let next = start
                 .checked_add_months(Months::new(step))
                 .unwrap_or(year.last_day() + Duration::days(1));
             let end = next - Duration::days(1);
-            periods.push(Period {
-                financial_year: Some(*year),
-                start,
-                end,
-                due: end + Duration::days(DAYS_TO_REPORT),
-            });
+            let from = folded_from.unwrap_or(start);
+            if end < accepted_on && end < year.last_day() {
+                folded_from = Some(from);
+            } else {
+                periods.push(Period {
+                    financial_year: Some(*year),
+                    start: from,
+                    end,
+                    due: (end + Duration::days(DAYS_TO_REPORT)).max(earliest_due),
+                });
+                folded_from = None;
+            }
             start = next;
         }
     }
@@ -73,7 +92,7 @@ pub fn schedule(frequency: ReturnFrequency, years: &[FinancialYear]) -> Vec<Peri
             financial_year: None,
             start: first.first_day(),
             end: last.last_day(),
-            due: last.last_day() + Duration::days(DAYS_TO_REPORT_FINAL),
+            due: (last.last_day() + Duration::days(DAYS_TO_REPORT_FINAL)).max(earliest_due),
         });
     }
     periods
@@ -140,6 +159,7 @@ mod tests {
         let periods = schedule(
             ReturnFrequency::Quarterly,
             &[year("2022-23"), year("2021-22")],
+            day("2021-03-01"),
         );
         assert_eq!(periods.len(), 9);
         assert_eq!(
@@ -179,7 +199,11 @@ mod tests {
 
     #[test]
     fn six_monthly_and_annual_returns() {
-        let six = schedule(ReturnFrequency::SixMonthly, &[year("2021-22")]);
+        let six = schedule(
+            ReturnFrequency::SixMonthly,
+            &[year("2021-22")],
+            day("2021-03-01"),
+        );
         assert_eq!(
             dates(&six),
             [
@@ -200,7 +224,11 @@ mod tests {
                 ),
             ]
         );
-        let annual = schedule(ReturnFrequency::Annual, &[year("2021-22"), year("2022-23")]);
+        let annual = schedule(
+            ReturnFrequency::Annual,
+            &[year("2021-22"), year("2022-23")],
+            day("2021-03-01"),
+        );
         assert_eq!(
             dates(&annual),
             [
@@ -221,25 +249,144 @@ mod tests {
                 ),
             ]
         );
-        assert!(schedule(ReturnFrequency::Annual, &[]).is_empty());
+        assert!(schedule(ReturnFrequency::Annual, &[], day("2021-03-01")).is_empty());
     }
 
     #[test]
-    fn periods_cover_each_year_without_gaps_or_overlaps() {
-        for frequency in ReturnFrequency::ALL {
-            let years = [year("2020-21"), year("2021-22"), year("2022-23")];
-            let periods = schedule(*frequency, &years);
-            let periodic: Vec<&Period> = periods.iter().filter(|p| !p.is_final()).collect();
-            assert_eq!(periodic[0].start, day("2020-04-01"));
-            assert_eq!(periodic[periodic.len() - 1].end, day("2023-03-31"));
-            for pair in periodic.windows(2) {
-                assert_eq!(
-                    pair[0].end + Duration::days(1),
-                    pair[1].start,
-                    "{frequency:?}"
-                );
+    fn periods_cover_each_year_without_gaps_or_overlaps_whenever_the_award_is_accepted() {
+        let years = [year("2020-21"), year("2021-22"), year("2022-23")];
+        let mut accepted = day("2020-01-15");
+        while accepted <= day("2023-06-30") {
+            for frequency in ReturnFrequency::ALL {
+                let periods = schedule(*frequency, &years, accepted);
+                let periodic: Vec<&Period> = periods.iter().filter(|p| !p.is_final()).collect();
+                assert_eq!(periodic[0].start, day("2020-04-01"));
+                assert_eq!(periodic[periodic.len() - 1].end, day("2023-03-31"));
+                for pair in periodic.windows(2) {
+                    assert_eq!(
+                        pair[0].end + Duration::days(1),
+                        pair[1].start,
+                        "{frequency:?} accepted {accepted}"
+                    );
+                }
+                for period in &periods {
+                    assert!(
+                        period.due >= accepted + Duration::days(DAYS_TO_REPORT),
+                        "{frequency:?} accepted {accepted}: {period:?}"
+                    );
+                    assert!(
+                        period.is_final()
+                            || period.end >= accepted
+                            || period.end
+                                == period.financial_year.map_or(period.end, |y| y.last_day()),
+                        "{frequency:?} accepted {accepted}: {period:?} ended before acceptance"
+                    );
+                }
             }
+            accepted += Duration::days(9);
         }
+    }
+
+    #[test]
+    fn periods_that_ended_before_a_late_acceptance_fold_into_the_first_still_running() {
+        // Accepted on 1 December 2026, a year begun in April: the April–June and July–September
+        // quarters are reported with October–December.
+        let periods = schedule(
+            ReturnFrequency::Quarterly,
+            &[year("2026-27"), year("2027-28")],
+            day("2026-12-01"),
+        );
+        assert_eq!(
+            dates(&periods[..3]),
+            [
+                (
+                    "2026-04-01".into(),
+                    "2026-12-31".into(),
+                    "2027-01-30".into()
+                ),
+                (
+                    "2027-01-01".into(),
+                    "2027-03-31".into(),
+                    "2027-04-30".into()
+                ),
+                (
+                    "2027-04-01".into(),
+                    "2027-06-30".into(),
+                    "2027-07-30".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            periods.len(),
+            7,
+            "two quarters of the first year folded away"
+        );
+
+        // A period that ends on the day of acceptance is still running: it is due 30 days on.
+        let on_the_last_day = schedule(
+            ReturnFrequency::SixMonthly,
+            &[year("2026-27")],
+            day("2026-09-30"),
+        );
+        assert_eq!(
+            dates(&on_the_last_day[..1]),
+            [(
+                "2026-04-01".into(),
+                "2026-09-30".into(),
+                "2026-10-30".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_year_that_ended_before_acceptance_is_one_return_due_thirty_days_after_it() {
+        // Accepted on 10 May 2027 for 2026-27 and 2027-28: 2026-27 is over, and its return
+        // cannot be due on 30 April, before the grant holder even knew of it.
+        let periods = schedule(
+            ReturnFrequency::Quarterly,
+            &[year("2027-28"), year("2026-27")],
+            day("2027-05-10"),
+        );
+        assert_eq!(
+            dates(&periods[..2]),
+            [
+                (
+                    "2026-04-01".into(),
+                    "2027-03-31".into(),
+                    "2027-06-09".into()
+                ),
+                (
+                    "2027-04-01".into(),
+                    "2027-06-30".into(),
+                    "2027-07-30".into()
+                ),
+            ]
+        );
+        assert_eq!(periods[0].financial_year, Some(year("2026-27")));
+        assert_eq!(periods[1].financial_year, Some(year("2027-28")));
+
+        // An award accepted after all its years: every return, the final one too, is due 30
+        // days after the acceptance at the soonest.
+        let late = schedule(
+            ReturnFrequency::Annual,
+            &[year("2026-27")],
+            day("2027-09-01"),
+        );
+        assert_eq!(
+            dates(&late),
+            [
+                (
+                    "2026-04-01".into(),
+                    "2027-03-31".into(),
+                    "2027-10-01".into()
+                ),
+                (
+                    "2026-04-01".into(),
+                    "2027-03-31".into(),
+                    "2027-10-01".into()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub const SPEND_TOLERANCE_PERCENT: i64 = 5;
 /// The statuses a return has before its first submission, which follow the calendar.
 const UNSUBMITTED: [&str; 3] = ["scheduled", "due", "overdue"];
 
-/// Schedules the returns of an award just accepted: per the round's frequency over the award's
-/// years, and a final return. Called inside the acceptance's transaction.
+/// Schedules the returns of an award accepted at `now`: per the round's frequency over the
+/// award's years, and a final return, with periods already over folded into the first still
+/// running. Called inside the acceptance's transaction.
 pub fn schedule_for(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -49,7 +50,7 @@ pub fn schedule_for(
     frequency: ReturnFrequency,
     years: &[FinancialYear],
 ) -> Result<usize, ApiError> {
-    let owed = periods(frequency, years);
+    let owed = periods(frequency, years, now.date());
     for period in &owed {
         let id: i64 = diesel::insert_into(returns::table)
             .values((

@@ -98,6 +98,33 @@ db_test! {
 }
 
 db_test! {
+    async fn an_award_accepted_late_owes_no_return_for_a_period_already_over(backend: Backend) {
+        let Some(app) = TestApp::time_travelling(backend).await else { return };
+        set_day(&app, "2021-03-01");
+        let panel = Panel::with_frequency(&app, 1, "quarterly").await;
+        let (application, applicant) = panel.ready(&app, 1).await;
+        let made = panel.award(&app, application, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        let award = made.json["award"]["id"].as_i64().unwrap();
+
+        // The offer is accepted in December, when two quarters of 2021-22 are over.
+        set_day(&app, "2021-12-01");
+        let accepted = app.post(&format!("/api/v1/awards/{award}/accept"), Some(&applicant), json!({})).await;
+        assert_eq!(accepted.status.as_u16(), 200, "{}", accepted.text);
+
+        let returns = returns_of(&app, award, &applicant).await;
+        let periods: Vec<(&str, &str, &str)> = returns.iter().map(|r| (r["period_start"].as_str().unwrap(), r["period_end"].as_str().unwrap(), r["due_date"].as_str().unwrap())).collect();
+        assert_eq!(periods.len(), 7, "{periods:?}");
+        assert_eq!(periods[0], ("2021-04-01", "2021-12-31", "2022-01-30"), "the quarters already over fold into the first");
+        assert_eq!(periods[1], ("2022-01-01", "2022-03-31", "2022-04-30"));
+        assert_eq!(periods[2], ("2022-04-01", "2022-06-30", "2022-07-30"));
+        assert_eq!(periods[6], ("2021-04-01", "2023-03-31", "2023-05-30"));
+        assert!(returns.iter().all(|r| r["status"] == "scheduled"), "nothing is overdue the moment it exists");
+        assert!(returns.iter().all(|r| r["due_date"].as_str().unwrap() >= "2021-12-31"));
+    }
+}
+
+db_test! {
     async fn a_return_moves_from_scheduled_to_accepted_and_nowhere_it_should_not(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
         let (panel, award, applicant) = accepted(&app, "quarterly").await;
