@@ -438,7 +438,17 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!("database transaction broken, most likely by a lost connection");
                 ApiError::Unavailable
             }
-            other => ApiError::internal(format!("database: {other}")),
+            // A row that does not read back (a stored value outside its vocabulary) says
+            // why only in its sources.
+            other => {
+                let mut cause = format!("database: {other}");
+                let mut source = std::error::Error::source(&other);
+                while let Some(inner) = source {
+                    cause.push_str(&format!(": {inner}"));
+                    source = inner.source();
+                }
+                ApiError::internal(cause)
+            }
         }
     }
 }

@@ -7,13 +7,27 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::assignments;
+use crate::db::text_enum::text_column;
 use crate::domain::Percent;
 use crate::domain::clock::utc;
+use crate::domain::vocabulary::UnknownValue;
 use crate::error::ApiError;
 
 /// Where an assignment stands: `pending` until the assessor declares whether they have a
 /// conflict of interest; then `conflicted` (closed) or `in_progress`; `submitted` once scored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentStatus {
     Pending,
@@ -44,6 +58,24 @@ impl AssignmentStatus {
         }
     }
 }
+
+impl std::str::FromStr for AssignmentStatus {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "pending" => Ok(AssignmentStatus::Pending),
+            "in_progress" => Ok(AssignmentStatus::InProgress),
+            "conflicted" => Ok(AssignmentStatus::Conflicted),
+            "submitted" => Ok(AssignmentStatus::Submitted),
+            _ => Err(UnknownValue {
+                expected: &["pending", "in_progress", "conflicted", "submitted"],
+            }),
+        }
+    }
+}
+
+text_column!(AssignmentStatus);
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = assignments)]
@@ -253,4 +285,22 @@ pub struct ModerationInput {
     /// Why, for the record: 1 to 2,000 characters.
     #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_back_from_their_text() {
+        for status in [
+            AssignmentStatus::Pending,
+            AssignmentStatus::InProgress,
+            AssignmentStatus::Conflicted,
+            AssignmentStatus::Submitted,
+        ] {
+            assert_eq!(status.as_str().parse::<AssignmentStatus>(), Ok(status));
+        }
+        assert!("InProgress".parse::<AssignmentStatus>().is_err());
+    }
 }

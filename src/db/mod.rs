@@ -12,6 +12,7 @@
 //! is discarded when it goes back.
 
 pub mod schema;
+pub mod text_enum;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;

@@ -14,7 +14,7 @@
 use chrono::{Duration, Months, NaiveDate};
 
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::ReturnFrequency;
+use crate::domain::vocabulary::{ReturnFrequency, UnknownValue};
 
 /// Days after a period ends that its return is due.
 pub const DAYS_TO_REPORT: i64 = 30;
@@ -99,7 +99,8 @@ pub fn schedule(
 }
 
 /// A reminder about a return that has not been submitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Reminder {
     /// From 14 days before the due date until the day before.
     Upcoming,
@@ -118,6 +119,9 @@ impl Reminder {
         }
     }
 
+    /// Every reminder, in the order they are sent.
+    pub const ALL: [Reminder; 3] = [Reminder::Upcoming, Reminder::DueToday, Reminder::Overdue];
+
     /// The reminder whose window `today` falls in for a return due on `due`, if any. A step
     /// whose window passed while nothing ran is not sent late: "due in 14 days" is no use to
     /// someone already a week overdue.
@@ -132,6 +136,19 @@ impl Reminder {
         } else {
             Some(Reminder::Overdue)
         }
+    }
+}
+
+impl std::str::FromStr for Reminder {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Reminder::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or(UnknownValue {
+                expected: &["upcoming", "due", "overdue"],
+            })
     }
 }
 
@@ -424,5 +441,9 @@ mod tests {
         assert_eq!(Reminder::Upcoming.as_str(), "upcoming");
         assert_eq!(Reminder::DueToday.as_str(), "due");
         assert_eq!(Reminder::Overdue.as_str(), "overdue");
+        for reminder in Reminder::ALL {
+            assert_eq!(reminder.as_str().parse::<Reminder>(), Ok(reminder));
+        }
+        assert!("due_today".parse::<Reminder>().is_err());
     }
 }

@@ -4,11 +4,15 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Declares a closed vocabulary: the enum, its snake_case text, and parsing from that text.
+/// Declares a closed vocabulary: the enum, its snake_case text, and parsing from that text. A
+/// vocabulary stored in a column is listed in the storage layer's `text_enum`, which reads and
+/// writes it as that text.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 

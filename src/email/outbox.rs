@@ -16,16 +16,30 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::outbox;
+use crate::db::text_enum::text_column;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
+use crate::domain::vocabulary::UnknownValue;
 use crate::error::ApiError;
 
 /// How long a claimed row stays with its worker before another may take it over.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
 
 /// Where an email stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
     /// Waiting to be sent (first attempt, or a retry after `next_attempt_at`).
@@ -57,6 +71,24 @@ impl OutboxStatus {
         }
     }
 }
+
+impl std::str::FromStr for OutboxStatus {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "pending" => Ok(OutboxStatus::Pending),
+            "sending" => Ok(OutboxStatus::Sending),
+            "sent" => Ok(OutboxStatus::Sent),
+            "failed" => Ok(OutboxStatus::Failed),
+            _ => Err(UnknownValue {
+                expected: &["pending", "sending", "sent", "failed"],
+            }),
+        }
+    }
+}
+
+text_column!(OutboxStatus);
 
 /// The kinds of email whose body holds a one-time secret, erased once the email has gone.
 pub const SECRET_KINDS: &[&str] = &["password_reset"];
@@ -338,6 +370,19 @@ pub fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_read_back_from_their_text() {
+        for status in [
+            OutboxStatus::Pending,
+            OutboxStatus::Sending,
+            OutboxStatus::Sent,
+            OutboxStatus::Failed,
+        ] {
+            assert_eq!(status.as_str().parse::<OutboxStatus>(), Ok(status));
+        }
+        assert!("queued".parse::<OutboxStatus>().is_err());
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

@@ -20,6 +20,8 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::report_versions;
+use crate::db::text_enum::text_column;
+use crate::domain::vocabulary::UnknownValue;
 use crate::error::ApiError;
 
 /// How many computed reports an instance keeps; past it, it starts again from empty.
@@ -35,7 +37,8 @@ pub struct ReportCache {
 }
 
 /// What a report shows, each kind changed by its own events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Figures {
     /// Limits, committed and paid: decisions, releases, give-backs, limits.
     Money,
@@ -56,6 +59,21 @@ impl Figures {
         }
     }
 }
+
+impl std::str::FromStr for Figures {
+    type Err = UnknownValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Figures::ALL
+            .into_iter()
+            .find(|f| f.as_str() == text)
+            .ok_or(UnknownValue {
+                expected: &["money", "reach", "feedback"],
+            })
+    }
+}
+
+text_column!(Figures);
 
 /// Starts a fund's versions; called in the transaction that creates the fund.
 pub fn start(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
@@ -132,5 +150,18 @@ impl ReportCache {
             return None;
         }
         report.downcast_ref::<T>().cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_back_from_their_text() {
+        for figures in Figures::ALL {
+            assert_eq!(figures.as_str().parse::<Figures>(), Ok(figures));
+        }
+        assert!("budget".parse::<Figures>().is_err());
     }
 }
