@@ -236,7 +236,7 @@ impl Generator {
                     (
                         users::email.eq(email),
                         users::name.eq(name),
-                        users::role.eq(role.as_str()),
+                        users::role.eq(role),
                         users::organisation_id.eq(*organisation),
                         users::password_hash.eq(hash),
                         users::active.eq(true),

@@ -86,7 +86,7 @@ fn assessors(
 ) -> Result<BTreeMap<i64, (String, String)>, ApiError> {
     let found: BTreeMap<i64, (String, String)> = users::table
         .filter(users::id.eq_any(ids))
-        .filter(users::role.eq(Role::Assessor.as_str()))
+        .filter(users::role.eq(Role::Assessor))
         .filter(users::active.eq(true))
         .select((users::id, users::email, users::name))
         .load::<(i64, String, String)>(conn)?
@@ -232,7 +232,7 @@ pub fn assign_round(
         let pool: Vec<i64> = match &request.assessor_ids {
             Some(ids) => ids.clone(),
             None => users::table
-                .filter(users::role.eq(Role::Assessor.as_str()))
+                .filter(users::role.eq(Role::Assessor))
                 .filter(users::active.eq(true))
                 .select(users::id)
                 .load(conn)?,

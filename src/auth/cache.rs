@@ -41,7 +41,7 @@ impl TryFrom<UserRow> for Account {
     fn try_from(row: UserRow) -> Result<Self, ApiError> {
         Ok(Account {
             id: row.id,
-            role: row.role()?,
+            role: row.role,
             organisation_id: row.organisation_id,
             email: row.email,
             name: row.name,

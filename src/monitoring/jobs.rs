@@ -137,7 +137,7 @@ fn mark(
             ))
             .load(conn)?;
         let administrators: Vec<(String, String)> = users::table
-            .filter(users::role.eq(Role::Administrator.as_str()))
+            .filter(users::role.eq(Role::Administrator))
             .filter(users::active.eq(true))
             .select((users::email, users::name))
             .load(conn)?;

@@ -29,7 +29,7 @@ impl TryFrom<UserRow> for User {
 
     fn try_from(row: UserRow) -> Result<Self, ApiError> {
         Ok(User {
-            role: row.role()?,
+            role: row.role,
             id: row.id,
             email: row.email,
             name: row.name,

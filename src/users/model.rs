@@ -14,7 +14,7 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub organisation_id: Option<i64>,
     pub password_hash: String,
     pub active: bool,
@@ -33,7 +33,7 @@ pub struct UserRow {
 pub struct NewUserRow<'a> {
     pub email: &'a str,
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub organisation_id: Option<i64>,
     pub password_hash: &'a str,
     pub active: bool,
@@ -46,7 +46,7 @@ pub struct NewUserRow<'a> {
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub organisation_id: Option<Option<i64>>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
@@ -102,16 +102,10 @@ impl UserRow {
         except: i64,
     ) -> Result<i64, ApiError> {
         Ok(users::table
-            .filter(users::role.eq(Role::Administrator.as_str()))
+            .filter(users::role.eq(Role::Administrator))
             .filter(users::active.eq(true))
             .filter(users::id.ne(except))
             .count()
             .get_result(conn)?)
-    }
-
-    pub fn role(&self) -> Result<Role, ApiError> {
-        self.role
-            .parse()
-            .map_err(|_| ApiError::internal(format!("user {} has unknown role", self.id)))
     }
 }

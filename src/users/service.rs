@@ -74,7 +74,7 @@ pub fn create(
             &NewUserRow {
                 email: new.email.as_str(),
                 name: &new.name,
-                role: new.role.as_str(),
+                role: new.role,
                 organisation_id: new.organisation_id,
                 password_hash: &new.password_hash,
                 active: true,
@@ -110,7 +110,7 @@ pub fn list(
     let query = || {
         let mut q = users::table.into_boxed();
         if let Some(role) = role {
-            q = q.filter(users::role.eq(role.as_str()));
+            q = q.filter(users::role.eq(role));
         }
         q
     };
@@ -148,7 +148,7 @@ pub fn update(
 ) -> Result<User, ApiError> {
     write_transaction(conn, |conn| {
         let before = UserRow::find(conn, id)?;
-        let old_role = before.role()?;
+        let old_role = before.role;
         let role = changes.role.unwrap_or(old_role);
         let organisation_id = match changes.organisation_id {
             Some(org) => org,
@@ -172,7 +172,7 @@ pub fn update(
             id,
             &UserChanges {
                 name: changes.name.clone(),
-                role: Some(role.as_str().to_owned()),
+                role: Some(role),
                 organisation_id: Some(organisation_id),
                 active: Some(active),
                 updated_at: Some(now),
