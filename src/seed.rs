@@ -26,8 +26,8 @@ use crate::db::schema::{
 use crate::db::{DbConnection, batch, write_transaction};
 use crate::domain::financial_year::FinancialYear;
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, Component, HealthBoard, InstalmentStatus, Respondent,
-    ReturnStatus, Role, SupportType, TargetGroup,
+    ApplicationStatus, AwardStatus, Component, HealthBoard, InstalmentStatus, OrganisationType,
+    Respondent, ReturnStatus, Role, SupportType, TargetGroup,
 };
 use crate::error::ApiError;
 use crate::reports::cache as report_cache;
@@ -236,7 +236,7 @@ impl Generator {
                     (
                         users::email.eq(email),
                         users::name.eq(name),
-                        users::role.eq(role),
+                        users::role.eq(*role),
                         users::organisation_id.eq(*organisation),
                         users::password_hash.eq(hash),
                         users::active.eq(true),
@@ -306,7 +306,7 @@ impl Generator {
                     let i = base + k;
                     (
                         organisations::name.eq(format!("Scale organisation {i}")),
-                        organisations::organisation_type.eq("charity"),
+                        organisations::organisation_type.eq(OrganisationType::Charity),
                         organisations::charity_number.eq(Some(number.clone())),
                         organisations::annual_income_pence
                             .eq(5_000_000 + (i as i64 % 97) * 1_000_000),
@@ -349,7 +349,7 @@ impl Generator {
             for b in &chosen {
                 board_rows.push((
                     organisation_health_boards::organisation_id.eq(*id),
-                    organisation_health_boards::health_board.eq(b.as_str()),
+                    organisation_health_boards::health_board.eq(*b),
                 ));
             }
             boards.push(chosen);

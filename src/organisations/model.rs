@@ -19,7 +19,7 @@ use crate::http::present;
 pub struct OrganisationRow {
     pub id: i64,
     pub name: String,
-    pub organisation_type: String,
+    pub organisation_type: OrganisationType,
     pub charity_number: Option<String>,
     pub company_number: Option<String>,
     pub annual_income_pence: i64,
@@ -129,7 +129,7 @@ impl OrganisationInput {
     pub fn from_stored(row: &OrganisationRow, boards: &[HealthBoard]) -> Self {
         OrganisationInput {
             name: row.name.clone(),
-            organisation_type: row.organisation_type.clone(),
+            organisation_type: row.organisation_type.as_str().to_owned(),
             charity_number: row.charity_number.clone(),
             company_number: row.company_number.clone(),
             annual_income: Money::from_pence(row.annual_income_pence)
@@ -303,7 +303,7 @@ impl OrganisationDetails {
 #[diesel(table_name = organisations, treat_none_as_null = true)]
 pub struct OrganisationFields<'a> {
     pub name: &'a str,
-    pub organisation_type: &'a str,
+    pub organisation_type: OrganisationType,
     pub charity_number: Option<&'a str>,
     pub company_number: Option<&'a str>,
     pub annual_income_pence: i64,
@@ -319,7 +319,7 @@ impl<'a> OrganisationFields<'a> {
     pub fn new(d: &'a OrganisationDetails, now: NaiveDateTime) -> Self {
         OrganisationFields {
             name: &d.name,
-            organisation_type: d.organisation_type.as_str(),
+            organisation_type: d.organisation_type,
             charity_number: d.charity_number.as_ref().map(CharityNumber::as_str),
             company_number: d.company_number.as_ref().map(CompanyNumber::as_str),
             annual_income_pence: d.annual_income.pence(),
@@ -375,7 +375,7 @@ impl OrganisationRow {
         conn: &mut DbConnection,
         ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, Vec<HealthBoard>>, ApiError> {
-        let pairs: Vec<(i64, String)> = organisation_health_boards::table
+        let pairs: Vec<(i64, HealthBoard)> = organisation_health_boards::table
             .filter(organisation_health_boards::organisation_id.eq_any(ids))
             .select((
                 organisation_health_boards::organisation_id,
@@ -387,10 +387,8 @@ impl OrganisationRow {
             ))
             .load(conn)?;
         let mut boards: std::collections::HashMap<i64, Vec<HealthBoard>> = Default::default();
-        for (id, text) in pairs {
-            if let Ok(board) = text.parse() {
-                boards.entry(id).or_default().push(board);
-            }
+        for (id, board) in pairs {
+            boards.entry(id).or_default().push(board);
         }
         Ok(boards)
     }
@@ -409,7 +407,7 @@ impl OrganisationRow {
             diesel::insert_into(organisation_health_boards::table)
                 .values((
                     organisation_health_boards::organisation_id.eq(id),
-                    organisation_health_boards::health_board.eq(board.as_str()),
+                    organisation_health_boards::health_board.eq(board),
                 ))
                 .execute(conn)?;
         }
@@ -417,13 +415,10 @@ impl OrganisationRow {
     }
 
     pub fn into_api(self, health_boards: Vec<HealthBoard>) -> Result<Organisation, ApiError> {
-        let organisation_type = self.organisation_type.parse().map_err(|_| {
-            ApiError::internal(format!("organisation {} has an unknown type", self.id))
-        })?;
         Ok(Organisation {
             id: self.id,
             name: self.name,
-            organisation_type,
+            organisation_type: self.organisation_type,
             charity_number: self.charity_number,
             company_number: self.company_number,
             annual_income: Money::from_pence(self.annual_income_pence)

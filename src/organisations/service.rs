@@ -130,7 +130,7 @@ pub fn list(
             q = q.filter(
                 organisations::id.eq_any(
                     organisation_health_boards::table
-                        .filter(organisation_health_boards::health_board.eq(board.as_str()))
+                        .filter(organisation_health_boards::health_board.eq(board))
                         .select(organisation_health_boards::organisation_id),
                 ),
             );
