@@ -27,7 +27,7 @@ use crate::db::{DbConnection, batch, write_transaction};
 use crate::domain::financial_year::FinancialYear;
 use crate::domain::vocabulary::{
     ApplicationStatus, AwardStatus, Component, HealthBoard, InstalmentStatus, OrganisationType,
-    Respondent, ReturnStatus, Role, SupportType, TargetGroup,
+    Respondent, ReturnFrequency, ReturnStatus, Role, SupportType, TargetGroup,
 };
 use crate::error::ApiError;
 use crate::reports::cache as report_cache;
@@ -402,13 +402,13 @@ impl Generator {
                 .values((
                     rounds::fund_id.eq(fund_id),
                     rounds::name.eq(format!("Scale round {} ({})", r + 1, component.as_str())),
-                    rounds::component.eq(component.as_str()),
+                    rounds::component.eq(component),
                     rounds::opens_at.eq(opens_at),
                     rounds::closes_at.eq(closes_at),
                     rounds::min_request_pence.eq(500_000_i64),
                     rounds::max_request_pence.eq(6_000_000_i64),
                     rounds::assessments_required.eq(2),
-                    rounds::return_frequency.eq("six_monthly"),
+                    rounds::return_frequency.eq(ReturnFrequency::SixMonthly),
                     rounds::criteria_frozen_at.eq(Some(closes_at)),
                     rounds::created_at.eq(opens_at),
                     rounds::updated_at.eq(opens_at),

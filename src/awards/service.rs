@@ -39,7 +39,7 @@ use crate::db::{DbConnection, batch, retrying_write};
 use crate::domain::clock::utc;
 use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, ReturnFrequency, Role,
+    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::{messages, outbox};
@@ -840,10 +840,8 @@ pub fn accept(
         }
         record_award(conn, now, user, id, "accepted", &before, &after)?;
         let round = RoundRow::find(conn, row.round_id)?;
-        let frequency: ReturnFrequency =
-            round.return_frequency.parse().map_err(ApiError::internal)?;
         let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
-        monitoring::schedule_for(conn, now, user, &row, frequency, &years)?;
+        monitoring::schedule_for(conn, now, user, &row, round.return_frequency, &years)?;
         Ok(after)
     })
 }

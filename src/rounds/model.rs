@@ -24,14 +24,14 @@ pub struct RoundRow {
     pub id: i64,
     pub fund_id: i64,
     pub name: String,
-    pub component: String,
+    pub component: Component,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
     pub min_request_pence: i64,
     pub max_request_pence: i64,
     pub max_applicant_income_pence: Option<i64>,
     pub assessments_required: i32,
-    pub return_frequency: String,
+    pub return_frequency: ReturnFrequency,
     pub guidance: Option<String>,
     pub criteria_frozen_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -129,7 +129,7 @@ impl RoundInput {
         };
         RoundInput {
             name: row.name.clone(),
-            component: row.component.clone(),
+            component: row.component.as_str().to_owned(),
             opens_at: utc(row.opens_at).to_rfc3339(),
             closes_at: utc(row.closes_at).to_rfc3339(),
             financial_years: years.iter().map(ToString::to_string).collect(),
@@ -137,7 +137,7 @@ impl RoundInput {
             max_request: money(row.max_request_pence),
             max_applicant_income: row.max_applicant_income_pence.map(money),
             assessments_required: Some(i64::from(row.assessments_required)),
-            return_frequency: row.return_frequency.clone(),
+            return_frequency: row.return_frequency.as_str().to_owned(),
             guidance: row.guidance.clone(),
         }
     }
@@ -288,14 +288,14 @@ impl RoundDetails {
 #[diesel(table_name = rounds, treat_none_as_null = true)]
 pub struct RoundFields<'a> {
     pub name: &'a str,
-    pub component: &'a str,
+    pub component: Component,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
     pub min_request_pence: i64,
     pub max_request_pence: i64,
     pub max_applicant_income_pence: Option<i64>,
     pub assessments_required: i32,
-    pub return_frequency: &'a str,
+    pub return_frequency: ReturnFrequency,
     pub guidance: Option<&'a str>,
     pub updated_at: NaiveDateTime,
 }
@@ -304,14 +304,14 @@ impl<'a> RoundFields<'a> {
     pub fn new(d: &'a RoundDetails, now: NaiveDateTime) -> Self {
         RoundFields {
             name: &d.name,
-            component: d.component.as_str(),
+            component: d.component,
             opens_at: d.opens_at.naive_utc(),
             closes_at: d.closes_at.naive_utc(),
             min_request_pence: d.min_request.pence(),
             max_request_pence: d.max_request.pence(),
             max_applicant_income_pence: d.max_applicant_income.map(Money::pence),
             assessments_required: d.assessments_required,
-            return_frequency: d.return_frequency.as_str(),
+            return_frequency: d.return_frequency,
             guidance: d.guidance.as_deref(),
             updated_at: now,
         }
@@ -421,16 +421,11 @@ impl RoundRow {
     ) -> Result<Round, ApiError> {
         let status = self.status(now);
         let money = |pence| Money::from_pence(pence).map_err(ApiError::internal);
-        let unknown =
-            |what: &str| ApiError::internal(format!("round {} has an unknown {what}", self.id));
         Ok(Round {
             id: self.id,
             fund_id: self.fund_id,
-            component: self.component.parse().map_err(|_| unknown("component"))?,
-            return_frequency: self
-                .return_frequency
-                .parse()
-                .map_err(|_| unknown("return frequency"))?,
+            component: self.component,
+            return_frequency: self.return_frequency,
             name: self.name,
             status,
             opens_at: utc(self.opens_at),

@@ -140,7 +140,7 @@ pub fn list(
             q = q.filter(rounds::fund_id.eq(fund_id));
         }
         if let Some(component) = filter.component {
-            q = q.filter(rounds::component.eq(component.as_str()));
+            q = q.filter(rounds::component.eq(component));
         }
         match status {
             Some(RoundStatus::Upcoming) => q = q.filter(rounds::opens_at.gt(now)),
