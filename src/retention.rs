@@ -56,10 +56,10 @@ pub fn run_once(
         .checked_sub_months(Months::new(months))
         .ok_or_else(|| ApiError::internal("retention period reaches before the calendar"))?;
     let due: Vec<i64> = applications::table
-        .filter(applications::status.eq_any([
-            ApplicationStatus::Declined.as_str(),
-            ApplicationStatus::Withdrawn.as_str(),
-        ]))
+        .filter(
+            applications::status
+                .eq_any([ApplicationStatus::Declined, ApplicationStatus::Withdrawn]),
+        )
         .filter(applications::anonymised_at.is_null())
         .filter(
             applications::round_id.eq_any(

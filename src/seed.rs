@@ -494,7 +494,7 @@ impl Generator {
                         applications::round_id.eq(round.id),
                         applications::organisation_id.eq(organisations[*o]),
                         applications::created_by.eq(applicants[*o]),
-                        applications::status.eq(status.as_str()),
+                        applications::status.eq(*status),
                         applications::title.eq(format!("Perinatal support project {r}-{o}")),
                         applications::summary.eq(Some(
                             "Peer support and counselling for parents in the first year."

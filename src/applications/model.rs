@@ -32,7 +32,7 @@ pub struct ApplicationRow {
     pub round_id: i64,
     pub organisation_id: i64,
     pub created_by: i64,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub title: String,
     pub summary: Option<String>,
     pub description: Option<String>,
@@ -569,12 +569,6 @@ impl ApplicationRow {
         Ok(applications::table.find(id).first(conn)?)
     }
 
-    pub fn status(&self) -> Result<ApplicationStatus, ApiError> {
-        self.status.parse().map_err(|_| {
-            ApiError::internal(format!("application {} has an unknown status", self.id))
-        })
-    }
-
     /// Replaces the stored content: the row's columns and its child rows.
     pub fn store_content(
         conn: &mut DbConnection,
@@ -649,7 +643,7 @@ impl ApplicationRow {
             round_id: self.round_id,
             organisation_id: self.organisation_id,
             organisation_name,
-            status: self.status()?,
+            status: self.status,
             total_requested: content.total_requested()?,
             title: content.title,
             summary: content.summary,

@@ -188,7 +188,7 @@ pub fn create(
                 applications::round_id.eq(round_id),
                 applications::organisation_id.eq(organisation_id),
                 applications::created_by.eq(user.id),
-                applications::status.eq(ApplicationStatus::Draft.as_str()),
+                applications::status.eq(ApplicationStatus::Draft),
                 ContentFields::new(&content, now),
                 applications::created_at.eq(now),
             ))
@@ -242,7 +242,7 @@ pub fn list(
             q = q.filter(applications::round_id.eq(round_id));
         }
         if let Some(status) = filter.status {
-            q = q.filter(applications::status.eq(status.as_str()));
+            q = q.filter(applications::status.eq(status));
         }
         if let Some(organisation_id) = filter.organisation_id {
             q = q.filter(applications::organisation_id.eq(organisation_id));
@@ -268,7 +268,7 @@ pub fn update(
 ) -> Result<Application, ApiError> {
     write_transaction(conn, |conn| {
         let row = own(conn, user, id)?;
-        if row.status()? != ApplicationStatus::Draft {
+        if row.status != ApplicationStatus::Draft {
             return Err(wrong_state(&row, "edited", "a draft"));
         }
         let (mut content, before) = current(conn, &row)?;
@@ -278,7 +278,7 @@ pub fn update(
         let changed = diesel::update(
             applications::table
                 .find(id)
-                .filter(applications::status.eq(ApplicationStatus::Draft.as_str())),
+                .filter(applications::status.eq(ApplicationStatus::Draft)),
         )
         .set(ContentFields::new(&content, now))
         .execute(conn)?;
@@ -305,14 +305,13 @@ pub(crate) fn transition(
     now: NaiveDateTime,
     user: &CurrentUser,
 ) -> Result<(), ApiError> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let target = applications::table
         .find(row.id)
         .filter(applications::status.eq_any(from));
     let changed = match to {
         ApplicationStatus::Submitted => diesel::update(target)
             .set((
-                applications::status.eq(to.as_str()),
+                applications::status.eq(to),
                 applications::submitted_at.eq(Some(now)),
                 applications::submitted_by.eq(Some(user.id)),
                 applications::updated_at.eq(now),
@@ -320,14 +319,14 @@ pub(crate) fn transition(
             .execute(conn)?,
         ApplicationStatus::Withdrawn => diesel::update(target)
             .set((
-                applications::status.eq(to.as_str()),
+                applications::status.eq(to),
                 applications::withdrawn_at.eq(Some(now)),
                 applications::updated_at.eq(now),
             ))
             .execute(conn)?,
         _ => diesel::update(target)
             .set((
-                applications::status.eq(to.as_str()),
+                applications::status.eq(to),
                 applications::updated_at.eq(now),
             ))
             .execute(conn)?,
@@ -365,7 +364,7 @@ pub fn submit(
 ) -> Result<Application, ApiError> {
     write_transaction(conn, |conn| {
         let row = own(conn, user, id)?;
-        if row.status()? != ApplicationStatus::Draft {
+        if row.status != ApplicationStatus::Draft {
             return Err(wrong_state(&row, "submitted", "a draft"));
         }
         let (content, before) = current(conn, &row)?;
@@ -428,7 +427,7 @@ pub fn withdraw(
 ) -> Result<Application, ApiError> {
     write_transaction(conn, |conn| {
         let row = own(conn, user, id)?;
-        let status = row.status()?;
+        let status = row.status;
         if !matches!(
             status,
             ApplicationStatus::Draft | ApplicationStatus::Submitted

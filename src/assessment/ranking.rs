@@ -137,7 +137,7 @@ pub fn ranking(
     let rows: Vec<(ApplicationRow, String)> = applications::table
         .inner_join(organisations::table)
         .filter(applications::round_id.eq(round_id))
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
+        .filter(applications::status.eq(ApplicationStatus::Submitted))
         .select((applications::all_columns, organisations::name))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|(a, _)| a.id).collect();

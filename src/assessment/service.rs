@@ -169,11 +169,11 @@ fn notify(
 }
 
 pub(crate) fn submitted_application(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
-    let status: String = applications::table
+    let status: ApplicationStatus = applications::table
         .find(id)
         .select(applications::status)
         .first(conn)?;
-    if status != ApplicationStatus::Submitted.as_str() {
+    if status != ApplicationStatus::Submitted {
         return Err(ApiError::conflict(
             "application_not_submitted",
             format!("This application is {status}; only submitted applications are assessed."),
@@ -267,7 +267,7 @@ pub fn assign_round(
         }
         let submitted: Vec<i64> = applications::table
             .filter(applications::round_id.eq(round_id))
-            .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
+            .filter(applications::status.eq(ApplicationStatus::Submitted))
             .select(applications::id)
             .order(applications::id)
             .load(conn)?;

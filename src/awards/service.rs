@@ -471,7 +471,7 @@ fn parse_decision(
 /// 409 unless the application is submitted: `already_decided` once awarded or declined,
 /// `application_not_submitted` for drafts and withdrawn applications.
 fn ensure_undecided(application: &ApplicationRow) -> Result<(), ApiError> {
-    match application.status()? {
+    match application.status {
         ApplicationStatus::Submitted => Ok(()),
         ApplicationStatus::Awarded | ApplicationStatus::Declined => Err(ApiError::conflict(
             "already_decided",
@@ -505,10 +505,10 @@ fn record_decision(
     let changed = diesel::update(
         applications_table::table
             .find(application.id)
-            .filter(applications_table::status.eq(ApplicationStatus::Submitted.as_str())),
+            .filter(applications_table::status.eq(ApplicationStatus::Submitted)),
     )
     .set((
-        applications_table::status.eq(to.as_str()),
+        applications_table::status.eq(to),
         applications_table::updated_at.eq(now),
     ))
     .execute(conn)?;
