@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::assessment::model::AssignmentStatus;
 use crate::auth::{password, tokens};
 use crate::db::schema::{
     application_choices, application_reach, application_requests, applications, assignments,
@@ -651,7 +652,7 @@ impl Generator {
                 (
                     assignments::application_id.eq(*application),
                     assignments::assessor_id.eq(*assessor),
-                    assignments::status.eq("submitted"),
+                    assignments::status.eq(AssignmentStatus::Submitted),
                     assignments::declared_at.eq(Some(round.closes_at)),
                     assignments::submitted_at.eq(Some(submitted_at)),
                     assignments::weighted_score_hundredths.eq(Some(weighted)),

@@ -45,18 +45,6 @@ impl AssignmentStatus {
             AssignmentStatus::Submitted => "submitted",
         }
     }
-
-    pub fn parse(text: &str) -> Result<Self, ApiError> {
-        match text {
-            "pending" => Ok(AssignmentStatus::Pending),
-            "in_progress" => Ok(AssignmentStatus::InProgress),
-            "conflicted" => Ok(AssignmentStatus::Conflicted),
-            "submitted" => Ok(AssignmentStatus::Submitted),
-            other => Err(ApiError::internal(format!(
-                "unknown assignment status {other:?}"
-            ))),
-        }
-    }
 }
 
 impl std::str::FromStr for AssignmentStatus {
@@ -83,7 +71,7 @@ pub struct AssignmentRow {
     pub id: i64,
     pub application_id: i64,
     pub assessor_id: i64,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub conflict_reason: Option<String>,
     pub declared_at: Option<NaiveDateTime>,
     pub submitted_at: Option<NaiveDateTime>,
@@ -96,10 +84,6 @@ pub struct AssignmentRow {
 impl AssignmentRow {
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<AssignmentRow, ApiError> {
         Ok(assignments::table.find(id).first(conn)?)
-    }
-
-    pub fn status(&self) -> Result<AssignmentStatus, ApiError> {
-        AssignmentStatus::parse(&self.status)
     }
 
     /// The assignment as the API shows it, with what an assessor needs to judge a conflict.
@@ -116,7 +100,7 @@ impl AssignmentRow {
             application_title,
             organisation_name,
             assessor_id: self.assessor_id,
-            status: self.status()?,
+            status: self.status,
             conflict_reason: self.conflict_reason,
             declared_at: self.declared_at.map(utc),
             submitted_at: self.submitted_at.map(utc),

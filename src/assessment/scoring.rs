@@ -41,7 +41,7 @@ fn open_for_scoring(
     if row.assessor_id != user.id {
         return Err(ApiError::NotFound);
     }
-    match row.status()? {
+    match row.status {
         AssignmentStatus::InProgress => {}
         AssignmentStatus::Pending => {
             return Err(ApiError::conflict(
@@ -54,7 +54,7 @@ fn open_for_scoring(
                 "invalid_state",
                 format!(
                     "This assignment is {}; only assessments in progress can be scored.",
-                    row.status
+                    row.status.as_str()
                 ),
             ));
         }
@@ -119,7 +119,7 @@ fn assessments(
                 assignment_id: row.id,
                 assessor_id: row.assessor_id,
                 assessor_name: names.get(&row.assessor_id).cloned().unwrap_or_default(),
-                status: row.status()?,
+                status: row.status,
                 conflict_reason: row.conflict_reason.filter(|_| with_conflict_reasons),
                 submitted_at: row.submitted_at.map(utc),
                 weighted_score: row
@@ -265,10 +265,10 @@ pub fn submit(
         let changed = diesel::update(
             assignments::table
                 .find(id)
-                .filter(assignments::status.eq(AssignmentStatus::InProgress.as_str())),
+                .filter(assignments::status.eq(AssignmentStatus::InProgress)),
         )
         .set((
-            assignments::status.eq(AssignmentStatus::Submitted.as_str()),
+            assignments::status.eq(AssignmentStatus::Submitted),
             assignments::submitted_at.eq(Some(now)),
             assignments::weighted_score_hundredths.eq(Some(weighted.hundredths())),
             assignments::updated_at.eq(now),
@@ -307,7 +307,7 @@ pub fn submitted_scores(
 ) -> Result<HashMap<i64, Vec<Percent>>, ApiError> {
     let rows: Vec<(i64, Option<i64>)> = assignments::table
         .filter(assignments::application_id.eq_any(application_ids))
-        .filter(assignments::status.eq(AssignmentStatus::Submitted.as_str()))
+        .filter(assignments::status.eq(AssignmentStatus::Submitted))
         .select((
             assignments::application_id,
             assignments::weighted_score_hundredths,
@@ -391,7 +391,7 @@ pub fn view(
             .iter()
             .find(|a| a.assessor_id == user.id)
             .ok_or(ApiError::NotFound)?;
-        let own_status = own.status()?;
+        let own_status = own.status;
         if !matches!(
             own_status,
             AssignmentStatus::InProgress | AssignmentStatus::Submitted
@@ -401,7 +401,7 @@ pub fn view(
         if own_status == AssignmentStatus::Submitted {
             let shown: Vec<AssignmentRow> = all
                 .into_iter()
-                .filter(|a| a.assessor_id == user.id || a.status == "submitted")
+                .filter(|a| a.assessor_id == user.id || a.status == AssignmentStatus::Submitted)
                 .collect();
             (shown, false, true)
         } else {

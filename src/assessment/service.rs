@@ -32,15 +32,15 @@ pub fn assessor_may_read(
     assessor_id: i64,
     application_id: i64,
 ) -> Result<bool, ApiError> {
-    let status: Option<String> = assignments::table
+    let status: Option<AssignmentStatus> = assignments::table
         .filter(assignments::assessor_id.eq(assessor_id))
         .filter(assignments::application_id.eq(application_id))
         .select(assignments::status)
         .first(conn)
         .optional()?;
     Ok(matches!(
-        status.as_deref(),
-        Some("in_progress") | Some("submitted")
+        status,
+        Some(AssignmentStatus::InProgress | AssignmentStatus::Submitted)
     ))
 }
 
@@ -119,7 +119,7 @@ fn insert(
         .values((
             assignments::application_id.eq(application_id),
             assignments::assessor_id.eq(assessor_id),
-            assignments::status.eq(AssignmentStatus::Pending.as_str()),
+            assignments::status.eq(AssignmentStatus::Pending),
             assignments::assigned_by.eq(admin.id),
             assignments::created_at.eq(now),
             assignments::updated_at.eq(now),
@@ -253,7 +253,7 @@ pub fn assign_round(
         let per_application = v.finish_with(|| per_application)?;
 
         let mut load: BTreeMap<i64, i64> = people.keys().map(|id| (*id, 0)).collect();
-        let existing: Vec<(i64, i64, String)> = assignments::table
+        let existing: Vec<(i64, i64, AssignmentStatus)> = assignments::table
             .select((
                 assignments::assessor_id,
                 assignments::application_id,
@@ -277,7 +277,7 @@ pub fn assign_round(
             let on_it: Vec<(i64, bool)> = existing
                 .iter()
                 .filter(|(_, app, _)| *app == application)
-                .map(|(assessor, _, status)| (*assessor, status == "conflicted"))
+                .map(|(assessor, _, status)| (*assessor, *status == AssignmentStatus::Conflicted))
                 .collect();
             let active = on_it.iter().filter(|(_, conflicted)| !conflicted).count() as i64;
             let mut need = per_application - active;
@@ -335,7 +335,7 @@ pub fn list(
             q = q.filter(assignments::assessor_id.eq(own));
         }
         if let Some(status) = filter.status {
-            q = q.filter(assignments::status.eq(status.as_str()));
+            q = q.filter(assignments::status.eq(status));
         }
         if let Some(assessor) = filter.assessor_id {
             q = q.filter(assignments::assessor_id.eq(assessor));
@@ -386,10 +386,10 @@ pub fn declare(
         let changed = diesel::update(
             assignments::table
                 .find(id)
-                .filter(assignments::status.eq(AssignmentStatus::Pending.as_str())),
+                .filter(assignments::status.eq(AssignmentStatus::Pending)),
         )
         .set((
-            assignments::status.eq(status.as_str()),
+            assignments::status.eq(status),
             assignments::conflict_reason.eq(reason.as_deref().filter(|_| declaration.has_conflict)),
             assignments::declared_at.eq(Some(now)),
             assignments::updated_at.eq(now),
@@ -400,7 +400,7 @@ pub fn declare(
                 "invalid_state",
                 format!(
                     "This assignment is {}; a conflict of interest is declared once, while it is pending.",
-                    row.status
+                    row.status.as_str()
                 ),
             ));
         }

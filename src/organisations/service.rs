@@ -53,7 +53,7 @@ const OPEN_TO_ASSESSOR: [AssignmentStatus; 2] =
 /// applicant.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn assessed_by(assessor_id: i64) -> _ {
-    let open: [&'static str; 2] = OPEN_TO_ASSESSOR.map(AssignmentStatus::as_str);
+    let open: [AssignmentStatus; 2] = OPEN_TO_ASSESSOR;
     applications::table
         .inner_join(assignments::table)
         .filter(assignments::assessor_id.eq(assessor_id))
