@@ -1091,7 +1091,7 @@ fn report_round(
 
     let accepted: Vec<AwardRow> = awards_table::table
         .filter(awards_table::round_id.eq(round.id))
-        .filter(awards_table::status.eq(AwardStatus::Accepted.as_str()))
+        .filter(awards_table::status.eq(AwardStatus::Accepted))
         .order(awards_table::id)
         .load(conn)?;
     for (k, award) in accepted.iter().enumerate() {
@@ -1265,7 +1265,7 @@ fn gather_feedback(
 
     let running: Vec<AwardRow> = awards::table
         .filter(awards::round_id.eq(round.id))
-        .filter(awards::status.eq(AwardStatus::Accepted.as_str()))
+        .filter(awards::status.eq(AwardStatus::Accepted))
         .order(awards::id)
         .load(conn)?;
     for award in running {

@@ -27,8 +27,8 @@ use crate::db::schema::{
 use crate::db::{DbConnection, batch, write_transaction};
 use crate::domain::financial_year::FinancialYear;
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, Component, HealthBoard, InstalmentStatus, OrganisationType,
-    Respondent, ReturnFrequency, ReturnStatus, Role, SupportType, TargetGroup,
+    ApplicationStatus, AwardStatus, Component, DecisionOutcome, HealthBoard, InstalmentStatus,
+    OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role, SupportType, TargetGroup,
 };
 use crate::error::ApiError;
 use crate::reports::cache as report_cache;
@@ -568,7 +568,7 @@ impl Generator {
                 assessed.push(id);
                 match status {
                     ApplicationStatus::Awarded => {
-                        decided.push((id, "award"));
+                        decided.push((id, DecisionOutcome::Award));
                         awarded.push(Awarded {
                             round: r,
                             organisation: *o,
@@ -577,7 +577,7 @@ impl Generator {
                             decided_at,
                         });
                     }
-                    ApplicationStatus::Declined => decided.push((id, "decline")),
+                    ApplicationStatus::Declined => decided.push((id, DecisionOutcome::Decline)),
                     _ => {}
                 }
             }
@@ -751,7 +751,7 @@ impl Generator {
                     awards::reference.eq(format!("{code}-{}-{sequence:04}", first.start_year())),
                     awards::reference_year.eq(first.start_year()),
                     awards::sequence.eq(*sequence),
-                    awards::status.eq(status.as_str()),
+                    awards::status.eq(*status),
                     awards::responded_at.eq(responded.then(|| a.decided_at + Days::new(10))),
                     awards::responded_by.eq(responded.then_some(applicants[a.organisation])),
                     awards::ended_at.eq(ended.then_some(ended_at)),
@@ -813,7 +813,7 @@ impl Generator {
                     instalments::fund_id.eq(fund_id),
                     instalments::financial_year.eq(y.to_string()),
                     instalments::amount_pence.eq(*pence),
-                    instalments::status.eq(status.as_str()),
+                    instalments::status.eq(status),
                     instalments::released_at.eq(released.then_some(released_at)),
                     instalments::released_by.eq(released.then_some(admin)),
                 ));
@@ -1038,7 +1038,7 @@ impl Generator {
     /// Sets each year's committed and paid totals from its instalments, and its limit to the
     /// committed total rounded up to the next million pounds.
     fn balance_years(&mut self, conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
-        let held: Vec<(String, i64, String)> = instalments::table
+        let held: Vec<(String, i64, InstalmentStatus)> = instalments::table
             .filter(instalments::fund_id.eq(fund_id))
             .select((
                 instalments::financial_year,
@@ -1049,10 +1049,10 @@ impl Generator {
         let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for (y, pence, status) in held {
             let entry = totals.entry(y).or_default();
-            if status != InstalmentStatus::Cancelled.as_str() {
+            if status != InstalmentStatus::Cancelled {
                 entry.0 += pence;
             }
-            if status == InstalmentStatus::Released.as_str() {
+            if status == InstalmentStatus::Released {
                 entry.1 += pence;
             }
         }

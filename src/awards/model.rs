@@ -23,7 +23,7 @@ pub struct AwardRow {
     pub reference: String,
     pub reference_year: i32,
     pub sequence: i32,
-    pub status: String,
+    pub status: AwardStatus,
     pub responded_at: Option<NaiveDateTime>,
     pub responded_by: Option<i64>,
     pub ended_at: Option<NaiveDateTime>,
@@ -39,7 +39,7 @@ pub struct InstalmentRow {
     pub fund_id: i64,
     pub financial_year: String,
     pub amount_pence: i64,
-    pub status: String,
+    pub status: InstalmentStatus,
     pub released_at: Option<NaiveDateTime>,
     pub released_by: Option<i64>,
 }

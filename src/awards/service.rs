@@ -101,7 +101,7 @@ fn assemble(
     let (mut total, mut paid) = (0i64, 0i64);
     for i in rows {
         let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
-        let status: InstalmentStatus = i.status.parse().map_err(ApiError::internal)?;
+        let status = i.status;
         amounts.insert(year, money(i.amount_pence)?);
         total += i.amount_pence;
         if status == InstalmentStatus::Released {
@@ -123,7 +123,7 @@ fn assemble(
         organisation_id: row.organisation_id,
         organisation_name,
         title,
-        status: row.status.parse().map_err(ApiError::internal)?,
+        status: row.status,
         amounts,
         total: money(total)?,
         paid: money(paid)?,
@@ -347,7 +347,7 @@ fn release_back(
 ) -> Result<BTreeMap<FinancialYear, (i64, i64)>, ApiError> {
     let held: Vec<InstalmentRow> = instalments::table
         .filter(instalments::award_id.eq(award.id))
-        .filter(instalments::status.eq(InstalmentStatus::Committed.as_str()))
+        .filter(instalments::status.eq(InstalmentStatus::Committed))
         .order(instalments::financial_year)
         .load(conn)?;
     let years = held
@@ -361,9 +361,9 @@ fn release_back(
         let cancelled = diesel::update(
             instalments::table
                 .find((award.id, &instalment.financial_year))
-                .filter(instalments::status.eq(InstalmentStatus::Committed.as_str())),
+                .filter(instalments::status.eq(InstalmentStatus::Committed)),
         )
-        .set(instalments::status.eq(InstalmentStatus::Cancelled.as_str()))
+        .set(instalments::status.eq(InstalmentStatus::Cancelled))
         .execute(conn)?;
         if cancelled == 0 {
             continue;
@@ -521,7 +521,7 @@ fn record_decision(
     diesel::insert_into(decisions::table)
         .values((
             decisions::application_id.eq(application.id),
-            decisions::outcome.eq(outcome.as_str()),
+            decisions::outcome.eq(outcome),
             decisions::conditions.eq(conditions),
             decisions::feedback.eq(feedback),
             decisions::decided_by.eq(user.id),
@@ -655,7 +655,7 @@ pub fn decide(
                 awards::reference.eq(&reference),
                 awards::reference_year.eq(reference_year),
                 awards::sequence.eq(sequence),
-                awards::status.eq(AwardStatus::Offered.as_str()),
+                awards::status.eq(AwardStatus::Offered),
                 awards::created_at.eq(now),
                 awards::updated_at.eq(now),
             ))
@@ -673,7 +673,7 @@ pub fn decide(
                 fund_id: round.fund_id,
                 financial_year: year.to_string(),
                 amount_pence: amount.pence(),
-                status: InstalmentStatus::Committed.as_str().to_owned(),
+                status: InstalmentStatus::Committed,
                 released_at: None,
                 released_by: None,
             })
@@ -686,7 +686,7 @@ pub fn decide(
                     instalments::fund_id.eq(i.fund_id),
                     instalments::financial_year.eq(&i.financial_year),
                     instalments::amount_pence.eq(i.amount_pence),
-                    instalments::status.eq(&i.status),
+                    instalments::status.eq(i.status),
                 )
             })
             .collect();
@@ -739,14 +739,13 @@ fn transition(
     to: AwardStatus,
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let target = awards::table
         .find(award.id)
-        .filter(awards::status.eq_any(&from));
+        .filter(awards::status.eq_any(from));
     let changed = match to {
         AwardStatus::Accepted | AwardStatus::Declined => diesel::update(target)
             .set((
-                awards::status.eq(to.as_str()),
+                awards::status.eq(to),
                 awards::responded_at.eq(Some(now)),
                 awards::responded_by.eq(Some(user.id)),
                 awards::updated_at.eq(now),
@@ -754,7 +753,7 @@ fn transition(
             .execute(conn)?,
         _ => diesel::update(target)
             .set((
-                awards::status.eq(to.as_str()),
+                awards::status.eq(to),
                 awards::ended_at.eq(Some(now)),
                 awards::ended_by.eq(Some(user.id)),
                 awards::end_reason.eq(reason),
@@ -763,7 +762,7 @@ fn transition(
             .execute(conn)?,
     };
     if changed == 0 {
-        let current: String = awards::table
+        let current: AwardStatus = awards::table
             .find(award.id)
             .select(awards::status)
             .first(conn)?;
@@ -1011,10 +1010,10 @@ pub fn release(
         let released = diesel::update(
             instalments::table
                 .find((id, year.to_string()))
-                .filter(instalments::status.eq(InstalmentStatus::Committed.as_str())),
+                .filter(instalments::status.eq(InstalmentStatus::Committed)),
         )
         .set((
-            instalments::status.eq(InstalmentStatus::Released.as_str()),
+            instalments::status.eq(InstalmentStatus::Released),
             instalments::released_at.eq(Some(now)),
             instalments::released_by.eq(Some(user.id)),
         ))
@@ -1122,7 +1121,7 @@ pub fn list(
             q = q.filter(awards::fund_id.eq(fund));
         }
         if let Some(status) = filter.status {
-            q = q.filter(awards::status.eq(status.as_str()));
+            q = q.filter(awards::status.eq(status));
         }
         if let Some(organisation) = filter.organisation_id {
             q = q.filter(awards::organisation_id.eq(organisation));

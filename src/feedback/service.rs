@@ -143,7 +143,7 @@ pub fn create_link(
     let label = v.finish_with(|| label)?;
     write_transaction(conn, |conn| {
         let award = managed_award(conn, user, award_id)?;
-        if award.status != AwardStatus::Accepted.as_str() {
+        if award.status != AwardStatus::Accepted {
             return Err(ApiError::conflict(
                 "award_not_active",
                 format!(

@@ -44,7 +44,7 @@ fn running() -> returns::BoxedQuery<'static, crate::db::MultiBackend> {
         .filter(
             returns::award_id.eq_any(
                 awards::table
-                    .filter(awards::status.eq(AwardStatus::Accepted.as_str()))
+                    .filter(awards::status.eq(AwardStatus::Accepted))
                     .select(awards::id),
             ),
         )

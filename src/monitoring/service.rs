@@ -202,7 +202,7 @@ fn own(
 ) -> Result<(ReturnRow, AwardRow), ApiError> {
     user.require(&[Role::Applicant])?;
     let (row, award) = visible(conn, user, id)?;
-    if award.status != AwardStatus::Accepted.as_str() {
+    if award.status != AwardStatus::Accepted {
         return Err(ApiError::conflict(
             "award_not_active",
             format!(
@@ -311,7 +311,7 @@ pub fn list(
 fn released(conn: &mut DbConnection, award_id: i64) -> Result<HashMap<String, i64>, ApiError> {
     Ok(instalments::table
         .filter(instalments::award_id.eq(award_id))
-        .filter(instalments::status.eq(InstalmentStatus::Released.as_str()))
+        .filter(instalments::status.eq(InstalmentStatus::Released))
         .select((instalments::financial_year, instalments::amount_pence))
         .load::<(String, i64)>(conn)?
         .into_iter()

@@ -42,10 +42,7 @@ pub fn list(
     filter: &DirectoryFilter,
     page: Page,
 ) -> Result<Paged<DirectoryEntry>, ApiError> {
-    let listed = [
-        AwardStatus::Accepted.as_str(),
-        AwardStatus::Completed.as_str(),
-    ];
+    let listed = [AwardStatus::Accepted, AwardStatus::Completed];
     let query = || {
         let mut q = awards::table
             .inner_join(organisations::table)

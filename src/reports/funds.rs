@@ -210,7 +210,7 @@ fn held(
     let mut query = instalments::table
         .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
         .filter(instalments::fund_id.eq(fund_id))
-        .filter(instalments::status.ne(InstalmentStatus::Cancelled.as_str()))
+        .filter(instalments::status.ne(InstalmentStatus::Cancelled))
         .select((
             awards::id,
             awards::organisation_id,
@@ -224,7 +224,7 @@ fn held(
     if let Some(year) = year {
         query = query.filter(instalments::financial_year.eq(year.to_string()));
     }
-    let rows: Vec<(i64, i64, i64, String, String, i64, String)> = query.load(conn)?;
+    let rows: Vec<(i64, i64, i64, Component, String, i64, InstalmentStatus)> = query.load(conn)?;
     rows.into_iter()
         .map(
             |(award, organisation, application, component, year, pence, status)| {
@@ -232,10 +232,10 @@ fn held(
                     award,
                     organisation,
                     application,
-                    component: component.parse().map_err(ApiError::internal)?,
+                    component,
                     year: FinancialYear::parse(&year).map_err(ApiError::internal)?,
                     pence,
-                    released: status == InstalmentStatus::Released.as_str(),
+                    released: status == InstalmentStatus::Released,
                 })
             },
         )

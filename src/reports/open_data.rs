@@ -132,9 +132,9 @@ pub fn export(
     user.require(&[Role::Official, Role::Administrator])?;
     let fund = FundRow::find(conn, fund_id)?;
     let published = [
-        AwardStatus::Accepted.as_str(),
-        AwardStatus::Completed.as_str(),
-        AwardStatus::Terminated.as_str(),
+        AwardStatus::Accepted,
+        AwardStatus::Completed,
+        AwardStatus::Terminated,
     ];
     let rows: Vec<PublishedRow> = awards::table
         .inner_join(applications::table.inner_join(decisions::table))
@@ -156,7 +156,7 @@ pub fn export(
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut years: HashMap<i64, Vec<(FinancialYear, i64, bool)>> = HashMap::new();
-    let instalment_rows: Vec<(i64, String, i64, String)> = instalments::table
+    let instalment_rows: Vec<(i64, String, i64, InstalmentStatus)> = instalments::table
         .filter(instalments::award_id.eq_any(&ids))
         .select((
             instalments::award_id,
@@ -167,11 +167,10 @@ pub fn export(
         .load(conn)?;
     for (award, year, pence, status) in instalment_rows {
         let year = FinancialYear::parse(&year).map_err(ApiError::internal)?;
-        years.entry(award).or_default().push((
-            year,
-            pence,
-            status == InstalmentStatus::Released.as_str(),
-        ));
+        years
+            .entry(award)
+            .or_default()
+            .push((year, pence, status == InstalmentStatus::Released));
     }
     let application_ids: Vec<i64> = rows.iter().map(|r| r.1.id).collect();
     let mut children = Children::load(conn, &application_ids)?;
