@@ -901,7 +901,7 @@ impl Generator {
                     returns::period_start.eq(p.start),
                     returns::period_end.eq(p.end),
                     returns::due_date.eq(p.due),
-                    returns::status.eq(p.status.as_str()),
+                    returns::status.eq(p.status),
                     returns::submitted_at.eq(sent.then_some(submitted_at)),
                     returns::submitted_by.eq(sent.then_some(p.by)),
                     returns::reviewed_at.eq(reviewed.then(|| submitted_at + Days::new(3))),

@@ -59,8 +59,7 @@ fn advance(
     to: ReturnStatus,
     passed: NaiveDate,
 ) -> Result<Vec<i64>, ApiError> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let query = running().filter(returns::status.eq_any(&from));
+    let query = running().filter(returns::status.eq_any(from));
     let query = match to {
         ReturnStatus::Overdue => query.filter(returns::due_date.lt(passed)),
         _ => query.filter(returns::period_end.lt(passed)),
@@ -74,9 +73,9 @@ fn advance(
     let moved: Vec<i64> = diesel::update(
         returns::table
             .filter(returns::id.eq_any(&candidates))
-            .filter(returns::status.eq_any(&from)),
+            .filter(returns::status.eq_any(from)),
     )
-    .set((returns::status.eq(to.as_str()), returns::updated_at.eq(now)))
+    .set((returns::status.eq(to), returns::updated_at.eq(now)))
     .returning(returns::id)
     .get_results(conn)?;
     for id in &moved {
@@ -167,7 +166,7 @@ fn remind(
         diesel::insert_into(return_reminders::table)
             .values((
                 return_reminders::return_id.eq(row.id),
-                return_reminders::step.eq(step.as_str()),
+                return_reminders::step.eq(step),
                 return_reminders::sent_at.eq(now),
             ))
             .execute(conn)
@@ -202,9 +201,9 @@ pub fn run_once(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PassRepor
     mark(conn, now, &mut report)?;
     let today = now.date();
     let unsubmitted = [
-        ReturnStatus::Scheduled.as_str(),
-        ReturnStatus::Due.as_str(),
-        ReturnStatus::Overdue.as_str(),
+        ReturnStatus::Scheduled,
+        ReturnStatus::Due,
+        ReturnStatus::Overdue,
     ];
     let candidates: Vec<ReturnRow> = running()
         .filter(returns::status.eq_any(unsubmitted))
@@ -212,17 +211,17 @@ pub fn run_once(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PassRepor
         .order(returns::id)
         .load(conn)?;
     let ids: Vec<i64> = candidates.iter().map(|r| r.id).collect();
-    let sent: std::collections::HashSet<(i64, String)> = return_reminders::table
+    let sent: std::collections::HashSet<(i64, Reminder)> = return_reminders::table
         .filter(return_reminders::return_id.eq_any(&ids))
         .select((return_reminders::return_id, return_reminders::step))
-        .load::<(i64, String)>(conn)?
+        .load::<(i64, Reminder)>(conn)?
         .into_iter()
         .collect();
     for row in &candidates {
         let Some(step) = Reminder::for_day(row.due_date, today) else {
             continue;
         };
-        if sent.contains(&(row.id, step.as_str().to_owned())) {
+        if sent.contains(&(row.id, step)) {
             continue;
         }
         if let Claim::Sent = remind(conn, now, row, step)? {

@@ -20,7 +20,7 @@ pub struct ReturnRow {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub due_date: NaiveDate,
-    pub status: String,
+    pub status: ReturnStatus,
     pub submitted_at: Option<NaiveDateTime>,
     pub submitted_by: Option<i64>,
     pub reviewed_at: Option<NaiveDateTime>,
@@ -36,9 +36,8 @@ impl ReturnRow {
     }
 
     /// The status on `today` (see [`ReturnStatus::on`]).
-    pub fn status_on(&self, today: NaiveDate) -> Result<ReturnStatus, ApiError> {
-        let stored: ReturnStatus = self.status.parse().map_err(ApiError::internal)?;
-        Ok(stored.on(self.period_end, self.due_date, today))
+    pub fn status_on(&self, today: NaiveDate) -> ReturnStatus {
+        self.status.on(self.period_end, self.due_date, today)
     }
 
     pub fn year(&self) -> Result<Option<FinancialYear>, ApiError> {

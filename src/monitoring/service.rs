@@ -37,7 +37,11 @@ use crate::reports::cache::{self as report_cache, Figures};
 pub const SPEND_TOLERANCE_PERCENT: i64 = 5;
 
 /// The statuses a return has before its first submission, which follow the calendar.
-const UNSUBMITTED: [&str; 3] = ["scheduled", "due", "overdue"];
+const UNSUBMITTED: [ReturnStatus; 3] = [
+    ReturnStatus::Scheduled,
+    ReturnStatus::Due,
+    ReturnStatus::Overdue,
+];
 
 /// Schedules the returns of an award accepted at `now`: per the round's frequency over the
 /// award's years, and a final return, with periods already over folded into the first still
@@ -59,7 +63,7 @@ pub fn schedule_for(
                 returns::period_start.eq(period.start),
                 returns::period_end.eq(period.end),
                 returns::due_date.eq(period.due),
-                returns::status.eq(ReturnStatus::Scheduled.as_str()),
+                returns::status.eq(ReturnStatus::Scheduled),
                 returns::created_at.eq(now),
                 returns::updated_at.eq(now),
             ))
@@ -139,7 +143,7 @@ fn to_api(
                 period_start: row.period_start,
                 period_end: row.period_end,
                 due_date: row.due_date,
-                status: row.status_on(today)?,
+                status: row.status_on(today),
                 spend: c
                     .spend_pence
                     .map(Money::from_pence)
@@ -294,7 +298,7 @@ pub fn list(
             Some(ReturnStatus::Overdue) => q
                 .filter(returns::status.eq_any(UNSUBMITTED))
                 .filter(returns::due_date.lt(today)),
-            Some(other) => q.filter(returns::status.eq(other.as_str())),
+            Some(other) => q.filter(returns::status.eq(other)),
         };
         q
     };
@@ -383,7 +387,7 @@ pub fn update(
     let today = now.date();
     write_transaction(conn, |conn| {
         let (row, _) = own(conn, user, id)?;
-        let status = row.status_on(today)?;
+        let status = row.status_on(today);
         if !status.is_open() {
             return Err(ApiError::conflict(
                 "invalid_state",
@@ -423,7 +427,7 @@ pub fn submit(
     let today = now.date();
     write_transaction(conn, |conn| {
         let (row, _) = own(conn, user, id)?;
-        let status = row.status_on(today)?;
+        let status = row.status_on(today);
         match status {
             ReturnStatus::Scheduled => {
                 return Err(ApiError::conflict(
@@ -455,11 +459,11 @@ pub fn submit(
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        let mut open: Vec<&str> = UNSUBMITTED.to_vec();
-        open.push(ReturnStatus::ChangesRequested.as_str());
+        let mut open = UNSUBMITTED.to_vec();
+        open.push(ReturnStatus::ChangesRequested);
         let changed = diesel::update(returns::table.find(id).filter(returns::status.eq_any(open)))
             .set((
-                returns::status.eq(ReturnStatus::Submitted.as_str()),
+                returns::status.eq(ReturnStatus::Submitted),
                 returns::submitted_at.eq(Some(now)),
                 returns::submitted_by.eq(Some(user.id)),
                 returns::updated_at.eq(now),
@@ -518,10 +522,10 @@ pub fn review(
         let changed = diesel::update(
             returns::table
                 .find(id)
-                .filter(returns::status.eq(ReturnStatus::Submitted.as_str())),
+                .filter(returns::status.eq(ReturnStatus::Submitted)),
         )
         .set((
-            returns::status.eq(to.as_str()),
+            returns::status.eq(to),
             returns::reviewed_at.eq(Some(now)),
             returns::reviewed_by.eq(Some(user.id)),
             returns::review_comment.eq(comment.as_deref()),
@@ -533,7 +537,7 @@ pub fn review(
                 "invalid_state",
                 format!(
                     "This return is {}; only submitted returns are reviewed.",
-                    row.status_on(today)?
+                    row.status_on(today)
                 ),
             ));
         }
@@ -592,7 +596,7 @@ pub fn ensure_previous_accepted(
         .first(conn)
         .optional()?;
     match previous {
-        Some(row) if row.status != ReturnStatus::Accepted.as_str() => Err(ApiError::conflict(
+        Some(row) if row.status != ReturnStatus::Accepted => Err(ApiError::conflict(
             "return_not_accepted",
             format!(
                 "The return for {} to {} must be accepted before the {year} instalment is released.",

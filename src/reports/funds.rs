@@ -512,7 +512,7 @@ pub fn reach(
         .inner_join(return_contents::table)
         .inner_join(awards::table)
         .filter(awards::fund_id.eq(fund_id))
-        .filter(returns::status.eq(ReturnStatus::Accepted.as_str()))
+        .filter(returns::status.eq(ReturnStatus::Accepted))
         .filter(returns::financial_year.is_not_null())
         .into_boxed();
     if let Some(year) = year {
