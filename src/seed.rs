@@ -1016,7 +1016,7 @@ impl Generator {
                 responses.push((
                     feedback_responses::award_id.eq(award.id),
                     feedback_responses::link_id.eq(link),
-                    feedback_responses::respondent.eq(self.pick(Respondent::ALL).as_str()),
+                    feedback_responses::respondent.eq(self.pick(Respondent::ALL)),
                     feedback_responses::listened_to.eq(rating(&mut self.rng)),
                     feedback_responses::wellbeing.eq(rating(&mut self.rng)),
                     feedback_responses::relationship_with_baby.eq(rating(&mut self.rng)),

@@ -31,7 +31,7 @@ use crate::db::DbConnection;
 use crate::db::schema::{application_choices, awards, feedback_responses, report_versions, rounds};
 use crate::domain::FinancialYear;
 use crate::domain::suppression::THRESHOLD;
-use crate::domain::vocabulary::HealthBoard;
+use crate::domain::vocabulary::{Component, HealthBoard};
 use crate::error::ApiError;
 
 /// The group name of responses to awards that cover more than one health board (or none).
@@ -157,7 +157,7 @@ pub fn publish(conn: &mut DbConnection, fund_id: i64) -> Result<bool, ApiError> 
         }
         DbConnection::Sqlite(_) => {}
     }
-    let pending: Vec<(i64, i64, String, NaiveDate)> = feedback_responses::table
+    let pending: Vec<(i64, i64, Component, NaiveDate)> = feedback_responses::table
         .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))
         .filter(awards::fund_id.eq(fund_id))
         // As the partial index says it, so that both databases use it.
@@ -183,7 +183,7 @@ pub fn publish(conn: &mut DbConnection, fund_id: i64) -> Result<bool, ApiError> 
         .iter()
         .map(|(_, application, component, day)| {
             Placement::new(
-                component.clone(),
+                component.as_str().to_owned(),
                 *day,
                 boards.get(application).map(Vec::as_slice),
             )

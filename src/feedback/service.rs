@@ -379,7 +379,7 @@ pub fn respond(
             .values((
                 feedback_responses::award_id.eq(award.id),
                 feedback_responses::link_id.eq(link_id),
-                feedback_responses::respondent.eq(input.respondent.as_str()),
+                feedback_responses::respondent.eq(input.respondent),
                 feedback_responses::listened_to.eq(ratings.0),
                 feedback_responses::wellbeing.eq(ratings.1),
                 feedback_responses::relationship_with_baby.eq(ratings.2),
@@ -435,7 +435,7 @@ pub fn summarise(ratings: &[Rated]) -> Vec<StatementSummary> {
 }
 
 type ResponseRow = (
-    String,
+    Respondent,
     i32,
     i32,
     i32,
@@ -480,8 +480,7 @@ pub fn award_feedback(
     let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
     let mut by_respondent: BTreeMap<Respondent, Vec<Rated>> = BTreeMap::new();
     let mut quotes = Vec::new();
-    for (who, a, b, c, d, difference, could_be_better, consent, received_on) in rows {
-        let respondent: Respondent = who.parse().map_err(ApiError::internal)?;
+    for (respondent, a, b, c, d, difference, could_be_better, consent, received_on) in rows {
         let rated = [a, b, c, d];
         all.push(rated);
         by_respondent.entry(respondent).or_default().push(rated);
@@ -526,7 +525,7 @@ pub fn for_officials(
     conn: &mut DbConnection,
     award_ids: &[i64],
 ) -> Result<OfficialFeedback, ApiError> {
-    let rows: Vec<(String, i32, i32, i32, i32)> = feedback_responses::table
+    let rows: Vec<(Respondent, i32, i32, i32, i32)> = feedback_responses::table
         .filter(feedback_responses::award_id.eq_any(award_ids))
         .select((
             feedback_responses::respondent,
@@ -539,8 +538,7 @@ pub fn for_officials(
     let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
     let mut groups: BTreeMap<Respondent, Vec<Rated>> =
         Respondent::ALL.iter().map(|r| (*r, Vec::new())).collect();
-    for (who, a, b, c, d) in rows {
-        let respondent: Respondent = who.parse().map_err(ApiError::internal)?;
+    for (respondent, a, b, c, d) in rows {
         all.push([a, b, c, d]);
         groups.entry(respondent).or_default().push([a, b, c, d]);
     }

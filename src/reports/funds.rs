@@ -618,7 +618,7 @@ pub fn feedback(
             .filter(feedback_responses::received_on.ge(year.first_day()))
             .filter(feedback_responses::received_on.le(year.last_day()));
     }
-    let rows: Vec<(i64, String, chrono::NaiveDate, i32, i32, i32, i32)> = query
+    let rows: Vec<(i64, Component, chrono::NaiveDate, i32, i32, i32, i32)> = query
         .select((
             awards::application_id,
             rounds::component,
@@ -644,7 +644,11 @@ pub fn feedback(
     for (application, component, day, a, b, c, d) in rows {
         let rated = [a, b, c, d];
         all.push(rated);
-        let placed = Placement::new(component, day, boards.get(&application).map(Vec::as_slice))?;
+        let placed = Placement::new(
+            component.as_str().to_owned(),
+            day,
+            boards.get(&application).map(Vec::as_slice),
+        )?;
         by_year.entry(placed.year).or_default().push(rated);
         by_component
             .entry(placed.component)
