@@ -61,15 +61,6 @@ impl OutboxStatus {
             OutboxStatus::Failed => "failed",
         }
     }
-
-    fn parse(text: &str) -> OutboxStatus {
-        match text {
-            "sending" => OutboxStatus::Sending,
-            "sent" => OutboxStatus::Sent,
-            "failed" => OutboxStatus::Failed,
-            _ => OutboxStatus::Pending,
-        }
-    }
 }
 
 impl std::str::FromStr for OutboxStatus {
@@ -115,7 +106,7 @@ struct NewRow<'a> {
     subject: &'a str,
     body: &'a str,
     secret: bool,
-    status: &'a str,
+    status: OutboxStatus,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
@@ -130,7 +121,7 @@ impl<'a> NewRow<'a> {
             subject: &email.subject,
             body: &email.body,
             secret: SECRET_KINDS.contains(&email.kind),
-            status: OutboxStatus::Pending.as_str(),
+            status: OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
@@ -145,7 +136,7 @@ pub struct OutboxRow {
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -188,14 +179,14 @@ pub fn enqueue_all(
 /// Ids of rows that are due: pending and past their retry time, or sending with a lapsed lease.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn claimable(now: NaiveDateTime, limit: i64) -> _ {
+    let pending: OutboxStatus = OutboxStatus::Pending;
+    let sending: OutboxStatus = OutboxStatus::Sending;
     outbox::table
         .filter(
             (outbox::status
-                .eq("pending")
+                .eq(pending)
                 .and(outbox::next_attempt_at.le(now)))
-            .or(outbox::status
-                .eq("sending")
-                .and(outbox::locked_until.le(now))),
+            .or(outbox::status.eq(sending).and(outbox::locked_until.le(now))),
         )
         .order(outbox::id)
         .select(outbox::id)
@@ -223,7 +214,7 @@ pub fn claim(
         }
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
             .set((
-                outbox::status.eq(OutboxStatus::Sending.as_str()),
+                outbox::status.eq(OutboxStatus::Sending),
                 outbox::locked_until.eq(now + lease),
                 outbox::attempts.eq(outbox::attempts + 1),
             ))
@@ -238,10 +229,12 @@ pub fn claim(
 /// Marks a claimed row sent. Only the claim's own lease may do so (status still `sending`). A
 /// secret-bearing body is erased in the same update.
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<bool, ApiError> {
-    let claimed = outbox::table.find(id).filter(outbox::status.eq("sending"));
+    let claimed = outbox::table
+        .find(id)
+        .filter(outbox::status.eq(OutboxStatus::Sending));
     let sent = || {
         (
-            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(Some(now)),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
@@ -277,9 +270,9 @@ pub fn mark_failed(
     };
     let claimed = outbox::table
         .find(row.id)
-        .filter(outbox::status.eq("sending"));
+        .filter(outbox::status.eq(OutboxStatus::Sending));
     let attempt = (
-        outbox::status.eq(status.as_str()),
+        outbox::status.eq(status),
         outbox::next_attempt_at.eq(next),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(Some(error)),
@@ -335,7 +328,7 @@ impl From<OutboxRow> for OutboxEntry {
             kind: row.kind,
             recipient: row.recipient,
             subject: row.subject,
-            status: OutboxStatus::parse(&row.status),
+            status: row.status,
             attempts: row.attempts,
             next_attempt_at: utc(row.next_attempt_at),
             last_error: row.last_error,
@@ -354,7 +347,7 @@ pub fn list(
     let filtered = || {
         let mut query = outbox::table.into_boxed();
         if let Some(status) = status {
-            query = query.filter(outbox::status.eq(status.as_str()));
+            query = query.filter(outbox::status.eq(status));
         }
         query
     };

@@ -33,6 +33,7 @@ use crate::domain::FinancialYear;
 use crate::domain::suppression::THRESHOLD;
 use crate::domain::vocabulary::{Component, HealthBoard};
 use crate::error::ApiError;
+use crate::reports::cache::Figures;
 
 /// The group name of responses to awards that cover more than one health board (or none).
 pub const MULTIPLE_BOARDS: &str = "multiple_boards";
@@ -149,7 +150,7 @@ pub fn largest_batch(placements: &[Placement]) -> Vec<bool> {
 /// inside the transaction that records a response.
 pub fn publish(conn: &mut DbConnection, fund_id: i64) -> Result<bool, ApiError> {
     let version = report_versions::table
-        .find((fund_id, "feedback"))
+        .find((fund_id, Figures::Feedback))
         .select(report_versions::version);
     match conn {
         DbConnection::Postgresql(c) => {

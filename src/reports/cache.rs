@@ -81,7 +81,7 @@ pub fn start(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
         diesel::insert_into(report_versions::table)
             .values((
                 report_versions::fund_id.eq(fund_id),
-                report_versions::figures.eq(figures.as_str()),
+                report_versions::figures.eq(figures),
                 report_versions::version.eq(0_i64),
             ))
             .execute(conn)?;
@@ -92,7 +92,7 @@ pub fn start(conn: &mut DbConnection, fund_id: i64) -> Result<(), ApiError> {
 /// Marks the fund's figures of one kind as changed. Call it as the last statement of the
 /// transaction that changes them.
 pub fn changed(conn: &mut DbConnection, fund_id: i64, figures: Figures) -> Result<(), ApiError> {
-    diesel::update(report_versions::table.find((fund_id, figures.as_str())))
+    diesel::update(report_versions::table.find((fund_id, figures)))
         .set(report_versions::version.eq(report_versions::version + 1))
         .execute(conn)?;
     Ok(())
