@@ -331,3 +331,68 @@ async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
         "the load went on after recovery"
     );
 }
+
+db_test! {
+    async fn a_stored_status_outside_its_vocabulary_answers_an_opaque_500_and_nothing_else(app) {
+        use diesel::connection::SimpleConnection;
+        use grantfund::applications::model::ApplicationRow;
+        use grantfund::db::DbConnection;
+        use grantfund::error::ApiError;
+
+        let (_, _, round) = app.open_round().await;
+        let (organisation, token) = app.register("SC000001", "aileen@example.org").await;
+        let id = app.draft(&token, round, application_body()).await;
+        // The status column's CHECK keeps such a text out; a row written past it (by another
+        // release's vocabulary, or by hand) is what this reads.
+        let set_status = |status: &'static str| {
+            app.state.db.run(move |conn| {
+                let update = format!("UPDATE applications SET status = '{status}' WHERE id = {id};");
+                let sql = match conn {
+                    DbConnection::Postgresql(_) => format!(
+                        "ALTER TABLE applications DROP CONSTRAINT IF EXISTS applications_status_check; {update}"
+                    ),
+                    DbConnection::Sqlite(_) => format!(
+                        "PRAGMA ignore_check_constraints = ON; {update} PRAGMA ignore_check_constraints = OFF;"
+                    ),
+                };
+                conn.batch_execute(&sql)?;
+                Ok(())
+            })
+        };
+        set_status("approved").await.unwrap();
+
+        // Reading the row fails as a database error naming the column's type and the text, not
+        // as a panic of the blocking task.
+        let read = app.state.db.run(move |conn| ApplicationRow::find(conn, id)).await;
+        let Err(ApiError::Internal(cause)) = read else {
+            panic!("a corrupt status is an internal error, got {read:?}");
+        };
+        assert!(cause.contains("ApplicationStatus") && cause.contains("\"approved\""), "{cause}");
+        assert!(!cause.contains("blocking task failed"), "{cause}");
+
+        // The API answers 500 without the cause, for the application and the list holding it.
+        let reply = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+        reply.assert_problem(500, "internal_error");
+        assert!(!reply.text.contains("approved"), "{}", reply.text);
+        app.get("/api/v1/applications", &token).await.assert_problem(500, "internal_error");
+        let organisation_path = format!("/api/v1/organisations/{organisation}");
+        assert_eq!(app.get(&organisation_path, &token).await.status.as_u16(), 200);
+
+        // Repaired, it reads again.
+        set_status("draft").await.unwrap();
+        let reply = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        assert_eq!(reply.json["status"], "draft");
+
+        // A vocabulary column without a CHECK fails the same way.
+        app.state.db.run(move |conn| {
+            conn.batch_execute(&format!(
+                "UPDATE organisations SET organisation_type = 'cooperative' WHERE id = {organisation}"
+            ))?;
+            Ok(())
+        }).await.unwrap();
+        app.get(&organisation_path, &token).await.assert_problem(500, "internal_error");
+        let round_path = format!("/api/v1/rounds/{round}");
+        assert_eq!(app.get(&round_path, &token).await.status.as_u16(), 200);
+    }
+}
