@@ -198,10 +198,11 @@ pub struct Config {
     /// (`https://portal.example.org`); none by default, so cross-origin reads are refused.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]
     pub cors_allowed_origins: String,
-    /// The portal's built style sheets, scripts and images (`npm run build` in `web/`), served
-    /// under `/assets/`.
-    #[arg(long, env = "ASSETS_DIR", default_value = "web/dist", global = true)]
-    pub assets_dir: PathBuf,
+    /// A folder of the portal's built style sheets, scripts and images (`npm run build` in
+    /// `web/` writes `web/dist`) to serve under `/assets/` instead of those built into the
+    /// binary, read on every request: for working on the styles.
+    #[arg(long, env = "ASSETS_DIR", global = true)]
+    pub assets_dir: Option<PathBuf>,
 }
 
 /// Checked settings the service runs with.
@@ -235,7 +236,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     pub outbox_max_attempts: i32,
     pub outbox_retry_base: Duration,
-    pub assets_dir: PathBuf,
+    /// `ASSETS_DIR`; `None` serves the assets built into the binary.
+    pub assets_dir: Option<PathBuf>,
 }
 
 /// Why the settings cannot be used. Each message says what to change.
@@ -359,7 +361,7 @@ impl Settings {
             retention_months: config.retention_months,
             open_data_prefix: config.open_data_prefix,
             cors_allowed_origins,
-            assets_dir: config.assets_dir,
+            assets_dir: config.assets_dir.filter(|d| !d.as_os_str().is_empty()),
         })
     }
 
@@ -379,6 +381,7 @@ impl Settings {
         config.jwt_secret = None;
         config.smtp_url = None;
         config.mail_from = "Grant Fund <noreply@localhost>".to_owned();
+        config.assets_dir = None;
         Settings::from_config(config)
     }
 
@@ -584,5 +587,6 @@ mod tests {
         assert_eq!(s.mail_dir, PathBuf::from("./mail"));
         assert_eq!(s.database_kind(), "sqlite");
         assert!(s.smtp_url.is_none());
+        assert_eq!(s.assets_dir, None, "the assets built into the binary");
     }
 }

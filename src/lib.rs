@@ -232,8 +232,7 @@ impl Application {
         let routes = web::Data::new(routes);
         let data = web::Data::new(state.clone());
         let cors_origins = state.settings.cors_allowed_origins.clone();
-        let assets_dir = state.settings.assets_dir.clone();
-        portal::check_assets(&assets_dir);
+        portal::assets::check(state.settings.assets_dir.as_deref());
         let mut server = HttpServer::new(move || {
             let app = router()
                 .app_data(data.clone())
@@ -253,7 +252,7 @@ impl Application {
                             .finish()
                     }),
                 )
-                .service(portal::assets(&assets_dir))
+                .configure(portal::assets::configure)
                 .configure(portal::configure)
                 .default_service(web::to(http::fallback))
                 .wrap(from_fn(http::request_id_header))

@@ -1,11 +1,14 @@
-// Builds the portal's assets into dist/: GOV.UK Frontend's styles compiled with the portal's own
-// additions, its script, htmx, and the images the styles refer to. Run by `npm run build`.
+// Builds the portal's assets: GOV.UK Frontend's styles compiled with the portal's own additions,
+// its script, htmx, and the images the styles and pages refer to. The crate's build script runs
+// it as `npm run build -- FOLDER` and embeds FOLDER in the binary; `npm run build` alone writes
+// dist/, for serving with ASSETS_DIR=web/dist while working on the styles.
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
+import { resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as sass from "sass";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const dist = here("dist/");
+const dist = process.argv[2] ? resolve(process.argv[2]) + sep : here("dist/");
 const frontend = here("node_modules/govuk-frontend/dist/govuk/");
 
 await rm(dist, { recursive: true, force: true });
@@ -17,7 +20,7 @@ const css = await sass.compileAsync(here("styles/portal.scss"), {
   quietDeps: true,
   silenceDeprecations: ["import"],
 });
-await writeFile(here("dist/portal.css"), css.css);
+await writeFile(dist + "portal.css", css.css);
 
 await cp(frontend + "govuk-frontend.min.js", dist + "govuk-frontend.min.js");
 await cp(here("node_modules/htmx.org/dist/htmx.min.js"), dist + "htmx.min.js");

@@ -8,6 +8,7 @@
 //! form posted from another origin is refused.
 
 mod admin;
+pub mod assets;
 mod charity;
 mod chart;
 mod form;
@@ -39,22 +40,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     panel::configure(cfg);
     admin::configure(cfg);
     official::configure(cfg);
-}
-
-/// Warns when the portal's assets are not built in `dir`. Pages work without them, unstyled,
-/// so a missing build is not a reason to refuse to start.
-pub fn check_assets(dir: &std::path::Path) {
-    if !dir.join("portal.css").is_file() {
-        tracing::warn!(
-            dir = %dir.display(),
-            "the portal's assets are not built here: run `npm ci && npm run build` in web/, or set ASSETS_DIR"
-        );
-    }
-}
-
-/// The portal's built assets under `/assets/`.
-pub fn assets(dir: &std::path::Path) -> actix_files::Files {
-    actix_files::Files::new("/assets", dir).use_etag(true)
 }
 
 /// What every page's layout shows: who is signed in, the CSRF token for its forms, and a

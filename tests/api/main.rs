@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod applications;
 mod assessment;
+mod assets;
 mod attacks;
 mod auth;
 mod awards;
