@@ -4,7 +4,7 @@
 //! service runs with. In production the service refuses to start with a missing, default or short
 //! JWT secret.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,14 +89,10 @@ pub struct Config {
         global = true
     )]
     pub mail_from: String,
-    /// Address of the service as people reach it, used in links sent by email.
-    #[arg(
-        long,
-        env = "PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    pub public_url: String,
+    /// Address of the service as people reach it, used in links, QR codes and emails; by
+    /// default the address the server is bound to.
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Log filter.
     #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
     pub rust_log: String,
@@ -218,7 +214,12 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     pub mail_dir: PathBuf,
     pub mail_from: lettre::message::Mailbox,
+    /// Where people reach the service, without a trailing `/`: `PUBLIC_URL`, or else the address
+    /// bound (see [`Settings::public_url_set`]).
     pub public_url: String,
+    /// Whether `PUBLIC_URL` was given. When it was not, `public_url` is worked out from
+    /// `BIND_ADDR` and, once the server has bound its socket, from the address actually bound.
+    pub public_url_set: bool,
     pub rust_log: String,
     pub max_body_bytes: usize,
     pub database_pool_size: u32,
@@ -331,6 +332,14 @@ impl Settings {
         if config.outbox_max_attempts <= 0 {
             return Err(ConfigError::Zero("OUTBOX_MAX_ATTEMPTS"));
         }
+        let public_url = config
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/'))
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned);
+        let public_url_set = public_url.is_some();
+        let public_url = public_url.unwrap_or_else(|| url_of_bind_addr(&config.bind_addr));
         Ok(Settings {
             database_url: config.database_url.into(),
             bind_addr: config.bind_addr,
@@ -342,7 +351,8 @@ impl Settings {
             smtp_url: config.smtp_url.filter(|s| !s.is_empty()).map(Into::into),
             mail_dir: config.mail_dir,
             mail_from,
-            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            public_url,
+            public_url_set,
             rust_log: config.rust_log,
             max_body_bytes: config.max_body_bytes,
             database_pool_size: config.database_pool_size,
@@ -381,8 +391,17 @@ impl Settings {
         config.jwt_secret = None;
         config.smtp_url = None;
         config.mail_from = "Grant Fund <noreply@localhost>".to_owned();
+        config.public_url = None;
         config.assets_dir = None;
         Settings::from_config(config)
+    }
+
+    /// Takes the address the server is bound to as the public address, unless `PUBLIC_URL`
+    /// was given.
+    pub fn bound_to(&mut self, address: SocketAddr) {
+        if !self.public_url_set {
+            self.public_url = url_of(address);
+        }
     }
 
     pub fn is_production(&self) -> bool {
@@ -397,6 +416,25 @@ impl Settings {
             "postgres"
         }
     }
+}
+
+/// The address a browser on this machine reaches a server bound to `address` at: a server bound
+/// to every interface (`0.0.0.0`, `[::]`) is reached through the loopback one.
+pub fn url_of(address: SocketAddr) -> String {
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("http://127.0.0.1:{}", address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("http://localhost:{}", address.port()),
+        _ => format!("http://{address}"),
+    }
+}
+
+/// The public address from `BIND_ADDR` before anything is bound (as the command line's jobs
+/// use it); a host name stays as written.
+fn url_of_bind_addr(bind_addr: &str) -> String {
+    bind_addr
+        .parse()
+        .map(url_of)
+        .unwrap_or_else(|_| format!("http://{bind_addr}"))
 }
 
 /// Reads a comma-separated list of origins: each `http(s)://host[:port]` with nothing after it.
@@ -587,6 +625,43 @@ mod tests {
         assert_eq!(s.mail_dir, PathBuf::from("./mail"));
         assert_eq!(s.database_kind(), "sqlite");
         assert!(s.smtp_url.is_none());
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert!(!s.public_url_set);
         assert_eq!(s.assets_dir, None, "the assets built into the binary");
+    }
+
+    #[test]
+    fn the_public_url_is_the_address_bound_unless_given() {
+        let bound = |text: &str| url_of(text.parse().expect("a socket address"));
+        assert_eq!(bound("127.0.0.1:43117"), "http://127.0.0.1:43117");
+        assert_eq!(bound("0.0.0.0:8081"), "http://127.0.0.1:8081");
+        assert_eq!(bound("[::]:8082"), "http://localhost:8082");
+        assert_eq!(bound("[::1]:8083"), "http://[::1]:8083");
+        assert_eq!(bound("192.0.2.7:80"), "http://192.0.2.7:80");
+        assert_eq!(url_of_bind_addr("localhost:9000"), "http://localhost:9000");
+
+        let mut c = config(&["--bind-addr", "0.0.0.0:9090"]);
+        c.jwt_secret = None;
+        c.public_url = None;
+        let mut s = Settings::from_config(c).expect("settings");
+        assert_eq!(
+            s.public_url, "http://127.0.0.1:9090",
+            "before binding, BIND_ADDR"
+        );
+        s.bound_to("0.0.0.0:40123".parse().expect("an address"));
+        assert_eq!(
+            s.public_url, "http://127.0.0.1:40123",
+            "the port actually bound"
+        );
+
+        let mut c = config(&["--public-url", "https://grants.example.org/"]);
+        c.jwt_secret = None;
+        let mut s = Settings::from_config(c).expect("settings");
+        s.bound_to("127.0.0.1:40124".parse().expect("an address"));
+        assert_eq!(
+            s.public_url, "https://grants.example.org",
+            "PUBLIC_URL wins"
+        );
+        assert!(s.public_url_set);
     }
 }

@@ -210,7 +210,7 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (running migrations), binds the address and builds the server.
-    pub fn build(settings: Settings, options: Options) -> Result<Application, StartError> {
+    pub fn build(mut settings: Settings, options: Options) -> Result<Application, StartError> {
         let db = Db::connect(&settings)?;
         let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
         let listener =
@@ -218,13 +218,12 @@ impl Application {
                 addr: settings.bind_addr.clone(),
                 source,
             })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind {
-                addr: settings.bind_addr.clone(),
-                source,
-            })?
-            .port();
+        let bound = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.bind_addr.clone(),
+            source,
+        })?;
+        let port = bound.port();
+        settings.bound_to(bound);
         let state = AppState::new(db, settings, options.clock.clone());
 
         let routes = RouteTable::from_contract(openapi::COMMITTED)

@@ -281,6 +281,8 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
             }
         }
     }
-    tracing::info!(port = app.port(), database, "serving; API docs at /docs");
+    let url = app.state().settings.public_url.clone();
+    println!("serving the portal at {url}/ and the API at {url}/api/v1 (docs at {url}/docs/)");
+    tracing::info!(port = app.port(), %url, database, "serving; API docs at /docs");
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }

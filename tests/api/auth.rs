@@ -355,3 +355,40 @@ db_test! {
         assert!(!stored_refresh.contains(&refresh) && !stored_reset.contains(&reset));
     }
 }
+
+/// An email as text, with quoted-printable's soft line breaks and escapes undone.
+fn decoded(mail: &str) -> String {
+    mail.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+db_test! {
+    async fn links_in_emails_point_at_the_port_actually_bound_unless_public_url_says(backend: Backend) {
+        // Bound to port 0, as every test app is: the links carry the port the system chose.
+        let app = TestApp::spawn(backend).await;
+        let Some(app) = app else { return };
+        assert!(!app.address.ends_with(":0") && !app.address.ends_with(":8080"), "{}", app.address);
+        app.register("SC000001", "aileen@example.org").await;
+        app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        app.run_outbox().await;
+        let mails: Vec<String> = app.mails().iter().map(|m| decoded(m)).collect();
+        let reset = mails.iter().find(|m| m.contains("Reset your grant fund password")).expect("reset email");
+        assert!(reset.contains(&format!("{}/reset-password?token=", app.address)), "{reset}");
+        let welcome = mails.iter().find(|m| !m.contains("Reset your grant fund password")).expect("welcome email");
+        assert!(welcome.contains(&app.address), "{welcome}");
+
+        let given = TestApp::spawn_with(backend, |s| {
+            s.public_url = "https://grants.example.org".to_owned();
+            s.public_url_set = true;
+        })
+        .await
+        .expect("app");
+        given.register("SC000001", "aileen@example.org").await;
+        given.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        given.run_outbox().await;
+        let mails: Vec<String> = given.mails().iter().map(|m| decoded(m)).collect();
+        assert!(mails.iter().any(|m| m.contains("https://grants.example.org/reset-password?token=")), "{mails:?}");
+        assert!(mails.iter().all(|m| !m.contains("127.0.0.1")), "{mails:?}");
+    }
+}

@@ -1,5 +1,5 @@
 //! The `grantfund` binary: user creation from standard input, the production secret check,
-//! migrations and the OpenAPI command.
+//! migrations, the OpenAPI command, the demo, and the portal's assets served by the binary alone.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -166,16 +166,17 @@ fn the_openapi_command_prints_the_committed_document() {
     );
 }
 
-/// Sends a bare HTTP/1.0 GET and gives the whole answer, or `None` if nothing listens yet.
+/// Sends a bare HTTP/1.0 GET and gives the whole answer (a binary body lossily), or `None` if
+/// nothing listens yet.
 fn http_get(port: u16, path: &str) -> Option<String> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
         .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    Some(answer)
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
 }
 
 /// Waits until the server on `port` answers `/health`.
@@ -231,9 +232,66 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
         first.contains("demo-"),
         "passwords are printed once: {first}"
     );
+    assert!(
+        first.contains(&format!("serving the portal at http://127.0.0.1:{port}/")),
+        "{first}"
+    );
     let second = run();
     assert!(second.contains("nothing seeded"), "{second}");
     assert!(!second.contains("demo-"));
+}
+
+#[test]
+fn the_binary_alone_serves_a_styled_portal_from_any_folder_on_the_port_it_bound() {
+    // An empty folder far from the crate, no ASSETS_DIR, and port 0: the binary has what it
+    // serves, and says where.
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://alone.db")
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .strip_prefix("serving the portal at ")
+        .and_then(|rest| rest.split_once("/ "))
+        .map(|(url, _)| url.to_owned())
+        .unwrap_or_else(|| panic!("the address served: {line:?}"));
+    let port: u16 = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the port actually bound: {url}"));
+    assert_ne!(port, 0);
+    wait_until_up(port);
+    let css = http_get(port, "/assets/portal.css").unwrap();
+    let favicon = http_get(port, "/favicon.ico").unwrap();
+    let page = http_get(port, "/rounds").unwrap();
+    let output = terminate(child);
+    let logs = String::from_utf8_lossy(&output.stderr);
+
+    assert!(
+        css.starts_with("HTTP/1.0 200 OK"),
+        "{}",
+        &css[..css.len().min(300)]
+    );
+    assert!(css.contains("content-type: text/css"));
+    assert!(css.contains("etag: \""));
+    assert!(css.contains(".govuk-"), "the compiled styles");
+    assert!(favicon.starts_with("HTTP/1.0 200 OK"));
+    assert!(favicon.contains("content-type: image/x-icon"));
+    assert!(page.contains("/assets/portal.css"));
+    assert!(
+        !logs.contains("assets"),
+        "no warning about missing assets: {logs}"
+    );
 }
 
 #[test]
