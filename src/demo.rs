@@ -1,5 +1,6 @@
 //! `serve --demo`: on an empty database, seeds the model case of DESIGN.md so the service can be
-//! tried at once, and prints the sign-in details of its staff and one applicant.
+//! tried at once, and prints the sign-in details of its staff and one applicant;
+//! `demo credentials --reset` gives those accounts new passwords when the printed ones are lost.
 //!
 //! The model case is a national perinatal and infant mental health fund (PIMH): £1,000,000 a
 //! year approved for 2020-21 to 2022-23; a core round, an innovation round for small
@@ -10,7 +11,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::extract::CurrentUser;
-use crate::auth::service::no_users;
+use crate::auth::service::{no_users, set_password};
 use crate::auth::{password, tokens};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
@@ -18,6 +19,7 @@ use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Validator};
 use crate::organisations::model::{OrganisationDetails, OrganisationInput};
 use crate::organisations::service as organisations;
+use crate::users::model::UserRow;
 use crate::users::service::{self as users, NewUser};
 
 /// A demo account and its password.
@@ -26,6 +28,61 @@ pub struct Login {
     pub role: Role,
     pub email: String,
     pub password: String,
+}
+
+const ADMINISTRATOR: &str = "admin@fund.example.org";
+const OFFICIAL: &str = "official@gov.example.org";
+const ASSESSOR: &str = "assessor@panel.example.org";
+const APPLICANT: &str = "aileen@bumps-and-babies.example.org";
+
+/// The demo accounts whose sign-in details are printed, one of each role.
+pub const ACCOUNTS: [(Role, &str); 4] = [
+    (Role::Administrator, ADMINISTRATOR),
+    (Role::Official, OFFICIAL),
+    (Role::Assessor, ASSESSOR),
+    (Role::Applicant, APPLICANT),
+];
+
+/// A new demo password. Random, so that a demo started by mistake on a reachable host is not an
+/// open door.
+fn new_password() -> Result<String, ApiError> {
+    let secret = tokens::generate()?;
+    Ok(format!("demo-{}", &secret[..16]))
+}
+
+/// Gives each demo account of [`ACCOUNTS`] that is in the database (same email and role, still
+/// active) a new password, as a password reset does: its sessions end, its reset links stop
+/// working and the change is audited. Other accounts are left alone. Gives the new sign-in
+/// details, none when the database has no demo account.
+pub fn reset_credentials(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Vec<Login>, ApiError> {
+    // Hashed before the transaction, so that it does not hold the database while hashing.
+    let mut fresh = Vec::new();
+    for (role, email) in ACCOUNTS {
+        let password = new_password()?;
+        let hash = password::hash(&password)?;
+        fresh.push((role, email, password, hash));
+    }
+    write_transaction(conn, |conn| {
+        let mut logins = Vec::new();
+        for (role, email, password, hash) in fresh {
+            let Some(user) = UserRow::find_by_email(conn, email)? else {
+                continue;
+            };
+            if user.role != role.as_str() || !user.active || user.deletion_requested_at.is_some() {
+                continue;
+            }
+            set_password(conn, now, user.id, &hash, None)?;
+            logins.push(Login {
+                role,
+                email: user.email,
+                password,
+            });
+        }
+        Ok(logins)
+    })
 }
 
 /// Seeds the demo when there are no users yet; gives the logins it created (none if the
@@ -41,9 +98,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
                            email: &str,
                            name: &str,
                            organisation_id: Option<i64>| {
-            // Random passwords: a demo started by mistake on a reachable host is not an open door.
-            let secret = tokens::generate()?;
-            let password_text = format!("demo-{}", &secret[..16]);
+            let password_text = new_password()?;
             let email = Email::parse(email).map_err(ApiError::internal)?;
             let user = users::create(
                 conn,
@@ -67,24 +122,12 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
         let admin = account(
             conn,
             Role::Administrator,
-            "admin@fund.example.org",
+            ADMINISTRATOR,
             "Morag Campbell",
             None,
         )?;
-        account(
-            conn,
-            Role::Official,
-            "official@gov.example.org",
-            "Euan Fraser",
-            None,
-        )?;
-        let sam = account(
-            conn,
-            Role::Assessor,
-            "assessor@panel.example.org",
-            "Sam Ng",
-            None,
-        )?;
+        account(conn, Role::Official, OFFICIAL, "Euan Fraser", None)?;
+        let sam = account(conn, Role::Assessor, ASSESSOR, "Sam Ng", None)?;
 
         let input = OrganisationInput {
             name: "Bumps & Babies Fife".to_owned(),
@@ -106,7 +149,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
         let aileen = CurrentUser::from(account(
             conn,
             Role::Applicant,
-            "aileen@bumps-and-babies.example.org",
+            APPLICANT,
             "Aileen Reid",
             Some(organisation.id),
         )?);

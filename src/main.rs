@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         action: JobsCommand,
     },
+    /// The demo's accounts.
+    Demo {
+        #[command(subcommand)]
+        action: DemoCommand,
+    },
     /// Generate data.
     Seed {
         #[command(subcommand)]
@@ -61,6 +66,16 @@ enum SeedCommand {
         /// Applications to generate; the rest is in proportion.
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         applications: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// List the demo's sign-in accounts; with --reset, give them new passwords and print them.
+    Credentials {
+        /// Set new passwords (ending the accounts' sessions) and print them.
+        #[arg(long)]
+        reset: bool,
     },
 }
 
@@ -202,6 +217,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Demo {
+            action: DemoCommand::Credentials { reset },
+        } => demo_credentials(&settings, &clock, reset).await,
         Command::Seed {
             action: SeedCommand::Scale { applications },
         } => {
@@ -269,20 +287,62 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
             .map_err(|e| e.to_string())?;
         if logins.is_empty() {
             println!("demo: the database already has users; nothing seeded");
+            println!(
+                "demo: the sign-in details were printed when it was seeded; for new passwords, run `grantfund demo credentials --reset`"
+            );
         } else {
             println!("demo accounts (passwords are shown once):");
-            for login in logins {
-                println!(
-                    "  {:<14} {:<40} {}",
-                    login.role.as_str(),
-                    login.email,
-                    login.password
-                );
-            }
+            print_logins(&logins);
         }
     }
     let url = app.state().settings.public_url.clone();
     println!("serving the portal at {url}/ and the API at {url}/api/v1 (docs at {url}/docs/)");
     tracing::info!(port = app.port(), %url, database, "serving; API docs at /docs");
     app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+fn print_logins(logins: &[demo::Login]) {
+    for login in logins {
+        println!(
+            "  {:<14} {:<40} {}",
+            login.role.as_str(),
+            login.email,
+            login.password
+        );
+    }
+}
+
+/// `demo credentials [--reset]`: the demo accounts, and with `--reset` new passwords for them.
+async fn demo_credentials(
+    settings: &Settings,
+    clock: &Arc<dyn Clock>,
+    reset: bool,
+) -> Result<(), String> {
+    if settings.is_production() {
+        return Err("demo credentials is refused when APP_ENV=production".to_owned());
+    }
+    if !reset {
+        println!(
+            "demo accounts (passwords are stored only as hashes; `--reset` sets and prints new ones):"
+        );
+        for (role, email) in demo::ACCOUNTS {
+            println!("  {:<14} {email}", role.as_str());
+        }
+        return Ok(());
+    }
+    let db = Db::connect(settings).map_err(|e| e.to_string())?;
+    let now = clock.now_naive();
+    let logins = db
+        .run(move |conn| demo::reset_credentials(conn, now))
+        .await
+        .map_err(|e| e.to_string())?;
+    if logins.is_empty() {
+        return Err(
+            "this database has no demo accounts: `grantfund serve --demo` seeds them on an empty database"
+                .to_owned(),
+        );
+    }
+    println!("demo accounts with new passwords (their sessions have ended):");
+    print_logins(&logins);
+    Ok(())
 }

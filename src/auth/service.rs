@@ -386,35 +386,48 @@ pub fn confirm_password_reset(
         if !user.active {
             return Err(reset_token_invalid());
         }
-        UserRow::update(
-            conn,
-            user_id,
-            &UserChanges {
-                password_hash: Some(new_password_hash.to_owned()),
-                password_changed_at: Some(naive_now),
-                updated_at: Some(naive_now),
-                ..UserChanges::default()
-            },
-        )?;
-        diesel::update(password_resets::table.filter(password_resets::user_id.eq(user_id)))
-            .filter(password_resets::used_at.is_null())
-            .set(password_resets::used_at.eq(Some(naive_now)))
-            .execute(conn)?;
-        revoke_sessions(conn, user_id, naive_now)?;
-        audit::record(
-            conn,
-            naive_now,
-            Change {
-                actor: Some(user_id),
-                entity: "user",
-                entity_id: user_id,
-                action: "password_reset",
-                before: None,
-                after: None,
-            },
-        )?;
-        Ok(())
+        set_password(conn, naive_now, user_id, new_password_hash, Some(user_id))
     })
+}
+
+/// Sets an account's password, as a reset does: every outstanding reset token of the account is
+/// spent, every session ends, and the change is recorded (`actor` `None` for the command line).
+/// Runs inside the caller's transaction.
+pub fn set_password(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user_id: i64,
+    new_password_hash: &str,
+    actor: Option<i64>,
+) -> Result<(), ApiError> {
+    UserRow::update(
+        conn,
+        user_id,
+        &UserChanges {
+            password_hash: Some(new_password_hash.to_owned()),
+            password_changed_at: Some(now),
+            updated_at: Some(now),
+            ..UserChanges::default()
+        },
+    )?;
+    diesel::update(password_resets::table.filter(password_resets::user_id.eq(user_id)))
+        .filter(password_resets::used_at.is_null())
+        .set(password_resets::used_at.eq(Some(now)))
+        .execute(conn)?;
+    revoke_sessions(conn, user_id, now)?;
+    audit::record(
+        conn,
+        now,
+        Change {
+            actor,
+            entity: "user",
+            entity_id: user_id,
+            action: "password_reset",
+            before: None,
+            after: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// Ends every session of a user: all refresh tokens are revoked, and the account moves to its next

@@ -1,5 +1,6 @@
 //! The `grantfund` binary: user creation from standard input, the production secret check,
-//! migrations, the OpenAPI command, the demo, and the portal's assets served by the binary alone.
+//! migrations, the OpenAPI command, the demo and its credentials, and the portal's assets served
+//! by the binary alone.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -239,6 +240,124 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
     let second = run();
     assert!(second.contains("nothing seeded"), "{second}");
     assert!(!second.contains("demo-"));
+    assert!(
+        second.contains("grantfund demo credentials --reset"),
+        "says how to get sign-in details again: {second}"
+    );
+
+    let reset = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://demo.db")
+        .args(["demo", "credentials", "--reset"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&reset.stdout);
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let logins: Vec<(&str, &str, &str)> = stdout
+        .lines()
+        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [role, email, password] if password.starts_with("demo-") => {
+                Some((role, email, password))
+            }
+            _ => None,
+        })
+        .collect();
+    let roles: Vec<&str> = logins.iter().map(|l| l.0).collect();
+    assert_eq!(
+        roles,
+        ["administrator", "official", "assessor", "applicant"],
+        "{stdout}"
+    );
+    for (_, _, password) in &logins {
+        assert!(!first.contains(password), "new passwords: {stdout}");
+    }
+
+    // The new password signs in on a server started afterwards.
+    let child = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://demo.db")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_up(port);
+    let (_, email, password) = logins[0];
+    let body = format!(r#"{{"email": "{email}", "password": "{password}"}}"#);
+    let answer = http_post_json(port, "/api/v1/auth/login", &body).unwrap();
+    terminate(child);
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+}
+
+/// Sends a bare HTTP/1.0 POST of a JSON body and gives the whole answer.
+fn http_post_json(port: u16, path: &str, body: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(
+            format!(
+                "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
+
+#[test]
+fn demo_credentials_are_refused_in_production_and_need_demo_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = grantfund(dir.path())
+        .env("APP_ENV", "production")
+        .env(
+            "JWT_SECRET",
+            "a production secret that is long enough to pass",
+        )
+        .env("DATABASE_URL", "sqlite://prod.db")
+        .args(["demo", "credentials", "--reset"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused when APP_ENV=production"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!dir.path().join("prod.db").exists(), "nothing was opened");
+
+    let empty = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://empty.db")
+        .args(["demo", "credentials", "--reset"])
+        .output()
+        .unwrap();
+    assert!(!empty.status.success());
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("no demo accounts"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+
+    let listed = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://empty.db")
+        .args(["demo", "credentials"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success());
+    assert!(
+        stdout.contains("admin@fund.example.org") && stdout.contains("--reset"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("demo-"), "no password without --reset");
 }
 
 #[test]

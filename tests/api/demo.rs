@@ -187,3 +187,58 @@ db_test! {
         assert_eq!(app.get("/api/v1/funds", &admin).await.json["total"], 1);
     }
 }
+
+db_test! {
+    async fn demo_credentials_reset_gives_the_demo_accounts_new_passwords_and_ends_their_sessions(app) {
+        let admin = app.admin().await;
+        let ids: Vec<i64> = vec![
+            app.create_user(Role::Administrator, "admin@fund.example.org", None).await,
+            app.create_user(Role::Assessor, "assessor@panel.example.org", None).await,
+        ];
+        // A demo address with another role than the demo's is not a demo account.
+        let other = app.create_user(Role::Assessor, "official@gov.example.org", None).await;
+        app.register("SC012345", "aileen@bumps-and-babies.example.org").await;
+        let before = app.login("admin@fund.example.org", PASSWORD).await;
+        let refresh = before.json["refresh_token"].as_str().unwrap().to_owned();
+        app.post("/api/v1/auth/password-reset/request", None, serde_json::json!({"email": "aileen@bumps-and-babies.example.org"})).await;
+        app.run_outbox().await;
+        let mails = app.mails();
+        let reset_mail = mails.iter().find(|m| m.contains("Reset your grant fund password")).unwrap();
+        let reset_token = crate::auth::token_in(reset_mail);
+
+        let now = app.clock_now();
+        let logins = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        let reset: Vec<(Role, &str)> = logins.iter().map(|l| (l.role, l.email.as_str())).collect();
+        assert_eq!(reset, [
+            (Role::Administrator, "admin@fund.example.org"),
+            (Role::Assessor, "assessor@panel.example.org"),
+            (Role::Applicant, "aileen@bumps-and-babies.example.org"),
+        ]);
+        for login in &logins {
+            assert!(login.password.starts_with("demo-") && login.password.len() > 16);
+            app.login(&login.email, PASSWORD).await.assert_problem(401, "invalid_credentials");
+            assert_eq!(app.login(&login.email, &login.password).await.status.as_u16(), 200, "{}", login.email);
+        }
+        assert_eq!(app.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": refresh})).await.status.as_u16(), 401, "sessions end");
+        app.post("/api/v1/auth/password-reset/confirm", None, serde_json::json!({"token": reset_token, "password": "a brand new passphrase"}))
+            .await
+            .assert_problem(400, "reset_token_invalid");
+        for id in ids {
+            assert!(app.audit_actions(&admin, "user", id).await.contains(&"password_reset".to_owned()));
+        }
+        assert!(!app.audit_actions(&admin, "user", other).await.contains(&"password_reset".to_owned()));
+        assert_eq!(app.login("official@gov.example.org", PASSWORD).await.status.as_u16(), 200, "other accounts keep their passwords");
+
+        let again = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        assert_ne!(again[0].password, logins[0].password, "a new password every time");
+    }
+}
+
+db_test! {
+    async fn demo_credentials_reset_finds_nothing_to_reset_without_the_demo(app) {
+        app.create_user(Role::Administrator, "someone@fund.example.org", None).await;
+        let now = app.clock_now();
+        let logins = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        assert!(logins.is_empty());
+    }
+}
