@@ -4,13 +4,18 @@
 //! It runs only when its inputs changed: `npm ci` (the one step that needs the network) when
 //! `web/node_modules` is missing or was installed from another `web/package-lock.json`, then
 //! `npm run build`. Without npm, or when npm fails, the build goes on with a warning: the binary
-//! then keeps the assets of its last good build, or has none and serves unstyled pages.
+//! then keeps the assets of its last good build, or has none and serves unstyled pages. Where an
+//! unstyled binary must not be made (an image, CI), `GRANTFUND_REQUIRE_ASSETS=1` turns that
+//! warning into a failed build.
 
 use std::env;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Set (to anything but `0`) to fail the build when the assets cannot be built.
+const REQUIRE: &str = "GRANTFUND_REQUIRE_ASSETS";
 
 /// What the asset build reads; `web/node_modules` and the output are left out on purpose, or
 /// every build would run it again.
@@ -26,6 +31,7 @@ fn main() {
     for input in INPUTS {
         println!("cargo:rerun-if-changed={input}");
     }
+    println!("cargo:rerun-if-env-changed={REQUIRE}");
     let (Some(manifest), Some(out)) = (env::var_os("CARGO_MANIFEST_DIR"), env::var_os("OUT_DIR"))
     else {
         panic!("cargo sets CARGO_MANIFEST_DIR and OUT_DIR for build scripts");
@@ -34,6 +40,9 @@ fn main() {
     let out = PathBuf::from(out);
     let assets = out.join("assets");
     if let Err(problem) = build(&web, &assets) {
+        if env::var_os(REQUIRE).is_some_and(|v| !v.is_empty() && v != "0") {
+            panic!("{problem} ({REQUIRE} is set)");
+        }
         for line in problem.lines() {
             println!("cargo:warning={line}");
         }

@@ -5,8 +5,9 @@
 #
 #   scripts/browser-tests.sh DATABASE_URL PORT
 #
-# DATABASE_URL must name an empty database. Needs a release build, `npm ci` and `npm run build`
-# in web/, and /usr/bin/chromium. SCREENSHOTS=dir keeps a picture of each main page.
+# DATABASE_URL must name an empty database. Needs a release build (its build script installs
+# web/node_modules, which the tests use too, and builds the assets into the binary) and
+# /usr/bin/chromium. SCREENSHOTS=dir keeps a picture of each main page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,6 @@ cleanup() {
 trap cleanup EXIT
 
 DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn \
-  ASSETS_DIR=web/dist PUBLIC_URL="http://127.0.0.1:$PORT" \
   ./target/release/grantfund serve --demo >"$work/logins.txt" 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do
