@@ -57,10 +57,10 @@ fn main() {
     }
     let table = table(&assets);
     let path = out.join("assets.rs");
-    if fs::read_to_string(&path).ok().as_deref() != Some(table.as_str()) {
-        if let Err(error) = fs::write(&path, table) {
-            panic!("cannot write {}: {error}", path.display());
-        }
+    if fs::read_to_string(&path).ok().as_deref() != Some(table.as_str())
+        && let Err(error) = fs::write(&path, table)
+    {
+        panic!("cannot write {}: {error}", path.display());
     }
 }
 
