@@ -71,7 +71,7 @@ pub fn reset_credentials(
             let Some(user) = UserRow::find_by_email(conn, email)? else {
                 continue;
             };
-            if user.role != role.as_str() || !user.active || user.deletion_requested_at.is_some() {
+            if user.role != role || !user.active || user.deletion_requested_at.is_some() {
                 continue;
             }
             set_password(conn, now, user.id, &hash, None)?;
