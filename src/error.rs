@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::Money;
+use crate::domain::{FinancialYear, Money};
 
 /// The most field errors a problem lists; `errors_omitted` counts the rest. A request can fail
 /// in many ways at once, but its answer stays small whatever was sent.
@@ -29,6 +29,18 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it, in plain English.
     pub message: String,
+}
+
+/// A financial year that an award does not fit in, with `fund_limit_exceeded`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct YearShortfall {
+    pub financial_year: FinancialYear,
+    /// The year's limit.
+    pub limit: Money,
+    /// What the year has left: its limit less what is committed.
+    pub remaining: Money,
+    /// What the award asked of the year.
+    pub asked: Money,
 }
 
 /// An RFC 9457 problem document.
@@ -55,6 +67,11 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "is_zero")]
     #[schema(minimum = 1)]
     pub errors_omitted: usize,
+    /// With `fund_limit_exceeded`: each financial year the award does not fit in, in year
+    /// order, with its limit, what remains and what was asked. Absent with other codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub years: Vec<YearShortfall>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -147,6 +164,8 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
         errors: Vec<FieldError>,
+        /// The years an award does not fit in, with `fund_limit_exceeded`.
+        years: Vec<YearShortfall>,
     },
     /// 422 with its own code: the request is well formed but cannot be processed as sent.
     #[error("{detail}")]
@@ -179,6 +198,31 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            years: Vec::new(),
+        }
+    }
+
+    /// 409 `fund_limit_exceeded`: the award does not fit in these years. Each is named in
+    /// `errors` (`amounts.<year>`) and in the detail, and given with its figures in `years`.
+    pub fn fund_limit_exceeded(years: Vec<YearShortfall>) -> Self {
+        let text = |y: &YearShortfall| format!("remaining {}, asked {}", y.remaining, y.asked);
+        let detail = years
+            .iter()
+            .map(|y| format!("{}: {}", y.financial_year, text(y)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let errors = years
+            .iter()
+            .map(|y| FieldError {
+                field: format!("amounts.{}", y.financial_year),
+                message: text(y),
+            })
+            .collect();
+        ApiError::Conflict {
+            code: "fund_limit_exceeded",
+            detail,
+            errors,
+            years,
         }
     }
 
@@ -192,6 +236,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors,
+            years: Vec::new(),
         }
     }
 
@@ -345,6 +390,10 @@ impl ApiError {
             code: code.to_owned(),
             errors,
             errors_omitted,
+            years: match self {
+                ApiError::Conflict { years, .. } => years.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 }

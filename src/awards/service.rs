@@ -43,7 +43,7 @@ use crate::domain::vocabulary::{
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::{messages, outbox};
-use crate::error::{ApiError, FieldError, Validator};
+use crate::error::{ApiError, FieldError, Validator, YearShortfall};
 use crate::funds::locks::{lock_award, lock_budget};
 use crate::funds::model::FundRow;
 use crate::monitoring::service as monitoring;
@@ -297,7 +297,7 @@ fn commit_budget(
             .first(conn)
             .optional()?;
         match row {
-            Some((limit, committed, true)) => short.push((*year, limit - committed, *amount)),
+            Some((limit, committed, true)) => short.push((*year, limit, committed, *amount)),
             _ => unapproved.push(*year),
         }
     }
@@ -317,22 +317,18 @@ fn commit_budget(
         ));
     }
     if !short.is_empty() {
-        let mut errors = Vec::new();
-        let mut parts = Vec::new();
-        for (year, remaining, asked) in short {
-            let remaining = money(remaining.max(0))?;
-            let text = format!("remaining {remaining}, asked {asked}");
-            parts.push(format!("{year}: {text}"));
-            errors.push(FieldError {
-                field: format!("amounts.{year}"),
-                message: text,
-            });
-        }
-        return Err(ApiError::conflict_in(
-            "fund_limit_exceeded",
-            parts.join("; "),
-            errors,
-        ));
+        let years = short
+            .into_iter()
+            .map(|(financial_year, limit, committed, asked)| {
+                Ok(YearShortfall {
+                    financial_year,
+                    limit: money(limit.max(0))?,
+                    remaining: money((limit - committed).max(0))?,
+                    asked,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        return Err(ApiError::fund_limit_exceeded(years));
     }
     Ok(changes)
 }

@@ -507,3 +507,42 @@ db_test! {
         assert_eq!(years(&panel.budget(&other).await)[1], ("2021-22", "90000.00", "0.00"));
     }
 }
+
+db_test! {
+    async fn a_refused_award_gives_each_short_years_figures_as_fields(app) {
+        let panel = Panel::new(&app, 1).await;
+        panel.set_limit(&app, "2021-22", "30000.00", true).await;
+        panel.set_limit(&app, "2022-23", "15000.00", true).await;
+        let (first, _) = panel.ready(&app, 1).await;
+        let (second, _) = panel.ready(&app, 2).await;
+        let made = panel.award(&app, first, json!({"2021-22": "20000.00", "2022-23": "10000.00"})).await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+
+        let refused = panel.award(&app, second, json!({"2021-22": "15000.00", "2022-23": "8000.00"})).await;
+        refused.assert_problem(409, "fund_limit_exceeded");
+        assert_eq!(
+            refused.json["years"],
+            json!([
+                {"financial_year": "2021-22", "limit": "30000.00", "remaining": "10000.00", "asked": "15000.00"},
+                {"financial_year": "2022-23", "limit": "15000.00", "remaining": "5000.00", "asked": "8000.00"},
+            ]),
+            "{}", refused.text
+        );
+        assert_eq!(refused.error_fields(), ["amounts.2021-22", "amounts.2022-23"]);
+        assert_eq!(refused.json["detail"], "2021-22: remaining 10000.00, asked 15000.00; 2022-23: remaining 5000.00, asked 8000.00");
+
+        // A year that fits is not listed; nothing was committed.
+        let one = panel.award(&app, second, json!({"2021-22": "10000.00", "2022-23": "5000.01"})).await;
+        one.assert_problem(409, "fund_limit_exceeded");
+        assert_eq!(
+            one.json["years"],
+            json!([{"financial_year": "2022-23", "limit": "15000.00", "remaining": "5000.00", "asked": "5000.01"}])
+        );
+        assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "20000.00", "0.00"), ("2022-23", "10000.00", "0.00")]);
+
+        // Other conflicts carry no years.
+        let again = panel.award(&app, first, json!({"2021-22": "1.00"})).await;
+        assert_eq!(again.status.as_u16(), 409, "{}", again.text);
+        assert!(again.json.get("years").is_none(), "{}", again.text);
+    }
+}
