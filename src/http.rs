@@ -477,7 +477,9 @@ impl FromRequest for UnauthenticatedWrite {
     }
 }
 
-/// The formats a report or list can be read in.
+/// The formats a report or list can be read in. Each operation that answers CSV this way also
+/// has a sibling path ending in `.csv` that answers only CSV, which generated clients read as
+/// text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
@@ -489,8 +491,8 @@ pub enum Format {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
-    /// `csv` for a CSV file; otherwise JSON unless `Accept: text/csv` asks for CSV.
-    #[param(inline)]
+    /// `csv` for a CSV file; otherwise JSON unless `Accept: text/csv` asks for CSV. The sibling
+    /// path ending in `.csv` answers the same CSV.
     pub format: Option<Format>,
 }
 

@@ -1,9 +1,11 @@
 //! The OpenAPI document: generated from the router (every handler registered with `.service`
 //! carries `#[utoipa::path]`), then completed with the error responses every operation can give.
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _, ToSchema};
 
 use crate::error::Problem;
@@ -22,7 +24,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&Security),
-    components(schemas(Problem, crate::error::FieldError)),
+    components(schemas(Problem, crate::error::FieldError, crate::http::Format)),
     tags(
         (name = "auth", description = "Registration, sign-in, tokens, password reset"),
         (name = "users", description = "Accounts (administrators)"),
@@ -139,16 +141,59 @@ fn add_standard_errors(openapi: &mut OpenApi) {
             ("DELETE", &mut item.delete),
         ] {
             if let Some(operation) = operation {
-                complete(operation);
-                state_who_may_call(operation, method, path);
+                let token = token(operation);
+                complete(operation, token);
+                state_who_may_call(operation, method, path, token);
+                declare_security(operation, token);
             }
         }
     }
 }
 
+/// How an operation takes a bearer token, as its handler declares it: `security(("bearer" =
+/// []))` requires one, `security((), ("bearer" = []))` takes one when sent, no requirement or
+/// `security(())` none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    Required,
+    Optional,
+    Unused,
+}
+
+fn token(operation: &Operation) -> Token {
+    let anonymous = SecurityRequirement::default();
+    match &operation.security {
+        Some(requirements) if requirements.iter().any(|r| *r != anonymous) => {
+            if requirements.contains(&anonymous) {
+                Token::Optional
+            } else {
+                Token::Required
+            }
+        }
+        _ => Token::Unused,
+    }
+}
+
+/// States the security requirement: the bearer scheme where a token is required, and an
+/// explicit empty list where anyone may call. An operation that also takes a token is declared
+/// without a requirement too: generated clients (openapi-python-client among them) read any
+/// listed requirement, even alongside the anonymous `{}`, as one they must meet, and would then
+/// refuse to call it without a token. Its description says a token may be sent.
+fn declare_security(operation: &mut Operation, token: Token) {
+    operation.security = Some(match token {
+        Token::Required => vec![SecurityRequirement::new("bearer", Vec::<String>::new())],
+        Token::Optional | Token::Unused => Vec::new(),
+    });
+}
+
 /// Adds the route's entry of the access table to its description.
-fn state_who_may_call(operation: &mut Operation, method: &str, path: &str) {
+fn state_who_may_call(operation: &mut Operation, method: &str, path: &str, token: Token) {
     let who = match crate::access::access(method, path) {
+        Some(crate::access::Access::Public) if token == Token::Optional => {
+            "anyone, without signing in; a bearer token may be sent (and must then be valid), \
+             and signed-in staff see more"
+                .to_owned()
+        }
         Some(crate::access::Access::Public) => "anyone, without signing in".to_owned(),
         Some(crate::access::Access::Roles(roles)) => roles
             .iter()
@@ -164,8 +209,7 @@ fn state_who_may_call(operation: &mut Operation, method: &str, path: &str) {
     description.push_str(&format!("Who may call: {who}."));
 }
 
-fn complete(operation: &mut Operation) {
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+fn complete(operation: &mut Operation, token: Token) {
     let has_body = operation.request_body.is_some();
     let params = operation.parameters.as_deref().unwrap_or_default();
     let located = |place: ParameterIn| {
@@ -182,7 +226,8 @@ fn complete(operation: &mut Operation) {
     for (status, name, _) in STANDARD {
         let applies = match *status {
             "400" => has_body || has_query || has_header,
-            "401" | "403" => secured,
+            "401" => token != Token::Unused,
+            "403" => token == Token::Required,
             "404" => has_path,
             "413" | "415" => has_body,
             "422" => has_body || has_query || has_year_in_path,
@@ -205,7 +250,110 @@ pub fn base() -> OpenApi {
 /// Finishes a document the router produced.
 pub fn finish(mut openapi: OpenApi) -> OpenApi {
     add_standard_errors(&mut openapi);
+    reference_paged_items(&mut openapi);
+    declare_headers(&mut openapi);
     openapi
+}
+
+/// A paged list's items refer to their schema. utoipa composes `Paged<T>` with `T`'s schema
+/// copied inline, so a generated client would get a class per copy, and a listed item would not
+/// be of the type that the same item has when read alone.
+fn reference_paged_items(openapi: &mut OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    let paged: Vec<(String, String)> = components
+        .schemas
+        .keys()
+        .filter_map(|name| Some((name.clone(), name.strip_prefix("Paged_")?.to_owned())))
+        .collect();
+    for (page, item) in paged {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&page) else {
+            continue;
+        };
+        let Some(items) = object.properties.get_mut("items") else {
+            continue;
+        };
+        let inline = match items {
+            RefOr::T(Schema::Array(array)) => match &array.items {
+                utoipa::openapi::schema::ArrayItems::RefOrSchema(schema) => {
+                    Some((**schema).clone())
+                }
+                utoipa::openapi::schema::ArrayItems::False => None,
+            },
+            _ => None,
+        };
+        *items = ArrayBuilder::new()
+            .items(Ref::from_schema_name(item.clone()))
+            .into();
+        if let Some(inline) = inline {
+            components.schemas.entry(item).or_insert(inline);
+        }
+    }
+}
+
+/// The response headers the service sets: `X-Request-Id` on every answer, `Retry-After` on
+/// every 429 and 503.
+fn declare_headers(openapi: &mut OpenApi) {
+    const REQUEST_ID: &str = "X-Request-Id";
+    const RETRY_AFTER: &str = "Retry-After";
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.headers.insert(
+        REQUEST_ID.to_owned(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(
+                    "The request's id, as the service logs it; quote it when reporting a problem.",
+                ))
+                .build(),
+        ),
+    );
+    components.headers.insert(
+        RETRY_AFTER.to_owned(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                ))
+                .description(Some("Seconds to wait before trying again."))
+                .build(),
+        ),
+    );
+    let header = |name: &str| RefOr::Ref(Ref::new(format!("#/components/headers/{name}")));
+    let add = |status: &str, response: &mut Response| {
+        response
+            .headers
+            .insert(REQUEST_ID.to_owned(), header(REQUEST_ID));
+        if status == "429" || status == "503" {
+            response
+                .headers
+                .insert(RETRY_AFTER.to_owned(), header(RETRY_AFTER));
+        }
+    };
+    for (status, name, _) in STANDARD {
+        if let Some(RefOr::T(response)) = components.responses.get_mut(*name) {
+            add(status, response);
+        }
+    }
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    add(status, response);
+                }
+            }
+        }
+    }
 }
 
 /// The committed form of the document: pretty JSON with a final newline.
@@ -219,4 +367,83 @@ pub fn to_json(openapi: &OpenApi) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+
+    use crate::http::parse_json;
+
+    fn read<T: DeserializeOwned>(body: &[u8]) -> Result<(), String> {
+        parse_json::<T>(body)
+            .map(|_| ())
+            .map_err(|e| format!("{:?}", e.problem()))
+    }
+
+    /// Reads `body` as the request body named `schema` in the contract.
+    fn read_as(schema: &str, body: &[u8]) -> Result<(), String> {
+        use crate::{applications, assessment, auth, awards, feedback, funds, monitoring};
+        use crate::{organisations, rounds, users};
+        match schema {
+            "RegisterRequest" => read::<auth::routes::RegisterRequest>(body),
+            "LoginRequest" => read::<auth::routes::LoginRequest>(body),
+            "RefreshRequest" => read::<auth::routes::RefreshRequest>(body),
+            "PasswordResetRequest" => read::<auth::routes::PasswordResetRequest>(body),
+            "PasswordResetConfirm" => read::<auth::routes::PasswordResetConfirm>(body),
+            "CreateUserRequest" => read::<users::routes::CreateUserRequest>(body),
+            "UpdateUserRequest" => read::<users::routes::UpdateUserRequest>(body),
+            "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
+            "FundInput" => read::<funds::model::FundInput>(body),
+            "FundPatch" => read::<funds::model::FundPatch>(body),
+            "FundYearInput" => read::<funds::model::FundYearInput>(body),
+            "RoundInput" => read::<rounds::model::RoundInput>(body),
+            "RoundPatch" => read::<rounds::model::RoundPatch>(body),
+            "CriterionInput" => read::<rounds::model::CriterionInput>(body),
+            "CriterionPatch" => read::<rounds::model::CriterionPatch>(body),
+            "NewApplication" => read::<applications::model::NewApplication>(body),
+            "ApplicationPatch" => read::<applications::model::ApplicationPatch>(body),
+            "NewAssignment" => read::<assessment::model::NewAssignment>(body),
+            "BulkAssignment" => read::<assessment::model::BulkAssignment>(body),
+            "ConflictDeclaration" => read::<assessment::model::ConflictDeclaration>(body),
+            "ScoreSheet" => read::<assessment::model::ScoreSheet>(body),
+            "ModerationInput" => read::<assessment::model::ModerationInput>(body),
+            "DecisionInput" => read::<awards::model::DecisionInput>(body),
+            "TerminationInput" => read::<awards::model::TerminationInput>(body),
+            "ReturnPatch" => read::<monitoring::model::ReturnPatch>(body),
+            "ReviewInput" => read::<monitoring::model::ReviewInput>(body),
+            "NewFeedbackLink" => read::<feedback::model::NewFeedbackLink>(body),
+            "FeedbackInput" => read::<feedback::model::FeedbackInput>(body),
+            other => Err(format!("no request type is known for {other}")),
+        }
+    }
+
+    /// The docs page shows each request body's example, so each is one the service reads as
+    /// it stands.
+    #[test]
+    fn every_request_body_has_an_example_the_service_reads() {
+        let doc = serde_json::to_value(crate::openapi_document()).unwrap_or_default();
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        let mut bodies = 0;
+        for (path, item) in &paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let Some(body) = operation.get("requestBody") else {
+                    continue;
+                };
+                bodies += 1;
+                let content = &body["content"]["application/json"];
+                let schema = content["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next())
+                    .unwrap_or_default();
+                let example = &content["example"];
+                assert!(example.is_object(), "{method} {path} has no example");
+                let text = serde_json::to_vec(example).unwrap_or_default();
+                if let Err(problem) = read_as(schema, &text) {
+                    panic!("{method} {path}: its example is refused: {problem}");
+                }
+            }
+        }
+        assert!(bodies >= 28, "{bodies} request bodies");
+    }
 }

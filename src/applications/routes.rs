@@ -29,7 +29,34 @@ pub struct ApplicationQuery {
 #[utoipa::path(
     tag = "applications",
     params(("id" = i64, Path, description = "Round id")),
-    request_body = NewApplication,
+    request_body(content = NewApplication, example = json!({
+        "title": "Peer support for new parents in Fife",
+        "summary": "Weekly groups and one-to-one peer support for parents struggling in pregnancy and the first year.",
+        "description": "Trained peer supporters, each a parent with lived experience, run six weekly groups across Fife and offer one-to-one support at home or by phone.",
+        "requested": {
+            "2021-22": "24000.00",
+            "2022-23": "26000.00"
+        },
+        "health_boards": [
+            "fife"
+        ],
+        "target_groups": [
+            "mothers_birthing_parents",
+            "fathers_partners"
+        ],
+        "support_types": [
+            "peer_support",
+            "group_work"
+        ],
+        "peer_support": true,
+        "expected_reach": {
+            "women": 120,
+            "partners": 60,
+            "infants": 130,
+            "families": 110
+        },
+        "equality_impact": "Groups meet in accessible venues near bus routes; an interpreter is booked on request."
+    })),
     responses(
         (status = 201, description = "The new draft", body = Application),
         (status = 409, description = "`round_closed`: the round has closed; `application_exists`: the organisation already has a draft or submitted application to this round", body = Problem, content_type = "application/problem+json"),
@@ -106,7 +133,13 @@ pub async fn get_application(
 #[utoipa::path(
     tag = "applications",
     params(("id" = i64, Path, description = "Application id")),
-    request_body = ApplicationPatch,
+    request_body(content = ApplicationPatch, example = json!({
+        "summary": "Weekly groups and one-to-one peer support for parents in Fife, now with an evening group for working parents.",
+        "requested": {
+            "2021-22": "26000.00",
+            "2022-23": "28000.00"
+        }
+    })),
     responses(
         (status = 200, description = "The updated draft", body = Application),
         (status = 409, description = "`invalid_state`: the application is no longer a draft; the detail names its state", body = Problem, content_type = "application/problem+json"),

@@ -32,7 +32,9 @@ pub struct AssignmentQuery {
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Application id")),
-    request_body = NewAssignment,
+    request_body(content = NewAssignment, example = json!({
+        "assessor_id": 4
+    })),
     responses(
         (status = 201, description = "The assignment, pending the assessor's conflict declaration", body = Assignment),
         (status = 409, description = "`application_not_submitted`; `already_assigned`", body = Problem, content_type = "application/problem+json"),
@@ -60,7 +62,14 @@ pub async fn create_assignment(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Round id")),
-    request_body = BulkAssignment,
+    request_body(content = BulkAssignment, example = json!({
+        "assessors_per_application": 2,
+        "assessor_ids": [
+            4,
+            5,
+            6
+        ]
+    })),
     responses((status = 201, description = "What was assigned, and what could not be", body = BulkResult)),
     security(("bearer" = []))
 )]
@@ -114,7 +123,9 @@ pub async fn list_assignments(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Assignment id")),
-    request_body = ConflictDeclaration,
+    request_body(content = ConflictDeclaration, example = json!({
+        "has_conflict": false
+    })),
     responses(
         (status = 200, description = "The assignment, now `in_progress` or `conflicted`", body = Assignment),
         (status = 409, description = "`invalid_state`: already declared", body = Problem, content_type = "application/problem+json"),
@@ -143,7 +154,19 @@ pub async fn declare_conflict(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Assignment id")),
-    request_body = ScoreSheet,
+    request_body(content = ScoreSheet, example = json!({
+        "scores": [
+            {
+                "criterion_id": 1,
+                "score": 4,
+                "comment": "Clear evidence of need, with referral figures from the health visitors."
+            },
+            {
+                "criterion_id": 2,
+                "score": 3
+            }
+        ]
+    })),
     responses(
         (status = 200, description = "The assessor's assessment with every score saved so far", body = Assessment),
         (status = 409, description = "`conflict_not_declared`: declare first; `invalid_state`: conflicted or already submitted; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
@@ -222,7 +245,10 @@ pub async fn get_assessment(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Application id")),
-    request_body = ModerationInput,
+    request_body(content = ModerationInput, example = json!({
+        "score": "78.50",
+        "reason": "The only perinatal peer support service on the islands; the panel agreed its reach was under-scored."
+    })),
     responses(
         (status = 200, description = "The application's assessment with the moderation", body = ApplicationAssessment),
         (status = 409, description = "`application_not_submitted`; `not_assessed`: no submitted assessment yet", body = Problem, content_type = "application/problem+json"),
@@ -250,7 +276,7 @@ pub async fn moderate(
 /// shows its request per year and the running total, against the remaining budget of each year;
 /// the funding line falls before the first application whose running total no longer fits in
 /// some year. Applications with fewer submitted assessments than the round requires are listed
-/// apart in `not_ready`. As CSV with `?format=csv` or `Accept: text/csv`.
+/// apart in `not_ready`. As CSV with `?format=csv` or `Accept: text/csv`, or from `…/ranking.csv`.
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Round id"), FormatQuery),
@@ -274,13 +300,42 @@ pub async fn get_ranking(
         .run(move |conn| ranking::ranking(conn, &user, id))
         .await?;
     if format.wants_csv(&req) {
-        Ok(csv_response(
-            &format!("round-{id}-ranking.csv"),
-            ranking::to_csv(&ranking)?,
-        ))
+        ranking_csv(id, &ranking)
     } else {
         Ok(HttpResponse::Ok().json(ranking))
     }
+}
+
+/// The round's ranking as CSV (administrators): `…/ranking?format=csv` as its own operation,
+/// whose answer is only ever CSV. A row per ranked application in rank order, with its request
+/// and running total per year and whether it falls above the funding line, then the
+/// applications not yet ready.
+#[utoipa::path(
+    tag = "assessment",
+    params(("id" = i64, Path, description = "Round id")),
+    responses((status = 200, description = "The ranking as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/ranking.csv")]
+pub async fn get_ranking_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ranking = state
+        .db
+        .run(move |conn| ranking::ranking(conn, &user, id))
+        .await?;
+    ranking_csv(id, &ranking)
+}
+
+/// The ranking of round `id` as a CSV download.
+fn ranking_csv(id: i64, ranking: &Ranking) -> Result<HttpResponse, ApiError> {
+    Ok(csv_response(
+        &format!("round-{id}-ranking.csv"),
+        ranking::to_csv(ranking)?,
+    ))
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {
@@ -292,5 +347,6 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(submit_assessment)
         .service(get_assessment)
         .service(moderate)
-        .service(get_ranking);
+        .service(get_ranking)
+        .service(get_ranking_csv);
 }

@@ -120,7 +120,27 @@ pub struct Me {
 /// welcome email.
 #[utoipa::path(
     tag = "auth",
-    request_body = RegisterRequest,
+    request_body(content = RegisterRequest, example = json!({
+        "organisation": {
+            "name": "Bumps & Babies Fife",
+            "type": "scio",
+            "charity_number": "SC048123",
+            "annual_income": "182500.00",
+            "address": "12 High Street, Kirkcaldy",
+            "postcode": "KY1 1LX",
+            "health_boards": [
+                "fife"
+            ],
+            "contact_email": "hello@bumps-and-babies.example.org",
+            "website": "https://bumps-and-babies.example.org",
+            "listed_in_directory": true
+        },
+        "user": {
+            "name": "Morag Henderson",
+            "email": "morag@bumps-and-babies.example.org",
+            "password": "a kettle, two mugs and a long walk"
+        }
+    })),
     responses(
         (status = 201, description = "Registered", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `organisation_exists`", body = Problem, content_type = "application/problem+json"),
@@ -241,7 +261,10 @@ pub async fn reset_password(
 /// Signs in with email and password. Limited per client and per account.
 #[utoipa::path(
     tag = "auth",
-    request_body = LoginRequest,
+    request_body(content = LoginRequest, example = json!({
+        "email": "morag@bumps-and-babies.example.org",
+        "password": "a kettle, two mugs and a long walk"
+    })),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
@@ -268,7 +291,9 @@ pub async fn login(
 /// Exchanges a refresh token for a new access token and refresh token.
 #[utoipa::path(
     tag = "auth",
-    request_body = RefreshRequest,
+    request_body(content = RefreshRequest, example = json!({
+        "refresh_token": "pX3vQ8rT1mK6wZ9yB2nC5dF7gH0jL4sA-eUoIqRtYuw"
+    })),
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
@@ -296,7 +321,9 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "auth",
     path = "/auth/password-reset/request",
-    request_body = PasswordResetRequest,
+    request_body(content = PasswordResetRequest, example = json!({
+        "email": "morag@bumps-and-babies.example.org"
+    })),
     responses(
         (status = 202, description = "If the account exists, an email is on its way", body = Accepted),
         (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -318,7 +345,10 @@ pub async fn request_password_reset(
 #[utoipa::path(
     tag = "auth",
     path = "/auth/password-reset/confirm",
-    request_body = PasswordResetConfirm,
+    request_body(content = PasswordResetConfirm, example = json!({
+        "token": "Zk2Lm9Qw4Rt7Yp1Xs6Vb3Nc8Hd5Jf0Ga_eUoIqRtYuw",
+        "password": "three herons on the Forth at dawn"
+    })),
     responses(
         (status = 204, description = "Password changed"),
         (status = 400, description = "`reset_token_invalid`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),

@@ -42,9 +42,16 @@ pub struct AwardQuery {
     tag = "awards",
     params(
         ("id" = i64, Path, description = "Application id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
     ),
-    request_body = DecisionInput,
+    request_body(content = DecisionInput, example = json!({
+        "decision": "award",
+        "amounts": {
+            "2021-22": "24000.00",
+            "2022-23": "26000.00"
+        },
+        "conditions": "The first return includes the plan for evaluating the groups."
+    })),
     responses(
         (status = 201, description = "Awarded: the award, `offered`", body = AwardMade),
         (status = 200, description = "Declined: the application, `declined`", body = Application),
@@ -116,7 +123,7 @@ where
     tag = "awards",
     params(
         ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
     ),
     responses(
         (status = 200, description = "The award, `accepted`", body = Award),
@@ -149,7 +156,7 @@ pub async fn accept(
     tag = "awards",
     params(
         ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
     ),
     responses(
         (status = 200, description = "The award, `declined`", body = Award),
@@ -183,9 +190,11 @@ pub async fn decline(
     tag = "awards",
     params(
         ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
     ),
-    request_body = TerminationInput,
+    request_body(content = TerminationInput, example = json!({
+        "reason": "The service closed in March and the organisation asked to end the grant."
+    })),
     responses(
         (status = 200, description = "The award, `terminated`", body = Award),
         (status = 409, description = "`invalid_state`: declined, completed or already terminated", body = Problem, content_type = "application/problem+json"),
@@ -221,8 +230,8 @@ pub async fn terminate(
     tag = "awards",
     params(
         ("id" = i64, Path, description = "Award id"),
-        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
     ),
     responses(
         (status = 200, description = "The award with the instalment `released`", body = Award),

@@ -25,7 +25,9 @@ pub struct Received {
 #[utoipa::path(
     tag = "feedback",
     params(("id" = i64, Path, description = "Award id")),
-    request_body = NewFeedbackLink,
+    request_body(content = NewFeedbackLink, example = json!({
+        "label": "Tuesday baby group, Kirkcaldy"
+    })),
     responses(
         (status = 201, description = "The link, with its token shown once", body = FeedbackLink),
         (status = 409, description = "`award_not_active`: the award is not accepted", body = Problem, content_type = "application/problem+json"),
@@ -97,7 +99,7 @@ pub async fn revoke_link(
 /// expired link answers 404.
 #[utoipa::path(
     tag = "feedback",
-    params(("token" = String, Path, description = "The link's token")),
+    params(("token" = String, Path, description = "The link's token: 43 URL-safe base64 characters", pattern = r"^[A-Za-z0-9_-]{43}$")),
     responses((status = 200, description = "The form", body = FeedbackForm)),
     security(())
 )]
@@ -121,8 +123,19 @@ pub async fn get_form(
 /// takes a limited number of responses a minute (429 past either limit).
 #[utoipa::path(
     tag = "feedback",
-    params(("token" = String, Path, description = "The link's token")),
-    request_body = FeedbackInput,
+    params(("token" = String, Path, description = "The link's token: 43 URL-safe base64 characters", pattern = r"^[A-Za-z0-9_-]{43}$")),
+    request_body(content = FeedbackInput, example = json!({
+        "respondent": "mother_birthing_parent",
+        "ratings": {
+            "listened_to": 5,
+            "wellbeing": 4,
+            "relationship_with_baby": 5,
+            "recommend": 5
+        },
+        "difference": "I stopped feeling like the only one who found it hard.",
+        "could_be_better": "An evening group for parents back at work.",
+        "consent_to_quote": true
+    })),
     responses(
         (status = 201, description = "Received", body = Received),
         (status = 429, description = "`too_many_requests`: this link has had many responses in the last minute, or this client has made many unauthenticated writes", body = Problem, content_type = "application/problem+json"),

@@ -13,7 +13,22 @@ use crate::http::Json;
 /// Creates a fund (administrators).
 #[utoipa::path(
     tag = "funds",
-    request_body = FundInput,
+    request_body(content = FundInput, example = json!({
+        "name": "Perinatal and Infant Mental Health Fund",
+        "code": "PIMH",
+        "funder": {
+            "name": "Scottish Government",
+            "org_id": "GB-GOR-PC390"
+        },
+        "administrator": {
+            "name": "Inspiring Scotland",
+            "org_id": "GB-SC-SC040887"
+        },
+        "programme_start": "2020-08-01",
+        "programme_end": "2023-03-31",
+        "reach_target": 11000,
+        "currency": "GBP"
+    })),
     responses(
         (status = 201, description = "The new fund", body = Fund),
         (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
@@ -81,7 +96,9 @@ pub async fn get_fund(
 #[utoipa::path(
     tag = "funds",
     params(("id" = i64, Path, description = "Fund id")),
-    request_body = FundPatch,
+    request_body(content = FundPatch, example = json!({
+        "reach_target": 12000
+    })),
     responses(
         (status = 200, description = "The updated fund", body = Fund),
         (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
@@ -135,7 +152,10 @@ pub async fn list_fund_years(
         ("id" = i64, Path, description = "Fund id"),
         ("financial_year" = String, Path, description = "A UK financial year inside the programme, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
     ),
-    request_body = FundYearInput,
+    request_body(content = FundYearInput, example = json!({
+        "limit": "1000000.00",
+        "approved": true
+    })),
     responses(
         (status = 200, description = "The year as it now stands", body = FundYear),
         (status = 409, description = "`limit_below_committed`: more than the new limit is already committed", body = Problem, content_type = "application/problem+json"),

@@ -113,7 +113,24 @@ pub async fn get_return(
 #[utoipa::path(
     tag = "monitoring",
     params(("id" = i64, Path, description = "Return id")),
-    request_body = ReturnPatch,
+    request_body(content = ReturnPatch, example = json!({
+        "spend": "11850.00",
+        "reached": {
+            "women": 34,
+            "partners": 12,
+            "infants": 36,
+            "kinship_carers": 1,
+            "families": 33,
+            "new": 21,
+            "continuing": 13
+        },
+        "sessions": 48,
+        "peer_supporters": 12,
+        "volunteers": 9,
+        "outcomes": "Most parents who came to four or more groups said they felt less alone.",
+        "case_study": "A mother referred by her health visitor at 30 weeks now co-leads the Tuesday group.",
+        "challenges": "Finding a venue in Levenmouth took two months."
+    })),
     responses(
         (status = 200, description = "The return", body = MonitoringReturn),
         (status = 409, description = "`invalid_state`: submitted or accepted; `award_not_active`", body = Problem, content_type = "application/problem+json"),
@@ -169,7 +186,10 @@ pub async fn submit_return(
 #[utoipa::path(
     tag = "monitoring",
     params(("id" = i64, Path, description = "Return id")),
-    request_body = ReviewInput,
+    request_body(content = ReviewInput, example = json!({
+        "outcome": "accepted",
+        "comment": "Thank you: a clear return, and a good case study."
+    })),
     responses(
         (status = 200, description = "The reviewed return", body = MonitoringReturn),
         (status = 409, description = "`invalid_state`: not submitted", body = Problem, content_type = "application/problem+json"),

@@ -81,7 +81,14 @@ pub async fn get_organisation(
 #[utoipa::path(
     tag = "organisations",
     params(("id" = i64, Path, description = "Organisation id")),
-    request_body = OrganisationPatch,
+    request_body(content = OrganisationPatch, example = json!({
+        "website": "https://bumps-and-babies.example.org/fife",
+        "health_boards": [
+            "fife",
+            "tayside"
+        ],
+        "listed_in_directory": true
+    })),
     responses(
         (status = 200, description = "The updated organisation", body = Organisation),
         (status = 409, description = "`organisation_exists`: another organisation has this charity number", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -15,6 +15,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use crate::applications::model::{ApplicationRow, Children};
 use crate::auth::extract::CurrentUser;
@@ -28,58 +29,106 @@ use crate::error::ApiError;
 use crate::funds::model::FundRow;
 use crate::http::csv_text;
 
-#[derive(Debug, Serialize)]
+/// A recipient or funder of a 360Giving grant.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GrantOrganization)]
 pub struct Organization {
+    /// Its org-id: `GB-SC-<Scottish Charity Number>` or `GB-COH-<company number>` for a
+    /// recipient, the fund's funder org-id for the funder.
+    #[schema(example = "GB-SC-SC012345")]
     pub id: String,
     pub name: String,
+    /// A recipient's Scottish Charity Number, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub charity_number: Option<String>,
+    /// A recipient's company number, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub company_number: Option<String>,
+    /// A recipient's postcode.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub postal_code: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The period a grant funds.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GrantPlannedDates)]
 pub struct Event {
+    /// The first day of the grant's first financial year.
+    #[schema(format = Date, example = "2021-04-01")]
     pub start_date: String,
+    /// The last day of the grant's last financial year.
+    #[schema(format = Date, example = "2023-03-31")]
     pub end_date: String,
+    /// In months.
+    #[schema(example = 24)]
     pub duration: i64,
 }
 
-#[derive(Debug, Serialize)]
+/// A health board a grant's service covers.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = GrantBeneficiaryLocation)]
 pub struct Location {
+    #[schema(example = "NHS Fife")]
     pub name: String,
+    /// The board's GSS code.
+    #[schema(example = "S08000029")]
     pub geo_code: String,
+    /// Always `HB` (health board).
+    #[schema(example = "HB")]
     pub geo_code_type: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The fund and round a grant was made in.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GrantProgramme)]
 pub struct Programme {
+    /// The fund's code.
+    #[schema(example = "PIMH")]
     pub code: String,
+    /// The fund's name and the round's.
     pub title: String,
 }
 
 /// One grant as the standard describes it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
+    /// `360G-<OPEN_DATA_PREFIX>-<award reference>`.
+    #[schema(example = "360G-grantfund-PIMH-2021-0017")]
     pub id: String,
     pub title: String,
+    /// The application's summary, or its title when it has none.
     pub description: String,
+    #[schema(example = "GBP")]
     pub currency: String,
-    /// Written as a JSON number from the exact decimal, never through floating point.
+    /// The award as decided, every year's instalment: a JSON number written from the exact
+    /// decimal, never through floating point.
+    #[schema(value_type = f64, example = 80000.00)]
     pub amount_awarded: Box<RawValue>,
+    /// What has been released, as `amountAwarded` is written.
+    #[schema(value_type = f64, example = 40000.00)]
     pub amount_disbursed: Box<RawValue>,
+    /// When the fund decided.
+    #[schema(format = Date, example = "2021-03-15")]
     pub award_date: String,
+    #[schema(min_items = 1, max_items = 1)]
     pub planned_dates: Vec<Event>,
+    #[schema(min_items = 1, max_items = 1)]
     pub recipient_organization: Vec<Organization>,
+    #[schema(min_items = 1, max_items = 1)]
     pub funding_organization: Vec<Organization>,
+    #[schema(min_items = 1, max_items = 1)]
     pub grant_programme: Vec<Programme>,
+    /// Every health board the service covers.
     pub beneficiary_location: Vec<Location>,
+    /// When the award last changed.
+    #[schema(format = DateTime)]
     pub date_modified: String,
 }
 
@@ -91,9 +140,14 @@ pub struct Export {
     amounts: Vec<(Money, Money)>,
 }
 
-#[derive(Debug, Serialize)]
+/// A 360Giving data package: every published grant of the fund.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GrantPackage)]
 pub struct Package<'a> {
+    #[schema(value_type = Vec<Grant>)]
     pub grants: &'a [Grant],
+    /// The version of the 360Giving Data Standard, `1.4`.
+    #[schema(value_type = String, example = "1.4")]
     pub version: &'static str,
 }
 

@@ -24,21 +24,29 @@ use crate::reports::open_data;
 pub struct ExportQuery {
     /// The fund whose grants to export.
     pub fund_id: i64,
-    /// `json` (a 360Giving package, the default) or `csv` (the standard's column titles).
-    #[param(inline)]
+    /// `json` (a 360Giving package, the default) or `csv` (the standard's column titles), as
+    /// `/exports/360giving.csv` answers it.
     pub format: Option<Format>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportCsvQuery {
+    /// The fund whose grants to export.
+    pub fund_id: i64,
 }
 
 /// The fund's accepted, completed and terminated awards as 360Giving grants (officials and
 /// administrators): grant ids `360G-<OPEN_DATA_PREFIX>-<award reference>`, recipients by org-id
 /// (`GB-SC-` charity number, else `GB-COH-` company number), each health board covered as a
 /// beneficiary location (GSS code, `geoCodeType` `HB`). Grants to organisations with neither
-/// number are left out and counted in `X-Grants-Without-Org-Id`.
+/// number are left out and counted in `X-Grants-Without-Org-Id`. As CSV with `?format=csv` or
+/// `Accept: text/csv`, or from `/exports/360giving.csv`.
 #[utoipa::path(
     tag = "reports",
     params(ExportQuery),
     responses((status = 404, description = "No such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package or CSV", content(
-        (serde_json::Value = "application/json"),
+        (open_data::Package = "application/json"),
         (String = "text/csv"),
     ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
     security(("bearer" = []))
@@ -55,8 +63,37 @@ pub async fn export_360giving(
         format: query.format,
     }
     .wants_csv(&req);
+    export(&state, user, query.fund_id, csv).await
+}
+
+/// The fund's 360Giving grants as CSV with the standard's column titles (officials and
+/// administrators): `/exports/360giving?format=csv` as its own operation, whose answer is only
+/// ever CSV. A grant's first health board is its beneficiary location here.
+#[utoipa::path(
+    tag = "reports",
+    params(ExportCsvQuery),
+    responses((status = 404, description = "No such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The grants as CSV", content(
+        (String = "text/csv"),
+    ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
+    security(("bearer" = []))
+)]
+#[get("/exports/360giving.csv")]
+pub async fn export_360giving_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ExportCsvQuery>,
+) -> Result<HttpResponse, ApiError> {
+    export(&state, user, query.fund_id, true).await
+}
+
+/// The export of a fund as JSON or CSV, with the count of grants left out in its header.
+async fn export(
+    state: &AppState,
+    user: CurrentUser,
+    fund_id: i64,
+    csv: bool,
+) -> Result<HttpResponse, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
-    let fund_id = query.fund_id;
     let export = state
         .db
         .run(move |conn| open_data::export(conn, &user, fund_id, &prefix))
@@ -88,9 +125,17 @@ pub struct ReportQuery {
     /// One financial year, e.g. `2021-22`; every year when absent.
     #[param(value_type = Option<String>, pattern = r"^20[0-9]{2}-[0-9]{2}$")]
     pub financial_year: Option<FinancialYear>,
-    /// `csv` for CSV; otherwise JSON unless `Accept: text/csv` asks for CSV.
-    #[param(inline)]
+    /// `csv` for CSV; otherwise JSON unless `Accept: text/csv` asks for CSV. The sibling path
+    /// ending in `.csv` answers the same CSV.
     pub format: Option<Format>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// One financial year, e.g. `2021-22`; every year when absent.
+    #[param(value_type = Option<String>, pattern = r"^20[0-9]{2}-[0-9]{2}$")]
+    pub financial_year: Option<FinancialYear>,
 }
 
 impl ReportQuery {
@@ -364,6 +409,110 @@ pub async fn feedback(
         .await
 }
 
+/// The summary as CSV (officials and administrators): `…/summary?format=csv` as its own
+/// operation, whose answer is only ever CSV. Columns `financial_year, component, limit,
+/// committed, paid, remaining, awards, organisations`; the last row is the programme total.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), YearQuery),
+    responses((status = 200, description = "The summary as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/summary.csv")]
+pub async fn summary_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    summary_report(query.financial_year)
+        .download(&state, user, id.into_inner())
+        .await
+}
+
+/// Money by health board as CSV (officials and administrators): `…/by-health-board?format=csv`
+/// as its own operation. Columns `financial_year, health_board, gss_code, committed, paid,
+/// awards, organisations`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), YearQuery),
+    responses((status = 200, description = "By health board as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/by-health-board.csv")]
+pub async fn by_health_board_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    health_board_report(query.financial_year)
+        .download(&state, user, id.into_inner())
+        .await
+}
+
+/// Money by target group as CSV (officials and administrators): `…/by-target-group?format=csv`
+/// as its own operation. Columns `financial_year, target_group, committed, paid, awards,
+/// organisations`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), YearQuery),
+    responses((status = 200, description = "By target group as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/by-target-group.csv")]
+pub async fn by_target_group_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    target_group_report(query.financial_year)
+        .download(&state, user, id.into_inner())
+        .await
+}
+
+/// Reach as CSV (officials and administrators): `…/reach?format=csv` as its own operation. A
+/// row per year of people supported, the total, then the target and the percentage reached.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), YearQuery),
+    responses((status = 200, description = "Reach as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/reach.csv")]
+pub async fn reach_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    reach_report(query.financial_year)
+        .download(&state, user, id.into_inner())
+        .await
+}
+
+/// Family feedback ratings as CSV (officials and administrators): `…/feedback?format=csv` as
+/// its own operation. Columns `dimension, group, suppressed, responses` and the mean of each
+/// statement; small groups are suppressed as in the JSON.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), YearQuery),
+    responses((status = 200, description = "Feedback as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/feedback.csv")]
+pub async fn feedback_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    feedback_report(query.financial_year)
+        .download(&state, user, id.into_inner())
+        .await
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
@@ -403,10 +552,16 @@ pub async fn list_directory(
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(export_360giving)
+        .service(export_360giving_csv)
         .service(list_directory)
         .service(summary)
+        .service(summary_csv)
         .service(by_health_board)
+        .service(by_health_board_csv)
         .service(by_target_group)
+        .service(by_target_group_csv)
         .service(reach)
-        .service(feedback);
+        .service(reach_csv)
+        .service(feedback)
+        .service(feedback_csv);
 }

@@ -32,7 +32,22 @@ pub struct RoundQuery {
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Fund id")),
-    request_body = RoundInput,
+    request_body(content = RoundInput, example = json!({
+        "name": "Core 2021-23",
+        "component": "core",
+        "opens_at": "2021-01-10T09:00:00Z",
+        "closes_at": "2021-02-28T17:00:00Z",
+        "financial_years": [
+            "2021-22",
+            "2022-23"
+        ],
+        "min_request": "5000.00",
+        "max_request": "50000.00",
+        "max_applicant_income": null,
+        "return_frequency": "quarterly",
+        "assessments_required": 2,
+        "guidance": "Tell us who your service supports, where, and what difference it makes to parents and their babies."
+    })),
     responses((status = 201, description = "The new round", body = Round)),
     security(("bearer" = []))
 )]
@@ -109,7 +124,10 @@ pub async fn get_round(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Round id")),
-    request_body = RoundPatch,
+    request_body(content = RoundPatch, example = json!({
+        "closes_at": "2021-03-07T17:00:00Z",
+        "guidance": "The closing date has moved to 7 March."
+    })),
     responses(
         (status = 200, description = "The updated round", body = Round),
         (status = 409, description = "`round_open`: the round has opened, so this cannot change", body = Problem, content_type = "application/problem+json"),
@@ -136,7 +154,12 @@ pub async fn update_round(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Round id")),
-    request_body = CriterionInput,
+    request_body(content = CriterionInput, example = json!({
+        "name": "Need and reach",
+        "weight": "0.40",
+        "max_score": 5,
+        "guidance": "How well does the service reach the families who need it most?"
+    })),
     responses(
         (status = 201, description = "The new criterion", body = Criterion),
         (status = 409, description = "`criteria_frozen`: scores exist for this round; `too_many_criteria`: the round has 12 already", body = Problem, content_type = "application/problem+json"),
@@ -187,7 +210,10 @@ pub async fn list_criteria(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Criterion id")),
-    request_body = CriterionPatch,
+    request_body(content = CriterionPatch, example = json!({
+        "weight": "0.30",
+        "guidance": "Score the evidence of need in the area served."
+    })),
     responses(
         (status = 200, description = "The updated criterion", body = Criterion),
         (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),

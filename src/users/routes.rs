@@ -59,7 +59,12 @@ pub struct UserQuery {
 /// Creates an account (administrators).
 #[utoipa::path(
     tag = "users",
-    request_body = CreateUserRequest,
+    request_body(content = CreateUserRequest, example = json!({
+        "name": "Aileen Drummond",
+        "email": "aileen.drummond@gov.example.org",
+        "role": "official",
+        "password": "a long passphrase of her own"
+    })),
     responses(
         (status = 201, description = "Created", body = User),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
@@ -132,7 +137,10 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
-    request_body = UpdateUserRequest,
+    request_body(content = UpdateUserRequest, example = json!({
+        "name": "Dr Aileen Drummond",
+        "active": true
+    })),
     responses(
         (status = 200, description = "The updated user", body = User),
         (status = 409, description = "`last_administrator`", body = Problem, content_type = "application/problem+json"),

@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/assignments", Any),
     ("GET", "/applications/{id}/assessment", App),
     ("GET", "/rounds/{id}/ranking", Any),
+    ("GET", "/rounds/{id}/ranking.csv", Any),
     ("GET", "/awards", Any),
     ("GET", "/awards/{id}", Org),
     ("GET", "/awards/{id}/returns", Org),
@@ -64,11 +65,17 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/awards/{id}/feedback", Org),
     ("GET", "/feedback/{token}", Any),
     ("GET", "/reports/funds/{id}/summary", Any),
+    ("GET", "/reports/funds/{id}/summary.csv", Any),
     ("GET", "/reports/funds/{id}/by-health-board", Any),
+    ("GET", "/reports/funds/{id}/by-health-board.csv", Any),
     ("GET", "/reports/funds/{id}/by-target-group", Any),
+    ("GET", "/reports/funds/{id}/by-target-group.csv", Any),
     ("GET", "/reports/funds/{id}/reach", Any),
+    ("GET", "/reports/funds/{id}/reach.csv", Any),
     ("GET", "/reports/funds/{id}/feedback", Any),
+    ("GET", "/reports/funds/{id}/feedback.csv", Any),
     ("GET", "/exports/360giving", Any),
+    ("GET", "/exports/360giving.csv", Any),
     ("GET", "/directory", Any),
     ("GET", "/audit", Any),
     ("GET", "/outbox", Any),
@@ -233,7 +240,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         .replace("{id}", &id.to_string())
         .replace("{financial_year}", "2022-23")
         .replace("{token}", &o.token);
-    if path == "/exports/360giving" {
+    if path.starts_with("/exports/360giving") {
         path.push_str(&format!("?fund_id={}", o.fund));
     }
     format!("/api/v1{path}")

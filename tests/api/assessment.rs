@@ -487,6 +487,13 @@ db_test! {
         assert!(lines[4].starts_with(&format!(",not_ready,{d},")), "{}", lines[4]);
         let accept = app.get_accepting(&path, &admin, "application/json;q=0.5, text/csv").await;
         assert_eq!(accept.text, csv.text);
+        let own = app.get(&format!("{path}.csv"), &admin).await;
+        assert_eq!(own.status.as_u16(), 200, "{}", own.text);
+        assert!(own.header("content-type").unwrap().starts_with("text/csv"));
+        assert_eq!(own.header("content-disposition"), csv.header("content-disposition"));
+        assert_eq!(own.text, csv.text);
+        app.get(&format!("{path}.csv"), &tokens[0]).await.assert_problem(403, "forbidden");
+        app.get("/api/v1/rounds/999/ranking.csv", &admin).await.assert_problem(404, "not_found");
 
         app.get(&path, &tokens[0]).await.assert_problem(403, "forbidden");
         app.get(&path, &ann_token).await.assert_problem(403, "forbidden");

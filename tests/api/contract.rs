@@ -15,49 +15,53 @@ fn the_committed_openapi_document_matches_the_code() {
     );
 }
 
+/// Each operation of the contract, by method and path, with its access entry.
+fn operations(doc: &serde_json::Value) -> Vec<(String, String, &serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            out.push((method.clone(), path.clone(), operation));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_operation_documents_its_errors_and_security() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    let public: BTreeSet<&str> = [
-        "post /api/v1/auth/register",
-        "post /api/v1/auth/login",
-        "post /api/v1/auth/refresh",
-        "post /api/v1/auth/password-reset/request",
-        "post /api/v1/auth/password-reset/confirm",
-        "get /api/v1/reference/health-boards",
-        "get /health",
-        "get /ready",
-    ]
-    .into();
     let mut seen = BTreeSet::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let key = format!("{method} {path}");
-            let responses = operation["responses"].as_object().unwrap();
-            assert!(responses.contains_key("500"), "{key} lacks 500");
-            let secured = operation
-                .get("security")
-                .is_some_and(|s| !s.as_array().unwrap().is_empty());
-            assert_eq!(
-                !secured,
-                public.contains(key.as_str()),
-                "{key}: security is wrong"
+    for (method, path, operation) in operations(&doc) {
+        let key = format!("{method} {path}");
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(responses.contains_key("500"), "{key} lacks 500");
+        let access = grantfund::access::access(&method.to_ascii_uppercase(), &path);
+        let public = match access {
+            Some(grantfund::access::Access::Public) => true,
+            Some(grantfund::access::Access::Roles(_)) => false,
+            None => panic!("{key} has no entry in the access table"),
+        };
+        // Anyone: no requirement, stated as such, so that generated clients call it without
+        // a token. Signed in: the bearer scheme alone.
+        let expected = if public {
+            serde_json::json!([])
+        } else {
+            serde_json::json!([{"bearer": []}])
+        };
+        assert_eq!(operation["security"], expected, "{key}: security is wrong");
+        if !public {
+            assert!(
+                responses.contains_key("401") && responses.contains_key("403"),
+                "{key} lacks 401/403"
             );
-            if secured {
-                assert!(
-                    responses.contains_key("401") && responses.contains_key("403"),
-                    "{key} lacks 401/403"
-                );
-            }
-            if operation.get("requestBody").is_some() {
-                for status in ["400", "413", "415", "422"] {
-                    assert!(responses.contains_key(status), "{key} lacks {status}");
-                }
-            }
-            seen.insert(key);
         }
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "415", "422"] {
+                assert!(responses.contains_key(status), "{key} lacks {status}");
+            }
+        }
+        seen.insert(key);
     }
     for expected in [
         "get /api/v1/me",
@@ -73,6 +77,215 @@ fn every_operation_documents_its_errors_and_security() {
     ] {
         assert!(seen.contains(expected), "{expected} is not in the contract");
     }
+    // Rounds and their criteria are read with or without a token: a sent token must be valid.
+    for path in [
+        "/api/v1/rounds",
+        "/api/v1/rounds/{id}",
+        "/api/v1/rounds/{id}/criteria",
+    ] {
+        let operation = &doc["paths"][path]["get"];
+        assert_eq!(operation["security"], serde_json::json!([]), "{path}");
+        assert!(
+            operation["responses"]["401"].is_object(),
+            "{path}: a bad token is refused"
+        );
+        assert!(
+            operation["description"]
+                .as_str()
+                .unwrap()
+                .contains("a bearer token may be sent"),
+            "{path}"
+        );
+    }
+}
+
+/// Every path parameter is typed, and a text one has the pattern of the values the service
+/// accepts, so that a client can check a value before sending it.
+#[test]
+fn every_path_parameter_has_a_type_and_text_ones_a_pattern() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut untyped = Vec::new();
+    let mut count = 0;
+    for (method, path, operation) in operations(&doc) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            if parameter["in"] != "path" {
+                continue;
+            }
+            count += 1;
+            let name = parameter["name"].as_str().unwrap();
+            let schema = &parameter["schema"];
+            assert_eq!(parameter["required"], true, "{method} {path}: {name}");
+            match schema["type"].as_str() {
+                Some("integer") => {}
+                Some("string") if schema["pattern"].is_string() => {}
+                other => untyped.push(format!("{method} {path}: {name} ({other:?}, {schema})")),
+            }
+        }
+        for name in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        {
+            assert!(
+                operation["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "path" && p["name"] == name),
+                "{method} {path}: {name} is not described"
+            );
+        }
+    }
+    assert!(count > 50, "{count} path parameters");
+    assert!(
+        untyped.is_empty(),
+        "path parameters without a type or pattern:\n{}",
+        untyped.join("\n")
+    );
+}
+
+/// Shapes a generated client turns into classes are named once and referred to: a page of a
+/// list refers to its item's schema, and the formats are one enum.
+#[test]
+fn lists_refer_to_their_items_and_the_format_enum_is_one_schema() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut pages = 0;
+    for (name, schema) in schemas {
+        if let Some(item) = name.strip_prefix("Paged_") {
+            pages += 1;
+            assert_eq!(
+                schema["properties"]["items"]["items"],
+                serde_json::json!({"$ref": format!("#/components/schemas/{item}")}),
+                "{name}"
+            );
+            assert!(schemas.contains_key(item), "{name}: no schema {item}");
+        }
+    }
+    assert!(pages >= 13, "{pages} paged lists");
+    assert_eq!(
+        schemas["Format"]["enum"],
+        serde_json::json!(["json", "csv"])
+    );
+    let text = COMMITTED.replace([' ', '\n'], "");
+    assert_eq!(
+        text.matches(r#""enum":["json","csv"]"#).count(),
+        1,
+        "the format enum is written once, in Format"
+    );
+}
+
+/// A generated client reads an operation's answer by its first content type, so an operation
+/// that also answers CSV has a sibling, the same path ending in `.csv`, that answers only CSV.
+#[test]
+fn every_csv_answer_has_an_operation_of_its_own() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut siblings = 0;
+    for (method, path, operation) in operations(&doc) {
+        let content = operation["responses"]["200"]["content"].as_object();
+        let Some(content) = content else { continue };
+        if !content.contains_key("text/csv") {
+            continue;
+        }
+        if path.ends_with(".csv") {
+            assert_eq!(content.len(), 1, "{method} {path} answers only CSV");
+            assert_eq!(content["text/csv"]["schema"]["type"], "string", "{path}");
+            assert!(
+                !operation["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["name"] == "format"),
+                "{path} takes no format"
+            );
+        } else {
+            let sibling = format!("{path}.csv");
+            assert!(
+                paths.contains_key(&sibling),
+                "{method} {path} answers CSV but {sibling} is missing"
+            );
+            siblings += 1;
+        }
+    }
+    assert_eq!(
+        siblings, 7,
+        "the ranking, five reports and the 360Giving export"
+    );
+}
+
+/// The headers the service sets are declared: `X-Request-Id` on every answer, `Retry-After` on
+/// 429 and 503, the count of grants left out on the export; `Idempotency-Key` is a text that may
+/// be left out, never `null`.
+#[test]
+fn the_headers_are_declared() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let resolve = |response: &serde_json::Value| -> serde_json::Value {
+        match response["$ref"].as_str() {
+            Some(target) => {
+                doc["components"]["responses"][target.rsplit('/').next().unwrap()].clone()
+            }
+            None => response.clone(),
+        }
+    };
+    let mut keys = 0;
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let response = resolve(response);
+            let headers = &response["headers"];
+            assert!(
+                headers["X-Request-Id"].is_object(),
+                "{method} {path} {status}: X-Request-Id"
+            );
+            if status == "429" || status == "503" {
+                assert!(
+                    headers["Retry-After"].is_object(),
+                    "{method} {path} {status}: Retry-After"
+                );
+            }
+        }
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            if parameter["name"] == "Idempotency-Key" {
+                keys += 1;
+                assert_eq!(parameter["in"], "header");
+                assert_eq!(parameter["required"], false);
+                assert_eq!(parameter["schema"]["type"], "string", "{method} {path}");
+            }
+        }
+    }
+    assert_eq!(keys, 5, "decisions and the four award actions");
+    assert_eq!(
+        doc["components"]["headers"]["Retry-After"]["schema"]["type"],
+        "integer"
+    );
+    for path in ["/api/v1/exports/360giving", "/api/v1/exports/360giving.csv"] {
+        let headers = &doc["paths"][path]["get"]["responses"]["200"]["headers"];
+        assert!(headers["X-Grants-Without-Org-Id"].is_object(), "{path}");
+    }
+}
+
+/// No answer of the contract is left untyped: a JSON answer has a named schema or a type.
+#[test]
+fn every_json_answer_has_a_schema() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let schema = &response["content"]["application/json"]["schema"];
+            if schema.is_null() {
+                continue;
+            }
+            assert!(
+                schema["$ref"].is_string()
+                    || schema["type"].is_string()
+                    || schema["items"].is_object(),
+                "{method} {path} {status}: {schema}"
+            );
+        }
+    }
+    assert_eq!(
+        doc["paths"]["/api/v1/exports/360giving"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/GrantPackage"
+    );
 }
 
 db_test! {
@@ -197,5 +410,122 @@ fn every_list_and_map_in_a_request_has_a_bound() {
         unbounded.is_empty(),
         "unbounded in requests:\n{}",
         unbounded.join("\n")
+    );
+}
+
+/// Where `value` departs from the committed contract's schema `name`: types, required and
+/// unknown properties, items and enums (patterns and bounds are left to the fuzzing). Empty
+/// when it conforms.
+pub fn departures(name: &str, value: &serde_json::Value) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut out = Vec::new();
+    check(
+        &doc,
+        &serde_json::json!({"$ref": format!("#/components/schemas/{name}")}),
+        value,
+        name,
+        &mut out,
+    );
+    out
+}
+
+fn check(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    if let Some(target) = schema["$ref"].as_str() {
+        let name = target.rsplit('/').next().unwrap();
+        return check(doc, &doc["components"]["schemas"][name], value, at, out);
+    }
+    if let Some(choices) = schema["oneOf"].as_array() {
+        let fits = choices.iter().any(|choice| {
+            let mut inner = Vec::new();
+            check(doc, choice, value, at, &mut inner);
+            inner.is_empty()
+        });
+        if !fits {
+            out.push(format!("{at}: fits none of oneOf"));
+        }
+        return;
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        check(doc, part, value, at, out);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    if !types.is_empty()
+        && !types.contains(&kind)
+        && !(kind == "integer" && types.contains(&"number"))
+    {
+        out.push(format!("{at}: a {kind}, the contract says {types:?}"));
+        return;
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(value)
+    {
+        out.push(format!("{at}: {value} is not one of {values:?}"));
+    }
+    match value {
+        Value::Object(map) => {
+            let properties = schema["properties"].as_object();
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let key = required.as_str().unwrap();
+                if !map.contains_key(key) {
+                    out.push(format!("{at}: lacks {key}"));
+                }
+            }
+            for (key, inner) in map {
+                match properties.and_then(|p| p.get(key)) {
+                    Some(property) => check(doc, property, inner, &format!("{at}.{key}"), out),
+                    None if schema["additionalProperties"].is_object() => check(
+                        doc,
+                        &schema["additionalProperties"],
+                        inner,
+                        &format!("{at}.{key}"),
+                        out,
+                    ),
+                    None if properties.is_some() => {
+                        out.push(format!("{at}: {key} is not in the contract"))
+                    }
+                    None => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn departures_are_found() {
+    let problem = serde_json::json!({"type": "urn:x", "title": "Conflict", "status": 409, "detail": "d", "code": "c", "years": [{"financial_year": "2021-22", "limit": "1.00", "remaining": 2, "asked": "1.00"}], "extra": true});
+    let found = departures("Problem", &problem);
+    assert_eq!(
+        found,
+        [
+            "Problem: extra is not in the contract",
+            "Problem.years[0].remaining: a integer, the contract says [\"string\"]",
+        ],
+        "{found:?}"
     );
 }

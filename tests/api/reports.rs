@@ -64,17 +64,35 @@ db_test! {
             assert!(grant["grantProgramme"][0]["title"].as_str().unwrap().starts_with("Perinatal and Infant Mental Health"));
         }
 
+        // The package is what the contract's schema says it is.
+        let departures = crate::contract::departures("GrantPackage", &reply.json);
+        assert!(departures.is_empty(), "{departures:#?}");
+
         let csv = app.get("/api/v1/exports/360giving?fund_id=1&format=csv", &official).await;
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = csv.text.lines().collect();
         assert!(lines[0].starts_with("Identifier,Title,Description,Currency,Amount Awarded,Amount Disbursed,Award Date"), "{}", lines[0]);
         assert_eq!(lines.len(), grants.len() + 1);
+        // Its own operation answers the same CSV, with the same count of grants left out.
+        let sibling = app.get("/api/v1/exports/360giving.csv?fund_id=1", &official).await;
+        assert_eq!(sibling.status.as_u16(), 200, "{}", sibling.text);
+        assert!(sibling.header("content-type").unwrap().starts_with("text/csv"));
+        assert_eq!(sibling.text, csv.text);
+        assert_eq!(sibling.header("x-grants-without-org-id"), Some(left_out.to_string()));
+        app.get("/api/v1/exports/360giving.csv?fund_id=1", &applicant_of_nothing(&app).await).await.assert_problem(403, "forbidden");
 
         let (_, applicant) = app.register("SC500001", "someone@example.org").await;
         app.get("/api/v1/exports/360giving?fund_id=1", &applicant).await.assert_problem(403, "forbidden");
         app.get("/api/v1/exports/360giving?fund_id=999", &official).await.assert_problem(404, "not_found");
         app.get("/api/v1/exports/360giving", &official).await.assert_problem(400, "invalid_query");
     }
+}
+
+/// A newly registered applicant, whose organisation has nothing to do with the fund.
+async fn applicant_of_nothing(app: &TestApp) -> String {
+    app.register("SC500002", "nobody-in-particular@example.org")
+        .await
+        .1
 }
 
 fn pence(v: &Value) -> i64 {
@@ -148,6 +166,21 @@ db_test! {
             assert_eq!(csv.status.as_u16(), 200, "{path}");
             assert!(csv.header("content-type").unwrap().starts_with("text/csv"), "{path}");
         }
+        // Each report's `.csv` operation answers the CSV that `?format=csv` does, for a year too.
+        for path in ["summary", "by-health-board", "by-target-group", "reach", "feedback"] {
+            for year in ["", "?financial_year=2021-22"] {
+                let sep = if year.is_empty() { "?" } else { "&" };
+                let negotiated = app.get(&format!("/api/v1/reports/funds/1/{path}{year}{sep}format=csv"), &official).await;
+                let own = app.get(&format!("/api/v1/reports/funds/1/{path}.csv{year}"), &official).await;
+                assert_eq!(own.status.as_u16(), 200, "{path}: {}", own.text);
+                assert!(own.header("content-type").unwrap().starts_with("text/csv"), "{path}");
+                assert_eq!(own.header("content-disposition"), negotiated.header("content-disposition"), "{path}");
+                assert_eq!(own.text, negotiated.text, "{path}{year}");
+            }
+            app.get(&format!("/api/v1/reports/funds/1/{path}.csv?financial_year=2021-23"), &official).await.assert_problem(400, "invalid_query");
+            app.get(&format!("/api/v1/reports/funds/999/{path}.csv"), &official).await.assert_problem(404, "not_found");
+        }
+        app.get("/api/v1/reports/funds/1/summary.csv", &applicant_of_nothing(&app).await).await.assert_problem(403, "forbidden");
     }
 }
 
