@@ -1,5 +1,7 @@
 //! The OpenAPI document: generated from the router (every handler registered with `.service`
-//! carries `#[utoipa::path]`), then completed with the error responses every operation can give.
+//! carries `#[utoipa::path]`), then completed with the error responses every operation can give,
+//! its security requirement as generated clients read it, the response headers the service sets,
+//! and references from paged lists to their items' schemas.
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
