@@ -27,6 +27,7 @@ pub mod seed;
 pub mod service;
 pub mod telemetry;
 pub mod users;
+pub mod wire;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -101,24 +101,24 @@ pub struct NewApplication {
     /// the whole request when sent.
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_map_at_most::<_, _, _, 10>"
+        deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
     )]
-    #[schema(schema_with = crate::http::amounts_by_year)]
+    #[schema(schema_with = crate::wire::amounts_by_year)]
     pub requested: Option<BTreeMap<String, String>>,
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 10>"
     )]
     #[schema(value_type = Option<Vec<TargetGroup>>, max_items = 10)]
     pub target_groups: Option<Vec<String>>,
     /// The NHS health boards whose areas the project covers.
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 14>"
     )]
     #[schema(value_type = Option<Vec<HealthBoard>>, max_items = 14)]
     pub health_boards: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::http::optional_at_most::<_, _, 8>")]
+    #[serde(default, deserialize_with = "crate::wire::optional_at_most::<_, _, 8>")]
     #[schema(value_type = Option<Vec<SupportType>>, max_items = 8)]
     pub support_types: Option<Vec<String>>,
     /// Whether peer support is part of the project.
@@ -147,24 +147,24 @@ pub struct ApplicationPatch {
     /// the whole request when sent.
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_map_at_most::<_, _, _, 10>"
+        deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
     )]
-    #[schema(schema_with = crate::http::amounts_by_year)]
+    #[schema(schema_with = crate::wire::amounts_by_year)]
     pub requested: Option<BTreeMap<String, String>>,
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 10>"
     )]
     #[schema(value_type = Option<Vec<TargetGroup>>, max_items = 10)]
     pub target_groups: Option<Vec<String>>,
     /// The NHS health boards whose areas the project covers.
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 14>"
     )]
     #[schema(value_type = Option<Vec<HealthBoard>>, max_items = 14)]
     pub health_boards: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::http::optional_at_most::<_, _, 8>")]
+    #[serde(default, deserialize_with = "crate::wire::optional_at_most::<_, _, 8>")]
     #[schema(value_type = Option<Vec<SupportType>>, max_items = 8)]
     pub support_types: Option<Vec<String>>,
     /// Whether peer support is part of the project.

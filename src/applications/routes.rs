@@ -8,10 +8,10 @@ use crate::AppState;
 use crate::applications::model::{Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::ApplicationStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

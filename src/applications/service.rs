@@ -20,7 +20,6 @@ use crate::db::schema::{applications, decisions, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Money;
 use crate::domain::clock::utc;
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{ApplicationStatus, Role, RoundStatus};
 use crate::email::messages::{self, ApplicationReceipt};
 use crate::email::outbox;
@@ -28,6 +27,7 @@ use crate::error::{ApiError, Validator};
 use crate::organisations::model::OrganisationRow;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
+use crate::wire::paging::{Page, Paged};
 
 /// The application if the caller may read it: its own organisation's applicants,
 /// administrators, and assessors assigned to it who have declared no conflict of interest.

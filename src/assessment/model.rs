@@ -156,7 +156,7 @@ pub struct BulkAssignment {
     /// The assessors to draw on, at most 100; every active assessor when absent.
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 100>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 100>"
     )]
     #[schema(max_items = 100)]
     pub assessor_ids: Option<Vec<i64>>,
@@ -193,7 +193,7 @@ pub struct ScoreInput {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreSheet {
-    #[serde(deserialize_with = "crate::http::at_most::<_, _, 50>")]
+    #[serde(deserialize_with = "crate::wire::at_most::<_, _, 50>")]
     #[schema(min_items = 1, max_items = 50)]
     pub scores: Vec<ScoreInput>,
 }

@@ -27,8 +27,8 @@ use crate::domain::vocabulary::{ApplicationStatus, Role};
 use crate::domain::{FinancialYear, Money, Percent};
 use crate::error::ApiError;
 use crate::funds::model::FundYearRow;
-use crate::http::csv_text;
 use crate::rounds::model::RoundRow;
+use crate::wire::csv_text;
 
 /// One year's budget as the ranking sees it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

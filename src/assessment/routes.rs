@@ -13,9 +13,9 @@ use crate::assessment::ranking::{self, Ranking};
 use crate::assessment::scoring;
 use crate::assessment::service::{self, AssignmentFilter, BulkResult};
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::error::{ApiError, Problem};
 use crate::http::{FormatQuery, Json, csv_response};
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -20,11 +20,11 @@ use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{applications, assignments, organisations, users};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{ApplicationStatus, Role};
 use crate::email::{messages, outbox};
 use crate::error::{ApiError, Validator};
 use crate::rounds::model::RoundRow;
+use crate::wire::paging::{Page, Paged};
 
 /// Whether an assessor may read an application's content: assigned, and declared no conflict.
 pub fn assessor_may_read(

@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
 use crate::domain::clock::utc;
-use crate::domain::paging::{Page, Paged};
 use crate::error::ApiError;
+use crate::wire::paging::{Page, Paged};
 
 /// One change to record.
 #[derive(Debug)]

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

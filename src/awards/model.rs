@@ -56,9 +56,9 @@ pub struct DecisionInput {
     /// The amount of each financial year, e.g. `{"2021-22": "38000.00"}` (award only).
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_map_at_most::<_, _, _, 10>"
+        deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
     )]
-    #[schema(schema_with = crate::http::amounts_by_year)]
+    #[schema(schema_with = crate::wire::amounts_by_year)]
     pub amounts: Option<BTreeMap<String, String>>,
     /// Conditions of the grant, up to 10,000 characters (award only).
     #[serde(default)]

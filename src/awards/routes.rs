@@ -11,11 +11,11 @@ use crate::auth::extract::CurrentUser;
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::service::{self, AwardFilter};
 use crate::domain::FinancialYear;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -37,7 +37,6 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, batch, retrying_write};
 use crate::domain::clock::utc;
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{
     ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
 };
@@ -50,6 +49,7 @@ use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
 use crate::reports::cache::{self as report_cache, Figures};
 use crate::rounds::model::RoundRow;
+use crate::wire::paging::{Page, Paged};
 
 fn money(pence: i64) -> Result<Money, ApiError> {
     Money::from_pence(pence).map_err(ApiError::internal)

@@ -37,7 +37,6 @@ pub mod clock;
 pub mod financial_year;
 pub mod identifiers;
 pub mod money;
-pub mod paging;
 pub mod schedule;
 pub mod scoring;
 pub mod suppression;

@@ -19,9 +19,9 @@ use crate::db::schema::outbox;
 use crate::db::text_enum::text_column;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::UnknownValue;
 use crate::error::ApiError;
+use crate::wire::paging::{Page, Paged};
 
 /// How long a claimed row stays with its worker before another may take it over.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);

@@ -6,10 +6,10 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::Role;
 use crate::email::outbox::{self, OutboxEntry, OutboxStatus};
 use crate::error::ApiError;
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, get, patch, post, put, web};
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::error::{ApiError, Problem};
 use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
 use crate::funds::service;
 use crate::http::Json;
+use crate::wire::paging::{PageQuery, Paged};
 
 /// Creates a fund (administrators).
 #[utoipa::path(

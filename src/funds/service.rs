@@ -8,7 +8,6 @@ use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{fund_years, funds};
 use crate::db::{DbConnection, retrying_write, write_transaction};
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::Role;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
@@ -18,6 +17,7 @@ use crate::funds::model::{
     FundYearRow,
 };
 use crate::reports::cache::{self as report_cache, Figures};
+use crate::wire::paging::{Page, Paged};
 
 /// Who may read funds: every member of staff.
 const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];

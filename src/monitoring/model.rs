@@ -9,7 +9,7 @@ use crate::db::schema::{return_contents, returns};
 use crate::domain::vocabulary::{ReturnStatus, ReviewOutcome};
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
-use crate::http::present;
+use crate::wire::present;
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = returns)]

@@ -7,12 +7,12 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::ReturnStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::monitoring::model::{MonitoringReturn, ReturnPatch, ReviewInput};
 use crate::monitoring::service::{self, ReturnFilter};
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -19,7 +19,6 @@ use crate::awards::model::AwardRow;
 use crate::db::schema::{awards, instalments, organisations, return_contents, returns};
 use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::clock::utc;
-use crate::domain::paging::{Page, Paged};
 use crate::domain::schedule::schedule as periods;
 use crate::domain::vocabulary::{
     AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome, Role,
@@ -31,6 +30,7 @@ use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
 };
 use crate::reports::cache::{self as report_cache, Figures};
+use crate::wire::paging::{Page, Paged};
 
 /// How far over the released money reported spend may go, in percent: grant holders sometimes
 /// spend ahead of an instalment from their own reserves.

@@ -12,7 +12,7 @@ use crate::domain::clock::utc;
 use crate::domain::identifiers::{CharityNumber, CompanyNumber, Email, Postcode, parse_website};
 use crate::domain::vocabulary::{HealthBoard, OrganisationType};
 use crate::error::{ApiError, Validator};
-use crate::http::present;
+use crate::wire::present;
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = organisations)]
@@ -69,7 +69,7 @@ pub struct OrganisationInput {
     )]
     pub postcode: String,
     /// NHS health boards whose areas the organisation serves (at least one).
-    #[serde(deserialize_with = "crate::http::at_most::<_, _, 14>")]
+    #[serde(deserialize_with = "crate::wire::at_most::<_, _, 14>")]
     #[schema(value_type = Vec<HealthBoard>, min_items = 1, max_items = 14)]
     pub health_boards: Vec<String>,
     /// Website, `http` or `https`.
@@ -112,7 +112,7 @@ pub struct OrganisationPatch {
     pub postcode: Option<String>,
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 14>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 14>"
     )]
     #[schema(value_type = Option<Vec<HealthBoard>>, min_items = 1, max_items = 14)]
     pub health_boards: Option<Vec<String>>,

@@ -6,12 +6,12 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::CurrentUser;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
 use crate::http::Json;
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,13 +9,13 @@ use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{HealthBoard, Role};
 use crate::error::{ApiError, Validator};
 use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationFields, OrganisationInput, OrganisationPatch,
     OrganisationRow,
 };
+use crate::wire::paging::{Page, Paged};
 
 fn charity_number_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
     ApiError::unique_as(

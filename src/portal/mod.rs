@@ -272,8 +272,8 @@ pub struct PageNumber {
 }
 
 impl PageNumber {
-    pub fn page(&self) -> crate::domain::paging::Page {
-        crate::domain::paging::Page {
+    pub fn page(&self) -> crate::wire::paging::Page {
+        crate::wire::paging::Page {
             page: self.page.unwrap_or(1).clamp(1, 1_000_000),
             per_page: PER_PAGE,
         }
@@ -290,7 +290,7 @@ pub struct Pager {
 }
 
 impl Pager {
-    pub fn new<T>(list: &crate::domain::paging::Paged<T>, base: impl Into<String>) -> Pager {
+    pub fn new<T>(list: &crate::wire::paging::Paged<T>, base: impl Into<String>) -> Pager {
         let per_page = list.per_page.max(1);
         Pager {
             page: list.page,
@@ -336,7 +336,7 @@ pub fn pounds(amount: &crate::domain::money::Money) -> String {
 mod tests {
     use super::*;
     use crate::domain::money::Money;
-    use crate::domain::paging::Paged;
+    use crate::wire::paging::Paged;
 
     #[test]
     fn a_pager_links_only_to_pages_that_exist() {

@@ -14,7 +14,6 @@ use crate::auth::routes::{
     NewAccount, RegisterRequest, ask_for_password_reset, check_credentials, register_organisation,
     reset_password,
 };
-use crate::domain::paging::Page;
 use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role, SupportType};
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
@@ -24,6 +23,7 @@ use crate::organisations::model::OrganisationInput;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
+use crate::wire::paging::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use crate::applications::model::{ApplicationRow, Children};
 use crate::db::DbConnection;
 use crate::db::schema::{application_choices, applications, awards, organisations};
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{AwardStatus, HealthBoard, SupportType, TargetGroup};
 use crate::error::ApiError;
+use crate::wire::paging::{Page, Paged};
 
 /// One funded service.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -33,7 +33,7 @@ use crate::feedback::model::StatementSummary;
 use crate::feedback::publication::{self, Placement};
 use crate::feedback::service::summarise;
 use crate::funds::model::{FundRow, FundYearRow};
-use crate::http::csv_text;
+use crate::wire::csv_text;
 
 /// Money and counts for one slice of a fund.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]

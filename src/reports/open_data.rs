@@ -27,7 +27,7 @@ use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::funds::model::FundRow;
-use crate::http::csv_text;
+use crate::wire::csv_text;
 
 /// A recipient or funder of a 360Giving grant.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,7 +8,6 @@ use crate::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, csv_response};
@@ -18,6 +17,7 @@ use crate::reports::funds::{
     self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, csv_out,
 };
 use crate::reports::open_data;
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

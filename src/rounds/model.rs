@@ -13,7 +13,7 @@ use crate::domain::clock::utc;
 use crate::domain::vocabulary::{Component, ReturnFrequency, RoundStatus};
 use crate::domain::{FinancialYear, Money, Weight};
 use crate::error::{ApiError, Validator};
-use crate::http::present;
+use crate::wire::present;
 
 /// Assessments a decision needs unless the round says otherwise.
 pub const DEFAULT_ASSESSMENTS_REQUIRED: i64 = 2;
@@ -59,7 +59,7 @@ pub struct RoundInput {
     #[schema(value_type = String, format = DateTime, example = "2021-02-28T17:00:00Z")]
     pub closes_at: String,
     /// The financial years the round funds; each must already have a limit on the fund.
-    #[serde(deserialize_with = "crate::http::at_most::<_, _, 10>")]
+    #[serde(deserialize_with = "crate::wire::at_most::<_, _, 10>")]
     #[schema(value_type = Vec<FinancialYear>, min_items = 1, max_items = 10)]
     pub financial_years: Vec<String>,
     /// The smallest request for any one year.
@@ -100,7 +100,7 @@ pub struct RoundPatch {
     pub closes_at: Option<String>,
     #[serde(
         default,
-        deserialize_with = "crate::http::optional_at_most::<_, _, 10>"
+        deserialize_with = "crate::wire::optional_at_most::<_, _, 10>"
     )]
     #[schema(value_type = Option<Vec<FinancialYear>>, min_items = 1, max_items = 10)]
     pub financial_years: Option<Vec<String>>,

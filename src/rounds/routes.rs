@@ -6,7 +6,6 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::extract::{CurrentUser, OptionalUser};
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
@@ -14,6 +13,7 @@ use crate::rounds::model::{
     Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch,
 };
 use crate::rounds::service::{self, RoundFilter};
+use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -13,7 +13,6 @@ use crate::audit::{self, Change};
 use crate::auth::extract::CurrentUser;
 use crate::db::schema::{criteria, rounds};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::{Component, Role, RoundStatus};
 use crate::error::{ApiError, Validator};
 use crate::funds::locks::lock_fund;
@@ -22,6 +21,7 @@ use crate::rounds::model::{
     Criterion, CriterionDetails, CriterionFields, CriterionInput, CriterionPatch, CriterionRow,
     Round, RoundDetails, RoundFields, RoundInput, RoundPatch, RoundRow,
 };
+use crate::wire::paging::{Page, Paged};
 
 fn is_staff(viewer: Option<&CurrentUser>) -> bool {
     viewer.is_some_and(|u| u.role.is_staff())

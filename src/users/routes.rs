@@ -8,12 +8,13 @@ use crate::AppState;
 use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::domain::identifiers::{Email, check_new_password};
-use crate::domain::paging::{PageQuery, Paged};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::{Json, present};
+use crate::http::Json;
 use crate::users::api::User;
 use crate::users::service::{self, NewUser, UserUpdate};
+use crate::wire::paging::{PageQuery, Paged};
+use crate::wire::present;
 
 /// A new account made by an administrator.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,11 +9,11 @@ use crate::auth::service::revoke_sessions;
 use crate::db::schema::{organisations, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
-use crate::domain::paging::{Page, Paged};
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::users::api::User;
 use crate::users::model::{NewUserRow, UserChanges, UserRow};
+use crate::wire::paging::{Page, Paged};
 
 /// A checked new account.
 #[derive(Debug, Clone)]
