@@ -10,9 +10,9 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::extract::CurrentUser;
 use crate::auth::service::{no_users, set_password};
 use crate::auth::{password, tokens};
+use crate::caller::CurrentUser;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;

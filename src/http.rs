@@ -91,7 +91,7 @@ async fn caller_refused(req: &HttpRequest) -> Option<ApiError> {
     let pattern = req.match_pattern()?;
     match crate::access::access(req.method().as_str(), &pattern) {
         Some(crate::access::Access::Public) => None,
-        _ => crate::auth::extract::CurrentUser::from_request(req, &mut Payload::None)
+        _ => crate::caller::CurrentUser::from_request(req, &mut Payload::None)
             .await
             .err(),
     }

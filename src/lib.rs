@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod audit;
 pub mod auth;
 pub mod awards;
+pub mod caller;
 pub mod config;
 pub mod db;
 pub mod demo;

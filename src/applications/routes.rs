@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::applications::model::{Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ApplicationStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;

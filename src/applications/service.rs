@@ -15,7 +15,7 @@ use crate::applications::model::{
 };
 use crate::assessment;
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{applications, decisions, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Money;

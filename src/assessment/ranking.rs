@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use crate::applications::model::ApplicationRow;
 use crate::assessment::scoring::{mean, moderations_of, submitted_scores};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{application_requests, applications, organisations};
 use crate::domain::vocabulary::{ApplicationStatus, Role};

@@ -12,7 +12,7 @@ use crate::assessment::model::{
 use crate::assessment::ranking::{self, Ranking};
 use crate::assessment::scoring;
 use crate::assessment::service::{self, AssignmentFilter, BulkResult};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::http::{FormatQuery, Json, csv_response};
 use crate::wire::paging::{PageQuery, Paged};

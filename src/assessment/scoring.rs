@@ -18,7 +18,7 @@ use crate::assessment::model::{
 };
 use crate::assessment::service;
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{assignments, criteria, moderations, scores, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;

@@ -17,7 +17,7 @@ use crate::assessment::model::{
     Assignment, AssignmentRow, AssignmentStatus, BulkAssignment, ConflictDeclaration,
 };
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, organisations, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{ApplicationStatus, Role};

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::wire::paging::{PageQuery, Paged};

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::users::model::UserRow;
@@ -49,6 +50,18 @@ impl TryFrom<UserRow> for Account {
             password_changed_at: row.password_changed_at,
             session_generation: row.session_generation,
         })
+    }
+}
+
+impl From<Account> for CurrentUser {
+    fn from(account: Account) -> Self {
+        CurrentUser {
+            id: account.id,
+            role: account.role,
+            organisation_id: account.organisation_id,
+            email: account.email,
+            name: account.name,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The authenticated caller, extracted from `Authorization: Bearer <token>`.
+//! The authenticated caller, extracted from `Authorization: Bearer <token>`: the actix side of
+//! [`CurrentUser`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,41 +8,9 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use crate::AppState;
 use crate::auth::cache::Account;
-use crate::domain::vocabulary::Role;
+use crate::caller::CurrentUser;
 use crate::error::ApiError;
 use crate::users::model::UserRow;
-
-/// A signed-in user whose account is active. Deny unless allowed: handlers state who may act with
-/// [`CurrentUser::require`] at their top.
-#[derive(Clone, Debug)]
-pub struct CurrentUser {
-    pub id: i64,
-    pub role: Role,
-    pub organisation_id: Option<i64>,
-    pub email: String,
-    pub name: String,
-}
-
-impl CurrentUser {
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    pub fn is(&self, role: Role) -> bool {
-        self.role == role
-    }
-
-    /// True when the caller may see objects of `organisation_id`: staff see every organisation,
-    /// applicants only their own.
-    pub fn can_see_organisation(&self, organisation_id: i64) -> bool {
-        self.role.is_staff() || self.organisation_id == Some(organisation_id)
-    }
-}
 
 impl FromRequest for CurrentUser {
     type Error = ApiError;
@@ -68,19 +37,6 @@ impl FromRequest for CurrentUser {
             crate::access::check(method.as_str(), pattern.as_deref(), user.role)?;
             Ok(CurrentUser::from(user))
         })
-    }
-}
-
-/// The user as an actor, for work the service does on someone's behalf (the demo seed).
-impl From<crate::users::api::User> for CurrentUser {
-    fn from(user: crate::users::api::User) -> Self {
-        CurrentUser {
-            id: user.id,
-            role: user.role,
-            organisation_id: user.organisation_id,
-            email: user.email,
-            name: user.name,
-        }
     }
 }
 
@@ -131,18 +87,6 @@ pub fn check_active(account: &Account) -> Result<(), ApiError> {
             "account_disabled",
             "This account is disabled.",
         ))
-    }
-}
-
-impl From<Account> for CurrentUser {
-    fn from(account: Account) -> Self {
-        CurrentUser {
-            id: account.id,
-            role: account.role,
-            organisation_id: account.organisation_id,
-            email: account.email,
-            name: account.name,
-        }
     }
 }
 

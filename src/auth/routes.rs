@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::auth::service::{self, TokenPair};
+use crate::caller::CurrentUser;
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::applications::model::Application;
-use crate::auth::extract::CurrentUser;
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::service::{self, AwardFilter};
+use crate::caller::CurrentUser;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, Problem};

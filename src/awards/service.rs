@@ -27,10 +27,10 @@ use crate::applications::model::ApplicationRow;
 use crate::applications::service as applications;
 use crate::assessment::scoring::submitted_scores;
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
 use crate::awards::model::{
     Award, AwardMade, AwardRow, Decided, DecisionInput, Instalment, InstalmentRow, TerminationInput,
 };
+use crate::caller::CurrentUser;
 use crate::db::schema::{
     applications as applications_table, awards, decisions, fund_years, instalments, organisations,
     users,

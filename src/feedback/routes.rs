@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, NewFeedbackLink,

@@ -15,9 +15,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
 use crate::auth::tokens;
 use crate::awards::model::AwardRow;
+use crate::caller::CurrentUser;
 use crate::db::schema::{applications, awards, feedback_links, feedback_responses, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, patch, post, put, web};
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
 use crate::funds::service;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{fund_years, funds};
 use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::vocabulary::Role;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ReturnStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;

@@ -14,8 +14,8 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
 use crate::awards::model::AwardRow;
+use crate::caller::CurrentUser;
 use crate::db::schema::{awards, instalments, organisations, return_contents, returns};
 use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::clock::utc;

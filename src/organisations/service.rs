@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::assessment::model::AssignmentStatus;
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{HealthBoard, Role};

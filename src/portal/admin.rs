@@ -19,9 +19,9 @@ use crate::assessment::ranking::{self, Ranking};
 use crate::assessment::scoring;
 use crate::assessment::service as assessment;
 use crate::audit::{self, AuditEntry};
-use crate::auth::extract::CurrentUser;
 use crate::awards::model::DecisionInput;
 use crate::awards::service as awards;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{
     ApplicationStatus, Component, DecisionOutcome, ReturnFrequency, ReturnStatus, ReviewOutcome,
     Role,

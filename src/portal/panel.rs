@@ -16,7 +16,7 @@ use crate::assessment::model::{
 };
 use crate::assessment::scoring;
 use crate::assessment::service::{self as assessment, AssignmentFilter};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 

@@ -11,8 +11,9 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
 use super::{Form, Layout, PageError, html};
 use crate::AppState;
-use crate::auth::extract::{CurrentUser, account, check_active};
+use crate::auth::extract::{account, check_active};
 use crate::auth::{service as auth, tokens};
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;

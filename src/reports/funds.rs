@@ -18,7 +18,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{
     application_choices, awards, feedback_responses, instalments, return_contents, returns, rounds,

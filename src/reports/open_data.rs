@@ -18,8 +18,8 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::applications::model::{ApplicationRow, Children};
-use crate::auth::extract::CurrentUser;
 use crate::awards::model::AwardRow;
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{applications, awards, decisions, instalments, organisations, rounds};
 use crate::domain::clock::utc;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{HealthBoard, SupportType};

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::extract::{CurrentUser, OptionalUser};
+use crate::auth::extract::OptionalUser;
+use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;

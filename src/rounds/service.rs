@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::auth::extract::CurrentUser;
+use crate::caller::CurrentUser;
 use crate::db::schema::{criteria, rounds};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{Component, Role, RoundStatus};

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::caller::CurrentUser;
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
@@ -38,5 +39,18 @@ impl TryFrom<UserRow> for User {
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         })
+    }
+}
+
+/// The user as an actor, for work the service does on someone's behalf (the demo seed).
+impl From<User> for CurrentUser {
+    fn from(user: User) -> Self {
+        CurrentUser {
+            id: user.id,
+            role: user.role,
+            organisation_id: user.organisation_id,
+            email: user.email,
+            name: user.name,
+        }
     }
 }

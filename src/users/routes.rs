@@ -5,8 +5,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::extract::CurrentUser;
 use crate::auth::password;
+use crate::caller::CurrentUser;
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
