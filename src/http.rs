@@ -17,9 +17,9 @@ use futures_util::{FutureExt, StreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::config::{IpRange, Settings};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::wire::parse_json;
 
 /// The default largest body when no settings are at hand.

@@ -26,6 +26,7 @@ pub mod retention;
 pub mod rounds;
 pub mod seed;
 pub mod service;
+pub mod state;
 pub mod telemetry;
 pub mod users;
 pub mod wire;
@@ -42,55 +43,12 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::limiter::{AuthLimiter, WriteLimiter};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::email::mailer::Mailer;
-use crate::feedback::service::FeedbackLimiter;
 use crate::http::RouteTable;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub jwt: JwtKeys,
-    pub limiter: Arc<AuthLimiter>,
-    pub write_limiter: Arc<WriteLimiter>,
-    pub feedback_limiter: Arc<FeedbackLimiter>,
-    pub reports: Arc<reports::cache::ReportCache>,
-    pub accounts: Arc<auth::cache::AccountCache>,
-}
-
-impl AppState {
-    pub fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Self {
-        let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl);
-        let limiter = Arc::new(AuthLimiter::new(
-            settings.auth_attempts_per_account_per_minute,
-            settings.auth_attempts_per_client_per_minute,
-        ));
-        let write_limiter = Arc::new(WriteLimiter::new(
-            settings.unauthenticated_writes_per_client_per_minute,
-        ));
-        let feedback_limiter = Arc::new(FeedbackLimiter::new(
-            settings.feedback_responses_per_link_per_minute,
-        ));
-        AppState {
-            write_limiter,
-            feedback_limiter,
-            reports: Arc::default(),
-            accounts: Arc::default(),
-            db,
-            settings: Arc::new(settings),
-            clock,
-            jwt,
-            limiter,
-        }
-    }
-}
+pub use crate::state::AppState;
 
 /// Every route under `/api/v1`.
 fn api_routes<C: http::Routes>(cfg: &mut C) {

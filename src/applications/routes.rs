@@ -4,13 +4,13 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::applications::model::{Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ApplicationStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

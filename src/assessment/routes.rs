@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::assessment::model::{
     ApplicationAssessment, Assessment, Assignment, AssignmentStatus, BulkAssignment,
     ConflictDeclaration, ModerationInput, NewAssignment, ScoreSheet,
@@ -15,6 +14,7 @@ use crate::assessment::service::{self, AssignmentFilter, BulkResult};
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::http::{FormatQuery, Json, csv_response};
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,11 +4,11 @@ use actix_web::{get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

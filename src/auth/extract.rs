@@ -6,10 +6,10 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
-use crate::AppState;
 use crate::auth::cache::Account;
 use crate::caller::CurrentUser;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::users::model::UserRow;
 
 impl FromRequest for CurrentUser {

@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::auth::password;
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
@@ -15,6 +14,7 @@ use crate::http::{Json, UnauthenticatedWrite};
 use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationInput, OrganisationRow,
 };
+use crate::state::AppState;
 use crate::users::api::User;
 use crate::users::model::UserRow;
 use crate::users::service::NewUser;

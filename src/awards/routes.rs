@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::applications::model::Application;
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::service::{self, AwardFilter};
@@ -15,6 +14,7 @@ use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::feedback::model::{
@@ -12,6 +11,7 @@ use crate::feedback::model::{
 };
 use crate::feedback::service;
 use crate::http::{Json, UnauthenticatedWrite};
+use crate::state::AppState;
 
 /// The answer to a family's feedback: thanks, and nothing about anyone else.
 #[derive(Debug, Serialize, ToSchema)]

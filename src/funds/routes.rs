@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
 
-use crate::AppState;
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
 use crate::funds::service;
 use crate::http::Json;
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 /// Creates a fund (administrators).

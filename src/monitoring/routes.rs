@@ -5,13 +5,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ReturnStatus;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::monitoring::model::{MonitoringReturn, ReturnPatch, ReviewInput};
 use crate::monitoring::service::{self, ReturnFilter};
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

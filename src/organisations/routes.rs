@@ -4,13 +4,13 @@ use actix_web::{get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
 use crate::http::Json;
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

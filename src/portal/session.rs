@@ -10,13 +10,13 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
 use super::{Form, Layout, PageError, html};
-use crate::AppState;
 use crate::auth::extract::{account, check_active};
 use crate::auth::{service as auth, tokens};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 use chrono::NaiveDateTime;
 
 /// The session cookie: a random token the service keeps only a hash of.

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
@@ -17,6 +16,7 @@ use crate::reports::funds::{
     self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, csv_out,
 };
 use crate::reports::open_data;
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
 use crate::auth::extract::OptionalUser;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{Component, RoundStatus};
@@ -14,6 +13,7 @@ use crate::rounds::model::{
     Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch,
 };
 use crate::rounds::service::{self, RoundFilter};
+use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::db::migrations_applied;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Status {

@@ -4,13 +4,13 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
 use crate::auth::password;
 use crate::caller::CurrentUser;
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::Json;
+use crate::state::AppState;
 use crate::users::api::User;
 use crate::users::service::{self, NewUser, UserUpdate};
 use crate::wire::paging::{PageQuery, Paged};
