@@ -21,6 +21,7 @@ pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
 pub mod portal;
+pub mod report_cache;
 pub mod reports;
 pub mod retention;
 pub mod rounds;

@@ -31,7 +31,7 @@ use crate::domain::vocabulary::{
     OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role, SupportType, TargetGroup,
 };
 use crate::error::ApiError;
-use crate::reports::cache as report_cache;
+use crate::report_cache;
 
 /// Bind parameters per statement, under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const MAX_BINDS: usize = 30_000;

@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::Clock;
 use crate::feedback::service::FeedbackLimiter;
-use crate::reports::cache::ReportCache;
+use crate::report_cache::ReportCache;
 
 /// What every handler can reach.
 #[derive(Clone)]

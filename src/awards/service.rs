@@ -47,7 +47,7 @@ use crate::funds::locks::{lock_award, lock_budget};
 use crate::funds::model::FundRow;
 use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
-use crate::reports::cache::{self as report_cache, Figures};
+use crate::report_cache::{self, Figures};
 use crate::rounds::model::RoundRow;
 use crate::wire::paging::{Page, Paged};
 

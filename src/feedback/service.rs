@@ -30,7 +30,7 @@ use crate::feedback::model::{
     Statement, StatementSummary,
 };
 use crate::feedback::publication;
-use crate::reports::cache::{self as report_cache, Figures};
+use crate::report_cache::{self, Figures};
 
 /// The longest answer to a free-text question.
 pub const MAX_TEXT: usize = 2_000;

@@ -16,7 +16,7 @@
 //!    decisions needed, and decisions holding a year waited for it in turn (the deadlock).
 //! 3. the fund's years the transaction writes, all of them at once, in `financial_year` order,
 //!    `FOR NO KEY UPDATE` ([`lock_budget`], [`lock_years`]), before any of them is written.
-//! 4. the fund's report version, as the change's last statement (`reports::cache::changed`).
+//! 4. the fund's report version, as the change's last statement (`report_cache::changed`).
 //! 5. the `Idempotency-Key`'s record, inserted as the transaction ends.
 //!
 //! A transaction may skip a step but never goes back to an earlier one, so no two can wait for

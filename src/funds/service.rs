@@ -16,7 +16,7 @@ use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
 };
-use crate::reports::cache::{self as report_cache, Figures};
+use crate::report_cache::{self, Figures};
 use crate::wire::paging::{Page, Paged};
 
 /// Who may read funds: every member of staff.

@@ -29,7 +29,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
 };
-use crate::reports::cache::{self as report_cache, Figures};
+use crate::report_cache::{self, Figures};
 use crate::wire::paging::{Page, Paged};
 
 /// How far over the released money reported spend may go, in percent: grant holders sometimes

@@ -1,7 +1,6 @@
 //! What officials and the public read: reports on a fund, open data in the 360Giving standard,
 //! the public directory of funded services.
 
-pub mod cache;
 pub mod directory;
 pub mod funds;
 pub mod open_data;

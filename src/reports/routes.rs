@@ -10,7 +10,7 @@ use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, csv_response};
-use crate::reports::cache::Figures;
+use crate::report_cache::Figures;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::reports::funds::{
     self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, csv_out,
