@@ -1,5 +1,6 @@
-//! HTTP plumbing shared by every handler: the JSON body extractor, problem+json for actix's own
-//! failures (query, path, unknown route, wrong method), request ids and panic containment.
+//! HTTP plumbing shared by both front doors: the JSON body extractor, problem+json for actix's
+//! own failures to read a query, the table of the API's routes, request ids, security headers,
+//! client addresses and panic containment.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -106,14 +107,6 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) ->
     .into()
 }
 
-/// A path segment of the wrong type (`/organisations/abc`) names nothing: 404.
-pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    if !req.path().starts_with("/api/") && wants_html(req) {
-        return crate::portal::PageError::Api(ApiError::NotFound).into();
-    }
-    ApiError::NotFound.into()
-}
-
 /// The routes the service answers, for telling an unknown path (404) from a wrong method (405).
 #[derive(Debug, Default, Clone)]
 pub struct RouteTable {
@@ -184,19 +177,6 @@ impl RouteTable {
             Some(found)
         }
     }
-}
-
-/// Answers what no route took: 405 with `Allow` when the path exists under another method,
-/// otherwise 404. Both as problem+json.
-pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
-    if !req.path().starts_with("/api/") && wants_html(&req) {
-        return crate::portal::not_found();
-    }
-    let error = match table.methods_for(req.path()) {
-        Some(allow) => ApiError::MethodNotAllowed { allow },
-        None => ApiError::NotFound,
-    };
-    error.error_response()
 }
 
 /// Whether a browser asks for a page rather than JSON.

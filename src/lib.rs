@@ -23,12 +23,14 @@ pub mod organisations;
 pub mod portal;
 pub mod report_cache;
 pub mod reports;
+pub mod request_log;
 pub mod retention;
 pub mod rounds;
 pub mod seed;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod unrouted;
 pub mod users;
 pub mod wire;
 
@@ -198,7 +200,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(routes.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
-                .app_data(web::PathConfig::default().error_handler(http::path_error))
+                .app_data(web::PathConfig::default().error_handler(unrouted::path_error))
                 .route("/openapi.json", web::get().to(serve_contract))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
@@ -214,9 +216,9 @@ impl Application {
                 )
                 .configure(portal::assets::configure)
                 .configure(portal::configure)
-                .default_service(web::to(http::fallback))
+                .default_service(web::to(unrouted::fallback))
                 .wrap(from_fn(http::request_id_header))
-                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+                .wrap(TracingLogger::<request_log::RequestSpan>::new())
                 .wrap(from_fn(http::security_headers))
                 .wrap(cors(&cors_origins));
             http::contain_panics(app)
