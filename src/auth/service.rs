@@ -18,7 +18,7 @@ use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
 use crate::users::api::User;
 use crate::users::model::{UserChanges, UserRow};
-use crate::users::service::{self as user_service, NewUser};
+use crate::users::service::{self as user_service, NewUser, revoke_sessions};
 
 /// A new access token and the refresh token that replaces the one presented.
 #[derive(Debug)]
@@ -427,24 +427,6 @@ pub fn set_password(
             after: None,
         },
     )?;
-    Ok(())
-}
-
-/// Ends every session of a user: all refresh tokens are revoked, and the account moves to its next
-/// session generation, so every access token issued before stops working for good, even if the
-/// account is later enabled again.
-pub fn revoke_sessions(
-    conn: &mut DbConnection,
-    user_id: i64,
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::revoked_at.eq(Some(now)))
-        .execute(conn)?;
-    diesel::update(users::table.find(user_id))
-        .set(users::session_generation.eq(users::session_generation + 1))
-        .execute(conn)?;
     Ok(())
 }
 

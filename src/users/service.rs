@@ -5,8 +5,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::auth::service::revoke_sessions;
-use crate::db::schema::{organisations, users};
+use crate::db::schema::{organisations, refresh_tokens, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
@@ -239,4 +238,22 @@ pub fn mark_for_deletion(
             },
         )
     })
+}
+
+/// Ends every session of a user: all refresh tokens are revoked, and the account moves to its next
+/// session generation, so every access token issued before stops working for good, even if the
+/// account is later enabled again.
+pub fn revoke_sessions(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::session_generation.eq(users::session_generation + 1))
+        .execute(conn)?;
+    Ok(())
 }
