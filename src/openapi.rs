@@ -375,7 +375,7 @@ pub fn to_json(openapi: &OpenApi) -> String {
 mod tests {
     use serde::de::DeserializeOwned;
 
-    use crate::http::parse_json;
+    use crate::wire::parse_json;
 
     fn read<T: DeserializeOwned>(body: &[u8]) -> Result<(), String> {
         parse_json::<T>(body)

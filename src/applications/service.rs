@@ -13,14 +13,13 @@ use crate::applications::model::{
     Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children, ContentFields,
     NewApplication, SubmissionRules,
 };
-use crate::assessment;
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
-use crate::db::schema::{applications, decisions, organisations};
+use crate::db::schema::{applications, assignments, decisions, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Money;
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::{ApplicationStatus, Role, RoundStatus};
+use crate::domain::vocabulary::{ApplicationStatus, AssignmentStatus, Role, RoundStatus};
 use crate::email::messages::{self, ApplicationReceipt};
 use crate::email::outbox;
 use crate::error::{ApiError, Validator};
@@ -28,6 +27,24 @@ use crate::organisations::model::OrganisationRow;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
 use crate::wire::paging::{Page, Paged};
+
+/// Whether an assessor may read an application's content: assigned, and declared no conflict.
+fn assessor_may_read(
+    conn: &mut DbConnection,
+    assessor_id: i64,
+    application_id: i64,
+) -> Result<bool, ApiError> {
+    let status: Option<AssignmentStatus> = assignments::table
+        .filter(assignments::assessor_id.eq(assessor_id))
+        .filter(assignments::application_id.eq(application_id))
+        .select(assignments::status)
+        .first(conn)
+        .optional()?;
+    Ok(matches!(
+        status,
+        Some(AssignmentStatus::InProgress | AssignmentStatus::Submitted)
+    ))
+}
 
 /// The application if the caller may read it: its own organisation's applicants,
 /// administrators, and assessors assigned to it who have declared no conflict of interest.
@@ -42,7 +59,7 @@ pub fn visible(
     let allowed = match user.role {
         Role::Administrator => true,
         Role::Applicant => user.organisation_id == Some(row.organisation_id),
-        Role::Assessor => assessment::service::assessor_may_read(conn, user.id, row.id)?,
+        Role::Assessor => assessor_may_read(conn, user.id, row.id)?,
         Role::Official => false,
     };
     if allowed {

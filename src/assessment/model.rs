@@ -7,63 +7,10 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::assignments;
-use crate::db::text_enum::text_column;
 use crate::domain::Percent;
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::UnknownValue;
+pub use crate::domain::vocabulary::AssignmentStatus;
 use crate::error::ApiError;
-
-/// Where an assignment stands: `pending` until the assessor declares whether they have a
-/// conflict of interest; then `conflicted` (closed) or `in_progress`; `submitted` once scored.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentStatus {
-    Pending,
-    InProgress,
-    Conflicted,
-    Submitted,
-}
-
-impl AssignmentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentStatus::Pending => "pending",
-            AssignmentStatus::InProgress => "in_progress",
-            AssignmentStatus::Conflicted => "conflicted",
-            AssignmentStatus::Submitted => "submitted",
-        }
-    }
-}
-
-impl std::str::FromStr for AssignmentStatus {
-    type Err = UnknownValue;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "pending" => Ok(AssignmentStatus::Pending),
-            "in_progress" => Ok(AssignmentStatus::InProgress),
-            "conflicted" => Ok(AssignmentStatus::Conflicted),
-            "submitted" => Ok(AssignmentStatus::Submitted),
-            _ => Err(UnknownValue {
-                expected: &["pending", "in_progress", "conflicted", "submitted"],
-            }),
-        }
-    }
-}
-
-text_column!(AssignmentStatus);
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = assignments)]

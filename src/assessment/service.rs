@@ -26,24 +26,6 @@ use crate::error::{ApiError, Validator};
 use crate::rounds::model::RoundRow;
 use crate::wire::paging::{Page, Paged};
 
-/// Whether an assessor may read an application's content: assigned, and declared no conflict.
-pub fn assessor_may_read(
-    conn: &mut DbConnection,
-    assessor_id: i64,
-    application_id: i64,
-) -> Result<bool, ApiError> {
-    let status: Option<AssignmentStatus> = assignments::table
-        .filter(assignments::assessor_id.eq(assessor_id))
-        .filter(assignments::application_id.eq(application_id))
-        .select(assignments::status)
-        .first(conn)
-        .optional()?;
-    Ok(matches!(
-        status,
-        Some(AssignmentStatus::InProgress | AssignmentStatus::Submitted)
-    ))
-}
-
 /// The assignments with their round, title and organisation, in the order given.
 fn to_api(conn: &mut DbConnection, rows: Vec<AssignmentRow>) -> Result<Vec<Assignment>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();

@@ -55,7 +55,7 @@ pub(crate) use text_column;
 
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, Component, DecisionOutcome, HealthBoard, InstalmentStatus,
+    ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, HealthBoard, InstalmentStatus,
     OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role,
 };
 
@@ -66,6 +66,7 @@ text_column!(
     Component,
     ReturnFrequency,
     ApplicationStatus,
+    AssignmentStatus,
     AwardStatus,
     InstalmentStatus,
     ReturnStatus,

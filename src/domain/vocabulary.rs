@@ -326,6 +326,17 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where an assignment stands: `pending` until the assessor declares whether they have a
+    /// conflict of interest; then `conflicted` (closed) or `in_progress`; `submitted` once scored.
+    AssignmentStatus {
+        Pending => "pending",
+        InProgress => "in_progress",
+        Conflicted => "conflicted",
+        Submitted => "submitted",
+    }
+}
+
+vocabulary! {
     /// What the fund decided on an application.
     DecisionOutcome {
         /// Offer a grant of the given amounts.

@@ -33,7 +33,7 @@ use crate::domain::FinancialYear;
 use crate::domain::suppression::THRESHOLD;
 use crate::domain::vocabulary::{Component, HealthBoard};
 use crate::error::ApiError;
-use crate::reports::cache::Figures;
+use crate::report_cache::Figures;
 
 /// The group name of responses to awards that cover more than one health board (or none).
 pub const MULTIPLE_BOARDS: &str = "multiple_boards";

@@ -4,12 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::assessment::model::AssignmentStatus;
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::vocabulary::{HealthBoard, Role};
+use crate::domain::vocabulary::{AssignmentStatus, HealthBoard, Role};
 use crate::error::{ApiError, Validator};
 use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationFields, OrganisationInput, OrganisationPatch,
