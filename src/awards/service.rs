@@ -27,6 +27,7 @@ use crate::applications::model::ApplicationRow;
 use crate::applications::service as applications;
 use crate::assessment::scoring::submitted_scores;
 use crate::audit::{self, Change};
+use crate::awards::messages;
 use crate::awards::model::{
     Award, AwardMade, AwardRow, Decided, DecisionInput, Instalment, InstalmentRow, TerminationInput,
 };
@@ -41,7 +42,7 @@ use crate::domain::vocabulary::{
     ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
 };
 use crate::domain::{FinancialYear, Money};
-use crate::email::{messages, outbox};
+use crate::email::outbox;
 use crate::error::{ApiError, FieldError, Validator, YearShortfall};
 use crate::funds::locks::{lock_award, lock_budget};
 use crate::funds::model::FundRow;

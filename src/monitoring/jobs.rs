@@ -21,8 +21,9 @@ use crate::db::{Db, DbConnection, write_transaction};
 use crate::domain::clock::Clock;
 use crate::domain::schedule::{REMIND_BEFORE_DAYS, Reminder};
 use crate::domain::vocabulary::{AwardStatus, ReturnStatus, Role};
-use crate::email::{messages, outbox};
+use crate::email::outbox;
 use crate::error::ApiError;
+use crate::monitoring::messages;
 use crate::monitoring::model::ReturnRow;
 
 /// What one pass did.

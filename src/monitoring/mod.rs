@@ -2,6 +2,7 @@
 //! for them, and the job that marks them overdue and reminds grant holders.
 
 pub mod jobs;
+pub mod messages;
 pub mod model;
 pub mod routes;
 pub mod service;

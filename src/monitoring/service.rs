@@ -24,8 +24,9 @@ use crate::domain::vocabulary::{
     AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome, Role,
 };
 use crate::domain::{FinancialYear, Money};
-use crate::email::{messages, outbox};
+use crate::email::outbox;
 use crate::error::{ApiError, FieldError, Validator};
+use crate::monitoring::messages;
 use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
 };
