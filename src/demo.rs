@@ -1024,6 +1024,7 @@ fn decide_round(
     use crate::awards::model::{Decided, DecisionInput};
     use crate::awards::service as awards;
     use crate::domain::vocabulary::DecisionOutcome;
+    use crate::usecases::grant_cycle;
 
     let when = at(when)?;
     let ranked = ranking(conn, admin, round.id)?;
@@ -1098,9 +1099,9 @@ fn decide_round(
             awards::decline(conn, replied, applicant, offer.id)?;
             continue;
         }
-        awards::accept(conn, replied, applicant, offer.id)?;
+        grant_cycle::accept_award(conn, replied, applicant, offer.id)?;
         if let Some(first) = offer.amounts.keys().next() {
-            awards::release(
+            grant_cycle::release_instalment(
                 conn,
                 replied + chrono::Duration::days(14),
                 admin,
@@ -1130,6 +1131,7 @@ fn report_round(
     use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, ReviewOutcome};
     use crate::monitoring::model::{Reached, ReturnPatch, ReturnRow, ReviewInput};
     use crate::monitoring::service as monitoring;
+    use crate::usecases::grant_cycle;
     use diesel::prelude::*;
 
     let accepted: Vec<AwardRow> = awards_table::table
@@ -1231,7 +1233,7 @@ fn report_round(
                 _ => Some(ReviewOutcome::Accepted),
             };
             if let Some(outcome) = outcome {
-                monitoring::review(
+                grant_cycle::review_return(
                     conn,
                     reviewed,
                     admin,
@@ -1249,7 +1251,7 @@ fn report_round(
                 && let Some(next) = owed.get(i + 1).and_then(|n| n.financial_year.clone())
                 && Some(&next) != row.financial_year.as_ref()
             {
-                awards::release(
+                grant_cycle::release_instalment(
                     conn,
                     reviewed + chrono::Duration::days(3),
                     admin,

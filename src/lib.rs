@@ -31,6 +31,7 @@ pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod unrouted;
+pub mod usecases;
 pub mod users;
 pub mod wire;
 

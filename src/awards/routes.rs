@@ -15,6 +15,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
+use crate::usecases::grant_cycle;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -146,7 +147,7 @@ pub async fn accept(
         user,
         key,
         serde_json::Value::Null,
-        move |conn, now, user| service::accept(conn, now, user, id),
+        move |conn, now, user| grant_cycle::accept_award(conn, now, user, id),
     )
     .await
 }
@@ -254,7 +255,7 @@ pub async fn release(
         user,
         key,
         serde_json::Value::Null,
-        move |conn, now, user| service::release(conn, now, user, id, &year),
+        move |conn, now, user| grant_cycle::release_instalment(conn, now, user, id, &year),
     )
     .await
 }

@@ -46,7 +46,6 @@ use crate::email::outbox;
 use crate::error::{ApiError, FieldError, Validator, YearShortfall};
 use crate::funds::locks::{lock_award, lock_budget};
 use crate::funds::model::FundRow;
-use crate::monitoring::service as monitoring;
 use crate::organisations::model::OrganisationRow;
 use crate::report_cache::{self, Figures};
 use crate::rounds::model::RoundRow;
@@ -802,12 +801,14 @@ fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<AwardRow,
 }
 
 /// The applicant accepts the offer. The organisation's contact and the user get a confirmation.
+/// Gives the award's row and the award as accepted. Its monitoring returns are scheduled in the
+/// same transaction by the use case that calls this (`usecases::grant_cycle::accept_award`).
 pub fn accept(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
     id: i64,
-) -> Result<Award, ApiError> {
+) -> Result<(AwardRow, Award), ApiError> {
     retrying_write(conn, |conn| {
         let row = own(conn, user, id)?;
         let before = load(conn, id)?;
@@ -835,10 +836,7 @@ pub fn accept(
             )?;
         }
         record_award(conn, now, user, id, "accepted", &before, &after)?;
-        let round = RoundRow::find(conn, row.round_id)?;
-        let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
-        monitoring::schedule_for(conn, now, user, &row, round.return_frequency, &years)?;
-        Ok(after)
+        Ok((row, after))
     })
 }
 
@@ -947,15 +945,22 @@ pub fn complete(
     )
 }
 
+/// What an instalment after the first waits for, checked once the award and the year are known
+/// to be payable: given the award's id and the year.
+pub type WaitsFor = fn(&mut DbConnection, i64, FinancialYear) -> Result<(), ApiError>;
+
 /// Releases (pays) one year's instalment of an accepted award, once, and only after every
-/// earlier year's instalment (administrators). The award's row is locked first, then the fund's
-/// and the year's, in the order of `crate::funds::locks`.
+/// earlier year's instalment (administrators). An instalment after the first also passes
+/// `waits_for`: the return before it, which the use case that calls this passes in
+/// (`usecases::grant_cycle::release_instalment`). The award's row is locked first, then the
+/// fund's and the year's, in the order of `crate::funds::locks`.
 pub fn release(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
     id: i64,
     year_text: &str,
+    waits_for: WaitsFor,
 ) -> Result<Award, ApiError> {
     user.require(&[Role::Administrator])?;
     let year = FinancialYear::parse(year_text)
@@ -1000,7 +1005,7 @@ pub fn release(
         }
         let first = before.instalments.first().map(|i| i.financial_year);
         if first != Some(year) {
-            monitoring::ensure_previous_accepted(conn, id, year)?;
+            waits_for(conn, id, year)?;
         }
         lock_budget(conn, row.fund_id, [year])?;
         // Both updates are conditional: two releases at once cannot both pay.

@@ -12,6 +12,7 @@ use crate::http::Json;
 use crate::monitoring::model::{MonitoringReturn, ReturnPatch, ReviewInput};
 use crate::monitoring::service::{self, ReturnFilter};
 use crate::state::AppState;
+use crate::usecases::grant_cycle;
 use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -207,7 +208,7 @@ pub async fn review_return(
     let now = state.clock.now_naive();
     let reviewed = state
         .db
-        .run(move |conn| service::review(conn, now, &user, id, &body.0))
+        .run(move |conn| grant_cycle::review_return(conn, now, &user, id, &body.0))
         .await?;
     Ok(web::Json(reviewed))
 }

@@ -494,7 +494,8 @@ pub fn submit(
 }
 
 /// An administrator reviews a submitted return: `accepted`, or `changes_requested` with a
-/// comment that is emailed to the grant holder. Accepting the final return completes the award.
+/// comment that is emailed to the grant holder. Accepting the final return completes the award,
+/// in the same transaction, by the use case that calls this (`usecases::grant_cycle::review_return`).
 pub fn review(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -572,9 +573,6 @@ pub fn review(
             }
         }
         if to == ReturnStatus::Accepted {
-            if row.financial_year.is_none() {
-                crate::awards::service::complete(conn, now, user, award.id)?;
-            }
             report_cache::changed(conn, award.fund_id, Figures::Reach)?;
         }
         Ok(after)

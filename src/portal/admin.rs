@@ -36,6 +36,7 @@ use crate::organisations::model::Organisation;
 use crate::organisations::service as organisations;
 use crate::rounds::model::{Criterion, CriterionInput, Round, RoundInput};
 use crate::rounds::service::{self as rounds, RoundFilter};
+use crate::usecases::grant_cycle;
 use crate::users::api::User;
 use crate::users::service as users;
 
@@ -708,7 +709,7 @@ async fn review_return(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
             let actor = user.clone();
             match v
                 .change(&mut form, move |conn, now| {
-                    monitoring::review(conn, now, &actor, id, &input)
+                    grant_cycle::review_return(conn, now, &actor, id, &input)
                 })
                 .await?
             {

@@ -25,6 +25,7 @@ use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service as organisations;
 use crate::rounds::model::Round;
 use crate::rounds::service as rounds;
+use crate::usecases::grant_cycle;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/organisation", web::get().to(organisation_page))
@@ -588,7 +589,7 @@ async fn respond_to_offer(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
     };
     v.read(move |conn| {
         if accept {
-            awards::accept(conn, now, &user, id)
+            grant_cycle::accept_award(conn, now, &user, id)
         } else {
             awards::decline(conn, now, &user, id)
         }

@@ -1,0 +1,70 @@
+//! The steps of the grant cycle that change two features in one transaction. Awards come before
+//! monitoring, so neither service calls the other: each step is one function here, above both,
+//! called by the API handlers, the portal and the demo alike.
+
+use chrono::NaiveDateTime;
+
+use crate::awards::model::Award;
+use crate::awards::service as awards;
+use crate::caller::CurrentUser;
+use crate::db::{DbConnection, retrying_write};
+use crate::domain::FinancialYear;
+use crate::domain::vocabulary::ReturnStatus;
+use crate::error::ApiError;
+use crate::monitoring::model::{MonitoringReturn, ReviewInput};
+use crate::monitoring::service as monitoring;
+use crate::rounds::model::RoundRow;
+
+/// The applicant accepts the offer, and the award's monitoring returns are scheduled at the
+/// round's frequency over the award's years, in the same transaction.
+pub fn accept_award(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Award, ApiError> {
+    retrying_write(conn, |conn| {
+        let (row, after) = awards::accept(conn, now, user, id)?;
+        let round = RoundRow::find(conn, row.round_id)?;
+        let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
+        monitoring::schedule_for(conn, now, user, &row, round.return_frequency, &years)?;
+        Ok(after)
+    })
+}
+
+/// An administrator reviews a submitted return; accepting the final return completes the award
+/// (anything not released goes back to its year's budget), in the same transaction.
+pub fn review_return(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    input: &ReviewInput,
+) -> Result<MonitoringReturn, ApiError> {
+    retrying_write(conn, |conn| {
+        let reviewed = monitoring::review(conn, now, user, id, input)?;
+        if reviewed.is_final && reviewed.status == ReturnStatus::Accepted {
+            awards::complete(conn, now, user, reviewed.award_id)?;
+        }
+        Ok(reviewed)
+    })
+}
+
+/// An administrator releases one year's instalment; one after the first waits until the return
+/// for the period before its year has been accepted.
+pub fn release_instalment(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    year: &str,
+) -> Result<Award, ApiError> {
+    awards::release(
+        conn,
+        now,
+        user,
+        id,
+        year,
+        monitoring::ensure_previous_accepted,
+    )
+}
