@@ -4,6 +4,7 @@ pub mod cache;
 pub mod extract;
 pub mod jwt;
 pub mod limiter;
+pub mod model;
 pub mod password;
 pub mod routes;
 pub mod service;

@@ -4,49 +4,18 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::password;
+use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
-use crate::domain::identifiers::{Email, check_new_password};
-use crate::domain::vocabulary::Role;
-use crate::error::{ApiError, Problem, Validator};
+use crate::error::{ApiError, Problem};
 use crate::http::{Json, UnauthenticatedWrite};
-use crate::organisations::model::{
-    Organisation, OrganisationDetails, OrganisationInput, OrganisationRow,
-};
+use crate::organisations::model::{Organisation, OrganisationRow};
 use crate::state::AppState;
+use crate::usecases::accounts::{
+    ask_for_password_reset, check_credentials, register_organisation, reset_password,
+};
 use crate::users::api::User;
 use crate::users::model::UserRow;
-use crate::users::service::NewUser;
-
-/// The first user of a registering organisation.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAccount {
-    /// The person's name.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub name: String,
-    /// Their work email; it is their sign-in name.
-    #[schema(format = Email, max_length = 254)]
-    pub email: String,
-    /// At least 12 characters.
-    #[schema(format = Password, min_length = 12, max_length = 256)]
-    pub password: String,
-}
-
-/// Registers an organisation with its first applicant user.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    pub organisation: OrganisationInput,
-    pub user: NewAccount,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RegisterResponse {
-    pub organisation: Organisation,
-    pub user: User,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -155,107 +124,6 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let registered = register_organisation(&state, body.0).await?;
     Ok(HttpResponse::Created().json(registered))
-}
-
-/// Checks a registration and, when every field passes, registers the organisation with its
-/// first applicant: the one path for the API and the portal. Its `email_taken` answer tells
-/// whether an email has an account, so it is limited like sign-in: per client by the limit on
-/// unauthenticated writes, which its handlers count first, and per email here.
-pub async fn register_organisation(
-    state: &AppState,
-    request: RegisterRequest,
-) -> Result<RegisterResponse, ApiError> {
-    state
-        .limiter
-        .check_account("register", &request.user.email)?;
-    let RegisterRequest { organisation, user } = request;
-    let mut v = Validator::new();
-    let details = OrganisationDetails::parse(&organisation, "organisation.", &mut v);
-    let name = v.text("user.name", &user.name, 1, 200);
-    let email = v.check("user.email", Email::parse(&user.email));
-    v.check("user.password", check_new_password(&user.password));
-    v.finish()?;
-    let (Some(organisation), Some(name), Some(email)) = (details, name, email) else {
-        return Err(ApiError::internal(
-            "registration passed with a missing value",
-        ));
-    };
-    let now = state.clock.now_naive();
-    let public_url = state.settings.public_url.clone();
-    let (organisation, user) = state
-        .db
-        .run(move |conn| {
-            let applicant = NewUser {
-                email,
-                name,
-                role: Role::Applicant,
-                organisation_id: None,
-                password_hash: password::hash(&user.password)?,
-            };
-            let (organisation, user) =
-                service::register(conn, now, &organisation, applicant, &public_url)?;
-            let boards = OrganisationRow::health_boards(conn, organisation.id)?;
-            Ok((organisation.into_api(boards)?, user))
-        })
-        .await?;
-    Ok(RegisterResponse { organisation, user })
-}
-
-/// Checks an email and password within the sign-in limits: the one path for the API and the
-/// portal. A failure counts against the account and this client; a success does not.
-pub async fn check_credentials(
-    state: &AppState,
-    client: &str,
-    email: String,
-    password: String,
-) -> Result<UserRow, ApiError> {
-    let attempt = state.limiter.begin_sign_in(client, &email)?;
-    let user = state
-        .db
-        .run(move |conn| service::authenticate(conn, &email, &password))
-        .await?;
-    state.limiter.signed_in(attempt);
-    Ok(user)
-}
-
-/// Asks for a reset email within the limits: the one path for the API and the portal. The
-/// request is only recorded here, the same way for every email; the outbox worker sends the
-/// email if the account exists.
-pub async fn ask_for_password_reset(
-    state: &AppState,
-    client: &str,
-    email: String,
-) -> Result<(), ApiError> {
-    state.limiter.check("password_reset", client, &email)?;
-    let mut v = Validator::new();
-    let email = v.check("email", Email::parse(&email));
-    let email = v.finish_with(|| email)?;
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| service::request_password_reset(conn, now, &email))
-        .await
-}
-
-/// Sets a new password from a reset code: the one path for the API and the portal.
-pub async fn reset_password(
-    state: &AppState,
-    token: String,
-    new_password: String,
-) -> Result<(), ApiError> {
-    let mut v = Validator::new();
-    v.check("password", check_new_password(&new_password));
-    v.finish()?;
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| {
-            let hash = password::hash(&new_password)?;
-            service::confirm_password_reset(conn, now, &token, &hash)
-        })
-        .await?;
-    state.accounts.clear();
-    Ok(())
 }
 
 /// Signs in with email and password. Limited per client and per account.

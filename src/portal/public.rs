@@ -10,10 +10,7 @@ use serde::Deserialize;
 use super::form::{Choice, Form};
 use super::session::local_path;
 use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
-use crate::auth::routes::{
-    NewAccount, RegisterRequest, ask_for_password_reset, check_credentials, register_organisation,
-    reset_password,
-};
+use crate::auth::model::{NewAccount, RegisterRequest};
 use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role, SupportType};
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
@@ -23,6 +20,9 @@ use crate::organisations::model::OrganisationInput;
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
+use crate::usecases::accounts::{
+    ask_for_password_reset, check_credentials, register_organisation, reset_password,
+};
 use crate::wire::paging::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
