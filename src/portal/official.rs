@@ -13,8 +13,9 @@ use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::funds::model::Fund;
 use crate::funds::service as funds;
+use crate::http::csv_response;
 use crate::reports::funds::{ByHealthBoard, ByTargetGroup, FundReach, FundSummary};
-use crate::reports::routes::{
+use crate::usecases::reports::{
     health_board_report, reach_report, summary_report, target_group_report,
 };
 
@@ -163,12 +164,12 @@ async fn download(v: Visitor, path: web::Path<(i64, String)>) -> PageResult {
     let user = v.require(READERS)?;
     let (id, report) = path.into_inner();
     let state = &v.state;
-    let response = match report.as_str() {
-        "summary" => summary_report(None).download(state, user, id).await?,
-        "by-health-board" => health_board_report(None).download(state, user, id).await?,
-        "by-target-group" => target_group_report(None).download(state, user, id).await?,
-        "reach" => reach_report(None).download(state, user, id).await?,
+    let (name, body) = match report.as_str() {
+        "summary" => summary_report(None).csv(state, user, id).await?,
+        "by-health-board" => health_board_report(None).csv(state, user, id).await?,
+        "by-target-group" => target_group_report(None).csv(state, user, id).await?,
+        "reach" => reach_report(None).csv(state, user, id).await?,
         _ => return Err(ApiError::NotFound.into()),
     };
-    Ok(response)
+    Ok(csv_response(&name, body))
 }
