@@ -24,7 +24,7 @@ pub enum AppEnv {
     Production,
 }
 
-/// The environment as given: names and defaults of DESIGN.md section 4.
+/// The environment as given: the names and defaults listed in the README.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.

@@ -1,5 +1,5 @@
-//! `serve --demo`: on an empty database, seeds the model case of DESIGN.md so the service can be
-//! tried at once, and prints the sign-in details of its staff and one applicant;
+//! `serve --demo`: on an empty database, seeds the model case below so the service can be tried
+//! at once, and prints the sign-in details of its staff and one applicant;
 //! `demo credentials --reset` gives those accounts new passwords when the printed ones are lost.
 //!
 //! The model case is a national perinatal and infant mental health fund (PIMH): £1,000,000 a

@@ -1,5 +1,5 @@
 //! `seed scale`: a large synthetic fund for measuring the service at the size a national
-//! programme could reach over many years (DESIGN.md's model case is far smaller).
+//! programme could reach over many years (the demo's model case is far smaller).
 //!
 //! The fund is generated in bulk, not through the service functions: the demo shows the rules at
 //! work, this shows the queries at volume. The data is still consistent with the rules: one live

@@ -1,4 +1,4 @@
-//! The fixed vocabularies of DESIGN.md section 3: each is a closed enum, written in snake_case in
+//! The fixed vocabularies of the fund: each is a closed enum, written in snake_case in
 //! the API and in the database.
 
 use serde::{Deserialize, Serialize};

@@ -499,7 +499,7 @@ pub fn registration(charity_number: &str, email: &str) -> Value {
     })
 }
 
-/// The model fund of DESIGN.md.
+/// The model fund: a national perinatal and infant mental health fund.
 pub fn fund_body(code: &str) -> Value {
     json!({
         "name": "Perinatal and Infant Mental Health Third Sector Fund",
