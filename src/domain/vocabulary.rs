@@ -54,7 +54,7 @@ pub struct UnknownValue {
 }
 
 vocabulary! {
-    /// What a user may do (DESIGN.md section 1).
+    /// What a user may do.
     Role {
         /// Staff of a charity: applies, reports, hands out feedback links.
         Applicant => "applicant",
