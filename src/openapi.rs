@@ -388,7 +388,7 @@ mod tests {
         use crate::{applications, assessment, auth, awards, feedback, funds, monitoring};
         use crate::{organisations, rounds, users};
         match schema {
-            "RegisterRequest" => read::<auth::routes::RegisterRequest>(body),
+            "RegisterRequest" => read::<auth::model::RegisterRequest>(body),
             "LoginRequest" => read::<auth::routes::LoginRequest>(body),
             "RefreshRequest" => read::<auth::routes::RefreshRequest>(body),
             "PasswordResetRequest" => read::<auth::routes::PasswordResetRequest>(body),
@@ -421,10 +421,12 @@ mod tests {
     }
 
     /// The docs page shows each request body's example, so each is one the service reads as
-    /// it stands.
+    /// it stands. Read from the committed document, which the contract test holds equal to the
+    /// one the router generates.
     #[test]
     fn every_request_body_has_an_example_the_service_reads() {
-        let doc = serde_json::to_value(crate::openapi_document()).unwrap_or_default();
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../openapi/openapi.json")).unwrap_or_default();
         let paths = doc["paths"].as_object().cloned().unwrap_or_default();
         let mut bodies = 0;
         for (path, item) in &paths {

@@ -28,4 +28,3 @@ pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRes
     };
     error.error_response()
 }
-

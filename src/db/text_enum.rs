@@ -55,8 +55,8 @@ pub(crate) use text_column;
 
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
-    ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, HealthBoard, InstalmentStatus,
-    OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role,
+    ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, HealthBoard,
+    InstalmentStatus, OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role,
 };
 
 text_column!(

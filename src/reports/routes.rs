@@ -168,12 +168,22 @@ impl<T: serde::Serialize + Clone + Send + Sync + 'static> Answer for Report<T> {
         query: &ReportQuery,
     ) -> Result<HttpResponse, ApiError> {
         if query.wants_csv(req) {
-            let (name, body) = self.csv(state, user, id).await?;
-            Ok(csv_response(&name, body))
+            download(self, state, user, id).await
         } else {
             Ok(HttpResponse::Ok().json(self.read(state, user, id).await?))
         }
     }
+}
+
+/// The report as a CSV download, as the API answers it.
+async fn download<T: serde::Serialize + Clone + Send + Sync + 'static>(
+    report: &Report<T>,
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    let (name, body) = report.csv(state, user, id).await?;
+    Ok(csv_response(&name, body))
 }
 
 /// A fund's money (officials and administrators): each year's limit, committed, paid and
@@ -328,9 +338,13 @@ pub async fn summary_csv(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    summary_report(query.financial_year)
-        .download(&state, user, id.into_inner())
-        .await
+    download(
+        &summary_report(query.financial_year),
+        &state,
+        user,
+        id.into_inner(),
+    )
+    .await
 }
 
 /// Money by health board as CSV (officials and administrators): `…/by-health-board?format=csv`
@@ -349,9 +363,13 @@ pub async fn by_health_board_csv(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    health_board_report(query.financial_year)
-        .download(&state, user, id.into_inner())
-        .await
+    download(
+        &health_board_report(query.financial_year),
+        &state,
+        user,
+        id.into_inner(),
+    )
+    .await
 }
 
 /// Money by target group as CSV (officials and administrators): `…/by-target-group?format=csv`
@@ -370,9 +388,13 @@ pub async fn by_target_group_csv(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    target_group_report(query.financial_year)
-        .download(&state, user, id.into_inner())
-        .await
+    download(
+        &target_group_report(query.financial_year),
+        &state,
+        user,
+        id.into_inner(),
+    )
+    .await
 }
 
 /// Reach as CSV (officials and administrators): `…/reach?format=csv` as its own operation. A
@@ -390,9 +412,13 @@ pub async fn reach_csv(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    reach_report(query.financial_year)
-        .download(&state, user, id.into_inner())
-        .await
+    download(
+        &reach_report(query.financial_year),
+        &state,
+        user,
+        id.into_inner(),
+    )
+    .await
 }
 
 /// Family feedback ratings as CSV (officials and administrators): `…/feedback?format=csv` as
@@ -411,9 +437,13 @@ pub async fn feedback_csv(
     id: web::Path<i64>,
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    feedback_report(query.financial_year)
-        .download(&state, user, id.into_inner())
-        .await
+    download(
+        &feedback_report(query.financial_year),
+        &state,
+        user,
+        id.into_inner(),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
