@@ -12,8 +12,9 @@ use grantfund::domain::clock::{Clock, SystemClock};
 use grantfund::domain::identifiers::{Email, check_new_password};
 use grantfund::domain::vocabulary::Role;
 use grantfund::email::mailer::Mailer;
+use grantfund::tooling::{demo, seed};
 use grantfund::users::service::NewUser;
-use grantfund::{Application, Options, auth, demo, email, openapi, telemetry, users};
+use grantfund::{Application, Options, auth, email, openapi, telemetry, users};
 
 #[derive(Parser)]
 #[command(name = "grantfund", version, about = "Runs a third-sector grant fund")]
@@ -229,11 +230,11 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             let db = Db::connect(&settings).map_err(|e| e.to_string())?;
             let now = clock.now_naive();
             let started = std::time::Instant::now();
-            let size = grantfund::seed::Scale {
+            let size = seed::Scale {
                 applications: applications as usize,
             };
             let seeded = db
-                .run(move |conn| grantfund::seed::scale(conn, now, size))
+                .run(move |conn| seed::scale(conn, now, size))
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

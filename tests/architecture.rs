@@ -81,7 +81,8 @@ fn the_table_names_every_file_and_only_files_that_exist() {
 }
 
 /// The checker itself: an import up the table, one across the front doors, one to a later
-/// feature and one from a model into its service are each reported with file, line and path.
+/// feature, one from a model into its service and one from the service into the command line's
+/// tooling are each reported with file, line and path.
 #[test]
 fn an_import_up_the_table_is_reported_with_its_line() {
     let table = LayerTable::from_doc(&read(DOC));
@@ -98,8 +99,13 @@ fn an_import_up_the_table_is_reported_with_its_line() {
         "src/funds/model.rs".to_owned(),
         "use crate::monitoring::model::ReturnRow;\nuse super::service::list;\n".to_owned(),
     );
+    sources.insert(
+        "src/unrouted.rs".to_owned(),
+        "use crate::tooling::demo::seed;\n".to_owned(),
+    );
     let problems = check(&table, &sources).join("\n");
     for expected in [
+        "src/unrouted.rs:1: `crate::tooling::demo::seed` ",
         "src/domain/money.rs:3: `crate::portal` ",
         "src/domain/money.rs:3: `crate::portal::PageError` ",
         "src/domain/money.rs:3: `crate::error::ApiError` ",

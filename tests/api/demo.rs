@@ -25,7 +25,7 @@ fn items(reply: &Reply) -> Vec<Value> {
 db_test! {
     async fn the_demo_seeds_the_model_fund_its_rounds_and_applications(app) {
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
+        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
         let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
@@ -182,7 +182,7 @@ db_test! {
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
 
         // Seeding again changes nothing.
-        let again = app.state.db.run(move |conn| grantfund::demo::seed(conn, now)).await.unwrap();
+        let again = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
         assert!(again.is_empty());
         assert_eq!(app.get("/api/v1/funds", &admin).await.json["total"], 1);
     }
@@ -207,7 +207,7 @@ db_test! {
         let reset_token = crate::auth::token_in(reset_mail);
 
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
         let reset: Vec<(Role, &str)> = logins.iter().map(|l| (l.role, l.email.as_str())).collect();
         assert_eq!(reset, [
             (Role::Administrator, "admin@fund.example.org"),
@@ -229,7 +229,7 @@ db_test! {
         assert!(!app.audit_actions(&admin, "user", other).await.contains(&"password_reset".to_owned()));
         assert_eq!(app.login("official@gov.example.org", PASSWORD).await.status.as_u16(), 200, "other accounts keep their passwords");
 
-        let again = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        let again = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
         assert_ne!(again[0].password, logins[0].password, "a new password every time");
     }
 }
@@ -238,7 +238,7 @@ db_test! {
     async fn demo_credentials_reset_finds_nothing_to_reset_without_the_demo(app) {
         app.create_user(Role::Administrator, "someone@fund.example.org", None).await;
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::demo::reset_credentials(conn, now)).await.unwrap();
+        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
         assert!(logins.is_empty());
     }
 }

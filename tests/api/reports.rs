@@ -13,7 +13,7 @@ async fn demo(app: &TestApp) -> (String, String) {
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::demo::seed(conn, now))
+        .run(move |conn| grantfund::tooling::demo::seed(conn, now))
         .await
         .unwrap();
     let token = |role: Role| {
@@ -339,8 +339,8 @@ db_test! {
 db_test! {
     async fn a_scale_fund_keeps_the_rules_and_its_reports_reconcile(app) {
         let now = app.clock_now();
-        let size = grantfund::seed::Scale { applications: 400 };
-        let seeded = app.state.db.run(move |conn| grantfund::seed::scale(conn, now, size)).await.unwrap();
+        let size = grantfund::tooling::seed::Scale { applications: 400 };
+        let seeded = app.state.db.run(move |conn| grantfund::tooling::seed::scale(conn, now, size)).await.unwrap();
         assert_eq!((seeded.fund_code.as_str(), seeded.organisations, seeded.applications), ("SCALE1", 20, 400));
         assert_eq!(seeded.scores, 360 * 3 * 4, "three assessors score every submitted application on four criteria");
         assert_eq!(seeded.awards, 80, "one application in five is awarded");
@@ -374,7 +374,7 @@ db_test! {
         assert!(reach["reached"].as_i64().unwrap() > 0);
 
         // A second run adds a second fund beside the first.
-        let again = app.state.db.run(move |conn| grantfund::seed::scale(conn, now, size)).await.unwrap();
+        let again = app.state.db.run(move |conn| grantfund::tooling::seed::scale(conn, now, size)).await.unwrap();
         assert_eq!((again.fund_code.as_str(), again.awards), ("SCALE2", 80));
     }
 }

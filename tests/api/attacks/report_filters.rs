@@ -16,7 +16,7 @@ async fn official(app: &TestApp) -> String {
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::demo::seed(conn, now))
+        .run(move |conn| grantfund::tooling::demo::seed(conn, now))
         .await
         .unwrap();
     let login = logins

@@ -1,0 +1,111 @@
+//! The administrator decides each round and the applicants answer their offers.
+
+use super::{CurrentUser, DbConnection, at};
+use crate::error::ApiError;
+
+/// An administrator decides a closed, assessed round at `when`: each application above the
+/// funding line whose organisation is verified is awarded what it asked (every third a little
+/// less); with `eventful`, the best application below the line is declined with feedback. The
+/// applicants accept their offers a few days later (with `eventful`, the second turns it down),
+/// except `keep_open`'s, and the first year's instalment of each accepted award is released.
+pub(super) fn decide_round(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    applicants: &std::collections::HashMap<i64, CurrentUser>,
+    round: &crate::rounds::model::Round,
+    when: &str,
+    keep_open: Option<i64>,
+    eventful: bool,
+) -> Result<(), ApiError> {
+    use crate::assessment::ranking::ranking;
+    use crate::awards::model::{Decided, DecisionInput};
+    use crate::awards::service as awards;
+    use crate::domain::vocabulary::DecisionOutcome;
+    use crate::usecases::grant_cycle;
+
+    let when = at(when)?;
+    let ranked = ranking(conn, admin, round.id)?;
+    let mut offers = Vec::new();
+    for (k, item) in ranked.items.iter().enumerate() {
+        if !item.fits {
+            continue;
+        }
+        let verified =
+            crate::organisations::model::OrganisationRow::find(conn, item.organisation_id)?
+                .verified;
+        if !verified {
+            continue;
+        }
+        let amounts = item
+            .requested
+            .iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(year, amount)| {
+                let pence = if k % 3 == 2 {
+                    amount.pence() / 100 * 95
+                } else {
+                    amount.pence()
+                };
+                Ok((
+                    year.to_string(),
+                    crate::domain::Money::from_pence(pence)
+                        .map_err(ApiError::internal)?
+                        .to_string(),
+                ))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        let decided = awards::decide(
+            conn,
+            when + chrono::Duration::minutes(k as i64 * 10),
+            admin,
+            item.application_id,
+            &DecisionInput {
+                decision: DecisionOutcome::Award,
+                amounts: Some(amounts),
+                conditions: Some("Quarterly monitoring returns; the fund is acknowledged in publicity; unspent funds are returned at the end of the grant.".to_owned()),
+                feedback: None,
+            },
+        )?;
+        if let Decided::Awarded(made) = decided {
+            offers.push(made.award);
+        }
+    }
+    if eventful && let Some(below) = ranked.items.iter().find(|i| !i.fits) {
+        awards::decide(
+            conn,
+            when + chrono::Duration::hours(6),
+            admin,
+            below.application_id,
+            &DecisionInput {
+                decision: DecisionOutcome::Decline,
+                amounts: None,
+                conditions: None,
+                feedback: Some("A strong application that fell below the funding line. The panel would welcome a bid to the next round with clearer referral routes from health visitors.".to_owned()),
+            },
+        )?;
+    }
+    for (k, offer) in offers.iter().enumerate() {
+        if keep_open == Some(offer.organisation_id) {
+            continue;
+        }
+        let Some(applicant) = applicants.get(&offer.organisation_id) else {
+            continue;
+        };
+        let replied = when + chrono::Duration::days(3 + k as i64 % 4);
+        if eventful && k == 1 {
+            awards::decline(conn, replied, applicant, offer.id)?;
+            continue;
+        }
+        grant_cycle::accept_award(conn, replied, applicant, offer.id)?;
+        if let Some(first) = offer.amounts.keys().next() {
+            grant_cycle::release_instalment(
+                conn,
+                replied + chrono::Duration::days(14),
+                admin,
+                offer.id,
+                &first.to_string(),
+            )?;
+        }
+    }
+    Ok(())
+}

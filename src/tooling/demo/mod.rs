@@ -1,0 +1,217 @@
+//! `serve --demo`: on an empty database, seeds the model case below so the service can be tried
+//! at once, and prints the sign-in details of its staff and one applicant;
+//! `demo credentials --reset` gives those accounts new passwords when the printed ones are lost.
+//!
+//! The model case is a national perinatal and infant mental health fund (PIMH): £1,000,000 a
+//! year approved for 2020-21 to 2022-23; a core round, an innovation round for small
+//! organisations and an extension round; organisations across all 14 NHS Scotland health boards
+//! with draft and submitted applications. Everything goes through the same service functions as
+//! the API, at the dates the events would have happened, so every rule is applied to it.
+
+mod applicants;
+mod assessment;
+mod awards;
+mod feedback;
+mod fund;
+mod monitoring;
+
+use chrono::NaiveDateTime;
+
+use crate::auth::service::{no_users, set_password};
+use crate::auth::{password, tokens};
+use crate::caller::CurrentUser;
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::identifiers::Email;
+use crate::domain::vocabulary::Role;
+use crate::error::{ApiError, Validator};
+use crate::organisations::model::{OrganisationDetails, OrganisationInput};
+use crate::organisations::service as organisations;
+use crate::users::model::UserRow;
+use crate::users::service::{self as users, NewUser};
+
+/// A demo account and its password.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+}
+
+const ADMINISTRATOR: &str = "admin@fund.example.org";
+const OFFICIAL: &str = "official@gov.example.org";
+const ASSESSOR: &str = "assessor@panel.example.org";
+const APPLICANT: &str = "aileen@bumps-and-babies.example.org";
+
+/// The demo accounts whose sign-in details are printed, one of each role.
+pub const ACCOUNTS: [(Role, &str); 4] = [
+    (Role::Administrator, ADMINISTRATOR),
+    (Role::Official, OFFICIAL),
+    (Role::Assessor, ASSESSOR),
+    (Role::Applicant, APPLICANT),
+];
+
+/// A new demo password. Random, so that a demo started by mistake on a reachable host is not an
+/// open door.
+fn new_password() -> Result<String, ApiError> {
+    let secret = tokens::generate()?;
+    Ok(format!("demo-{}", &secret[..16]))
+}
+
+/// Gives each demo account of [`ACCOUNTS`] that is in the database (same email and role, still
+/// active) a new password, as a password reset does: its sessions end, its reset links stop
+/// working and the change is audited. Other accounts are left alone. Gives the new sign-in
+/// details, none when the database has no demo account.
+pub fn reset_credentials(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Vec<Login>, ApiError> {
+    // Hashed before the transaction, so that it does not hold the database while hashing.
+    let mut fresh = Vec::new();
+    for (role, email) in ACCOUNTS {
+        let password = new_password()?;
+        let hash = password::hash(&password)?;
+        fresh.push((role, email, password, hash));
+    }
+    write_transaction(conn, |conn| {
+        let mut logins = Vec::new();
+        for (role, email, password, hash) in fresh {
+            let Some(user) = UserRow::find_by_email(conn, email)? else {
+                continue;
+            };
+            if user.role != role || !user.active || user.deletion_requested_at.is_some() {
+                continue;
+            }
+            set_password(conn, now, user.id, &hash, None)?;
+            logins.push(Login {
+                role,
+                email: user.email,
+                password,
+            });
+        }
+        Ok(logins)
+    })
+}
+
+/// Seeds the demo when there are no users yet; gives the logins it created (none if the
+/// database was not empty).
+pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, ApiError> {
+    write_transaction(conn, |conn| {
+        if !no_users(conn)? {
+            return Ok(Vec::new());
+        }
+        let mut logins = Vec::new();
+        let mut account = |conn: &mut DbConnection,
+                           role: Role,
+                           email: &str,
+                           name: &str,
+                           organisation_id: Option<i64>| {
+            let password_text = new_password()?;
+            let email = Email::parse(email).map_err(ApiError::internal)?;
+            let user = users::create(
+                conn,
+                now,
+                None,
+                &NewUser {
+                    email,
+                    name: name.to_owned(),
+                    role,
+                    organisation_id,
+                    password_hash: password::hash(&password_text)?,
+                },
+            )?;
+            logins.push(Login {
+                role,
+                email: user.email.clone(),
+                password: password_text,
+            });
+            Ok::<_, ApiError>(user)
+        };
+        let admin = account(
+            conn,
+            Role::Administrator,
+            ADMINISTRATOR,
+            "Morag Campbell",
+            None,
+        )?;
+        account(conn, Role::Official, OFFICIAL, "Euan Fraser", None)?;
+        let sam = account(conn, Role::Assessor, ASSESSOR, "Sam Ng", None)?;
+
+        let input = OrganisationInput {
+            name: "Bumps & Babies Fife".to_owned(),
+            organisation_type: "scio".to_owned(),
+            charity_number: Some("SC012345".to_owned()),
+            company_number: None,
+            annual_income: "180000.00".to_owned(),
+            address: Some("12 High Street, Kirkcaldy".to_owned()),
+            postcode: "KY1 1XX".to_owned(),
+            health_boards: vec!["fife".to_owned()],
+            website: Some("https://bumps-and-babies.example.org".to_owned()),
+            contact_email: "info@bumps-and-babies.example.org".to_owned(),
+            listed_in_directory: true,
+        };
+        let mut v = Validator::new();
+        let details = OrganisationDetails::parse(&input, "", &mut v);
+        let details = v.finish_with(|| details)?;
+        let organisation = organisations::insert(conn, now, &details)?;
+        let aileen = CurrentUser::from(account(
+            conn,
+            Role::Applicant,
+            APPLICANT,
+            "Aileen Reid",
+            Some(organisation.id),
+        )?);
+        let admin = CurrentUser::from(admin);
+        organisations::verify(conn, now, &admin, organisation.id)?;
+        let mut panel = vec![CurrentUser::from(sam)];
+        for (email, name) in [
+            ("fiona.macleod@panel.example.org", "Fiona MacLeod"),
+            ("ravi.shah@panel.example.org", "Ravi Shah"),
+            ("eilidh.grant@panel.example.org", "Eilidh Grant"),
+        ] {
+            panel.push(CurrentUser::from(quiet_account(
+                conn,
+                now,
+                Role::Assessor,
+                email,
+                name,
+                None,
+            )?));
+        }
+        fund::model_case(conn, &admin, &aileen, &panel)?;
+        Ok(logins)
+    })
+}
+
+/// An account whose password is random and never shown: the demo acts as it, nobody signs in.
+fn quiet_account(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    role: Role,
+    email: &str,
+    name: &str,
+    organisation_id: Option<i64>,
+) -> Result<crate::users::api::User, ApiError> {
+    let secret = tokens::generate()?;
+    users::create(
+        conn,
+        now,
+        None,
+        &NewUser {
+            email: Email::parse(email).map_err(ApiError::internal)?,
+            name: name.to_owned(),
+            role,
+            organisation_id,
+            password_hash: password::hash(&secret)?,
+        },
+    )
+}
+
+fn at(text: &str) -> Result<NaiveDateTime, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.naive_utc())
+        .map_err(ApiError::internal)
+}
+
+fn texts(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
