@@ -811,3 +811,136 @@ fn strongly_connected(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<Str
     }
     state.found
 }
+
+/// The one module that writes `fund_years`: the budget's rules live in one place.
+const BUDGET: &str = "src/funds/budget.rs";
+
+/// The scale seed, a file of this name wherever it lives, loads volumes for load tests straight
+/// into the tables, past every service, and so may write the budget in bulk.
+const BULK_WRITER: &str = "seed.rs";
+
+#[test]
+fn only_the_budget_writes_fund_years() {
+    let writes: Vec<String> = sources()
+        .iter()
+        .filter(|(file, _)| file.as_str() != BUDGET && !file.ends_with(&format!("/{BULK_WRITER}")))
+        .flat_map(|(file, text)| {
+            writes_of("fund_years", text)
+                .into_iter()
+                .map(move |(line, what)| format!("  {file}:{line}: {what}"))
+        })
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "`fund_years` is written only by {BUDGET}; these write it too:\n{}",
+        writes.join("\n")
+    );
+    assert!(
+        !writes_of("fund_years", &read(BUDGET)).is_empty(),
+        "{BUDGET} is named as the writer of `fund_years` but writes nothing to it"
+    );
+}
+
+/// The checker itself: a write spread over lines, one through an alias, one by path and one in
+/// SQL are each found on the line where the statement starts; reads and comments are not.
+#[test]
+fn a_write_to_a_table_is_found_with_its_line() {
+    let text = "use crate::db::schema::{fund_years as years, funds};\n\
+                // diesel::update(fund_years::table)\n\
+                fn a() { fund_years::table.find(1).first(conn); }\n\
+                fn b() { diesel::update(\n    fund_years::table.find(1),\n).execute(c); }\n\
+                fn c() { diesel::insert_into(years::table).values(v); }\n\
+                fn d() { diesel::delete(crate::db::schema::fund_years::table); }\n\
+                fn e() { sql_query(\"UPDATE  fund_years SET paid_pence = 0\"); }\n\
+                fn f() { diesel::update(funds::table).set(x); }\n";
+    let found: Vec<usize> = writes_of("fund_years", text)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(found, vec![4, 7, 8, 9]);
+}
+
+/// Each statement in `text` that writes `table` (diesel's `update`, `insert_into`, `delete`,
+/// `replace_into`, `insert_or_ignore_into`, under its own name or an alias from a `use`, or SQL
+/// in a string), as its line and the statement's start.
+fn writes_of(table: &str, text: &str) -> Vec<(usize, String)> {
+    let code: String = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("//") {
+                ""
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The text without white space, each character with its line.
+    let packed: Vec<(char, usize)> = code
+        .lines()
+        .enumerate()
+        .flat_map(|(n, line)| {
+            line.chars()
+                .filter(|c| !c.is_whitespace())
+                .map(move |c| (c, n + 1))
+        })
+        .collect();
+    let flat: String = packed.iter().map(|(c, _)| *c).collect();
+    let mut names = vec![table.to_owned()];
+    let alias = format!("{table}as");
+    let mut from = 0;
+    while let Some(at) = flat[from..].find(&alias) {
+        let start = from + at + alias.len();
+        let name: String = flat[start..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+        from = start;
+    }
+    let mut found = Vec::new();
+    for verb in [
+        "update(",
+        "insert_into(",
+        "delete(",
+        "replace_into(",
+        "insert_or_ignore_into(",
+    ] {
+        let mut from = 0;
+        while let Some(at) = flat[from..].find(verb) {
+            let start = from + at;
+            let after = start + verb.len();
+            let path: String = flat[after..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let preceded = flat[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            if preceded && path.split("::").any(|s| names.iter().any(|n| n == s)) {
+                found.push((packed[start].1, format!("{verb}{path}")));
+            }
+            from = after;
+        }
+    }
+    for (n, line) in code.lines().enumerate() {
+        let spaced = line
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for verb in ["update", "insert into", "delete from"] {
+            if spaced.contains(&format!("\"{verb} {table}"))
+                || spaced.contains(&format!(" {verb} {table} "))
+            {
+                found.push((n + 1, format!("SQL {verb} {table}")));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}

@@ -1,21 +1,15 @@
 //! Decisions and awards under the annual cap.
 //!
-//! The cap is kept by the database, not by reading and then writing: every year of an award adds
-//! its amount to the year's `committed` with one conditional update,
-//! `committed = committed + amount WHERE committed + amount <= limit AND approved`, in the order
-//! of the years, inside the decision's transaction. If any year does not fit, the transaction
-//! is rolled back and no year keeps anything. On PostgreSQL the decision first locks the
-//! application, then the fund's row (shared) and the years it commits against, in year order,
-//! as every writer of the budget does (`crate::funds::locks`), and holds them until it commits:
-//! simultaneous decisions, releases, give-backs and limit changes queue year by year in the same
-//! order, without deadlock, and each sees the others' commitments. On SQLite the write
-//! transaction is exclusive. A `CHECK (committed_pence <= limit_pence)` on the table stands
-//! behind both, and a transaction the database still ends for a deadlock or serialization
-//! failure is run again ([`retrying_write`]).
+//! Every change to a year's budget goes through `crate::funds::budget`, which keeps the cap:
+//! a decision commits each year's amount there inside its transaction, or nothing. On
+//! PostgreSQL the decision first locks the application, then the budget locks the fund's row
+//! (shared) and the years, in year order, as every writer of the budget does
+//! (`crate::funds::locks`). A transaction the database still ends for a deadlock or
+//! serialization failure is run again ([`retrying_write`]).
 //!
 //! Money goes back to a year only through the instalments that hold it: declining an offer
 //! cancels every instalment, terminating cancels the unpaid ones, and each cancelled amount is
-//! subtracted from its year's `committed`.
+//! given back to its year.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,8 +27,7 @@ use crate::awards::model::{
 };
 use crate::caller::CurrentUser;
 use crate::db::schema::{
-    applications as applications_table, awards, decisions, fund_years, instalments, organisations,
-    users,
+    applications as applications_table, awards, decisions, instalments, organisations, users,
 };
 use crate::db::{DbConnection, batch, retrying_write};
 use crate::domain::clock::utc;
@@ -43,8 +36,9 @@ use crate::domain::vocabulary::{
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
-use crate::error::{ApiError, FieldError, Validator, YearShortfall};
-use crate::funds::locks::{lock_award, lock_budget};
+use crate::error::{ApiError, Validator};
+use crate::funds::budget;
+use crate::funds::locks::lock_award;
 use crate::funds::model::FundRow;
 use crate::organisations::model::OrganisationRow;
 use crate::report_cache::{self, Figures};
@@ -212,146 +206,20 @@ pub fn grant_holder_emails(
     recipients(conn, &application, &organisation)
 }
 
-/// Records a change to a fund year's budget.
-fn record_budget(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    user: &CurrentUser,
-    fund_id: i64,
-    action: &'static str,
-    changes: &BTreeMap<FinancialYear, (i64, i64)>,
-) -> Result<(), ApiError> {
-    audit::record_all(conn, now, budget_changes(user, fund_id, action, changes)?)
-}
-
-/// One audit entry per year whose committed total moved.
-fn budget_changes(
-    user: &CurrentUser,
-    fund_id: i64,
-    action: &'static str,
-    changes: &BTreeMap<FinancialYear, (i64, i64)>,
-) -> Result<Vec<Change<'static>>, ApiError> {
-    changes
-        .iter()
-        .map(|(year, (before, after))| {
-            Ok(Change {
-                actor: Some(user.id),
-                entity: "fund",
-                entity_id: fund_id,
-                action,
-                before: Some(json!({"financial_year": year, "committed": money(*before)?})),
-                after: Some(json!({"financial_year": year, "committed": money(*after)?})),
-            })
-        })
-        .collect()
-}
-
-fn committed_of(
-    conn: &mut DbConnection,
-    fund_id: i64,
-    year: FinancialYear,
-) -> Result<i64, ApiError> {
-    Ok(fund_years::table
-        .find((fund_id, year.to_string()))
-        .select(fund_years::committed_pence)
-        .first(conn)?)
-}
-
-/// Commits every year's amount or none: one conditional update per year, in year order. Each
-/// year that is not approved, or would go over its limit, is named.
-fn commit_budget(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    fund_id: i64,
-    amounts: &BTreeMap<FinancialYear, Money>,
-) -> Result<BTreeMap<FinancialYear, (i64, i64)>, ApiError> {
-    let mut unapproved = Vec::new();
-    let mut short = Vec::new();
-    let mut changes = BTreeMap::new();
-    for (year, amount) in amounts {
-        let pence = amount.pence();
-        let fitted: Option<i64> = diesel::update(
-            fund_years::table
-                .find((fund_id, year.to_string()))
-                .filter(fund_years::approved.eq(true))
-                .filter((fund_years::committed_pence + pence).le(fund_years::limit_pence)),
-        )
-        .set((
-            fund_years::committed_pence.eq(fund_years::committed_pence + pence),
-            fund_years::updated_at.eq(now),
-        ))
-        .returning(fund_years::committed_pence)
-        .get_result(conn)
-        .optional()?;
-        if let Some(after) = fitted {
-            changes.insert(*year, (after - pence, after));
-            continue;
-        }
-        let row: Option<(i64, i64, bool)> = fund_years::table
-            .find((fund_id, year.to_string()))
-            .select((
-                fund_years::limit_pence,
-                fund_years::committed_pence,
-                fund_years::approved,
-            ))
-            .first(conn)
-            .optional()?;
-        match row {
-            Some((limit, committed, true)) => short.push((*year, limit, committed, *amount)),
-            _ => unapproved.push(*year),
-        }
-    }
-    if !unapproved.is_empty() {
-        let errors = unapproved
-            .iter()
-            .map(|year| FieldError {
-                field: format!("amounts.{year}"),
-                message: "this financial year's budget is not approved".to_owned(),
-            })
-            .collect();
-        let years: Vec<String> = unapproved.iter().map(ToString::to_string).collect();
-        return Err(ApiError::conflict_in(
-            "year_not_approved",
-            format!("Not approved: {}.", years.join(", ")),
-            errors,
-        ));
-    }
-    if !short.is_empty() {
-        let years = short
-            .into_iter()
-            .map(|(financial_year, limit, committed, asked)| {
-                Ok(YearShortfall {
-                    financial_year,
-                    limit: money(limit.max(0))?,
-                    remaining: money((limit - committed).max(0))?,
-                    asked,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        return Err(ApiError::fund_limit_exceeded(years));
-    }
-    Ok(changes)
-}
-
-/// Gives back to each year's `committed` the instalments of an award that are still
-/// `committed`, cancelling them. Returns each year's committed before and after. The caller
-/// holds the award's row; the fund's row and the years are locked here, before any is written.
-fn release_back(
+/// Cancels the instalments of an award that are still `committed` and gives what they held
+/// back to each year's budget. The caller holds the award's row, so no other transaction
+/// writes its instalments meanwhile.
+fn give_back_held(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     award: &AwardRow,
-) -> Result<BTreeMap<FinancialYear, (i64, i64)>, ApiError> {
+) -> Result<budget::Moved, ApiError> {
     let held: Vec<InstalmentRow> = instalments::table
         .filter(instalments::award_id.eq(award.id))
         .filter(instalments::status.eq(InstalmentStatus::Committed))
         .order(instalments::financial_year)
         .load(conn)?;
-    let years = held
-        .iter()
-        .map(|i| FinancialYear::parse(&i.financial_year).map_err(ApiError::internal))
-        .collect::<Result<Vec<_>, _>>()?;
-    lock_budget(conn, award.fund_id, years)?;
-    let mut changes = BTreeMap::new();
+    let mut amounts = BTreeMap::new();
     for instalment in held {
         let year = FinancialYear::parse(&instalment.financial_year).map_err(ApiError::internal)?;
         let cancelled = diesel::update(
@@ -361,20 +229,11 @@ fn release_back(
         )
         .set(instalments::status.eq(InstalmentStatus::Cancelled))
         .execute(conn)?;
-        if cancelled == 0 {
-            continue;
+        if cancelled > 0 {
+            amounts.insert(year, instalment.amount_pence);
         }
-        let before = committed_of(conn, award.fund_id, year)?;
-        diesel::update(fund_years::table.find((award.fund_id, &instalment.financial_year)))
-            .set((
-                fund_years::committed_pence
-                    .eq(fund_years::committed_pence - instalment.amount_pence),
-                fund_years::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        changes.insert(year, (before, before - instalment.amount_pence));
     }
-    Ok(changes)
+    budget::give_back(conn, now, award.fund_id, &amounts)
 }
 
 /// A decision's fields, checked.
@@ -625,8 +484,7 @@ pub fn decide(
         // From here to the commit this transaction holds the rows of the years it commits
         // against, so every statement below is one that waits for every other award's: each
         // one is needed, and the award is built from what was written rather than read back.
-        lock_budget(conn, round.fund_id, amounts.keys().copied())?;
-        let budget = commit_budget(conn, now, round.fund_id, &amounts)?;
+        let committed = budget::commit(conn, now, round.fund_id, &amounts)?;
 
         // The first year's row is held by this transaction, so every award starting that year
         // takes its sequence number after the one before has committed.
@@ -712,12 +570,7 @@ pub fn decide(
                 after: Some(json!(award)),
             },
         ];
-        changes.extend(budget_changes(
-            user,
-            round.fund_id,
-            "budget_committed",
-            &budget,
-        )?);
+        changes.extend(committed.audit(user, "budget_committed")?);
         audit::record_all(conn, now, changes)?;
         report_cache::changed(conn, round.fund_id, Figures::Money)?;
         Ok(Decided::Awarded(Box::new(AwardMade { award })))
@@ -858,10 +711,10 @@ fn wind_up(
 ) -> Result<Award, ApiError> {
     let before = load(conn, row.id)?;
     transition(conn, now, user, row, from, to, reason)?;
-    let budget = release_back(conn, now, row)?;
+    let returned = give_back_held(conn, now, row)?;
     let after = load(conn, row.id)?;
     record_award(conn, now, user, row.id, action, &before, &after)?;
-    record_budget(conn, now, user, row.fund_id, "budget_returned", &budget)?;
+    returned.record(conn, now, user, "budget_returned")?;
     report_cache::changed(conn, row.fund_id, Figures::Money)?;
     Ok(after)
 }
@@ -1007,8 +860,7 @@ pub fn release(
         if first != Some(year) {
             waits_for(conn, id, year)?;
         }
-        lock_budget(conn, row.fund_id, [year])?;
-        // Both updates are conditional: two releases at once cannot both pay.
+        // The instalment moves only from `committed`: two releases at once cannot both pay.
         let released = diesel::update(
             instalments::table
                 .find((id, year.to_string()))
@@ -1026,23 +878,7 @@ pub fn release(
                 format!("The {year} instalment has already been released."),
             ));
         }
-        let pence = instalment.amount.pence();
-        let paid = diesel::update(
-            fund_years::table
-                .find((row.fund_id, year.to_string()))
-                .filter((fund_years::paid_pence + pence).le(fund_years::committed_pence)),
-        )
-        .set((
-            fund_years::paid_pence.eq(fund_years::paid_pence + pence),
-            fund_years::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        if paid == 0 {
-            return Err(ApiError::internal(format!(
-                "fund {} {year}: paying {pence} would exceed what is committed",
-                row.fund_id
-            )));
-        }
+        budget::pay(conn, now, row.fund_id, year, instalment.amount)?;
         let after = load(conn, id)?;
         record_award(conn, now, user, id, "instalment_released", &before, &after)?;
         audit::record(

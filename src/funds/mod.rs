@@ -1,5 +1,6 @@
 //! Funds: who pays, who runs it, the programme period, and each financial year's limit.
 
+pub mod budget;
 pub mod locks;
 pub mod model;
 pub mod routes;

@@ -11,7 +11,8 @@ use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::vocabulary::Role;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
-use crate::funds::locks::{lock_fund, lock_years};
+use crate::funds::budget;
+use crate::funds::locks::lock_fund;
 use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
@@ -187,11 +188,10 @@ pub fn years(
     Ok(page.wrap(items, total))
 }
 
-/// Sets the limit and approval of one financial year of a fund, creating the year if need be.
-/// A limit below what is already committed is refused: the update only happens when the
-/// database row still satisfies `committed <= new limit`, so a concurrent award cannot slip in
-/// between the check and the change. The fund's row and then the year's are locked first, in the
-/// order of `crate::funds::locks`.
+/// Sets the limit and approval of one financial year of a fund, creating the year if need be
+/// (administrators). The year must fall within the programme; a limit below what is already
+/// committed is refused ([`budget::set_limit`]). The fund's row is locked first, then the
+/// year's, in the order of `crate::funds::locks`.
 pub fn set_year(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -219,50 +219,8 @@ pub fn set_year(
             );
         }
         let (year, limit): (FinancialYear, Money) = v.finish_with(|| Some((year?, limit?)))?;
-        lock_years(conn, id, [year])?;
-        let before = FundYearRow::find(conn, id, year)?;
-        match &before {
-            Some(existing) => {
-                let changed = diesel::update(
-                    fund_years::table
-                        .find((id, year.to_string()))
-                        .filter(fund_years::committed_pence.le(limit.pence())),
-                )
-                .set((
-                    fund_years::limit_pence.eq(limit.pence()),
-                    fund_years::approved.eq(input.approved),
-                    fund_years::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-                if changed == 0 {
-                    let committed =
-                        Money::from_pence(existing.committed_pence).map_err(ApiError::internal)?;
-                    return Err(ApiError::conflict(
-                        "limit_below_committed",
-                        format!(
-                            "{year}: {committed} is already committed, so the limit cannot be {limit}."
-                        ),
-                    ));
-                }
-            }
-            None => {
-                diesel::insert_into(fund_years::table)
-                    .values((
-                        fund_years::fund_id.eq(id),
-                        fund_years::financial_year.eq(year.to_string()),
-                        fund_years::limit_pence.eq(limit.pence()),
-                        fund_years::approved.eq(input.approved),
-                        fund_years::committed_pence.eq(0),
-                        fund_years::paid_pence.eq(0),
-                        fund_years::created_at.eq(now),
-                        fund_years::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        let after = FundYearRow::find(conn, id, year)?
-            .ok_or_else(|| ApiError::internal("fund year vanished after it was written"))?
-            .into_api()?;
+        let (before, after) = budget::set_limit(conn, now, id, year, limit, input.approved)?;
+        let after = after.into_api()?;
         audit::record(
             conn,
             now,
