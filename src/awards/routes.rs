@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use crate::applications::model::Application;
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
-use crate::awards::service::{self, AwardFilter};
+use crate::awards::reading::{self, AwardFilter};
+use crate::awards::{deciding, offer};
 use crate::caller::CurrentUser;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::AwardStatus;
@@ -78,7 +79,7 @@ pub async fn decide(
         .db
         .run(move |conn| {
             idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
-                Ok(match service::decide(conn, now, &user, id, &body.0)? {
+                Ok(match deciding::decide(conn, now, &user, id, &body.0)? {
                     made @ Decided::Awarded(_) => (StatusCode::CREATED, made),
                     declined @ Decided::Declined(_) => (StatusCode::OK, declined),
                 })
@@ -180,7 +181,7 @@ pub async fn decline(
         user,
         key,
         serde_json::Value::Null,
-        move |conn, now, user| service::decline(conn, now, user, id),
+        move |conn, now, user| offer::decline(conn, now, user, id),
     )
     .await
 }
@@ -220,7 +221,7 @@ pub async fn terminate(
         user,
         key,
         fingerprinted,
-        move |conn, now, user| service::terminate(conn, now, user, id, &input),
+        move |conn, now, user| offer::terminate(conn, now, user, id, &input),
     )
     .await
 }
@@ -285,7 +286,7 @@ pub async fn list_awards(
     };
     let list = state
         .db
-        .run(move |conn| service::list(conn, &user, &filter, page))
+        .run(move |conn| reading::list(conn, &user, &filter, page))
         .await?;
     Ok(web::Json(list))
 }
@@ -306,7 +307,7 @@ pub async fn get_award(
     let id = id.into_inner();
     let award = state
         .db
-        .run(move |conn| service::get(conn, &user, id))
+        .run(move |conn| reading::get(conn, &user, id))
         .await?;
     Ok(web::Json(award))
 }

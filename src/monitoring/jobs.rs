@@ -177,7 +177,7 @@ fn remind(
             .find(award.organisation_id)
             .select(organisations::name)
             .first(conn)?;
-        for recipient in crate::awards::service::grant_holder_emails(conn, &award)? {
+        for recipient in crate::awards::recipients::grant_holder_emails(conn, &award)? {
             outbox::enqueue(
                 conn,
                 now,

@@ -560,7 +560,7 @@ pub fn review(
             },
         )?;
         if to == ReturnStatus::ChangesRequested {
-            for recipient in crate::awards::service::grant_holder_emails(conn, &award)? {
+            for recipient in crate::awards::recipients::grant_holder_emails(conn, &award)? {
                 outbox::enqueue(
                     conn,
                     now,

@@ -19,8 +19,8 @@ use crate::assessment::ranking::{self, Ranking};
 use crate::assessment::scoring;
 use crate::assessment::service as assessment;
 use crate::audit::{self, AuditEntry};
+use crate::awards::deciding;
 use crate::awards::model::DecisionInput;
-use crate::awards::service as awards;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{
     ApplicationStatus, Component, DecisionOutcome, ReturnFrequency, ReturnStatus, ReviewOutcome,
@@ -607,7 +607,7 @@ async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult 
             let actor = user.clone();
             match v
                 .change(&mut form, move |conn, now| {
-                    awards::decide(conn, now, &actor, id, &input)
+                    deciding::decide(conn, now, &actor, id, &input)
                 })
                 .await?
             {

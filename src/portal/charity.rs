@@ -13,7 +13,8 @@ use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
 use crate::applications::model::{Application, ApplicationPatch, NewApplication, Reach};
 use crate::applications::service::{self as applications, ApplicationFilter};
 use crate::awards::model::Award;
-use crate::awards::service::{self as awards, AwardFilter};
+use crate::awards::offer;
+use crate::awards::reading::{self as awards, AwardFilter};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{ApplicationStatus, AwardStatus, Role, SupportType, TargetGroup};
 use crate::error::ApiError;
@@ -591,7 +592,7 @@ async fn respond_to_offer(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
         if accept {
             grant_cycle::accept_award(conn, now, &user, id)
         } else {
-            awards::decline(conn, now, &user, id)
+            offer::decline(conn, now, &user, id)
         }
     })
     .await?;

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 
 use crate::awards::model::Award;
-use crate::awards::service as awards;
+use crate::awards::{offer, releases};
 use crate::caller::CurrentUser;
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
@@ -24,7 +24,7 @@ pub fn accept_award(
     id: i64,
 ) -> Result<Award, ApiError> {
     retrying_write(conn, |conn| {
-        let (row, after) = awards::accept(conn, now, user, id)?;
+        let (row, after) = offer::accept(conn, now, user, id)?;
         let round = RoundRow::find(conn, row.round_id)?;
         let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
         monitoring::schedule_for(conn, now, user, &row, round.return_frequency, &years)?;
@@ -44,7 +44,7 @@ pub fn review_return(
     retrying_write(conn, |conn| {
         let reviewed = monitoring::review(conn, now, user, id, input)?;
         if reviewed.is_final && reviewed.status == ReturnStatus::Accepted {
-            awards::complete(conn, now, user, reviewed.award_id)?;
+            offer::complete(conn, now, user, reviewed.award_id)?;
         }
         Ok(reviewed)
     })
@@ -59,7 +59,7 @@ pub fn release_instalment(
     id: i64,
     year: &str,
 ) -> Result<Award, ApiError> {
-    awards::release(
+    releases::release(
         conn,
         now,
         user,

@@ -19,7 +19,7 @@ pub(super) fn decide_round(
 ) -> Result<(), ApiError> {
     use crate::assessment::ranking::ranking;
     use crate::awards::model::{Decided, DecisionInput};
-    use crate::awards::service as awards;
+    use crate::awards::{deciding, offer};
     use crate::domain::vocabulary::DecisionOutcome;
     use crate::usecases::grant_cycle;
 
@@ -54,7 +54,7 @@ pub(super) fn decide_round(
                 ))
             })
             .collect::<Result<_, ApiError>>()?;
-        let decided = awards::decide(
+        let decided = deciding::decide(
             conn,
             when + chrono::Duration::minutes(k as i64 * 10),
             admin,
@@ -71,7 +71,7 @@ pub(super) fn decide_round(
         }
     }
     if eventful && let Some(below) = ranked.items.iter().find(|i| !i.fits) {
-        awards::decide(
+        deciding::decide(
             conn,
             when + chrono::Duration::hours(6),
             admin,
@@ -93,7 +93,7 @@ pub(super) fn decide_round(
         };
         let replied = when + chrono::Duration::days(3 + k as i64 % 4);
         if eventful && k == 1 {
-            awards::decline(conn, replied, applicant, offer.id)?;
+            offer::decline(conn, replied, applicant, offer.id)?;
             continue;
         }
         grant_cycle::accept_award(conn, replied, applicant, offer.id)?;

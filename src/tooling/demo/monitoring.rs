@@ -28,7 +28,7 @@ pub(super) fn report_round(
     round: &crate::rounds::model::Round,
 ) -> Result<(), ApiError> {
     use crate::awards::model::AwardRow;
-    use crate::awards::service as awards;
+    use crate::awards::reading as awards;
     use crate::db::schema::awards as awards_table;
     use crate::db::schema::returns;
     use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, ReviewOutcome};
