@@ -6,8 +6,9 @@ use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::report_cache::Figures;
+use crate::reports::csv_out;
 use crate::reports::funds::{
-    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, csv_out,
+    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary,
 };
 use crate::state::AppState;
 
