@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::funds::model::Fund;
 use crate::funds::service as funds;
 use crate::http::csv_response;
-use crate::reports::funds::{ByHealthBoard, ByTargetGroup, FundReach, FundSummary};
+use crate::reports::model::{ByHealthBoard, ByTargetGroup, FundReach, FundSummary};
 use crate::usecases::reports::{
     health_board_report, reach_report, summary_report, target_group_report,
 };

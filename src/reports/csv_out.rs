@@ -3,7 +3,7 @@
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::feedback::model::StatementSummary;
-use crate::reports::funds::{
+use crate::reports::model::{
     ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, People, YearSummary,
 };
 use crate::wire::csv_text;

@@ -4,5 +4,6 @@
 pub mod csv_out;
 pub mod directory;
 pub mod funds;
+pub mod model;
 pub mod open_data;
 pub mod routes;

@@ -10,7 +10,7 @@ use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, csv_response};
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
-use crate::reports::funds::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
+use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::reports::open_data;
 use crate::state::AppState;
 use crate::usecases::reports::{

@@ -7,9 +7,8 @@ use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::report_cache::Figures;
 use crate::reports::csv_out;
-use crate::reports::funds::{
-    self, ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary,
-};
+use crate::reports::funds;
+use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::state::AppState;
 
 /// One of a fund's reports: what it is called, which figures it shows, how it is computed and
