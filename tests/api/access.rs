@@ -15,7 +15,7 @@ use grantfund::domain::vocabulary::Role;
 
 use crate::awards::Panel;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// Which objects of a permitted role it may reach.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -321,26 +321,26 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
 async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> (Objects, String) {
     let (award, token) = panel.accepted(app, n).await;
     let returns = app
-        .get(&format!("/api/v1/awards/{award}/returns"), &token)
+        .as_(&token)
+        .get(&format!("/api/v1/awards/{award}/returns"))
+        .send()
         .await;
     let returned = returns.json["items"][0]["id"].as_i64().unwrap();
     let link = app
-        .post(
-            &format!("/api/v1/awards/{award}/feedback-links"),
-            Some(&token),
-            json!({"label": "Tuesday group"}),
-        )
+        .as_(&token)
+        .post(&format!("/api/v1/awards/{award}/feedback-links"))
+        .json(json!({"label": "Tuesday group"}))
+        .send()
         .await;
     assert_eq!(link.status.as_u16(), 201, "{}", link.text);
-    let me = app.get("/api/v1/me", &token).await;
+    let me = app.as_(&token).get("/api/v1/me").send().await;
     let organisation = me.json["user"]["organisation_id"].as_i64().unwrap();
     let application = app.draft(&token, panel.round, application_body()).await;
     let submit = app
-        .post(
-            &format!("/api/v1/applications/{application}/submit"),
-            Some(&token),
-            json!({}),
-        )
+        .as_(&token)
+        .post(&format!("/api/v1/applications/{application}/submit"))
+        .json(json!({}))
+        .send()
         .await;
     assert_eq!(submit.status.as_u16(), 200, "{}", submit.text);
     let user = app
@@ -378,11 +378,10 @@ async fn assessor(
     let mut assignment = 0;
     if let Some(application) = application {
         let reply = app
-            .post(
-                &format!("/api/v1/applications/{application}/assignments"),
-                Some(admin),
-                json!({"assessor_id": id}),
-            )
+            .as_(admin)
+            .post(&format!("/api/v1/applications/{application}/assignments"))
+            .json(json!({"assessor_id": id}))
+            .send()
             .await;
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         assignment = reply.json["id"].as_i64().unwrap();
@@ -461,10 +460,10 @@ db_test! {
         let (b, applicant_b) = organisation(&app, &panel, 2).await;
         let (_, assigned, assignment) = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
         // Assessors see an application once they have declared they have no conflict.
-        let declared = app.post(&format!("/api/v1/assignments/{assignment}/conflict-declaration"), Some(&assigned), json!({"has_conflict": false})).await;
+        let declared = app.as_(&assigned).post(&format!("/api/v1/assignments/{assignment}/conflict-declaration")).json(json!({"has_conflict": false})).send().await;
         assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
         let (_, conflicted, theirs) = assessor(&app, &panel.admin, "conflicted@panel.example.org", Some(a.application)).await;
-        let declared = app.post(&format!("/api/v1/assignments/{theirs}/conflict-declaration"), Some(&conflicted), json!({"has_conflict": true, "reason": "I am a trustee."})).await;
+        let declared = app.as_(&conflicted).post(&format!("/api/v1/assignments/{theirs}/conflict-declaration")).json(json!({"has_conflict": true, "reason": "I am a trustee."})).send().await;
         assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
         let (_, unassigned, _) = assessor(&app, &panel.admin, "unassigned@panel.example.org", None).await;
         let (spare, _, _) = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
@@ -498,7 +497,16 @@ db_test! {
                 let objects = if owner == Owner::A { &a } else { &b };
                 let path = concrete(route, objects);
                 let body = body(method, route, calls, spare, panel.criterion);
-                let reply = app.send(method, &path, token(caller).as_deref(), body.as_ref()).await;
+                let token = token(caller);
+                let mut request = match token.as_deref() {
+                    Some(token) => app.as_(token),
+                    None => app.anonymous(),
+                }
+                .request(method, &path);
+                if let Some(body) = &body {
+                    request = request.json(body);
+                }
+                let reply = request.send().await;
                 let status = reply.status.as_u16();
                 let want = expected(access, *scope, caller, owner);
                 let fine = match want {
@@ -799,10 +807,10 @@ db_test! {
         for (n, (method, route, _)) in ROUTES.iter().enumerate() {
             let Some(valid) = body(method, route, n, spare, panel.criterion) else { continue };
             let caller = match grantfund::access::access(method, route) {
-                Some(Access::Roles(roles)) if roles.contains(&Role::Administrator) => Some(panel.admin.as_str()),
-                Some(Access::Roles(roles)) if roles.contains(&Role::Applicant) => Some(applicant.as_str()),
-                Some(Access::Roles(_)) => Some(assessor_token.as_str()),
-                _ => None,
+                Some(Access::Roles(roles)) if roles.contains(&Role::Administrator) => app.as_(&panel.admin),
+                Some(Access::Roles(roles)) if roles.contains(&Role::Applicant) => app.as_(&applicant),
+                Some(Access::Roles(_)) => app.as_(&assessor_token),
+                _ => app.anonymous(),
             };
             let path = concrete(route, &a);
             let Some(required) = required_fields(&document, method, route) else { continue };
@@ -810,14 +818,14 @@ db_test! {
             if let Some(Access::Roles(roles)) = grantfund::access::access(method, route)
                 && !roles.contains(&Role::Official)
             {
-                let reply = app.send_raw_as(method, &path, Some(&official), "application/json", b"{\"name\": ".to_vec()).await;
+                let reply = app.as_(&official).request(method, &path).body("application/json", b"{\"name\": ".to_vec()).send().await;
                 if reply.status.as_u16() != 403 {
                     wrong.push(format!("{method} {route}: an official's broken body answered {} {}", reply.status, reply.text));
                 }
             }
             for mutation in corpus(&valid, &required) {
                 sent += 1;
-                let reply = app.send_raw_as(method, &path, caller, "application/json", mutation.body).await;
+                let reply = caller.request(method, &path).body("application/json", mutation.body).send().await;
                 let status = reply.status.as_u16();
                 let problem = reply.header("content-type").as_deref() == Some("application/problem+json");
                 if !(400..500).contains(&status) || !problem {

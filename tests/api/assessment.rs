@@ -8,7 +8,7 @@ use serde_json::json;
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// A submitted application to a new open round; gives the admin token and the application id.
 async fn submitted(app: &TestApp) -> (String, i64, i64, String) {
@@ -16,11 +16,10 @@ async fn submitted(app: &TestApp) -> (String, i64, i64, String) {
     let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
     let id = app.draft(&applicant, round, application_body()).await;
     let reply = app
-        .post(
-            &format!("/api/v1/applications/{id}/submit"),
-            Some(&applicant),
-            json!({}),
-        )
+        .as_(&applicant)
+        .post(&format!("/api/v1/applications/{id}/submit"))
+        .json(json!({}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     (admin, round, id, applicant)
@@ -38,25 +37,25 @@ db_test! {
         let (admin, round, id, applicant) = submitted(&app).await;
         let (sam, _) = assessor(&app, "sam").await;
         let path = format!("/api/v1/applications/{id}/assignments");
-        let reply = app.post(&path, Some(&admin), json!({"assessor_id": sam})).await;
+        let reply = app.as_(&admin).post(&path).json(json!({"assessor_id": sam})).send().await;
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         assert_eq!(reply.json["status"], "pending");
         assert_eq!(reply.json["application_title"], "Peer support for new mums in Fife");
         assert_eq!(reply.json["organisation_name"], "Bumps & Babies Fife");
         assert_eq!(reply.json["round_id"], round);
-        app.post(&path, Some(&admin), json!({"assessor_id": sam})).await.assert_problem(409, "already_assigned");
+        app.as_(&admin).post(&path).json(json!({"assessor_id": sam})).send().await.assert_problem(409, "already_assigned");
 
         let official = app.create_user(Role::Official, "euan@gov.example.org", None).await;
-        let reply = app.post(&path, Some(&admin), json!({"assessor_id": official})).await;
+        let reply = app.as_(&admin).post(&path).json(json!({"assessor_id": official})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["assessor_id"]);
-        app.post(&path, Some(&applicant), json!({"assessor_id": sam})).await.assert_problem(403, "forbidden");
-        app.post("/api/v1/applications/999/assignments", Some(&admin), json!({"assessor_id": sam})).await.assert_problem(404, "not_found");
+        app.as_(&applicant).post(&path).json(json!({"assessor_id": sam})).send().await.assert_problem(403, "forbidden");
+        app.as_(&admin).post("/api/v1/applications/999/assignments").json(json!({"assessor_id": sam})).send().await.assert_problem(404, "not_found");
 
         let draft = app.draft(&applicant, app.create_round(&admin, 1, round_body(&app, 1, 5)).await, json!({"title": "Not yet"})).await;
-        app.post(&format!("/api/v1/applications/{draft}/assignments"), Some(&admin), json!({"assessor_id": sam})).await.assert_problem(409, "application_not_submitted");
+        app.as_(&admin).post(&format!("/api/v1/applications/{draft}/assignments")).json(json!({"assessor_id": sam})).send().await.assert_problem(409, "application_not_submitted");
 
-        let notices: Vec<String> = app.get("/api/v1/outbox?per_page=100", &admin).await.json["items"].as_array().unwrap().iter()
+        let notices: Vec<String> = app.as_(&admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter()
             .filter(|r| r["kind"] == "assignment").map(|r| r["recipient"].as_str().unwrap().to_owned()).collect();
         assert_eq!(notices, ["sam@panel.example.org"]);
     }
@@ -68,36 +67,36 @@ db_test! {
         let (sam, sam_token) = assessor(&app, "sam").await;
         let (kim, kim_token) = assessor(&app, "kim").await;
         let path = format!("/api/v1/applications/{id}/assignments");
-        let sams = app.post(&path, Some(&admin), json!({"assessor_id": sam})).await.json["id"].as_i64().unwrap();
-        let kims = app.post(&path, Some(&admin), json!({"assessor_id": kim})).await.json["id"].as_i64().unwrap();
+        let sams = app.as_(&admin).post(&path).json(json!({"assessor_id": sam})).send().await.json["id"].as_i64().unwrap();
+        let kims = app.as_(&admin).post(&path).json(json!({"assessor_id": kim})).send().await.json["id"].as_i64().unwrap();
 
         // Pending: the title and organisation are there to judge a conflict, the content is not.
-        app.get(&format!("/api/v1/applications/{id}"), &sam_token).await.assert_problem(404, "not_found");
-        let own = app.get("/api/v1/assignments", &sam_token).await;
+        app.as_(&sam_token).get(&format!("/api/v1/applications/{id}")).send().await.assert_problem(404, "not_found");
+        let own = app.as_(&sam_token).get("/api/v1/assignments").send().await;
         assert_eq!(own.json["total"], 1, "an assessor sees only their own assignments");
         assert_eq!(own.json["items"][0]["application_title"], "Peer support for new mums in Fife");
         assert!(own.json["items"][0].get("description").is_none());
 
-        let reply = app.post(&format!("/api/v1/assignments/{sams}/conflict-declaration"), Some(&sam_token), json!({"has_conflict": false})).await;
+        let reply = app.as_(&sam_token).post(&format!("/api/v1/assignments/{sams}/conflict-declaration")).json(json!({"has_conflict": false})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["status"], "in_progress");
-        let application = app.get(&format!("/api/v1/applications/{id}"), &sam_token).await;
+        let application = app.as_(&sam_token).get(&format!("/api/v1/applications/{id}")).send().await;
         assert_eq!(application.status.as_u16(), 200, "{}", application.text);
         assert!(application.json["description"].is_string());
 
         // Someone else's assignment is not theirs to declare on.
-        app.post(&format!("/api/v1/assignments/{kims}/conflict-declaration"), Some(&sam_token), json!({"has_conflict": false})).await.assert_problem(404, "not_found");
-        let reply = app.post(&format!("/api/v1/assignments/{kims}/conflict-declaration"), Some(&kim_token), json!({"has_conflict": true, "reason": "I am a trustee of this charity."})).await;
+        app.as_(&sam_token).post(&format!("/api/v1/assignments/{kims}/conflict-declaration")).json(json!({"has_conflict": false})).send().await.assert_problem(404, "not_found");
+        let reply = app.as_(&kim_token).post(&format!("/api/v1/assignments/{kims}/conflict-declaration")).json(json!({"has_conflict": true, "reason": "I am a trustee of this charity."})).send().await;
         assert_eq!(reply.json["status"], "conflicted");
-        app.get(&format!("/api/v1/applications/{id}"), &kim_token).await.assert_problem(404, "not_found");
-        app.post(&format!("/api/v1/assignments/{kims}/conflict-declaration"), Some(&kim_token), json!({"has_conflict": false})).await.assert_problem(409, "invalid_state");
-        app.get(&format!("/api/v1/applications/{id}"), &kim_token).await.assert_problem(404, "not_found");
+        app.as_(&kim_token).get(&format!("/api/v1/applications/{id}")).send().await.assert_problem(404, "not_found");
+        app.as_(&kim_token).post(&format!("/api/v1/assignments/{kims}/conflict-declaration")).json(json!({"has_conflict": false})).send().await.assert_problem(409, "invalid_state");
+        app.as_(&kim_token).get(&format!("/api/v1/applications/{id}")).send().await.assert_problem(404, "not_found");
 
-        let audit = app.get(&format!("/api/v1/audit?entity=assignment&entity_id={kims}"), &admin).await;
+        let audit = app.as_(&admin).get(&format!("/api/v1/audit?entity=assignment&entity_id={kims}")).send().await;
         assert_eq!(audit.json["items"][0]["action"], "conflict_declared");
         assert_eq!(audit.json["items"][0]["after"]["reason"], "I am a trustee of this charity.");
-        assert_eq!(app.get("/api/v1/assignments?status=conflicted", &admin).await.json["total"], 1);
-        app.get("/api/v1/assignments", &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
+        assert_eq!(app.as_(&admin).get("/api/v1/assignments?status=conflicted").send().await.json["total"], 1);
+        app.as_(&app.staff(Role::Official).await).get("/api/v1/assignments").send().await.assert_problem(403, "forbidden");
     }
 }
 
@@ -107,7 +106,7 @@ db_test! {
         for n in 1..=3 {
             let (_, token) = app.register(&format!("SC00000{n}"), &format!("applicant{n}@example.org")).await;
             let id = app.draft(&token, round, application_body()).await;
-            app.post(&format!("/api/v1/applications/{id}/submit"), Some(&token), json!({})).await;
+            app.as_(&token).post(&format!("/api/v1/applications/{id}/submit")).json(json!({})).send().await;
         }
         let (_, drafter) = app.register("SC000009", "drafter@example.org").await;
         app.draft(&drafter, round, json!({"title": "Never submitted"})).await;
@@ -116,7 +115,7 @@ db_test! {
             panel.push(assessor(&app, name).await);
         }
         let path = format!("/api/v1/rounds/{round}/assignments");
-        let reply = app.post(&path, Some(&admin), json!({"assessors_per_application": 2})).await;
+        let reply = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 2})).send().await;
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         let created = reply.json["created"].as_array().unwrap();
         assert_eq!(created.len(), 6, "two for each submitted application, none for the draft");
@@ -128,32 +127,32 @@ db_test! {
             assert!(pairs.insert((a["application_id"].as_i64().unwrap(), a["assessor_id"].as_i64().unwrap())), "no assessor twice on one application");
         }
         assert_eq!(per_assessor.values().copied().collect::<Vec<_>>(), [2, 2, 2]);
-        let digests = app.get("/api/v1/outbox?per_page=100", &admin).await.json["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "assignment").count();
+        let digests = app.as_(&admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "assignment").count();
         assert_eq!(digests, 3, "one email per assessor, not per application");
 
         // Running it again fills nothing; a conflict leaves a gap the next run fills.
-        let again = app.post(&path, Some(&admin), json!({"assessors_per_application": 2})).await;
+        let again = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 2})).send().await;
         assert_eq!(again.json["created"], json!([]));
         let (ann, ann_token) = &panel[0];
-        let mine = app.get("/api/v1/assignments", ann_token).await;
+        let mine = app.as_(ann_token).get("/api/v1/assignments").send().await;
         let first = mine.json["items"][0]["id"].as_i64().unwrap();
         let gap = mine.json["items"][0]["application_id"].as_i64().unwrap();
-        app.post(&format!("/api/v1/assignments/{first}/conflict-declaration"), Some(ann_token), json!({"has_conflict": true})).await;
-        let refill = app.post(&path, Some(&admin), json!({"assessors_per_application": 2})).await;
+        app.as_(ann_token).post(&format!("/api/v1/assignments/{first}/conflict-declaration")).json(json!({"has_conflict": true})).send().await;
+        let refill = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 2})).send().await;
         let refill = refill.json["created"].as_array().unwrap().clone();
         assert_eq!(refill.len(), 1);
         assert_eq!(refill[0]["application_id"], gap);
         assert_ne!(refill[0]["assessor_id"], *ann);
 
         // Three assessors cannot give each application four.
-        let short = app.post(&path, Some(&admin), json!({"assessors_per_application": 4})).await;
+        let short = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 4})).send().await;
         assert_eq!(short.json["unfilled"].as_array().unwrap().len(), 3, "{}", short.text);
 
-        let bad = app.post(&path, Some(&admin), json!({"assessors_per_application": 0, "assessor_ids": [panel[1].0, 424242]})).await;
+        let bad = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 0, "assessor_ids": [panel[1].0, 424242]})).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["assessors_per_application", "assessor_ids[1]"]);
-        app.post("/api/v1/rounds/999/assignments", Some(&admin), json!({"assessors_per_application": 2})).await.assert_problem(404, "not_found");
-        app.post(&path, Some(ann_token), json!({"assessors_per_application": 2})).await.assert_problem(403, "forbidden");
+        app.as_(&admin).post("/api/v1/rounds/999/assignments").json(json!({"assessors_per_application": 2})).send().await.assert_problem(404, "not_found");
+        app.as_(ann_token).post(&path).json(json!({"assessors_per_application": 2})).send().await.assert_problem(403, "forbidden");
     }
 }
 
@@ -167,11 +166,10 @@ async fn criterion(
     max_score: i64,
 ) -> i64 {
     let reply = app
-        .post(
-            &format!("/api/v1/rounds/{round}/criteria"),
-            Some(admin),
-            json!({"name": name, "weight": weight, "max_score": max_score}),
-        )
+        .as_(admin)
+        .post(&format!("/api/v1/rounds/{round}/criteria"))
+        .json(json!({"name": name, "weight": weight, "max_score": max_score}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
     reply.json["id"].as_i64().unwrap()
@@ -185,20 +183,18 @@ async fn open_assignment(
     assessor: (i64, &str),
 ) -> i64 {
     let reply = app
-        .post(
-            &format!("/api/v1/applications/{application}/assignments"),
-            Some(admin),
-            json!({"assessor_id": assessor.0}),
-        )
+        .as_(admin)
+        .post(&format!("/api/v1/applications/{application}/assignments"))
+        .json(json!({"assessor_id": assessor.0}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
     let id = reply.json["id"].as_i64().unwrap();
     let reply = app
-        .post(
-            &format!("/api/v1/assignments/{id}/conflict-declaration"),
-            Some(assessor.1),
-            json!({"has_conflict": false}),
-        )
+        .as_(assessor.1)
+        .post(&format!("/api/v1/assignments/{id}/conflict-declaration"))
+        .json(json!({"has_conflict": false}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     id
@@ -216,19 +212,17 @@ async fn score_and_submit(
         .map(|(c, s)| json!({"criterion_id": c, "score": s, "comment": "Clear plan."}))
         .collect();
     let reply = app
-        .put(
-            &format!("/api/v1/assignments/{assignment}/scores"),
-            token,
-            json!({"scores": sheet}),
-        )
+        .as_(token)
+        .put(&format!("/api/v1/assignments/{assignment}/scores"))
+        .json(json!({"scores": sheet}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     let reply = app
-        .post(
-            &format!("/api/v1/assignments/{assignment}/submit"),
-            Some(token),
-            json!({}),
-        )
+        .as_(token)
+        .post(&format!("/api/v1/assignments/{assignment}/submit"))
+        .json(json!({}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     reply.json["weighted_score"].as_str().unwrap().to_owned()
@@ -247,42 +241,42 @@ db_test! {
     async fn scores_are_whole_numbers_within_each_maximum_saved_until_submission(app) {
         let (admin, round, id, [need, quality, equality]) = scored_round(&app).await;
         let (sam, sam_token) = assessor(&app, "sam").await;
-        let assigned = app.post(&format!("/api/v1/applications/{id}/assignments"), Some(&admin), json!({"assessor_id": sam})).await.json["id"].as_i64().unwrap();
+        let assigned = app.as_(&admin).post(&format!("/api/v1/applications/{id}/assignments")).json(json!({"assessor_id": sam})).send().await.json["id"].as_i64().unwrap();
         let scores = format!("/api/v1/assignments/{assigned}/scores");
         let submit = format!("/api/v1/assignments/{assigned}/submit");
         let one = json!({"scores": [{"criterion_id": need, "score": 4}]});
-        app.put(&scores, &sam_token, one.clone()).await.assert_problem(409, "conflict_not_declared");
-        app.post(&format!("/api/v1/assignments/{assigned}/conflict-declaration"), Some(&sam_token), json!({"has_conflict": false})).await;
+        app.as_(&sam_token).put(&scores).json(one.clone()).send().await.assert_problem(409, "conflict_not_declared");
+        app.as_(&sam_token).post(&format!("/api/v1/assignments/{assigned}/conflict-declaration")).json(json!({"has_conflict": false})).send().await;
 
         // Every failed score at once; nothing saved, criteria not frozen.
-        let bad = app.put(&scores, &sam_token, json!({"scores": [
+        let bad = app.as_(&sam_token).put(&scores).json(json!({"scores": [
             {"criterion_id": need, "score": 6},
             {"criterion_id": quality, "score": -1},
             {"criterion_id": 999_999, "score": 1},
             {"criterion_id": need, "score": 2, "comment": "x".repeat(5001)},
-        ]})).await;
+        ]})).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["scores[3].comment", "scores[0].score", "scores[1].score", "scores[2].criterion_id", "scores[3].criterion_id"]);
-        app.put(&scores, &sam_token, json!({"scores": []})).await.assert_problem(422, "validation_failed");
-        app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 2.5}]})).await.assert_problem(422, "validation_failed");
-        assert_eq!(app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["criteria_frozen"], false, "a refused sheet freezes nothing");
+        app.as_(&sam_token).put(&scores).json(json!({"scores": []})).send().await.assert_problem(422, "validation_failed");
+        app.as_(&sam_token).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 2.5}]})).send().await.assert_problem(422, "validation_failed");
+        assert_eq!(app.as_(&admin).get(&format!("/api/v1/rounds/{round}")).send().await.json["criteria_frozen"], false, "a refused sheet freezes nothing");
 
         // Saved in parts, each save replacing the criteria it names.
-        let saved = app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 3, "comment": "Some evidence."}]})).await;
+        let saved = app.as_(&sam_token).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 3, "comment": "Some evidence."}]})).send().await;
         assert_eq!(saved.status.as_u16(), 200, "{}", saved.text);
         assert_eq!(saved.json["status"], "in_progress");
-        let saved = app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": need, "score": 4, "comment": "Strong local evidence."}, {"criterion_id": quality, "score": 7}]})).await;
+        let saved = app.as_(&sam_token).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 4, "comment": "Strong local evidence."}, {"criterion_id": quality, "score": 7}]})).send().await;
         assert_eq!(saved.json["scores"], json!([
             {"criterion_id": need, "score": 4, "comment": "Strong local evidence.", "updated_at": saved.json["scores"][0]["updated_at"]},
             {"criterion_id": quality, "score": 7, "comment": null, "updated_at": saved.json["scores"][1]["updated_at"]},
         ]));
 
-        let incomplete = app.post(&submit, Some(&sam_token), json!({})).await;
+        let incomplete = app.as_(&sam_token).post(&submit).json(json!({})).send().await;
         incomplete.assert_problem(422, "validation_failed");
         assert_eq!(incomplete.error_fields(), [format!("scores.{equality}")]);
 
-        app.put(&scores, &sam_token, json!({"scores": [{"criterion_id": equality, "score": 2}]})).await;
-        let done = app.post(&submit, Some(&sam_token), json!({})).await;
+        app.as_(&sam_token).put(&scores).json(json!({"scores": [{"criterion_id": equality, "score": 2}]})).send().await;
+        let done = app.as_(&sam_token).post(&submit).json(json!({})).send().await;
         assert_eq!(done.status.as_u16(), 200, "{}", done.text);
         assert_eq!(done.json["status"], "submitted");
         // 100 × (0.40 × 4/5 + 0.35 × 7/10 + 0.25 × 2/3) / 1.00 = 73.1666… → 73.17
@@ -290,11 +284,11 @@ db_test! {
         assert!(done.json["submitted_at"].is_string());
 
         // Read-only from now on.
-        app.put(&scores, &sam_token, one).await.assert_problem(409, "invalid_state");
-        app.post(&submit, Some(&sam_token), json!({})).await.assert_problem(409, "invalid_state");
+        app.as_(&sam_token).put(&scores).json(one).send().await.assert_problem(409, "invalid_state");
+        app.as_(&sam_token).post(&submit).json(json!({})).send().await.assert_problem(409, "invalid_state");
         let (_, kim_token) = assessor(&app, "kim").await;
-        app.put(&scores, &kim_token, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(404, "not_found");
-        app.put(&scores, &admin, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(403, "forbidden");
+        app.as_(&kim_token).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 1}]})).send().await.assert_problem(404, "not_found");
+        app.as_(&admin).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 1}]})).send().await.assert_problem(403, "forbidden");
         let audit = app.audit_actions(&admin, "assignment", assigned).await;
         assert_eq!(audit, ["created", "no_conflict_declared", "submitted"]);
     }
@@ -305,20 +299,20 @@ db_test! {
         let (admin, round, id, [need, _, equality]) = scored_round(&app).await;
         let (sam, sam_token) = assessor(&app, "sam").await;
         let assigned = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
-        let reply = app.patch(&format!("/api/v1/criteria/{equality}"), &admin, json!({"weight": "0.30"})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/criteria/{equality}")).json(json!({"weight": "0.30"})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "criteria change freely before any score: {}", reply.text);
 
-        app.put(&format!("/api/v1/assignments/{assigned}/scores"), &sam_token, json!({"scores": [{"criterion_id": need, "score": 4}]})).await;
-        assert_eq!(app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["criteria_frozen"], true);
-        app.patch(&format!("/api/v1/criteria/{equality}"), &admin, json!({"weight": "0.25"})).await.assert_problem(409, "criteria_frozen");
-        app.delete(&format!("/api/v1/criteria/{equality}"), &admin).await.assert_problem(409, "criteria_frozen");
-        app.post(&format!("/api/v1/rounds/{round}/criteria"), Some(&admin), json!({"name": "Late", "weight": "0.10", "max_score": 5})).await.assert_problem(409, "criteria_frozen");
-        let other = app.create_round(&admin, app.get(&format!("/api/v1/rounds/{round}"), &admin).await.json["fund_id"].as_i64().unwrap(), round_body(&app, 1, 5)).await;
+        app.as_(&sam_token).put(&format!("/api/v1/assignments/{assigned}/scores")).json(json!({"scores": [{"criterion_id": need, "score": 4}]})).send().await;
+        assert_eq!(app.as_(&admin).get(&format!("/api/v1/rounds/{round}")).send().await.json["criteria_frozen"], true);
+        app.as_(&admin).patch(&format!("/api/v1/criteria/{equality}")).json(json!({"weight": "0.25"})).send().await.assert_problem(409, "criteria_frozen");
+        app.as_(&admin).delete(&format!("/api/v1/criteria/{equality}")).send().await.assert_problem(409, "criteria_frozen");
+        app.as_(&admin).post(&format!("/api/v1/rounds/{round}/criteria")).json(json!({"name": "Late", "weight": "0.10", "max_score": 5})).send().await.assert_problem(409, "criteria_frozen");
+        let other = app.create_round(&admin, app.as_(&admin).get(&format!("/api/v1/rounds/{round}")).send().await.json["fund_id"].as_i64().unwrap(), round_body(&app, 1, 5)).await;
         for n in 1..=12 {
             criterion(&app, &admin, other, &format!("Criterion {n}"), "1", 100 - n).await;
         }
-        app.post(&format!("/api/v1/rounds/{other}/criteria"), Some(&admin), json!({"name": "Thirteenth", "weight": "1", "max_score": 5})).await.assert_problem(409, "too_many_criteria");
-        let weights: Vec<String> = app.get(&format!("/api/v1/rounds/{round}/criteria"), &admin).await.json["items"].as_array().unwrap().iter().map(|c| c["weight"].as_str().unwrap().to_owned()).collect();
+        app.as_(&admin).post(&format!("/api/v1/rounds/{other}/criteria")).json(json!({"name": "Thirteenth", "weight": "1", "max_score": 5})).send().await.assert_problem(409, "too_many_criteria");
+        let weights: Vec<String> = app.as_(&admin).get(&format!("/api/v1/rounds/{round}/criteria")).send().await.json["items"].as_array().unwrap().iter().map(|c| c["weight"].as_str().unwrap().to_owned()).collect();
         assert_eq!(weights, ["0.40", "0.35", "0.30"]);
     }
 }
@@ -331,14 +325,14 @@ db_test! {
         let (lee, lee_token) = assessor(&app, "lee").await;
         let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
         let kims = open_assignment(&app, &admin, id, (kim, &kim_token)).await;
-        let lees = app.post(&format!("/api/v1/applications/{id}/assignments"), Some(&admin), json!({"assessor_id": lee})).await.json["id"].as_i64().unwrap();
+        let lees = app.as_(&admin).post(&format!("/api/v1/applications/{id}/assignments")).json(json!({"assessor_id": lee})).send().await.json["id"].as_i64().unwrap();
         let view = format!("/api/v1/applications/{id}/assessment");
 
         assert_eq!(score_and_submit(&app, &sam_token, sams, &[(need, 4), (quality, 7), (equality, 2)]).await, "73.17");
-        app.put(&format!("/api/v1/assignments/{kims}/scores"), &kim_token, json!({"scores": [{"criterion_id": need, "score": 5, "comment": "Kim's draft"}]})).await;
+        app.as_(&kim_token).put(&format!("/api/v1/assignments/{kims}/scores")).json(json!({"scores": [{"criterion_id": need, "score": 5, "comment": "Kim's draft"}]})).send().await;
 
         // Kim, still scoring, sees only Kim's own draft: not Sam's scores, not the mean.
-        let blind = app.get(&view, &kim_token).await;
+        let blind = app.as_(&kim_token).get(&view).send().await;
         assert_eq!(blind.status.as_u16(), 200, "{}", blind.text);
         assert_eq!(blind.json["others_hidden"], true);
         let shown: Vec<i64> = blind.json["assessments"].as_array().unwrap().iter().map(|a| a["assessor_id"].as_i64().unwrap()).collect();
@@ -348,20 +342,20 @@ db_test! {
         assert_eq!(blind.json["criteria"].as_array().unwrap().len(), 3);
 
         // Sam, submitted, sees Sam's own and the other submitted ones, not Kim's draft.
-        let sams_view = app.get(&view, &sam_token).await;
+        let sams_view = app.as_(&sam_token).get(&view).send().await;
         assert_eq!(sams_view.json["others_hidden"], false);
         assert!(!sams_view.text.contains("Kim's draft"), "{}", sams_view.text);
         assert_eq!(sams_view.json["score"], "73.17");
 
         // Lee has not declared: the application's assessment is not Lee's to see.
-        app.get(&view, &lee_token).await.assert_problem(404, "not_found");
+        app.as_(&lee_token).get(&view).send().await.assert_problem(404, "not_found");
         let (_, stranger) = assessor(&app, "stranger").await;
-        app.get(&view, &stranger).await.assert_problem(404, "not_found");
-        app.get(&view, &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
+        app.as_(&stranger).get(&view).send().await.assert_problem(404, "not_found");
+        app.as_(&app.staff(Role::Official).await).get(&view).send().await.assert_problem(403, "forbidden");
 
         // Kim submits full marks and now sees Sam's scores; the mean 86.585 rounds up.
         assert_eq!(score_and_submit(&app, &kim_token, kims, &[(need, 5), (quality, 10), (equality, 3)]).await, "100.00");
-        let open = app.get(&view, &kim_token).await;
+        let open = app.as_(&kim_token).get(&view).send().await;
         assert_eq!(open.json["others_hidden"], false);
         assert!(open.text.contains("Clear plan."));
         assert_eq!(open.json["submitted_assessments"], 2);
@@ -369,14 +363,14 @@ db_test! {
         assert_eq!(open.json["final_score"], "86.59");
 
         // Administrators see every assignment, the pending one too, and conflict reasons.
-        app.post(&format!("/api/v1/assignments/{lees}/conflict-declaration"), Some(&lee_token), json!({"has_conflict": true, "reason": "Former employee."})).await;
-        let all = app.get(&view, &admin).await;
+        app.as_(&lee_token).post(&format!("/api/v1/assignments/{lees}/conflict-declaration")).json(json!({"has_conflict": true, "reason": "Former employee."})).send().await;
+        let all = app.as_(&admin).get(&view).send().await;
         assert_eq!(all.json["assessments"].as_array().unwrap().len(), 3);
         assert_eq!(all.json["assessments"][2]["status"], "conflicted");
         assert_eq!(all.json["assessments"][2]["conflict_reason"], "Former employee.");
         assert!(!open.text.contains("Former employee."), "assessors never see conflict reasons");
-        app.get(&view, &lee_token).await.assert_problem(404, "not_found");
-        app.put(&format!("/api/v1/assignments/{lees}/scores"), &lee_token, json!({"scores": [{"criterion_id": need, "score": 1}]})).await.assert_problem(409, "invalid_state");
+        app.as_(&lee_token).get(&view).send().await.assert_problem(404, "not_found");
+        app.as_(&lee_token).put(&format!("/api/v1/assignments/{lees}/scores")).json(json!({"scores": [{"criterion_id": need, "score": 1}]})).send().await.assert_problem(409, "invalid_state");
     }
 }
 
@@ -384,34 +378,34 @@ db_test! {
     async fn moderation_keeps_the_calculated_and_moderated_scores_and_is_audited(app) {
         let (admin, _, id, [need, quality, equality]) = scored_round(&app).await;
         let path = format!("/api/v1/applications/{id}/moderation");
-        app.post(&path, Some(&admin), json!({"score": "80.00", "reason": "Panel view."})).await.assert_problem(409, "not_assessed");
+        app.as_(&admin).post(&path).json(json!({"score": "80.00", "reason": "Panel view."})).send().await.assert_problem(409, "not_assessed");
         let (sam, sam_token) = assessor(&app, "sam").await;
         let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
         score_and_submit(&app, &sam_token, sams, &[(need, 4), (quality, 7), (equality, 2)]).await;
 
-        let bad = app.post(&path, Some(&admin), json!({"score": "100.5", "reason": " "})).await;
+        let bad = app.as_(&admin).post(&path).json(json!({"score": "100.5", "reason": " "})).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["score", "reason"]);
-        app.post(&path, Some(&admin), json!({"score": "80.001", "reason": "x"})).await.assert_problem(422, "validation_failed");
-        app.post(&path, Some(&sam_token), json!({"score": "80.00", "reason": "x"})).await.assert_problem(403, "forbidden");
+        app.as_(&admin).post(&path).json(json!({"score": "80.001", "reason": "x"})).send().await.assert_problem(422, "validation_failed");
+        app.as_(&sam_token).post(&path).json(json!({"score": "80.00", "reason": "x"})).send().await.assert_problem(403, "forbidden");
 
-        let moderated = app.post(&path, Some(&admin), json!({"score": "80", "reason": "The panel judged the equality impact stronger than scored."})).await;
+        let moderated = app.as_(&admin).post(&path).json(json!({"score": "80", "reason": "The panel judged the equality impact stronger than scored."})).send().await;
         assert_eq!(moderated.status.as_u16(), 200, "{}", moderated.text);
         assert_eq!(moderated.json["score"], "73.17");
         assert_eq!(moderated.json["moderation"]["original_score"], "73.17");
         assert_eq!(moderated.json["moderation"]["moderated_score"], "80.00");
         assert_eq!(moderated.json["final_score"], "80.00");
-        let again = app.post(&path, Some(&admin), json!({"score": "78.50", "reason": "On reflection."})).await;
+        let again = app.as_(&admin).post(&path).json(json!({"score": "78.50", "reason": "On reflection."})).send().await;
         assert_eq!(again.json["final_score"], "78.50");
         assert_eq!(again.json["moderation"]["original_score"], "73.17");
 
-        let audit = app.get(&format!("/api/v1/audit?entity=application&entity_id={id}&per_page=100"), &admin).await;
+        let audit = app.as_(&admin).get(&format!("/api/v1/audit?entity=application&entity_id={id}&per_page=100")).send().await;
         let moderations: Vec<&serde_json::Value> = audit.json["items"].as_array().unwrap().iter().filter(|e| e["action"] == "score_moderated").collect();
         assert_eq!(moderations.len(), 2);
         let changes: Vec<(String, String)> = moderations.iter().map(|e| (e["before"]["moderated_score"].to_string(), e["after"]["moderated_score"].to_string())).collect();
         assert!(changes.contains(&("null".to_owned(), "\"80.00\"".to_owned())), "{changes:?}");
         assert!(changes.contains(&("\"80.00\"".to_owned(), "\"78.50\"".to_owned())), "{changes:?}");
-        app.post("/api/v1/applications/999/moderation", Some(&admin), json!({"score": "1", "reason": "x"})).await.assert_problem(404, "not_found");
+        app.as_(&admin).post("/api/v1/applications/999/moderation").json(json!({"score": "1", "reason": "x"})).send().await.assert_problem(404, "not_found");
     }
 }
 
@@ -420,7 +414,7 @@ db_test! {
         let (admin, fund, round) = app.open_round().await;
         let merit = criterion(&app, &admin, round, "Merit", "1", 10).await;
         // 2022-23 has room for one application's 42,000.00 but not two.
-        let reply = app.put(&format!("/api/v1/funds/{fund}/years/2022-23"), &admin, json!({"limit": "80000.00", "approved": true})).await;
+        let reply = app.as_(&admin).put(&format!("/api/v1/funds/{fund}/years/2022-23")).json(json!({"limit": "80000.00", "approved": true})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         let mut ids = Vec::new();
         let mut tokens = Vec::new();
@@ -432,7 +426,7 @@ db_test! {
         // C is submitted a minute before A, so it ranks above A on an equal score though its id is higher.
         let order = [2, 1, 0, 3];
         for i in order {
-            let reply = app.post(&format!("/api/v1/applications/{}/submit", ids[i]), Some(&tokens[i]), json!({})).await;
+            let reply = app.as_(&tokens[i]).post(&format!("/api/v1/applications/{}/submit", ids[i])).json(json!({})).send().await;
             assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
             app.clock.advance(chrono::Duration::minutes(1));
         }
@@ -449,7 +443,7 @@ db_test! {
         score_and_submit(&app, &ann_token, only, &[(merit, 10)]).await;
 
         let path = format!("/api/v1/rounds/{round}/ranking");
-        let ranking = app.get(&path, &admin).await;
+        let ranking = app.as_(&admin).get(&path).send().await;
         assert_eq!(ranking.status.as_u16(), 200, "{}", ranking.text);
         let ranked: Vec<(i64, i64, &str)> = ranking.json["items"].as_array().unwrap().iter()
             .map(|i| (i["rank"].as_i64().unwrap(), i["application_id"].as_i64().unwrap(), i["score"].as_str().unwrap())).collect();
@@ -466,18 +460,18 @@ db_test! {
         assert_eq!(ranking.json["not_ready"][0]["assessments"], 1);
 
         // Moderating A above B moves it to the top and the line with it.
-        app.post(&format!("/api/v1/applications/{a}/moderation"), Some(&admin), json!({"score": "95.00", "reason": "Only service on the islands."})).await;
-        let ranking = app.get(&path, &admin).await;
+        app.as_(&admin).post(&format!("/api/v1/applications/{a}/moderation")).json(json!({"score": "95.00", "reason": "Only service on the islands."})).send().await;
+        let ranking = app.as_(&admin).get(&path).send().await;
         let ranked: Vec<(i64, &str, &str, bool)> = ranking.json["items"].as_array().unwrap().iter()
             .map(|i| (i["application_id"].as_i64().unwrap(), i["score"].as_str().unwrap(), i["calculated_score"].as_str().unwrap(), i["moderated"].as_bool().unwrap())).collect();
         assert_eq!(ranked, [(a, "95.00", "70.00", true), (b, "90.00", "90.00", false), (c, "70.00", "70.00", false)]);
 
         // With room for everyone there is no line.
-        app.put(&format!("/api/v1/funds/{fund}/years/2022-23"), &admin, json!({"limit": "126000.00", "approved": true})).await;
-        let roomy = app.get(&path, &admin).await;
+        app.as_(&admin).put(&format!("/api/v1/funds/{fund}/years/2022-23")).json(json!({"limit": "126000.00", "approved": true})).send().await;
+        let roomy = app.as_(&admin).get(&path).send().await;
         assert_eq!(roomy.json["funding_line_after_rank"], serde_json::Value::Null);
 
-        let csv = app.send("GET", &format!("{path}?format=csv"), Some(&admin), None).await;
+        let csv = app.as_(&admin).get(&format!("{path}?format=csv")).send().await;
         assert_eq!(csv.status.as_u16(), 200);
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"), "{:?}", csv.header("content-type"));
         let lines: Vec<&str> = csv.text.lines().collect();
@@ -485,18 +479,18 @@ db_test! {
         assert_eq!(lines.len(), 5, "{}", csv.text);
         assert!(lines[1].starts_with(&format!("1,above_line,{a},Bumps & Babies Fife,")), "{}", lines[1]);
         assert!(lines[4].starts_with(&format!(",not_ready,{d},")), "{}", lines[4]);
-        let accept = app.get_accepting(&path, &admin, "application/json;q=0.5, text/csv").await;
+        let accept = app.as_(&admin).get(&path).header("Accept", "application/json;q=0.5, text/csv").send().await;
         assert_eq!(accept.text, csv.text);
-        let own = app.get(&format!("{path}.csv"), &admin).await;
+        let own = app.as_(&admin).get(&format!("{path}.csv")).send().await;
         assert_eq!(own.status.as_u16(), 200, "{}", own.text);
         assert!(own.header("content-type").unwrap().starts_with("text/csv"));
         assert_eq!(own.header("content-disposition"), csv.header("content-disposition"));
         assert_eq!(own.text, csv.text);
-        app.get(&format!("{path}.csv"), &tokens[0]).await.assert_problem(403, "forbidden");
-        app.get("/api/v1/rounds/999/ranking.csv", &admin).await.assert_problem(404, "not_found");
+        app.as_(&tokens[0]).get(&format!("{path}.csv")).send().await.assert_problem(403, "forbidden");
+        app.as_(&admin).get("/api/v1/rounds/999/ranking.csv").send().await.assert_problem(404, "not_found");
 
-        app.get(&path, &tokens[0]).await.assert_problem(403, "forbidden");
-        app.get(&path, &ann_token).await.assert_problem(403, "forbidden");
-        app.get("/api/v1/rounds/999/ranking", &admin).await.assert_problem(404, "not_found");
+        app.as_(&tokens[0]).get(&path).send().await.assert_problem(403, "forbidden");
+        app.as_(&ann_token).get(&path).send().await.assert_problem(403, "forbidden");
+        app.as_(&admin).get("/api/v1/rounds/999/ranking").send().await.assert_problem(404, "not_found");
     }
 }

@@ -5,7 +5,7 @@
 use awc::http::StatusCode;
 use awc::http::header::HeaderMap;
 
-use crate::helpers::*;
+use crate::support::*;
 
 struct Fetched {
     status: StatusCode,

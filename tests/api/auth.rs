@@ -7,11 +7,11 @@ use serde_json::json;
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 db_test! {
     async fn register_login_me_and_refresh(app) {
-        let reply = app.post("/api/v1/auth/register", None, registration("SC012345", "aileen@example.org")).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(registration("SC012345", "aileen@example.org")).send().await;
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         assert_eq!(reply.json["organisation"]["verified"], false);
         assert_eq!(reply.json["organisation"]["annual_income"], "180000.00");
@@ -26,16 +26,16 @@ db_test! {
         let access = login.json["access_token"].as_str().unwrap();
         let refresh = login.json["refresh_token"].as_str().unwrap();
 
-        let me = app.get("/api/v1/me", access).await;
+        let me = app.as_(access).get("/api/v1/me").send().await;
         assert_eq!(me.status.as_u16(), 200);
         assert_eq!(me.json["user"]["email"], "aileen@example.org");
         assert_eq!(me.json["organisation"]["charity_number"], "SC012345");
 
-        let renewed = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await;
+        let renewed = app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": refresh})).send().await;
         assert_eq!(renewed.status.as_u16(), 200, "{}", renewed.text);
         assert_ne!(renewed.json["refresh_token"], refresh);
         let new_access = renewed.json["access_token"].as_str().unwrap();
-        assert_eq!(app.get("/api/v1/me", new_access).await.status.as_u16(), 200);
+        assert_eq!(app.as_(new_access).get("/api/v1/me").send().await.status.as_u16(), 200);
     }
 }
 
@@ -50,7 +50,7 @@ db_test! {
             },
             "user": {"name": "A", "email": "also not", "password": "short"}
         });
-        let reply = app.post("/api/v1/auth/register", None, body).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(body).send().await;
         reply.assert_problem(422, "validation_failed");
         let fields = reply.error_fields();
         for field in [
@@ -63,18 +63,18 @@ db_test! {
         }
         let mut negative = registration("SC012345", "a@example.org");
         negative["organisation"]["annual_income"] = json!("-5.00");
-        let reply = app.post("/api/v1/auth/register", None, negative).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(negative).send().await;
         assert_eq!(reply.error_fields(), ["organisation.annual_income"]);
         let mut huge = registration("SC012345", "a@example.org");
         huge["organisation"]["annual_income"] = json!("1000000000000000000000000000000");
-        assert_eq!(app.post("/api/v1/auth/register", None, huge).await.error_fields(), ["organisation.annual_income"]);
+        assert_eq!(app.anonymous().post("/api/v1/auth/register").json(huge).send().await.error_fields(), ["organisation.annual_income"]);
         let mut no_number = registration("SC012345", "a@example.org");
         no_number["organisation"]["charity_number"] = json!(null);
-        let reply = app.post("/api/v1/auth/register", None, no_number).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(no_number).send().await;
         assert_eq!(reply.error_fields(), ["organisation.charity_number"], "a SCIO needs its charity number");
 
         let admin = app.admin().await;
-        let organisations = app.get("/api/v1/organisations", &admin).await;
+        let organisations = app.as_(&admin).get("/api/v1/organisations").send().await;
         assert_eq!(organisations.json["total"], 0, "nothing was stored");
     }
 }
@@ -83,12 +83,12 @@ db_test! {
     async fn registration_is_one_transaction(app) {
         app.register("SC000001", "first@example.org").await;
         // Same user email, new organisation: refused, and the organisation is not left behind.
-        let reply = app.post("/api/v1/auth/register", None, registration("SC000002", "first@example.org")).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(registration("SC000002", "first@example.org")).send().await;
         reply.assert_problem(409, "email_taken");
-        let reply = app.post("/api/v1/auth/register", None, registration("SC000001", "second@example.org")).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(registration("SC000001", "second@example.org")).send().await;
         reply.assert_problem(409, "organisation_exists");
         let admin = app.admin().await;
-        let organisations = app.get("/api/v1/organisations", &admin).await;
+        let organisations = app.as_(&admin).get("/api/v1/organisations").send().await;
         assert_eq!(organisations.json["total"], 1);
         assert!(app.login("second@example.org", PASSWORD).await.status.as_u16() == 401);
     }
@@ -107,7 +107,7 @@ db_test! {
 
 db_test! {
     async fn login_is_rate_limited_per_account_with_retry_after(app) {
-        let registered = app.post("/api/v1/auth/register", None, registration("SC000001", "aileen@example.org")).await;
+        let registered = app.anonymous().post("/api/v1/auth/register").json(registration("SC000001", "aileen@example.org")).send().await;
         assert_eq!(registered.status.as_u16(), 201);
         for _ in 0..5 {
             let reply = app.login("aileen@example.org", "wrong password!").await;
@@ -134,10 +134,10 @@ db_test! {
 db_test! {
     async fn password_reset_requests_are_rate_limited(app) {
         for _ in 0..5 {
-            let reply = app.post("/api/v1/auth/password-reset/request", None, json!({"email": "x@example.org"})).await;
+            let reply = app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "x@example.org"})).send().await;
             assert_eq!(reply.status.as_u16(), 202);
         }
-        let reply = app.post("/api/v1/auth/password-reset/request", None, json!({"email": "x@example.org"})).await;
+        let reply = app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "x@example.org"})).send().await;
         reply.assert_problem(429, "too_many_requests");
         assert!(reply.header("retry-after").is_some());
     }
@@ -148,18 +148,18 @@ db_test! {
         app.register("SC000001", "aileen@example.org").await;
         let login = app.login("aileen@example.org", PASSWORD).await;
         let first = login.json["refresh_token"].as_str().unwrap().to_owned();
-        let rotated = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+        let rotated = app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": first})).send().await;
         let second = rotated.json["refresh_token"].as_str().unwrap().to_owned();
 
         // A thief replays the first token: refused, and the owner's newer token dies with it.
-        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": first})).await.assert_problem(401, "refresh_token_reused");
-        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": second})).await.assert_problem(401, "invalid_refresh_token");
-        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": "made-up"})).await.assert_problem(401, "invalid_refresh_token");
+        app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": first})).send().await.assert_problem(401, "refresh_token_reused");
+        app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": second})).send().await.assert_problem(401, "invalid_refresh_token");
+        app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": "made-up"})).send().await.assert_problem(401, "invalid_refresh_token");
 
         // A fresh sign-in starts a new family that works.
         let again = app.login("aileen@example.org", PASSWORD).await;
         let token = again.json["refresh_token"].as_str().unwrap();
-        assert_eq!(app.post("/api/v1/auth/refresh", None, json!({"refresh_token": token})).await.status.as_u16(), 200);
+        assert_eq!(app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": token})).send().await.status.as_u16(), 200);
     }
 }
 
@@ -169,7 +169,7 @@ db_test! {
         let login = app.login("aileen@example.org", PASSWORD).await;
         let token = login.json["refresh_token"].as_str().unwrap().to_owned();
         let body = json!({"refresh_token": token});
-        let replies = futures_util::future::join_all((0..6).map(|_| app.post("/api/v1/auth/refresh", None, body.clone()))).await;
+        let replies = futures_util::future::join_all((0..6).map(|_| app.anonymous().post("/api/v1/auth/refresh").json(body.clone()).send())).await;
         let ok = replies.iter().filter(|r| r.status.as_u16() == 200).count();
         assert!(ok <= 1, "{ok} refreshes of one token succeeded");
         assert!(replies.iter().all(|r| r.status.as_u16() == 200 || r.status.as_u16() == 401));
@@ -196,23 +196,23 @@ db_test! {
 
         // The forging helper is right: a token signed with the real secret works.
         let genuine = forge(claims.clone(), secret);
-        assert_eq!(app.get("/api/v1/me", &genuine).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&genuine).get("/api/v1/me").send().await.status.as_u16(), 200);
 
         let wrong_key = forge(claims.clone(), b"another secret entirely, 32 bytes!");
-        app.get("/api/v1/me", &wrong_key).await.assert_problem(401, "invalid_token");
+        app.as_(&wrong_key).get("/api/v1/me").send().await.assert_problem(401, "invalid_token");
 
         let header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
         let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-        app.get("/api/v1/me", &format!("{header}.{body}.")).await.assert_problem(401, "invalid_token");
+        app.as_(&format!("{header}.{body}.")).get("/api/v1/me").send().await.assert_problem(401, "invalid_token");
 
         let mut old = claims.clone();
         old["iat"] = json!(now - 7200);
         old["exp"] = json!(now - 3600);
-        app.get("/api/v1/me", &forge(old, secret)).await.assert_problem(401, "token_expired");
+        app.as_(&forge(old, secret)).get("/api/v1/me").send().await.assert_problem(401, "token_expired");
 
-        app.get("/api/v1/me", "garbage").await.assert_problem(401, "invalid_token");
-        app.send("GET", "/api/v1/me", None, None).await.assert_problem(401, "missing_token");
-        let reply = app.send("GET", "/api/v1/me", None, None).await;
+        app.as_("garbage").get("/api/v1/me").send().await.assert_problem(401, "invalid_token");
+        app.anonymous().get("/api/v1/me").send().await.assert_problem(401, "missing_token");
+        let reply = app.anonymous().get("/api/v1/me").send().await;
         assert_eq!(reply.header("www-authenticate").as_deref(), Some("Bearer"));
     }
 }
@@ -224,12 +224,12 @@ db_test! {
         let login = app.login("sam@panel.org", PASSWORD).await;
         let access = login.json["access_token"].as_str().unwrap().to_owned();
         let refresh = login.json["refresh_token"].as_str().unwrap().to_owned();
-        assert_eq!(app.get("/api/v1/me", &access).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&access).get("/api/v1/me").send().await.status.as_u16(), 200);
 
-        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"active": false})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        app.get("/api/v1/me", &access).await.assert_problem(401, "account_disabled");
-        assert_eq!(app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.status.as_u16(), 401);
+        app.as_(&access).get("/api/v1/me").send().await.assert_problem(401, "account_disabled");
+        assert_eq!(app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": refresh})).send().await.status.as_u16(), 401);
         app.login("sam@panel.org", PASSWORD).await.assert_problem(401, "invalid_credentials");
     }
 }
@@ -241,13 +241,13 @@ db_test! {
         let id = app.create_user(Role::Assessor, "sam@panel.org", None).await;
         let login = app.login("sam@panel.org", PASSWORD).await;
         let access = login.json["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(app.get("/api/v1/me", &access).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&access).get("/api/v1/me").send().await.status.as_u16(), 200);
 
-        let reply = other.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        let reply = other.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"active": false})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        other.get("/api/v1/me", &access).await.assert_problem(401, "account_disabled");
+        other.as_(&access).get("/api/v1/me").send().await.assert_problem(401, "account_disabled");
         actix_web::rt::time::sleep(grantfund::auth::cache::ACCOUNT_CACHE_TTL).await;
-        app.get("/api/v1/me", &access).await.assert_problem(401, "account_disabled");
+        app.as_(&access).get("/api/v1/me").send().await.assert_problem(401, "account_disabled");
     }
 }
 
@@ -270,8 +270,8 @@ db_test! {
         let old_session = app.login("aileen@example.org", PASSWORD).await;
         app.run_outbox().await; // the welcome email
 
-        let known = app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
-        let unknown = app.post("/api/v1/auth/password-reset/request", None, json!({"email": "nobody@example.org"})).await;
+        let known = app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "aileen@example.org"})).send().await;
+        let unknown = app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "nobody@example.org"})).send().await;
         assert_eq!(known.status.as_u16(), 202);
         assert_eq!((known.status, &known.text), (unknown.status, &unknown.text), "the answer does not tell whether the account exists");
 
@@ -283,31 +283,31 @@ db_test! {
         let token = token_in(reset);
         assert_eq!(token.len(), 43);
 
-        let short = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "short"})).await;
+        let short = app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "short"})).send().await;
         assert_eq!(short.error_fields(), ["password"]);
-        let done = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "a brand new passphrase"})).await;
+        let done = app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "a brand new passphrase"})).send().await;
         assert_eq!(done.status.as_u16(), 204, "{}", done.text);
 
-        app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "yet another passphrase"}))
+        app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "yet another passphrase"})).send()
             .await
             .assert_problem(400, "reset_token_invalid");
         app.login("aileen@example.org", PASSWORD).await.assert_problem(401, "invalid_credentials");
         assert_eq!(app.login("aileen@example.org", "a brand new passphrase").await.status.as_u16(), 200);
 
         let refresh = old_session.json["refresh_token"].as_str().unwrap();
-        assert_eq!(app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.status.as_u16(), 401, "old sessions end");
+        assert_eq!(app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": refresh})).send().await.status.as_u16(), 401, "old sessions end");
     }
 }
 
 db_test! {
     async fn reset_tokens_expire(app) {
         app.register("SC000001", "aileen@example.org").await;
-        app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "aileen@example.org"})).send().await;
         app.run_outbox().await;
         let mails = app.mails();
         let token = token_in(mails.iter().find(|m| m.contains("Reset your")).unwrap());
         app.clock.advance(chrono::Duration::minutes(61));
-        app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "a brand new passphrase"}))
+        app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "a brand new passphrase"})).send()
             .await
             .assert_problem(400, "reset_token_invalid");
     }
@@ -318,7 +318,7 @@ db_test! {
         // Registration is limited per email; the race needs more attempts than the limit.
         let Some(app) = TestApp::spawn_with(backend, |s| s.auth_attempts_per_account_per_minute = 8).await else { return };
         let attempts = (0..8).map(|i| {
-            app.post("/api/v1/auth/register", None, registration(&format!("SC1000{i:02}"), "race@example.org"))
+            app.anonymous().post("/api/v1/auth/register").json(registration(&format!("SC1000{i:02}"), "race@example.org")).send()
         });
         let replies = futures_util::future::join_all(attempts).await;
         let created = replies.iter().filter(|r| r.status.as_u16() == 201).count();
@@ -327,7 +327,7 @@ db_test! {
             reply.assert_problem(409, "email_taken");
         }
         let admin = app.admin().await;
-        assert_eq!(app.get("/api/v1/organisations", &admin).await.json["total"], 1, "no orphan organisations");
+        assert_eq!(app.as_(&admin).get("/api/v1/organisations").send().await.json["total"], 1, "no orphan organisations");
     }
 }
 
@@ -340,7 +340,7 @@ db_test! {
         let login = app.login("aileen@example.org", PASSWORD).await;
         let refresh = login.json["refresh_token"].as_str().unwrap().to_owned();
         app.run_outbox().await;
-        app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "aileen@example.org"})).send().await;
         app.run_outbox().await;
         let mails = app.mails();
         let reset = token_in(mails.iter().find(|m| m.contains("Reset your")).unwrap());
@@ -370,7 +370,7 @@ db_test! {
         let Some(app) = app else { return };
         assert!(!app.address.ends_with(":0") && !app.address.ends_with(":8080"), "{}", app.address);
         app.register("SC000001", "aileen@example.org").await;
-        app.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "aileen@example.org"})).send().await;
         app.run_outbox().await;
         let mails: Vec<String> = app.mails().iter().map(|m| decoded(m)).collect();
         let reset = mails.iter().find(|m| m.contains("Reset your grant fund password")).expect("reset email");
@@ -385,7 +385,7 @@ db_test! {
         .await
         .expect("app");
         given.register("SC000001", "aileen@example.org").await;
-        given.post("/api/v1/auth/password-reset/request", None, json!({"email": "aileen@example.org"})).await;
+        given.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "aileen@example.org"})).send().await;
         given.run_outbox().await;
         let mails: Vec<String> = given.mails().iter().map(|m| decoded(m)).collect();
         assert!(mails.iter().any(|m| m.contains("https://grants.example.org/reset-password?token=")), "{mails:?}");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// A round that needs `required` submitted assessments, with one criterion and one assessor.
 pub struct Panel {
@@ -32,11 +32,10 @@ impl Panel {
         body["return_frequency"] = json!(frequency);
         let round = app.create_round(&admin, fund, body).await;
         let reply = app
-            .post(
-                &format!("/api/v1/rounds/{round}/criteria"),
-                Some(&admin),
-                json!({"name": "Merit", "weight": "1", "max_score": 10}),
-            )
+            .as_(&admin)
+            .post(&format!("/api/v1/rounds/{round}/criteria"))
+            .json(json!({"name": "Merit", "weight": "1", "max_score": 10}))
+            .send()
             .await;
         let criterion = reply.json["id"].as_i64().unwrap();
         let email = format!("panel-{round}@panel.example.org");
@@ -62,21 +61,19 @@ impl Panel {
             .await;
         if verified {
             let reply = app
-                .post(
-                    &format!("/api/v1/organisations/{organisation}/verify"),
-                    Some(&self.admin),
-                    json!({}),
-                )
+                .as_(&self.admin)
+                .post(&format!("/api/v1/organisations/{organisation}/verify"))
+                .json(json!({}))
+                .send()
                 .await;
             assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         }
         let id = app.draft(&token, self.round, application_body()).await;
         let reply = app
-            .post(
-                &format!("/api/v1/applications/{id}/submit"),
-                Some(&token),
-                json!({}),
-            )
+            .as_(&token)
+            .post(&format!("/api/v1/applications/{id}/submit"))
+            .json(json!({}))
+            .send()
             .await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         (id, token)
@@ -86,31 +83,29 @@ impl Panel {
     pub async fn assess(&self, app: &TestApp, application: i64) {
         let (assessor, token) = &self.assessor;
         let reply = app
-            .post(
-                &format!("/api/v1/applications/{application}/assignments"),
-                Some(&self.admin),
-                json!({"assessor_id": assessor}),
-            )
+            .as_(&self.admin)
+            .post(&format!("/api/v1/applications/{application}/assignments"))
+            .json(json!({"assessor_id": assessor}))
+            .send()
             .await;
         let assignment = reply.json["id"].as_i64().unwrap();
-        app.post(
-            &format!("/api/v1/assignments/{assignment}/conflict-declaration"),
-            Some(token),
-            json!({"has_conflict": false}),
-        )
-        .await;
-        app.put(
-            &format!("/api/v1/assignments/{assignment}/scores"),
-            token,
-            json!({"scores": [{"criterion_id": self.criterion, "score": 7}]}),
-        )
-        .await;
+        app.as_(token)
+            .post(&format!(
+                "/api/v1/assignments/{assignment}/conflict-declaration"
+            ))
+            .json(json!({"has_conflict": false}))
+            .send()
+            .await;
+        app.as_(token)
+            .put(&format!("/api/v1/assignments/{assignment}/scores"))
+            .json(json!({"scores": [{"criterion_id": self.criterion, "score": 7}]}))
+            .send()
+            .await;
         let reply = app
-            .post(
-                &format!("/api/v1/assignments/{assignment}/submit"),
-                Some(token),
-                json!({}),
-            )
+            .as_(token)
+            .post(&format!("/api/v1/assignments/{assignment}/submit"))
+            .json(json!({}))
+            .send()
             .await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     }
@@ -142,7 +137,7 @@ impl Panel {
                 &self.admin,
             ),
         ] {
-            let reply = app.post(&path, Some(token), json!({})).await;
+            let reply = app.as_(token).post(&path).json(json!({})).send().await;
             assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
         }
         (award, applicant)
@@ -150,11 +145,10 @@ impl Panel {
 
     pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
         let reply = app
-            .put(
-                &format!("/api/v1/funds/{}/years/{year}", self.fund),
-                &self.admin,
-                json!({"limit": limit, "approved": approved}),
-            )
+            .as_(&self.admin)
+            .put(&format!("/api/v1/funds/{}/years/{year}", self.fund))
+            .json(json!({"limit": limit, "approved": approved}))
+            .send()
             .await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     }
@@ -162,7 +156,9 @@ impl Panel {
     /// Each year's (committed, paid) of the fund.
     pub async fn budget(&self, app: &TestApp) -> Vec<(String, String, String)> {
         let reply = app
-            .get(&format!("/api/v1/funds/{}/years", self.fund), &self.admin)
+            .as_(&self.admin)
+            .get(&format!("/api/v1/funds/{}/years", self.fund))
+            .send()
             .await;
         let years = if reply.json["items"].is_array() {
             reply.json["items"].clone()
@@ -184,12 +180,13 @@ impl Panel {
     }
 
     pub async fn award(&self, app: &TestApp, application: i64, amounts: Value) -> Reply {
-        app.post(
-            &format!("/api/v1/applications/{application}/decision"),
-            Some(&self.admin),
-            json!({"decision": "award", "amounts": amounts, "conditions": "Report quarterly."}),
-        )
-        .await
+        app.as_(&self.admin)
+            .post(&format!("/api/v1/applications/{application}/decision"))
+            .json(
+                json!({"decision": "award", "amounts": amounts, "conditions": "Report quarterly."}),
+            )
+            .send()
+            .await
     }
 }
 
@@ -212,7 +209,7 @@ db_test! {
         let draft = app.draft(&app.register("SC200003", "drafter@example.org").await.1, panel.round, application_body()).await;
         panel.award(&app, draft, amounts.clone()).await.assert_problem(409, "application_not_submitted");
         panel.award(&app, 999_999, amounts.clone()).await.assert_problem(404, "not_found");
-        app.post(&format!("/api/v1/applications/{unassessed}/decision"), Some(&applicant), json!({"decision": "decline", "feedback": "x"})).await.assert_problem(403, "forbidden");
+        app.as_(&applicant).post(&format!("/api/v1/applications/{unassessed}/decision")).json(json!({"decision": "decline", "feedback": "x"})).send().await.assert_problem(403, "forbidden");
 
         let (ready, _) = panel.ready(&app, 4).await;
         let bad = panel.award(&app, ready, json!({"2020-21": "1000.00", "2021-22": "40000.01", "2022-23": "0.00", "2023-2": "5"})).await;
@@ -220,9 +217,9 @@ db_test! {
         assert_eq!(bad.error_fields(), ["amounts.2020-21", "amounts.2021-22", "amounts.2022-23", "amounts.2023-2"]);
         let bad = panel.award(&app, ready, json!({"2021-22": "100.001"})).await;
         assert_eq!(bad.error_fields(), ["amounts.2021-22"]);
-        let bad = app.post(&format!("/api/v1/applications/{ready}/decision"), Some(&panel.admin), json!({"decision": "award", "feedback": "no"})).await;
+        let bad = app.as_(&panel.admin).post(&format!("/api/v1/applications/{ready}/decision")).json(json!({"decision": "award", "feedback": "no"})).send().await;
         assert_eq!(bad.error_fields(), ["feedback", "amounts"]);
-        let bad = app.post(&format!("/api/v1/applications/{ready}/decision"), Some(&panel.admin), json!({"decision": "decline", "amounts": {}})).await;
+        let bad = app.as_(&panel.admin).post(&format!("/api/v1/applications/{ready}/decision")).json(json!({"decision": "decline", "amounts": {}})).send().await;
         assert_eq!(bad.error_fields(), ["amounts", "feedback"]);
 
         panel.set_limit(&app, "2022-23", "1000000.00", false).await;
@@ -230,7 +227,7 @@ db_test! {
         refused.assert_problem(409, "year_not_approved");
         assert_eq!(refused.error_fields(), ["amounts.2022-23"]);
         assert_eq!(years(&panel.budget(&app).await)[1], ("2021-22", "0.00", "0.00"), "nothing kept for the approved year");
-        assert_eq!(app.get(&format!("/api/v1/applications/{ready}"), &panel.admin).await.json["status"], "submitted");
+        assert_eq!(app.as_(&panel.admin).get(&format!("/api/v1/applications/{ready}")).send().await.json["status"], "submitted");
     }
 }
 
@@ -249,24 +246,24 @@ db_test! {
         assert_eq!(award["conditions"], "Report quarterly.");
         let award_id = award["id"].as_i64().unwrap();
         assert_eq!(years(&panel.budget(&app).await), [("2020-21", "0.00", "0.00"), ("2021-22", "38000.00", "0.00"), ("2022-23", "40000.00", "0.00")]);
-        assert_eq!(app.get(&format!("/api/v1/applications/{id}"), &applicant).await.json["status"], "awarded");
+        assert_eq!(app.as_(&applicant).get(&format!("/api/v1/applications/{id}")).send().await.json["status"], "awarded");
         panel.award(&app, id, json!({"2021-22": "1000.00"})).await.assert_problem(409, "already_decided");
 
         // The applicant sees their own award, another organisation does not.
-        assert_eq!(&app.get(&format!("/api/v1/awards/{award_id}"), &applicant).await.json, award, "the offer as answered is the award as stored");
-        app.get(&format!("/api/v1/awards/{award_id}"), &other).await.assert_problem(404, "not_found");
-        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&other), json!({})).await.assert_problem(404, "not_found");
-        assert_eq!(app.get("/api/v1/awards", &other).await.json["total"], 0);
-        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&panel.admin), json!({})).await.assert_problem(403, "forbidden");
+        assert_eq!(&app.as_(&applicant).get(&format!("/api/v1/awards/{award_id}")).send().await.json, award, "the offer as answered is the award as stored");
+        app.as_(&other).get(&format!("/api/v1/awards/{award_id}")).send().await.assert_problem(404, "not_found");
+        app.as_(&other).post(&format!("/api/v1/awards/{award_id}/accept")).json(json!({})).send().await.assert_problem(404, "not_found");
+        assert_eq!(app.as_(&other).get("/api/v1/awards").send().await.json["total"], 0);
+        app.as_(&panel.admin).post(&format!("/api/v1/awards/{award_id}/accept")).json(json!({})).send().await.assert_problem(403, "forbidden");
 
-        let declined = app.post(&format!("/api/v1/awards/{award_id}/decline"), Some(&applicant), json!({})).await;
+        let declined = app.as_(&applicant).post(&format!("/api/v1/awards/{award_id}/decline")).json(json!({})).send().await;
         assert_eq!(declined.status.as_u16(), 200, "{}", declined.text);
         assert_eq!(declined.json["status"], "declined");
         assert!(declined.json["instalments"].as_array().unwrap().iter().all(|i| i["status"] == "cancelled"));
         assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "0.00", "0.00"), ("2022-23", "0.00", "0.00")]);
-        app.post(&format!("/api/v1/awards/{award_id}/accept"), Some(&applicant), json!({})).await.assert_problem(409, "invalid_state");
+        app.as_(&applicant).post(&format!("/api/v1/awards/{award_id}/accept")).json(json!({})).send().await.assert_problem(409, "invalid_state");
 
-        let letters: Vec<Value> = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter()
+        let letters: Vec<Value> = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter()
             .filter(|r| r["kind"] == "award_offered").cloned().collect();
         assert_eq!(letters.len(), 2, "to the organisation's contact and the submitting user");
         assert_eq!(app.audit_actions(&panel.admin, "award", award_id).await, ["offered", "declined"]);
@@ -285,35 +282,35 @@ db_test! {
         let (id, applicant) = panel.ready(&app, 1).await;
         let award = panel.award(&app, id, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await.json["award"]["id"].as_i64().unwrap();
         let release = |year: &str| format!("/api/v1/awards/{award}/instalments/{year}/release");
-        app.post(&release("2021-22"), Some(&panel.admin), json!({})).await.assert_problem(409, "award_not_accepted");
-        let accepted = app.post(&format!("/api/v1/awards/{award}/accept"), Some(&applicant), json!({})).await;
+        app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "award_not_accepted");
+        let accepted = app.as_(&applicant).post(&format!("/api/v1/awards/{award}/accept")).json(json!({})).send().await;
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
         assert!(accepted.json["responded_at"].is_string());
 
-        app.post(&release("2022-23"), Some(&panel.admin), json!({})).await.assert_problem(409, "earlier_instalment_unpaid");
-        app.post(&release("2020-21"), Some(&panel.admin), json!({})).await.assert_problem(404, "not_found");
-        app.post(&release("2021-2"), Some(&panel.admin), json!({})).await.assert_problem(422, "validation_failed");
-        app.post(&release("2021-22"), Some(&applicant), json!({})).await.assert_problem(403, "forbidden");
-        let paid = app.post(&release("2021-22"), Some(&panel.admin), json!({})).await;
+        app.as_(&panel.admin).post(&release("2022-23")).json(json!({})).send().await.assert_problem(409, "earlier_instalment_unpaid");
+        app.as_(&panel.admin).post(&release("2020-21")).json(json!({})).send().await.assert_problem(404, "not_found");
+        app.as_(&panel.admin).post(&release("2021-2")).json(json!({})).send().await.assert_problem(422, "validation_failed");
+        app.as_(&applicant).post(&release("2021-22")).json(json!({})).send().await.assert_problem(403, "forbidden");
+        let paid = app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "38000.00");
         assert_eq!(paid.json["instalments"][0]["status"], "released");
-        app.post(&release("2021-22"), Some(&panel.admin), json!({})).await.assert_problem(409, "already_released");
+        app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "already_released");
         assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "38000.00", "38000.00"), ("2022-23", "40000.00", "0.00")]);
 
-        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": " "})).await.assert_problem(422, "validation_failed");
-        let ended = app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "The service closed in March."})).await;
+        app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": " "})).send().await.assert_problem(422, "validation_failed");
+        let ended = app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "The service closed in March."})).send().await;
         assert_eq!(ended.status.as_u16(), 200, "{}", ended.text);
         assert_eq!(ended.json["status"], "terminated");
         assert_eq!(ended.json["end_reason"], "The service closed in March.");
         let statuses: Vec<&str> = ended.json["instalments"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["released", "cancelled"]);
         assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "38000.00", "38000.00"), ("2022-23", "0.00", "0.00")], "only the unpaid year is given back");
-        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "Again."})).await.assert_problem(409, "invalid_state");
-        app.post(&release("2022-23"), Some(&panel.admin), json!({})).await.assert_problem(409, "award_not_accepted");
+        app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "Again."})).send().await.assert_problem(409, "invalid_state");
+        app.as_(&panel.admin).post(&release("2022-23")).json(json!({})).send().await.assert_problem(409, "award_not_accepted");
 
         assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "instalment_released", "terminated"]);
-        let kinds: Vec<String> = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
+        let kinds: Vec<String> = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "award_accepted").count(), 2);
         assert_eq!(kinds.iter().filter(|k| *k == "award_terminated").count(), 2);
     }
@@ -323,14 +320,14 @@ db_test! {
     async fn a_declined_application_carries_the_panels_feedback_to_the_applicant(app) {
         let panel = Panel::new(&app, 2).await;
         let (id, applicant) = panel.submitted(&app, 1, false).await;
-        let reply = app.post(&format!("/api/v1/applications/{id}/decision"), Some(&panel.admin), json!({"decision": "decline", "feedback": "The panel could not see how families would be referred."})).await;
+        let reply = app.as_(&panel.admin).post(&format!("/api/v1/applications/{id}/decision")).json(json!({"decision": "decline", "feedback": "The panel could not see how families would be referred."})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["status"], "declined");
-        let seen = app.get(&format!("/api/v1/applications/{id}"), &applicant).await;
+        let seen = app.as_(&applicant).get(&format!("/api/v1/applications/{id}")).send().await;
         assert_eq!(seen.json["decision_feedback"], "The panel could not see how families would be referred.");
         assert!(seen.json["decided_at"].is_string());
-        app.post(&format!("/api/v1/applications/{id}/decision"), Some(&panel.admin), json!({"decision": "decline", "feedback": "Again."})).await.assert_problem(409, "already_decided");
-        let letters = app.get("/api/v1/outbox?per_page=100", &panel.admin).await.json["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "application_declined").count();
+        app.as_(&panel.admin).post(&format!("/api/v1/applications/{id}/decision")).json(json!({"decision": "decline", "feedback": "Again."})).send().await.assert_problem(409, "already_decided");
+        let letters = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "application_declined").count();
         assert_eq!(letters, 2);
         assert!(app.audit_actions(&panel.admin, "application", id).await.contains(&"declined".to_owned()));
     }
@@ -344,7 +341,7 @@ db_test! {
         let body = json!({"decision": "award", "amounts": {"2021-22": "38000.00"}});
         let send = |key: &'static str, body: Value, token: String, path: String| {
             let app = &app;
-            async move { app.send_with_header("POST", &path, &token, Some(&body), ("Idempotency-Key", key)).await }
+            async move { app.as_(&token).post(&path).header("Idempotency-Key", key).json(&body).send().await }
         };
         // Eight copies at once: one decides, all answer the same.
         let replies = join_all((0..8).map(|_| send("decide-41", body.clone(), panel.admin.clone(), path.clone()))).await;
@@ -352,14 +349,14 @@ db_test! {
             assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
             assert_eq!(reply.json, replies[0].json);
         }
-        assert_eq!(app.get("/api/v1/awards", &panel.admin).await.json["total"], 1);
+        assert_eq!(app.as_(&panel.admin).get("/api/v1/awards").send().await.json["total"], 1);
         assert_eq!(years(&panel.budget(&app).await)[1], ("2021-22", "38000.00", "0.00"));
         let again = send("decide-41", body.clone(), panel.admin.clone(), path.clone()).await;
         assert_eq!(again.json, replies[0].json);
         send("decide-41", json!({"decision": "award", "amounts": {"2021-22": "1.00"}}), panel.admin.clone(), path.clone()).await.assert_problem(422, "idempotency_key_reused");
         // Without the key the retry is a new decision, and is refused.
-        app.post(&path, Some(&panel.admin), body.clone()).await.assert_problem(409, "already_decided");
-        app.send_with_header("POST", &path, &panel.admin, Some(&body), ("Idempotency-Key", "has space")).await.assert_problem(400, "invalid_idempotency_key");
+        app.as_(&panel.admin).post(&path).json(body.clone()).send().await.assert_problem(409, "already_decided");
+        app.as_(&panel.admin).post(&path).header("Idempotency-Key", "has space").json(&body).send().await.assert_problem(400, "invalid_idempotency_key");
 
         let award = replies[0].json["award"]["id"].as_i64().unwrap();
         let accept = format!("/api/v1/awards/{award}/accept");
@@ -371,7 +368,7 @@ db_test! {
         assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled"]);
         // Keys belong to their user: the same key from someone else is their own.
         let (other, _) = panel.ready(&app, 2).await;
-        let reply = app.send_with_header("POST", &format!("/api/v1/applications/{other}/decision"), &panel.admin, Some(&json!({"decision": "decline", "feedback": "No."})), ("Idempotency-Key", "accept-1")).await;
+        let reply = app.as_(&panel.admin).post(&format!("/api/v1/applications/{other}/decision")).header("Idempotency-Key", "accept-1").json(json!({"decision": "decline", "feedback": "No."})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     }
 }
@@ -410,7 +407,7 @@ db_test! {
         references.sort();
         let expected: Vec<String> = (1..=K).map(|n| format!("PIMH-2021-{n:04}")).collect();
         assert_eq!(references, expected, "unique and without gaps");
-        let undecided = app.get(&format!("/api/v1/applications?status=submitted&round_id={}&per_page=100", panel.round), &panel.admin).await;
+        let undecided = app.as_(&panel.admin).get(&format!("/api/v1/applications?status=submitted&round_id={}&per_page=100", panel.round)).send().await;
         assert_eq!(undecided.json["total"], N - K, "a refused award leaves its application submitted");
     }
 }
@@ -441,7 +438,7 @@ db_test! {
         // Terminating one offer makes room for exactly one more.
         let first = replies.iter().find(|r| r.status.as_u16() == 201).unwrap();
         let award = first.json["award"]["id"].as_i64().unwrap();
-        app.post(&format!("/api/v1/awards/{award}/terminate"), Some(&panel.admin), json!({"reason": "Withdrawn at the organisation's request."})).await;
+        app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "Withdrawn at the organisation's request."})).send().await;
         let rest: Vec<i64> = ids.iter().copied().filter(|id| {
             replies.iter().zip(&ids).any(|(r, i)| i == id && r.status.as_u16() != 201)
         }).collect();
@@ -458,12 +455,12 @@ db_test! {
         let (b, _) = panel.ready(&app, 2).await;
         let first = panel.award(&app, a, json!({"2021-22": "10000.00"})).await.json["award"].clone();
         panel.award(&app, b, json!({"2022-23": "12000.00"})).await;
-        app.post(&format!("/api/v1/awards/{}/accept", first["id"]), Some(&applicant), json!({})).await;
+        app.as_(&applicant).post(&format!("/api/v1/awards/{}/accept", first["id"])).json(json!({})).send().await;
         let count = |query: &str| {
             let app = &app;
             let admin = panel.admin.clone();
             let query = query.to_owned();
-            async move { app.get(&format!("/api/v1/awards?{query}"), &admin).await.json["total"].as_i64().unwrap() }
+            async move { app.as_(&admin).get(&format!("/api/v1/awards?{query}")).send().await.json["total"].as_i64().unwrap() }
         };
         assert_eq!(count("").await, 2);
         assert_eq!(count("financial_year=2021-22").await, 1);
@@ -472,12 +469,12 @@ db_test! {
         assert_eq!(count(&format!("fund_id={}", panel.fund)).await, 2);
         assert_eq!(count("fund_id=999").await, 0);
         // The second award starts in 2022-23, so its sequence starts again.
-        let references: Vec<String> = app.get("/api/v1/awards", &panel.admin).await.json["items"].as_array().unwrap().iter().map(|a| a["reference"].as_str().unwrap().to_owned()).collect();
+        let references: Vec<String> = app.as_(&panel.admin).get("/api/v1/awards").send().await.json["items"].as_array().unwrap().iter().map(|a| a["reference"].as_str().unwrap().to_owned()).collect();
         assert_eq!(references, ["PIMH-2022-0001", "PIMH-2021-0001"]);
-        app.get("/api/v1/awards?financial_year=2021-23", &panel.admin).await.assert_problem(400, "invalid_query");
-        assert_eq!(app.get("/api/v1/awards", &app.staff(Role::Official).await).await.json["total"], 2);
-        app.get("/api/v1/awards", &panel.assessor.1).await.assert_problem(403, "forbidden");
-        assert_eq!(app.get("/api/v1/awards", &applicant).await.json["total"], 1);
+        app.as_(&panel.admin).get("/api/v1/awards?financial_year=2021-23").send().await.assert_problem(400, "invalid_query");
+        assert_eq!(app.as_(&app.staff(Role::Official).await).get("/api/v1/awards").send().await.json["total"], 2);
+        app.as_(&panel.assessor.1).get("/api/v1/awards").send().await.assert_problem(403, "forbidden");
+        assert_eq!(app.as_(&applicant).get("/api/v1/awards").send().await.json["total"], 1);
     }
 }
 
@@ -497,7 +494,7 @@ db_test! {
         let paths: Vec<String> = ids.iter().map(|id| format!("/api/v1/applications/{id}/decision")).collect();
         let replies = join_all(paths.iter().enumerate().map(|(i, path)| {
             let instance = if i % 2 == 0 { &app } else { &other };
-            instance.post(path, Some(&panel.admin), json!({"decision": "award", "amounts": amounts}))
+            instance.as_(&panel.admin).post(path).json(json!({"decision": "award", "amounts": amounts})).send()
         }))
         .await;
         assert_eq!(replies.iter().filter(|r| r.status.as_u16() == 201).count(), K);

@@ -7,7 +7,7 @@ use serde_json::Value;
 use grantfund::domain::vocabulary::{HealthBoard, Role};
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 async fn run_job(app: &TestApp) -> grantfund::monitoring::jobs::PassReport {
     let now = app.clock_now();
@@ -29,7 +29,7 @@ db_test! {
         let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
-        let funds = app.get("/api/v1/funds", &admin).await;
+        let funds = app.as_(&admin).get("/api/v1/funds").send().await;
         assert_eq!(funds.json["total"], 1);
         let fund = &funds.json["items"][0];
         assert_eq!(fund["code"], "PIMH");
@@ -38,24 +38,24 @@ db_test! {
             .map(|y| (y["financial_year"].as_str().unwrap(), y["limit"].as_str().unwrap(), y["approved"].as_bool().unwrap())).collect();
         assert_eq!(years, [("2020-21", "1000000.00", true), ("2021-22", "1000000.00", true), ("2022-23", "1000000.00", true)]);
 
-        let rounds = items(&app.get("/api/v1/rounds", &admin).await);
+        let rounds = items(&app.as_(&admin).get("/api/v1/rounds").send().await);
         let components: Vec<&str> = rounds.iter().map(|r| r["component"].as_str().unwrap()).collect();
         assert_eq!(components, ["core", "innovation", "extension"]);
         let innovation = &rounds[1];
         assert_eq!(innovation["max_applicant_income"], "250000.00", "the innovation round is for small organisations");
         for round in &rounds {
-            let criteria = app.get(&format!("/api/v1/rounds/{}/criteria", round["id"]), &admin).await;
+            let criteria = app.as_(&admin).get(&format!("/api/v1/rounds/{}/criteria", round["id"])).send().await;
             assert_eq!(criteria.json["total"], 4);
         }
 
-        let organisations = app.get("/api/v1/organisations?per_page=100", &admin).await;
+        let organisations = app.as_(&admin).get("/api/v1/organisations?per_page=100").send().await;
         assert!(organisations.json["total"].as_i64().unwrap() >= 30, "{}", organisations.json["total"]);
         let boards: HashSet<String> = items(&organisations).iter()
             .flat_map(|o| o["health_boards"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_owned()).collect::<Vec<_>>())
             .collect();
         assert_eq!(boards.len(), HealthBoard::ALL.len(), "every health board is served");
 
-        let applications = items(&app.get("/api/v1/applications?per_page=100", &admin).await);
+        let applications = items(&app.as_(&admin).get("/api/v1/applications?per_page=100").send().await);
         assert!(applications.len() >= 30);
         let submitted = applications.iter().filter(|a| ["submitted", "awarded", "declined"].contains(&a["status"].as_str().unwrap())).count();
         let drafts = applications.iter().filter(|a| a["status"] == "draft").count();
@@ -65,7 +65,7 @@ db_test! {
         assert_eq!(groups.len(), 10, "every target group appears: {groups:?}");
         assert_eq!(support.len(), 8, "every support type appears: {support:?}");
         for application in applications.iter().filter(|a| a["round_id"] == innovation["id"]) {
-            let organisation = app.get(&format!("/api/v1/organisations/{}", application["organisation_id"]), &admin).await;
+            let organisation = app.as_(&admin).get(&format!("/api/v1/organisations/{}", application["organisation_id"])).send().await;
             let income: rust_decimal::Decimal = organisation.json["annual_income"].as_str().unwrap().parse().unwrap();
             assert!(income <= rust_decimal::Decimal::from(250_000), "{}", organisation.text);
         }
@@ -73,23 +73,23 @@ db_test! {
         // The demo applicant sees their own two applications and no one else's.
         let aileen = logins.iter().find(|l| l.role == Role::Applicant).unwrap();
         let aileen = app.login(&aileen.email, &aileen.password).await.json["access_token"].as_str().unwrap().to_owned();
-        let own = items(&app.get("/api/v1/applications", &aileen).await);
+        let own = items(&app.as_(&aileen).get("/api/v1/applications").send().await);
         let states: Vec<&str> = own.iter().map(|a| a["status"].as_str().unwrap()).collect();
         assert_eq!(states, ["draft", "awarded"]);
-        let offers = items(&app.get("/api/v1/awards", &aileen).await);
+        let offers = items(&app.as_(&aileen).get("/api/v1/awards").send().await);
         assert_eq!(offers.len(), 1);
         assert_eq!(offers[0]["status"], "offered", "the demo applicant has an offer to accept");
 
         // The panel has assessed every round: a conflict declared and refilled, Sam's work
         // still open, one score moderated, and a core ranking whose funding line matches a hand
         // calculation from its own figures.
-        assert_eq!(app.get("/api/v1/assignments?status=conflicted", &admin).await.json["total"], 1);
+        assert_eq!(app.as_(&admin).get("/api/v1/assignments?status=conflicted").send().await.json["total"], 1);
         let sam = logins.iter().find(|l| l.role == Role::Assessor).unwrap();
         let sam = app.login(&sam.email, &sam.password).await.json["access_token"].as_str().unwrap().to_owned();
-        let own: Vec<String> = items(&app.get("/api/v1/assignments?per_page=100", &sam).await).iter().map(|a| a["status"].as_str().unwrap().to_owned()).collect();
+        let own: Vec<String> = items(&app.as_(&sam).get("/api/v1/assignments?per_page=100").send().await).iter().map(|a| a["status"].as_str().unwrap().to_owned()).collect();
         assert!(own.contains(&"pending".to_owned()) && own.contains(&"in_progress".to_owned()) && own.contains(&"submitted".to_owned()), "{own:?}");
         let core = &rounds[0];
-        let ranking = app.get(&format!("/api/v1/rounds/{}/ranking", core["id"]), &admin).await;
+        let ranking = app.as_(&admin).get(&format!("/api/v1/rounds/{}/ranking", core["id"])).send().await;
         assert_eq!(ranking.status.as_u16(), 200, "{}", ranking.text);
         let ranked = ranking.json["items"].as_array().unwrap();
         assert!(ranked.len() >= 3, "what is still undecided after the awards: {}", ranking.text);
@@ -101,7 +101,7 @@ db_test! {
         let mut sums = std::collections::BTreeMap::<String, i64>::new();
         for (i, item) in ranked.iter().enumerate() {
             scores.push((pence(&item["score"]), item["application_id"].as_i64().unwrap()));
-            let view = app.get(&format!("/api/v1/applications/{}/assessment", item["application_id"]), &admin).await;
+            let view = app.as_(&admin).get(&format!("/api/v1/applications/{}/assessment", item["application_id"])).send().await;
             assert_eq!(view.json["final_score"], item["score"]);
             let mut fits = true;
             for (year, amount) in item["requested"].as_object().unwrap() {
@@ -120,7 +120,7 @@ db_test! {
         // Awards across two years: most accepted with their first instalment paid, one offer
         // turned down, one application declined; every year's committed and paid equal what
         // its instalments hold, within the limit.
-        let awards = items(&app.get("/api/v1/awards?per_page=100", &admin).await);
+        let awards = items(&app.as_(&admin).get("/api/v1/awards?per_page=100").send().await);
         let count = |status: &str| awards.iter().filter(|a| a["status"] == status).count();
         assert!(count("accepted") >= 10 && count("declined") == 1 && count("offered") == 1, "{awards:?}");
         assert_eq!(applications.iter().filter(|a| a["status"] == "declined").count(), 1);
@@ -136,7 +136,7 @@ db_test! {
             }
         }
         assert!(held.len() >= 2 && held.values().any(|(_, paid)| *paid > 0), "{held:?}");
-        for year in items(&app.get(&format!("/api/v1/funds/{}/years", fund["id"]), &admin).await) {
+        for year in items(&app.as_(&admin).get(&format!("/api/v1/funds/{}/years", fund["id"])).send().await) {
             let (committed, paid) = held.get(year["financial_year"].as_str().unwrap()).copied().unwrap_or_default();
             assert_eq!((pence(&year["committed"]), pence(&year["paid"])), (committed, paid), "{year}");
             assert!(pence(&year["committed"]) <= pence(&year["limit"]));
@@ -144,16 +144,16 @@ db_test! {
 
         // Monitoring returns in every state a finished programme can show, with reach reported.
         for status in ["accepted", "submitted", "changes_requested", "overdue"] {
-            let total = app.get(&format!("/api/v1/returns?status={status}"), &admin).await.json["total"].as_i64().unwrap();
+            let total = app.as_(&admin).get(&format!("/api/v1/returns?status={status}")).send().await.json["total"].as_i64().unwrap();
             assert!(total > 0, "no {status} returns");
         }
         assert!(awards.iter().any(|a| a["status"] == "completed"), "final returns accepted complete awards");
-        let reported = items(&app.get("/api/v1/returns?status=accepted&per_page=5", &admin).await);
+        let reported = items(&app.as_(&admin).get("/api/v1/returns?status=accepted&per_page=5").send().await);
         assert!(reported.iter().all(|r| r["reached"]["women"].as_i64().unwrap() > 0 && r["spend"].is_string()));
         // A second instalment waits for the return before it.
         let waiting = awards.iter().find(|a| a["status"] == "accepted" && a["instalments"].as_array().unwrap().iter().any(|i| i["status"] == "committed")).unwrap();
         let year = waiting["instalments"].as_array().unwrap().iter().find(|i| i["status"] == "committed").unwrap()["financial_year"].as_str().unwrap().to_owned();
-        app.post(&format!("/api/v1/awards/{}/instalments/{year}/release", waiting["id"]), Some(&admin), serde_json::json!({})).await.assert_problem(409, "return_not_accepted");
+        app.as_(&admin).post(&format!("/api/v1/awards/{}/instalments/{year}/release", waiting["id"])).json(serde_json::json!({})).send().await.assert_problem(409, "return_not_accepted");
         // The monitoring job reminds each overdue return once, however often it runs.
         let first = run_job(&app).await;
         assert!(first.reminders > 0 && first.digests == 1, "{first:?}");
@@ -164,10 +164,10 @@ db_test! {
         let mut responses = 0;
         let mut small_groups = 0;
         for award in awards.iter().filter(|a| a["status"] == "accepted" || a["status"] == "completed") {
-            let feedback = app.get(&format!("/api/v1/awards/{}/feedback", award["id"]), &admin).await;
+            let feedback = app.as_(&admin).get(&format!("/api/v1/awards/{}/feedback", award["id"])).send().await;
             responses += feedback.json["responses"].as_i64().unwrap();
             small_groups += feedback.json["by_respondent"].as_array().unwrap().iter().filter(|g| g["suppressed"] == true).count();
-            assert_eq!(app.get(&format!("/api/v1/awards/{}/feedback-links", award["id"]), &admin).await.json.as_array().unwrap().len(), 2);
+            assert_eq!(app.as_(&admin).get(&format!("/api/v1/awards/{}/feedback-links", award["id"])).send().await.json.as_array().unwrap().len(), 2);
         }
         assert!(responses >= 200, "{responses} responses");
         assert!(small_groups > 0);
@@ -175,16 +175,16 @@ db_test! {
         // From the ranking to an accepted award by the API alone: due diligence on the top
         // organisation, an award of what it asked, and the demo applicant accepting their offer.
         let top = &ranked[0];
-        app.post(&format!("/api/v1/organisations/{}/verify", top["organisation_id"]), Some(&admin), serde_json::json!({})).await;
-        let made = app.post(&format!("/api/v1/applications/{}/decision", top["application_id"]), Some(&admin), serde_json::json!({"decision": "award", "amounts": top["requested"]})).await;
+        app.as_(&admin).post(&format!("/api/v1/organisations/{}/verify", top["organisation_id"])).json(serde_json::json!({})).send().await;
+        let made = app.as_(&admin).post(&format!("/api/v1/applications/{}/decision", top["application_id"])).json(serde_json::json!({"decision": "award", "amounts": top["requested"]})).send().await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
-        let accepted = app.post(&format!("/api/v1/awards/{}/accept", offers[0]["id"]), Some(&aileen), serde_json::json!({})).await;
+        let accepted = app.as_(&aileen).post(&format!("/api/v1/awards/{}/accept", offers[0]["id"])).json(serde_json::json!({})).send().await;
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
 
         // Seeding again changes nothing.
         let again = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
         assert!(again.is_empty());
-        assert_eq!(app.get("/api/v1/funds", &admin).await.json["total"], 1);
+        assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 1);
     }
 }
 
@@ -200,7 +200,7 @@ db_test! {
         app.register("SC012345", "aileen@bumps-and-babies.example.org").await;
         let before = app.login("admin@fund.example.org", PASSWORD).await;
         let refresh = before.json["refresh_token"].as_str().unwrap().to_owned();
-        app.post("/api/v1/auth/password-reset/request", None, serde_json::json!({"email": "aileen@bumps-and-babies.example.org"})).await;
+        app.anonymous().post("/api/v1/auth/password-reset/request").json(serde_json::json!({"email": "aileen@bumps-and-babies.example.org"})).send().await;
         app.run_outbox().await;
         let mails = app.mails();
         let reset_mail = mails.iter().find(|m| m.contains("Reset your grant fund password")).unwrap();
@@ -219,8 +219,8 @@ db_test! {
             app.login(&login.email, PASSWORD).await.assert_problem(401, "invalid_credentials");
             assert_eq!(app.login(&login.email, &login.password).await.status.as_u16(), 200, "{}", login.email);
         }
-        assert_eq!(app.post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": refresh})).await.status.as_u16(), 401, "sessions end");
-        app.post("/api/v1/auth/password-reset/confirm", None, serde_json::json!({"token": reset_token, "password": "a brand new passphrase"}))
+        assert_eq!(app.anonymous().post("/api/v1/auth/refresh").json(serde_json::json!({"refresh_token": refresh})).send().await.status.as_u16(), 401, "sessions end");
+        app.anonymous().post("/api/v1/auth/password-reset/confirm").json(serde_json::json!({"token": reset_token, "password": "a brand new passphrase"})).send()
             .await
             .assert_problem(400, "reset_token_invalid");
         for id in ids {

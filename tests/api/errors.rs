@@ -4,22 +4,22 @@ use actix_web::{App, HttpServer, web};
 use serde_json::json;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 db_test! {
     async fn unknown_routes_answer_404_problem_json(app) {
         let token = app.admin().await;
-        app.get("/api/v1/no-such-thing", &token).await.assert_problem(404, "not_found");
-        app.send("GET", "/nothing-here", None, None).await.assert_problem(404, "not_found");
+        app.as_(&token).get("/api/v1/no-such-thing").send().await.assert_problem(404, "not_found");
+        app.anonymous().get("/nothing-here").send().await.assert_problem(404, "not_found");
     }
 }
 
 db_test! {
     async fn wrong_methods_answer_405_with_allow(app) {
-        let reply = app.send("DELETE", "/api/v1/me", None, None).await;
+        let reply = app.anonymous().delete("/api/v1/me").send().await;
         reply.assert_problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow").as_deref(), Some("GET"));
-        let reply = app.send("PUT", "/api/v1/organisations/5", None, None).await;
+        let reply = app.anonymous().put("/api/v1/organisations/5").send().await;
         reply.assert_problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow").as_deref(), Some("GET, PATCH"));
     }
@@ -27,24 +27,24 @@ db_test! {
 
 db_test! {
     async fn malformed_json_answers_400(app) {
-        let reply = app.send_raw("POST", "/api/v1/auth/login", "application/json", b"{\"email\": ".to_vec()).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").body("application/json", b"{\"email\": ".to_vec()).send().await;
         reply.assert_problem(400, "malformed_json");
-        let reply = app.send_raw("POST", "/api/v1/auth/login", "application/json", vec![0xff, 0xfe, 0x00]).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").body("application/json", vec![0xff, 0xfe, 0x00]).send().await;
         reply.assert_problem(400, "malformed_json");
     }
 }
 
 db_test! {
     async fn json_of_the_wrong_shape_answers_422_naming_the_field(app) {
-        let reply = app.post("/api/v1/auth/login", None, json!({"email": 5, "password": "x"})).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").json(json!({"email": 5, "password": "x"})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["email"]);
 
-        let reply = app.post("/api/v1/auth/login", None, json!({"email": "a@b.org"})).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").json(json!({"email": "a@b.org"})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert!(reply.json["errors"][0]["message"].as_str().unwrap().contains("password"));
 
-        let reply = app.post("/api/v1/auth/login", None, json!({"email": "a@b.org", "password": "x", "admin": true})).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").json(json!({"email": "a@b.org", "password": "x", "admin": true})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert!(reply.text.contains("admin"), "unknown fields are named: {}", reply.text);
     }
@@ -53,14 +53,14 @@ db_test! {
 db_test! {
     async fn bodies_over_the_limit_answer_413(app) {
         let big = json!({"email": "x".repeat(300 * 1024), "password": "x"});
-        let reply = app.post("/api/v1/auth/login", None, big).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").json(big).send().await;
         reply.assert_problem(413, "payload_too_large");
     }
 }
 
 db_test! {
     async fn a_body_that_is_not_json_answers_415(app) {
-        let reply = app.send_raw("POST", "/api/v1/auth/login", "text/plain", b"email=a".to_vec()).await;
+        let reply = app.anonymous().post("/api/v1/auth/login").body("text/plain", b"email=a".to_vec()).send().await;
         reply.assert_problem(415, "unsupported_media_type");
     }
 }
@@ -68,19 +68,19 @@ db_test! {
 db_test! {
     async fn bad_query_strings_and_paths_answer_problem_json(app) {
         let token = app.admin().await;
-        app.get("/api/v1/users?per_page=abc", &token).await.assert_problem(400, "invalid_query");
-        app.get("/api/v1/users?role=pilot", &token).await.assert_problem(400, "invalid_query");
-        let reply = app.get("/api/v1/users?per_page=1000&page=0", &token).await;
+        app.as_(&token).get("/api/v1/users?per_page=abc").send().await.assert_problem(400, "invalid_query");
+        app.as_(&token).get("/api/v1/users?role=pilot").send().await.assert_problem(400, "invalid_query");
+        let reply = app.as_(&token).get("/api/v1/users?per_page=1000&page=0").send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["page", "per_page"]);
-        app.get("/api/v1/organisations/abc", &token).await.assert_problem(404, "not_found");
+        app.as_(&token).get("/api/v1/organisations/abc").send().await.assert_problem(404, "not_found");
     }
 }
 
 db_test! {
     async fn every_answer_carries_a_request_id(app) {
-        let ok = app.send("GET", "/health", None, None).await;
-        let problem = app.send("GET", "/api/v1/nope", None, None).await;
+        let ok = app.anonymous().get("/health").send().await;
+        let problem = app.anonymous().get("/api/v1/nope").send().await;
         let a = ok.header("x-request-id").expect("request id on success");
         let b = problem.header("x-request-id").expect("request id on errors");
         assert_ne!(a, b);
@@ -90,9 +90,9 @@ db_test! {
 
 db_test! {
     async fn health_and_readiness(app) {
-        let health = app.send("GET", "/health", None, None).await;
+        let health = app.anonymous().get("/health").send().await;
         assert_eq!(health.json["status"], "ok");
-        let ready = app.send("GET", "/ready", None, None).await;
+        let ready = app.anonymous().get("/ready").send().await;
         assert_eq!(ready.status.as_u16(), 200);
         assert_eq!(ready.json["status"], "ready");
     }
@@ -165,7 +165,15 @@ async fn a_request_that_cannot_get_a_connection_in_time_answers_503() {
         return;
     };
     let token = app.admin().await;
-    assert_eq!(app.get("/api/v1/me", &token).await.status.as_u16(), 200);
+    assert_eq!(
+        app.as_(&token)
+            .get("/api/v1/me")
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
     let mut holder = PgConnection::establish(&app.database_url()).unwrap();
     diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
     diesel::sql_query("LOCK TABLE funds IN ACCESS EXCLUSIVE MODE")
@@ -184,7 +192,7 @@ async fn a_request_that_cannot_get_a_connection_in_time_answers_503() {
         })
     };
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    let waited = app.get("/api/v1/funds", &token).await;
+    let waited = app.as_(&token).get("/api/v1/funds").send().await;
     waited.assert_problem(503, "service_unavailable");
     assert!(waited.header("retry-after").is_some());
 
@@ -194,7 +202,15 @@ async fn a_request_that_cannot_get_a_connection_in_time_answers_503() {
         200,
         "the busy request finished"
     );
-    assert_eq!(app.get("/api/v1/funds", &token).await.status.as_u16(), 200);
+    assert_eq!(
+        app.as_(&token)
+            .get("/api/v1/funds")
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
 }
 
 /// PostgreSQL ends the pool's idle connections (a restart, an idle timeout): the next request
@@ -206,7 +222,15 @@ async fn connections_the_database_closed_while_idle_are_replaced_unseen() {
         return;
     };
     let token = app.admin().await;
-    assert_eq!(app.get("/api/v1/funds", &token).await.status.as_u16(), 200);
+    assert_eq!(
+        app.as_(&token)
+            .get("/api/v1/funds")
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
     let name = app.postgres_database().unwrap().to_owned();
     let mut admin = PgConnection::establish(&postgres_url()).unwrap();
     actix_web::rt::time::sleep(grantfund::db::ALIVE_BYPASS).await;
@@ -217,7 +241,7 @@ async fn connections_the_database_closed_while_idle_are_replaced_unseen() {
     .unwrap();
     assert!(ended > 0, "the pool held connections");
     for _ in 0..3 {
-        let reply = app.get("/api/v1/funds", &token).await;
+        let reply = app.as_(&token).get("/api/v1/funds").send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     }
 }
@@ -279,21 +303,23 @@ async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
     ));
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let ready = app.send("GET", "/ready", None, None).await;
+    let ready = app.anonymous().get("/ready").send().await;
     ready.assert_problem(503, "service_unavailable");
     assert!(ready.header("retry-after").is_some());
-    app.get("/api/v1/me", &token)
+    app.as_(&token)
+        .get("/api/v1/me")
+        .send()
         .await
         .assert_problem(503, "service_unavailable");
     assert_eq!(
-        app.send("GET", "/health", None, None).await.status.as_u16(),
+        app.anonymous().get("/health").send().await.status.as_u16(),
         200,
         "the process itself is up"
     );
 
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app.send("GET", "/ready", None, None).await.status.as_u16() != 200 {
+    while app.anonymous().get("/ready").send().await.status.as_u16() != 200 {
         assert!(
             std::time::Instant::now() < deadline,
             "the service did not recover"
@@ -306,7 +332,15 @@ async fn requests_answer_503_while_postgres_is_unreachable_and_recover_after() {
     for task in load {
         task.await.unwrap();
     }
-    assert_eq!(app.get("/api/v1/me", &token).await.status.as_u16(), 200);
+    assert_eq!(
+        app.as_(&token)
+            .get("/api/v1/me")
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
 
     let seen = seen.lock().unwrap();
     let wrong: Vec<&(bool, u16)> = seen
@@ -371,16 +405,16 @@ db_test! {
         assert!(!cause.contains("blocking task failed"), "{cause}");
 
         // The API answers 500 without the cause, for the application and the list holding it.
-        let reply = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+        let reply = app.as_(&token).get(&format!("/api/v1/applications/{id}")).send().await;
         reply.assert_problem(500, "internal_error");
         assert!(!reply.text.contains("approved"), "{}", reply.text);
-        app.get("/api/v1/applications", &token).await.assert_problem(500, "internal_error");
+        app.as_(&token).get("/api/v1/applications").send().await.assert_problem(500, "internal_error");
         let organisation_path = format!("/api/v1/organisations/{organisation}");
-        assert_eq!(app.get(&organisation_path, &token).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&token).get(&organisation_path).send().await.status.as_u16(), 200);
 
         // Repaired, it reads again.
         set_status("draft").await.unwrap();
-        let reply = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+        let reply = app.as_(&token).get(&format!("/api/v1/applications/{id}")).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["status"], "draft");
 
@@ -391,8 +425,8 @@ db_test! {
             ))?;
             Ok(())
         }).await.unwrap();
-        app.get(&organisation_path, &token).await.assert_problem(500, "internal_error");
+        app.as_(&token).get(&organisation_path).send().await.assert_problem(500, "internal_error");
         let round_path = format!("/api/v1/rounds/{round}");
-        assert_eq!(app.get(&round_path, &token).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&token).get(&round_path).send().await.status.as_u16(), 200);
     }
 }

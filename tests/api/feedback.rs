@@ -9,7 +9,7 @@ use grantfund::domain::vocabulary::Role;
 
 use crate::awards::Panel;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// An accepted award; gives the panel, award id and the grant holder's token.
 pub async fn running_award(app: &TestApp) -> (Panel, i64, String) {
@@ -18,23 +18,21 @@ pub async fn running_award(app: &TestApp) -> (Panel, i64, String) {
     let made = panel.award(app, id, json!({"2021-22": "38000.00"})).await;
     let award = made.json["award"]["id"].as_i64().unwrap();
     let reply = app
-        .post(
-            &format!("/api/v1/awards/{award}/accept"),
-            Some(&applicant),
-            json!({}),
-        )
+        .as_(&applicant)
+        .post(&format!("/api/v1/awards/{award}/accept"))
+        .json(json!({}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     (panel, award, applicant)
 }
 
 async fn link(app: &TestApp, award: i64, token: &str, body: Value) -> Reply {
-    app.post(
-        &format!("/api/v1/awards/{award}/feedback-links"),
-        Some(token),
-        body,
-    )
-    .await
+    app.as_(token)
+        .post(&format!("/api/v1/awards/{award}/feedback-links"))
+        .json(body)
+        .send()
+        .await
 }
 
 fn response(respondent: &str, ratings: [i64; 4], consent: bool) -> Value {
@@ -111,7 +109,7 @@ db_test! {
         assert_eq!(made.json["url"], format!("/api/v1/feedback/{token}"));
 
         // The form, public: the service's public name and the questions, nothing internal.
-        let form = app.send("GET", &format!("/api/v1/feedback/{token}"), None, None).await;
+        let form = app.anonymous().get(&format!("/api/v1/feedback/{token}")).send().await;
         assert_eq!(form.status.as_u16(), 200, "{}", form.text);
         assert_eq!(form.json["service"], "Peer support for new mums in Fife");
         assert_eq!(form.json["organisation"], "Bumps & Babies Fife");
@@ -121,7 +119,7 @@ db_test! {
             assert!(!form.text.contains(internal), "the form shows {internal}: {}", form.text);
         }
 
-        let sent = app.send("POST", &format!("/api/v1/feedback/{token}"), None, Some(&response("father_partner", [5, 4, 4, 5], true))).await;
+        let sent = app.anonymous().post(&format!("/api/v1/feedback/{token}")).json(response("father_partner", [5, 4, 4, 5], true)).send().await;
         assert_eq!(sent.status.as_u16(), 201, "{}", sent.text);
         assert_eq!(sent.json["received"], true);
         assert!(sent.json.get("id").is_none(), "nothing about the response is given back");
@@ -140,15 +138,15 @@ db_test! {
         // Unknown fields, such as an email, are refused rather than dropped.
         let mut with_email = response("mother_birthing_parent", [5, 5, 5, 5], false);
         with_email["email"] = json!("mum@example.org");
-        app.send("POST", &format!("/api/v1/feedback/{token}"), None, Some(&with_email)).await.assert_problem(422, "validation_failed");
-        let bad = app.send("POST", &format!("/api/v1/feedback/{token}"), None, Some(&json!({
+        app.anonymous().post(&format!("/api/v1/feedback/{token}")).json(&with_email).send().await.assert_problem(422, "validation_failed");
+        let bad = app.anonymous().post(&format!("/api/v1/feedback/{token}")).json(json!({
             "respondent": "mother_birthing_parent",
             "ratings": {"listened_to": 0, "wellbeing": 6, "relationship_with_baby": 3, "recommend": 3},
             "difference": "x".repeat(2001), "consent_to_quote": false
-        }))).await;
+        })).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["ratings.listened_to", "ratings.wellbeing", "difference"]);
-        let feedback = app.get(&format!("/api/v1/awards/{award}/feedback"), &applicant).await;
+        let feedback = app.as_(&applicant).get(&format!("/api/v1/awards/{award}/feedback")).send().await;
         assert_eq!(feedback.json["responses"], 1, "refused responses are not stored");
 
         assert_eq!(app.audit_actions(&panel.admin, "feedback_link", made.json["id"].as_i64().unwrap()).await, ["created"]);
@@ -170,14 +168,14 @@ db_test! {
 
         let (_, stranger) = app.register("SC400001", "stranger@example.org").await;
         link(&app, award, &stranger, json!({"label": "Mine"})).await.assert_problem(404, "not_found");
-        app.delete(&format!("/api/v1/feedback-links/{revoked_id}"), &stranger).await.assert_problem(404, "not_found");
-        app.delete(&format!("/api/v1/feedback-links/{revoked_id}"), &panel.assessor.1).await.assert_problem(403, "forbidden");
-        assert_eq!(app.delete(&format!("/api/v1/feedback-links/{revoked_id}"), &applicant).await.status.as_u16(), 204);
-        assert_eq!(app.delete(&format!("/api/v1/feedback-links/{revoked_id}"), &applicant).await.status.as_u16(), 204, "revoking twice changes nothing");
+        app.as_(&stranger).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.assert_problem(404, "not_found");
+        app.as_(&panel.assessor.1).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.assert_problem(403, "forbidden");
+        assert_eq!(app.as_(&applicant).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.status.as_u16(), 204);
+        assert_eq!(app.as_(&applicant).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.status.as_u16(), 204, "revoking twice changes nothing");
 
         let form = |token: String| {
             let app = &app;
-            async move { app.send("GET", &format!("/api/v1/feedback/{token}"), None, None).await }
+            async move { app.anonymous().get(&format!("/api/v1/feedback/{token}")).send().await }
         };
         assert_eq!(form(expiring_token.clone()).await.status.as_u16(), 200);
         app.clock.advance(chrono::Duration::hours(2));
@@ -188,9 +186,9 @@ db_test! {
             reply.assert_problem(404, "not_found");
             assert_eq!(reply.json, unknown.json, "nothing tells the three apart");
         }
-        app.send("POST", &format!("/api/v1/feedback/{revoked_token}"), None, Some(&response("father_partner", [5, 5, 5, 5], true))).await.assert_problem(404, "not_found");
+        app.anonymous().post(&format!("/api/v1/feedback/{revoked_token}")).json(response("father_partner", [5, 5, 5, 5], true)).send().await.assert_problem(404, "not_found");
 
-        let links = app.get(&format!("/api/v1/awards/{award}/feedback-links"), &panel.admin).await;
+        let links = app.as_(&panel.admin).get(&format!("/api/v1/awards/{award}/feedback-links")).send().await;
         assert_eq!(links.json.as_array().unwrap().len(), 2);
         assert!(links.json.as_array().unwrap().iter().all(|l| l.get("token").is_none()), "tokens are shown once");
         assert_eq!(app.audit_actions(&panel.admin, "feedback_link", revoked_id).await, ["created", "revoked"]);
@@ -208,15 +206,15 @@ db_test! {
             ("father_partner", [4, 5, 2, 4], true),
             ("kinship_carer", [4, 4, 2, 4], false),
         ] {
-            let reply = app.send("POST", &path, None, Some(&response(who, ratings, consent))).await;
+            let reply = app.anonymous().post(&path).json(response(who, ratings, consent)).send().await;
             assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         }
         let mut quiet = response("prefer_not_to_say", [3, 3, 3, 3], true);
         quiet["difference"] = Value::Null;
         quiet["could_be_better"] = Value::Null;
-        app.send("POST", &path, None, Some(&quiet)).await;
+        app.anonymous().post(&path).json(&quiet).send().await;
 
-        let feedback = app.get(&format!("/api/v1/awards/{award}/feedback"), &applicant).await;
+        let feedback = app.as_(&applicant).get(&format!("/api/v1/awards/{award}/feedback")).send().await;
         assert_eq!(feedback.status.as_u16(), 200, "{}", feedback.text);
         assert_eq!(feedback.json["responses"], 5);
         let listened = &feedback.json["statements"][0];
@@ -236,11 +234,11 @@ db_test! {
         assert!(quoted.contains(&"mother_birthing_parent") && quoted.contains(&"father_partner"));
         assert!(!feedback.text.contains("(kinship_carer)"), "words without consent never appear");
 
-        assert_eq!(app.get(&format!("/api/v1/awards/{award}/feedback"), &panel.admin).await.json["responses"], 5);
+        assert_eq!(app.as_(&panel.admin).get(&format!("/api/v1/awards/{award}/feedback")).send().await.json["responses"], 5);
         let (_, stranger) = app.register("SC400002", "other@example.org").await;
-        app.get(&format!("/api/v1/awards/{award}/feedback"), &stranger).await.assert_problem(404, "not_found");
-        app.get(&format!("/api/v1/awards/{award}/feedback"), &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
-        let links = app.get(&format!("/api/v1/awards/{award}/feedback-links"), &applicant).await;
+        app.as_(&stranger).get(&format!("/api/v1/awards/{award}/feedback")).send().await.assert_problem(404, "not_found");
+        app.as_(&app.staff(Role::Official).await).get(&format!("/api/v1/awards/{award}/feedback")).send().await.assert_problem(403, "forbidden");
+        let links = app.as_(&applicant).get(&format!("/api/v1/awards/{award}/feedback-links")).send().await;
         assert_eq!(links.json[0]["responses"], 5);
     }
 }
@@ -253,13 +251,13 @@ db_test! {
         let second = link(&app, award, &applicant, json!({"label": "B"})).await.json["token"].as_str().unwrap().to_owned();
         let body = response("mother_birthing_parent", [5, 5, 5, 5], false);
         for _ in 0..3 {
-            assert_eq!(app.send("POST", &format!("/api/v1/feedback/{first}"), None, Some(&body)).await.status.as_u16(), 201);
+            assert_eq!(app.anonymous().post(&format!("/api/v1/feedback/{first}")).json(&body).send().await.status.as_u16(), 201);
         }
-        let flooded = app.send("POST", &format!("/api/v1/feedback/{first}"), None, Some(&body)).await;
+        let flooded = app.anonymous().post(&format!("/api/v1/feedback/{first}")).json(&body).send().await;
         flooded.assert_problem(429, "too_many_requests");
         assert!(flooded.header("retry-after").is_some());
-        assert_eq!(app.send("POST", &format!("/api/v1/feedback/{second}"), None, Some(&body)).await.status.as_u16(), 201, "other links are not held back");
-        assert_eq!(app.get(&format!("/api/v1/awards/{award}/feedback"), &applicant).await.json["responses"], 4);
+        assert_eq!(app.anonymous().post(&format!("/api/v1/feedback/{second}")).json(&body).send().await.status.as_u16(), 201, "other links are not held back");
+        assert_eq!(app.as_(&applicant).get(&format!("/api/v1/awards/{award}/feedback")).send().await.json["responses"], 4);
     }
 }
 
@@ -270,10 +268,10 @@ db_test! {
         let (declined, _) = panel.submitted(&app, 1, true).await;
         let (withdrawn, withdrawer) = panel.submitted(&app, 2, true).await;
         let (kept, _) = panel.submitted(&app, 3, true).await;
-        app.post(&format!("/api/v1/applications/{declined}/decision"), Some(&panel.admin), json!({"decision": "decline", "feedback": "Referral routes unclear."})).await;
-        app.post(&format!("/api/v1/applications/{withdrawn}/withdraw"), Some(&withdrawer), json!({})).await;
+        app.as_(&panel.admin).post(&format!("/api/v1/applications/{declined}/decision")).json(json!({"decision": "decline", "feedback": "Referral routes unclear."})).send().await;
+        app.as_(&withdrawer).post(&format!("/api/v1/applications/{withdrawn}/withdraw")).json(json!({})).send().await;
         let assessor = panel.assessor.0;
-        assert_eq!(app.send("DELETE", &format!("/api/v1/users/{assessor}"), Some(&panel.admin), None).await.status.as_u16(), 204);
+        assert_eq!(app.as_(&panel.admin).delete(&format!("/api/v1/users/{assessor}")).send().await.status.as_u16(), 204);
         app.login("panel-1@panel.example.org", PASSWORD).await.assert_problem(401, "invalid_credentials");
 
         let run = |months: u32| {
@@ -286,7 +284,7 @@ db_test! {
         // Within the retention period the applications keep their content; the account goes at once.
         let report = run(24).await;
         assert_eq!((report.applications_anonymised, report.accounts_removed), (0, 1));
-        let users = app.get("/api/v1/users?per_page=100", &panel.admin).await;
+        let users = app.as_(&panel.admin).get("/api/v1/users?per_page=100").send().await;
         let removed = users.json["items"].as_array().unwrap().iter().find(|u| u["id"] == assessor).unwrap();
         assert_eq!(removed["name"], "Deleted user");
         assert!(!users.text.contains("panel-1@panel.example.org"));
@@ -298,7 +296,7 @@ db_test! {
         assert_eq!(report.applications_anonymised, 2);
         assert_eq!(run(24).await, grantfund::retention::RetentionReport::default(), "each is done once");
         for id in [declined, withdrawn] {
-            let application = app.get(&format!("/api/v1/applications/{id}"), &panel.admin).await;
+            let application = app.as_(&panel.admin).get(&format!("/api/v1/applications/{id}")).send().await;
             assert_eq!(application.json["title"], "Anonymised application");
             assert_eq!(application.json["description"], Value::Null);
             assert_eq!(application.json["decision_feedback"], Value::Null);
@@ -307,12 +305,12 @@ db_test! {
             assert!(audit.contains(&"submitted".to_owned()) && audit.last().unwrap() == "anonymised", "{audit:?}");
         }
         for id in [declined, withdrawn] {
-            let audit = app.get(&format!("/api/v1/audit?entity=application&entity_id={id}&per_page=100"), &panel.admin).await;
+            let audit = app.as_(&panel.admin).get(&format!("/api/v1/audit?entity=application&entity_id={id}&per_page=100")).send().await;
             assert!(!audit.text.contains("Trained peer supporters"), "the audit trail keeps no copy: {}", audit.text);
         }
-        let audit = app.get(&format!("/api/v1/audit?entity=application&entity_id={kept}&per_page=100"), &panel.admin).await;
+        let audit = app.as_(&panel.admin).get(&format!("/api/v1/audit?entity=application&entity_id={kept}&per_page=100")).send().await;
         assert!(audit.text.contains("Trained peer supporters"), "an application still under consideration keeps its record");
-        let untouched = app.get(&format!("/api/v1/applications/{kept}"), &panel.admin).await;
+        let untouched = app.as_(&panel.admin).get(&format!("/api/v1/applications/{kept}")).send().await;
         assert_eq!(untouched.json["title"], "Peer support for new mums in Fife");
     }
 }
@@ -329,7 +327,7 @@ db_test! {
         };
         for (who, n) in [("mother_birthing_parent", 3), ("father_partner", 1)] {
             for _ in 0..n {
-                app.send("POST", &path, None, Some(&response(who, [5, 4, 4, 5], true))).await;
+                app.anonymous().post(&path).json(response(who, [5, 4, 4, 5], true)).send().await;
             }
         }
         let few = official(&app).await;
@@ -340,7 +338,7 @@ db_test! {
         // partners, or 13 - 6 - 5 would give the carers away.
         for (who, n) in [("mother_birthing_parent", 3), ("father_partner", 4), ("kinship_carer", 2)] {
             for _ in 0..n {
-                app.send("POST", &path, None, Some(&response(who, [4, 4, 3, 4], false))).await;
+                app.anonymous().post(&path).json(response(who, [4, 4, 3, 4], false)).send().await;
             }
         }
         let figures = official(&app).await;

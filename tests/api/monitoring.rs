@@ -8,7 +8,7 @@ use grantfund::domain::vocabulary::Role;
 
 use crate::awards::Panel;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, its first instalment
 /// released, made on 1 March 2021; gives the panel, award id and the applicant's token.
@@ -27,10 +27,9 @@ async fn accepted(app: &TestApp, frequency: &str) -> (Panel, i64, String) {
 
 async fn returns_of(app: &TestApp, award: i64, token: &str) -> Vec<Value> {
     let reply = app
-        .get(
-            &format!("/api/v1/awards/{award}/returns?per_page=100"),
-            token,
-        )
+        .as_(token)
+        .get(&format!("/api/v1/awards/{award}/returns?per_page=100"))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     reply.json["items"].as_array().unwrap().clone()
@@ -83,10 +82,10 @@ db_test! {
         assert!(app.audit_actions(&panel.admin, "award", award).await.contains(&"returns_scheduled".to_owned()));
 
         let (_, stranger) = app.register("SC300001", "stranger@example.org").await;
-        app.get(&format!("/api/v1/awards/{award}/returns"), &stranger).await.assert_problem(404, "not_found");
-        app.get(&format!("/api/v1/returns/{}", returns[0]["id"]), &stranger).await.assert_problem(404, "not_found");
-        assert_eq!(app.get("/api/v1/returns", &stranger).await.json["total"], 0);
-        app.get("/api/v1/returns", &app.staff(Role::Official).await).await.assert_problem(403, "forbidden");
+        app.as_(&stranger).get(&format!("/api/v1/awards/{award}/returns")).send().await.assert_problem(404, "not_found");
+        app.as_(&stranger).get(&format!("/api/v1/returns/{}", returns[0]["id"])).send().await.assert_problem(404, "not_found");
+        assert_eq!(app.as_(&stranger).get("/api/v1/returns").send().await.json["total"], 0);
+        app.as_(&app.staff(Role::Official).await).get("/api/v1/returns").send().await.assert_problem(403, "forbidden");
 
         for (frequency, expected) in [("six_monthly", 5), ("annual", 3)] {
             let (_, award, applicant) = accepted(&app, frequency).await;
@@ -109,7 +108,7 @@ db_test! {
 
         // The offer is accepted in December, when two quarters of 2021-22 are over.
         set_day(&app, "2021-12-01");
-        let accepted = app.post(&format!("/api/v1/awards/{award}/accept"), Some(&applicant), json!({})).await;
+        let accepted = app.as_(&applicant).post(&format!("/api/v1/awards/{award}/accept")).json(json!({})).send().await;
         assert_eq!(accepted.status.as_u16(), 200, "{}", accepted.text);
 
         let returns = returns_of(&app, award, &applicant).await;
@@ -134,53 +133,53 @@ db_test! {
         let review = format!("{path}/review");
 
         // Drafted during the period; submitted only once it ends.
-        let saved = app.patch(&path, &applicant, json!({"sessions": 12, "outcomes": "Going well so far."})).await;
+        let saved = app.as_(&applicant).patch(&path).json(json!({"sessions": 12, "outcomes": "Going well so far."})).send().await;
         assert_eq!(saved.status.as_u16(), 200, "{}", saved.text);
         assert_eq!(saved.json["sessions"], 12);
-        app.post(&submit, Some(&applicant), json!({})).await.assert_problem(409, "period_not_ended");
+        app.as_(&applicant).post(&submit).json(json!({})).send().await.assert_problem(409, "period_not_ended");
 
         set_day(&app, "2021-07-01");
-        assert_eq!(app.get(&path, &applicant).await.json["status"], "due");
-        let missing = app.post(&submit, Some(&applicant), json!({})).await;
+        assert_eq!(app.as_(&applicant).get(&path).send().await.json["status"], "due");
+        let missing = app.as_(&applicant).post(&submit).json(json!({})).send().await;
         missing.assert_problem(422, "validation_failed");
         assert_eq!(missing.error_fields(), ["spend", "reached.women", "reached.partners", "reached.infants", "reached.kinship_carers", "reached.families", "reached.new", "reached.continuing", "peer_supporters", "volunteers"]);
 
-        let bad = app.patch(&path, &applicant, json!({"spend": "100.001", "reached": {"women": -1}, "sessions": 10_000_001, "outcomes": "x".repeat(10_001)})).await;
+        let bad = app.as_(&applicant).patch(&path).json(json!({"spend": "100.001", "reached": {"women": -1}, "sessions": 10_000_001, "outcomes": "x".repeat(10_001)})).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["spend", "reached.women", "sessions", "outcomes"]);
         // 38,000.00 released for 2021-22; 5% more is 39,900.00.
-        let over = app.patch(&path, &applicant, json!({"spend": "39900.01"})).await;
+        let over = app.as_(&applicant).patch(&path).json(json!({"spend": "39900.01"})).send().await;
         over.assert_problem(422, "validation_failed");
         assert!(over.json["errors"][0]["message"].as_str().unwrap().contains("38000.00"), "{}", over.text);
-        assert_eq!(app.get(&path, &applicant).await.json["spend"], Value::Null, "a refused patch changes nothing");
+        assert_eq!(app.as_(&applicant).get(&path).send().await.json["spend"], Value::Null, "a refused patch changes nothing");
 
-        app.patch(&path, &applicant, complete("9500.00")).await;
+        app.as_(&applicant).patch(&path).json(complete("9500.00")).send().await;
         // The second quarter cannot push the year's total past the instalment either.
         let second = returns_of(&app, award, &applicant).await[1]["id"].as_i64().unwrap();
-        app.patch(&format!("/api/v1/returns/{second}"), &applicant, json!({"spend": "30400.01"})).await.assert_problem(422, "validation_failed");
+        app.as_(&applicant).patch(&format!("/api/v1/returns/{second}")).json(json!({"spend": "30400.01"})).send().await.assert_problem(422, "validation_failed");
 
-        let done = app.post(&submit, Some(&applicant), json!({})).await;
+        let done = app.as_(&applicant).post(&submit).json(json!({})).send().await;
         assert_eq!(done.status.as_u16(), 200, "{}", done.text);
         assert_eq!(done.json["status"], "submitted");
-        app.patch(&path, &applicant, json!({"sessions": 1})).await.assert_problem(409, "invalid_state");
-        app.post(&submit, Some(&applicant), json!({})).await.assert_problem(409, "invalid_state");
+        app.as_(&applicant).patch(&path).json(json!({"sessions": 1})).send().await.assert_problem(409, "invalid_state");
+        app.as_(&applicant).post(&submit).json(json!({})).send().await.assert_problem(409, "invalid_state");
 
-        app.post(&review, Some(&applicant), json!({"outcome": "accepted"})).await.assert_problem(403, "forbidden");
-        let bad = app.post(&review, Some(&panel.admin), json!({"outcome": "changes_requested"})).await;
+        app.as_(&applicant).post(&review).json(json!({"outcome": "accepted"})).send().await.assert_problem(403, "forbidden");
+        let bad = app.as_(&panel.admin).post(&review).json(json!({"outcome": "changes_requested"})).send().await;
         assert_eq!(bad.error_fields(), ["comment"]);
-        let asked = app.post(&review, Some(&panel.admin), json!({"outcome": "changes_requested", "comment": "Please split new and continuing families."})).await;
+        let asked = app.as_(&panel.admin).post(&review).json(json!({"outcome": "changes_requested", "comment": "Please split new and continuing families."})).send().await;
         assert_eq!(asked.json["status"], "changes_requested", "{}", asked.text);
         assert_eq!(asked.json["review_comment"], "Please split new and continuing families.");
-        let outbox = app.get("/api/v1/outbox?per_page=100", &panel.admin).await;
+        let outbox = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await;
         assert_eq!(kinds(&outbox, "return_changes_requested").len(), 2);
 
-        app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await.assert_problem(409, "invalid_state");
-        app.patch(&path, &applicant, json!({"reached": {"new": 45, "continuing": 30}})).await;
-        assert_eq!(app.post(&submit, Some(&applicant), json!({})).await.json["status"], "submitted");
-        let accepted = app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        app.as_(&panel.admin).post(&review).json(json!({"outcome": "accepted"})).send().await.assert_problem(409, "invalid_state");
+        app.as_(&applicant).patch(&path).json(json!({"reached": {"new": 45, "continuing": 30}})).send().await;
+        assert_eq!(app.as_(&applicant).post(&submit).json(json!({})).send().await.json["status"], "submitted");
+        let accepted = app.as_(&panel.admin).post(&review).json(json!({"outcome": "accepted"})).send().await;
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
-        app.post(&review, Some(&panel.admin), json!({"outcome": "accepted"})).await.assert_problem(409, "invalid_state");
-        app.patch(&path, &applicant, json!({"sessions": 1})).await.assert_problem(409, "invalid_state");
+        app.as_(&panel.admin).post(&review).json(json!({"outcome": "accepted"})).send().await.assert_problem(409, "invalid_state");
+        app.as_(&applicant).patch(&path).json(json!({"sessions": 1})).send().await.assert_problem(409, "invalid_state");
 
         assert_eq!(app.audit_actions(&panel.admin, "return", first).await, ["submitted", "changes_requested", "submitted", "accepted"]);
     }
@@ -195,27 +194,27 @@ db_test! {
         let release = format!("/api/v1/awards/{award}/instalments/2022-23/release");
 
         set_day(&app, "2022-04-05");
-        app.post(&release, Some(&panel.admin), json!({})).await.assert_problem(409, "return_not_accepted");
-        app.patch(&format!("/api/v1/returns/{year_one}"), &applicant, complete("37000.00")).await;
-        app.post(&format!("/api/v1/returns/{year_one}/submit"), Some(&applicant), json!({})).await;
-        app.post(&release, Some(&panel.admin), json!({})).await.assert_problem(409, "return_not_accepted");
-        app.post(&format!("/api/v1/returns/{year_one}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
-        let paid = app.post(&release, Some(&panel.admin), json!({})).await;
+        app.as_(&panel.admin).post(&release).json(json!({})).send().await.assert_problem(409, "return_not_accepted");
+        app.as_(&applicant).patch(&format!("/api/v1/returns/{year_one}")).json(complete("37000.00")).send().await;
+        app.as_(&applicant).post(&format!("/api/v1/returns/{year_one}/submit")).json(json!({})).send().await;
+        app.as_(&panel.admin).post(&release).json(json!({})).send().await.assert_problem(409, "return_not_accepted");
+        app.as_(&panel.admin).post(&format!("/api/v1/returns/{year_one}/review")).json(json!({"outcome": "accepted"})).send().await;
+        let paid = app.as_(&panel.admin).post(&release).json(json!({})).send().await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "78000.00");
 
         set_day(&app, "2023-04-10");
         for (id, spend) in [(year_two, "39000.00"), (last, "76000.00")] {
-            app.patch(&format!("/api/v1/returns/{id}"), &applicant, complete(spend)).await;
-            let reply = app.post(&format!("/api/v1/returns/{id}/submit"), Some(&applicant), json!({})).await;
+            app.as_(&applicant).patch(&format!("/api/v1/returns/{id}")).json(complete(spend)).send().await;
+            let reply = app.as_(&applicant).post(&format!("/api/v1/returns/{id}/submit")).json(json!({})).send().await;
             assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         }
-        app.post(&format!("/api/v1/returns/{last}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
-        let done = app.get(&format!("/api/v1/awards/{award}"), &applicant).await;
+        app.as_(&panel.admin).post(&format!("/api/v1/returns/{last}/review")).json(json!({"outcome": "accepted"})).send().await;
+        let done = app.as_(&applicant).get(&format!("/api/v1/awards/{award}")).send().await;
         assert_eq!(done.json["status"], "completed");
         assert!(done.json["ended_at"].is_string());
         assert_eq!(app.audit_actions(&panel.admin, "award", award).await.last().unwrap(), "completed");
-        app.patch(&format!("/api/v1/returns/{year_two}"), &applicant, json!({"sessions": 1})).await.assert_problem(409, "award_not_active");
+        app.as_(&applicant).patch(&format!("/api/v1/returns/{year_two}")).json(json!({"sessions": 1})).send().await.assert_problem(409, "award_not_active");
     }
 }
 
@@ -228,7 +227,7 @@ db_test! {
         let reminders = |_: &TestApp| {
             let admin = panel.admin.clone();
             let app = &app;
-            async move { kinds(&app.get("/api/v1/outbox?per_page=100", &admin).await, "return_reminder").len() }
+            async move { kinds(&app.as_(&admin).get("/api/v1/outbox?per_page=100").send().await, "return_reminder").len() }
         };
         set_day(&app, "2022-04-15");
         assert_eq!(run_job(&app).await.reminders, 0, "16 days before: nothing yet");
@@ -258,14 +257,14 @@ db_test! {
         assert_eq!(passes.iter().map(|p| p.reminders).sum::<usize>(), 1, "{passes:?}");
         assert_eq!(passes.iter().map(|p| p.became_overdue).sum::<usize>(), 1, "{passes:?}");
         assert_eq!(run_job(&app).await, grantfund::monitoring::jobs::PassReport::default());
-        let outbox = app.get("/api/v1/outbox?per_page=100", &panel.admin).await;
+        let outbox = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await;
         let digests = kinds(&outbox, "overdue_digest");
         assert_eq!(digests.len(), 1, "one administrator, one digest: {digests:?}");
         assert_eq!(reminders(&app).await, 6);
 
         // A submitted return gets no more reminders.
-        app.patch(&format!("/api/v1/returns/{}", first["id"]), &applicant, complete("30000.00")).await;
-        app.post(&format!("/api/v1/returns/{}/submit", first["id"]), Some(&applicant), json!({})).await;
+        app.as_(&applicant).patch(&format!("/api/v1/returns/{}", first["id"])).json(complete("30000.00")).send().await;
+        app.as_(&applicant).post(&format!("/api/v1/returns/{}/submit", first["id"])).json(json!({})).send().await;
         set_day(&app, "2022-06-01");
         assert_eq!(run_job(&app).await.reminders, 0);
         app.run_outbox().await;
@@ -281,7 +280,7 @@ db_test! {
         let count = |query: String| {
             let app = &app;
             let admin = panel.admin.clone();
-            async move { app.get(&format!("/api/v1/returns?{query}"), &admin).await.json["total"].as_i64().unwrap() }
+            async move { app.as_(&admin).get(&format!("/api/v1/returns?{query}")).send().await.json["total"].as_i64().unwrap() }
         };
         assert_eq!(count("status=scheduled".to_owned()).await, 9);
         set_day(&app, "2021-07-31");
@@ -294,22 +293,22 @@ db_test! {
         assert_eq!(count("due_before=2021-10-31".to_owned()).await, 2);
         assert_eq!(count(format!("fund_id={}", panel.fund)).await, 9);
         assert_eq!(count("fund_id=999".to_owned()).await, 0);
-        app.get("/api/v1/returns?status=late", &panel.admin).await.assert_problem(400, "invalid_query");
+        app.as_(&panel.admin).get("/api/v1/returns?status=late").send().await.assert_problem(400, "invalid_query");
 
         let report = run_job(&app).await;
         assert_eq!((report.became_due, report.became_overdue), (2, 1));
         let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
         assert_eq!(app.audit_actions(&panel.admin, "return", first).await, ["due", "overdue"]);
         assert_eq!(run_job(&app).await.became_overdue, 0, "marked once");
-        assert_eq!(app.get("/api/v1/returns?status=overdue", &applicant).await.json["total"], 1);
+        assert_eq!(app.as_(&applicant).get("/api/v1/returns?status=overdue").send().await.json["total"], 1);
     }
 }
 
 /// GET `path` on both instances as `token`: both answer 200 with the same figures.
 async fn on_both(app: &TestApp, other: &TestApp, path: &str, token: &str) -> Value {
-    let here = app.get(path, token).await;
+    let here = app.as_(token).get(path).send().await;
     assert_eq!(here.status.as_u16(), 200, "{}", here.text);
-    let there = other.get(path, token).await;
+    let there = other.as_(token).get(path).send().await;
     assert_eq!(there.json, here.json, "{path}: the instances disagree");
     here.json
 }
@@ -343,38 +342,38 @@ db_test! {
         let made = panel.award(&app, id, json!({"2022-23": "1000.00"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "41000.00");
-        let declined = app.post(&format!("/api/v1/awards/{}/decline", made.json["award"]["id"]), Some(&app.token("applicant7@example.org").await), json!({})).await;
+        let declined = app.as_(&app.token("applicant7@example.org").await).post(&format!("/api/v1/awards/{}/decline", made.json["award"]["id"])).json(json!({})).send().await;
         assert_eq!(declined.status.as_u16(), 200, "{}", declined.text);
         assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "40000.00");
 
         // An accepted return moves reach.
         let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
         set_day(&app, "2022-04-05");
-        app.patch(&format!("/api/v1/returns/{first}"), &applicant, complete("37000.00")).await;
-        app.post(&format!("/api/v1/returns/{first}/submit"), Some(&applicant), json!({})).await;
+        app.as_(&applicant).patch(&format!("/api/v1/returns/{first}")).json(complete("37000.00")).send().await;
+        app.as_(&applicant).post(&format!("/api/v1/returns/{first}/submit")).json(json!({})).send().await;
         assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 0, "a submitted return is not counted");
-        let reviewed = other.post(&format!("/api/v1/returns/{first}/review"), Some(&panel.admin), json!({"outcome": "accepted"})).await;
+        let reviewed = other.as_(&panel.admin).post(&format!("/api/v1/returns/{first}/review")).json(json!({"outcome": "accepted"})).send().await;
         assert_eq!(reviewed.status.as_u16(), 200, "{}", reviewed.text);
         assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 50);
 
         // A release moves paid.
-        let released = app.post(&format!("/api/v1/awards/{award}/instalments/2022-23/release"), Some(&panel.admin), json!({})).await;
+        let released = app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/instalments/2022-23/release")).json(json!({})).send().await;
         assert_eq!(released.status.as_u16(), 200, "{}", released.text);
         assert_eq!(on_both(&app, &other, &summary, &official).await["total"]["paid"], "78000.00");
 
         // Families' responses move the feedback figures.
-        let made = app.post(&format!("/api/v1/awards/{award}/feedback-links"), Some(&applicant), json!({"label": "Tuesday group"})).await;
+        let made = app.as_(&applicant).post(&format!("/api/v1/awards/{award}/feedback-links")).json(json!({"label": "Tuesday group"})).send().await;
         let token = made.json["token"].as_str().unwrap().to_owned();
         for n in 0..6 {
             let body = json!({"respondent": "mother_birthing_parent", "ratings": {"listened_to": 5, "wellbeing": 4, "relationship_with_baby": 4, "recommend": 5}, "consent_to_quote": n % 2 == 0});
-            let sent = other.send("POST", &format!("/api/v1/feedback/{token}"), None, Some(&body)).await;
+            let sent = other.anonymous().post(&format!("/api/v1/feedback/{token}")).json(&body).send().await;
             assert_eq!(sent.status.as_u16(), 201, "{}", sent.text);
         }
         // Published in batches of at least five: the sixth waits for four more.
         assert_eq!(on_both(&app, &other, &feedback, &official).await["responses"], 5);
 
         // A new target moves the percentage.
-        let updated = app.patch(&format!("/api/v1/funds/{fund}"), &panel.admin, json!({"reach_target": 100})).await;
+        let updated = app.as_(&panel.admin).patch(&format!("/api/v1/funds/{fund}")).json(json!({"reach_target": 100})).send().await;
         assert_eq!(updated.status.as_u16(), 200, "{}", updated.text);
         let moved = on_both(&app, &other, &reach, &official).await;
         assert_eq!((moved["target"].as_i64(), moved["percentage_of_target"].as_str()), (Some(100), Some("50.0")));

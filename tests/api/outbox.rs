@@ -9,13 +9,13 @@ use grantfund::db::write_transaction;
 use grantfund::email::outbox::{self, NewEmail};
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 db_test! {
     async fn registration_queues_a_welcome_email_that_is_sent_once(app) {
         app.register("SC000001", "aileen@example.org").await;
         let admin = app.admin().await;
-        let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
+        let pending = app.as_(&admin).get("/api/v1/outbox?status=pending").send().await;
         assert_eq!(pending.json["total"], 1);
         assert_eq!(pending.json["items"][0]["kind"], "welcome");
         assert!(pending.json["items"][0].get("body").is_none(), "bodies are not shown");
@@ -26,12 +26,12 @@ db_test! {
         assert_eq!(mails.len(), 1);
         assert!(mails[0].contains("To: aileen@example.org"));
         assert!(mails[0].contains("Message-ID: <outbox-"));
-        let sent = app.get("/api/v1/outbox?status=sent", &admin).await;
+        let sent = app.as_(&admin).get("/api/v1/outbox?status=sent").send().await;
         assert_eq!(sent.json["total"], 1);
         assert!(sent.json["items"][0]["sent_at"].is_string());
-        app.get("/api/v1/outbox?status=lost", &admin).await.assert_problem(400, "invalid_query");
+        app.as_(&admin).get("/api/v1/outbox?status=lost").send().await.assert_problem(400, "invalid_query");
         let applicant = app.token("aileen@example.org").await;
-        app.get("/api/v1/outbox", &applicant).await.assert_problem(403, "forbidden");
+        app.as_(&applicant).get("/api/v1/outbox").send().await.assert_problem(403, "forbidden");
     }
 }
 
@@ -118,7 +118,7 @@ db_test! {
         assert!(failed.is_err());
         drop(conn);
         let admin = app.admin().await;
-        assert_eq!(app.get("/api/v1/outbox", &admin).await.json["total"], 0);
+        assert_eq!(app.as_(&admin).get("/api/v1/outbox").send().await.json["total"], 0);
     }
 }
 
@@ -137,22 +137,14 @@ db_test! {
             return;
         };
         let admin = app.admin().await;
-        app.post(
-            "/api/v1/users",
-            Some(&admin),
-            json!({"name": "x", "email": "x@example.org", "role": "official", "password": PASSWORD}),
-        )
+        app.as_(&admin).post("/api/v1/users").json(json!({"name": "x", "email": "x@example.org", "role": "official", "password": PASSWORD})).send()
         .await;
-        app.post(
-            "/api/v1/auth/password-reset/request",
-            None,
-            json!({"email": "x@example.org"}),
-        )
+        app.anonymous().post("/api/v1/auth/password-reset/request").json(json!({"email": "x@example.org"})).send()
         .await;
 
         let first = app.run_outbox().await;
         assert_eq!((first.sent, first.failed), (0, 1));
-        let pending = app.get("/api/v1/outbox?status=pending", &admin).await;
+        let pending = app.as_(&admin).get("/api/v1/outbox?status=pending").send().await;
         let row = &pending.json["items"][0];
         assert_eq!(row["attempts"], 1);
         assert!(row["last_error"].as_str().is_some_and(|e| !e.is_empty()));
@@ -173,7 +165,7 @@ db_test! {
         app.clock.advance(chrono::Duration::seconds(30));
         assert_eq!(app.run_outbox().await.failed, 1);
 
-        let failed = app.get("/api/v1/outbox?status=failed", &admin).await;
+        let failed = app.as_(&admin).get("/api/v1/outbox?status=failed").send().await;
         assert_eq!(failed.json["total"], 1, "kept and visible, not lost");
         assert_eq!(failed.json["items"][0]["attempts"], 3);
         app.clock.advance(chrono::Duration::days(1));
@@ -300,7 +292,7 @@ db_test! {
         ids.dedup();
         assert_eq!(ids.len(), queued as usize, "no email arrived twice");
         let admin = app.admin().await;
-        assert_eq!(app.get("/api/v1/outbox?status=pending", &admin).await.json["total"], 0);
-        assert_eq!(app.get("/api/v1/outbox?status=failed", &admin).await.json["total"], 0);
+        assert_eq!(app.as_(&admin).get("/api/v1/outbox?status=pending").send().await.json["total"], 0);
+        assert_eq!(app.as_(&admin).get("/api/v1/outbox?status=failed").send().await.json["total"], 0);
     }
 }

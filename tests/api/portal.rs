@@ -15,7 +15,7 @@ use grantfund::domain::vocabulary::Role;
 use crate::awards::Panel;
 use crate::db_test;
 use crate::feedback::running_award;
-use crate::helpers::*;
+use crate::support::*;
 
 /// A browser: keeps its cookies, follows no redirects, and reads the CSRF token off pages.
 struct Browser<'a> {
@@ -249,7 +249,7 @@ db_test! {
         browser.sign_in("gone@example.org").await;
         assert_eq!(browser.get("/organisation").await.status, StatusCode::OK);
         let admin = app.admin().await;
-        let users = app.get("/api/v1/users?role=applicant", &admin).await;
+        let users = app.as_(&admin).get("/api/v1/users?role=applicant").send().await;
         let id = users.json["items"]
             .as_array()
             .unwrap()
@@ -258,7 +258,7 @@ db_test! {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
-        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"active": false})).send().await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let page = browser.get("/organisation").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -347,7 +347,7 @@ db_test! {
         app.register("SC300005", "rules@example.org").await;
         let mut browser = Browser::new(&app);
         browser.sign_in("rules@example.org").await;
-        let round_json = app.send("GET", &format!("/api/v1/rounds/{round}"), None, None).await;
+        let round_json = app.anonymous().get(&format!("/api/v1/rounds/{round}")).send().await;
         let year = round_json.json["financial_years"][0].as_str().unwrap().to_owned();
         let requested = format!("requested.{year}");
         let apply = format!("/rounds/{round}/apply");
@@ -433,7 +433,7 @@ db_test! {
     async fn a_family_sends_feedback_by_its_link_without_signing_in(app) {
         let (_panel, award, holder) = running_award(&app).await;
         let link = app
-            .post(&format!("/api/v1/awards/{award}/feedback-links"), Some(&holder), json!({"label": "Group"}))
+            .as_(&holder).post(&format!("/api/v1/awards/{award}/feedback-links")).json(json!({"label": "Group"})).send()
             .await;
         let token = link.json["token"].as_str().unwrap().to_owned();
         let mut family = Browser::new(&app);
@@ -507,7 +507,7 @@ db_test! {
         // The page sends the whole form: a submit that blanks the title is refused with the
         // reason, and nothing is submitted.
         assert_eq!(submitted.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", submitted.text);
-        let reply = app.get(&format!("/api/v1/applications/{application}"), &token).await;
+        let reply = app.as_(&token).get(&format!("/api/v1/applications/{application}")).send().await;
         assert_eq!(reply.json["status"], "draft");
 
         let mut admin = Browser::new(&app);
@@ -525,7 +525,7 @@ db_test! {
             .await;
         assert_eq!(verified.status, StatusCode::SEE_OTHER);
         assert_eq!(verified.location.as_deref(), Some("/"), "never sent to another site");
-        let org = app.get(&format!("/api/v1/organisations/{organisation}"), &panel.admin).await;
+        let org = app.as_(&panel.admin).get(&format!("/api/v1/organisations/{organisation}")).send().await;
         assert_eq!(org.json["verified"], true);
     }
 }
@@ -536,11 +536,7 @@ db_test! {
         let fund = app.model_fund(&admin).await;
         for n in 0..55 {
             let reply = app
-                .put(
-                    &format!("/api/v1/funds/{fund}/years/2021-22"),
-                    &admin,
-                    json!({"limit": format!("{}.00", 900_000 + n), "approved": true}),
-                )
+                .as_(&admin).put(&format!("/api/v1/funds/{fund}/years/2021-22")).json(json!({"limit": format!("{}.00", 900_000 + n), "approved": true})).send()
                 .await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         }
@@ -568,15 +564,11 @@ db_test! {
         let (application, _) = panel.submitted(&app, 1, true).await;
         let (assessor_id, assessor_token) = &panel.assessor;
         let reply = app
-            .post(
-                &format!("/api/v1/applications/{application}/assignments"),
-                Some(&panel.admin),
-                json!({"assessor_id": assessor_id}),
-            )
+            .as_(&panel.admin).post(&format!("/api/v1/applications/{application}/assignments")).json(json!({"assessor_id": assessor_id})).send()
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let assignment = reply.json["id"].as_i64().unwrap();
-        let email = app.get("/api/v1/me", assessor_token).await.json["user"]["email"]
+        let email = app.as_(assessor_token).get("/api/v1/me").send().await.json["user"]["email"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -613,7 +605,7 @@ db_test! {
             .await;
         assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text);
         let view = app
-            .get(&format!("/api/v1/applications/{application}/assessment"), &panel.admin)
+            .as_(&panel.admin).get(&format!("/api/v1/applications/{application}/assessment")).send()
             .await;
         assert_eq!(view.json["submitted_assessments"], 1, "{}", view.text);
         assert_eq!(view.json["assessments"][0]["scores"][0]["score"], 7);
@@ -655,7 +647,7 @@ db_test! {
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
         let after = admin.get(&path).await;
         assert!(after.text.contains("Awarded"));
-        let awards = app.get("/api/v1/awards", &applicant).await;
+        let awards = app.as_(&applicant).get("/api/v1/awards").send().await;
         assert_eq!(awards.json["items"][0]["total"], "78000.00", "{}", awards.text);
     }
 }
@@ -691,7 +683,7 @@ db_test! {
         let saved = browser.post("/organisation", &fields).await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
         assert!(saved.text.contains("details are saved."));
-        let stored = app.get(&format!("/api/v1/organisations/{organisation}"), &token).await;
+        let stored = app.as_(&token).get(&format!("/api/v1/organisations/{organisation}")).send().await;
         assert_eq!(stored.json["name"], "Details Trust");
         assert_eq!(stored.json["annual_income"], "120000.00");
     }
@@ -700,7 +692,7 @@ db_test! {
 db_test! {
     async fn a_grant_holder_makes_a_feedback_link_with_its_qr_code_once(app) {
         let (_panel, award, holder) = running_award(&app).await;
-        let email = app.get("/api/v1/me", &holder).await.json["user"]["email"]
+        let email = app.as_(&holder).get("/api/v1/me").send().await.json["user"]["email"]
             .as_str()
             .unwrap()
             .to_owned();

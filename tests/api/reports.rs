@@ -5,7 +5,7 @@ use serde_json::Value;
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// Seeds the demo and signs in its administrator and official.
 async fn demo(app: &TestApp) -> (String, String) {
@@ -34,12 +34,12 @@ async fn demo(app: &TestApp) -> (String, String) {
 db_test! {
     async fn the_360giving_export_lists_every_published_grant_with_exact_amounts(app) {
         let (admin, official) = demo(&app).await;
-        let reply = app.get("/api/v1/exports/360giving?fund_id=1", &official).await;
+        let reply = app.as_(&official).get("/api/v1/exports/360giving?fund_id=1").send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["version"], "1.4");
         let grants = reply.json["grants"].as_array().unwrap();
         let left_out: usize = reply.header("x-grants-without-org-id").unwrap().parse().unwrap();
-        let awards = app.get("/api/v1/awards?per_page=100", &admin).await;
+        let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await;
         let published: Vec<&Value> = awards.json["items"].as_array().unwrap().iter()
             .filter(|a| ["accepted", "completed", "terminated"].contains(&a["status"].as_str().unwrap())).collect();
         assert_eq!(grants.len() + left_out, published.len());
@@ -68,23 +68,23 @@ db_test! {
         let departures = crate::contract::departures("GrantPackage", &reply.json);
         assert!(departures.is_empty(), "{departures:#?}");
 
-        let csv = app.get("/api/v1/exports/360giving?fund_id=1&format=csv", &official).await;
+        let csv = app.as_(&official).get("/api/v1/exports/360giving?fund_id=1&format=csv").send().await;
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = csv.text.lines().collect();
         assert!(lines[0].starts_with("Identifier,Title,Description,Currency,Amount Awarded,Amount Disbursed,Award Date"), "{}", lines[0]);
         assert_eq!(lines.len(), grants.len() + 1);
         // Its own operation answers the same CSV, with the same count of grants left out.
-        let sibling = app.get("/api/v1/exports/360giving.csv?fund_id=1", &official).await;
+        let sibling = app.as_(&official).get("/api/v1/exports/360giving.csv?fund_id=1").send().await;
         assert_eq!(sibling.status.as_u16(), 200, "{}", sibling.text);
         assert!(sibling.header("content-type").unwrap().starts_with("text/csv"));
         assert_eq!(sibling.text, csv.text);
         assert_eq!(sibling.header("x-grants-without-org-id"), Some(left_out.to_string()));
-        app.get("/api/v1/exports/360giving.csv?fund_id=1", &applicant_of_nothing(&app).await).await.assert_problem(403, "forbidden");
+        app.as_(&applicant_of_nothing(&app).await).get("/api/v1/exports/360giving.csv?fund_id=1").send().await.assert_problem(403, "forbidden");
 
         let (_, applicant) = app.register("SC500001", "someone@example.org").await;
-        app.get("/api/v1/exports/360giving?fund_id=1", &applicant).await.assert_problem(403, "forbidden");
-        app.get("/api/v1/exports/360giving?fund_id=999", &official).await.assert_problem(404, "not_found");
-        app.get("/api/v1/exports/360giving", &official).await.assert_problem(400, "invalid_query");
+        app.as_(&applicant).get("/api/v1/exports/360giving?fund_id=1").send().await.assert_problem(403, "forbidden");
+        app.as_(&official).get("/api/v1/exports/360giving?fund_id=999").send().await.assert_problem(404, "not_found");
+        app.as_(&official).get("/api/v1/exports/360giving").send().await.assert_problem(400, "invalid_query");
     }
 }
 
@@ -107,8 +107,8 @@ fn pence(v: &Value) -> i64 {
 db_test! {
     async fn every_report_reconciles_with_the_fund_years_and_the_awards_to_the_penny(app) {
         let (admin, official) = demo(&app).await;
-        let years = app.get("/api/v1/funds/1/years", &admin).await.json["items"].as_array().unwrap().clone();
-        let summary = app.get("/api/v1/reports/funds/1/summary", &official).await;
+        let years = app.as_(&admin).get("/api/v1/funds/1/years").send().await.json["items"].as_array().unwrap().clone();
+        let summary = app.as_(&official).get("/api/v1/reports/funds/1/summary").send().await;
         assert_eq!(summary.status.as_u16(), 200, "{}", summary.text);
         for (year, reported) in years.iter().zip(summary.json["years"].as_array().unwrap()) {
             assert_eq!(reported["financial_year"], year["financial_year"]);
@@ -125,44 +125,44 @@ db_test! {
         assert!(committed > 0 && paid > 0);
 
         // The awards' instalments hold exactly that.
-        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await.json["items"].as_array().unwrap().clone();
         let held: i64 = awards.iter().flat_map(|a| a["instalments"].as_array().unwrap().clone()).filter(|i| i["status"] != "cancelled").map(|i| pence(&i["amount"])).sum();
         assert_eq!(held, committed);
         let holding = awards.iter().filter(|a| a["instalments"].as_array().unwrap().iter().any(|i| i["status"] != "cancelled")).count() as i64;
         assert_eq!(summary.json["total"]["awards"], holding);
 
         for (path, list) in [("by-health-board", "health_boards"), ("by-target-group", "target_groups")] {
-            let report = app.get(&format!("/api/v1/reports/funds/1/{path}"), &official).await;
+            let report = app.as_(&official).get(&format!("/api/v1/reports/funds/1/{path}")).send().await;
             assert_eq!(report.status.as_u16(), 200, "{}", report.text);
             let rows = report.json[list].as_array().unwrap();
             assert_eq!(rows.iter().map(|r| pence(&r["committed"])).sum::<i64>(), committed, "{path}");
             assert_eq!(rows.iter().map(|r| pence(&r["paid"])).sum::<i64>(), paid, "{path}");
             assert_eq!(pence(&report.json["total"]["committed"]), committed);
         }
-        let boards = app.get("/api/v1/reports/funds/1/by-health-board", &official).await;
+        let boards = app.as_(&official).get("/api/v1/reports/funds/1/by-health-board").send().await;
         assert_eq!(boards.json["health_boards"].as_array().unwrap().len(), 14, "every board, zeros included");
         assert!(boards.json["health_boards"].as_array().unwrap().iter().all(|b| b["gss_code"].as_str().unwrap().starts_with("S08")));
 
         // One year at a time gives the same year.
-        let one = app.get("/api/v1/reports/funds/1/summary?financial_year=2021-22", &official).await;
+        let one = app.as_(&official).get("/api/v1/reports/funds/1/summary?financial_year=2021-22").send().await;
         assert_eq!(one.json["years"].as_array().unwrap().len(), 1);
         assert_eq!(one.json["total"]["committed"], years[1]["committed"]);
-        let board_year = app.get("/api/v1/reports/funds/1/by-health-board?financial_year=2021-22", &official).await;
+        let board_year = app.as_(&official).get("/api/v1/reports/funds/1/by-health-board?financial_year=2021-22").send().await;
         assert_eq!(pence(&board_year.json["total"]["committed"]), pence(&years[1]["committed"]));
 
         // CSV of each: a header and a row per line, totals included.
-        let csv = app.get("/api/v1/reports/funds/1/by-health-board?format=csv", &official).await;
+        let csv = app.as_(&official).get("/api/v1/reports/funds/1/by-health-board?format=csv").send().await;
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = csv.text.lines().collect();
         assert_eq!(lines[0], "financial_year,health_board,gss_code,committed,paid,awards,organisations");
         assert_eq!(lines.len(), 1 + 14 + 1);
         let csv_total: i64 = lines[1..15].iter().map(|l| { let f: Vec<&str> = l.split(',').collect(); pence(&Value::String(f[f.len() - 4].to_owned())) }).sum();
         assert_eq!(csv_total, committed);
-        let summary_csv = app.get_accepting("/api/v1/reports/funds/1/summary", &official, "text/csv").await;
+        let summary_csv = app.as_(&official).get("/api/v1/reports/funds/1/summary").header("Accept", "text/csv").send().await;
         assert!(summary_csv.text.starts_with("financial_year,component,limit,committed,paid,remaining,awards,organisations"));
         assert!(summary_csv.text.lines().any(|l| l.starts_with("total,all,")));
         for path in ["reach", "feedback", "by-target-group"] {
-            let csv = app.get(&format!("/api/v1/reports/funds/1/{path}?format=csv"), &official).await;
+            let csv = app.as_(&official).get(&format!("/api/v1/reports/funds/1/{path}?format=csv")).send().await;
             assert_eq!(csv.status.as_u16(), 200, "{path}");
             assert!(csv.header("content-type").unwrap().starts_with("text/csv"), "{path}");
         }
@@ -170,26 +170,26 @@ db_test! {
         for path in ["summary", "by-health-board", "by-target-group", "reach", "feedback"] {
             for year in ["", "?financial_year=2021-22"] {
                 let sep = if year.is_empty() { "?" } else { "&" };
-                let negotiated = app.get(&format!("/api/v1/reports/funds/1/{path}{year}{sep}format=csv"), &official).await;
-                let own = app.get(&format!("/api/v1/reports/funds/1/{path}.csv{year}"), &official).await;
+                let negotiated = app.as_(&official).get(&format!("/api/v1/reports/funds/1/{path}{year}{sep}format=csv")).send().await;
+                let own = app.as_(&official).get(&format!("/api/v1/reports/funds/1/{path}.csv{year}")).send().await;
                 assert_eq!(own.status.as_u16(), 200, "{path}: {}", own.text);
                 assert!(own.header("content-type").unwrap().starts_with("text/csv"), "{path}");
                 assert_eq!(own.header("content-disposition"), negotiated.header("content-disposition"), "{path}");
                 assert_eq!(own.text, negotiated.text, "{path}{year}");
             }
-            app.get(&format!("/api/v1/reports/funds/1/{path}.csv?financial_year=2021-23"), &official).await.assert_problem(400, "invalid_query");
-            app.get(&format!("/api/v1/reports/funds/999/{path}.csv"), &official).await.assert_problem(404, "not_found");
+            app.as_(&official).get(&format!("/api/v1/reports/funds/1/{path}.csv?financial_year=2021-23")).send().await.assert_problem(400, "invalid_query");
+            app.as_(&official).get(&format!("/api/v1/reports/funds/999/{path}.csv")).send().await.assert_problem(404, "not_found");
         }
-        app.get("/api/v1/reports/funds/1/summary.csv", &applicant_of_nothing(&app).await).await.assert_problem(403, "forbidden");
+        app.as_(&applicant_of_nothing(&app).await).get("/api/v1/reports/funds/1/summary.csv").send().await.assert_problem(403, "forbidden");
     }
 }
 
 db_test! {
     async fn reach_counts_accepted_periodic_returns_against_the_target(app) {
         let (admin, official) = demo(&app).await;
-        let reach = app.get("/api/v1/reports/funds/1/reach", &official).await;
+        let reach = app.as_(&official).get("/api/v1/reports/funds/1/reach").send().await;
         assert_eq!(reach.status.as_u16(), 200, "{}", reach.text);
-        let accepted = app.get("/api/v1/returns?status=accepted&per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let accepted = app.as_(&admin).get("/api/v1/returns?status=accepted&per_page=100").send().await.json["items"].as_array().unwrap().clone();
         let periodic: Vec<&Value> = accepted.iter().filter(|r| r["is_final"] == false).collect();
         let new: i64 = periodic.iter().map(|r| r["reached"]["new"].as_i64().unwrap()).sum();
         let women: i64 = periodic.iter().map(|r| r["reached"]["women"].as_i64().unwrap()).sum();
@@ -207,12 +207,12 @@ db_test! {
 db_test! {
     async fn feedback_for_officials_never_shows_a_small_group(app) {
         let (admin, official) = demo(&app).await;
-        let report = app.get("/api/v1/reports/funds/1/feedback", &official).await;
+        let report = app.as_(&official).get("/api/v1/reports/funds/1/feedback").send().await;
         assert_eq!(report.status.as_u16(), 200, "{}", report.text);
-        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await.json["items"].as_array().unwrap().clone();
         let mut received = 0;
         for award in &awards {
-            received += app.get(&format!("/api/v1/awards/{}/feedback", award["id"]), &admin).await.json["responses"].as_i64().unwrap();
+            received += app.as_(&admin).get(&format!("/api/v1/awards/{}/feedback", award["id"])).send().await.json["responses"].as_i64().unwrap();
         }
         // Published in batches: the report counts what has been published, which may trail
         // what was received by a few, never more than was received.
@@ -259,7 +259,7 @@ const PERSONAL: &[&str] = &[
 db_test! {
     async fn officials_read_without_personal_data_and_change_nothing(app) {
         let (admin, official) = demo(&app).await;
-        let award = app.get("/api/v1/awards?per_page=1", &admin).await.json["items"][0]["id"].as_i64().unwrap();
+        let award = app.as_(&admin).get("/api/v1/awards?per_page=1").send().await.json["items"][0]["id"].as_i64().unwrap();
         let mut paths: Vec<String> = [
             "/api/v1/funds", "/api/v1/funds/1", "/api/v1/funds/1/years", "/api/v1/rounds", "/api/v1/rounds/1",
             "/api/v1/rounds/1/criteria", "/api/v1/awards?per_page=100", "/api/v1/organisations?per_page=100",
@@ -272,7 +272,7 @@ db_test! {
             paths.push(format!("/api/v1/reports/funds/1/{report}?format=csv"));
         }
         for path in &paths {
-            let reply = app.get(path, &official).await;
+            let reply = app.as_(&official).get(path).send().await;
             assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
             assert!(!reply.text.contains('@'), "an email in {path}: {}", reply.text);
             for personal in PERSONAL {
@@ -281,11 +281,11 @@ db_test! {
         }
         // Nothing an official sends changes anything: refused for the role (or for the body,
         // which is read first), and the audit trail, which records every change, stays as it was.
-        let changes = app.get("/api/v1/audit?per_page=1", &admin).await.json["total"].as_i64().unwrap();
+        let changes = app.as_(&admin).get("/api/v1/audit?per_page=1").send().await.json["total"].as_i64().unwrap();
         let valid_fund = fund_body("GOV");
-        app.post("/api/v1/funds", Some(&official), valid_fund).await.assert_problem(403, "forbidden");
-        app.post("/api/v1/applications/1/decision", Some(&official), serde_json::json!({"decision": "decline", "feedback": "No."})).await.assert_problem(403, "forbidden");
-        app.put("/api/v1/funds/1/years/2021-22", &official, serde_json::json!({"limit": "1.00", "approved": true})).await.assert_problem(403, "forbidden");
+        app.as_(&official).post("/api/v1/funds").json(valid_fund).send().await.assert_problem(403, "forbidden");
+        app.as_(&official).post("/api/v1/applications/1/decision").json(serde_json::json!({"decision": "decline", "feedback": "No."})).send().await.assert_problem(403, "forbidden");
+        app.as_(&official).put("/api/v1/funds/1/years/2021-22").json(serde_json::json!({"limit": "1.00", "approved": true})).send().await.assert_problem(403, "forbidden");
         for (method, path) in [
             ("POST", "/api/v1/funds"), ("PATCH", "/api/v1/funds/1"), ("PUT", "/api/v1/funds/1/years/2021-22"),
             ("POST", "/api/v1/funds/1/rounds"), ("PATCH", "/api/v1/rounds/1"), ("POST", "/api/v1/rounds/1/criteria"),
@@ -294,22 +294,22 @@ db_test! {
             ("POST", "/api/v1/users"), ("DELETE", "/api/v1/users/1"), ("POST", "/api/v1/applications/1/moderation"),
             ("POST", "/api/v1/rounds/1/assignments"), ("POST", &format!("/api/v1/awards/{award}/feedback-links")),
         ] {
-            let reply = app.send(method, path, Some(&official), Some(&serde_json::json!({}))).await;
+            let reply = app.as_(&official).request(method, path).json(serde_json::json!({})).send().await;
             assert!(matches!(reply.status.as_u16(), 403 | 422), "{method} {path}: {} {}", reply.status, reply.text);
         }
-        assert_eq!(app.get("/api/v1/audit?per_page=1", &admin).await.json["total"].as_i64().unwrap(), changes);
+        assert_eq!(app.as_(&admin).get("/api/v1/audit?per_page=1").send().await.json["total"].as_i64().unwrap(), changes);
     }
 }
 
 db_test! {
     async fn the_public_directory_lists_running_services_of_organisations_that_agreed(app) {
         let (admin, _) = demo(&app).await;
-        let listing = app.send("GET", "/api/v1/directory?per_page=100", None, None).await;
+        let listing = app.anonymous().get("/api/v1/directory?per_page=100").send().await;
         assert_eq!(listing.status.as_u16(), 200, "{}", listing.text);
         let entries = listing.json["items"].as_array().unwrap().clone();
         assert!(!entries.is_empty());
-        let awards = app.get("/api/v1/awards?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
-        let organisations = app.get("/api/v1/organisations?per_page=100", &admin).await.json["items"].as_array().unwrap().clone();
+        let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await.json["items"].as_array().unwrap().clone();
+        let organisations = app.as_(&admin).get("/api/v1/organisations?per_page=100").send().await.json["items"].as_array().unwrap().clone();
         let expected: Vec<&str> = awards.iter()
             .filter(|a| a["status"] == "accepted" || a["status"] == "completed")
             .filter(|a| organisations.iter().any(|o| o["id"] == a["organisation_id"] && o["listed_in_directory"] == true))
@@ -324,15 +324,15 @@ db_test! {
         assert!(!listing.text.contains('@'), "no contact emails in public");
 
         let board = entries[0]["health_boards"][0].as_str().unwrap().to_owned();
-        let by_board = app.send("GET", &format!("/api/v1/directory?health_board={board}&per_page=100"), None, None).await;
+        let by_board = app.anonymous().get(&format!("/api/v1/directory?health_board={board}&per_page=100")).send().await;
         let by_board = by_board.json["items"].as_array().unwrap().clone();
         assert!(!by_board.is_empty() && by_board.iter().all(|e| e["health_boards"].as_array().unwrap().iter().any(|b| b == board.as_str())));
         let support = entries[0]["support_types"][0].as_str().unwrap().to_owned();
-        let by_support = app.send("GET", &format!("/api/v1/directory?support_type={support}&per_page=100"), None, None).await;
+        let by_support = app.anonymous().get(&format!("/api/v1/directory?support_type={support}&per_page=100")).send().await;
         assert!(by_support.json["items"].as_array().unwrap().iter().all(|e| e["support_types"].as_array().unwrap().iter().any(|s| s == support.as_str())));
-        let paged = app.send("GET", "/api/v1/directory?per_page=2&page=2", None, None).await;
+        let paged = app.anonymous().get("/api/v1/directory?per_page=2&page=2").send().await;
         assert_eq!(paged.json["items"].as_array().unwrap().len(), 2.min(entries.len().saturating_sub(2)));
-        app.send("GET", "/api/v1/directory?health_board=atlantis", None, None).await.assert_problem(400, "invalid_query");
+        app.anonymous().get("/api/v1/directory?health_board=atlantis").send().await.assert_problem(400, "invalid_query");
     }
 }
 
@@ -349,8 +349,8 @@ db_test! {
         let fund = seeded.fund_id;
 
         // Every year within its limit, and the reports equal to the years.
-        let years = app.get(&format!("/api/v1/funds/{fund}/years"), &admin).await.json["items"].clone();
-        let summary = app.get(&format!("/api/v1/reports/funds/{fund}/summary"), &official).await.json;
+        let years = app.as_(&admin).get(&format!("/api/v1/funds/{fund}/years")).send().await.json["items"].clone();
+        let summary = app.as_(&official).get(&format!("/api/v1/reports/funds/{fund}/summary")).send().await.json;
         let mut committed = 0;
         for year in years.as_array().unwrap() {
             assert!(pence(&year["committed"]) <= pence(&year["limit"]), "{year}");
@@ -361,16 +361,16 @@ db_test! {
         assert!(committed > 0);
         assert_eq!(pence(&summary["total"]["committed"]), committed);
         for (split, rows) in [("by-health-board", "health_boards"), ("by-target-group", "target_groups")] {
-            let report = app.get(&format!("/api/v1/reports/funds/{fund}/{split}"), &official).await.json;
+            let report = app.as_(&official).get(&format!("/api/v1/reports/funds/{fund}/{split}")).send().await.json;
             for figure in ["committed", "paid", "awards", "organisations"] {
                 assert_eq!(report["total"][figure], summary["total"][figure], "{split} {figure}");
             }
             let split_total: i64 = report[rows].as_array().unwrap().iter().map(|r| pence(&r["committed"])).sum();
             assert_eq!(split_total, committed, "{split}: every penny in exactly one row");
         }
-        let feedback = app.get(&format!("/api/v1/reports/funds/{fund}/feedback"), &official).await.json;
+        let feedback = app.as_(&official).get(&format!("/api/v1/reports/funds/{fund}/feedback")).send().await.json;
         assert_eq!(feedback["responses"], seeded.feedback_responses as i64);
-        let reach = app.get(&format!("/api/v1/reports/funds/{fund}/reach"), &official).await.json;
+        let reach = app.as_(&official).get(&format!("/api/v1/reports/funds/{fund}/reach")).send().await.json;
         assert!(reach["reached"].as_i64().unwrap() > 0);
 
         // A second run adds a second fund beside the first.

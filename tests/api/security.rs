@@ -6,7 +6,7 @@ use std::process::Stdio;
 use serde_json::json;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 async fn raw(
     app: &TestApp,

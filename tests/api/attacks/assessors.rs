@@ -10,11 +10,11 @@ use grantfund::domain::vocabulary::Role;
 
 use crate::awards::Panel;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// The organisation of an applicant's account.
 async fn organisation_of(app: &TestApp, applicant: &str) -> i64 {
-    let me = app.get("/api/v1/me", applicant).await;
+    let me = app.as_(applicant).get("/api/v1/me").send().await;
     me.json["user"]["organisation_id"]
         .as_i64()
         .expect("an organisation")
@@ -23,11 +23,10 @@ async fn organisation_of(app: &TestApp, applicant: &str) -> i64 {
 /// Assigns `application` to the assessor; gives the assignment.
 async fn assign(app: &TestApp, admin: &str, application: i64, assessor: i64) -> i64 {
     let reply = app
-        .post(
-            &format!("/api/v1/applications/{application}/assignments"),
-            Some(admin),
-            json!({"assessor_id": assessor}),
-        )
+        .as_(admin)
+        .post(&format!("/api/v1/applications/{application}/assignments"))
+        .json(json!({"assessor_id": assessor}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
     reply.json["id"].as_i64().expect("assignment id")
@@ -40,11 +39,12 @@ async fn declare(app: &TestApp, assessor: &str, assignment: i64, conflict: bool)
         json!({"has_conflict": false})
     };
     let reply = app
-        .post(
-            &format!("/api/v1/assignments/{assignment}/conflict-declaration"),
-            Some(assessor),
-            body,
-        )
+        .as_(assessor)
+        .post(&format!(
+            "/api/v1/assignments/{assignment}/conflict-declaration"
+        ))
+        .json(body)
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
 }
@@ -70,28 +70,28 @@ db_test! {
         declare(&app, &assessor, conflicted, true).await;
         assign(&app, &panel.admin, applications[2], assessor_id).await;
 
-        let listed = app.get("/api/v1/organisations?per_page=100", &assessor).await;
+        let listed = app.as_(&assessor).get("/api/v1/organisations?per_page=100").send().await;
         assert_eq!(listed.status.as_u16(), 200, "{}", listed.text);
         let ids: Vec<i64> = listed.json["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
         assert_eq!(ids, [organisations[0]], "{}", listed.text);
         assert_eq!(listed.json["total"], 1);
         assert!(listed.json["items"][0]["contact_email"].is_string(), "the panel's own bid keeps its contact");
         // The filters narrow the assessor's list, never widen it.
-        let verified = app.get("/api/v1/organisations?verified=false&per_page=100", &assessor).await;
+        let verified = app.as_(&assessor).get("/api/v1/organisations?verified=false&per_page=100").send().await;
         assert_eq!(verified.json["total"], 1, "{}", verified.text);
 
-        let one = app.get(&format!("/api/v1/organisations/{}", organisations[0]), &assessor).await;
+        let one = app.as_(&assessor).get(&format!("/api/v1/organisations/{}", organisations[0])).send().await;
         assert_eq!(one.status.as_u16(), 200, "{}", one.text);
         for hidden in &organisations[1..] {
-            app.get(&format!("/api/v1/organisations/{hidden}"), &assessor).await.assert_problem(404, "not_found");
+            app.as_(&assessor).get(&format!("/api/v1/organisations/{hidden}")).send().await.assert_problem(404, "not_found");
         }
-        app.get("/api/v1/organisations/999999", &assessor).await.assert_problem(404, "not_found");
+        app.as_(&assessor).get("/api/v1/organisations/999999").send().await.assert_problem(404, "not_found");
 
         // The panel's other assessor, with none of these assigned, sees none of them; an
         // administrator still sees every one.
         let (_, other) = &panel.assessor;
-        assert_eq!(app.get("/api/v1/organisations", other).await.json["total"], 0);
-        let all = app.get("/api/v1/organisations?per_page=100", &panel.admin).await;
+        assert_eq!(app.as_(other).get("/api/v1/organisations").send().await.json["total"], 0);
+        let all = app.as_(&panel.admin).get("/api/v1/organisations?per_page=100").send().await;
         assert_eq!(all.json["total"], 4, "{}", all.text);
     }
 }

@@ -29,7 +29,7 @@ use grantfund::db::{DbConnection, WRITE_ATTEMPTS, retrying_write};
 
 use crate::awards::Panel;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 const DECISIONS: usize = 64;
 const LIMIT_CHANGES: usize = 20;
@@ -108,7 +108,10 @@ async fn race(backend: Backend, two_instances: bool) {
         let admin = panel.admin.clone();
         requests.push(Box::pin(async move {
             let body = json!({"decision": "award", "amounts": amounts});
-            outcome("decision", instance.post(&path, Some(&admin), body).await)
+            outcome(
+                "decision",
+                instance.as_(&admin).post(&path).json(body).send().await,
+            )
         }));
         if n % 3 == 2 && changes < LIMIT_CHANGES {
             let instance = instances[(n / 3) % instances.len()];
@@ -117,7 +120,10 @@ async fn race(backend: Backend, two_instances: bool) {
             let body = json!({"limit": limit_of(changes), "approved": true});
             let admin = panel.admin.clone();
             requests.push(Box::pin(async move {
-                outcome("limit", instance.put(&path, &admin, body).await)
+                outcome(
+                    "limit",
+                    instance.as_(&admin).put(&path).json(body).send().await,
+                )
             }));
             changes += 1;
         }
@@ -155,10 +161,12 @@ async fn race(backend: Backend, two_instances: bool) {
         .filter(|o| o.kind == "decision" && o.status == 201)
         .count();
     let awards = app
-        .get(
-            &format!("/api/v1/awards?fund_id={}&per_page=100", panel.fund),
-            &panel.admin,
-        )
+        .as_(&panel.admin)
+        .get(&format!(
+            "/api/v1/awards?fund_id={}&per_page=100",
+            panel.fund
+        ))
+        .send()
         .await;
     assert_eq!(awards.json["total"], awarded, "{}", awards.text);
     let mut held: BTreeMap<String, i64> = BTreeMap::new();
@@ -168,7 +176,9 @@ async fn race(backend: Backend, two_instances: bool) {
         }
     }
     let reply = app
-        .get(&format!("/api/v1/funds/{}/years", panel.fund), &panel.admin)
+        .as_(&panel.admin)
+        .get(&format!("/api/v1/funds/{}/years", panel.fund))
+        .send()
         .await;
     for year in reply.json["items"].as_array().unwrap() {
         let name = year["financial_year"].as_str().unwrap();

@@ -13,7 +13,7 @@ use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
 use crate::feedback::running_award;
-use crate::helpers::*;
+use crate::support::*;
 
 fn response(respondent: &str, ratings: [i64; 4]) -> Value {
     json!({
@@ -25,12 +25,10 @@ fn response(respondent: &str, ratings: [i64; 4]) -> Value {
 
 async fn respond(app: &TestApp, token: &str, respondent: &str, ratings: [i64; 4]) {
     let sent = app
-        .send(
-            "POST",
-            &format!("/api/v1/feedback/{token}"),
-            None,
-            Some(&response(respondent, ratings)),
-        )
+        .anonymous()
+        .post(&format!("/api/v1/feedback/{token}"))
+        .json(response(respondent, ratings))
+        .send()
         .await;
     assert!(sent.status.is_success(), "{}", sent.text);
 }
@@ -47,11 +45,10 @@ async fn spawn(backend: Backend) -> Option<TestApp> {
 async fn award_with_link(app: &TestApp) -> (i64, String, String) {
     let (_, award, applicant) = running_award(app).await;
     let made = app
-        .post(
-            &format!("/api/v1/awards/{award}/feedback-links"),
-            Some(&applicant),
-            json!({"label": "Tuesday group"}),
-        )
+        .as_(&applicant)
+        .post(&format!("/api/v1/awards/{award}/feedback-links"))
+        .json(json!({"label": "Tuesday group"}))
+        .send()
         .await;
     assert_eq!(made.status.as_u16(), 201, "{}", made.text);
     let link = made.json["token"].as_str().unwrap().to_owned();
@@ -71,10 +68,9 @@ async fn everything_officials_read(
     for instance in [app, fresh] {
         for query in ["", "?format=csv", &format!("?financial_year={year}")] {
             let reply = instance
-                .get(
-                    &format!("/api/v1/reports/funds/{fund}/feedback{query}"),
-                    official,
-                )
+                .as_(official)
+                .get(&format!("/api/v1/reports/funds/{fund}/feedback{query}"))
+                .send()
                 .await;
             assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
             read.push(reply.text);
@@ -103,7 +99,7 @@ db_test! {
         let fresh = app.second_instance().await;
         let (award, applicant, link) = award_with_link(&app).await;
         let official = app.staff(Role::Official).await;
-        let fund = app.get(&format!("/api/v1/awards/{award}"), &applicant).await.json["fund_id"].as_i64().unwrap();
+        let fund = app.as_(&applicant).get(&format!("/api/v1/awards/{award}")).send().await.json["fund_id"].as_i64().unwrap();
         // A first batch of five, all fives, is published at once.
         for _ in 0..THRESHOLD {
             respond(&app, &link, "mother_birthing_parent", [5, 5, 5, 5]).await;
@@ -147,7 +143,7 @@ db_test! {
         let Some(app) = spawn(backend).await else { return };
         let (award, applicant, link) = award_with_link(&app).await;
         let path = format!("/api/v1/awards/{award}/feedback");
-        let view = || app.get(&path, &applicant);
+        let view = || app.as_(&applicant).get(&path).send();
 
         // One response: counted, but no figures at all.
         respond(&app, &link, "father_partner", [1, 2, 3, 4]).await;

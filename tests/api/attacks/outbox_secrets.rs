@@ -12,7 +12,7 @@ use grantfund::email::outbox::ERASED;
 
 use crate::auth::token_in;
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 #[derive(diesel::QueryableByName)]
 struct Name {
@@ -109,11 +109,10 @@ async fn reset_bodies(app: &TestApp) -> Vec<String> {
 
 async fn request_reset(app: &TestApp, email: &str) {
     let reply = app
-        .post(
-            "/api/v1/auth/password-reset/request",
-            None,
-            json!({"email": email}),
-        )
+        .anonymous()
+        .post("/api/v1/auth/password-reset/request")
+        .json(json!({"email": email}))
+        .send()
         .await;
     assert_eq!(reply.status.as_u16(), 202, "{}", reply.text);
 }
@@ -147,9 +146,9 @@ db_test! {
         assert_eq!(columns_holding(&app, "Your account for Bumps & Babies Fife").await, ["outbox.body"]);
 
         // The link in the mail still works, once.
-        let done = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "a brand new passphrase"})).await;
+        let done = app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "a brand new passphrase"})).send().await;
         assert_eq!(done.status.as_u16(), 204, "{}", done.text);
-        app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "yet another passphrase"}))
+        app.anonymous().post("/api/v1/auth/password-reset/confirm").json(json!({"token": token, "password": "yet another passphrase"})).send()
             .await
             .assert_problem(400, "reset_token_invalid");
     }
@@ -178,7 +177,7 @@ db_test! {
         let last = app.run_outbox().await;
         assert_eq!((last.sent, last.failed), (0, 2));
         let admin = app.admin().await;
-        assert_eq!(app.get("/api/v1/outbox?status=failed", &admin).await.json["total"], 2);
+        assert_eq!(app.as_(&admin).get("/api/v1/outbox?status=failed").send().await.json["total"], 2);
         assert_eq!(reset_bodies(&app).await, [ERASED]);
         assert_eq!(columns_holding(&app, "token=").await, Vec::<String>::new());
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// The probe's body: a registration whose organisation names 65,000 health boards that do not
 /// exist, just under the 256 KiB body limit.
@@ -152,7 +152,7 @@ db_test! {
             "support_types": vec!["magic"; 8],
             "expected_reach": {"women": -1, "partners": -1, "infants": -1, "families": -1},
         });
-        let reply = app.patch(&format!("/api/v1/applications/{id}"), &token, patch).await;
+        let reply = app.as_(&token).patch(&format!("/api/v1/applications/{id}")).json(patch).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.json["errors"].as_array().map(Vec::len), Some(50), "{}", reply.text);
         assert_eq!(reply.json["errors_omitted"], 10, "{}", reply.text);
@@ -166,7 +166,7 @@ db_test! {
         let boards: Vec<&str> = std::iter::repeat_n("fife", 15).collect();
         let mut body = registration("SC012345", "aileen@bumps.example.org");
         body["organisation"]["health_boards"] = json!(boards);
-        let reply = app.post("/api/v1/auth/register", None, body).await;
+        let reply = app.anonymous().post("/api/v1/auth/register").json(body).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["organisation.health_boards"], "{}", reply.text);
 
@@ -181,17 +181,16 @@ db_test! {
             ("health_boards", json!(vec!["fife"; 15])),
             ("support_types", json!(vec!["digital"; 9])),
         ] {
-            let reply = app.patch(&format!("/api/v1/applications/{id}"), &token, json!({ field: value })).await;
+            let reply = app.as_(&token).patch(&format!("/api/v1/applications/{id}")).json(json!({ field: value })).send().await;
             reply.assert_problem(422, "validation_failed");
             assert_eq!(reply.error_fields(), [field], "{}", reply.text);
         }
         let mut round_body = round_body(&app, 1, 30);
         round_body["financial_years"] = json!(vec!["2021-22"; 11]);
-        let reply = app.post(&format!("/api/v1/funds/{fund}/rounds"), Some(&admin), round_body).await;
+        let reply = app.as_(&admin).post(&format!("/api/v1/funds/{fund}/rounds")).json(round_body).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["financial_years"], "{}", reply.text);
-        let reply = app.post(&format!("/api/v1/rounds/{round}/assignments"), Some(&admin),
-            json!({"assessors_per_application": 1, "assessor_ids": vec![1; 101]})).await;
+        let reply = app.as_(&admin).post(&format!("/api/v1/rounds/{round}/assignments")).json(json!({"assessors_per_application": 1, "assessor_ids": vec![1; 101]})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["assessor_ids"], "{}", reply.text);
     }

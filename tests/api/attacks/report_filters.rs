@@ -8,7 +8,7 @@ use serde_json::Value;
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// Seeds the demo and signs in its official.
 async fn official(app: &TestApp) -> String {
@@ -31,7 +31,7 @@ async fn official(app: &TestApp) -> String {
 }
 
 async fn read(app: &TestApp, official: &str, path: &str) -> Value {
-    let reply = app.get(path, official).await;
+    let reply = app.as_(official).get(path).send().await;
     assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
     reply.json
 }
@@ -52,7 +52,7 @@ db_test! {
             assert_eq!(one["total"], year["people"]);
             assert_eq!(one["reached"], year["people"]["new"]);
             assert_ne!(one["total"], whole["total"], "{fy} is not the whole programme");
-            let csv = app.get(&format!("/api/v1/reports/funds/1/reach?financial_year={fy}&format=csv"), &official).await;
+            let csv = app.as_(&official).get(&format!("/api/v1/reports/funds/1/reach?financial_year={fy}&format=csv")).send().await;
             let rows: Vec<&str> = csv.text.lines().filter(|l| l.starts_with("20")).collect();
             assert_eq!(rows.len(), 1, "{}", csv.text);
             assert!(rows[0].starts_with(fy), "{}", csv.text);
@@ -81,7 +81,7 @@ db_test! {
                 assert_eq!(one["statements"], group["statements"], "{fy}");
             }
             differs |= one["responses"] != whole["responses"];
-            let csv = app.get(&format!("/api/v1/reports/funds/1/feedback?financial_year={fy}&format=csv"), &official).await;
+            let csv = app.as_(&official).get(&format!("/api/v1/reports/funds/1/feedback?financial_year={fy}&format=csv")).send().await;
             let years: Vec<&str> = csv.text.lines().filter(|l| l.starts_with("financial_year,")).collect();
             assert_eq!(years.len(), 1, "{}", csv.text);
         }
@@ -94,7 +94,7 @@ db_test! {
         // A malformed year is refused by every report, never read as "every year".
         for report in ["summary", "by-health-board", "by-target-group", "reach", "feedback"] {
             for bad in ["2021-23", "2021", "21-22", "next"] {
-                app.get(&format!("/api/v1/reports/funds/1/{report}?financial_year={bad}"), &official).await.assert_problem(400, "invalid_query");
+                app.as_(&official).get(&format!("/api/v1/reports/funds/1/{report}?financial_year={bad}")).send().await.assert_problem(400, "invalid_query");
             }
         }
     }

@@ -15,7 +15,7 @@ use serde_json::json;
 use grantfund::db::DbConnection;
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 #[derive(QueryableByName)]
 struct Name {
@@ -69,12 +69,11 @@ fn changes(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) -> BTr
 }
 
 async fn ask_reset(app: &TestApp, email: &str) -> Reply {
-    app.post(
-        "/api/v1/auth/password-reset/request",
-        None,
-        json!({"email": email}),
-    )
-    .await
+    app.anonymous()
+        .post("/api/v1/auth/password-reset/request")
+        .json(json!({"email": email}))
+        .send()
+        .await
 }
 
 db_test! {

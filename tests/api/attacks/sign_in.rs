@@ -9,7 +9,7 @@ use awc::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::db_test;
-use crate::helpers::*;
+use crate::support::*;
 
 /// The account limit of the default settings.
 const PER_ACCOUNT: usize = 5;
@@ -21,29 +21,12 @@ async fn post_from(app: &TestApp, client: &str, path: &str, body: Value) -> Repl
 
 /// Sends a JSON POST with this whole `X-Forwarded-For` header.
 async fn post_forwarded(app: &TestApp, forwarded_for: &str, path: &str, body: Value) -> Reply {
-    let response = app
-        .client
-        .post(format!("{}{path}", app.address))
-        .insert_header(("X-Forwarded-For", forwarded_for))
-        .send_json(&body)
+    app.anonymous()
+        .post(path)
+        .header("X-Forwarded-For", forwarded_for)
+        .json(body)
+        .send()
         .await
-        .expect("request sent");
-    read(response).await
-}
-
-async fn read<S>(mut response: awc::ClientResponse<S>) -> Reply
-where
-    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
-{
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.body().limit(1 << 20).await.expect("body read");
-    Reply {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
 }
 
 async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> Reply {
@@ -190,15 +173,14 @@ db_test! {
 
 /// The portal's CSRF token: a GET sets the cookie, and forms send it back.
 async fn portal_csrf(app: &TestApp, client: &str) -> String {
-    let response = app
-        .client
-        .get(format!("{}/sign-in", app.address))
-        .insert_header(("X-Forwarded-For", client))
+    let reply = app
+        .anonymous()
+        .get("/sign-in")
+        .header("X-Forwarded-For", client)
         .send()
-        .await
-        .expect("sent");
-    response
-        .headers()
+        .await;
+    reply
+        .headers
         .get_all("set-cookie")
         .filter_map(|v| v.to_str().ok())
         .find_map(|c| c.strip_prefix("grantfund_csrf="))
@@ -217,21 +199,14 @@ async fn portal_post(
 ) -> Reply {
     let mut all = vec![("csrf_token", csrf)];
     all.extend_from_slice(fields);
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&all)
-        .finish();
-    let response = awc::Client::builder()
-        .disable_redirects()
-        .finish()
-        .post(format!("{}{path}", app.address))
-        .insert_header(("X-Forwarded-For", client))
-        .insert_header(("Cookie", format!("grantfund_csrf={csrf}")))
-        .insert_header(("Sec-Fetch-Site", "same-origin"))
-        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-        .send_body(body)
+    app.anonymous()
+        .post(path)
+        .header("X-Forwarded-For", client)
+        .header("Cookie", &format!("grantfund_csrf={csrf}"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&all)
+        .send()
         .await
-        .expect("sent");
-    read(response).await
 }
 
 db_test! {

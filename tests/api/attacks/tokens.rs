@@ -11,21 +11,21 @@ db_test! {
         let admin = app.admin().await;
         let id = app.create_user(Role::Assessor, "sam@panel.org", None).await;
         let before = app.token("sam@panel.org").await;
-        assert_eq!(app.get("/api/v1/me", &before).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&before).get("/api/v1/me").send().await.status.as_u16(), 200);
 
-        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": false})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"active": false})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"active": true})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"active": true})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
 
-        app.get("/api/v1/me", &before).await.assert_problem(401, "invalid_token");
+        app.as_(&before).get("/api/v1/me").send().await.assert_problem(401, "invalid_token");
         let other = app.second_instance().await;
-        other.get("/api/v1/me", &before).await.assert_problem(401, "invalid_token");
+        other.as_(&before).get("/api/v1/me").send().await.assert_problem(401, "invalid_token");
 
         // A token issued after the account was enabled again works, on either instance.
         let after = app.token("sam@panel.org").await;
-        assert_eq!(app.get("/api/v1/me", &after).await.status.as_u16(), 200);
-        assert_eq!(other.get("/api/v1/me", &after).await.status.as_u16(), 200);
+        assert_eq!(app.as_(&after).get("/api/v1/me").send().await.status.as_u16(), 200);
+        assert_eq!(other.as_(&after).get("/api/v1/me").send().await.status.as_u16(), 200);
     }
 }
 
@@ -34,9 +34,9 @@ db_test! {
         let admin = app.admin().await;
         let id = app.create_user(Role::Assessor, "sam@panel.org", None).await;
         let token = app.token("sam@panel.org").await;
-        let reply = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"name": "Sam Jones"})).await;
+        let reply = app.as_(&admin).patch(&format!("/api/v1/users/{id}")).json(json!({"name": "Sam Jones"})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        let me = app.get("/api/v1/me", &token).await;
+        let me = app.as_(&token).get("/api/v1/me").send().await;
         assert_eq!(me.status.as_u16(), 200, "{}", me.text);
         assert_eq!(me.json["user"]["name"], "Sam Jones");
     }

@@ -10,6 +10,9 @@ use chrono::Utc;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
+use super::fixtures::{fund_body, registration, round_body};
+use super::request::{Caller, Reply};
+
 use grantfund::config::Settings;
 use grantfund::domain::clock::ManualClock;
 use grantfund::domain::identifiers::Email;
@@ -36,16 +39,16 @@ macro_rules! db_test {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($backend: $crate::helpers::Backend) $body
+            async fn run($backend: $crate::support::Backend) $body
 
             #[actix_web::test]
             async fn sqlite() {
-                run($crate::helpers::Backend::Sqlite).await;
+                run($crate::support::Backend::Sqlite).await;
             }
 
             #[actix_web::test]
             async fn postgres() {
-                run($crate::helpers::Backend::Postgres).await;
+                run($crate::support::Backend::Postgres).await;
             }
         }
     };
@@ -57,13 +60,13 @@ macro_rules! db_test {
 
             #[actix_web::test]
             async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                let $app = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await.expect("sqlite app");
                 $body
             }
 
             #[actix_web::test]
             async fn postgres() {
-                if let Some($app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                if let Some($app) = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
                     $body
                 }
             }
@@ -154,55 +157,6 @@ impl Drop for TestDb {
     }
 }
 
-/// A response, read whole.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: awc::http::header::HeaderMap,
-    pub text: String,
-    pub json: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
-
-    /// Asserts a problem+json answer with this status and code.
-    #[track_caller]
-    pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status.as_u16(), status, "status of {}", self.text);
-        assert_eq!(
-            self.header("content-type").as_deref(),
-            Some("application/problem+json"),
-            "{}",
-            self.text
-        );
-        assert_eq!(self.json["code"], code, "{}", self.text);
-        assert_eq!(self.json["status"], status);
-        assert!(
-            self.json["title"].is_string()
-                && self.json["detail"].is_string()
-                && self.json["type"].is_string()
-        );
-    }
-
-    /// The fields named in a validation problem.
-    pub fn error_fields(&self) -> Vec<String> {
-        self.json["errors"]
-            .as_array()
-            .map(|e| {
-                e.iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
 pub struct TestApp {
     pub address: String,
     pub state: AppState,
@@ -252,6 +206,7 @@ impl TestApp {
         let state = app.state().clone();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = awc::Client::builder()
+            .disable_redirects()
             .timeout(Duration::from_secs(30))
             .finish();
         Some(TestApp {
@@ -264,96 +219,14 @@ impl TestApp {
         })
     }
 
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.address, path));
-        if let Some(token) = token {
-            request = request.insert_header(("Authorization", format!("Bearer {token}")));
-        }
-        let response = match body {
-            Some(body) => request.send_json(body).await,
-            None => request.send().await,
-        };
-        Self::read(response.expect("request sent")).await
+    /// Requests sent with `token`'s bearer token.
+    pub fn as_<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        Caller::new(self, Some(token))
     }
 
-    /// Sends raw bytes as `token`'s caller (or nobody's).
-    pub async fn send_raw_as(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Reply {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.address, path))
-            .insert_header(("Content-Type", content_type));
-        if let Some(token) = token {
-            request = request.insert_header(("Authorization", format!("Bearer {token}")));
-        }
-        Self::read(request.send_body(body).await.expect("request sent")).await
-    }
-
-    pub async fn send_raw(
-        &self,
-        method: &str,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Reply {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let response = self
-            .client
-            .request(method, format!("{}{}", self.address, path))
-            .insert_header(("Content-Type", content_type))
-            .send_body(body)
-            .await;
-        Self::read(response.expect("request sent")).await
-    }
-
-    async fn read<S>(mut response: awc::ClientResponse<S>) -> Reply
-    where
-        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
-            + Unpin,
-    {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .body()
-            .limit(16 * 1024 * 1024)
-            .await
-            .expect("body read");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            text,
-            json,
-        }
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.send("GET", path, Some(token), None).await
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.send("POST", path, token, Some(&body)).await
-    }
-
-    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send("PATCH", path, Some(token), Some(&body)).await
+    /// Requests sent by nobody in particular: no token.
+    pub fn anonymous(&self) -> Caller<'_> {
+        Caller::new(self, None)
     }
 
     /// Creates an account directly (as the CLI would) and gives its id.
@@ -398,12 +271,11 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": password}),
-        )
-        .await
+        self.anonymous()
+            .post("/api/v1/auth/login")
+            .json(json!({"email": email, "password": password}))
+            .send()
+            .await
     }
 
     /// Signs in and gives the access token.
@@ -442,11 +314,10 @@ impl TestApp {
     /// Registers an organisation through the API; gives its id and its applicant's token.
     pub async fn register(&self, charity_number: &str, email: &str) -> (i64, String) {
         let reply = self
-            .post(
-                "/api/v1/auth/register",
-                None,
-                registration(charity_number, email),
-            )
+            .anonymous()
+            .post("/api/v1/auth/register")
+            .json(registration(charity_number, email))
+            .send()
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let id = reply.json["organisation"]["id"]
@@ -479,102 +350,6 @@ impl TestApp {
         mails.sort();
         mails
     }
-}
-
-/// A valid registration body.
-pub fn registration(charity_number: &str, email: &str) -> Value {
-    json!({
-        "organisation": {
-            "name": "Bumps & Babies Fife",
-            "type": "scio",
-            "charity_number": charity_number,
-            "annual_income": "180000.00",
-            "address": "12 High Street, Kirkcaldy",
-            "postcode": "KY1 1XX",
-            "health_boards": ["fife"],
-            "website": "https://example.org",
-            "contact_email": "info@example.org"
-        },
-        "user": {"name": "Aileen Reid", "email": email, "password": PASSWORD}
-    })
-}
-
-/// The model fund: a national perinatal and infant mental health fund.
-pub fn fund_body(code: &str) -> Value {
-    json!({
-        "name": "Perinatal and Infant Mental Health Third Sector Fund",
-        "code": code,
-        "funder": {"name": "Scottish Government", "org_id": "GB-GOR-PC390"},
-        "administrator": {"name": "Inspiring Scotland", "org_id": "GB-SC-SC040887"},
-        "currency": "GBP",
-        "programme_start": "2020-08-01",
-        "programme_end": "2023-03-31",
-        "reach_target": 11000
-    })
-}
-
-/// A core round that opened `opened_days_ago` days ago and closes `closes_in_days` from now
-/// (by the test clock), funding 2021-22 and 2022-23.
-pub fn round_body(app: &TestApp, opened_days_ago: i64, closes_in_days: i64) -> Value {
-    use grantfund::domain::clock::Clock;
-    let now = app.clock.now();
-    json!({
-        "name": "Core 2021-23",
-        "component": "core",
-        "opens_at": (now - chrono::Duration::days(opened_days_ago)).to_rfc3339(),
-        "closes_at": (now + chrono::Duration::days(closes_in_days)).to_rfc3339(),
-        "financial_years": ["2021-22", "2022-23"],
-        "min_request": "5000.00",
-        "max_request": "60000.00",
-        "max_applicant_income": null,
-        "assessments_required": 2,
-        "return_frequency": "quarterly"
-    })
-}
-
-/// A complete application to a round funding 2021-22 and 2022-23.
-pub fn application_body() -> Value {
-    json!({
-        "title": "Peer support for new mums in Fife",
-        "summary": "Weekly peer support groups for new mothers and their partners.",
-        "description": "Trained peer supporters run groups in Kirkcaldy, Glenrothes and Levenmouth.",
-        "requested": {"2021-22": "40000.00", "2022-23": "42000.00"},
-        "target_groups": ["mothers_birthing_parents", "fathers_partners"],
-        "health_boards": ["fife"],
-        "support_types": ["peer_support", "befriending"],
-        "peer_support": true,
-        "expected_reach": {"women": 300, "partners": 80, "infants": 250, "families": 320},
-        "equality_impact": "Reaches families in the most deprived areas of Fife."
-    })
-}
-
-impl TestApp {
-    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send("PUT", path, Some(token), Some(&body)).await
-    }
-
-    /// A request with a bearer token and one more header.
-    pub async fn send_with_header(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        body: Option<&Value>,
-        header: (&str, &str),
-    ) -> Reply {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let request = self
-            .client
-            .request(method, format!("{}{}", self.address, path))
-            .insert_header(("Authorization", format!("Bearer {token}")))
-            .insert_header(header);
-        let response = match body {
-            Some(body) => request.send_json(body).await,
-            None => request.send().await,
-        };
-        Self::read(response.expect("request sent")).await
-    }
-
     /// A second instance of the service on the same database, as behind a load balancer.
     pub async fn second_instance(&self) -> TestApp {
         let mail_dir = tempfile::tempdir().expect("mail dir");
@@ -595,32 +370,17 @@ impl TestApp {
             clock: self.clock.clone(),
             mail_dir,
             client: awc::Client::builder()
+                .disable_redirects()
                 .timeout(Duration::from_secs(30))
                 .finish(),
             database: TestDb::Shared,
         }
     }
 
-    /// A GET with an `Accept` header.
-    pub async fn get_accepting(&self, path: &str, token: &str, accept: &str) -> Reply {
-        let response = self
-            .client
-            .get(format!("{}{}", self.address, path))
-            .insert_header(("Authorization", format!("Bearer {token}")))
-            .insert_header(("Accept", accept))
-            .send()
-            .await;
-        Self::read(response.expect("request sent")).await
-    }
-
-    pub async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.send("DELETE", path, Some(token), None).await
-    }
-
     /// The model fund with £1,000,000 approved for each of its three years; gives its id. The
     /// first fund of a test is `PIMH`, later ones `PIMH2`, `PIMH3`…
     pub async fn model_fund(&self, admin: &str) -> i64 {
-        let existing = self.get("/api/v1/funds", admin).await.json["total"]
+        let existing = self.as_(admin).get("/api/v1/funds").send().await.json["total"]
             .as_i64()
             .unwrap_or(0);
         let code = match existing {
@@ -628,17 +388,19 @@ impl TestApp {
             n => format!("PIMH{}", n + 1),
         };
         let reply = self
-            .post("/api/v1/funds", Some(admin), fund_body(&code))
+            .as_(admin)
+            .post("/api/v1/funds")
+            .json(fund_body(&code))
+            .send()
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let id = reply.json["id"].as_i64().expect("fund id");
         for year in ["2020-21", "2021-22", "2022-23"] {
             let reply = self
-                .put(
-                    &format!("/api/v1/funds/{id}/years/{year}"),
-                    admin,
-                    json!({"limit": "1000000.00", "approved": true}),
-                )
+                .as_(admin)
+                .put(&format!("/api/v1/funds/{id}/years/{year}"))
+                .json(json!({"limit": "1000000.00", "approved": true}))
+                .send()
                 .await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         }
@@ -648,7 +410,10 @@ impl TestApp {
     /// Creates a round of `fund` from `body`; gives its id.
     pub async fn create_round(&self, admin: &str, fund: i64, body: Value) -> i64 {
         let reply = self
-            .post(&format!("/api/v1/funds/{fund}/rounds"), Some(admin), body)
+            .as_(admin)
+            .post(&format!("/api/v1/funds/{fund}/rounds"))
+            .json(body)
+            .send()
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         reply.json["id"].as_i64().expect("round id")
@@ -667,11 +432,10 @@ impl TestApp {
     /// Starts an application to `round` with `body`; gives its id.
     pub async fn draft(&self, token: &str, round: i64, body: Value) -> i64 {
         let reply = self
-            .post(
-                &format!("/api/v1/rounds/{round}/applications"),
-                Some(token),
-                body,
-            )
+            .as_(token)
+            .post(&format!("/api/v1/rounds/{round}/applications"))
+            .json(body)
+            .send()
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         reply.json["id"].as_i64().expect("application id")
@@ -680,10 +444,11 @@ impl TestApp {
     /// The audit entries of one object, oldest first, as (action, actor) pairs.
     pub async fn audit_actions(&self, admin: &str, entity: &str, id: i64) -> Vec<String> {
         let reply = self
-            .get(
-                &format!("/api/v1/audit?entity={entity}&entity_id={id}&per_page=100"),
-                admin,
-            )
+            .as_(admin)
+            .get(&format!(
+                "/api/v1/audit?entity={entity}&entity_id={id}&per_page=100"
+            ))
+            .send()
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let mut entries: Vec<(i64, String)> = reply.json["items"]
