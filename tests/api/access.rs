@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use grantfund::access::{Access, POLICY};
 use grantfund::domain::vocabulary::Role;
 
-use crate::awards::Panel;
 use crate::db_test;
 use crate::support::*;
 
@@ -317,9 +316,17 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
 }
 
 /// An organisation with an accepted award (first instalment paid), its first return, a feedback
-/// link and a second, submitted application; gives its objects and its applicant's token.
-async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> (Objects, String) {
-    let (award, token) = panel.accepted(app, n).await;
+/// link and a second, submitted application.
+struct Organisation {
+    objects: Objects,
+    applicant: String,
+}
+
+async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
+    let Award {
+        id: award,
+        holder: token,
+    } = panel.accepted(app, n).await;
     let returns = app
         .as_(&token)
         .get(&format!("/api/v1/awards/{award}/returns"))
@@ -363,16 +370,20 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> (Objects, Strin
         round: panel.round,
         criterion: panel.criterion,
     };
-    (objects, token)
+    Organisation {
+        objects,
+        applicant: token,
+    }
 }
 
-/// An assessor assigned to `application`; gives the assessor's id, token and assignment.
-async fn assessor(
-    app: &TestApp,
-    admin: &str,
-    email: &str,
-    application: Option<i64>,
-) -> (i64, String, i64) {
+/// An assessor, assigned to an application when one is given (else `assignment` is 0).
+struct Assigned {
+    id: i64,
+    token: String,
+    assignment: i64,
+}
+
+async fn assessor(app: &TestApp, admin: &str, email: &str, application: Option<i64>) -> Assigned {
     let id = app.create_user(Role::Assessor, email, None).await;
     let token = app.token(email).await;
     let mut assignment = 0;
@@ -386,7 +397,11 @@ async fn assessor(
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
         assignment = reply.json["id"].as_i64().unwrap();
     }
-    (id, token, assignment)
+    Assigned {
+        id,
+        token,
+        assignment,
+    }
 }
 
 fn contract_operations() -> BTreeSet<(String, String)> {
@@ -456,17 +471,17 @@ db_test! {
         }).await else { return };
         set_day(&app, "2021-03-01");
         let panel = Panel::with_frequency(&app, 1, "annual").await;
-        let (mut a, applicant_a) = organisation(&app, &panel, 1).await;
-        let (b, applicant_b) = organisation(&app, &panel, 2).await;
-        let (_, assigned, assignment) = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
+        let Organisation { objects: mut a, applicant: applicant_a } = organisation(&app, &panel, 1).await;
+        let Organisation { objects: b, applicant: applicant_b } = organisation(&app, &panel, 2).await;
+        let Assigned { token: assigned, assignment, .. } = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
         // Assessors see an application once they have declared they have no conflict.
         let declared = app.as_(&assigned).post(&format!("/api/v1/assignments/{assignment}/conflict-declaration")).json(json!({"has_conflict": false})).send().await;
         assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
-        let (_, conflicted, theirs) = assessor(&app, &panel.admin, "conflicted@panel.example.org", Some(a.application)).await;
+        let Assigned { token: conflicted, assignment: theirs, .. } = assessor(&app, &panel.admin, "conflicted@panel.example.org", Some(a.application)).await;
         let declared = app.as_(&conflicted).post(&format!("/api/v1/assignments/{theirs}/conflict-declaration")).json(json!({"has_conflict": true, "reason": "I am a trustee."})).send().await;
         assert_eq!(declared.status.as_u16(), 200, "{}", declared.text);
-        let (_, unassigned, _) = assessor(&app, &panel.admin, "unassigned@panel.example.org", None).await;
-        let (spare, _, _) = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
+        let Assigned { token: unassigned, .. } = assessor(&app, &panel.admin, "unassigned@panel.example.org", None).await;
+        let Assigned { id: spare, .. } = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
         a.assignment = assignment;
         let official = app.staff(Role::Official).await;
         let token = |caller: Caller| -> Option<String> {
@@ -794,9 +809,9 @@ db_test! {
         }).await else { return };
         set_day(&app, "2021-03-01");
         let panel = Panel::with_frequency(&app, 1, "annual").await;
-        let (mut a, applicant) = organisation(&app, &panel, 1).await;
-        let (_, assessor_token, assignment) = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
-        let (spare, _, _) = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
+        let Organisation { objects: mut a, applicant } = organisation(&app, &panel, 1).await;
+        let Assigned { token: assessor_token, assignment, .. } = assessor(&app, &panel.admin, "assigned@panel.example.org", Some(a.application)).await;
+        let Assigned { id: spare, .. } = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
         a.assignment = assignment;
         let document = grantfund::openapi_document();
         let official = app.staff(Role::Official).await;

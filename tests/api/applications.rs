@@ -37,8 +37,8 @@ async fn outbox(app: &TestApp, admin: &str, kind: &str) -> Vec<(String, String)>
 
 db_test! {
     async fn an_applicant_drafts_fixes_and_submits_and_both_contacts_get_a_receipt(app) {
-        let (admin, _, round) = app.open_round().await;
-        let (organisation, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
+        let Registered { organisation, token } = app.register("SC000001", "aileen@example.org").await;
         let id = app.draft(&token, round, json!({"title": "Peer support for new mums in Fife"})).await;
         let draft = app.as_(&token).get(&format!("/api/v1/applications/{id}")).send().await;
         assert_eq!(draft.json["status"], "draft");
@@ -86,11 +86,11 @@ db_test! {
         // Sessions outlive the month the clock moves on.
         let Some(app) = TestApp::time_travelling(backend).await else { return };
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let mut body = round_body(&app, 1, 30);
         body["max_applicant_income"] = json!("100000.00");
         let round = app.create_round(&admin, fund, body).await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await; // income 180,000
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await; // income 180,000
         let mut application = application_body();
         application["requested"] = json!({"2020-21": "10000.00", "2021-22": "4999.99", "2022-23": "60000.01"});
         application["summary"] = json!("   ");
@@ -109,8 +109,8 @@ db_test! {
 
 db_test! {
     async fn drafts_are_checked_field_by_field_as_they_are_saved(app) {
-        let (_, _, round) = app.open_round().await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { round, .. } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await;
         let reply = app.as_(&token).post(&format!("/api/v1/rounds/{round}/applications")).json(json!({
             "title": "", "requested": {"2021-23": "1.00", "2022-23": "12.345"}, "target_groups": ["everyone"],
             "health_boards": ["fife", "fife"], "expected_reach": {"women": -1}, "summary": "x".repeat(1001)
@@ -136,8 +136,8 @@ db_test! {
 
 db_test! {
     async fn an_organisation_has_one_live_application_per_round(app) {
-        let (admin, fund, round) = app.open_round().await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { admin, fund, round } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await;
         let first = app.draft(&token, round, application_body()).await;
         app.as_(&token).post(&format!("/api/v1/rounds/{round}/applications")).json(application_body()).send().await.assert_problem(409, "application_exists");
         app.as_(&token).post(&format!("/api/v1/applications/{first}/submit")).json(json!({})).send().await;
@@ -153,8 +153,8 @@ db_test! {
 
 db_test! {
     async fn two_drafts_at_once_leave_one_live_application(app) {
-        let (admin, _, round) = app.open_round().await;
-        let (organisation, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
+        let Registered { organisation, token } = app.register("SC000001", "aileen@example.org").await;
         let path = format!("/api/v1/rounds/{round}/applications");
         let body = application_body();
         let attempts = (0..6).map(|_| app.as_(&token).post(&path).json(body.clone()).send());
@@ -178,8 +178,8 @@ db_test! {
 
 db_test! {
     async fn illegal_transitions_are_refused_with_the_current_state(app) {
-        let (admin, _, round) = app.open_round().await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await;
         let id = app.draft(&token, round, application_body()).await;
         let path = format!("/api/v1/applications/{id}");
         app.as_(&token).post(&format!("{path}/submit")).json(json!({})).send().await;
@@ -215,10 +215,10 @@ db_test! {
 db_test! {
     async fn rounds_take_applications_only_while_open(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let closed = app.create_round(&admin, fund, round_body(&app, 60, -1)).await;
         let upcoming = app.create_round(&admin, fund, round_body(&app, -5, 30)).await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await;
         app.as_(&token).post(&format!("/api/v1/rounds/{closed}/applications")).json(application_body()).send().await.assert_problem(409, "round_closed");
         app.as_(&token).post(&format!("/api/v1/rounds/{upcoming}/applications")).json(application_body()).send().await.assert_problem(404, "not_found");
         app.as_(&token).post("/api/v1/rounds/999/applications").json(application_body()).send().await.assert_problem(404, "not_found");
@@ -228,9 +228,9 @@ db_test! {
 
 db_test! {
     async fn another_organisations_application_answers_404_on_every_route(app) {
-        let (admin, _, round) = app.open_round().await;
-        let (_, ours) = app.register("SC000001", "aileen@example.org").await;
-        let (theirs_org, theirs) = app.register("SC000002", "bob@example.org").await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
+        let Registered { token: ours, .. } = app.register("SC000001", "aileen@example.org").await;
+        let Registered { organisation: theirs_org, token: theirs } = app.register("SC000002", "bob@example.org").await;
         let id = app.draft(&theirs, round, application_body()).await;
         let absent = app.as_(&ours).get("/api/v1/applications/999999").send().await;
         for (method, path) in [("GET", format!("/api/v1/applications/{id}")), ("PATCH", format!("/api/v1/applications/{id}")),
@@ -250,10 +250,10 @@ db_test! {
 
 db_test! {
     async fn administrators_read_every_application_officials_none(app) {
-        let (admin, fund, round) = app.open_round().await;
+        let OpenRound { admin, fund, round } = app.open_round().await;
         let other_round = app.create_round(&admin, fund, round_body(&app, 1, 10)).await;
-        let (first_org, first) = app.register("SC000001", "aileen@example.org").await;
-        let (_, second) = app.register("SC000002", "bob@example.org").await;
+        let Registered { organisation: first_org, token: first } = app.register("SC000001", "aileen@example.org").await;
+        let Registered { token: second, .. } = app.register("SC000002", "bob@example.org").await;
         let a = app.draft(&first, round, application_body()).await;
         let b = app.draft(&second, round, application_body()).await;
         let c = app.draft(&first, other_round, application_body()).await;
@@ -285,8 +285,8 @@ db_test! {
 db_test! {
     async fn application_lists_are_paged_and_bounded(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
-        let (_, token) = app.register("SC000001", "aileen@example.org").await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
+        let Registered { token, .. } = app.register("SC000001", "aileen@example.org").await;
         for _ in 0..3 {
             let round = app.create_round(&admin, fund, round_body(&app, 1, 10)).await;
             app.draft(&token, round, json!({"title": "A project"})).await;

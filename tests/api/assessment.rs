@@ -10,10 +10,19 @@ use grantfund::domain::vocabulary::Role;
 use crate::db_test;
 use crate::support::*;
 
-/// A submitted application to a new open round; gives the admin token and the application id.
-async fn submitted(app: &TestApp) -> (String, i64, i64, String) {
-    let (admin, _, round) = app.open_round().await;
-    let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+/// A submitted application to a new open round.
+struct Ready {
+    admin: String,
+    round: i64,
+    id: i64,
+    applicant: String,
+}
+
+async fn submitted(app: &TestApp) -> Ready {
+    let OpenRound { admin, round, .. } = app.open_round().await;
+    let Registered {
+        token: applicant, ..
+    } = app.register("SC000001", "aileen@example.org").await;
     let id = app.draft(&applicant, round, application_body()).await;
     let reply = app
         .as_(&applicant)
@@ -22,20 +31,28 @@ async fn submitted(app: &TestApp) -> (String, i64, i64, String) {
         .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    (admin, round, id, applicant)
+    Ready {
+        admin,
+        round,
+        id,
+        applicant,
+    }
 }
 
-/// A new assessor: id and token.
-async fn assessor(app: &TestApp, name: &str) -> (i64, String) {
+/// A new assessor, signed in.
+async fn assessor(app: &TestApp, name: &str) -> Assessor {
     let email = format!("{name}@panel.example.org");
     let id = app.create_user(Role::Assessor, &email, None).await;
-    (id, app.token(&email).await)
+    Assessor {
+        id,
+        token: app.token(&email).await,
+    }
 }
 
 db_test! {
     async fn administrators_assign_assessors_to_submitted_applications(app) {
-        let (admin, round, id, applicant) = submitted(&app).await;
-        let (sam, _) = assessor(&app, "sam").await;
+        let Ready { admin, round, id, applicant } = submitted(&app).await;
+        let Assessor { id: sam, .. } = assessor(&app, "sam").await;
         let path = format!("/api/v1/applications/{id}/assignments");
         let reply = app.as_(&admin).post(&path).json(json!({"assessor_id": sam})).send().await;
         assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
@@ -63,9 +80,9 @@ db_test! {
 
 db_test! {
     async fn an_assessor_sees_an_application_only_after_declaring_no_conflict(app) {
-        let (admin, _, id, _) = submitted(&app).await;
-        let (sam, sam_token) = assessor(&app, "sam").await;
-        let (kim, kim_token) = assessor(&app, "kim").await;
+        let Ready { admin, id, .. } = submitted(&app).await;
+        let Assessor { id: sam, token: sam_token } = assessor(&app, "sam").await;
+        let Assessor { id: kim, token: kim_token } = assessor(&app, "kim").await;
         let path = format!("/api/v1/applications/{id}/assignments");
         let sams = app.as_(&admin).post(&path).json(json!({"assessor_id": sam})).send().await.json["id"].as_i64().unwrap();
         let kims = app.as_(&admin).post(&path).json(json!({"assessor_id": kim})).send().await.json["id"].as_i64().unwrap();
@@ -102,13 +119,13 @@ db_test! {
 
 db_test! {
     async fn a_round_is_assigned_in_bulk_with_the_load_spread_evenly(app) {
-        let (admin, _, round) = app.open_round().await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
         for n in 1..=3 {
-            let (_, token) = app.register(&format!("SC00000{n}"), &format!("applicant{n}@example.org")).await;
+            let Registered { token, .. } = app.register(&format!("SC00000{n}"), &format!("applicant{n}@example.org")).await;
             let id = app.draft(&token, round, application_body()).await;
             app.as_(&token).post(&format!("/api/v1/applications/{id}/submit")).json(json!({})).send().await;
         }
-        let (_, drafter) = app.register("SC000009", "drafter@example.org").await;
+        let Registered { token: drafter, .. } = app.register("SC000009", "drafter@example.org").await;
         app.draft(&drafter, round, json!({"title": "Never submitted"})).await;
         let mut panel = Vec::new();
         for name in ["ann", "bo", "cy"] {
@@ -133,7 +150,7 @@ db_test! {
         // Running it again fills nothing; a conflict leaves a gap the next run fills.
         let again = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 2})).send().await;
         assert_eq!(again.json["created"], json!([]));
-        let (ann, ann_token) = &panel[0];
+        let Assessor { id: ann, token: ann_token } = &panel[0];
         let mine = app.as_(ann_token).get("/api/v1/assignments").send().await;
         let first = mine.json["items"][0]["id"].as_i64().unwrap();
         let gap = mine.json["items"][0]["application_id"].as_i64().unwrap();
@@ -148,7 +165,7 @@ db_test! {
         let short = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 4})).send().await;
         assert_eq!(short.json["unfilled"].as_array().unwrap().len(), 3, "{}", short.text);
 
-        let bad = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 0, "assessor_ids": [panel[1].0, 424242]})).send().await;
+        let bad = app.as_(&admin).post(&path).json(json!({"assessors_per_application": 0, "assessor_ids": [panel[1].id, 424242]})).send().await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["assessors_per_application", "assessor_ids[1]"]);
         app.as_(&admin).post("/api/v1/rounds/999/assignments").json(json!({"assessors_per_application": 2})).send().await.assert_problem(404, "not_found");
@@ -229,18 +246,32 @@ async fn score_and_submit(
 }
 
 /// A submitted application on a round with three criteria of unequal weights and maxima.
-async fn scored_round(app: &TestApp) -> (String, i64, i64, [i64; 3]) {
-    let (admin, round, id, _) = submitted(app).await;
+struct Scored {
+    admin: String,
+    round: i64,
+    id: i64,
+    criteria: [i64; 3],
+}
+
+async fn scored_round(app: &TestApp) -> Scored {
+    let Ready {
+        admin, round, id, ..
+    } = submitted(app).await;
     let need = criterion(app, &admin, round, "Need and reach", "0.40", 5).await;
     let quality = criterion(app, &admin, round, "Quality and outcomes", "0.35", 10).await;
     let equality = criterion(app, &admin, round, "Equality impact", "0.25", 3).await;
-    (admin, round, id, [need, quality, equality])
+    Scored {
+        admin,
+        round,
+        id,
+        criteria: [need, quality, equality],
+    }
 }
 
 db_test! {
     async fn scores_are_whole_numbers_within_each_maximum_saved_until_submission(app) {
-        let (admin, round, id, [need, quality, equality]) = scored_round(&app).await;
-        let (sam, sam_token) = assessor(&app, "sam").await;
+        let Scored { admin, round, id, criteria: [need, quality, equality] } = scored_round(&app).await;
+        let Assessor { id: sam, token: sam_token } = assessor(&app, "sam").await;
         let assigned = app.as_(&admin).post(&format!("/api/v1/applications/{id}/assignments")).json(json!({"assessor_id": sam})).send().await.json["id"].as_i64().unwrap();
         let scores = format!("/api/v1/assignments/{assigned}/scores");
         let submit = format!("/api/v1/assignments/{assigned}/submit");
@@ -286,7 +317,7 @@ db_test! {
         // Read-only from now on.
         app.as_(&sam_token).put(&scores).json(one).send().await.assert_problem(409, "invalid_state");
         app.as_(&sam_token).post(&submit).json(json!({})).send().await.assert_problem(409, "invalid_state");
-        let (_, kim_token) = assessor(&app, "kim").await;
+        let Assessor { token: kim_token, .. } = assessor(&app, "kim").await;
         app.as_(&kim_token).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 1}]})).send().await.assert_problem(404, "not_found");
         app.as_(&admin).put(&scores).json(json!({"scores": [{"criterion_id": need, "score": 1}]})).send().await.assert_problem(403, "forbidden");
         let audit = app.audit_actions(&admin, "assignment", assigned).await;
@@ -296,8 +327,8 @@ db_test! {
 
 db_test! {
     async fn the_first_saved_score_freezes_the_rounds_criteria(app) {
-        let (admin, round, id, [need, _, equality]) = scored_round(&app).await;
-        let (sam, sam_token) = assessor(&app, "sam").await;
+        let Scored { admin, round, id, criteria: [need, _, equality] } = scored_round(&app).await;
+        let Assessor { id: sam, token: sam_token } = assessor(&app, "sam").await;
         let assigned = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
         let reply = app.as_(&admin).patch(&format!("/api/v1/criteria/{equality}")).json(json!({"weight": "0.30"})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "criteria change freely before any score: {}", reply.text);
@@ -319,10 +350,10 @@ db_test! {
 
 db_test! {
     async fn an_assessor_sees_other_scores_only_after_submitting_their_own(app) {
-        let (admin, _, id, [need, quality, equality]) = scored_round(&app).await;
-        let (sam, sam_token) = assessor(&app, "sam").await;
-        let (kim, kim_token) = assessor(&app, "kim").await;
-        let (lee, lee_token) = assessor(&app, "lee").await;
+        let Scored { admin, id, criteria: [need, quality, equality], .. } = scored_round(&app).await;
+        let Assessor { id: sam, token: sam_token } = assessor(&app, "sam").await;
+        let Assessor { id: kim, token: kim_token } = assessor(&app, "kim").await;
+        let Assessor { id: lee, token: lee_token } = assessor(&app, "lee").await;
         let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
         let kims = open_assignment(&app, &admin, id, (kim, &kim_token)).await;
         let lees = app.as_(&admin).post(&format!("/api/v1/applications/{id}/assignments")).json(json!({"assessor_id": lee})).send().await.json["id"].as_i64().unwrap();
@@ -349,7 +380,7 @@ db_test! {
 
         // Lee has not declared: the application's assessment is not Lee's to see.
         app.as_(&lee_token).get(&view).send().await.assert_problem(404, "not_found");
-        let (_, stranger) = assessor(&app, "stranger").await;
+        let Assessor { token: stranger, .. } = assessor(&app, "stranger").await;
         app.as_(&stranger).get(&view).send().await.assert_problem(404, "not_found");
         app.as_(&app.staff(Role::Official).await).get(&view).send().await.assert_problem(403, "forbidden");
 
@@ -376,10 +407,10 @@ db_test! {
 
 db_test! {
     async fn moderation_keeps_the_calculated_and_moderated_scores_and_is_audited(app) {
-        let (admin, _, id, [need, quality, equality]) = scored_round(&app).await;
+        let Scored { admin, id, criteria: [need, quality, equality], .. } = scored_round(&app).await;
         let path = format!("/api/v1/applications/{id}/moderation");
         app.as_(&admin).post(&path).json(json!({"score": "80.00", "reason": "Panel view."})).send().await.assert_problem(409, "not_assessed");
-        let (sam, sam_token) = assessor(&app, "sam").await;
+        let Assessor { id: sam, token: sam_token } = assessor(&app, "sam").await;
         let sams = open_assignment(&app, &admin, id, (sam, &sam_token)).await;
         score_and_submit(&app, &sam_token, sams, &[(need, 4), (quality, 7), (equality, 2)]).await;
 
@@ -411,7 +442,7 @@ db_test! {
 
 db_test! {
     async fn the_ranking_orders_by_final_score_and_draws_the_funding_line_across_years(app) {
-        let (admin, fund, round) = app.open_round().await;
+        let OpenRound { admin, fund, round } = app.open_round().await;
         let merit = criterion(&app, &admin, round, "Merit", "1", 10).await;
         // 2022-23 has room for one application's 42,000.00 but not two.
         let reply = app.as_(&admin).put(&format!("/api/v1/funds/{fund}/years/2022-23")).json(json!({"limit": "80000.00", "approved": true})).send().await;
@@ -419,7 +450,7 @@ db_test! {
         let mut ids = Vec::new();
         let mut tokens = Vec::new();
         for n in 1..=4 {
-            let (_, token) = app.register(&format!("SC00010{n}"), &format!("org{n}@example.org")).await;
+            let Registered { token, .. } = app.register(&format!("SC00010{n}"), &format!("org{n}@example.org")).await;
             ids.push(app.draft(&token, round, application_body()).await);
             tokens.push(token);
         }
@@ -431,8 +462,8 @@ db_test! {
             app.clock.advance(chrono::Duration::minutes(1));
         }
         let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
-        let (ann, ann_token) = assessor(&app, "ann").await;
-        let (bo, bo_token) = assessor(&app, "bo").await;
+        let Assessor { id: ann, token: ann_token } = assessor(&app, "ann").await;
+        let Assessor { id: bo, token: bo_token } = assessor(&app, "bo").await;
         for (application, first, second) in [(a, 6, 8), (b, 9, 9), (c, 7, 7)] {
             let x = open_assignment(&app, &admin, application, (ann, &ann_token)).await;
             score_and_submit(&app, &ann_token, x, &[(merit, first)]).await;

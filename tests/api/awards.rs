@@ -9,191 +9,11 @@ use grantfund::domain::vocabulary::Role;
 use crate::db_test;
 use crate::support::*;
 
-/// A round that needs `required` submitted assessments, with one criterion and one assessor.
-pub struct Panel {
-    pub admin: String,
-    pub fund: i64,
-    pub round: i64,
-    pub criterion: i64,
-    pub assessor: (i64, String),
-}
-
-impl Panel {
-    pub async fn new(app: &TestApp, required: i64) -> Panel {
-        Self::with_frequency(app, required, "quarterly").await
-    }
-
-    /// A panel whose round asks for returns at `frequency`.
-    pub async fn with_frequency(app: &TestApp, required: i64, frequency: &str) -> Panel {
-        let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
-        let mut body = round_body(app, 1, 30);
-        body["assessments_required"] = json!(required);
-        body["return_frequency"] = json!(frequency);
-        let round = app.create_round(&admin, fund, body).await;
-        let reply = app
-            .as_(&admin)
-            .post(&format!("/api/v1/rounds/{round}/criteria"))
-            .json(json!({"name": "Merit", "weight": "1", "max_score": 10}))
-            .send()
-            .await;
-        let criterion = reply.json["id"].as_i64().unwrap();
-        let email = format!("panel-{round}@panel.example.org");
-        let assessor_id = app.create_user(Role::Assessor, &email, None).await;
-        let assessor = (assessor_id, app.token(&email).await);
-        Panel {
-            admin,
-            fund,
-            round,
-            criterion,
-            assessor,
-        }
-    }
-
-    /// A new organisation's application, submitted; verified when `verified`; gives the
-    /// application id and the applicant's token.
-    pub async fn submitted(&self, app: &TestApp, n: usize, verified: bool) -> (i64, String) {
-        let (organisation, token) = app
-            .register(
-                &format!("SC{:06}", 200_000 + n),
-                &format!("applicant{n}@example.org"),
-            )
-            .await;
-        if verified {
-            let reply = app
-                .as_(&self.admin)
-                .post(&format!("/api/v1/organisations/{organisation}/verify"))
-                .json(json!({}))
-                .send()
-                .await;
-            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        }
-        let id = app.draft(&token, self.round, application_body()).await;
-        let reply = app
-            .as_(&token)
-            .post(&format!("/api/v1/applications/{id}/submit"))
-            .json(json!({}))
-            .send()
-            .await;
-        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-        (id, token)
-    }
-
-    /// Adds one submitted assessment to an application.
-    pub async fn assess(&self, app: &TestApp, application: i64) {
-        let (assessor, token) = &self.assessor;
-        let reply = app
-            .as_(&self.admin)
-            .post(&format!("/api/v1/applications/{application}/assignments"))
-            .json(json!({"assessor_id": assessor}))
-            .send()
-            .await;
-        let assignment = reply.json["id"].as_i64().unwrap();
-        app.as_(token)
-            .post(&format!(
-                "/api/v1/assignments/{assignment}/conflict-declaration"
-            ))
-            .json(json!({"has_conflict": false}))
-            .send()
-            .await;
-        app.as_(token)
-            .put(&format!("/api/v1/assignments/{assignment}/scores"))
-            .json(json!({"scores": [{"criterion_id": self.criterion, "score": 7}]}))
-            .send()
-            .await;
-        let reply = app
-            .as_(token)
-            .post(&format!("/api/v1/assignments/{assignment}/submit"))
-            .json(json!({}))
-            .send()
-            .await;
-        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    }
-
-    /// A verified organisation's application, submitted and assessed as the round requires.
-    pub async fn ready(&self, app: &TestApp, n: usize) -> (i64, String) {
-        let (id, token) = self.submitted(app, n, true).await;
-        self.assess(app, id).await;
-        (id, token)
-    }
-
-    /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
-    /// accepted, its first instalment released; gives the award id and the applicant's token.
-    pub async fn accepted(&self, app: &TestApp, n: usize) -> (i64, String) {
-        let (id, applicant) = self.ready(app, n).await;
-        let made = self
-            .award(
-                app,
-                id,
-                json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
-            )
-            .await;
-        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
-        let award = made.json["award"]["id"].as_i64().unwrap();
-        for (path, token) in [
-            (format!("/api/v1/awards/{award}/accept"), &applicant),
-            (
-                format!("/api/v1/awards/{award}/instalments/2021-22/release"),
-                &self.admin,
-            ),
-        ] {
-            let reply = app.as_(token).post(&path).json(json!({})).send().await;
-            assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
-        }
-        (award, applicant)
-    }
-
-    pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
-        let reply = app
-            .as_(&self.admin)
-            .put(&format!("/api/v1/funds/{}/years/{year}", self.fund))
-            .json(json!({"limit": limit, "approved": approved}))
-            .send()
-            .await;
-        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    }
-
-    /// Each year's (committed, paid) of the fund.
-    pub async fn budget(&self, app: &TestApp) -> Vec<(String, String, String)> {
-        let reply = app
-            .as_(&self.admin)
-            .get(&format!("/api/v1/funds/{}/years", self.fund))
-            .send()
-            .await;
-        let years = if reply.json["items"].is_array() {
-            reply.json["items"].clone()
-        } else {
-            reply.json.clone()
-        };
-        years
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|y| {
-                (
-                    y["financial_year"].as_str().unwrap().to_owned(),
-                    y["committed"].as_str().unwrap().to_owned(),
-                    y["paid"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    }
-
-    pub async fn award(&self, app: &TestApp, application: i64, amounts: Value) -> Reply {
-        app.as_(&self.admin)
-            .post(&format!("/api/v1/applications/{application}/decision"))
-            .json(
-                json!({"decision": "award", "amounts": amounts, "conditions": "Report quarterly."}),
-            )
-            .send()
-            .await
-    }
-}
-
-fn years(budget: &[(String, String, String)]) -> Vec<(&str, &str, &str)> {
+/// Each year as (year, committed, paid), to compare with literals.
+fn years(budget: &[YearBudget]) -> Vec<(&str, &str, &str)> {
     budget
         .iter()
-        .map(|(y, c, p)| (y.as_str(), c.as_str(), p.as_str()))
+        .map(|y| (y.year.as_str(), y.committed.as_str(), y.paid.as_str()))
         .collect()
 }
 
@@ -201,17 +21,17 @@ db_test! {
     async fn an_award_needs_a_verified_organisation_a_submitted_application_and_its_assessments(app) {
         let panel = Panel::new(&app, 1).await;
         let amounts = json!({"2021-22": "38000.00", "2022-23": "40000.00"});
-        let (unverified, _) = panel.submitted(&app, 1, false).await;
+        let Submitted { id: unverified, .. } = panel.submitted(&app, 1, false).await;
         panel.assess(&app, unverified).await;
         panel.award(&app, unverified, amounts.clone()).await.assert_problem(409, "organisation_not_verified");
-        let (unassessed, applicant) = panel.submitted(&app, 2, true).await;
+        let Submitted { id: unassessed, applicant } = panel.submitted(&app, 2, true).await;
         panel.award(&app, unassessed, amounts.clone()).await.assert_problem(409, "assessments_incomplete");
-        let draft = app.draft(&app.register("SC200003", "drafter@example.org").await.1, panel.round, application_body()).await;
+        let draft = app.draft(&app.register("SC200003", "drafter@example.org").await.token, panel.round, application_body()).await;
         panel.award(&app, draft, amounts.clone()).await.assert_problem(409, "application_not_submitted");
         panel.award(&app, 999_999, amounts.clone()).await.assert_problem(404, "not_found");
         app.as_(&applicant).post(&format!("/api/v1/applications/{unassessed}/decision")).json(json!({"decision": "decline", "feedback": "x"})).send().await.assert_problem(403, "forbidden");
 
-        let (ready, _) = panel.ready(&app, 4).await;
+        let Submitted { id: ready, .. } = panel.ready(&app, 4).await;
         let bad = panel.award(&app, ready, json!({"2020-21": "1000.00", "2021-22": "40000.01", "2022-23": "0.00", "2023-2": "5"})).await;
         bad.assert_problem(422, "validation_failed");
         assert_eq!(bad.error_fields(), ["amounts.2020-21", "amounts.2021-22", "amounts.2022-23", "amounts.2023-2"]);
@@ -234,8 +54,8 @@ db_test! {
 db_test! {
     async fn an_award_commits_every_year_and_a_declined_offer_gives_it_all_back(app) {
         let panel = Panel::new(&app, 1).await;
-        let (id, applicant) = panel.ready(&app, 1).await;
-        let (_, other) = panel.ready(&app, 2).await;
+        let Submitted { id, applicant } = panel.ready(&app, 1).await;
+        let Submitted { applicant: other, .. } = panel.ready(&app, 2).await;
         let made = panel.award(&app, id, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let award = &made.json["award"];
@@ -279,7 +99,7 @@ db_test! {
 db_test! {
     async fn instalments_are_released_in_order_once_and_termination_returns_what_was_not_paid(app) {
         let panel = Panel::new(&app, 1).await;
-        let (id, applicant) = panel.ready(&app, 1).await;
+        let Submitted { id, applicant } = panel.ready(&app, 1).await;
         let award = panel.award(&app, id, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await.json["award"]["id"].as_i64().unwrap();
         let release = |year: &str| format!("/api/v1/awards/{award}/instalments/{year}/release");
         app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "award_not_accepted");
@@ -319,7 +139,7 @@ db_test! {
 db_test! {
     async fn a_declined_application_carries_the_panels_feedback_to_the_applicant(app) {
         let panel = Panel::new(&app, 2).await;
-        let (id, applicant) = panel.submitted(&app, 1, false).await;
+        let Submitted { id, applicant } = panel.submitted(&app, 1, false).await;
         let reply = app.as_(&panel.admin).post(&format!("/api/v1/applications/{id}/decision")).json(json!({"decision": "decline", "feedback": "The panel could not see how families would be referred."})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["status"], "declined");
@@ -336,7 +156,7 @@ db_test! {
 db_test! {
     async fn an_idempotency_key_gives_the_first_answer_and_refuses_another_request(app) {
         let panel = Panel::new(&app, 1).await;
-        let (id, applicant) = panel.ready(&app, 1).await;
+        let Submitted { id, applicant } = panel.ready(&app, 1).await;
         let path = format!("/api/v1/applications/{id}/decision");
         let body = json!({"decision": "award", "amounts": {"2021-22": "38000.00"}});
         let send = |key: &'static str, body: Value, token: String, path: String| {
@@ -367,7 +187,7 @@ db_test! {
         assert_eq!(first.json, second.json);
         assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled"]);
         // Keys belong to their user: the same key from someone else is their own.
-        let (other, _) = panel.ready(&app, 2).await;
+        let Submitted { id: other, .. } = panel.ready(&app, 2).await;
         let reply = app.as_(&panel.admin).post(&format!("/api/v1/applications/{other}/decision")).header("Idempotency-Key", "accept-1").json(json!({"decision": "decline", "feedback": "No."})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     }
@@ -392,7 +212,7 @@ db_test! {
         panel.set_limit(&app, "2021-22", &format!("{}.00", K * 10_000), true).await;
         let mut ids = Vec::new();
         for n in 0..N {
-            ids.push(panel.ready(&app, n).await.0);
+            ids.push(panel.ready(&app, n).await.id);
         }
         let replies = decide_at_once(&app, &panel, &ids, json!({"2021-22": "10000.00"})).await;
         let won: Vec<&Reply> = replies.iter().filter(|r| r.status.as_u16() == 201).collect();
@@ -421,7 +241,7 @@ db_test! {
         panel.set_limit(&app, "2022-23", &format!("{}.00", K * 12_000 + 5_000), true).await;
         let mut ids = Vec::new();
         for n in 0..N {
-            ids.push(panel.ready(&app, n).await.0);
+            ids.push(panel.ready(&app, n).await.id);
         }
         let replies = decide_at_once(&app, &panel, &ids, json!({"2021-22": "10000.00", "2022-23": "12000.00"})).await;
         let won = replies.iter().filter(|r| r.status.as_u16() == 201).count();
@@ -451,8 +271,8 @@ db_test! {
 db_test! {
     async fn awards_are_listed_by_fund_year_status_and_organisation(app) {
         let panel = Panel::new(&app, 1).await;
-        let (a, applicant) = panel.ready(&app, 1).await;
-        let (b, _) = panel.ready(&app, 2).await;
+        let Submitted { id: a, applicant } = panel.ready(&app, 1).await;
+        let Submitted { id: b, .. } = panel.ready(&app, 2).await;
         let first = panel.award(&app, a, json!({"2021-22": "10000.00"})).await.json["award"].clone();
         panel.award(&app, b, json!({"2022-23": "12000.00"})).await;
         app.as_(&applicant).post(&format!("/api/v1/awards/{}/accept", first["id"])).json(json!({})).send().await;
@@ -473,7 +293,7 @@ db_test! {
         assert_eq!(references, ["PIMH-2022-0001", "PIMH-2021-0001"]);
         app.as_(&panel.admin).get("/api/v1/awards?financial_year=2021-23").send().await.assert_problem(400, "invalid_query");
         assert_eq!(app.as_(&app.staff(Role::Official).await).get("/api/v1/awards").send().await.json["total"], 2);
-        app.as_(&panel.assessor.1).get("/api/v1/awards").send().await.assert_problem(403, "forbidden");
+        app.as_(&panel.assessor.token).get("/api/v1/awards").send().await.assert_problem(403, "forbidden");
         assert_eq!(app.as_(&applicant).get("/api/v1/awards").send().await.json["total"], 1);
     }
 }
@@ -488,7 +308,7 @@ db_test! {
         panel.set_limit(&app, "2021-22", &format!("{}.00", K * 10_000), true).await;
         let mut ids = Vec::new();
         for n in 0..N {
-            ids.push(panel.ready(&app, n).await.0);
+            ids.push(panel.ready(&app, n).await.id);
         }
         let amounts = json!({"2021-22": "10000.00"});
         let paths: Vec<String> = ids.iter().map(|id| format!("/api/v1/applications/{id}/decision")).collect();
@@ -510,8 +330,8 @@ db_test! {
         let panel = Panel::new(&app, 1).await;
         panel.set_limit(&app, "2021-22", "30000.00", true).await;
         panel.set_limit(&app, "2022-23", "15000.00", true).await;
-        let (first, _) = panel.ready(&app, 1).await;
-        let (second, _) = panel.ready(&app, 2).await;
+        let Submitted { id: first, .. } = panel.ready(&app, 1).await;
+        let Submitted { id: second, .. } = panel.ready(&app, 2).await;
         let made = panel.award(&app, first, json!({"2021-22": "20000.00", "2022-23": "10000.00"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
 

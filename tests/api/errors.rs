@@ -373,8 +373,8 @@ db_test! {
         use grantfund::db::DbConnection;
         use grantfund::error::ApiError;
 
-        let (_, _, round) = app.open_round().await;
-        let (organisation, token) = app.register("SC000001", "aileen@example.org").await;
+        let OpenRound { round, .. } = app.open_round().await;
+        let Registered { organisation, token } = app.register("SC000001", "aileen@example.org").await;
         let id = app.draft(&token, round, application_body()).await;
         // The status column's CHECK keeps such a text out; a row written past it (by another
         // release's vocabulary, or by hand) is what this reads.

@@ -7,25 +7,8 @@ use serde_json::{Value, json};
 use grantfund::db::DbConnection;
 use grantfund::domain::vocabulary::Role;
 
-use crate::awards::Panel;
 use crate::db_test;
 use crate::support::*;
-
-/// An accepted award; gives the panel, award id and the grant holder's token.
-pub async fn running_award(app: &TestApp) -> (Panel, i64, String) {
-    let panel = Panel::new(app, 1).await;
-    let (id, applicant) = panel.ready(app, 1).await;
-    let made = panel.award(app, id, json!({"2021-22": "38000.00"})).await;
-    let award = made.json["award"]["id"].as_i64().unwrap();
-    let reply = app
-        .as_(&applicant)
-        .post(&format!("/api/v1/awards/{award}/accept"))
-        .json(json!({}))
-        .send()
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    (panel, award, applicant)
-}
 
 async fn link(app: &TestApp, award: i64, token: &str, body: Value) -> Reply {
     app.as_(token)
@@ -101,7 +84,7 @@ async fn rows_containing(
 
 db_test! {
     async fn a_family_member_gives_feedback_by_link_and_nothing_identifying_is_kept(app) {
-        let (panel, award, applicant) = running_award(&app).await;
+        let AcceptedAward { panel, award, holder: applicant } = running_award(&app).await;
         let made = link(&app, award, &applicant, json!({"label": "Tuesday group"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let token = made.json["token"].as_str().unwrap().to_owned();
@@ -156,7 +139,7 @@ db_test! {
 db_test! {
     async fn expired_revoked_and_unknown_links_all_answer_the_same_404(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = running_award(&app).await;
+        let AcceptedAward { panel, award, holder: applicant } = running_award(&app).await;
         let soon = (app.clock_now().and_utc() + chrono::Duration::hours(1)).to_rfc3339();
         let expiring = link(&app, award, &applicant, json!({"label": "Drop-in", "expires_at": soon})).await;
         let expiring_token = expiring.json["token"].as_str().unwrap().to_owned();
@@ -166,10 +149,10 @@ db_test! {
         link(&app, award, &applicant, json!({"label": "Past", "expires_at": "2000-01-01T00:00:00Z"})).await.assert_problem(422, "validation_failed");
         link(&app, award, &applicant, json!({"label": " "})).await.assert_problem(422, "validation_failed");
 
-        let (_, stranger) = app.register("SC400001", "stranger@example.org").await;
+        let Registered { token: stranger, .. } = app.register("SC400001", "stranger@example.org").await;
         link(&app, award, &stranger, json!({"label": "Mine"})).await.assert_problem(404, "not_found");
         app.as_(&stranger).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.assert_problem(404, "not_found");
-        app.as_(&panel.assessor.1).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.assert_problem(403, "forbidden");
+        app.as_(&panel.assessor.token).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.assert_problem(403, "forbidden");
         assert_eq!(app.as_(&applicant).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.status.as_u16(), 204);
         assert_eq!(app.as_(&applicant).delete(&format!("/api/v1/feedback-links/{revoked_id}")).send().await.status.as_u16(), 204, "revoking twice changes nothing");
 
@@ -197,7 +180,7 @@ db_test! {
 
 db_test! {
     async fn grant_holders_read_counts_means_distributions_and_only_consented_words(app) {
-        let (panel, award, applicant) = running_award(&app).await;
+        let AcceptedAward { panel, award, holder: applicant } = running_award(&app).await;
         let token = link(&app, award, &applicant, json!({"label": "Group"})).await.json["token"].as_str().unwrap().to_owned();
         let path = format!("/api/v1/feedback/{token}");
         for (who, ratings, consent) in [
@@ -235,7 +218,7 @@ db_test! {
         assert!(!feedback.text.contains("(kinship_carer)"), "words without consent never appear");
 
         assert_eq!(app.as_(&panel.admin).get(&format!("/api/v1/awards/{award}/feedback")).send().await.json["responses"], 5);
-        let (_, stranger) = app.register("SC400002", "other@example.org").await;
+        let Registered { token: stranger, .. } = app.register("SC400002", "other@example.org").await;
         app.as_(&stranger).get(&format!("/api/v1/awards/{award}/feedback")).send().await.assert_problem(404, "not_found");
         app.as_(&app.staff(Role::Official).await).get(&format!("/api/v1/awards/{award}/feedback")).send().await.assert_problem(403, "forbidden");
         let links = app.as_(&applicant).get(&format!("/api/v1/awards/{award}/feedback-links")).send().await;
@@ -246,7 +229,7 @@ db_test! {
 db_test! {
     async fn one_link_cannot_be_flooded(backend: Backend) {
         let Some(app) = TestApp::spawn_with(backend, |s| s.feedback_responses_per_link_per_minute = 3).await else { return };
-        let (_, award, applicant) = running_award(&app).await;
+        let AcceptedAward { award, holder: applicant, .. } = running_award(&app).await;
         let first = link(&app, award, &applicant, json!({"label": "A"})).await.json["token"].as_str().unwrap().to_owned();
         let second = link(&app, award, &applicant, json!({"label": "B"})).await.json["token"].as_str().unwrap().to_owned();
         let body = response("mother_birthing_parent", [5, 5, 5, 5], false);
@@ -265,12 +248,12 @@ db_test! {
     async fn retention_anonymises_old_declined_and_withdrawn_applications_and_removes_marked_accounts(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
         let panel = Panel::new(&app, 1).await;
-        let (declined, _) = panel.submitted(&app, 1, true).await;
-        let (withdrawn, withdrawer) = panel.submitted(&app, 2, true).await;
-        let (kept, _) = panel.submitted(&app, 3, true).await;
+        let Submitted { id: declined, .. } = panel.submitted(&app, 1, true).await;
+        let Submitted { id: withdrawn, applicant: withdrawer } = panel.submitted(&app, 2, true).await;
+        let Submitted { id: kept, .. } = panel.submitted(&app, 3, true).await;
         app.as_(&panel.admin).post(&format!("/api/v1/applications/{declined}/decision")).json(json!({"decision": "decline", "feedback": "Referral routes unclear."})).send().await;
         app.as_(&withdrawer).post(&format!("/api/v1/applications/{withdrawn}/withdraw")).json(json!({})).send().await;
-        let assessor = panel.assessor.0;
+        let assessor = panel.assessor.id;
         assert_eq!(app.as_(&panel.admin).delete(&format!("/api/v1/users/{assessor}")).send().await.status.as_u16(), 204);
         app.login("panel-1@panel.example.org", PASSWORD).await.assert_problem(401, "invalid_credentials");
 
@@ -317,7 +300,7 @@ db_test! {
 
 db_test! {
     async fn officials_figures_suppress_small_groups_and_any_group_the_total_would_give_away(app) {
-        let (_, award, applicant) = running_award(&app).await;
+        let AcceptedAward { award, holder: applicant, .. } = running_award(&app).await;
         let token = link(&app, award, &applicant, json!({"label": "Group"})).await.json["token"].as_str().unwrap().to_owned();
         let path = format!("/api/v1/feedback/{token}");
         let official = |app: &TestApp| {

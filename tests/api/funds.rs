@@ -52,8 +52,8 @@ db_test! {
 db_test! {
     async fn only_administrators_change_funds_and_applicants_do_not_read_them(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
-        let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
+        let Registered { token: applicant, .. } = app.register("SC000001", "aileen@example.org").await;
         let official = app.staff(Role::Official).await;
         app.as_(&official).post("/api/v1/funds").json(fund_body("OTHER")).send().await.assert_problem(403, "forbidden");
         app.as_(&official).patch(&format!("/api/v1/funds/{fund}")).json(json!({"name": "x"})).send().await.assert_problem(403, "forbidden");
@@ -103,7 +103,7 @@ db_test! {
 db_test! {
     async fn malformed_years_and_years_outside_the_programme_are_validation_errors(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         for (year, message) in [("2021-23", "consecutive"), ("21-22", "2021-22"), ("2023-24", "outside the programme"), ("2019-20", "outside the programme")] {
             let reply = app.as_(&admin).put(&format!("/api/v1/funds/{fund}/years/{year}")).json(json!({"limit": "1.00", "approved": true})).send().await;
             reply.assert_problem(422, "validation_failed");
@@ -124,7 +124,7 @@ db_test! {
 db_test! {
     async fn a_limit_cannot_be_lowered_below_what_is_committed(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         // Awards commit money in a later part of the cycle; here the commitment is made directly.
         app.state.db.run(move |conn| {
             use diesel::prelude::*;
@@ -154,7 +154,7 @@ db_test! {
 db_test! {
     async fn the_programme_cannot_shrink_past_a_year_with_a_limit(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let reply = app.as_(&admin).patch(&format!("/api/v1/funds/{fund}")).json(json!({"programme_end": "2022-03-31"})).send().await;
         reply.assert_problem(422, "validation_failed");
         assert!(reply.json["errors"][0]["message"].as_str().unwrap().contains("2022-23"));
@@ -169,7 +169,7 @@ db_test! {
 db_test! {
     async fn paging_is_bounded(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         for path in ["/api/v1/funds", &format!("/api/v1/funds/{fund}/years")] {
             let reply = app.as_(&admin).get(&format!("{path}?per_page=101")).send().await;
             reply.assert_problem(422, "validation_failed");

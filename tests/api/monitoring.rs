@@ -6,13 +6,12 @@ use serde_json::{Value, json};
 
 use grantfund::domain::vocabulary::Role;
 
-use crate::awards::Panel;
 use crate::db_test;
 use crate::support::*;
 
 /// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, its first instalment
-/// released, made on 1 March 2021; gives the panel, award id and the applicant's token.
-async fn accepted(app: &TestApp, frequency: &str) -> (Panel, i64, String) {
+/// released, made on 1 March 2021.
+async fn accepted(app: &TestApp, frequency: &str) -> AcceptedAward {
     set_day(app, "2021-03-01");
     let panel = Panel::with_frequency(app, 1, frequency).await;
     // One organisation per frequency, so that a test can have an award of each.
@@ -21,8 +20,12 @@ async fn accepted(app: &TestApp, frequency: &str) -> (Panel, i64, String) {
         "six_monthly" => 2,
         _ => 3,
     };
-    let (award, applicant) = panel.accepted(app, n).await;
-    (panel, award, applicant)
+    let Award { id: award, holder } = panel.accepted(app, n).await;
+    AcceptedAward {
+        panel,
+        award,
+        holder,
+    }
 }
 
 async fn returns_of(app: &TestApp, award: i64, token: &str) -> Vec<Value> {
@@ -69,7 +72,7 @@ async fn run_job(app: &TestApp) -> grantfund::monitoring::jobs::PassReport {
 db_test! {
     async fn accepting_an_award_schedules_its_returns_for_each_frequency(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "quarterly").await;
         let returns = returns_of(&app, award, &applicant).await;
         let periods: Vec<(&str, &str, &str, bool)> = returns.iter().map(|r| (r["period_start"].as_str().unwrap(), r["period_end"].as_str().unwrap(), r["due_date"].as_str().unwrap(), r["is_final"].as_bool().unwrap())).collect();
         assert_eq!(periods.len(), 9, "eight quarters and a final return");
@@ -81,14 +84,14 @@ db_test! {
         assert_eq!(returns[0]["award_reference"], "PIMH-2021-0001");
         assert!(app.audit_actions(&panel.admin, "award", award).await.contains(&"returns_scheduled".to_owned()));
 
-        let (_, stranger) = app.register("SC300001", "stranger@example.org").await;
+        let Registered { token: stranger, .. } = app.register("SC300001", "stranger@example.org").await;
         app.as_(&stranger).get(&format!("/api/v1/awards/{award}/returns")).send().await.assert_problem(404, "not_found");
         app.as_(&stranger).get(&format!("/api/v1/returns/{}", returns[0]["id"])).send().await.assert_problem(404, "not_found");
         assert_eq!(app.as_(&stranger).get("/api/v1/returns").send().await.json["total"], 0);
         app.as_(&app.staff(Role::Official).await).get("/api/v1/returns").send().await.assert_problem(403, "forbidden");
 
         for (frequency, expected) in [("six_monthly", 5), ("annual", 3)] {
-            let (_, award, applicant) = accepted(&app, frequency).await;
+            let AcceptedAward { award, holder: applicant, .. } = accepted(&app, frequency).await;
             let returns = returns_of(&app, award, &applicant).await;
             assert_eq!(returns.len(), expected, "{frequency}");
             assert_eq!(returns[0]["period_end"], if frequency == "annual" { "2022-03-31" } else { "2021-09-30" });
@@ -101,7 +104,7 @@ db_test! {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
         set_day(&app, "2021-03-01");
         let panel = Panel::with_frequency(&app, 1, "quarterly").await;
-        let (application, applicant) = panel.ready(&app, 1).await;
+        let Submitted { id: application, applicant } = panel.ready(&app, 1).await;
         let made = panel.award(&app, application, json!({"2021-22": "38000.00", "2022-23": "40000.00"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let award = made.json["award"]["id"].as_i64().unwrap();
@@ -126,7 +129,7 @@ db_test! {
 db_test! {
     async fn a_return_moves_from_scheduled_to_accepted_and_nowhere_it_should_not(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "quarterly").await;
         let first = returns_of(&app, award, &applicant).await[0]["id"].as_i64().unwrap();
         let path = format!("/api/v1/returns/{first}");
         let submit = format!("{path}/submit");
@@ -188,7 +191,7 @@ db_test! {
 db_test! {
     async fn a_later_instalment_waits_for_the_return_before_it_and_the_final_return_completes_the_award(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "annual").await;
         let returns = returns_of(&app, award, &applicant).await;
         let (year_one, year_two, last) = (returns[0]["id"].as_i64().unwrap(), returns[1]["id"].as_i64().unwrap(), returns[2]["id"].as_i64().unwrap());
         let release = format!("/api/v1/awards/{award}/instalments/2022-23/release");
@@ -221,7 +224,7 @@ db_test! {
 db_test! {
     async fn reminders_go_once_per_step_however_often_and_however_many_workers_run(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "annual").await;
         let first = returns_of(&app, award, &applicant).await[0].clone();
         assert_eq!(first["due_date"], "2022-04-30");
         let reminders = |_: &TestApp| {
@@ -276,7 +279,7 @@ db_test! {
 db_test! {
     async fn returns_go_overdue_as_the_clock_moves_and_lists_follow(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "quarterly").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "quarterly").await;
         let count = |query: String| {
             let app = &app;
             let admin = panel.admin.clone();
@@ -316,7 +319,7 @@ async fn on_both(app: &TestApp, other: &TestApp, path: &str, token: &str) -> Val
 db_test! {
     async fn kept_reports_follow_every_change_on_every_instance(backend: Backend) {
         let Some(app) = TestApp::time_travelling(backend).await else { return };
-        let (panel, award, applicant) = accepted(&app, "annual").await;
+        let AcceptedAward { panel, award, holder: applicant } = accepted(&app, "annual").await;
         let other = app.second_instance().await;
         let official = app.staff(Role::Official).await;
         let fund = panel.fund;
@@ -338,7 +341,7 @@ db_test! {
         assert_eq!(year(&on_both(&app, &other, &summary, &official).await, "2021-22")["limit"], "900000.00");
 
         // A new award moves committed, and declining it moves it back.
-        let (id, _) = panel.ready(&app, 7).await;
+        let Submitted { id, .. } = panel.ready(&app, 7).await;
         let made = panel.award(&app, id, json!({"2022-23": "1000.00"})).await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         assert_eq!(on_both(&app, &other, &boards, &official).await["total"]["committed"], "41000.00");

@@ -9,8 +9,8 @@ use crate::support::*;
 
 db_test! {
     async fn another_organisations_objects_answer_404(app) {
-        let (ours, token) = app.register("SC000001", "aileen@example.org").await;
-        let (theirs, _) = app.register("SC000002", "bob@example.org").await;
+        let Registered { organisation: ours, token } = app.register("SC000001", "aileen@example.org").await;
+        let Registered { organisation: theirs, .. } = app.register("SC000002", "bob@example.org").await;
         assert_eq!(app.as_(&token).get(&format!("/api/v1/organisations/{ours}")).send().await.status.as_u16(), 200);
         let not_ours = app.as_(&token).get(&format!("/api/v1/organisations/{theirs}")).send().await;
         let absent = app.as_(&token).get("/api/v1/organisations/999999").send().await;
@@ -50,7 +50,7 @@ db_test! {
 
 db_test! {
     async fn an_applicant_edits_their_organisation_and_every_bad_field_is_reported(app) {
-        let (id, token) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { organisation: id, token } = app.register("SC000001", "aileen@example.org").await;
         let path = format!("/api/v1/organisations/{id}");
         let reply = app.as_(&token).patch(&path).json(json!({"annual_income": "12.345", "postcode": "??", "health_boards": []})).send().await;
         reply.assert_problem(422, "validation_failed");
@@ -68,7 +68,7 @@ db_test! {
 
 db_test! {
     async fn verification_is_for_administrators_audited_and_withdrawn_by_identity_changes(app) {
-        let (id, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { organisation: id, token: applicant } = app.register("SC000001", "aileen@example.org").await;
         let admin = app.admin().await;
         let official = app.staff(Role::Official).await;
         let verify = format!("/api/v1/organisations/{id}/verify");

@@ -12,9 +12,7 @@ use serde_json::json;
 use grantfund::config::AppEnv;
 use grantfund::domain::vocabulary::Role;
 
-use crate::awards::Panel;
 use crate::db_test;
-use crate::feedback::running_award;
 use crate::support::*;
 
 /// A browser: keeps its cookies, follows no redirects, and reads the CSRF token off pages.
@@ -244,7 +242,7 @@ db_test! {
 
 db_test! {
     async fn a_disabled_account_loses_its_portal_session(app) {
-        let (_, _) = app.register("SC300003", "gone@example.org").await;
+        let Registered { .. } = app.register("SC300003", "gone@example.org").await;
         let mut browser = Browser::new(&app);
         browser.sign_in("gone@example.org").await;
         assert_eq!(browser.get("/organisation").await.status, StatusCode::OK);
@@ -308,7 +306,7 @@ db_test! {
 
 db_test! {
     async fn a_form_without_its_token_or_from_another_site_changes_nothing(app) {
-        let (_, _, round) = app.open_round().await;
+        let OpenRound { round, .. } = app.open_round().await;
         app.register("SC300004", "csrf@example.org").await;
         let mut browser = Browser::new(&app);
         browser.sign_in("csrf@example.org").await;
@@ -343,7 +341,7 @@ db_test! {
 
 db_test! {
     async fn the_application_form_shows_every_failed_rule_next_to_its_field(app) {
-        let (_, _, round) = app.open_round().await;
+        let OpenRound { round, .. } = app.open_round().await;
         app.register("SC300005", "rules@example.org").await;
         let mut browser = Browser::new(&app);
         browser.sign_in("rules@example.org").await;
@@ -384,8 +382,8 @@ db_test! {
 
 db_test! {
     async fn pages_deny_unless_allowed_and_hide_other_organisations(app) {
-        let (_, _, round) = app.open_round().await;
-        let (_, a) = app.register("SC300006", "a@example.org").await;
+        let OpenRound { round, .. } = app.open_round().await;
+        let Registered { token: a, .. } = app.register("SC300006", "a@example.org").await;
         app.register("SC300007", "b@example.org").await;
         let a_application = app.draft(&a, round, application_body()).await;
 
@@ -431,7 +429,7 @@ db_test! {
 
 db_test! {
     async fn a_family_sends_feedback_by_its_link_without_signing_in(app) {
-        let (_panel, award, holder) = running_award(&app).await;
+        let AcceptedAward { award, holder, .. } = running_award(&app).await;
         let link = app
             .as_(&holder).post(&format!("/api/v1/awards/{award}/feedback-links")).json(json!({"label": "Group"})).send()
             .await;
@@ -533,7 +531,7 @@ db_test! {
 db_test! {
     async fn long_lists_are_paged(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         for n in 0..55 {
             let reply = app
                 .as_(&admin).put(&format!("/api/v1/funds/{fund}/years/2021-22")).json(json!({"limit": format!("{}.00", 900_000 + n), "approved": true})).send()
@@ -561,8 +559,8 @@ db_test! {
 db_test! {
     async fn an_assessor_declares_and_scores_through_the_pages(app) {
         let panel = Panel::new(&app, 1).await;
-        let (application, _) = panel.submitted(&app, 1, true).await;
-        let (assessor_id, assessor_token) = &panel.assessor;
+        let Submitted { id: application, .. } = panel.submitted(&app, 1, true).await;
+        let Assessor { id: assessor_id, token: assessor_token } = &panel.assessor;
         let reply = app
             .as_(&panel.admin).post(&format!("/api/v1/applications/{application}/assignments")).json(json!({"assessor_id": assessor_id})).send()
             .await;
@@ -617,7 +615,7 @@ db_test! {
         let panel = Panel::new(&app, 1).await;
         panel.set_limit(&app, "2021-22", "50000.00", true).await;
         panel.set_limit(&app, "2022-23", "50000.00", true).await;
-        let (application, applicant) = panel.ready(&app, 1).await;
+        let Submitted { id: application, applicant } = panel.ready(&app, 1).await;
         app.create_user(Role::Administrator, "decider@fund.example.org", None).await;
         let mut admin = Browser::new(&app);
         admin.sign_in("decider@fund.example.org").await;
@@ -636,7 +634,7 @@ db_test! {
         assert!(over.status.is_client_error(), "{}", over.status);
         assert!(over.text.contains("govuk-error-summary"), "{}", over.text);
         let budget = panel.budget(&app).await;
-        assert!(budget.iter().all(|(_, _, committed)| committed == "0.00"), "{budget:?}");
+        assert!(budget.iter().all(|year| year.paid == "0.00"), "{budget:?}");
 
         let made = admin
             .post(
@@ -654,7 +652,7 @@ db_test! {
 
 db_test! {
     async fn a_charity_keeps_its_details_and_every_error_is_shown_at_its_field(app) {
-        let (organisation, token) = app.register("SC300010", "details@example.org").await;
+        let Registered { organisation, token } = app.register("SC300010", "details@example.org").await;
         let mut browser = Browser::new(&app);
         browser.sign_in("details@example.org").await;
         let page = browser.get("/organisation").await;
@@ -691,7 +689,7 @@ db_test! {
 
 db_test! {
     async fn a_grant_holder_makes_a_feedback_link_with_its_qr_code_once(app) {
-        let (_panel, award, holder) = running_award(&app).await;
+        let AcceptedAward { award, holder, .. } = running_award(&app).await;
         let email = app.as_(&holder).get("/api/v1/me").send().await.json["user"]["email"]
             .as_str()
             .unwrap()

@@ -7,8 +7,14 @@ use grantfund::domain::vocabulary::Role;
 use crate::db_test;
 use crate::support::*;
 
+/// The demo's administrator and official, signed in.
+struct DemoStaff {
+    admin: String,
+    official: String,
+}
+
 /// Seeds the demo and signs in its administrator and official.
-async fn demo(app: &TestApp) -> (String, String) {
+async fn demo(app: &TestApp) -> DemoStaff {
     let now = app.clock_now();
     let logins = app
         .state
@@ -25,15 +31,15 @@ async fn demo(app: &TestApp) -> (String, String) {
                 .to_owned()
         }
     };
-    (
-        token(Role::Administrator).await,
-        token(Role::Official).await,
-    )
+    DemoStaff {
+        admin: token(Role::Administrator).await,
+        official: token(Role::Official).await,
+    }
 }
 
 db_test! {
     async fn the_360giving_export_lists_every_published_grant_with_exact_amounts(app) {
-        let (admin, official) = demo(&app).await;
+        let DemoStaff { admin, official } = demo(&app).await;
         let reply = app.as_(&official).get("/api/v1/exports/360giving?fund_id=1").send().await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["version"], "1.4");
@@ -81,7 +87,7 @@ db_test! {
         assert_eq!(sibling.header("x-grants-without-org-id"), Some(left_out.to_string()));
         app.as_(&applicant_of_nothing(&app).await).get("/api/v1/exports/360giving.csv?fund_id=1").send().await.assert_problem(403, "forbidden");
 
-        let (_, applicant) = app.register("SC500001", "someone@example.org").await;
+        let Registered { token: applicant, .. } = app.register("SC500001", "someone@example.org").await;
         app.as_(&applicant).get("/api/v1/exports/360giving?fund_id=1").send().await.assert_problem(403, "forbidden");
         app.as_(&official).get("/api/v1/exports/360giving?fund_id=999").send().await.assert_problem(404, "not_found");
         app.as_(&official).get("/api/v1/exports/360giving").send().await.assert_problem(400, "invalid_query");
@@ -92,7 +98,7 @@ db_test! {
 async fn applicant_of_nothing(app: &TestApp) -> String {
     app.register("SC500002", "nobody-in-particular@example.org")
         .await
-        .1
+        .token
 }
 
 fn pence(v: &Value) -> i64 {
@@ -106,7 +112,7 @@ fn pence(v: &Value) -> i64 {
 
 db_test! {
     async fn every_report_reconciles_with_the_fund_years_and_the_awards_to_the_penny(app) {
-        let (admin, official) = demo(&app).await;
+        let DemoStaff { admin, official } = demo(&app).await;
         let years = app.as_(&admin).get("/api/v1/funds/1/years").send().await.json["items"].as_array().unwrap().clone();
         let summary = app.as_(&official).get("/api/v1/reports/funds/1/summary").send().await;
         assert_eq!(summary.status.as_u16(), 200, "{}", summary.text);
@@ -186,7 +192,7 @@ db_test! {
 
 db_test! {
     async fn reach_counts_accepted_periodic_returns_against_the_target(app) {
-        let (admin, official) = demo(&app).await;
+        let DemoStaff { admin, official } = demo(&app).await;
         let reach = app.as_(&official).get("/api/v1/reports/funds/1/reach").send().await;
         assert_eq!(reach.status.as_u16(), 200, "{}", reach.text);
         let accepted = app.as_(&admin).get("/api/v1/returns?status=accepted&per_page=100").send().await.json["items"].as_array().unwrap().clone();
@@ -206,7 +212,7 @@ db_test! {
 
 db_test! {
     async fn feedback_for_officials_never_shows_a_small_group(app) {
-        let (admin, official) = demo(&app).await;
+        let DemoStaff { admin, official } = demo(&app).await;
         let report = app.as_(&official).get("/api/v1/reports/funds/1/feedback").send().await;
         assert_eq!(report.status.as_u16(), 200, "{}", report.text);
         let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await.json["items"].as_array().unwrap().clone();
@@ -258,7 +264,7 @@ const PERSONAL: &[&str] = &[
 
 db_test! {
     async fn officials_read_without_personal_data_and_change_nothing(app) {
-        let (admin, official) = demo(&app).await;
+        let DemoStaff { admin, official } = demo(&app).await;
         let award = app.as_(&admin).get("/api/v1/awards?per_page=1").send().await.json["items"][0]["id"].as_i64().unwrap();
         let mut paths: Vec<String> = [
             "/api/v1/funds", "/api/v1/funds/1", "/api/v1/funds/1/years", "/api/v1/rounds", "/api/v1/rounds/1",
@@ -303,7 +309,7 @@ db_test! {
 
 db_test! {
     async fn the_public_directory_lists_running_services_of_organisations_that_agreed(app) {
-        let (admin, _) = demo(&app).await;
+        let DemoStaff { admin, .. } = demo(&app).await;
         let listing = app.anonymous().get("/api/v1/directory?per_page=100").send().await;
         assert_eq!(listing.status.as_u16(), 200, "{}", listing.text);
         let entries = listing.json["items"].as_array().unwrap().clone();

@@ -11,7 +11,7 @@ use crate::support::*;
 db_test! {
     async fn a_round_funds_only_years_of_its_fund_and_every_bad_field_is_reported(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let mut body = round_body(&app, 1, 30);
         body["financial_years"] = json!(["2021-22", "2023-24", "2021-22", "2021-23"]);
         body["closes_at"] = json!("2020-01-01T00:00:00Z");
@@ -51,7 +51,7 @@ db_test! {
 db_test! {
     async fn the_public_lists_open_rounds_and_staff_see_every_round(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let upcoming = app.create_round(&admin, fund, round_body(&app, -10, 40)).await;
         let open = app.create_round(&admin, fund, round_body(&app, 1, 30)).await;
         let closed = app.create_round(&admin, fund, round_body(&app, 60, -30)).await;
@@ -63,7 +63,7 @@ db_test! {
         let public = app.anonymous().get("/api/v1/rounds").send().await;
         assert_eq!(public.status.as_u16(), 200, "{}", public.text);
         assert_eq!(ids(&public), [open_innovation, open], "open rounds, soonest closing first");
-        let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { token: applicant, .. } = app.register("SC000001", "aileen@example.org").await;
         assert_eq!(ids(&app.as_(&applicant).get("/api/v1/rounds").send().await), [open_innovation, open]);
         assert_eq!(ids(&app.anonymous().get("/api/v1/rounds?component=core").send().await), [open]);
         assert_eq!(ids(&app.anonymous().get(&format!("/api/v1/rounds?fund_id={fund}&status=closed")).send().await), [closed]);
@@ -92,7 +92,7 @@ db_test! {
 db_test! {
     async fn once_open_only_a_later_closing_time_and_guidance_may_change(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let upcoming = app.create_round(&admin, fund, round_body(&app, -10, 40)).await;
         let reply = app.as_(&admin).patch(&format!("/api/v1/rounds/{upcoming}")).json(json!({"name": "Core round", "financial_years": ["2022-23"], "max_request": "50000"})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "before opening anything may change: {}", reply.text);
@@ -130,7 +130,7 @@ db_test! {
 
 db_test! {
     async fn administrators_keep_criteria_until_the_first_score_freezes_them(app) {
-        let (admin, _, round) = app.open_round().await;
+        let OpenRound { admin, round, .. } = app.open_round().await;
         let path = format!("/api/v1/rounds/{round}/criteria");
         let reply = app.as_(&admin).post(&path).json(json!({"name": "", "weight": "0", "max_score": 0})).send().await;
         reply.assert_problem(422, "validation_failed");
@@ -158,7 +158,7 @@ db_test! {
         let names: Vec<&str> = public.json["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["Need and reach", "Quality"]);
 
-        let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { token: applicant, .. } = app.register("SC000001", "aileen@example.org").await;
         app.as_(&applicant).post(&path).json(json!({"name": "Mine", "weight": "1", "max_score": 5})).send().await.assert_problem(403, "forbidden");
         app.as_(&applicant).delete(&format!("/api/v1/criteria/{need}")).send().await.assert_problem(403, "forbidden");
 
@@ -178,7 +178,7 @@ db_test! {
 db_test! {
     async fn criteria_of_an_unpublished_round_are_hidden_from_the_public(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let upcoming = app.create_round(&admin, fund, round_body(&app, -10, 40)).await;
         let path = format!("/api/v1/rounds/{upcoming}/criteria");
         assert_eq!(app.as_(&admin).post(&path).json(json!({"name": "Need", "weight": "1", "max_score": 5})).send().await.status.as_u16(), 201);

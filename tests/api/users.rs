@@ -9,7 +9,7 @@ use crate::support::*;
 
 db_test! {
     async fn only_administrators_manage_users(app) {
-        let (_, applicant) = app.register("SC000001", "aileen@example.org").await;
+        let Registered { token: applicant, .. } = app.register("SC000001", "aileen@example.org").await;
         let official = app.staff(Role::Official).await;
         let assessor = app.staff(Role::Assessor).await;
         let body = json!({"name": "Sam Ng", "email": "sam@panel.org", "role": "assessor", "password": PASSWORD});

@@ -8,7 +8,6 @@ use serde_json::json;
 
 use grantfund::domain::vocabulary::Role;
 
-use crate::awards::Panel;
 use crate::db_test;
 use crate::support::*;
 
@@ -55,7 +54,7 @@ db_test! {
         let mut organisations = Vec::new();
         let mut applications = Vec::new();
         for n in 1..=4 {
-            let (application, applicant) = panel.submitted(&app, n, false).await;
+            let Submitted { id: application, applicant } = panel.submitted(&app, n, false).await;
             applications.push(application);
             organisations.push(organisation_of(&app, &applicant).await);
         }
@@ -89,7 +88,7 @@ db_test! {
 
         // The panel's other assessor, with none of these assigned, sees none of them; an
         // administrator still sees every one.
-        let (_, other) = &panel.assessor;
+        let Assessor { token: other, .. } = &panel.assessor;
         assert_eq!(app.as_(other).get("/api/v1/organisations").send().await.json["total"], 0);
         let all = app.as_(&panel.admin).get("/api/v1/organisations?per_page=100").send().await;
         assert_eq!(all.json["total"], 4, "{}", all.text);

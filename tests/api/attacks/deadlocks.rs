@@ -27,7 +27,6 @@ use serde_json::json;
 
 use grantfund::db::{DbConnection, WRITE_ATTEMPTS, retrying_write};
 
-use crate::awards::Panel;
 use crate::db_test;
 use crate::support::*;
 
@@ -93,7 +92,7 @@ async fn race(backend: Backend, two_instances: bool) {
     }
     let mut ids = Vec::new();
     for n in 0..DECISIONS {
-        ids.push(panel.ready(&app, n).await.0);
+        ids.push(panel.ready(&app, n).await.id);
     }
 
     let mut requests: Vec<LocalBoxFuture<'_, Outcome>> = Vec::new();

@@ -12,7 +12,6 @@ use grantfund::domain::suppression::THRESHOLD;
 use grantfund::domain::vocabulary::Role;
 
 use crate::db_test;
-use crate::feedback::running_award;
 use crate::support::*;
 
 fn response(respondent: &str, ratings: [i64; 4]) -> Value {
@@ -41,9 +40,19 @@ async fn spawn(backend: Backend) -> Option<TestApp> {
     .await
 }
 
-/// A running award and a link to it; gives the grant holder's token and the link's.
-async fn award_with_link(app: &TestApp) -> (i64, String, String) {
-    let (_, award, applicant) = running_award(app).await;
+/// A running award, its grant holder's token and a feedback link's token.
+struct LinkedAward {
+    award: i64,
+    holder: String,
+    link: String,
+}
+
+async fn award_with_link(app: &TestApp) -> LinkedAward {
+    let AcceptedAward {
+        award,
+        holder: applicant,
+        ..
+    } = running_award(app).await;
     let made = app
         .as_(&applicant)
         .post(&format!("/api/v1/awards/{award}/feedback-links"))
@@ -52,7 +61,11 @@ async fn award_with_link(app: &TestApp) -> (i64, String, String) {
         .await;
     assert_eq!(made.status.as_u16(), 201, "{}", made.text);
     let link = made.json["token"].as_str().unwrap().to_owned();
-    (award, applicant, link)
+    LinkedAward {
+        award,
+        holder: applicant,
+        link,
+    }
 }
 
 /// Everything an official can read of the fund's feedback: the report, its CSV and the report of
@@ -97,7 +110,7 @@ db_test! {
     async fn one_response_to_four_change_nothing_an_official_reads(backend: Backend) {
         let Some(app) = spawn(backend).await else { return };
         let fresh = app.second_instance().await;
-        let (award, applicant, link) = award_with_link(&app).await;
+        let LinkedAward { award, holder: applicant, link } = award_with_link(&app).await;
         let official = app.staff(Role::Official).await;
         let fund = app.as_(&applicant).get(&format!("/api/v1/awards/{award}")).send().await.json["fund_id"].as_i64().unwrap();
         // A first batch of five, all fives, is published at once.
@@ -141,7 +154,7 @@ db_test! {
 db_test! {
     async fn grant_holders_see_no_figures_for_a_kind_of_respondent_under_five(backend: Backend) {
         let Some(app) = spawn(backend).await else { return };
-        let (award, applicant, link) = award_with_link(&app).await;
+        let LinkedAward { award, holder: applicant, link } = award_with_link(&app).await;
         let path = format!("/api/v1/awards/{award}/feedback");
         let view = || app.as_(&applicant).get(&path).send();
 

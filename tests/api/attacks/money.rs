@@ -14,7 +14,7 @@ const LARGEST: &str = "9999999999999.99";
 db_test! {
     async fn a_year_limit_takes_the_largest_amount_and_nothing_beyond_it(app) {
         let admin = app.admin().await;
-        let fund = app.model_fund(&admin).await;
+        let fund = FundBuilder::new(&app, &admin).create().await;
         let year = format!("/api/v1/funds/{fund}/years/2021-22");
 
         let reply = app.as_(&admin).put(&year).json(json!({"limit": LARGEST, "approved": true})).send().await;
@@ -62,8 +62,8 @@ db_test! {
 
 db_test! {
     async fn a_draft_may_ask_the_largest_amount_but_not_a_total_beyond_it(app) {
-        let (_admin, _fund, round) = app.open_round().await;
-        let (_, token) = app.register("SC012345", "aileen@bumps.example.org").await;
+        let OpenRound { round, .. } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC012345", "aileen@bumps.example.org").await;
         let mut body = application_body();
         body["requested"] = json!({"2021-22": LARGEST, "2022-23": "0.01"});
         let reply = app.as_(&token).post(&format!("/api/v1/rounds/{round}/applications")).json(body).send().await;

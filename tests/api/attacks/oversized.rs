@@ -133,8 +133,8 @@ db_test! {
 
 db_test! {
     async fn a_request_failing_in_sixty_ways_lists_fifty_and_counts_the_rest(app) {
-        let (_admin, _fund, round) = app.open_round().await;
-        let (_, token) = app.register("SC012345", "aileen@bumps.example.org").await;
+        let OpenRound { round, .. } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC012345", "aileen@bumps.example.org").await;
         let id = app.draft(&token, round, application_body()).await;
         // Within every bound, and wrong in 60 ways: four texts, ten years each with a bad key
         // and a bad amount, ten target groups, fourteen boards, eight support types and four
@@ -170,8 +170,8 @@ db_test! {
         reply.assert_problem(422, "validation_failed");
         assert_eq!(reply.error_fields(), ["organisation.health_boards"], "{}", reply.text);
 
-        let (admin, fund, round) = app.open_round().await;
-        let (_, token) = app.register("SC012345", "aileen@bumps.example.org").await;
+        let OpenRound { admin, fund, round } = app.open_round().await;
+        let Registered { token, .. } = app.register("SC012345", "aileen@bumps.example.org").await;
         let id = app.draft(&token, round, application_body()).await;
         let eleven: serde_json::Map<String, Value> =
             (0..11).map(|i| (format!("{}-{:02}", 2020 + i, 21 + i), json!("1.00"))).collect();

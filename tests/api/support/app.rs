@@ -10,7 +10,7 @@ use chrono::Utc;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
-use super::fixtures::{fund_body, registration, round_body};
+use super::fixtures::{FundBuilder, OpenRound, Registered, registration, round_body};
 use super::request::{Caller, Reply};
 
 use grantfund::config::Settings;
@@ -311,8 +311,8 @@ impl TestApp {
         self.token(&email).await
     }
 
-    /// Registers an organisation through the API; gives its id and its applicant's token.
-    pub async fn register(&self, charity_number: &str, email: &str) -> (i64, String) {
+    /// Registers an organisation through the API.
+    pub async fn register(&self, charity_number: &str, email: &str) -> Registered {
         let reply = self
             .anonymous()
             .post("/api/v1/auth/register")
@@ -323,7 +323,10 @@ impl TestApp {
         let id = reply.json["organisation"]["id"]
             .as_i64()
             .expect("organisation id");
-        (id, self.token(email).await)
+        Registered {
+            organisation: id,
+            token: self.token(email).await,
+        }
     }
 
     /// Sends everything due in the outbox, as `jobs run-once` does.
@@ -377,36 +380,6 @@ impl TestApp {
         }
     }
 
-    /// The model fund with £1,000,000 approved for each of its three years; gives its id. The
-    /// first fund of a test is `PIMH`, later ones `PIMH2`, `PIMH3`…
-    pub async fn model_fund(&self, admin: &str) -> i64 {
-        let existing = self.as_(admin).get("/api/v1/funds").send().await.json["total"]
-            .as_i64()
-            .unwrap_or(0);
-        let code = match existing {
-            0 => "PIMH".to_owned(),
-            n => format!("PIMH{}", n + 1),
-        };
-        let reply = self
-            .as_(admin)
-            .post("/api/v1/funds")
-            .json(fund_body(&code))
-            .send()
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        let id = reply.json["id"].as_i64().expect("fund id");
-        for year in ["2020-21", "2021-22", "2022-23"] {
-            let reply = self
-                .as_(admin)
-                .put(&format!("/api/v1/funds/{id}/years/{year}"))
-                .json(json!({"limit": "1000000.00", "approved": true}))
-                .send()
-                .await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        }
-        id
-    }
-
     /// Creates a round of `fund` from `body`; gives its id.
     pub async fn create_round(&self, admin: &str, fund: i64, body: Value) -> i64 {
         let reply = self
@@ -419,14 +392,14 @@ impl TestApp {
         reply.json["id"].as_i64().expect("round id")
     }
 
-    /// The model fund and a core round open now; gives the admin token, fund id and round id.
-    pub async fn open_round(&self) -> (String, i64, i64) {
+    /// The model fund and a core round open now.
+    pub async fn open_round(&self) -> OpenRound {
         let admin = self.admin().await;
-        let fund = self.model_fund(&admin).await;
+        let fund = FundBuilder::new(self, &admin).create().await;
         let round = self
             .create_round(&admin, fund, round_body(self, 1, 30))
             .await;
-        (admin, fund, round)
+        OpenRound { admin, fund, round }
     }
 
     /// Starts an application to `round` with `body`; gives its id.

@@ -1,8 +1,12 @@
 //! The objects a test starts from, built through the API as a user would.
 
+use awc::http::StatusCode;
 use serde_json::{Value, json};
 
+use grantfund::domain::vocabulary::Role;
+
 use super::app::{PASSWORD, TestApp};
+use super::request::Reply;
 
 /// A valid registration body.
 pub fn registration(charity_number: &str, email: &str) -> Value {
@@ -69,4 +73,312 @@ pub fn application_body() -> Value {
         "expected_reach": {"women": 300, "partners": 80, "infants": 250, "families": 320},
         "equality_impact": "Reaches families in the most deprived areas of Fife."
     })
+}
+
+/// An organisation registered through the API, and its applicant signed in.
+pub struct Registered {
+    pub organisation: i64,
+    pub token: String,
+}
+
+/// The model fund with a core round open now, and the administrator who made them.
+pub struct OpenRound {
+    pub admin: String,
+    pub fund: i64,
+    pub round: i64,
+}
+
+/// An assessor, signed in.
+pub struct Assessor {
+    pub id: i64,
+    pub token: String,
+}
+
+/// A submitted application and its applicant's token.
+pub struct Submitted {
+    pub id: i64,
+    pub applicant: String,
+}
+
+/// An accepted award and its grant holder's token.
+pub struct Award {
+    pub id: i64,
+    pub holder: String,
+}
+
+/// An accepted award with the panel that made it.
+pub struct AcceptedAward {
+    pub panel: Panel,
+    pub award: i64,
+    pub holder: String,
+}
+
+/// One financial year of a fund's budget, as the API states it.
+#[derive(Debug)]
+pub struct YearBudget {
+    pub year: String,
+    pub committed: String,
+    pub paid: String,
+}
+
+/// The model fund: £1,000,000 approved for each of its three years. The first fund of a test
+/// is `PIMH`, later ones `PIMH2`, `PIMH3`…
+pub struct FundBuilder<'a> {
+    app: &'a TestApp,
+    admin: &'a str,
+}
+
+impl<'a> FundBuilder<'a> {
+    pub fn new(app: &'a TestApp, admin: &'a str) -> Self {
+        FundBuilder { app, admin }
+    }
+
+    /// Creates the fund and approves its years; gives its id.
+    pub async fn create(self) -> i64 {
+        let FundBuilder { app, admin } = self;
+        let existing = app.as_(admin).get("/api/v1/funds").send().await.json["total"]
+            .as_i64()
+            .unwrap_or(0);
+        let code = match existing {
+            0 => "PIMH".to_owned(),
+            n => format!("PIMH{}", n + 1),
+        };
+        let reply = app
+            .as_(admin)
+            .post("/api/v1/funds")
+            .json(fund_body(&code))
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let id = reply.json["id"].as_i64().expect("fund id");
+        for year in ["2020-21", "2021-22", "2022-23"] {
+            let reply = app
+                .as_(admin)
+                .put(&format!("/api/v1/funds/{id}/years/{year}"))
+                .json(json!({"limit": "1000000.00", "approved": true}))
+                .send()
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        }
+        id
+    }
+}
+
+/// A round that needs `required` submitted assessments, with one criterion and one assessor.
+pub struct Panel {
+    pub admin: String,
+    pub fund: i64,
+    pub round: i64,
+    pub criterion: i64,
+    pub assessor: Assessor,
+}
+
+impl Panel {
+    pub async fn new(app: &TestApp, required: i64) -> Panel {
+        Self::with_frequency(app, required, "quarterly").await
+    }
+
+    /// A panel whose round asks for returns at `frequency`.
+    pub async fn with_frequency(app: &TestApp, required: i64, frequency: &str) -> Panel {
+        let admin = app.admin().await;
+        let fund = FundBuilder::new(app, &admin).create().await;
+        let mut body = round_body(app, 1, 30);
+        body["assessments_required"] = json!(required);
+        body["return_frequency"] = json!(frequency);
+        let round = app.create_round(&admin, fund, body).await;
+        let reply = app
+            .as_(&admin)
+            .post(&format!("/api/v1/rounds/{round}/criteria"))
+            .json(json!({"name": "Merit", "weight": "1", "max_score": 10}))
+            .send()
+            .await;
+        let criterion = reply.json["id"].as_i64().unwrap();
+        let email = format!("panel-{round}@panel.example.org");
+        let assessor_id = app.create_user(Role::Assessor, &email, None).await;
+        let assessor = Assessor {
+            id: assessor_id,
+            token: app.token(&email).await,
+        };
+        Panel {
+            admin,
+            fund,
+            round,
+            criterion,
+            assessor,
+        }
+    }
+
+    /// A new organisation's application, submitted; verified when `verified`.
+    pub async fn submitted(&self, app: &TestApp, n: usize, verified: bool) -> Submitted {
+        let Registered {
+            organisation,
+            token,
+        } = app
+            .register(
+                &format!("SC{:06}", 200_000 + n),
+                &format!("applicant{n}@example.org"),
+            )
+            .await;
+        if verified {
+            let reply = app
+                .as_(&self.admin)
+                .post(&format!("/api/v1/organisations/{organisation}/verify"))
+                .json(json!({}))
+                .send()
+                .await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        }
+        let id = app.draft(&token, self.round, application_body()).await;
+        let reply = app
+            .as_(&token)
+            .post(&format!("/api/v1/applications/{id}/submit"))
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        Submitted {
+            id,
+            applicant: token,
+        }
+    }
+
+    /// Adds one submitted assessment to an application.
+    pub async fn assess(&self, app: &TestApp, application: i64) {
+        let Assessor {
+            id: assessor,
+            token,
+        } = &self.assessor;
+        let reply = app
+            .as_(&self.admin)
+            .post(&format!("/api/v1/applications/{application}/assignments"))
+            .json(json!({"assessor_id": assessor}))
+            .send()
+            .await;
+        let assignment = reply.json["id"].as_i64().unwrap();
+        app.as_(token)
+            .post(&format!(
+                "/api/v1/assignments/{assignment}/conflict-declaration"
+            ))
+            .json(json!({"has_conflict": false}))
+            .send()
+            .await;
+        app.as_(token)
+            .put(&format!("/api/v1/assignments/{assignment}/scores"))
+            .json(json!({"scores": [{"criterion_id": self.criterion, "score": 7}]}))
+            .send()
+            .await;
+        let reply = app
+            .as_(token)
+            .post(&format!("/api/v1/assignments/{assignment}/submit"))
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+
+    /// A verified organisation's application, submitted and assessed as the round requires.
+    pub async fn ready(&self, app: &TestApp, n: usize) -> Submitted {
+        let Submitted {
+            id,
+            applicant: token,
+        } = self.submitted(app, n, true).await;
+        self.assess(app, id).await;
+        Submitted {
+            id,
+            applicant: token,
+        }
+    }
+
+    /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
+    /// accepted, its first instalment released.
+    pub async fn accepted(&self, app: &TestApp, n: usize) -> Award {
+        let Submitted { id, applicant } = self.ready(app, n).await;
+        let made = self
+            .award(
+                app,
+                id,
+                json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.text);
+        let award = made.json["award"]["id"].as_i64().unwrap();
+        for (path, token) in [
+            (format!("/api/v1/awards/{award}/accept"), &applicant),
+            (
+                format!("/api/v1/awards/{award}/instalments/2021-22/release"),
+                &self.admin,
+            ),
+        ] {
+            let reply = app.as_(token).post(&path).json(json!({})).send().await;
+            assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
+        }
+        Award {
+            id: award,
+            holder: applicant,
+        }
+    }
+
+    pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
+        let reply = app
+            .as_(&self.admin)
+            .put(&format!("/api/v1/funds/{}/years/{year}", self.fund))
+            .json(json!({"limit": limit, "approved": approved}))
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+
+    /// Each year's committed and paid amounts.
+    pub async fn budget(&self, app: &TestApp) -> Vec<YearBudget> {
+        let reply = app
+            .as_(&self.admin)
+            .get(&format!("/api/v1/funds/{}/years", self.fund))
+            .send()
+            .await;
+        let years = if reply.json["items"].is_array() {
+            reply.json["items"].clone()
+        } else {
+            reply.json.clone()
+        };
+        years
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| YearBudget {
+                year: y["financial_year"].as_str().unwrap().to_owned(),
+                committed: y["committed"].as_str().unwrap().to_owned(),
+                paid: y["paid"].as_str().unwrap().to_owned(),
+            })
+            .collect()
+    }
+
+    pub async fn award(&self, app: &TestApp, application: i64, amounts: Value) -> Reply {
+        app.as_(&self.admin)
+            .post(&format!("/api/v1/applications/{application}/decision"))
+            .json(
+                json!({"decision": "award", "amounts": amounts, "conditions": "Report quarterly."}),
+            )
+            .send()
+            .await
+    }
+}
+
+/// An accepted award of 38,000.00 in 2021-22 on a panel of one assessment.
+pub async fn running_award(app: &TestApp) -> AcceptedAward {
+    let panel = Panel::new(app, 1).await;
+    let Submitted { id, applicant } = panel.ready(app, 1).await;
+    let made = panel.award(app, id, json!({"2021-22": "38000.00"})).await;
+    let award = made.json["award"]["id"].as_i64().unwrap();
+    let reply = app
+        .as_(&applicant)
+        .post(&format!("/api/v1/awards/{award}/accept"))
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    AcceptedAward {
+        panel,
+        award,
+        holder: applicant,
+    }
 }
