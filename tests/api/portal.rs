@@ -634,7 +634,7 @@ db_test! {
         assert!(over.status.is_client_error(), "{}", over.status);
         assert!(over.text.contains("govuk-error-summary"), "{}", over.text);
         let budget = panel.budget(&app).await;
-        assert!(budget.iter().all(|year| year.paid == "0.00"), "{budget:?}");
+        assert!(budget.iter().all(|year| year.committed == "0.00" && year.paid == "0.00"), "a refused decision commits nothing: {budget:?}");
 
         let made = admin
             .post(
