@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{IpRange, Settings};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::wire::parse_json;
 
@@ -68,7 +68,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 while let Some(chunk) = payload.next().await {
                     let chunk = chunk.map_err(|_| {
                         ApiError::bad_request(
-                            "unreadable_body",
+                            ErrorCode::UnreadableBody,
                             "The request body could not be read.",
                         )
                     })?;
@@ -101,7 +101,7 @@ async fn caller_refused(req: &HttpRequest) -> Option<ApiError> {
 /// Query strings that do not parse answer 400 with the reason.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request(
-        "invalid_query",
+        ErrorCode::InvalidQuery,
         format!("The query string is not valid: {err}"),
     )
     .into()

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConnection, retrying_write};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The longest key accepted.
 const MAX_KEY_LENGTH: usize = 255;
@@ -48,7 +48,7 @@ impl FromRequest for IdempotencyKey {
         ready(match key {
             Some(key) => Ok(IdempotencyKey(Some(key.to_owned()))),
             None => Err(ApiError::bad_request(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters, such as a UUID.",
             )),
         })
@@ -101,7 +101,7 @@ fn stored(
     };
     if first != fingerprint {
         return Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
+            code: ErrorCode::IdempotencyKeyReused,
             detail: "This Idempotency-Key was used for a different request.".to_owned(),
         });
     }

@@ -22,7 +22,7 @@ use crate::domain::clock::utc;
 use crate::domain::vocabulary::{ApplicationStatus, AssignmentStatus, Role, RoundStatus};
 use crate::email::messages::{self, ApplicationReceipt};
 use crate::email::outbox;
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::organisations::model::OrganisationRow;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
@@ -78,7 +78,7 @@ fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Applicati
 
 fn wrong_state(row: &ApplicationRow, action: &str, allowed: &str) -> ApiError {
     ApiError::conflict(
-        "invalid_state",
+        ErrorCode::InvalidState,
         format!(
             "This application is {}; only {allowed} can be {action}.",
             row.status
@@ -193,7 +193,7 @@ pub fn create(
         v.finish()?;
         if round.status(now) == RoundStatus::Closed {
             return Err(ApiError::conflict(
-                "round_closed",
+                ErrorCode::RoundClosed,
                 format!(
                     "This round closed at {}.",
                     utc(round.closes_at).to_rfc3339()
@@ -212,7 +212,7 @@ pub fn create(
             .returning(applications::id)
             .get_result(conn)
             .map_err(ApiError::unique_as(
-                "application_exists",
+                ErrorCode::ApplicationExists,
                 "Your organisation already has a draft or submitted application to this round.",
             ))?;
         ApplicationRow::store_content(conn, id, &content)?;
@@ -351,7 +351,7 @@ pub(crate) fn transition(
     if changed == 0 {
         let current = ApplicationRow::find(conn, row.id)?;
         return Err(ApiError::conflict(
-            "invalid_state",
+            ErrorCode::InvalidState,
             format!(
                 "This application is {}; it cannot become {to}.",
                 current.status

@@ -25,7 +25,7 @@ use crate::domain::clock::utc;
 use crate::domain::scoring::Scored;
 use crate::domain::vocabulary::Role;
 use crate::domain::{Percent, Weight};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::rounds::model::{CriterionRow, RoundRow};
 use crate::rounds::service as rounds;
 
@@ -45,13 +45,13 @@ fn open_for_scoring(
         AssignmentStatus::InProgress => {}
         AssignmentStatus::Pending => {
             return Err(ApiError::conflict(
-                "conflict_not_declared",
+                ErrorCode::ConflictNotDeclared,
                 "Declare whether you have a conflict of interest before scoring.",
             ));
         }
         AssignmentStatus::Conflicted | AssignmentStatus::Submitted => {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "This assignment is {}; only assessments in progress can be scored.",
                     row.status.as_str()
@@ -276,7 +276,7 @@ pub fn submit(
         .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 "This assessment has already been submitted.",
             ));
         }
@@ -468,7 +468,7 @@ pub fn moderate(
         let original = mean(submitted_scores(conn, &[application_id])?.get(&application_id))?
             .ok_or_else(|| {
                 ApiError::conflict(
-                    "not_assessed",
+                    ErrorCode::NotAssessed,
                     "No assessment of this application has been submitted yet.",
                 )
             })?;

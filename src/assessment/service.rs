@@ -22,7 +22,7 @@ use crate::db::schema::{applications, assignments, organisations, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{ApplicationStatus, Role};
 use crate::email::{messages, outbox};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::rounds::model::RoundRow;
 use crate::wire::paging::{Page, Paged};
 
@@ -109,7 +109,7 @@ fn insert(
         .returning(assignments::id)
         .get_result(conn)
         .map_err(ApiError::unique_as(
-            "already_assigned",
+            ErrorCode::AlreadyAssigned,
             "This assessor is already assigned to this application.",
         ))?;
     audit::record(
@@ -157,7 +157,7 @@ pub(crate) fn submitted_application(conn: &mut DbConnection, id: i64) -> Result<
         .first(conn)?;
     if status != ApplicationStatus::Submitted {
         return Err(ApiError::conflict(
-            "application_not_submitted",
+            ErrorCode::ApplicationNotSubmitted,
             format!("This application is {status}; only submitted applications are assessed."),
         ));
     }
@@ -379,7 +379,7 @@ pub fn declare(
         .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "This assignment is {}; a conflict of interest is declared once, while it is pending.",
                     row.status.as_str()

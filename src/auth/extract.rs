@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use crate::auth::cache::Account;
 use crate::caller::CurrentUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::users::model::UserRow;
 
@@ -84,20 +84,20 @@ pub fn check_active(account: &Account) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::unauthorized(
-            "account_disabled",
+            ErrorCode::AccountDisabled,
             "This account is disabled.",
         ))
     }
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized("invalid_token", "The access token is not valid.")
+    ApiError::unauthorized(ErrorCode::InvalidToken, "The access token is not valid.")
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized(
-            "missing_token",
+            ErrorCode::MissingToken,
             "Sign in and send `Authorization: Bearer <access_token>`.",
         )
     })?;

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 const ISSUER: &str = "grantfund";
 
@@ -101,12 +101,12 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "iat"]);
         validation.validate_exp = false;
         let data = decode::<Claims>(token, &self.decoding, &validation).map_err(|_| {
-            ApiError::unauthorized("invalid_token", "The access token is not valid.")
+            ApiError::unauthorized(ErrorCode::InvalidToken, "The access token is not valid.")
         })?;
         let claims = data.claims;
         if claims.exp.saturating_add(LEEWAY_SECONDS) < now.timestamp() {
             return Err(ApiError::unauthorized(
-                "token_expired",
+                ErrorCode::TokenExpired,
                 "The access token has expired; refresh it.",
             ));
         }
@@ -122,7 +122,7 @@ impl JwtKeys {
                 generation: claims.generation,
             }),
             None => Err(ApiError::unauthorized(
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "The access token is not valid.",
             )),
         }

@@ -13,7 +13,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
 use crate::email::{messages, outbox};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
 use crate::users::api::User;
@@ -66,7 +66,10 @@ pub fn register(
 }
 
 fn bad_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "The email or password is not right.")
+    ApiError::unauthorized(
+        ErrorCode::InvalidCredentials,
+        "The email or password is not right.",
+    )
 }
 
 /// Checks an email and password. The same answer, in about the same time, whether the account
@@ -147,7 +150,7 @@ struct RefreshRow {
 
 fn invalid_refresh() -> ApiError {
     ApiError::unauthorized(
-        "invalid_refresh_token",
+        ErrorCode::InvalidRefreshToken,
         "The refresh token is not valid; sign in again.",
     )
 }
@@ -220,7 +223,7 @@ pub fn refresh(
         let user = UserRow::find(conn, row.user_id)?;
         if !user.active {
             return Err(ApiError::unauthorized(
-                "account_disabled",
+                ErrorCode::AccountDisabled,
                 "This account is disabled.",
             ));
         }
@@ -234,7 +237,7 @@ pub fn refresh(
                 "a spent refresh token was presented; its family is revoked"
             );
             Err(ApiError::unauthorized(
-                "refresh_token_reused",
+                ErrorCode::RefreshTokenReused,
                 "This refresh token was already used; every session from it has ended. Sign in again.",
             ))
         }
@@ -349,7 +352,7 @@ fn send_reset_email(
 
 fn reset_token_invalid() -> ApiError {
     ApiError::bad_request(
-        "reset_token_invalid",
+        ErrorCode::ResetTokenInvalid,
         "This reset link is not valid, was already used or has expired. Ask for a new one.",
     )
 }

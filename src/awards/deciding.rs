@@ -30,7 +30,7 @@ use crate::domain::vocabulary::{
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::funds::model::FundRow;
 use crate::organisations::model::OrganisationRow;
@@ -130,11 +130,11 @@ fn ensure_undecided(application: &ApplicationRow) -> Result<(), ApiError> {
     match application.status {
         ApplicationStatus::Submitted => Ok(()),
         ApplicationStatus::Awarded | ApplicationStatus::Declined => Err(ApiError::conflict(
-            "already_decided",
+            ErrorCode::AlreadyDecided,
             format!("This application has already been {}.", application.status),
         )),
         _ => Err(ApiError::conflict(
-            "application_not_submitted",
+            ErrorCode::ApplicationNotSubmitted,
             format!(
                 "This application is {}; only submitted applications are decided.",
                 application.status
@@ -252,7 +252,7 @@ pub fn decide(
 
         if !organisation.verified {
             return Err(ApiError::conflict(
-                "organisation_not_verified",
+                ErrorCode::OrganisationNotVerified,
                 format!(
                     "{} has not passed due diligence; verify it before awarding.",
                     organisation.name
@@ -264,7 +264,7 @@ pub fn decide(
             .map_or(0, Vec::len);
         if (assessed as i64) < i64::from(round.assessments_required) {
             return Err(ApiError::conflict(
-                "assessments_incomplete",
+                ErrorCode::AssessmentsIncomplete,
                 format!(
                     "{assessed} of the {} submitted assessments this round requires.",
                     round.assessments_required
@@ -317,7 +317,7 @@ pub fn decide(
             .returning(awards::all_columns)
             .get_result(conn)
             .map_err(ApiError::unique_as(
-                "reference_taken",
+                ErrorCode::ReferenceTaken,
                 "Another award took this reference at the same moment; try again.",
             ))?;
         let award_id = row.id;

@@ -24,7 +24,7 @@ use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
 use crate::email::outbox;
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::organisations::model::OrganisationRow;
 use crate::report_cache::{self, Figures};
@@ -68,7 +68,7 @@ fn transition(
             .select(awards::status)
             .first(conn)?;
         return Err(ApiError::conflict(
-            "invalid_state",
+            ErrorCode::InvalidState,
             format!("This award is {current}; it cannot become {to}."),
         ));
     }

@@ -13,7 +13,7 @@ use crate::db::schema::{awards, instalments};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::funds::budget;
 use crate::funds::locks::lock_award;
 use crate::report_cache::{self, Figures};
@@ -50,7 +50,7 @@ pub fn release(
             .clone();
         if before.status != AwardStatus::Accepted {
             return Err(ApiError::conflict(
-                "award_not_accepted",
+                ErrorCode::AwardNotAccepted,
                 format!(
                     "This award is {}; instalments are released only once it is accepted.",
                     before.status
@@ -59,7 +59,7 @@ pub fn release(
         }
         if instalment.status == InstalmentStatus::Released {
             return Err(ApiError::conflict(
-                "already_released",
+                ErrorCode::AlreadyReleased,
                 format!("The {year} instalment has already been released."),
             ));
         }
@@ -69,7 +69,7 @@ pub fn release(
             .find(|i| i.financial_year < year && i.status != InstalmentStatus::Released)
         {
             return Err(ApiError::conflict(
-                "earlier_instalment_unpaid",
+                ErrorCode::EarlierInstalmentUnpaid,
                 format!(
                     "The {} instalment must be released before {year}.",
                     earlier.financial_year
@@ -94,7 +94,7 @@ pub fn release(
         .execute(conn)?;
         if released == 0 {
             return Err(ApiError::conflict(
-                "already_released",
+                ErrorCode::AlreadyReleased,
                 format!("The {year} instalment has already been released."),
             ));
         }

@@ -431,6 +431,7 @@ mod tests {
 
     use super::*;
     use crate::error::Contention;
+    use crate::error::ErrorCode;
     use diesel::RunQueryDsl;
     use diesel::result::{DatabaseErrorKind, Error};
 
@@ -537,7 +538,7 @@ mod tests {
         let outcome: Result<(), ApiError> = retrying_write(&mut conn, |conn| {
             runs += 1;
             insert(conn)?;
-            Err(ApiError::conflict("invalid_state", "no"))
+            Err(ApiError::conflict(ErrorCode::InvalidState, "no"))
         });
         assert!(matches!(outcome, Err(ApiError::Conflict { .. })));
         assert_eq!(runs, 1);

@@ -23,7 +23,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::suppression;
 use crate::domain::vocabulary::{AwardStatus, Role};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, FormChoice, FormStatement,
     NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Respondent, RespondentSummary,
@@ -145,7 +145,7 @@ pub fn create_link(
         let award = managed_award(conn, user, award_id)?;
         if award.status != AwardStatus::Accepted {
             return Err(ApiError::conflict(
-                "award_not_active",
+                ErrorCode::AwardNotActive,
                 format!(
                     "The award {} is {}; feedback links are for accepted awards.",
                     award.reference, award.status

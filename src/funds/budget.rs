@@ -29,7 +29,7 @@ use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::fund_years;
 use crate::domain::{FinancialYear, Money};
-use crate::error::{ApiError, FieldError, YearShortfall};
+use crate::error::{ApiError, ErrorCode, FieldError, YearShortfall};
 use crate::funds::locks::{lock_budget, lock_years};
 use crate::funds::model::FundYearRow;
 
@@ -127,7 +127,7 @@ pub fn commit(
             .collect();
         let years: Vec<String> = unapproved.iter().map(ToString::to_string).collect();
         return Err(ApiError::conflict_in(
-            "year_not_approved",
+            ErrorCode::YearNotApproved,
             format!("Not approved: {}.", years.join(", ")),
             errors,
         ));
@@ -234,7 +234,7 @@ pub fn set_limit(
             if changed == 0 {
                 let committed = money(existing.committed_pence)?;
                 return Err(ApiError::conflict(
-                    "limit_below_committed",
+                    ErrorCode::LimitBelowCommitted,
                     format!(
                         "{year}: {committed} is already committed, so the limit cannot be {limit}."
                     ),

@@ -10,7 +10,7 @@ use crate::db::schema::{fund_years, funds};
 use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::vocabulary::Role;
 use crate::domain::{FinancialYear, Money};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::funds::locks::lock_fund;
 use crate::funds::model::{
@@ -24,7 +24,10 @@ use crate::wire::paging::{Page, Paged};
 const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
 
 fn code_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
-    ApiError::unique_as("fund_code_taken", "Another fund already uses this code.")
+    ApiError::unique_as(
+        ErrorCode::FundCodeTaken,
+        "Another fund already uses this code.",
+    )
 }
 
 /// The funds with their years, loaded in one query, in the order given.

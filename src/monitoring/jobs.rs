@@ -22,7 +22,7 @@ use crate::domain::clock::Clock;
 use crate::domain::schedule::{REMIND_BEFORE_DAYS, Reminder};
 use crate::domain::vocabulary::{AwardStatus, ReturnStatus, Role};
 use crate::email::outbox;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::monitoring::messages;
 use crate::monitoring::model::ReturnRow;
 
@@ -163,7 +163,7 @@ fn remind(
     row: &ReturnRow,
     step: Reminder,
 ) -> Result<Claim, ApiError> {
-    let result = write_transaction(conn, |conn| {
+    let result: Result<(), ApiError> = write_transaction(conn, |conn| {
         diesel::insert_into(return_reminders::table)
             .values((
                 return_reminders::return_id.eq(row.id),
@@ -171,7 +171,10 @@ fn remind(
                 return_reminders::sent_at.eq(now),
             ))
             .execute(conn)
-            .map_err(ApiError::unique_as("reminder_taken", "already reminded"))?;
+            .map_err(ApiError::unique_as(
+                ErrorCode::ReminderTaken,
+                "already reminded",
+            ))?;
         let award: AwardRow = awards::table.find(row.award_id).first(conn)?;
         let organisation: String = organisations::table
             .find(award.organisation_id)
@@ -188,10 +191,7 @@ fn remind(
     });
     match result {
         Ok(()) => Ok(Claim::Sent),
-        Err(ApiError::Conflict {
-            code: "reminder_taken",
-            ..
-        }) => Ok(Claim::Taken),
+        Err(error) if error.code() == ErrorCode::ReminderTaken => Ok(Claim::Taken),
         Err(other) => Err(other),
     }
 }

@@ -25,7 +25,7 @@ use crate::domain::vocabulary::{
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
-use crate::error::{ApiError, FieldError, Validator};
+use crate::error::{ApiError, ErrorCode, FieldError, Validator};
 use crate::monitoring::messages;
 use crate::monitoring::model::{
     Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
@@ -209,7 +209,7 @@ fn own(
     let (row, award) = visible(conn, user, id)?;
     if award.status != AwardStatus::Accepted {
         return Err(ApiError::conflict(
-            "award_not_active",
+            ErrorCode::AwardNotActive,
             format!(
                 "The award {} is {}; its returns can no longer change.",
                 award.reference, award.status
@@ -391,7 +391,7 @@ pub fn update(
         let status = row.status_on(today);
         if !status.is_open() {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "This return is {status}; it can be changed only before it is submitted or after changes are requested."
                 ),
@@ -432,7 +432,7 @@ pub fn submit(
         match status {
             ReturnStatus::Scheduled => {
                 return Err(ApiError::conflict(
-                    "period_not_ended",
+                    ErrorCode::PeriodNotEnded,
                     format!(
                         "This return's period ends on {}; it can be submitted after that.",
                         row.period_end
@@ -441,7 +441,7 @@ pub fn submit(
             }
             ReturnStatus::Submitted | ReturnStatus::Accepted => {
                 return Err(ApiError::conflict(
-                    "invalid_state",
+                    ErrorCode::InvalidState,
                     format!("This return is already {status}."),
                 ));
             }
@@ -472,7 +472,7 @@ pub fn submit(
             .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 "This return was submitted meanwhile.",
             ));
         }
@@ -536,7 +536,7 @@ pub fn review(
         .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::conflict(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 format!(
                     "This return is {}; only submitted returns are reviewed.",
                     row.status_on(today)
@@ -596,7 +596,7 @@ pub fn ensure_previous_accepted(
         .optional()?;
     match previous {
         Some(row) if row.status != ReturnStatus::Accepted => Err(ApiError::conflict(
-            "return_not_accepted",
+            ErrorCode::ReturnNotAccepted,
             format!(
                 "The return for {} to {} must be accepted before the {year} instalment is released.",
                 row.period_start, row.period_end

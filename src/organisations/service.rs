@@ -9,7 +9,7 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{AssignmentStatus, HealthBoard, Role};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationFields, OrganisationInput, OrganisationPatch,
     OrganisationRow,
@@ -18,7 +18,7 @@ use crate::wire::paging::{Page, Paged};
 
 fn charity_number_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
     ApiError::unique_as(
-        "organisation_exists",
+        ErrorCode::OrganisationExists,
         "An organisation with this charity number is already registered; ask its users or the fund administrator for an account.",
     )
 }
@@ -240,7 +240,7 @@ pub fn verify(
         let row = OrganisationRow::find(conn, id)?;
         if row.verified {
             return Err(ApiError::conflict(
-                "already_verified",
+                ErrorCode::AlreadyVerified,
                 "This organisation is already verified.",
             ));
         }

@@ -17,7 +17,7 @@ use crate::awards::offer;
 use crate::awards::reading::{self as awards, AwardFilter};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{ApplicationStatus, AwardStatus, Role, SupportType, TargetGroup};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::feedback::model::{AwardFeedback, FeedbackLink, NewFeedbackLink};
 use crate::feedback::service as feedback;
 use crate::monitoring::model::{MonitoringReturn, Reached, ReturnPatch};
@@ -582,7 +582,7 @@ async fn respond_to_offer(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
         "decline" => false,
         _ => {
             return Err(ApiError::bad_request(
-                "invalid_response",
+                ErrorCode::InvalidResponse,
                 "Choose to accept or decline the offer.",
             )
             .into());

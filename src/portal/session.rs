@@ -92,7 +92,7 @@ async fn signed_in(state: &AppState, token: &str) -> Result<Option<CurrentUser>,
     };
     let account = match account(state, user_id).await {
         Ok(account) => account,
-        Err(ApiError::Unauthorized { .. }) => return Ok(None),
+        Err(error) if error.code().status() == StatusCode::UNAUTHORIZED => return Ok(None),
         Err(other) => return Err(other),
     };
     Ok(check_active(&account).ok().map(|()| account.into()))

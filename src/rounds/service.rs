@@ -14,7 +14,7 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{criteria, rounds};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{Component, Role, RoundStatus};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::locks::lock_fund;
 use crate::funds::model::FundYearRow;
 use crate::rounds::model::{
@@ -202,13 +202,13 @@ pub fn update(
             } == before;
             if !unchanged_but_closing_and_guidance {
                 return Err(ApiError::conflict(
-                    "round_open",
+                    ErrorCode::RoundOpen,
                     "This round has opened: only its closing time (later) and guidance can change.",
                 ));
             }
             if after.closes_at < before.closes_at {
                 return Err(ApiError::conflict(
-                    "round_open",
+                    ErrorCode::RoundOpen,
                     format!(
                         "This round has opened: its closing time can move later than {}, not earlier.",
                         before.closes_at.to_rfc3339()
@@ -262,7 +262,7 @@ pub fn ensure_criteria_open(conn: &mut DbConnection, round_id: i64) -> Result<()
     };
     match frozen_at {
         Some(_) => Err(ApiError::conflict(
-            "criteria_frozen",
+            ErrorCode::CriteriaFrozen,
             "Scores have been saved for this round, so its criteria can no longer change.",
         )),
         None => Ok(()),
@@ -336,7 +336,7 @@ pub fn create_criterion(
             .get_result(conn)?;
         if existing >= MAX_CRITERIA {
             return Err(ApiError::conflict(
-                "too_many_criteria",
+                ErrorCode::TooManyCriteria,
                 format!("A round has at most {MAX_CRITERIA} criteria."),
             ));
         }

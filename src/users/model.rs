@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::db::schema::users;
 use crate::domain::vocabulary::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
 #[diesel(table_name = users)]
@@ -76,7 +76,7 @@ impl UserRow {
             .returning(users::all_columns)
             .get_result(conn)
             .map_err(ApiError::unique_as(
-                "email_taken",
+                ErrorCode::EmailTaken,
                 "An account with this email already exists.",
             ))
     }

@@ -9,7 +9,7 @@ use crate::db::schema::{organisations, refresh_tokens, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::users::api::User;
 use crate::users::model::{NewUserRow, UserChanges, UserRow};
 use crate::wire::paging::{Page, Paged};
@@ -162,7 +162,7 @@ pub fn update(
             && (role != Role::Administrator || !active);
         if loses_admin && UserRow::other_active_administrators(conn, id)? == 0 {
             return Err(ApiError::conflict(
-                "last_administrator",
+                ErrorCode::LastAdministrator,
                 "This is the only active administrator; appoint another before changing this account.",
             ));
         }

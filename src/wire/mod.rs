@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ErrorCode, FieldError};
 
 pub mod paging;
 
@@ -16,7 +16,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if value.is_ok() {
         // Text after the JSON value.
         deserializer.end().map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+            ApiError::bad_request(
+                ErrorCode::MalformedJson,
+                format!("The body is not valid JSON: {e}"),
+            )
         })?;
     }
     value.map_err(|error| {
@@ -35,7 +38,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 ApiError::Validation(vec![FieldError { field, message }])
             }
             _ => ApiError::bad_request(
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!("The body is not valid JSON: {}", inner),
             ),
         }
@@ -268,7 +271,7 @@ mod tests {
     #[test]
     fn syntax_errors_are_400_and_shape_errors_are_422_with_the_field() {
         let e = parse_json::<Body>(b"{\"name\": ").err();
-        assert_eq!(e.map(|e| e.code()), Some("malformed_json"));
+        assert_eq!(e.map(|e| e.code()), Some(ErrorCode::MalformedJson));
         match parse_json::<Body>(br#"{"name": "x", "count": "three"}"#) {
             Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "count"),
             other => panic!("unexpected {other:?}"),

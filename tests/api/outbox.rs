@@ -113,7 +113,7 @@ db_test! {
         let failed: Result<(), grantfund::error::ApiError> = write_transaction(&mut conn, |conn| {
             let email = NewEmail { kind: "test", recipient: "r@example.org".into(), subject: "s".into(), body: "b".into() };
             outbox::enqueue(conn, now, &email)?;
-            Err(grantfund::error::ApiError::conflict("test", "the change failed"))
+            Err(grantfund::error::ApiError::conflict(grantfund::error::ErrorCode::InvalidState, "the change failed"))
         });
         assert!(failed.is_err());
         drop(conn);
