@@ -10,7 +10,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _, ToSchema};
 
-use crate::error::Problem;
+use std::collections::BTreeSet;
+
+use crate::error::{ErrorCode, Problem, describe};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -71,7 +73,7 @@ const STANDARD: &[(&str, &str, &str)] = &[
     (
         "400",
         "BadRequest",
-        "`malformed_json` or `invalid_query`: the request could not be read",
+        "`malformed_json`, `invalid_query` or `unreadable_body`: the request could not be read",
     ),
     (
         "401",
@@ -252,9 +254,76 @@ pub fn base() -> OpenApi {
 /// Finishes a document the router produced.
 pub fn finish(mut openapi: OpenApi) -> OpenApi {
     add_standard_errors(&mut openapi);
+    if let Err(faults) = explain_error_codes(&mut openapi) {
+        panic!(
+            "the contract's error responses name codes wrongly:\n{}",
+            faults.join("\n")
+        );
+    }
     reference_paged_items(&mut openapi);
     declare_headers(&mut openapi);
     openapi
+}
+
+/// Checks every problem response against [`ErrorCode`]: each names at least one code, every
+/// code it names is in the table and has the response's status, and a code named without an
+/// explanation gets its meaning from the table. The `Problem` schema's `code` lists them all.
+/// Gives the codes named, or every fault found.
+pub fn explain_error_codes(openapi: &mut OpenApi) -> Result<BTreeSet<ErrorCode>, Vec<String>> {
+    let mut faults = Vec::new();
+    let mut named = BTreeSet::new();
+    let mut check = |place: String, status: &str, response: &mut Response| {
+        if !response.content.contains_key("application/problem+json") {
+            return;
+        }
+        let described = status
+            .parse::<u16>()
+            .map_err(|_| format!("no status `{status}`"))
+            .and_then(|status| describe(&response.description, status));
+        match described {
+            Ok(described) if described.codes.is_empty() => {
+                faults.push(format!("{place}: names no code"));
+            }
+            Ok(described) => {
+                named.extend(described.codes);
+                response.description = described.text;
+            }
+            Err(fault) => faults.push(format!("{place}: {fault}")),
+        }
+    };
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for (status, name, _) in STANDARD {
+        if let Some(RefOr::T(response)) = components.responses.get_mut(*name) {
+            check(format!("response {name}"), status, response);
+        }
+    }
+    if let Some(RefOr::T(Schema::Object(problem))) =
+        components.schemas.get_mut(Problem::name().as_ref())
+        && let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code")
+    {
+        code.description = Some(ErrorCode::schema_description());
+    }
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ] {
+            let Some(operation) = operation else { continue };
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    check(format!("{method} {path} {status}"), status, response);
+                }
+            }
+        }
+    }
+    if faults.is_empty() {
+        Ok(named)
+    } else {
+        Err(faults)
+    }
 }
 
 /// A paged list's items refer to their schema. utoipa composes `Paged<T>` with `T`'s schema
@@ -417,6 +486,45 @@ mod tests {
             "NewFeedbackLink" => read::<feedback::model::NewFeedbackLink>(body),
             "FeedbackInput" => read::<feedback::model::FeedbackInput>(body),
             other => Err(format!("no request type is known for {other}")),
+        }
+    }
+
+    /// Every code the operations answer is named by at least one of their error responses; the
+    /// few that any operation can answer are listed with the `Problem` schema, and codes the API
+    /// never answers are named by none.
+    #[test]
+    fn every_code_is_named_where_it_is_answered() {
+        use crate::error::{ErrorCode, Reach};
+        let mut doc = crate::openapi_document();
+        let named = super::explain_error_codes(&mut doc).unwrap_or_default();
+        let unnamed: Vec<&str> = ErrorCode::ALL
+            .iter()
+            .filter(|c| c.reach() == Reach::Operations && !named.contains(c))
+            .map(|c| c.as_str())
+            .collect();
+        assert!(unnamed.is_empty(), "named by no operation: {unnamed:?}");
+        let never_answered: Vec<&str> = named
+            .iter()
+            .filter(|c| matches!(c.reach(), Reach::Portal | Reach::Internal))
+            .map(|c| c.as_str())
+            .collect();
+        assert!(
+            never_answered.is_empty(),
+            "not answered by the API: {never_answered:?}"
+        );
+        let listed = crate::openapi::to_json(&doc);
+        for code in ErrorCode::ALL
+            .iter()
+            .filter(|c| c.reach() != Reach::Internal)
+        {
+            assert!(
+                listed.contains(&format!(
+                    "- `{}` ({}",
+                    code.as_str(),
+                    code.status().as_u16()
+                )),
+                "{code} is not listed with the Problem schema"
+            );
         }
     }
 

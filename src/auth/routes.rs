@@ -113,7 +113,7 @@ pub struct Me {
     responses(
         (status = 201, description = "Registered", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `organisation_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many registrations from this client or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many registrations from this client or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
@@ -136,7 +136,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -165,7 +165,7 @@ pub async fn login(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -194,7 +194,7 @@ pub async fn refresh(
     })),
     responses(
         (status = 202, description = "If the account exists, an email is on its way", body = Accepted),
-        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/request")]
@@ -220,7 +220,7 @@ pub async fn request_password_reset(
     responses(
         (status = 204, description = "Password changed"),
         (status = 400, description = "`reset_token_invalid`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many unauthenticated writes from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]

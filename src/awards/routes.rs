@@ -58,7 +58,7 @@ pub struct AwardQuery {
         (status = 201, description = "Awarded: the award, `offered`", body = AwardMade),
         (status = 200, description = "Declined: the application, `declined`", body = Application),
         (status = 400, description = "`invalid_idempotency_key`; `malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`fund_limit_exceeded`: each year that does not fit is in `years` with its limit, remaining and asked amounts (and named in `errors`); `year_not_approved`; `organisation_not_verified`; `assessments_incomplete`; `already_decided`; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`fund_limit_exceeded`: each year that does not fit is in `years` with its limit, remaining and asked amounts (and named in `errors`); `year_not_approved`; `organisation_not_verified`; `assessments_incomplete`; `already_decided`; `application_not_submitted`; `reference_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -237,7 +237,7 @@ pub async fn terminate(
     ),
     responses(
         (status = 200, description = "The award with the instalment `released`", body = Award),
-        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`; `return_not_accepted`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

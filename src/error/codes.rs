@@ -184,6 +184,110 @@ impl ErrorCode {
     }
 }
 
+/// A description of an error response, checked against the table and completed from it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Described {
+    /// The description, with each code that was named without an explanation of its own
+    /// followed by its meaning.
+    pub text: String,
+    /// The codes it names, in order.
+    pub codes: Vec<ErrorCode>,
+}
+
+/// Reads the description of an error response answered with `status`: clauses apart by `; `,
+/// each either plain text or a list of codes in backticks (`` `a` ``, `` `a`, `b` or `c` ``)
+/// followed by `: ` and their explanation, or by nothing. A code must be in the table and have
+/// `status`. Codes named alone get their meaning from the table, each as its own clause.
+pub fn describe(description: &str, status: u16) -> Result<Described, String> {
+    let mut clauses = Vec::new();
+    let mut codes = Vec::new();
+    for clause in description.split("; ") {
+        let Some((named, explanation)) = named_codes(clause) else {
+            clauses.push(clause.to_owned());
+            continue;
+        };
+        let mut found = Vec::new();
+        for text in named {
+            let code = ErrorCode::from_text(text)
+                .ok_or_else(|| format!("`{text}` is not an error code"))?;
+            if code.status().as_u16() != status {
+                return Err(format!(
+                    "`{text}` is answered with {}, not {status}",
+                    code.status().as_u16()
+                ));
+            }
+            found.push(code);
+        }
+        match explanation {
+            Some(_) => clauses.push(clause.to_owned()),
+            None => clauses.extend(found.iter().map(|code| code.explained())),
+        }
+        codes.extend(found);
+    }
+    Ok(Described {
+        text: clauses.join("; "),
+        codes,
+    })
+}
+
+/// The codes a clause starts with and the explanation after them, if it starts with a code.
+fn named_codes(clause: &str) -> Option<(Vec<&str>, Option<&str>)> {
+    let mut rest = clause.strip_prefix('`')?;
+    let mut named = Vec::new();
+    loop {
+        let (code, after) = rest.split_once('`')?;
+        named.push(code);
+        if after.is_empty() {
+            return Some((named, None));
+        }
+        if let Some(explanation) = after.strip_prefix(": ") {
+            return Some((named, Some(explanation)));
+        }
+        rest = after
+            .strip_prefix(", `")
+            .or_else(|| after.strip_prefix(" or `"))?;
+    }
+}
+
+impl ErrorCode {
+    /// `` `code`: `` and the meaning, as a clause of a description.
+    fn explained(self) -> String {
+        let meaning = self.meaning().trim_end_matches('.');
+        let mut chars = meaning.chars();
+        let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
+        format!(
+            "`{}`: {}{}",
+            self.as_str(),
+            first.unwrap_or_default(),
+            chars.as_str()
+        )
+    }
+
+    /// The description of the `code` property of a problem: every code the service answers,
+    /// with its status and meaning.
+    pub fn schema_description() -> String {
+        let mut text = String::from(
+            "A stable, machine-readable code; clients match on it. Each code is always answered \
+             with the same status:\n",
+        );
+        for code in ErrorCode::ALL {
+            let reach = match code.reach() {
+                Reach::Operations => "",
+                Reach::Anywhere => ", any operation",
+                Reach::Portal => ", the portal's pages only",
+                Reach::Internal => continue,
+            };
+            text.push_str(&format!(
+                "\n- `{}` ({}{reach}): {}",
+                code.as_str(),
+                code.status().as_u16(),
+                code.meaning()
+            ));
+        }
+        text
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -250,6 +354,36 @@ mod tests {
                 "{code}: {status}"
             );
         }
+    }
+
+    #[test]
+    fn descriptions_are_checked_and_completed_from_the_table() {
+        let described = describe(
+            "`email_taken` or `organisation_exists`; `invalid_state`: not a draft; see `x`",
+            409,
+        );
+        assert_eq!(
+            described,
+            Ok(Described {
+                text: "`email_taken`: another account uses this email address; \
+                       `organisation_exists`: another organisation has this charity number; \
+                       `invalid_state`: not a draft; see `x`"
+                    .to_owned(),
+                codes: vec![
+                    ErrorCode::EmailTaken,
+                    ErrorCode::OrganisationExists,
+                    ErrorCode::InvalidState
+                ],
+            })
+        );
+        assert!(describe("`no_such_code`", 409).is_err());
+        assert!(describe("`malformed_json`: unreadable", 409).is_err());
+        assert!(describe("`invalid_state`", 400).is_err());
+        let prose = describe("`years` lists them", 409).map(|d| d.codes.len());
+        assert_eq!(prose, Ok(0), "a name followed by prose is not a code");
+        let once = describe("`email_taken`", 409).map(|d| d.text);
+        let twice = once.as_deref().map(|t| describe(t, 409).map(|d| d.text));
+        assert_eq!(twice, Ok(once.clone()), "describing again changes nothing");
     }
 
     /// Clients match on these texts: none may change.

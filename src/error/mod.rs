@@ -12,7 +12,7 @@ mod database;
 mod problem;
 mod validator;
 
-pub use codes::{ErrorCode, Reach};
+pub use codes::{Described, ErrorCode, Reach, describe};
 pub use database::Contention;
 pub use problem::{
     FieldError, MAX_FIELD_NAME_CHARS, MAX_LISTED_ERRORS, Problem, YearShortfall, cut, escape_html,

@@ -44,7 +44,7 @@ pub struct ExportCsvQuery {
 #[utoipa::path(
     tag = "reports",
     params(ExportQuery),
-    responses((status = 404, description = "No such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package or CSV", content(
+    responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package or CSV", content(
         (open_data::Package = "application/json"),
         (String = "text/csv"),
     ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
@@ -71,7 +71,7 @@ pub async fn export_360giving(
 #[utoipa::path(
     tag = "reports",
     params(ExportCsvQuery),
-    responses((status = 404, description = "No such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The grants as CSV", content(
+    responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The grants as CSV", content(
         (String = "text/csv"),
     ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
     security(("bearer" = []))

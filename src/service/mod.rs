@@ -29,7 +29,7 @@ pub async fn health() -> web::Json<Status> {
     tag = "service",
     responses(
         (status = 200, description = "Ready for traffic", body = Status),
-        (status = 503, description = "Database unreachable or migrations pending", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database is unreachable or migrations are pending", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/ready")]
