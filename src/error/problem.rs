@@ -109,3 +109,17 @@ pub fn escape_html(json: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_problems_is_escaped_and_the_json_unchanged() {
+        let json = r#"{"detail":"<script>a & b</script>"}"#;
+        let escaped = escape_html(json);
+        assert!(!escaped.contains('<') && !escaped.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap_or_default();
+        assert_eq!(back["detail"], "<script>a & b</script>");
+    }
+}

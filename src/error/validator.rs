@@ -156,3 +156,23 @@ impl Validator {
         value().ok_or_else(|| ApiError::internal("validator passed with a missing value"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validator_reports_every_failure() {
+        let mut v = Validator::new();
+        v.error("a", "bad");
+        let _ = v.check::<(), _>("b", Err("worse"));
+        v.ensure(false, "c", "worst");
+        match v.finish() {
+            Err(ApiError::Validation(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["a", "b", "c"]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub use form::Form;
 pub use session::Visitor;
 
 use crate::domain::vocabulary::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The portal's content security policy: its own scripts, styles and images only.
 const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
@@ -180,8 +180,10 @@ impl ResponseError for PageError {
             detail,
         };
         let mut response = html(self.status_code(), page.render());
-        if let PageError::Api(ApiError::TooManyRequests { retry_after_secs }) = self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        if let PageError::Api(error) = self
+            && error.code() == ErrorCode::TooManyRequests
+            && let Some(seconds) = error.retry_after()
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -191,30 +193,33 @@ impl ResponseError for PageError {
 
 /// A heading and a sentence for an error page, in the words a visitor understands.
 fn describe(error: &ApiError) -> (String, String) {
-    match error {
-        ApiError::NotFound => (
+    match error.code() {
+        ErrorCode::NotFound => (
             "Page not found".to_owned(),
             "If you typed the web address, check it is correct. If you followed a link, it may \
              have expired or you may not have access to what it points to."
                 .to_owned(),
         ),
-        ApiError::Forbidden => (
+        ErrorCode::Forbidden => (
             "You cannot see this page".to_owned(),
             "Your account does not give access to this page.".to_owned(),
         ),
-        ApiError::Unavailable | ApiError::Contended(_) => (
+        ErrorCode::ServiceUnavailable | ErrorCode::WriteConflict => (
             "Sorry, the service is unavailable".to_owned(),
             "Try again in a few minutes.".to_owned(),
         ),
-        ApiError::TooManyRequests { retry_after_secs } => (
+        ErrorCode::TooManyRequests => (
             "Too many attempts".to_owned(),
-            format!("Wait {retry_after_secs} seconds, then try again."),
+            format!(
+                "Wait {} seconds, then try again.",
+                error.retry_after().unwrap_or(1)
+            ),
         ),
-        ApiError::Internal(_) | ApiError::MethodNotAllowed { .. } => (
+        ErrorCode::InternalError | ErrorCode::MethodNotAllowed => (
             "Sorry, there is a problem with the service".to_owned(),
             "Try again later. Nothing you sent has been lost if you saw a confirmation.".to_owned(),
         ),
-        other => ("There is a problem".to_owned(), other.to_string()),
+        _ => ("There is a problem".to_owned(), error.to_string()),
     }
 }
 
