@@ -333,7 +333,9 @@ impl LayerTable {
     /// Why `file` of `from` may not import `target` of `to`, if it may not.
     fn refuses(&self, file: &str, from: &Unit, target: &str, to: &Unit) -> Option<String> {
         if from.rank == to.rank {
-            let is_model = |f: &str| f.ends_with("/model.rs") || f.ends_with("/api.rs");
+            let is_model = |f: &str| {
+                f.ends_with("/model.rs") || f.contains("/model/") || f.ends_with("/api.rs")
+            };
             return (is_model(file) && !is_model(target) && !target.ends_with("/mod.rs")).then(
                 || {
                     format!(
