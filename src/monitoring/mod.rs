@@ -4,5 +4,6 @@
 pub mod jobs;
 pub mod messages;
 pub mod model;
+pub mod reading;
 pub mod routes;
 pub mod service;

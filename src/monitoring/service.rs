@@ -1,5 +1,5 @@
-//! Rules for monitoring returns: their schedule, who may read and change them, submission,
-//! review, and the return an instalment waits for.
+//! Rules for monitoring returns: their schedule, who may change them, submission, review, and
+//! the return an instalment waits for; reading them is in `reading.rs`.
 //!
 //! A return that has never been submitted is `scheduled` until its period ends, `due` until its
 //! due date has passed and `overdue` after; these three follow the calendar whenever a return is
@@ -9,16 +9,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::awards::model::AwardRow;
 use crate::caller::CurrentUser;
-use crate::db::schema::{awards, instalments, organisations, return_contents, returns};
+use crate::db::schema::{instalments, return_contents, returns};
 use crate::db::{DbConnection, retrying_write, write_transaction};
-use crate::domain::clock::utc;
 use crate::domain::schedule::schedule as periods;
 use crate::domain::vocabulary::{
     AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome, Role,
@@ -27,22 +26,15 @@ use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, FieldError, Validator};
 use crate::monitoring::messages;
-use crate::monitoring::model::{
-    Contents, MonitoringReturn, Reached, ReturnPatch, ReturnRow, ReviewInput,
-};
+use crate::monitoring::model::{Contents, MonitoringReturn, ReturnPatch, ReturnRow, ReviewInput};
 use crate::report_cache::{self, Figures};
-use crate::wire::paging::{Page, Paged};
+
+pub use super::reading::{ReturnFilter, get, list};
+use super::reading::{UNSUBMITTED, load, visible};
 
 /// How far over the released money reported spend may go, in percent: grant holders sometimes
 /// spend ahead of an instalment from their own reserves.
 pub const SPEND_TOLERANCE_PERCENT: i64 = 5;
-
-/// The statuses a return has before its first submission, which follow the calendar.
-const UNSUBMITTED: [ReturnStatus; 3] = [
-    ReturnStatus::Scheduled,
-    ReturnStatus::Due,
-    ReturnStatus::Overdue,
-];
 
 /// Schedules the returns of an award accepted at `now`: per the round's frequency over the
 /// award's years, and a final return, with periods already over folded into the first still
@@ -99,106 +91,6 @@ pub fn schedule_for(
     Ok(owed.len())
 }
 
-/// The returns with their content, award reference and organisation, in the order given.
-fn to_api(
-    conn: &mut DbConnection,
-    rows: Vec<ReturnRow>,
-    today: NaiveDate,
-) -> Result<Vec<MonitoringReturn>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let award_ids: Vec<i64> = rows.iter().map(|r| r.award_id).collect();
-    let mut contents: HashMap<i64, Contents> = return_contents::table
-        .filter(return_contents::return_id.eq_any(&ids))
-        .load::<Contents>(conn)?
-        .into_iter()
-        .map(|c| (c.return_id, c))
-        .collect();
-    let about: HashMap<i64, (String, i64, String)> = awards::table
-        .inner_join(organisations::table)
-        .filter(awards::id.eq_any(&award_ids))
-        .select((
-            awards::id,
-            awards::reference,
-            organisations::id,
-            organisations::name,
-        ))
-        .load::<(i64, String, i64, String)>(conn)?
-        .into_iter()
-        .map(|(id, reference, org, name)| (id, (reference, org, name)))
-        .collect();
-    rows.into_iter()
-        .map(|row| {
-            let c = contents.remove(&row.id).unwrap_or_default();
-            let (award_reference, organisation_id, organisation_name) = about
-                .get(&row.award_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("return without its award"))?;
-            Ok(MonitoringReturn {
-                id: row.id,
-                award_id: row.award_id,
-                award_reference,
-                organisation_id,
-                organisation_name,
-                is_final: row.financial_year.is_none(),
-                financial_year: row.year()?,
-                period_start: row.period_start,
-                period_end: row.period_end,
-                due_date: row.due_date,
-                status: row.status_on(today),
-                spend: c
-                    .spend_pence
-                    .map(Money::from_pence)
-                    .transpose()
-                    .map_err(ApiError::internal)?,
-                reached: Reached {
-                    women: c.women,
-                    partners: c.partners,
-                    infants: c.infants,
-                    kinship_carers: c.kinship_carers,
-                    families: c.families,
-                    new: c.new_people,
-                    continuing: c.continuing_people,
-                },
-                sessions: c.sessions,
-                peer_supporters: c.peer_supporters,
-                volunteers: c.volunteers,
-                outcomes: c.outcomes,
-                case_study: c.case_study,
-                challenges: c.challenges,
-                submitted_at: row.submitted_at.map(utc),
-                reviewed_at: row.reviewed_at.map(utc),
-                review_comment: row.review_comment,
-                created_at: utc(row.created_at),
-                updated_at: utc(row.updated_at),
-            })
-        })
-        .collect()
-}
-
-fn load(conn: &mut DbConnection, id: i64, today: NaiveDate) -> Result<MonitoringReturn, ApiError> {
-    let row = ReturnRow::find(conn, id)?;
-    to_api(conn, vec![row], today)?
-        .pop()
-        .ok_or_else(|| ApiError::internal("return vanished while loading"))
-}
-
-/// The return and its award if the caller may read it: its organisation's applicants and
-/// administrators; other roles 403, another organisation's 404.
-fn visible(
-    conn: &mut DbConnection,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(ReturnRow, AwardRow), ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
-    let row = ReturnRow::find(conn, id)?;
-    let award: AwardRow = awards::table.find(row.award_id).first(conn)?;
-    if user.can_see_organisation(award.organisation_id) {
-        Ok((row, award))
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
 /// The return if the caller is an applicant of its organisation and its award is running.
 fn own(
     conn: &mut DbConnection,
@@ -217,99 +109,6 @@ fn own(
         ));
     }
     Ok((row, award))
-}
-
-/// One return.
-pub fn get(
-    conn: &mut DbConnection,
-    user: &CurrentUser,
-    id: i64,
-    today: NaiveDate,
-) -> Result<MonitoringReturn, ApiError> {
-    let (row, _) = visible(conn, user, id)?;
-    to_api(conn, vec![row], today)?
-        .pop()
-        .ok_or_else(|| ApiError::internal("return vanished while loading"))
-}
-
-/// Filters for the list of returns.
-#[derive(Debug, Default, Clone)]
-pub struct ReturnFilter {
-    pub status: Option<ReturnStatus>,
-    /// Only returns due before this day.
-    pub due_before: Option<NaiveDate>,
-    pub fund_id: Option<i64>,
-    pub award_id: Option<i64>,
-}
-
-/// Returns by due date: an applicant's own organisation's, or every one for administrators.
-pub fn list(
-    conn: &mut DbConnection,
-    user: &CurrentUser,
-    filter: &ReturnFilter,
-    page: Page,
-    today: NaiveDate,
-) -> Result<Paged<MonitoringReturn>, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
-    if let Some(award) = filter.award_id {
-        let row: AwardRow = awards::table.find(award).first(conn)?;
-        if !user.can_see_organisation(row.organisation_id) {
-            return Err(ApiError::NotFound);
-        }
-    }
-    let own = user
-        .is(Role::Applicant)
-        .then(|| user.organisation_id.unwrap_or(-1));
-    let query = || {
-        let mut q = returns::table.into_boxed();
-        if let Some(own) = own {
-            q = q.filter(
-                returns::award_id.eq_any(
-                    awards::table
-                        .filter(awards::organisation_id.eq(own))
-                        .select(awards::id),
-                ),
-            );
-        }
-        if let Some(fund) = filter.fund_id {
-            q = q.filter(
-                returns::award_id.eq_any(
-                    awards::table
-                        .filter(awards::fund_id.eq(fund))
-                        .select(awards::id),
-                ),
-            );
-        }
-        if let Some(award) = filter.award_id {
-            q = q.filter(returns::award_id.eq(award));
-        }
-        if let Some(before) = filter.due_before {
-            q = q.filter(returns::due_date.lt(before));
-        }
-        // The unsubmitted statuses follow the calendar, as `ReturnStatus::on` says.
-        q = match filter.status {
-            None => q,
-            Some(ReturnStatus::Scheduled) => q
-                .filter(returns::status.eq_any(UNSUBMITTED))
-                .filter(returns::period_end.ge(today)),
-            Some(ReturnStatus::Due) => q
-                .filter(returns::status.eq_any(UNSUBMITTED))
-                .filter(returns::period_end.lt(today))
-                .filter(returns::due_date.ge(today)),
-            Some(ReturnStatus::Overdue) => q
-                .filter(returns::status.eq_any(UNSUBMITTED))
-                .filter(returns::due_date.lt(today)),
-            Some(other) => q.filter(returns::status.eq(other)),
-        };
-        q
-    };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<ReturnRow> = query()
-        .order((returns::due_date, returns::id))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
-    Ok(page.wrap(to_api(conn, rows, today)?, total))
 }
 
 /// What has been released of each year of an award.
