@@ -1,10 +1,11 @@
 //! CSV writers for the reports on a fund: a header and one row per line of the report.
 
-use crate::domain::FinancialYear;
+use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::feedback::model::StatementSummary;
 use crate::reports::model::{
-    ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary, People, YearSummary,
+    ByHealthBoard, ByTargetGroup, FeedbackReport, Figures, FundReach, FundSummary, People,
+    YearSummary,
 };
 use crate::wire::csv_text;
 
@@ -66,75 +67,79 @@ pub fn summary(s: &FundSummary) -> Result<Vec<u8>, ApiError> {
     write(rows)
 }
 
-pub fn by_health_board(r: &ByHealthBoard) -> Result<Vec<u8>, ApiError> {
-    let mut rows = vec![
-        [
-            "financial_year",
-            "health_board",
-            "gss_code",
-            "committed",
-            "paid",
-            "awards",
-            "organisations",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
-    for b in &r.health_boards {
-        rows.push(vec![
-            year_text(r.financial_year),
-            csv_text(&b.name),
-            b.gss_code.clone(),
-            b.committed.to_string(),
-            b.paid.to_string(),
-            b.awards.to_string(),
-            b.organisations.to_string(),
-        ]);
+/// The money and counts of one line of a split report, as cells.
+fn figure_cells(committed: Money, paid: Money, awards: i64, organisations: i64) -> Vec<String> {
+    vec![
+        committed.to_string(),
+        paid.to_string(),
+        awards.to_string(),
+        organisations.to_string(),
+    ]
+}
+
+/// A report split by health board or target group: the year, the cells that name each line
+/// (headed by `labels`), then its figures; the last row is the total, its name cells blank
+/// after the first.
+fn split(
+    year: Option<FinancialYear>,
+    labels: &[&str],
+    lines: Vec<(Vec<String>, Vec<String>)>,
+    total: &Figures,
+) -> Result<Vec<u8>, ApiError> {
+    let header = ["financial_year"]
+        .iter()
+        .chain(labels)
+        .chain(&["committed", "paid", "awards", "organisations"])
+        .map(|cell| (*cell).to_owned())
+        .collect();
+    let year = year_text(year);
+    let mut rows = vec![header];
+    for (names, cells) in lines {
+        rows.push([vec![year.clone()], names, cells].concat());
     }
-    rows.push(vec![
-        year_text(r.financial_year),
-        "total".to_owned(),
-        String::new(),
-        r.total.committed.to_string(),
-        r.total.paid.to_string(),
-        r.total.awards.to_string(),
-        r.total.organisations.to_string(),
-    ]);
+    let mut names = vec!["total".to_owned()];
+    names.resize(labels.len(), String::new());
+    let cells = figure_cells(
+        total.committed,
+        total.paid,
+        total.awards,
+        total.organisations,
+    );
+    rows.push([vec![year], names, cells].concat());
     write(rows)
 }
 
+pub fn by_health_board(r: &ByHealthBoard) -> Result<Vec<u8>, ApiError> {
+    let lines = r
+        .health_boards
+        .iter()
+        .map(|b| {
+            (
+                vec![csv_text(&b.name), b.gss_code.clone()],
+                figure_cells(b.committed, b.paid, b.awards, b.organisations),
+            )
+        })
+        .collect();
+    split(
+        r.financial_year,
+        &["health_board", "gss_code"],
+        lines,
+        &r.total,
+    )
+}
+
 pub fn by_target_group(r: &ByTargetGroup) -> Result<Vec<u8>, ApiError> {
-    let mut rows = vec![
-        [
-            "financial_year",
-            "target_group",
-            "committed",
-            "paid",
-            "awards",
-            "organisations",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
-    for g in &r.target_groups {
-        rows.push(vec![
-            year_text(r.financial_year),
-            g.target_group.as_str().to_owned(),
-            g.committed.to_string(),
-            g.paid.to_string(),
-            g.awards.to_string(),
-            g.organisations.to_string(),
-        ]);
-    }
-    rows.push(vec![
-        year_text(r.financial_year),
-        "total".to_owned(),
-        r.total.committed.to_string(),
-        r.total.paid.to_string(),
-        r.total.awards.to_string(),
-        r.total.organisations.to_string(),
-    ]);
-    write(rows)
+    let lines = r
+        .target_groups
+        .iter()
+        .map(|g| {
+            (
+                vec![g.target_group.as_str().to_owned()],
+                figure_cells(g.committed, g.paid, g.awards, g.organisations),
+            )
+        })
+        .collect();
+    split(r.financial_year, &["target_group"], lines, &r.total)
 }
 
 pub fn reach(r: &FundReach) -> Result<Vec<u8>, ApiError> {
