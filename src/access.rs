@@ -1,7 +1,8 @@
 //! Who may call each route: the first gate of "deny unless allowed".
 //!
-//! Every operation of the API has one entry here. A signed-in caller whose role is not listed for
-//! the route is refused with 403 as soon as they are identified, before the request body is read,
+//! Every operation of the API has one entry here: public, or the [`Action`] it takes, whose roles
+//! the permission table (`permissions.rs`) gives. A signed-in caller whose role that action does
+//! not allow is refused with 403 as soon as they are identified, before the request body is read,
 //! so a caller learns nothing from a route they may never use. A route missing from the table is
 //! refused to everyone. Which objects a permitted caller may reach (their own organisation's, the
 //! applications assigned to them) is decided by the services, which answer 404 for the rest.
@@ -13,28 +14,32 @@ use std::sync::LazyLock;
 
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     /// Anyone, signed in or not.
     Public,
-    /// Signed-in callers with one of these roles.
-    Roles(&'static [Role]),
+    /// Signed-in callers whose role the permission table allows this action.
+    Signed(Action),
 }
 
-use Role::{Administrator as D, Applicant as A, Assessor as S, Official as O};
+impl Access {
+    /// True when a signed-in caller in `role` may call the route.
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public => true,
+            Access::Signed(action) => action.allows(role),
+        }
+    }
+}
 
-const EVERYONE: Access = Access::Roles(&[A, S, D, O]);
-const ADMIN: Access = Access::Roles(&[D]);
-const APPLICANT: Access = Access::Roles(&[A]);
-const ASSESSOR: Access = Access::Roles(&[S]);
-const GRANT_HOLDER_OR_ADMIN: Access = Access::Roles(&[A, D]);
-const PANEL: Access = Access::Roles(&[S, D]);
-const READERS: Access = Access::Roles(&[O, D]);
-const FUND_READERS: Access = Access::Roles(&[S, D, O]);
-const AWARD_READERS: Access = Access::Roles(&[A, D, O]);
-const APPLICATION_READERS: Access = Access::Roles(&[A, S, D]);
+use Action::*;
+
+const fn signed(action: Action) -> Access {
+    Access::Signed(action)
+}
 
 /// Every operation: method, path under `/api/v1`, and who may call it.
 pub const POLICY: &[(&str, &str, Access)] = &[
@@ -46,83 +51,143 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/auth/refresh", Access::Public),
     ("POST", "/auth/password-reset/request", Access::Public),
     ("POST", "/auth/password-reset/confirm", Access::Public),
-    ("GET", "/me", EVERYONE),
-    ("GET", "/users", ADMIN),
-    ("POST", "/users", ADMIN),
-    ("PATCH", "/users/{id}", ADMIN),
-    ("DELETE", "/users/{id}", ADMIN),
-    ("GET", "/organisations", EVERYONE),
-    ("GET", "/organisations/{id}", EVERYONE),
-    ("PATCH", "/organisations/{id}", GRANT_HOLDER_OR_ADMIN),
-    ("POST", "/organisations/{id}/verify", ADMIN),
-    ("GET", "/funds", FUND_READERS),
-    ("POST", "/funds", ADMIN),
-    ("GET", "/funds/{id}", FUND_READERS),
-    ("PATCH", "/funds/{id}", ADMIN),
-    ("GET", "/funds/{id}/years", FUND_READERS),
-    ("PUT", "/funds/{id}/years/{financial_year}", ADMIN),
-    ("POST", "/funds/{id}/rounds", ADMIN),
+    ("GET", "/me", signed(ReadOwnAccount)),
+    ("GET", "/users", signed(ManageUsers)),
+    ("POST", "/users", signed(ManageUsers)),
+    ("PATCH", "/users/{id}", signed(ManageUsers)),
+    ("DELETE", "/users/{id}", signed(ManageUsers)),
+    ("GET", "/organisations", signed(ReadOrganisations)),
+    ("GET", "/organisations/{id}", signed(ReadOrganisations)),
+    ("PATCH", "/organisations/{id}", signed(EditOrganisation)),
+    (
+        "POST",
+        "/organisations/{id}/verify",
+        signed(VerifyOrganisation),
+    ),
+    ("GET", "/funds", signed(ReadFunds)),
+    ("POST", "/funds", signed(ManageFunds)),
+    ("GET", "/funds/{id}", signed(ReadFunds)),
+    ("PATCH", "/funds/{id}", signed(ManageFunds)),
+    ("GET", "/funds/{id}/years", signed(ReadFunds)),
+    (
+        "PUT",
+        "/funds/{id}/years/{financial_year}",
+        signed(ManageFunds),
+    ),
+    ("POST", "/funds/{id}/rounds", signed(ManageRounds)),
     ("GET", "/rounds", Access::Public),
     ("GET", "/rounds/{id}", Access::Public),
-    ("PATCH", "/rounds/{id}", ADMIN),
+    ("PATCH", "/rounds/{id}", signed(ManageRounds)),
     ("GET", "/rounds/{id}/criteria", Access::Public),
-    ("POST", "/rounds/{id}/criteria", ADMIN),
-    ("PATCH", "/criteria/{id}", ADMIN),
-    ("DELETE", "/criteria/{id}", ADMIN),
-    ("POST", "/rounds/{id}/applications", APPLICANT),
-    ("GET", "/applications", GRANT_HOLDER_OR_ADMIN),
-    ("GET", "/applications/{id}", APPLICATION_READERS),
-    ("PATCH", "/applications/{id}", APPLICANT),
-    ("POST", "/applications/{id}/submit", APPLICANT),
-    ("POST", "/applications/{id}/withdraw", APPLICANT),
-    ("POST", "/applications/{id}/assignments", ADMIN),
-    ("POST", "/rounds/{id}/assignments", ADMIN),
-    ("GET", "/assignments", PANEL),
-    ("POST", "/assignments/{id}/conflict-declaration", ASSESSOR),
-    ("PUT", "/assignments/{id}/scores", ASSESSOR),
-    ("POST", "/assignments/{id}/submit", ASSESSOR),
-    ("GET", "/applications/{id}/assessment", PANEL),
-    ("POST", "/applications/{id}/moderation", ADMIN),
-    ("GET", "/rounds/{id}/ranking", ADMIN),
-    ("GET", "/rounds/{id}/ranking.csv", ADMIN),
-    ("POST", "/applications/{id}/decision", ADMIN),
-    ("GET", "/awards", AWARD_READERS),
-    ("GET", "/awards/{id}", AWARD_READERS),
-    ("POST", "/awards/{id}/accept", APPLICANT),
-    ("POST", "/awards/{id}/decline", APPLICANT),
-    ("POST", "/awards/{id}/terminate", ADMIN),
+    ("POST", "/rounds/{id}/criteria", signed(ManageRounds)),
+    ("PATCH", "/criteria/{id}", signed(ManageRounds)),
+    ("DELETE", "/criteria/{id}", signed(ManageRounds)),
+    ("POST", "/rounds/{id}/applications", signed(Apply)),
+    ("GET", "/applications", signed(ListApplications)),
+    ("GET", "/applications/{id}", signed(ReadApplication)),
+    ("PATCH", "/applications/{id}", signed(EditApplication)),
+    ("POST", "/applications/{id}/submit", signed(EditApplication)),
+    (
+        "POST",
+        "/applications/{id}/withdraw",
+        signed(EditApplication),
+    ),
+    (
+        "POST",
+        "/applications/{id}/assignments",
+        signed(AssignAssessors),
+    ),
+    ("POST", "/rounds/{id}/assignments", signed(AssignAssessors)),
+    ("GET", "/assignments", signed(ReadAssessments)),
+    (
+        "POST",
+        "/assignments/{id}/conflict-declaration",
+        signed(Score),
+    ),
+    ("PUT", "/assignments/{id}/scores", signed(Score)),
+    ("POST", "/assignments/{id}/submit", signed(Score)),
+    (
+        "GET",
+        "/applications/{id}/assessment",
+        signed(ReadAssessments),
+    ),
+    ("POST", "/applications/{id}/moderation", signed(Moderate)),
+    ("GET", "/rounds/{id}/ranking", signed(ReadRanking)),
+    ("GET", "/rounds/{id}/ranking.csv", signed(ReadRanking)),
+    ("POST", "/applications/{id}/decision", signed(Decide)),
+    ("GET", "/awards", signed(ReadAwards)),
+    ("GET", "/awards/{id}", signed(ReadAwards)),
+    ("POST", "/awards/{id}/accept", signed(AnswerOffer)),
+    ("POST", "/awards/{id}/decline", signed(AnswerOffer)),
+    ("POST", "/awards/{id}/terminate", signed(Terminate)),
     (
         "POST",
         "/awards/{id}/instalments/{financial_year}/release",
-        ADMIN,
+        signed(Release),
     ),
-    ("GET", "/awards/{id}/returns", GRANT_HOLDER_OR_ADMIN),
-    ("GET", "/returns", GRANT_HOLDER_OR_ADMIN),
-    ("GET", "/returns/{id}", GRANT_HOLDER_OR_ADMIN),
-    ("PATCH", "/returns/{id}", APPLICANT),
-    ("POST", "/returns/{id}/submit", APPLICANT),
-    ("POST", "/returns/{id}/review", ADMIN),
-    ("GET", "/awards/{id}/feedback-links", GRANT_HOLDER_OR_ADMIN),
-    ("POST", "/awards/{id}/feedback-links", GRANT_HOLDER_OR_ADMIN),
-    ("DELETE", "/feedback-links/{id}", GRANT_HOLDER_OR_ADMIN),
-    ("GET", "/awards/{id}/feedback", GRANT_HOLDER_OR_ADMIN),
+    ("GET", "/awards/{id}/returns", signed(ReadReturns)),
+    ("GET", "/returns", signed(ReadReturns)),
+    ("GET", "/returns/{id}", signed(ReadReturns)),
+    ("PATCH", "/returns/{id}", signed(CompleteReturn)),
+    ("POST", "/returns/{id}/submit", signed(CompleteReturn)),
+    ("POST", "/returns/{id}/review", signed(ReviewReturn)),
+    (
+        "GET",
+        "/awards/{id}/feedback-links",
+        signed(ManageFeedbackLinks),
+    ),
+    (
+        "POST",
+        "/awards/{id}/feedback-links",
+        signed(ManageFeedbackLinks),
+    ),
+    (
+        "DELETE",
+        "/feedback-links/{id}",
+        signed(ManageFeedbackLinks),
+    ),
+    ("GET", "/awards/{id}/feedback", signed(ReadFeedback)),
     ("GET", "/feedback/{token}", Access::Public),
     ("POST", "/feedback/{token}", Access::Public),
-    ("GET", "/reports/funds/{id}/summary", READERS),
-    ("GET", "/reports/funds/{id}/summary.csv", READERS),
-    ("GET", "/reports/funds/{id}/by-health-board", READERS),
-    ("GET", "/reports/funds/{id}/by-health-board.csv", READERS),
-    ("GET", "/reports/funds/{id}/by-target-group", READERS),
-    ("GET", "/reports/funds/{id}/by-target-group.csv", READERS),
-    ("GET", "/reports/funds/{id}/reach", READERS),
-    ("GET", "/reports/funds/{id}/reach.csv", READERS),
-    ("GET", "/reports/funds/{id}/feedback", READERS),
-    ("GET", "/reports/funds/{id}/feedback.csv", READERS),
-    ("GET", "/exports/360giving", READERS),
-    ("GET", "/exports/360giving.csv", READERS),
+    ("GET", "/reports/funds/{id}/summary", signed(ReadReports)),
+    (
+        "GET",
+        "/reports/funds/{id}/summary.csv",
+        signed(ReadReports),
+    ),
+    (
+        "GET",
+        "/reports/funds/{id}/by-health-board",
+        signed(ReadReports),
+    ),
+    (
+        "GET",
+        "/reports/funds/{id}/by-health-board.csv",
+        signed(ReadReports),
+    ),
+    (
+        "GET",
+        "/reports/funds/{id}/by-target-group",
+        signed(ReadReports),
+    ),
+    (
+        "GET",
+        "/reports/funds/{id}/by-target-group.csv",
+        signed(ReadReports),
+    ),
+    ("GET", "/reports/funds/{id}/reach", signed(ReadReports)),
+    ("GET", "/reports/funds/{id}/reach.csv", signed(ReadReports)),
+    ("GET", "/reports/funds/{id}/feedback", signed(ReadReports)),
+    (
+        "GET",
+        "/reports/funds/{id}/feedback.csv",
+        signed(ReadReports),
+    ),
+    ("GET", "/exports/360giving", signed(ExportOpenData)),
+    ("GET", "/exports/360giving.csv", signed(ExportOpenData)),
     ("GET", "/directory", Access::Public),
-    ("GET", "/audit", ADMIN),
-    ("GET", "/outbox", ADMIN),
+    ("GET", "/audit", signed(ReadAuditLog)),
+    ("GET", "/outbox", signed(ReadOutbox)),
 ];
 
 /// The prefix of every API route.
@@ -144,8 +209,7 @@ pub fn access(method: &str, pattern: &str) -> Option<Access> {
 /// 403 unless `role` may call the route; a route without an entry is refused to everyone.
 pub fn check(method: &str, pattern: Option<&str>, role: Role) -> Result<(), ApiError> {
     match pattern.and_then(|p| access(method, p)) {
-        Some(Access::Public) => Ok(()),
-        Some(Access::Roles(roles)) if roles.contains(&role) => Ok(()),
+        Some(access) if access.allows(role) => Ok(()),
         _ => Err(ApiError::Forbidden),
     }
 }
@@ -157,6 +221,18 @@ mod tests {
     #[test]
     fn each_route_has_one_entry() {
         assert_eq!(TABLE.len(), POLICY.len(), "a route is listed twice");
+    }
+
+    #[test]
+    fn every_action_is_the_action_of_a_route() {
+        for action in Action::ALL {
+            assert!(
+                POLICY
+                    .iter()
+                    .any(|(_, _, access)| *access == Access::Signed(*action)),
+                "no route is {action:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 
 /// A signed-in user whose account is active. Deny unless allowed: handlers state who may act with
 /// [`CurrentUser::require`] at their top.
@@ -17,9 +18,9 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
+    /// 403 unless the permission table allows the caller's role `action`.
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        if action.allows(self.role) {
             Ok(())
         } else {
             Err(ApiError::Forbidden)

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
+pub mod permissions;
 pub mod portal;
 pub mod report_cache;
 pub mod reports;

@@ -199,7 +199,8 @@ fn state_who_may_call(operation: &mut Operation, method: &str, path: &str, token
                 .to_owned()
         }
         Some(crate::access::Access::Public) => "anyone, without signing in".to_owned(),
-        Some(crate::access::Access::Roles(roles)) => roles
+        Some(crate::access::Access::Signed(action)) => action
+            .roles()
             .iter()
             .map(|r| r.as_str())
             .collect::<Vec<_>>()

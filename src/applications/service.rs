@@ -24,6 +24,7 @@ use crate::email::messages::{self, ApplicationReceipt};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::organisations::model::OrganisationRow;
+use crate::permissions::Action;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
 use crate::wire::paging::{Page, Paged};
@@ -54,7 +55,7 @@ pub fn visible(
     user: &CurrentUser,
     id: i64,
 ) -> Result<ApplicationRow, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator, Role::Assessor])?;
+    user.require(Action::ReadApplication)?;
     let row = ApplicationRow::find(conn, id)?;
     let allowed = match user.role {
         Role::Administrator => true,
@@ -72,7 +73,7 @@ pub fn visible(
 /// The application if the caller may act on it as its applicant (403 for other roles, 404 for
 /// another organisation's).
 fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<ApplicationRow, ApiError> {
-    user.require(&[Role::Applicant])?;
+    user.require(Action::EditApplication)?;
     visible(conn, user, id)
 }
 
@@ -181,7 +182,7 @@ pub fn create(
     round_id: i64,
     input: NewApplication,
 ) -> Result<Application, ApiError> {
-    user.require(&[Role::Applicant])?;
+    user.require(Action::Apply)?;
     let organisation_id = user
         .organisation_id
         .ok_or_else(|| ApiError::internal("an applicant without an organisation"))?;
@@ -245,7 +246,7 @@ pub fn list(
     filter: &ApplicationFilter,
     page: Page,
 ) -> Result<Paged<Application>, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::ListApplications)?;
     let own = match user.role {
         Role::Administrator => None,
         _ => Some(user.organisation_id.unwrap_or(-1)),

@@ -23,10 +23,11 @@ use crate::assessment::scoring::{mean, moderations_of, submitted_scores};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{application_requests, applications, organisations};
-use crate::domain::vocabulary::{ApplicationStatus, Role};
+use crate::domain::vocabulary::ApplicationStatus;
 use crate::domain::{FinancialYear, Money, Percent};
 use crate::error::ApiError;
 use crate::funds::model::FundYearRow;
+use crate::permissions::Action;
 use crate::rounds::model::RoundRow;
 use crate::wire::csv_text;
 
@@ -109,7 +110,7 @@ pub fn ranking(
     user: &CurrentUser,
     round_id: i64,
 ) -> Result<Ranking, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ReadRanking)?;
     let round = RoundRow::find(conn, round_id)?;
     let years = round.years(conn)?;
     let fund_years: HashMap<String, FundYearRow> = FundYearRow::of_fund(conn, round.fund_id)?

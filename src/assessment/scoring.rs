@@ -26,6 +26,7 @@ use crate::domain::scoring::Scored;
 use crate::domain::vocabulary::Role;
 use crate::domain::{Percent, Weight};
 use crate::error::{ApiError, ErrorCode, Validator};
+use crate::permissions::Action;
 use crate::rounds::model::{CriterionRow, RoundRow};
 use crate::rounds::service as rounds;
 
@@ -143,7 +144,7 @@ pub fn save_scores(
     id: i64,
     sheet: &ScoreSheet,
 ) -> Result<Assessment, ApiError> {
-    user.require(&[Role::Assessor])?;
+    user.require(Action::Score)?;
     let mut v = Validator::new();
     v.ensure(
         (1..=50).contains(&sheet.scores.len()),
@@ -231,7 +232,7 @@ pub fn submit(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Assignment, ApiError> {
-    user.require(&[Role::Assessor])?;
+    user.require(Action::Score)?;
     write_transaction(conn, |conn| {
         let (row, application) = open_for_scoring(conn, user, id)?;
         let criteria = round_criteria(conn, application.round_id)?;
@@ -377,7 +378,7 @@ pub fn view(
     user: &CurrentUser,
     application_id: i64,
 ) -> Result<ApplicationAssessment, ApiError> {
-    user.require(&[Role::Assessor, Role::Administrator])?;
+    user.require(Action::ReadAssessments)?;
     let application = ApplicationRow::find(conn, application_id)?;
     let all: Vec<AssignmentRow> = assignments::table
         .filter(assignments::application_id.eq(application_id))
@@ -458,7 +459,7 @@ pub fn moderate(
     application_id: i64,
     input: &ModerationInput,
 ) -> Result<ApplicationAssessment, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::Moderate)?;
     let mut v = Validator::new();
     let score = v.check("score", Percent::parse(input.score.trim()));
     let reason = v.text("reason", &input.reason, 1, 2_000);

@@ -23,6 +23,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::vocabulary::{ApplicationStatus, Role};
 use crate::email::{messages, outbox};
 use crate::error::{ApiError, ErrorCode, Validator};
+use crate::permissions::Action;
 use crate::rounds::model::RoundRow;
 use crate::wire::paging::{Page, Paged};
 
@@ -172,7 +173,7 @@ pub fn assign(
     application_id: i64,
     assessor_id: i64,
 ) -> Result<Assignment, ApiError> {
-    admin.require(&[Role::Administrator])?;
+    admin.require(Action::AssignAssessors)?;
     write_transaction(conn, |conn| {
         submitted_application(conn, application_id)?;
         let people = assessors(conn, "assessor_id", &[assessor_id])?;
@@ -202,7 +203,7 @@ pub fn assign_round(
     round_id: i64,
     request: &BulkAssignment,
 ) -> Result<BulkResult, ApiError> {
-    admin.require(&[Role::Administrator])?;
+    admin.require(Action::AssignAssessors)?;
     let mut v = Validator::new();
     let per_application = v.count(
         "assessors_per_application",
@@ -309,7 +310,7 @@ pub fn list(
     filter: &AssignmentFilter,
     page: Page,
 ) -> Result<Paged<Assignment>, ApiError> {
-    user.require(&[Role::Assessor, Role::Administrator])?;
+    user.require(Action::ReadAssessments)?;
     let own = user.is(Role::Assessor).then_some(user.id);
     let query = || {
         let mut q = assignments::table.into_boxed();
@@ -350,7 +351,7 @@ pub fn declare(
     id: i64,
     declaration: &ConflictDeclaration,
 ) -> Result<Assignment, ApiError> {
-    user.require(&[Role::Assessor])?;
+    user.require(Action::Score)?;
     let mut v = Validator::new();
     let reason = v.optional_text("reason", declaration.reason.as_deref(), 2_000);
     v.finish()?;

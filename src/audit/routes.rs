@@ -6,8 +6,8 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, AuditEntry};
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -34,7 +34,7 @@ pub async fn list_audit(
     filter: web::Query<AuditQuery>,
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<AuditEntry>>, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ReadAuditLog)?;
     let page = paging.into_inner().parse()?;
     let AuditQuery { entity, entity_id } = filter.into_inner();
     let list = state

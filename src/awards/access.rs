@@ -8,20 +8,17 @@ use crate::awards::model::AwardRow;
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::awards;
-use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 
 /// The award if the caller may read it: applicants their own organisation's, administrators
 /// and officials every one; anyone else 403, another organisation's 404.
 fn visible(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<AwardRow, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadAwards)?;
     let row: AwardRow = awards::table.find(id).first(conn)?;
     shown_to(user, &row)?;
     Ok(row)
 }
-
-/// Who may read awards at all.
-pub(super) const READERS: &[Role] = &[Role::Applicant, Role::Administrator, Role::Official];
 
 /// 404 for an award of an organisation the caller may not see.
 pub(super) fn shown_to(user: &CurrentUser, row: &AwardRow) -> Result<(), ApiError> {
@@ -39,6 +36,6 @@ pub(super) fn own(
     user: &CurrentUser,
     id: i64,
 ) -> Result<AwardRow, ApiError> {
-    user.require(&[Role::Applicant])?;
+    user.require(Action::AnswerOffer)?;
     visible(conn, user, id)
 }

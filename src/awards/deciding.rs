@@ -26,7 +26,7 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{applications as applications_table, awards, decisions, instalments};
 use crate::db::{DbConnection, batch, retrying_write};
 use crate::domain::vocabulary::{
-    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus, Role,
+    ApplicationStatus, AwardStatus, DecisionOutcome, InstalmentStatus,
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
@@ -34,6 +34,7 @@ use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::funds::model::FundRow;
 use crate::organisations::model::OrganisationRow;
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 use crate::rounds::model::RoundRow;
 
@@ -196,7 +197,7 @@ pub fn decide(
     application_id: i64,
     input: &DecisionInput,
 ) -> Result<Decided, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::Decide)?;
     retrying_write(conn, |conn| {
         let application = ApplicationRow::find(conn, application_id)?;
         let round = RoundRow::find(conn, application.round_id)?;

@@ -22,11 +22,12 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{awards, instalments};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
+use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::organisations::model::OrganisationRow;
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
 /// Moves an award from one of `from` to `to`, stamping who and when; 409 `invalid_state` if it
@@ -195,7 +196,7 @@ pub fn terminate(
     id: i64,
     input: &TerminationInput,
 ) -> Result<Award, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::Terminate)?;
     let mut v = Validator::new();
     let reason = v.text("reason", &input.reason, 1, 5_000);
     let reason = v.finish_with(|| reason)?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::awards::access::{READERS, shown_to};
+use crate::awards::access::shown_to;
 use crate::awards::model::{Award, AwardRow, Instalment, InstalmentRow};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
@@ -17,6 +17,7 @@ use crate::domain::clock::utc;
 use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
+use crate::permissions::Action;
 use crate::wire::paging::{Page, Paged};
 
 fn money(pence: i64) -> Result<Money, ApiError> {
@@ -127,7 +128,7 @@ fn about_columns() -> _ {
 /// One award, read in a single query: its row, its application's details and one row per
 /// instalment.
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadAwards)?;
     let rows: Vec<(AwardRow, About, Option<InstalmentRow>)> = awards::table
         .inner_join(
             applications_table::table
@@ -168,7 +169,7 @@ pub fn list(
     filter: &AwardFilter,
     page: Page,
 ) -> Result<Paged<Award>, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadAwards)?;
     let own = user
         .is(Role::Applicant)
         .then(|| user.organisation_id.unwrap_or(-1));

@@ -12,10 +12,11 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{awards, instalments};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
+use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::funds::budget;
 use crate::funds::locks::lock_award;
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
 /// What an instalment after the first waits for, checked once the award and the year are known
@@ -35,7 +36,7 @@ pub fn release(
     year_text: &str,
     waits_for: WaitsFor,
 ) -> Result<Award, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::Release)?;
     let year = FinancialYear::parse(year_text)
         .map_err(|e| ApiError::invalid("financial_year", e.to_string()))?;
     retrying_write(conn, |conn| {

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::Role;
 use crate::email::outbox::{self, OutboxEntry, OutboxStatus};
 use crate::error::ApiError;
+use crate::permissions::Action;
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -32,7 +32,7 @@ pub async fn list_outbox(
     filter: web::Query<OutboxQuery>,
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<OutboxEntry>>, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ReadOutbox)?;
     let page = paging.into_inner().parse()?;
     let status = filter.into_inner().status;
     let list = state

@@ -22,7 +22,7 @@ use crate::db::schema::{applications, awards, feedback_links, feedback_responses
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::clock::utc;
 use crate::domain::suppression;
-use crate::domain::vocabulary::{AwardStatus, Role};
+use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, FormChoice, FormStatement,
@@ -30,6 +30,7 @@ use crate::feedback::model::{
     Statement, StatementSummary,
 };
 use crate::feedback::publication;
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
 /// The longest answer to a free-text question.
@@ -66,14 +67,15 @@ impl std::fmt::Debug for FeedbackLimiter {
     }
 }
 
-/// The award if the caller may manage its feedback: an applicant of its organisation or an
-/// administrator (other roles 403, another organisation's award 404).
+/// The award if the caller may take `action` on its feedback: the role must allow it (else 403)
+/// and the award must be of an organisation the caller sees (else 404).
 fn managed_award(
     conn: &mut DbConnection,
     user: &CurrentUser,
     award_id: i64,
+    action: Action,
 ) -> Result<AwardRow, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(action)?;
     let award: AwardRow = awards::table.find(award_id).first(conn)?;
     if user.can_see_organisation(award.organisation_id) {
         Ok(award)
@@ -133,7 +135,7 @@ pub fn create_link(
     award_id: i64,
     input: &NewFeedbackLink,
 ) -> Result<FeedbackLink, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::ManageFeedbackLinks)?;
     let mut v = Validator::new();
     let label = v.text("label", &input.label, 1, 100);
     let expires_at = input.expires_at.map(|t| t.naive_utc());
@@ -142,7 +144,7 @@ pub fn create_link(
     }
     let label = v.finish_with(|| label)?;
     write_transaction(conn, |conn| {
-        let award = managed_award(conn, user, award_id)?;
+        let award = managed_award(conn, user, award_id, Action::ManageFeedbackLinks)?;
         if award.status != AwardStatus::Accepted {
             return Err(ApiError::conflict(
                 ErrorCode::AwardNotActive,
@@ -196,7 +198,7 @@ pub fn list_links(
     user: &CurrentUser,
     award_id: i64,
 ) -> Result<Vec<FeedbackLink>, ApiError> {
-    managed_award(conn, user, award_id)?;
+    managed_award(conn, user, award_id, Action::ManageFeedbackLinks)?;
     let rows: Vec<LinkRow> = feedback_links::table
         .filter(feedback_links::award_id.eq(award_id))
         .order(feedback_links::id.desc())
@@ -225,13 +227,13 @@ pub fn revoke(
     user: &CurrentUser,
     id: i64,
 ) -> Result<(), ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::ManageFeedbackLinks)?;
     write_transaction(conn, |conn| {
         let award_id: i64 = feedback_links::table
             .find(id)
             .select(feedback_links::award_id)
             .first(conn)?;
-        managed_award(conn, user, award_id)?;
+        managed_award(conn, user, award_id, Action::ManageFeedbackLinks)?;
         let changed = diesel::update(
             feedback_links::table
                 .find(id)
@@ -458,7 +460,7 @@ pub fn award_feedback(
     user: &CurrentUser,
     award_id: i64,
 ) -> Result<AwardFeedback, ApiError> {
-    managed_award(conn, user, award_id)?;
+    managed_award(conn, user, award_id, Action::ReadFeedback)?;
     let rows: Vec<ResponseRow> = feedback_responses::table
         .filter(feedback_responses::award_id.eq(award_id))
         .order((

@@ -8,7 +8,6 @@ use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{fund_years, funds};
 use crate::db::{DbConnection, retrying_write, write_transaction};
-use crate::domain::vocabulary::Role;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
@@ -17,11 +16,9 @@ use crate::funds::model::{
     Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
     FundYearRow,
 };
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 use crate::wire::paging::{Page, Paged};
-
-/// Who may read funds: every member of staff.
-const READERS: &[Role] = &[Role::Administrator, Role::Official, Role::Assessor];
 
 fn code_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
     ApiError::unique_as(
@@ -61,7 +58,7 @@ pub fn create(
     user: &CurrentUser,
     input: &FundInput,
 ) -> Result<Fund, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageFunds)?;
     let mut v = Validator::new();
     let details = FundDetails::parse(input, &mut v);
     let details = v.finish_with(|| details)?;
@@ -91,7 +88,7 @@ pub fn create(
 
 /// One fund. Staff only.
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Fund, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadFunds)?;
     load(conn, id)
 }
 
@@ -101,7 +98,7 @@ pub fn list(
     user: &CurrentUser,
     page: Page,
 ) -> Result<Paged<Fund>, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadFunds)?;
     let total = funds::table.count().get_result(conn)?;
     let rows: Vec<FundRow> = funds::table
         .order(funds::id.desc())
@@ -119,7 +116,7 @@ pub fn update(
     id: i64,
     patch: FundPatch,
 ) -> Result<Fund, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageFunds)?;
     retrying_write(conn, |conn| {
         lock_fund(conn, id)?;
         let row = FundRow::find(conn, id)?;
@@ -176,7 +173,7 @@ pub fn years(
     id: i64,
     page: Page,
 ) -> Result<Paged<FundYear>, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadFunds)?;
     FundRow::find(conn, id)?;
     let query = || fund_years::table.filter(fund_years::fund_id.eq(id));
     let total = query().count().get_result(conn)?;
@@ -203,7 +200,7 @@ pub fn set_year(
     year_text: &str,
     input: &FundYearInput,
 ) -> Result<FundYear, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageFunds)?;
     retrying_write(conn, |conn| {
         let mut v = Validator::new();
         let year = v.check("financial_year", FinancialYear::parse(year_text));

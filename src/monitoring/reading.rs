@@ -15,6 +15,7 @@ use crate::domain::clock::utc;
 use crate::domain::vocabulary::{ReturnStatus, Role};
 use crate::error::ApiError;
 use crate::monitoring::model::{Contents, MonitoringReturn, Reached, ReturnRow};
+use crate::permissions::Action;
 use crate::wire::paging::{Page, Paged};
 
 /// The statuses a return has before its first submission, which follow the calendar.
@@ -118,7 +119,7 @@ pub(super) fn visible(
     user: &CurrentUser,
     id: i64,
 ) -> Result<(ReturnRow, AwardRow), ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::ReadReturns)?;
     let row = ReturnRow::find(conn, id)?;
     let award: AwardRow = awards::table.find(row.award_id).first(conn)?;
     if user.can_see_organisation(award.organisation_id) {
@@ -159,7 +160,7 @@ pub fn list(
     page: Page,
     today: NaiveDate,
 ) -> Result<Paged<MonitoringReturn>, ApiError> {
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::ReadReturns)?;
     if let Some(award) = filter.award_id {
         let row: AwardRow = awards::table.find(award).first(conn)?;
         if !user.can_see_organisation(row.organisation_id) {

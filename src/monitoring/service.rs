@@ -20,13 +20,14 @@ use crate::db::schema::{instalments, return_contents, returns};
 use crate::db::{DbConnection, retrying_write, write_transaction};
 use crate::domain::schedule::schedule as periods;
 use crate::domain::vocabulary::{
-    AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome, Role,
+    AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome,
 };
 use crate::domain::{FinancialYear, Money};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, FieldError, Validator};
 use crate::monitoring::messages;
 use crate::monitoring::model::{Contents, MonitoringReturn, ReturnPatch, ReturnRow, ReviewInput};
+use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
 pub use super::reading::{ReturnFilter, get, list};
@@ -97,7 +98,7 @@ fn own(
     user: &CurrentUser,
     id: i64,
 ) -> Result<(ReturnRow, AwardRow), ApiError> {
-    user.require(&[Role::Applicant])?;
+    user.require(Action::CompleteReturn)?;
     let (row, award) = visible(conn, user, id)?;
     if award.status != AwardStatus::Accepted {
         return Err(ApiError::conflict(
@@ -302,7 +303,7 @@ pub fn review(
     id: i64,
     input: &ReviewInput,
 ) -> Result<MonitoringReturn, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ReviewReturn)?;
     let today = now.date();
     let mut v = Validator::new();
     let comment = match (input.outcome, input.comment.as_deref()) {

@@ -14,6 +14,7 @@ use crate::organisations::model::{
     Organisation, OrganisationDetails, OrganisationFields, OrganisationInput, OrganisationPatch,
     OrganisationRow,
 };
+use crate::permissions::Action;
 use crate::wire::paging::{Page, Paged};
 
 fn charity_number_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
@@ -178,7 +179,7 @@ pub fn update(
     if !user.can_see_organisation(id) {
         return Err(ApiError::NotFound);
     }
-    user.require(&[Role::Applicant, Role::Administrator])?;
+    user.require(Action::EditOrganisation)?;
     write_transaction(conn, |conn| {
         let row = OrganisationRow::find(conn, id)?;
         let boards = OrganisationRow::health_boards(conn, id)?;
@@ -235,7 +236,7 @@ pub fn verify(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Organisation, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::VerifyOrganisation)?;
     write_transaction(conn, |conn| {
         let row = OrganisationRow::find(conn, id)?;
         if row.verified {

@@ -23,19 +23,18 @@ use crate::db::schema::{
 };
 use crate::domain::suppression;
 use crate::domain::vocabulary::{
-    Component, HealthBoard, InstalmentStatus, ReturnStatus, Role, TargetGroup,
+    Component, HealthBoard, InstalmentStatus, ReturnStatus, TargetGroup,
 };
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::feedback::publication::{self, Placement};
 use crate::feedback::service::summarise;
 use crate::funds::model::{FundRow, FundYearRow};
+use crate::permissions::Action;
 use crate::reports::model::{
     BoardFigures, ByHealthBoard, ByTargetGroup, ComponentFigures, FeedbackGroup, FeedbackReport,
     Figures, FundReach, FundSummary, GroupFigures, People, YearReach, YearSummary,
 };
-
-pub const READERS: &[Role] = &[Role::Official, Role::Administrator];
 
 fn money(pence: i64) -> Result<Money, ApiError> {
     Money::from_pence(pence).map_err(ApiError::internal)
@@ -167,7 +166,7 @@ pub fn summary(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<FundSummary, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadReports)?;
     FundRow::find(conn, fund_id)?;
     let limits: Vec<(FinancialYear, i64)> = FundYearRow::of_fund(conn, fund_id)?
         .into_iter()
@@ -274,7 +273,7 @@ fn split_report<T: Copy + Ord + std::str::FromStr>(
     list: &str,
     all_values: &[T],
 ) -> Result<(Vec<(T, Figures)>, Figures), ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadReports)?;
     FundRow::find(conn, fund_id)?;
     let items = held(conn, fund_id, year)?;
     let lists: HashMap<i64, Vec<T>> = choices(conn, fund_id, list)?;
@@ -346,7 +345,7 @@ pub fn reach(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<FundReach, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadReports)?;
     let fund = FundRow::find(conn, fund_id)?;
     type Counts = (
         Option<String>,
@@ -456,7 +455,7 @@ pub fn feedback(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<FeedbackReport, ApiError> {
-    user.require(READERS)?;
+    user.require(Action::ReadReports)?;
     FundRow::find(conn, fund_id)?;
     let mut query = feedback_responses::table
         .inner_join(awards::table.inner_join(rounds::table.on(rounds::id.eq(awards::round_id))))

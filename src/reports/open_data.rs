@@ -23,10 +23,11 @@ use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{applications, awards, decisions, instalments, organisations, rounds};
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
+use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::funds::model::FundRow;
+use crate::permissions::Action;
 use crate::wire::csv_text;
 
 /// A recipient or funder of a 360Giving grant.
@@ -183,7 +184,7 @@ pub fn export(
     fund_id: i64,
     prefix: &str,
 ) -> Result<Export, ApiError> {
-    user.require(&[Role::Official, Role::Administrator])?;
+    user.require(Action::ExportOpenData)?;
     let fund = FundRow::find(conn, fund_id)?;
     let published = [
         AwardStatus::Accepted,

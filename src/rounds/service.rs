@@ -13,10 +13,11 @@ use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{criteria, rounds};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::vocabulary::{Component, Role, RoundStatus};
+use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::locks::lock_fund;
 use crate::funds::model::FundYearRow;
+use crate::permissions::Action;
 use crate::rounds::model::{
     Criterion, CriterionDetails, CriterionFields, CriterionInput, CriterionPatch, CriterionRow,
     Round, RoundDetails, RoundFields, RoundInput, RoundPatch, RoundRow,
@@ -65,7 +66,7 @@ pub fn create(
     fund_id: i64,
     input: &RoundInput,
 ) -> Result<Round, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         lock_fund(conn, fund_id)?;
         let years = fund_years(conn, fund_id)?;
@@ -179,7 +180,7 @@ pub fn update(
     id: i64,
     patch: RoundPatch,
 ) -> Result<Round, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         let fund_id = RoundRow::find(conn, id)?.fund_id;
         lock_fund(conn, fund_id)?;
@@ -323,7 +324,7 @@ pub fn create_criterion(
     round_id: i64,
     input: &CriterionInput,
 ) -> Result<Criterion, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageRounds)?;
     let mut v = Validator::new();
     let details = CriterionDetails::parse(input, &mut v);
     write_transaction(conn, |conn| {
@@ -392,7 +393,7 @@ pub fn update_criterion(
     id: i64,
     patch: CriterionPatch,
 ) -> Result<Criterion, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         let row = CriterionRow::find(conn, id)?;
         let mut v = Validator::new();
@@ -417,7 +418,7 @@ pub fn delete_criterion(
     user: &CurrentUser,
     id: i64,
 ) -> Result<(), ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         let row = CriterionRow::find(conn, id)?;
         ensure_criteria_open(conn, row.round_id)?;

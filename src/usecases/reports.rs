@@ -5,6 +5,7 @@ use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
+use crate::permissions::Action;
 use crate::report_cache::Figures;
 use crate::reports::csv_out;
 use crate::reports::funds;
@@ -41,7 +42,7 @@ impl<T: serde::Serialize + Clone + Send + Sync + 'static> Report<T> {
             .db
             .run(move |conn| {
                 // Checked here too: a kept report is answered without computing it.
-                user.require(funds::READERS)?;
+                user.require(Action::ReadReports)?;
                 cache.get_or_compute(conn, id, figures, key, |conn| {
                     compute(conn, &user, id, year)
                 })

@@ -10,6 +10,7 @@ use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::Json;
+use crate::permissions::Action;
 use crate::state::AppState;
 use crate::users::api::User;
 use crate::users::service::{self, NewUser, UserUpdate};
@@ -78,7 +79,7 @@ pub async fn create_user(
     user: CurrentUser,
     body: Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageUsers)?;
     let request = body.0;
     let mut v = Validator::new();
     let name = v.text("name", &request.name, 1, 200);
@@ -123,7 +124,7 @@ pub async fn list_users(
     query: web::Query<UserQuery>,
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<User>>, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageUsers)?;
     let page = paging.into_inner().parse()?;
     let role = query.into_inner().role;
     Ok(web::Json(
@@ -155,7 +156,7 @@ pub async fn update_user(
     id: web::Path<i64>,
     body: Json<UpdateUserRequest>,
 ) -> Result<web::Json<User>, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageUsers)?;
     let request = body.0;
     let mut v = Validator::new();
     let name = match &request.name {
@@ -200,7 +201,7 @@ pub async fn delete_user(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Administrator])?;
+    user.require(Action::ManageUsers)?;
     let now = state.clock.now_naive();
     let (actor, id) = (user.id, id.into_inner());
     state

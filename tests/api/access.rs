@@ -180,7 +180,7 @@ enum Expect {
 fn expected(access: Access, scope: Scope, caller: Caller, owner: Owner) -> Expect {
     let roles = match access {
         Access::Public => return Expect::Public,
-        Access::Roles(roles) => roles,
+        Access::Signed(action) => action.roles(),
     };
     let Some(role) = caller.role() else {
         return Expect::Status(401);
@@ -822,16 +822,16 @@ db_test! {
         for (n, (method, route, _)) in ROUTES.iter().enumerate() {
             let Some(valid) = body(method, route, n, spare, panel.criterion) else { continue };
             let caller = match grantfund::access::access(method, route) {
-                Some(Access::Roles(roles)) if roles.contains(&Role::Administrator) => app.as_(&panel.admin),
-                Some(Access::Roles(roles)) if roles.contains(&Role::Applicant) => app.as_(&applicant),
-                Some(Access::Roles(_)) => app.as_(&assessor_token),
+                Some(Access::Signed(action)) if action.allows(Role::Administrator) => app.as_(&panel.admin),
+                Some(Access::Signed(action)) if action.allows(Role::Applicant) => app.as_(&applicant),
+                Some(Access::Signed(_)) => app.as_(&assessor_token),
                 _ => app.anonymous(),
             };
             let path = concrete(route, &a);
             let Some(required) = required_fields(&document, method, route) else { continue };
             // A caller who may not use the route learns nothing about its body.
-            if let Some(Access::Roles(roles)) = grantfund::access::access(method, route)
-                && !roles.contains(&Role::Official)
+            if let Some(Access::Signed(action)) = grantfund::access::access(method, route)
+                && !action.allows(Role::Official)
             {
                 let reply = app.as_(&official).request(method, &path).body("application/json", b"{\"name\": ".to_vec()).send().await;
                 if reply.status.as_u16() != 403 {

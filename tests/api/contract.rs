@@ -39,7 +39,7 @@ fn every_operation_documents_its_errors_and_security() {
         let access = grantfund::access::access(&method.to_ascii_uppercase(), &path);
         let public = match access {
             Some(grantfund::access::Access::Public) => true,
-            Some(grantfund::access::Access::Roles(_)) => false,
+            Some(grantfund::access::Access::Signed(_)) => false,
             None => panic!("{key} has no entry in the access table"),
         };
         // Anyone: no requirement, stated as such, so that generated clients call it without

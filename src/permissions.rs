@@ -1,0 +1,160 @@
+//! Who may do what: every action a signed-in caller can take, and the one table of the roles
+//! allowed each.
+//!
+//! The API's route table (`access.rs`) names the action of each route, the services check the
+//! action again before they touch anything, and the portal's pages check the action of what they
+//! show or change. All three read [`Action::roles`], so a role is given or taken away here alone.
+//! Which objects a permitted caller reaches (their own organisation's, the applications assigned
+//! to them) is decided by the services.
+
+use crate::domain::vocabulary::Role;
+
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
+        /// Something a signed-in caller can do, in the order of the grant cycle.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl Action {
+            /// Every action, in the order they are declared.
+            pub const ALL: &'static [Action] = &[$(Action::$name,)*];
+        }
+    };
+}
+
+actions! {
+    /// Read one's own account.
+    ReadOwnAccount,
+    /// List, create, change and deactivate user accounts.
+    ManageUsers,
+    /// Read organisations: applicants their own, staff every one.
+    ReadOrganisations,
+    /// Change an organisation's details.
+    EditOrganisation,
+    /// Mark an organisation's identity as checked.
+    VerifyOrganisation,
+    /// Read funds and their financial years.
+    ReadFunds,
+    /// Create and change funds and set the budget of their years.
+    ManageFunds,
+    /// Open and change rounds and their scoring criteria.
+    ManageRounds,
+    /// Start an application to an open round.
+    Apply,
+    /// Change, submit or withdraw one's own application.
+    EditApplication,
+    /// List applications: applicants their own organisation's, administrators every one.
+    ListApplications,
+    /// Read one application.
+    ReadApplication,
+    /// Assign assessors to applications.
+    AssignAssessors,
+    /// Read assignments and the assessment of an application.
+    ReadAssessments,
+    /// Declare a conflict of interest, and score and submit an assignment.
+    Score,
+    /// Moderate an application's scores.
+    Moderate,
+    /// Read a round's ranking.
+    ReadRanking,
+    /// Decide an application: award it or turn it down.
+    Decide,
+    /// Read awards.
+    ReadAwards,
+    /// Accept or decline an offer of an award.
+    AnswerOffer,
+    /// End an award early.
+    Terminate,
+    /// Release an instalment of an award.
+    Release,
+    /// Read monitoring returns.
+    ReadReturns,
+    /// Fill in and submit a monitoring return.
+    CompleteReturn,
+    /// Accept a monitoring return or send it back.
+    ReviewReturn,
+    /// Create, list and revoke an award's feedback links.
+    ManageFeedbackLinks,
+    /// Read the feedback given on an award.
+    ReadFeedback,
+    /// Read a fund's reports.
+    ReadReports,
+    /// Export the awards as open data.
+    ExportOpenData,
+    /// Read the audit log.
+    ReadAuditLog,
+    /// Read the outbox of emails.
+    ReadOutbox,
+}
+
+use Role::{Administrator as D, Applicant as A, Assessor as S, Official as O};
+
+impl Action {
+    /// The roles allowed this action, in the order the contract names them.
+    pub const fn roles(self) -> &'static [Role] {
+        use Action::*;
+        match self {
+            ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
+            EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
+            | ReadFeedback => &[A, D],
+            ReadApplication => &[A, S, D],
+            ReadAwards => &[A, D, O],
+            ReadFunds => &[S, D, O],
+            ReadAssessments => &[S, D],
+            ReadReports | ExportOpenData => &[O, D],
+            Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
+            Score => &[S],
+            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
+            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
+            | ReadAuditLog | ReadOutbox => &[D],
+        }
+    }
+
+    /// True when `role` may take this action.
+    pub fn allows(self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(action: Action) -> Vec<Role> {
+        Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| action.allows(*r))
+            .collect()
+    }
+
+    #[test]
+    fn key_rules_hold() {
+        assert_eq!(allowed(Action::Decide), [Role::Administrator]);
+        assert_eq!(allowed(Action::AnswerOffer), [Role::Applicant]);
+        assert!(Action::ReadReports.allows(Role::Official));
+        assert!(Action::ExportOpenData.allows(Role::Official));
+        assert!(!Action::ReadApplication.allows(Role::Official));
+        assert!(!Action::ListApplications.allows(Role::Official));
+        assert!(!Action::ReadReports.allows(Role::Applicant));
+        assert!(!Action::Score.allows(Role::Administrator));
+    }
+
+    #[test]
+    fn every_action_is_allowed_someone_and_listed_once() {
+        for action in Action::ALL {
+            assert!(!action.roles().is_empty(), "{action:?} is allowed nobody");
+            let mut roles = action.roles().to_vec();
+            roles.dedup();
+            assert_eq!(
+                roles.len(),
+                action.roles().len(),
+                "{action:?} names a role twice"
+            );
+        }
+        let unique: std::collections::HashSet<_> = Action::ALL.iter().collect();
+        assert_eq!(unique.len(), Action::ALL.len());
+    }
+}
