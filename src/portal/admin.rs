@@ -34,6 +34,7 @@ use crate::monitoring::model::{MonitoringReturn, ReviewInput};
 use crate::monitoring::service::{self as monitoring, ReturnFilter};
 use crate::organisations::model::Organisation;
 use crate::organisations::service as organisations;
+use crate::permissions::Action;
 use crate::rounds::model::{Criterion, CriterionInput, Round, RoundInput};
 use crate::rounds::service::{self as rounds, RoundFilter};
 use crate::usecases::grant_cycle;
@@ -71,8 +72,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/audit", web::get().to(audit_page));
 }
 
-const ADMIN: &[Role] = &[Role::Administrator];
-
 #[derive(Template)]
 #[template(path = "portal/admin/funds.html")]
 struct Funds {
@@ -88,7 +87,7 @@ async fn load_funds(v: &Visitor, user: CurrentUser) -> Result<Vec<Fund>, ApiErro
 }
 
 async fn fund_list(v: Visitor) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageFunds)?;
     let funds = load_funds(&v, user).await?;
     Ok(v.page(&Funds {
         layout: v.layout("Funds", "/admin/funds"),
@@ -98,7 +97,7 @@ async fn fund_list(v: Visitor) -> PageResult {
 }
 
 async fn create_fund(v: Visitor, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageFunds)?;
     let mut form = v.form(&body)?;
     let reach_target = form
         .whole_number("reach_target", "Enter the reach target as a whole number")
@@ -191,13 +190,13 @@ async fn load_fund(
 }
 
 async fn fund_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageFunds)?;
     let page = load_fund(&v, user, id.into_inner(), Form::new(), Form::new()).await?;
     Ok(v.page(&page))
 }
 
 async fn set_year(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageFunds)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let year = form.value("financial_year").trim().to_owned();
@@ -233,7 +232,7 @@ fn utc_time(text: &str) -> String {
 }
 
 async fn create_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageRounds)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let assessments_required =
@@ -317,13 +316,13 @@ async fn load_round(
 }
 
 async fn round_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageRounds)?;
     let page = load_round(&v, user, id.into_inner(), Form::new(), Form::new()).await?;
     Ok(v.page(&page))
 }
 
 async fn add_criterion(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ManageRounds)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let max_score = form
@@ -354,7 +353,7 @@ async fn add_criterion(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
 }
 
 async fn assign_round(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::AssignAssessors)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let per_application = form
@@ -394,7 +393,7 @@ struct RankingPage {
 }
 
 async fn ranking_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ReadRanking)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
     let (round, ranking) = v
@@ -432,7 +431,7 @@ async fn application_list(
     query: web::Query<StatusQuery>,
     number: web::Query<PageNumber>,
 ) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::Decide)?;
     let status = query
         .into_inner()
         .status
@@ -536,13 +535,13 @@ async fn load_application(
 }
 
 async fn application_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::Decide)?;
     let page = load_application(&v, user, id.into_inner(), Form::new(), None).await?;
     Ok(v.page(&page))
 }
 
 async fn assign_one(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::AssignAssessors)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let status = match form.value("assessor_id").parse::<i64>() {
@@ -568,7 +567,7 @@ async fn assign_one(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRes
 }
 
 async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::Decide)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let decision = match form.value("decision") {
@@ -621,7 +620,7 @@ async fn decide(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult 
 }
 
 async fn verify_organisation(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::VerifyOrganisation)?;
     let form = v.form(&body)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
@@ -639,7 +638,7 @@ struct Returns {
 }
 
 async fn return_list(v: Visitor) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ReviewReturn)?;
     let today = v.state.clock.now_naive().date();
     let filter = ReturnFilter {
         status: Some(ReturnStatus::Submitted),
@@ -687,13 +686,13 @@ async fn load_return(
 }
 
 async fn return_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ReviewReturn)?;
     let page = load_return(&v, user, id.into_inner(), Form::new()).await?;
     Ok(v.page(&page))
 }
 
 async fn review_return(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ADMIN)?;
+    let user = v.require(Action::ReviewReturn)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let status = match form.value("outcome").parse::<ReviewOutcome>() {
@@ -731,7 +730,7 @@ struct Outbox {
 }
 
 async fn outbox_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
-    v.require(ADMIN)?;
+    v.require(Action::ReadOutbox)?;
     let page = number.page();
     let list = v.read(move |conn| outbox::list(conn, None, page)).await?;
     Ok(v.page(&Outbox {
@@ -750,7 +749,7 @@ struct Audit {
 }
 
 async fn audit_page(v: Visitor, number: web::Query<PageNumber>) -> PageResult {
-    v.require(ADMIN)?;
+    v.require(Action::ReadAuditLog)?;
     let page = number.page();
     let list = v
         .read(move |conn| audit::list(conn, None, None, page))

@@ -16,7 +16,7 @@ use crate::awards::model::Award;
 use crate::awards::offer;
 use crate::awards::reading::{self as awards, AwardFilter};
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::{ApplicationStatus, AwardStatus, Role, SupportType, TargetGroup};
+use crate::domain::vocabulary::{ApplicationStatus, AwardStatus, SupportType, TargetGroup};
 use crate::error::{ApiError, ErrorCode};
 use crate::feedback::model::{AwardFeedback, FeedbackLink, NewFeedbackLink};
 use crate::feedback::service as feedback;
@@ -24,6 +24,7 @@ use crate::monitoring::model::{MonitoringReturn, Reached, ReturnPatch};
 use crate::monitoring::service::{self as monitoring, ReturnFilter};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service as organisations;
+use crate::permissions::Action;
 use crate::rounds::model::Round;
 use crate::rounds::service as rounds;
 use crate::usecases::grant_cycle;
@@ -44,8 +45,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/returns/{id}", web::get().to(return_page))
         .route("/returns/{id}", web::post().to(return_save));
 }
-
-const APPLICANT: &[Role] = &[Role::Applicant];
 
 fn organisation_id(user: &CurrentUser) -> Result<i64, PageError> {
     user.organisation_id
@@ -100,7 +99,7 @@ fn organisation_form(organisation: &Organisation) -> Form {
 }
 
 async fn organisation_page(v: Visitor) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::EditOrganisation)?;
     let id = organisation_id(&user)?;
     let organisation = v
         .read(move |conn| organisations::get(conn, &user, id))
@@ -113,7 +112,7 @@ async fn organisation_page(v: Visitor) -> PageResult {
 }
 
 async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::EditOrganisation)?;
     let id = organisation_id(&user)?;
     let mut form = v.form(&body)?;
     let input = organisation_input(&form, "organisation.");
@@ -305,13 +304,13 @@ async fn load_round(v: &Visitor, id: i64) -> Result<Round, ApiError> {
 }
 
 async fn new_application(v: Visitor, id: web::Path<i64>) -> PageResult {
-    v.require(APPLICANT)?;
+    v.require_for_organisation(Action::Apply)?;
     let round = load_round(&v, id.into_inner()).await?;
     Ok(v.page(&ApplicationForm::new(&v, Form::new(), round, None)))
 }
 
 async fn create_application(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::Apply)?;
     let mut form = v.form(&body)?;
     let round = load_round(&v, id.into_inner()).await?;
     let input = application_input(&mut form, &round);
@@ -348,7 +347,7 @@ async fn submit_application(
     round: Round,
     application: Application,
 ) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::EditApplication)?;
     let id = application.id;
     let submitted = v
         .change(&mut form, move |conn, now| {
@@ -372,7 +371,7 @@ struct Applications {
 }
 
 async fn application_list(v: Visitor) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ListApplications)?;
     let filter = ApplicationFilter {
         round_id: None,
         status: None,
@@ -402,7 +401,7 @@ struct Done {
 }
 
 async fn application_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ReadApplication)?;
     let id = id.into_inner();
     let application = v
         .read(move |conn| applications::get(conn, &user, id))
@@ -428,7 +427,7 @@ async fn application_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>
 }
 
 async fn application_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::EditApplication)?;
     let id = id.into_inner();
     let mut form = v.form(&body)?;
     let reader = user.clone();
@@ -473,7 +472,7 @@ async fn application_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
 }
 
 async fn withdraw(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::EditApplication)?;
     v.form(&body)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
@@ -490,7 +489,7 @@ struct Awards {
 }
 
 async fn award_list(v: Visitor) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ReadAwards)?;
     let filter = AwardFilter {
         fund_id: None,
         financial_year: None,
@@ -528,7 +527,7 @@ impl AwardPage {
 }
 
 async fn award_page(v: Visitor, id: web::Path<i64>) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ReadAwards)?;
     let page = load_award(&v, user, id.into_inner(), Form::new()).await?;
     Ok(v.page(&page))
 }
@@ -573,7 +572,7 @@ async fn load_award(
 }
 
 async fn respond_to_offer(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::AnswerOffer)?;
     let form = v.form(&body)?;
     let id = id.into_inner();
     let now = v.state.clock.now_naive();
@@ -610,7 +609,7 @@ struct LinkPage {
 }
 
 async fn create_link(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ManageFeedbackLinks)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let input = NewFeedbackLink {
@@ -699,7 +698,7 @@ fn return_form(item: &MonitoringReturn) -> Form {
 }
 
 async fn return_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::ReadReturns)?;
     let id = id.into_inner();
     let today = v.state.clock.now_naive().date();
     let item = v
@@ -720,7 +719,7 @@ async fn return_page(v: Visitor, id: web::Path<i64>, done: web::Query<Done>) -> 
 }
 
 async fn return_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(APPLICANT)?;
+    let user = v.require_for_organisation(Action::CompleteReturn)?;
     let id = id.into_inner();
     let mut form = v.form(&body)?;
     let reached = Reached {

@@ -9,11 +9,11 @@ use super::chart::{self, Bar};
 use super::form::{Choice, Form, words};
 use super::public::LIST;
 use super::{Layout, PageResult, Visitor, pounds};
-use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 use crate::funds::model::Fund;
 use crate::funds::service as funds;
 use crate::http::csv_response;
+use crate::permissions::Action;
 use crate::reports::model::{ByHealthBoard, ByTargetGroup, FundReach, FundSummary};
 use crate::usecases::reports::{
     health_board_report, reach_report, summary_report, target_group_report,
@@ -23,8 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard))
         .route("/dashboard/{fund}/{report}.csv", web::get().to(download));
 }
-
-const READERS: &[Role] = &[Role::Official, Role::Administrator];
 
 #[derive(Template)]
 #[template(path = "portal/dashboard.html")]
@@ -54,7 +52,7 @@ struct DashboardQuery {
 }
 
 async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult {
-    let user = v.require(READERS)?;
+    let user = v.require(Action::ReadReports)?;
     let reader = user.clone();
     let all: Vec<Fund> = v
         .read(move |conn| funds::list(conn, &reader, LIST))
@@ -161,7 +159,7 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
 }
 
 async fn download(v: Visitor, path: web::Path<(i64, String)>) -> PageResult {
-    let user = v.require(READERS)?;
+    let user = v.require(Action::ReadReports)?;
     let (id, report) = path.into_inner();
     let state = &v.state;
     let (name, body) = match report.as_str() {

@@ -17,8 +17,8 @@ use crate::assessment::model::{
 use crate::assessment::scoring;
 use crate::assessment::service::{self as assessment, AssignmentFilter};
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/assessments", web::get().to(assignment_list))
@@ -26,8 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/declaration", web::post().to(declare))
         .route("/assessments/{id}/scores", web::post().to(score));
 }
-
-const ASSESSOR: &[Role] = &[Role::Assessor];
 
 #[derive(Template)]
 #[template(path = "portal/assignments.html")]
@@ -50,7 +48,7 @@ async fn own_assignments(v: &Visitor, user: CurrentUser) -> Result<Vec<Assignmen
 }
 
 async fn assignment_list(v: Visitor) -> PageResult {
-    let user = v.require(ASSESSOR)?;
+    let user = v.require(Action::Score)?;
     let assignments = own_assignments(&v, user).await?;
     Ok(v.page(&Assignments {
         layout: v.layout("Your assessments", "/assessments"),
@@ -89,7 +87,7 @@ impl AssignmentPage {
 /// An assignment of the signed-in assessor, with the application and the scores so far once
 /// they have declared no conflict.
 async fn load(v: &Visitor, id: i64, form: Option<Form>) -> Result<AssignmentPage, PageError> {
-    let user = v.require(ASSESSOR)?;
+    let user = v.require(Action::Score)?;
     let assignment = own_assignments(v, user.clone())
         .await?
         .into_iter()
@@ -154,7 +152,7 @@ async fn assignment_page(v: Visitor, id: web::Path<i64>) -> PageResult {
 }
 
 async fn declare(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ASSESSOR)?;
+    let user = v.require(Action::Score)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let has_conflict = match form.value("has_conflict") {
@@ -191,7 +189,7 @@ async fn declare(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult
 }
 
 async fn score(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require(ASSESSOR)?;
+    let user = v.require(Action::Score)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
     let page = load(&v, id, None).await?;

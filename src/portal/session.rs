@@ -14,8 +14,8 @@ use crate::auth::extract::{account, check_active};
 use crate::auth::{service as auth, tokens};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
-use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::permissions::Action;
 use crate::state::AppState;
 use chrono::NaiveDateTime;
 
@@ -117,12 +117,24 @@ fn same_origin(req: &HttpRequest) -> bool {
 }
 
 impl Visitor {
-    /// The signed-in user with one of `roles`; otherwise sign in first, or 403.
-    pub fn require(&self, roles: &[Role]) -> Result<CurrentUser, PageError> {
+    /// The signed-in user, if the permission table allows their role `action`; otherwise sign in
+    /// first, or 403.
+    pub fn require(&self, action: Action) -> Result<CurrentUser, PageError> {
         match &self.user {
             None => Err(PageError::SignIn(self.path.clone())),
-            Some(user) if roles.contains(&user.role) => Ok(user.clone()),
+            Some(user) if action.allows(user.role) => Ok(user.clone()),
             Some(_) => Err(ApiError::Forbidden.into()),
+        }
+    }
+
+    /// As [`Visitor::require`], for the pages where a user acts for their own organisation: a
+    /// user who acts for none (a member of staff) is refused them with 403.
+    pub fn require_for_organisation(&self, action: Action) -> Result<CurrentUser, PageError> {
+        let user = self.require(action)?;
+        if user.organisation_id.is_some() {
+            Ok(user)
+        } else {
+            Err(ApiError::Forbidden.into())
         }
     }
 
