@@ -544,12 +544,9 @@ async fn assign_one(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageRes
     let user = v.require(Action::AssignAssessors)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let status = match form.value("assessor_id").parse::<i64>() {
-        Err(_) => {
-            form.reject("assessor_id", "Choose an assessor");
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Ok(assessor_id) => {
+    let status = match form.choice::<i64>("assessor_id", "Choose an assessor") {
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(assessor_id) => {
             let actor = user.clone();
             match v
                 .change(&mut form, move |conn, now| {
@@ -695,12 +692,11 @@ async fn review_return(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> Page
     let user = v.require(Action::ReviewReturn)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
-    let status = match form.value("outcome").parse::<ReviewOutcome>() {
-        Err(_) => {
-            form.reject("outcome", "Choose to accept the return or ask for changes");
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Ok(outcome) => {
+    let status = match form
+        .choice::<ReviewOutcome>("outcome", "Choose to accept the return or ask for changes")
+    {
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(outcome) => {
             let input = ReviewInput {
                 outcome,
                 comment: form.optional("comment"),

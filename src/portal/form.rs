@@ -139,6 +139,16 @@ impl Form {
         Ok(status)
     }
 
+    /// The field `name` read as a `T`; when it does not read, the field is rejected with
+    /// `message`.
+    pub fn choice<T: std::str::FromStr>(&mut self, name: &str, message: &str) -> Option<T> {
+        let parsed = self.value(name).parse::<T>().ok();
+        if parsed.is_none() {
+            self.reject(name, message);
+        }
+        parsed
+    }
+
     /// A whole number typed into `name` (commas allowed): `None` when blank, and when it is not
     /// a whole number, which is then the form's error with `message`.
     pub fn whole_number(&mut self, name: &str, message: &str) -> Option<i64> {
