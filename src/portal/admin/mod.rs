@@ -1,0 +1,63 @@
+//! Pages for the fund administrator's staff: funds, years, rounds and criteria; assigning
+//! assessors; the ranking with its funding line; decisions with each year's remaining budget in
+//! view; reviewing returns; the outbox and the audit trail.
+
+mod applications;
+mod funds;
+mod records;
+mod returns;
+mod rounds;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/funds", web::get().to(funds::fund_list))
+        .route("/admin/funds", web::post().to(funds::create_fund))
+        .route("/admin/funds/{id}", web::get().to(funds::fund_page))
+        .route("/admin/funds/{id}/years", web::post().to(funds::set_year))
+        .route(
+            "/admin/funds/{id}/rounds",
+            web::post().to(rounds::create_round),
+        )
+        .route("/admin/rounds/{id}", web::get().to(rounds::round_page))
+        .route(
+            "/admin/rounds/{id}/criteria",
+            web::post().to(rounds::add_criterion),
+        )
+        .route(
+            "/admin/rounds/{id}/assignments",
+            web::post().to(rounds::assign_round),
+        )
+        .route(
+            "/admin/rounds/{id}/ranking",
+            web::get().to(rounds::ranking_page),
+        )
+        .route(
+            "/admin/applications",
+            web::get().to(applications::application_list),
+        )
+        .route(
+            "/admin/applications/{id}",
+            web::get().to(applications::application_page),
+        )
+        .route(
+            "/admin/applications/{id}/assignments",
+            web::post().to(applications::assign_one),
+        )
+        .route(
+            "/admin/applications/{id}/decision",
+            web::post().to(applications::decide),
+        )
+        .route(
+            "/admin/organisations/{id}/verify",
+            web::post().to(applications::verify_organisation),
+        )
+        .route("/admin/returns", web::get().to(returns::return_list))
+        .route("/admin/returns/{id}", web::get().to(returns::return_page))
+        .route(
+            "/admin/returns/{id}",
+            web::post().to(returns::review_return),
+        )
+        .route("/admin/outbox", web::get().to(records::outbox_page))
+        .route("/admin/audit", web::get().to(records::audit_page));
+}

@@ -1,0 +1,58 @@
+//! Pages for charities: the organisation's details, applications, award offers, monitoring
+//! returns, feedback links and the families' feedback.
+
+mod applications;
+mod awards;
+mod organisation;
+mod returns;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/organisation",
+        web::get().to(organisation::organisation_page),
+    )
+    .route(
+        "/organisation",
+        web::post().to(organisation::organisation_save),
+    )
+    .route(
+        "/rounds/{id}/apply",
+        web::get().to(applications::new_application),
+    )
+    .route(
+        "/rounds/{id}/apply",
+        web::post().to(applications::create_application),
+    )
+    .route(
+        "/applications",
+        web::get().to(applications::application_list),
+    )
+    .route(
+        "/applications/{id}",
+        web::get().to(applications::application_page),
+    )
+    .route(
+        "/applications/{id}",
+        web::post().to(applications::application_save),
+    )
+    .route(
+        "/applications/{id}/withdraw",
+        web::post().to(applications::withdraw),
+    )
+    .route("/awards", web::get().to(awards::award_list))
+    .route("/awards/{id}", web::get().to(awards::award_page))
+    .route(
+        "/awards/{id}/respond",
+        web::post().to(awards::respond_to_offer),
+    )
+    .route("/awards/{id}/links", web::post().to(awards::create_link))
+    .route("/returns/{id}", web::get().to(returns::return_page))
+    .route("/returns/{id}", web::post().to(returns::return_save));
+}
+
+/// The reach fields of the application form, for its template.
+pub fn reach_fields() -> [(&'static str, &'static str); 4] {
+    applications::REACH
+}
