@@ -2,7 +2,31 @@
 //! award and its monitoring are written by those features (`awards::messages`,
 //! `monitoring::messages`).
 
+use std::fmt::Display;
+
 use crate::email::outbox::NewEmail;
+
+/// An email to `recipient` that greets them with "Hello," before `text`.
+pub fn hello(kind: &'static str, recipient: &str, subject: String, text: &str) -> NewEmail {
+    NewEmail {
+        kind,
+        recipient: recipient.to_owned(),
+        subject,
+        body: format!("Hello,\n\n{text}"),
+    }
+}
+
+/// Each financial year's amount on a line, then the total.
+pub fn amounts<Y: Display, A: Display>(
+    per_year: impl IntoIterator<Item = (Y, A)>,
+    total: &impl Display,
+) -> String {
+    let lines: String = per_year
+        .into_iter()
+        .map(|(year, amount)| format!("  {year}: £{amount}\n"))
+        .collect();
+    format!("{lines}  Total: £{total}")
+}
 
 pub fn welcome(recipient: &str, name: &str, organisation: &str, public_url: &str) -> NewEmail {
     NewEmail {
@@ -56,32 +80,26 @@ pub struct ApplicationReceipt<'a> {
 }
 
 pub fn application_received(recipient: &str, receipt: &ApplicationReceipt<'_>) -> NewEmail {
-    let lines: String = receipt
-        .requested
-        .iter()
-        .map(|(year, amount)| format!("  {year}: £{amount}\n"))
-        .collect();
-    NewEmail {
-        kind: "application_received",
-        recipient: recipient.to_owned(),
-        subject: format!(
-            "Application {} received: {}",
-            receipt.application_id, receipt.title
+    let subject = format!(
+        "Application {} received: {}",
+        receipt.application_id, receipt.title
+    );
+    let text = format!(
+        "We have received the application \"{title}\" from {organisation} to the round\n\
+         \"{round}\". Its reference is application {id}.\n\n\
+         Amounts requested:\n{amounts}\n\n\
+         The panel will assess it after the round closes, and we will write to you with the\n\
+         decision. If you need to withdraw it, you can do so until then.\n",
+        title = receipt.title,
+        organisation = receipt.organisation,
+        round = receipt.round,
+        id = receipt.application_id,
+        amounts = amounts(
+            receipt.requested.iter().map(|(y, a)| (y, a)),
+            &receipt.total
         ),
-        body: format!(
-            "Hello,\n\n\
-             We have received the application \"{title}\" from {organisation} to the round\n\
-             \"{round}\". Its reference is application {id}.\n\n\
-             Amounts requested:\n{lines}  Total: £{total}\n\n\
-             The panel will assess it after the round closes, and we will write to you with the\n\
-             decision. If you need to withdraw it, you can do so until then.\n",
-            title = receipt.title,
-            organisation = receipt.organisation,
-            round = receipt.round,
-            id = receipt.application_id,
-            total = receipt.total,
-        ),
-    }
+    );
+    hello("application_received", recipient, subject, &text)
 }
 
 pub fn application_withdrawn(
@@ -91,17 +109,13 @@ pub fn application_withdrawn(
     organisation: &str,
     withdrawn_by: &str,
 ) -> NewEmail {
-    NewEmail {
-        kind: "application_withdrawn",
-        recipient: recipient.to_owned(),
-        subject: format!("Application {application_id} withdrawn: {title}"),
-        body: format!(
-            "Hello,\n\n\
-             The application \"{title}\" (application {application_id}) from {organisation} has\n\
-             been withdrawn by {withdrawn_by}. It will not be assessed.\n\n\
-             If this was a mistake, please contact the fund administrator.\n"
-        ),
-    }
+    let subject = format!("Application {application_id} withdrawn: {title}");
+    let text = format!(
+        "The application \"{title}\" (application {application_id}) from {organisation} has\n\
+         been withdrawn by {withdrawn_by}. It will not be assessed.\n\n\
+         If this was a mistake, please contact the fund administrator.\n"
+    );
+    hello("application_withdrawn", recipient, subject, &text)
 }
 
 /// One notice of every application just assigned to an assessor: id, title, organisation.
