@@ -495,24 +495,21 @@ pub fn award_feedback(
             });
         }
     }
-    let counts: Vec<u64> = by_respondent.values().map(|r| r.len() as u64).collect();
-    let hidden = suppression::suppressed(&counts);
     let total_hidden = suppression::total_suppressed(all.len() as u64);
     Ok(AwardFeedback {
         award_id,
         responses: all.len() as i64,
         suppressed: total_hidden,
         statements: (!total_hidden).then(|| summarise(&all)),
-        by_respondent: by_respondent
-            .into_iter()
-            .zip(hidden)
-            .map(|((respondent, ratings), hide)| RespondentSummary {
+        by_respondent: by_kind(
+            by_respondent,
+            |respondent, suppressed, responses, statements| RespondentSummary {
                 respondent,
-                suppressed: hide,
-                responses: (!hide).then_some(ratings.len() as i64),
-                statements: (!hide).then(|| summarise(&ratings)),
-            })
-            .collect(),
+                suppressed,
+                responses,
+                statements,
+            },
+        ),
         quotes,
     })
 }
@@ -544,24 +541,42 @@ pub fn for_officials(
         all.push([a, b, c, d]);
         groups.entry(respondent).or_default().push([a, b, c, d]);
     }
-    let counts: Vec<u64> = groups.values().map(|g| g.len() as u64).collect();
-    let hidden = suppression::suppressed(&counts);
     let total_hidden = suppression::total_suppressed(all.len() as u64);
     Ok(OfficialFeedback {
         suppressed: total_hidden,
         responses: (!total_hidden).then_some(all.len() as i64),
         statements: (!total_hidden).then(|| summarise(&all)),
-        by_respondent: groups
-            .into_iter()
-            .zip(hidden)
-            .map(|((respondent, ratings), hide)| OfficialGroup {
+        by_respondent: by_kind(groups, |respondent, suppressed, responses, statements| {
+            OfficialGroup {
                 respondent,
-                suppressed: hide,
-                responses: (!hide).then_some(ratings.len() as i64),
-                statements: (!hide).then(|| summarise(&ratings)),
-            })
-            .collect(),
+                suppressed,
+                responses,
+                statements,
+            }
+        }),
     })
+}
+
+/// Each kind of respondent's count and figures, both left out of a kind that suppression hides
+/// (too few responses, or few enough to be worked out from the others).
+fn by_kind<T>(
+    groups: BTreeMap<Respondent, Vec<Rated>>,
+    make: impl Fn(Respondent, bool, Option<i64>, Option<Vec<StatementSummary>>) -> T,
+) -> Vec<T> {
+    let counts: Vec<u64> = groups.values().map(|g| g.len() as u64).collect();
+    let hidden = suppression::suppressed(&counts);
+    groups
+        .into_iter()
+        .zip(hidden)
+        .map(|((respondent, ratings), hide)| {
+            make(
+                respondent,
+                hide,
+                (!hide).then_some(ratings.len() as i64),
+                (!hide).then(|| summarise(&ratings)),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
