@@ -203,6 +203,19 @@ impl Visitor {
         }
     }
 
+    /// As [`Visitor::change`] for a form that has been read: when reading it already failed,
+    /// nothing is changed and the form is shown again with 422.
+    pub async fn submit<T: Send + 'static>(
+        &self,
+        form: &mut Form,
+        change: impl FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<Result<T, StatusCode>, PageError> {
+        if form.failed() {
+            return Ok(Err(StatusCode::UNPROCESSABLE_ENTITY));
+        }
+        self.change(form, change).await
+    }
+
     /// Signs `user_id` in: a new session and a new CSRF token, then `next`.
     pub async fn sign_in(&self, user_id: i64, next: &str) -> Result<HttpResponse, PageError> {
         let now = self.state.clock.now();

@@ -62,19 +62,15 @@ pub(super) async fn create_fund(v: Visitor, body: web::Bytes) -> PageResult {
         programme_end: form.value("programme_end").trim().to_owned(),
         reach_target,
     };
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        let actor = user.clone();
-        match v
-            .change(&mut form, move |conn, now| {
-                funds::create(conn, now, &actor, &input)
-            })
-            .await?
-        {
-            Ok(fund) => return Ok(see_other(&format!("/admin/funds/{}", fund.id))),
-            Err(status) => status,
-        }
+    let actor = user.clone();
+    let status = match v
+        .submit(&mut form, move |conn, now| {
+            funds::create(conn, now, &actor, &input)
+        })
+        .await?
+    {
+        Ok(fund) => return Ok(see_other(&format!("/admin/funds/{}", fund.id))),
+        Err(status) => status,
     };
     let funds = load_funds(&v, user).await?;
     Ok(v.with_status(

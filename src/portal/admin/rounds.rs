@@ -1,6 +1,5 @@
 //! Rounds and their criteria, assigning a round to assessors, and its ranking.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 
@@ -53,19 +52,15 @@ pub(super) async fn create_round(v: Visitor, id: web::Path<i64>, body: web::Byte
         return_frequency: form.value("return_frequency").to_owned(),
         guidance: form.optional("guidance"),
     };
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        let actor = user.clone();
-        match v
-            .change(&mut form, move |conn, now| {
-                rounds::create(conn, now, &actor, id, &input)
-            })
-            .await?
-        {
-            Ok(round) => return Ok(see_other(&format!("/admin/rounds/{}", round.id))),
-            Err(status) => status,
-        }
+    let actor = user.clone();
+    let status = match v
+        .submit(&mut form, move |conn, now| {
+            rounds::create(conn, now, &actor, id, &input)
+        })
+        .await?
+    {
+        Ok(round) => return Ok(see_other(&format!("/admin/rounds/{}", round.id))),
+        Err(status) => status,
     };
     let page = load_fund(&v, user, id, Form::new(), form).await?;
     Ok(v.with_status(status, &page))
@@ -132,19 +127,15 @@ pub(super) async fn add_criterion(v: Visitor, id: web::Path<i64>, body: web::Byt
         weight: form.value("weight").trim().to_owned(),
         max_score,
     };
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        let actor = user.clone();
-        match v
-            .change(&mut form, move |conn, now| {
-                rounds::create_criterion(conn, now, &actor, id, &input)
-            })
-            .await?
-        {
-            Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
-            Err(status) => status,
-        }
+    let actor = user.clone();
+    let status = match v
+        .submit(&mut form, move |conn, now| {
+            rounds::create_criterion(conn, now, &actor, id, &input)
+        })
+        .await?
+    {
+        Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
+        Err(status) => status,
     };
     let page = load_round(&v, user, id, form, Form::new()).await?;
     Ok(v.with_status(status, &page))
@@ -160,23 +151,19 @@ pub(super) async fn assign_round(v: Visitor, id: web::Path<i64>, body: web::Byte
             "Enter how many assessors each application needs, like 2",
         )
         .unwrap_or(0);
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        let request = BulkAssignment {
-            assessors_per_application: per_application,
-            assessor_ids: None,
-        };
-        let actor = user.clone();
-        match v
-            .change(&mut form, move |conn, now| {
-                assessment::assign_round(conn, now, &actor, id, &request)
-            })
-            .await?
-        {
-            Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
-            Err(status) => status,
-        }
+    let request = BulkAssignment {
+        assessors_per_application: per_application,
+        assessor_ids: None,
+    };
+    let actor = user.clone();
+    let status = match v
+        .submit(&mut form, move |conn, now| {
+            assessment::assign_round(conn, now, &actor, id, &request)
+        })
+        .await?
+    {
+        Ok(_) => return Ok(see_other(&format!("/admin/rounds/{id}"))),
+        Err(status) => status,
     };
     let page = load_round(&v, user, id, Form::new(), form).await?;
     Ok(v.with_status(status, &page))
