@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by both front doors: the JSON body extractor, problem+json for actix's
-//! own failures to read a query, the table of the API's routes, request ids, security headers,
-//! client addresses and panic containment.
+//! own failures to read a query, running a rule on the database and answering it, the table of
+//! the API's routes, request ids, security headers, client addresses and panic containment.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -14,11 +14,13 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::{self, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use chrono::NaiveDateTime;
 use futures_util::{FutureExt, StreamExt};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{IpRange, Settings};
+use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::wire::parse_json;
@@ -436,6 +438,36 @@ pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
             format!("attachment; filename=\"{filename}\""),
         ))
         .body(body)
+}
+
+/// Runs a rule on a pooled connection, off the async workers, at the time the request is
+/// answered: what every handler does between reading its request and answering.
+pub async fn run<T, F>(state: &AppState, rule: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let now = state.clock.now_naive();
+    state.db.run(move |conn| rule(conn, now)).await
+}
+
+/// Runs a rule as [`run`] does and answers what it returns as JSON (200).
+pub async fn answer<T, F>(state: &AppState, rule: F) -> Result<web::Json<T>, ApiError>
+where
+    F: FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(state, rule).await.map(web::Json)
+}
+
+/// Runs a rule as [`run`] does and answers what it made as JSON (201).
+pub async fn created<T, F>(state: &AppState, rule: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    let made = run(state, rule).await?;
+    Ok(HttpResponse::Created().json(made))
 }
 
 /// Where handlers are registered: the server's own routing, or the OpenAPI document's. Each

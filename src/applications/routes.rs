@@ -9,7 +9,7 @@ use crate::applications::service::{self, ApplicationFilter};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ApplicationStatus;
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{Json, answer, created};
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -70,13 +70,10 @@ pub async fn create_application(
     id: web::Path<i64>,
     body: Json<NewApplication>,
 ) -> Result<HttpResponse, ApiError> {
-    let round_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let application = state
-        .db
-        .run(move |conn| service::create(conn, now, &user, round_id, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(application))
+    created(&state, move |conn, now| {
+        service::create(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// Applications, newest first: an applicant's own organisation's, or every one for
@@ -101,11 +98,10 @@ pub async fn list_applications(
         status: query.status,
         organisation_id: query.organisation_id,
     };
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| {
+        service::list(conn, &user, &filter, page)
+    })
+    .await
 }
 
 /// One application. Another organisation's answers 404.
@@ -121,12 +117,7 @@ pub async fn get_application(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Application>, ApiError> {
-    let id = id.into_inner();
-    let application = state
-        .db
-        .run(move |conn| service::get(conn, &user, id))
-        .await?;
-    Ok(web::Json(application))
+    answer(&state, move |conn, _| service::get(conn, &user, *id)).await
 }
 
 /// Changes a draft (its organisation's applicants). Only drafts can be edited.
@@ -153,13 +144,10 @@ pub async fn update_application(
     id: web::Path<i64>,
     body: Json<ApplicationPatch>,
 ) -> Result<web::Json<Application>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let application = state
-        .db
-        .run(move |conn| service::update(conn, now, &user, id, body.0))
-        .await?;
-    Ok(web::Json(application))
+    answer(&state, move |conn, now| {
+        service::update(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// Submits a draft. Checks, and reports all at once (422): the round is open; each requested
@@ -182,13 +170,10 @@ pub async fn submit_application(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Application>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let application = state
-        .db
-        .run(move |conn| service::submit(conn, now, &user, id))
-        .await?;
-    Ok(web::Json(application))
+    answer(&state, move |conn, now| {
+        service::submit(conn, now, &user, *id)
+    })
+    .await
 }
 
 /// Withdraws a draft or submitted application and tells the organisation.
@@ -207,13 +192,10 @@ pub async fn withdraw_application(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Application>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let application = state
-        .db
-        .run(move |conn| service::withdraw(conn, now, &user, id))
-        .await?;
-    Ok(web::Json(application))
+    answer(&state, move |conn, now| {
+        service::withdraw(conn, now, &user, *id)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

@@ -13,7 +13,7 @@ use crate::assessment::scoring;
 use crate::assessment::service::{self, AssignmentFilter, BulkResult};
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
-use crate::http::{FormatQuery, Json, csv_response};
+use crate::http::{FormatQuery, Json, answer, created, csv_response};
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -48,13 +48,10 @@ pub async fn create_assignment(
     id: web::Path<i64>,
     body: Json<NewAssignment>,
 ) -> Result<HttpResponse, ApiError> {
-    let application_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let assignment = state
-        .db
-        .run(move |conn| service::assign(conn, now, &user, application_id, body.0.assessor_id))
-        .await?;
-    Ok(HttpResponse::Created().json(assignment))
+    created(&state, move |conn, now| {
+        service::assign(conn, now, &user, *id, body.0.assessor_id)
+    })
+    .await
 }
 
 /// Assigns assessors to every submitted application of a round, spreading the load evenly
@@ -80,13 +77,10 @@ pub async fn assign_round(
     id: web::Path<i64>,
     body: Json<BulkAssignment>,
 ) -> Result<HttpResponse, ApiError> {
-    let round_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let result = state
-        .db
-        .run(move |conn| service::assign_round(conn, now, &user, round_id, &body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(result))
+    created(&state, move |conn, now| {
+        service::assign_round(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// Assignments: an assessor's own, or every one for administrators.
@@ -110,11 +104,10 @@ pub async fn list_assignments(
         round_id: query.round_id,
         assessor_id: query.assessor_id,
     };
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| {
+        service::list(conn, &user, &filter, page)
+    })
+    .await
 }
 
 /// The assessor declares whether they have a conflict of interest (once). `true` closes the
@@ -139,13 +132,10 @@ pub async fn declare_conflict(
     id: web::Path<i64>,
     body: Json<ConflictDeclaration>,
 ) -> Result<web::Json<Assignment>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let assignment = state
-        .db
-        .run(move |conn| service::declare(conn, now, &user, id, &body.0))
-        .await?;
-    Ok(web::Json(assignment))
+    answer(&state, move |conn, now| {
+        service::declare(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// Saves the assessor's scores, one whole number per criterion from 0 to its maximum, with a
@@ -180,13 +170,10 @@ pub async fn save_scores(
     id: web::Path<i64>,
     body: Json<ScoreSheet>,
 ) -> Result<web::Json<Assessment>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let assessment = state
-        .db
-        .run(move |conn| scoring::save_scores(conn, now, &user, id, &body.0))
-        .await?;
-    Ok(web::Json(assessment))
+    answer(&state, move |conn, now| {
+        scoring::save_scores(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// Submits the assessment once every criterion is scored. It becomes read-only and gets its
@@ -208,13 +195,10 @@ pub async fn submit_assessment(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Assignment>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let assignment = state
-        .db
-        .run(move |conn| scoring::submit(conn, now, &user, id))
-        .await?;
-    Ok(web::Json(assignment))
+    answer(&state, move |conn, now| {
+        scoring::submit(conn, now, &user, *id)
+    })
+    .await
 }
 
 /// The assessments of an application. Administrators see every assessment, the score and any
@@ -232,12 +216,7 @@ pub async fn get_assessment(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<ApplicationAssessment>, ApiError> {
-    let id = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| scoring::view(conn, &user, id))
-        .await?;
-    Ok(web::Json(view))
+    answer(&state, move |conn, _| scoring::view(conn, &user, *id)).await
 }
 
 /// Sets an application's final score to another value with a reason (administrators). The mean
@@ -262,13 +241,10 @@ pub async fn moderate(
     id: web::Path<i64>,
     body: Json<ModerationInput>,
 ) -> Result<web::Json<ApplicationAssessment>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let view = state
-        .db
-        .run(move |conn| scoring::moderate(conn, now, &user, id, &body.0))
-        .await?;
-    Ok(web::Json(view))
+    answer(&state, move |conn, now| {
+        scoring::moderate(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// The round's submitted applications ranked by final score (administrators), highest first;

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use crate::audit::{self, AuditEntry};
 use crate::caller::CurrentUser;
 use crate::error::ApiError;
+use crate::http::answer;
 use crate::permissions::Action;
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
@@ -37,11 +38,10 @@ pub async fn list_audit(
     user.require(Action::ReadAuditLog)?;
     let page = paging.into_inner().parse()?;
     let AuditQuery { entity, entity_id } = filter.into_inner();
-    let list = state
-        .db
-        .run(move |conn| audit::list(conn, entity.as_deref(), entity_id, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| {
+        audit::list(conn, entity.as_deref(), entity_id, page)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

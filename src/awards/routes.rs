@@ -13,7 +13,7 @@ use crate::caller::CurrentUser;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{Json, answer};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 use crate::usecases::grant_cycle;
@@ -284,11 +284,10 @@ pub async fn list_awards(
         status: query.status,
         organisation_id: query.organisation_id,
     };
-    let list = state
-        .db
-        .run(move |conn| reading::list(conn, &user, &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| {
+        reading::list(conn, &user, &filter, page)
+    })
+    .await
 }
 
 /// One award: applicants their own organisation's, administrators and officials any.
@@ -304,12 +303,7 @@ pub async fn get_award(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Award>, ApiError> {
-    let id = id.into_inner();
-    let award = state
-        .db
-        .run(move |conn| reading::get(conn, &user, id))
-        .await?;
-    Ok(web::Json(award))
+    answer(&state, move |conn, _| reading::get(conn, &user, *id)).await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

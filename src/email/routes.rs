@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use crate::caller::CurrentUser;
 use crate::email::outbox::{self, OutboxEntry, OutboxStatus};
 use crate::error::ApiError;
+use crate::http::answer;
 use crate::permissions::Action;
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
@@ -35,11 +36,7 @@ pub async fn list_outbox(
     user.require(Action::ReadOutbox)?;
     let page = paging.into_inner().parse()?;
     let status = filter.into_inner().status;
-    let list = state
-        .db
-        .run(move |conn| outbox::list(conn, status, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| outbox::list(conn, status, page)).await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

@@ -10,7 +10,7 @@ use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, NewFeedbackLink,
 };
 use crate::feedback::service;
-use crate::http::{Json, UnauthenticatedWrite};
+use crate::http::{Json, UnauthenticatedWrite, answer, created, run};
 use crate::state::AppState;
 
 /// The answer to a family's feedback: thanks, and nothing about anyone else.
@@ -41,13 +41,10 @@ pub async fn create_link(
     id: web::Path<i64>,
     body: Json<NewFeedbackLink>,
 ) -> Result<HttpResponse, ApiError> {
-    let award_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let link = state
-        .db
-        .run(move |conn| service::create_link(conn, now, &user, award_id, &body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(link))
+    created(&state, move |conn, now| {
+        service::create_link(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// The feedback links of an award, newest first, with how many responses each brought; tokens
@@ -64,12 +61,7 @@ pub async fn list_links(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<FeedbackLink>>, ApiError> {
-    let award_id = id.into_inner();
-    let links = state
-        .db
-        .run(move |conn| service::list_links(conn, &user, award_id))
-        .await?;
-    Ok(web::Json(links))
+    answer(&state, move |conn, _| service::list_links(conn, &user, *id)).await
 }
 
 /// Revokes a feedback link: its token answers 404 from now on.
@@ -85,12 +77,10 @@ pub async fn revoke_link(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    state
-        .db
-        .run(move |conn| service::revoke(conn, now, &user, id))
-        .await?;
+    run(&state, move |conn, now| {
+        service::revoke(conn, now, &user, *id)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -109,12 +99,7 @@ pub async fn get_form(
     token: web::Path<String>,
 ) -> Result<web::Json<FeedbackForm>, ApiError> {
     let token = token.into_inner();
-    let now = state.clock.now_naive();
-    let form = state
-        .db
-        .run(move |conn| service::form(conn, now, &token))
-        .await?;
-    Ok(web::Json(form))
+    answer(&state, move |conn, now| service::form(conn, now, &token)).await
 }
 
 /// Sends one family member's feedback (public, no sign-in). Nothing identifying is asked or
@@ -177,12 +162,10 @@ pub async fn award_feedback(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<AwardFeedback>, ApiError> {
-    let award_id = id.into_inner();
-    let feedback = state
-        .db
-        .run(move |conn| service::award_feedback(conn, &user, award_id))
-        .await?;
-    Ok(web::Json(feedback))
+    answer(&state, move |conn, _| {
+        service::award_feedback(conn, &user, *id)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

@@ -6,7 +6,7 @@ use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
 use crate::funds::service;
-use crate::http::Json;
+use crate::http::{Json, answer, created};
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -41,12 +41,10 @@ pub async fn create_fund(
     user: CurrentUser,
     body: Json<FundInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now_naive();
-    let fund = state
-        .db
-        .run(move |conn| service::create(conn, now, &user, &body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(fund))
+    created(&state, move |conn, now| {
+        service::create(conn, now, &user, &body.0)
+    })
+    .await
 }
 
 /// Every fund, newest first (staff).
@@ -63,11 +61,7 @@ pub async fn list_funds(
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<Fund>>, ApiError> {
     let page = paging.into_inner().parse()?;
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| service::list(conn, &user, page)).await
 }
 
 /// One fund with its financial years (staff).
@@ -83,12 +77,7 @@ pub async fn get_fund(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Fund>, ApiError> {
-    let id = id.into_inner();
-    let fund = state
-        .db
-        .run(move |conn| service::get(conn, &user, id))
-        .await?;
-    Ok(web::Json(fund))
+    answer(&state, move |conn, _| service::get(conn, &user, *id)).await
 }
 
 /// Changes a fund (administrators). The programme cannot shrink to leave out a year that has a
@@ -112,13 +101,10 @@ pub async fn update_fund(
     id: web::Path<i64>,
     body: Json<FundPatch>,
 ) -> Result<web::Json<Fund>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let fund = state
-        .db
-        .run(move |conn| service::update(conn, now, &user, id, body.0))
-        .await?;
-    Ok(web::Json(fund))
+    answer(&state, move |conn, now| {
+        service::update(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// The financial years of a fund: limit, approval, committed, paid and remaining (staff).
@@ -135,13 +121,11 @@ pub async fn list_fund_years(
     id: web::Path<i64>,
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<FundYear>>, ApiError> {
-    let id = id.into_inner();
     let page = paging.into_inner().parse()?;
-    let years = state
-        .db
-        .run(move |conn| service::years(conn, &user, id, page))
-        .await?;
-    Ok(web::Json(years))
+    answer(&state, move |conn, _| {
+        service::years(conn, &user, *id, page)
+    })
+    .await
 }
 
 /// Sets the limit and approval of a financial year inside the programme (administrators).
@@ -170,12 +154,10 @@ pub async fn set_fund_year(
     body: Json<FundYearInput>,
 ) -> Result<web::Json<FundYear>, ApiError> {
     let (id, year) = path.into_inner();
-    let now = state.clock.now_naive();
-    let year = state
-        .db
-        .run(move |conn| service::set_year(conn, now, &user, id, &year, &body.0))
-        .await?;
-    Ok(web::Json(year))
+    answer(&state, move |conn, now| {
+        service::set_year(conn, now, &user, id, &year, &body.0)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

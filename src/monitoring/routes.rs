@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ReturnStatus;
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{Json, answer};
 use crate::monitoring::model::{MonitoringReturn, ReturnPatch, ReviewInput};
 use crate::monitoring::service::{self, ReturnFilter};
 use crate::state::AppState;
@@ -50,12 +50,10 @@ pub async fn list_returns(
         fund_id: query.fund_id,
         award_id: None,
     };
-    let today = state.clock.now_naive().date();
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, &filter, page, today))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, now| {
+        service::list(conn, &user, &filter, page, now.date())
+    })
+    .await
 }
 
 /// The returns of one award, soonest due first: scheduled when the award is accepted, one per
@@ -78,12 +76,10 @@ pub async fn award_returns(
         award_id: Some(id.into_inner()),
         ..ReturnFilter::default()
     };
-    let today = state.clock.now_naive().date();
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, &filter, page, today))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, now| {
+        service::list(conn, &user, &filter, page, now.date())
+    })
+    .await
 }
 
 /// One return: its organisation's applicants and administrators.
@@ -99,13 +95,10 @@ pub async fn get_return(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<MonitoringReturn>, ApiError> {
-    let id = id.into_inner();
-    let today = state.clock.now_naive().date();
-    let found = state
-        .db
-        .run(move |conn| service::get(conn, &user, id, today))
-        .await?;
-    Ok(web::Json(found))
+    answer(&state, move |conn, now| {
+        service::get(conn, &user, *id, now.date())
+    })
+    .await
 }
 
 /// Saves the content of a return before it is submitted, or after changes are requested (its
@@ -145,13 +138,10 @@ pub async fn update_return(
     id: web::Path<i64>,
     body: Json<ReturnPatch>,
 ) -> Result<web::Json<MonitoringReturn>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let updated = state
-        .db
-        .run(move |conn| service::update(conn, now, &user, id, &body.0))
-        .await?;
-    Ok(web::Json(updated))
+    answer(&state, move |conn, now| {
+        service::update(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// Submits a return once its period has ended (its organisation's applicants). Spend, every
@@ -172,13 +162,10 @@ pub async fn submit_return(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<MonitoringReturn>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let submitted = state
-        .db
-        .run(move |conn| service::submit(conn, now, &user, id))
-        .await?;
-    Ok(web::Json(submitted))
+    answer(&state, move |conn, now| {
+        service::submit(conn, now, &user, *id)
+    })
+    .await
 }
 
 /// Reviews a submitted return (administrators): `accepted`, or `changes_requested` with a
@@ -204,13 +191,10 @@ pub async fn review_return(
     id: web::Path<i64>,
     body: Json<ReviewInput>,
 ) -> Result<web::Json<MonitoringReturn>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let reviewed = state
-        .db
-        .run(move |conn| grant_cycle::review_return(conn, now, &user, id, &body.0))
-        .await?;
-    Ok(web::Json(reviewed))
+    answer(&state, move |conn, now| {
+        grant_cycle::review_return(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
-use crate::http::Json;
+use crate::http::{Json, answer};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
 use crate::state::AppState;
@@ -47,11 +47,10 @@ pub async fn list_organisations(
         health_board: query.health_board,
         name_contains: query.q.filter(|q| !q.trim().is_empty()),
     };
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, &user, &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| {
+        service::list(conn, &user, &filter, page)
+    })
+    .await
 }
 
 /// One organisation. Another organisation's id answers 404 to an applicant, and to an assessor
@@ -68,12 +67,7 @@ pub async fn get_organisation(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Organisation>, ApiError> {
-    let id = id.into_inner();
-    let organisation = state
-        .db
-        .run(move |conn| service::get(conn, &user, id))
-        .await?;
-    Ok(web::Json(organisation))
+    answer(&state, move |conn, _| service::get(conn, &user, *id)).await
 }
 
 /// Changes an organisation's details (its applicants, or an administrator). Changing its name,
@@ -102,13 +96,10 @@ pub async fn update_organisation(
     id: web::Path<i64>,
     body: Json<OrganisationPatch>,
 ) -> Result<web::Json<Organisation>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let organisation = state
-        .db
-        .run(move |conn| service::update(conn, now, &user, id, body.0))
-        .await?;
-    Ok(web::Json(organisation))
+    answer(&state, move |conn, now| {
+        service::update(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// Records that due diligence on the organisation is done (administrators).
@@ -127,13 +118,10 @@ pub async fn verify_organisation(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Organisation>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let organisation = state
-        .db
-        .run(move |conn| service::verify(conn, now, &user, id))
-        .await?;
-    Ok(web::Json(organisation))
+    answer(&state, move |conn, now| {
+        service::verify(conn, now, &user, *id)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

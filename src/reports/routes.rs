@@ -8,7 +8,7 @@ use crate::caller::CurrentUser;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
-use crate::http::{Format, FormatQuery, csv_response};
+use crate::http::{Format, FormatQuery, answer, csv_response};
 use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::reports::open_data;
@@ -476,11 +476,7 @@ pub async fn list_directory(
         health_board: query.health_board,
         support_type: query.support_type,
     };
-    let list = state
-        .db
-        .run(move |conn| directory::list(conn, &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, _| directory::list(conn, &filter, page)).await
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {

@@ -8,7 +8,7 @@ use crate::auth::extract::OptionalUser;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{Json, answer, created, run};
 use crate::rounds::model::{
     Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch,
 };
@@ -59,13 +59,10 @@ pub async fn create_round(
     id: web::Path<i64>,
     body: Json<RoundInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let fund_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let round = state
-        .db
-        .run(move |conn| service::create(conn, now, &user, fund_id, &body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(round))
+    created(&state, move |conn, now| {
+        service::create(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// Rounds, soonest closing first. Public: without a login (or as an applicant) it lists rounds
@@ -90,12 +87,10 @@ pub async fn list_rounds(
         component: query.component,
         status: query.status,
     };
-    let now = state.clock.now_naive();
-    let list = state
-        .db
-        .run(move |conn| service::list(conn, now, viewer.0.as_ref(), &filter, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, now| {
+        service::list(conn, now, viewer.0.as_ref(), &filter, page)
+    })
+    .await
 }
 
 /// One round. Public once it has opened; before that, staff only (404 to anyone else).
@@ -111,13 +106,10 @@ pub async fn get_round(
     viewer: OptionalUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Round>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let round = state
-        .db
-        .run(move |conn| service::get(conn, now, viewer.0.as_ref(), id))
-        .await?;
-    Ok(web::Json(round))
+    answer(&state, move |conn, now| {
+        service::get(conn, now, viewer.0.as_ref(), *id)
+    })
+    .await
 }
 
 /// Changes a round (administrators). Once it has opened, only a later `closes_at` and the
@@ -142,13 +134,10 @@ pub async fn update_round(
     id: web::Path<i64>,
     body: Json<RoundPatch>,
 ) -> Result<web::Json<Round>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let round = state
-        .db
-        .run(move |conn| service::update(conn, now, &user, id, body.0))
-        .await?;
-    Ok(web::Json(round))
+    answer(&state, move |conn, now| {
+        service::update(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// Adds an assessment criterion to a round (administrators); a round has at most 12.
@@ -174,13 +163,10 @@ pub async fn create_criterion(
     id: web::Path<i64>,
     body: Json<CriterionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let round_id = id.into_inner();
-    let now = state.clock.now_naive();
-    let criterion = state
-        .db
-        .run(move |conn| service::create_criterion(conn, now, &user, round_id, &body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(criterion))
+    created(&state, move |conn, now| {
+        service::create_criterion(conn, now, &user, *id, &body.0)
+    })
+    .await
 }
 
 /// The published criteria of a round, for whoever may see the round.
@@ -197,14 +183,11 @@ pub async fn list_criteria(
     id: web::Path<i64>,
     paging: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<Criterion>>, ApiError> {
-    let round_id = id.into_inner();
     let page = paging.into_inner().parse()?;
-    let now = state.clock.now_naive();
-    let list = state
-        .db
-        .run(move |conn| service::list_criteria(conn, now, viewer.0.as_ref(), round_id, page))
-        .await?;
-    Ok(web::Json(list))
+    answer(&state, move |conn, now| {
+        service::list_criteria(conn, now, viewer.0.as_ref(), *id, page)
+    })
+    .await
 }
 
 /// Changes a criterion (administrators), until scores exist for its round.
@@ -228,13 +211,10 @@ pub async fn update_criterion(
     id: web::Path<i64>,
     body: Json<CriterionPatch>,
 ) -> Result<web::Json<Criterion>, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let criterion = state
-        .db
-        .run(move |conn| service::update_criterion(conn, now, &user, id, body.0))
-        .await?;
-    Ok(web::Json(criterion))
+    answer(&state, move |conn, now| {
+        service::update_criterion(conn, now, &user, *id, body.0)
+    })
+    .await
 }
 
 /// Deletes a criterion (administrators), until scores exist for its round.
@@ -253,12 +233,10 @@ pub async fn delete_criterion(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let now = state.clock.now_naive();
-    state
-        .db
-        .run(move |conn| service::delete_criterion(conn, now, &user, id))
-        .await?;
+    run(&state, move |conn, now| {
+        service::delete_criterion(conn, now, &user, *id)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
