@@ -186,264 +186,110 @@ async fn download<T: serde::Serialize + Clone + Send + Sync + 'static>(
     Ok(csv_response(&name, body))
 }
 
-/// A fund's money (officials and administrators): each year's limit, committed, paid and
-/// remaining, with the number of awards and organisations, split by component; and the
-/// programme total. Committed is every instalment not given back, paid every instalment
-/// released, so the figures equal the fund's years to the penny.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "The summary", content(
-        (FundSummary = "application/json"),
-        (String = "text/csv"),
-    ))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/summary")]
-pub async fn summary(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let report = summary_report(query.financial_year);
-    report
-        .answer(&state, &req, user, id.into_inner(), &query)
-        .await
+/// Declares reports' operations: those answering JSON, or CSV when asked, and their siblings
+/// whose paths end in `.csv` and answer only CSV.
+macro_rules! report_routes {
+    (json: $(
+        $(#[$doc:meta])*
+        $name:ident at $path:tt answers $body:ident described $described:tt from $report:ident;
+    )*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "reports",
+            params(("id" = i64, Path, description = "Fund id"), ReportQuery),
+            responses((status = 200, description = $described, content(
+                ($body = "application/json"),
+                (String = "text/csv"),
+            ))),
+            security(("bearer" = []))
+        )]
+        #[get($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            user: CurrentUser,
+            id: web::Path<i64>,
+            query: web::Query<ReportQuery>,
+        ) -> Result<HttpResponse, ApiError> {
+            $report(query.financial_year)
+                .answer(&state, &req, user, id.into_inner(), &query)
+                .await
+        }
+    )*};
+    (csv: $(
+        $(#[$doc:meta])*
+        $name:ident at $path:tt described $described:tt from $report:ident;
+    )*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "reports",
+            params(("id" = i64, Path, description = "Fund id"), YearQuery),
+            responses((status = 200, description = $described, content((String = "text/csv")))),
+            security(("bearer" = []))
+        )]
+        #[get($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            id: web::Path<i64>,
+            query: web::Query<YearQuery>,
+        ) -> Result<HttpResponse, ApiError> {
+            download(&$report(query.financial_year), &state, user, id.into_inner()).await
+        }
+    )*};
 }
 
-/// A fund's money per NHS health board, all 14 listed with their GSS codes, zeros included
-/// (officials and administrators). An award covering several boards has each instalment split
-/// equally between them in whole pence, the leftover pennies one each to its first boards in the
-/// published order, so the boards add up to the fund's total; the award and its organisation
-/// are counted in each board it covers.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "By health board", content(
-        (ByHealthBoard = "application/json"),
-        (String = "text/csv"),
-    ))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/by-health-board")]
-pub async fn by_health_board(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let report = health_board_report(query.financial_year);
-    report
-        .answer(&state, &req, user, id.into_inner(), &query)
-        .await
+report_routes! {
+    json:
+    /// A fund's money (officials and administrators): each year's limit, committed, paid and
+    /// remaining, with the number of awards and organisations, split by component; and the
+    /// programme total. Committed is every instalment not given back, paid every instalment
+    /// released, so the figures equal the fund's years to the penny.
+    summary at "/reports/funds/{id}/summary" answers FundSummary described "The summary" from summary_report;
+    /// A fund's money per NHS health board, all 14 listed with their GSS codes, zeros included
+    /// (officials and administrators). An award covering several boards has each instalment split
+    /// equally between them in whole pence, the leftover pennies one each to its first boards in the
+    /// published order, so the boards add up to the fund's total; the award and its organisation
+    /// are counted in each board it covers.
+    by_health_board at "/reports/funds/{id}/by-health-board" answers ByHealthBoard described "By health board" from health_board_report;
+    /// A fund's money per target group, every group listed (officials and administrators). An
+    /// award for several groups is split between them as for health boards, and counted in each.
+    by_target_group at "/reports/funds/{id}/by-target-group" answers ByTargetGroup described "By target group" from target_group_report;
+    /// People supported, from accepted periodic returns, per year and in total, against the fund's
+    /// reach target (officials and administrators); with `financial_year`, that year's returns only.
+    /// People newly supported count towards the target, each once; the percentage is rounded half-up
+    /// to one place.
+    reach at "/reports/funds/{id}/reach" answers FundReach described "Reach" from reach_report;
+    /// Family feedback ratings per statement by year, component and health board (officials and
+    /// administrators); with `financial_year`, the responses that arrived in that year only. No free
+    /// text; any group of fewer than five responses is shown without figures, and so is a second
+    /// group whenever the total would otherwise give a small one away. Responses are published to
+    /// these figures in batches: a group's figures change only when at least five new responses
+    /// reach it, so that two readings never differ by one family's answers.
+    feedback at "/reports/funds/{id}/feedback" answers FeedbackReport described "Feedback" from feedback_report;
 }
 
-/// A fund's money per target group, every group listed (officials and administrators). An
-/// award for several groups is split between them as for health boards, and counted in each.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "By target group", content(
-        (ByTargetGroup = "application/json"),
-        (String = "text/csv"),
-    ))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/by-target-group")]
-pub async fn by_target_group(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let report = target_group_report(query.financial_year);
-    report
-        .answer(&state, &req, user, id.into_inner(), &query)
-        .await
-}
-
-/// People supported, from accepted periodic returns, per year and in total, against the fund's
-/// reach target (officials and administrators); with `financial_year`, that year's returns only.
-/// People newly supported count towards the target, each once; the percentage is rounded half-up
-/// to one place.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "Reach", content(
-        (FundReach = "application/json"),
-        (String = "text/csv"),
-    ))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/reach")]
-pub async fn reach(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let report = reach_report(query.financial_year);
-    report
-        .answer(&state, &req, user, id.into_inner(), &query)
-        .await
-}
-
-/// Family feedback ratings per statement by year, component and health board (officials and
-/// administrators); with `financial_year`, the responses that arrived in that year only. No free
-/// text; any group of fewer than five responses is shown without figures, and so is a second
-/// group whenever the total would otherwise give a small one away. Responses are published to
-/// these figures in batches: a group's figures change only when at least five new responses
-/// reach it, so that two readings never differ by one family's answers.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ReportQuery),
-    responses((status = 200, description = "Feedback", content(
-        (FeedbackReport = "application/json"),
-        (String = "text/csv"),
-    ))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/feedback")]
-pub async fn feedback(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let report = feedback_report(query.financial_year);
-    report
-        .answer(&state, &req, user, id.into_inner(), &query)
-        .await
-}
-
-/// The summary as CSV (officials and administrators): `…/summary?format=csv` as its own
-/// operation, whose answer is only ever CSV. Columns `financial_year, component, limit,
-/// committed, paid, remaining, awards, organisations`; the last row is the programme total.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), YearQuery),
-    responses((status = 200, description = "The summary as CSV", content((String = "text/csv")))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/summary.csv")]
-pub async fn summary_csv(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
-    download(
-        &summary_report(query.financial_year),
-        &state,
-        user,
-        id.into_inner(),
-    )
-    .await
-}
-
-/// Money by health board as CSV (officials and administrators): `…/by-health-board?format=csv`
-/// as its own operation. Columns `financial_year, health_board, gss_code, committed, paid,
-/// awards, organisations`.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), YearQuery),
-    responses((status = 200, description = "By health board as CSV", content((String = "text/csv")))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/by-health-board.csv")]
-pub async fn by_health_board_csv(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
-    download(
-        &health_board_report(query.financial_year),
-        &state,
-        user,
-        id.into_inner(),
-    )
-    .await
-}
-
-/// Money by target group as CSV (officials and administrators): `…/by-target-group?format=csv`
-/// as its own operation. Columns `financial_year, target_group, committed, paid, awards,
-/// organisations`.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), YearQuery),
-    responses((status = 200, description = "By target group as CSV", content((String = "text/csv")))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/by-target-group.csv")]
-pub async fn by_target_group_csv(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
-    download(
-        &target_group_report(query.financial_year),
-        &state,
-        user,
-        id.into_inner(),
-    )
-    .await
-}
-
-/// Reach as CSV (officials and administrators): `…/reach?format=csv` as its own operation. A
-/// row per year of people supported, the total, then the target and the percentage reached.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), YearQuery),
-    responses((status = 200, description = "Reach as CSV", content((String = "text/csv")))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/reach.csv")]
-pub async fn reach_csv(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
-    download(
-        &reach_report(query.financial_year),
-        &state,
-        user,
-        id.into_inner(),
-    )
-    .await
-}
-
-/// Family feedback ratings as CSV (officials and administrators): `…/feedback?format=csv` as
-/// its own operation. Columns `dimension, group, suppressed, responses` and the mean of each
-/// statement; small groups are suppressed as in the JSON.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), YearQuery),
-    responses((status = 200, description = "Feedback as CSV", content((String = "text/csv")))),
-    security(("bearer" = []))
-)]
-#[get("/reports/funds/{id}/feedback.csv")]
-pub async fn feedback_csv(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    query: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
-    download(
-        &feedback_report(query.financial_year),
-        &state,
-        user,
-        id.into_inner(),
-    )
-    .await
+report_routes! {
+    csv:
+    /// The summary as CSV (officials and administrators): `…/summary?format=csv` as its own
+    /// operation, whose answer is only ever CSV. Columns `financial_year, component, limit,
+    /// committed, paid, remaining, awards, organisations`; the last row is the programme total.
+    summary_csv at "/reports/funds/{id}/summary.csv" described "The summary as CSV" from summary_report;
+    /// Money by health board as CSV (officials and administrators): `…/by-health-board?format=csv`
+    /// as its own operation. Columns `financial_year, health_board, gss_code, committed, paid,
+    /// awards, organisations`.
+    by_health_board_csv at "/reports/funds/{id}/by-health-board.csv" described "By health board as CSV" from health_board_report;
+    /// Money by target group as CSV (officials and administrators): `…/by-target-group?format=csv`
+    /// as its own operation. Columns `financial_year, target_group, committed, paid, awards,
+    /// organisations`.
+    by_target_group_csv at "/reports/funds/{id}/by-target-group.csv" described "By target group as CSV" from target_group_report;
+    /// Reach as CSV (officials and administrators): `…/reach?format=csv` as its own operation. A
+    /// row per year of people supported, the total, then the target and the percentage reached.
+    reach_csv at "/reports/funds/{id}/reach.csv" described "Reach as CSV" from reach_report;
+    /// Family feedback ratings as CSV (officials and administrators): `…/feedback?format=csv` as
+    /// its own operation. Columns `dimension, group, suppressed, responses` and the mean of each
+    /// statement; small groups are suppressed as in the JSON.
+    feedback_csv at "/reports/funds/{id}/feedback.csv" described "Feedback as CSV" from feedback_report;
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
