@@ -136,22 +136,31 @@ fn add_standard_errors(openapi: &mut OpenApi) {
             ),
         );
     }
-    for (path, item) in openapi.paths.paths.iter_mut() {
-        for (method, operation) in [
+    for (method, path, operation) in operations(openapi) {
+        let token = token(operation);
+        complete(operation, token);
+        state_who_may_call(operation, method, path, token);
+        declare_security(operation, token);
+    }
+}
+
+/// Every operation of the document with its method and path, path by path.
+fn operations(openapi: &mut OpenApi) -> impl Iterator<Item = (&'static str, &str, &mut Operation)> {
+    openapi.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
             ("GET", &mut item.get),
             ("POST", &mut item.post),
             ("PUT", &mut item.put),
             ("PATCH", &mut item.patch),
             ("DELETE", &mut item.delete),
-        ] {
-            if let Some(operation) = operation {
-                let token = token(operation);
-                complete(operation, token);
-                state_who_may_call(operation, method, path, token);
-                declare_security(operation, token);
-            }
-        }
-    }
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| {
+            operation
+                .as_mut()
+                .map(|operation| (method, path.as_str(), operation))
+        })
+    })
 }
 
 /// How an operation takes a bearer token, as its handler declares it: `security(("bearer" =
@@ -304,19 +313,10 @@ pub fn explain_error_codes(openapi: &mut OpenApi) -> Result<BTreeSet<ErrorCode>,
     {
         code.description = Some(ErrorCode::schema_description());
     }
-    for (path, item) in openapi.paths.paths.iter_mut() {
-        for (method, operation) in [
-            ("GET", &mut item.get),
-            ("POST", &mut item.post),
-            ("PUT", &mut item.put),
-            ("PATCH", &mut item.patch),
-            ("DELETE", &mut item.delete),
-        ] {
-            let Some(operation) = operation else { continue };
-            for (status, response) in operation.responses.responses.iter_mut() {
-                if let RefOr::T(response) = response {
-                    check(format!("{method} {path} {status}"), status, response);
-                }
+    for (method, path, operation) in operations(openapi) {
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if let RefOr::T(response) = response {
+                check(format!("{method} {path} {status}"), status, response);
             }
         }
     }
