@@ -1,14 +1,16 @@
 //! `/auth/*` and `/me` handlers.
 
 use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
+use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::http::{Json, UnauthenticatedWrite};
+use crate::http::{Json, UnauthenticatedWrite, run};
 use crate::organisations::model::{Organisation, OrganisationRow};
 use crate::state::AppState;
 use crate::usecases::accounts::{
@@ -147,12 +149,25 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
     let user = check_credentials(&state, &write.client, email, password).await?;
-    let now = state.clock.now();
+    issue(&state, move |conn, now, app| {
+        service::login(conn, now, &user, &app.jwt, &app.settings)
+    })
+    .await
+}
+
+/// Runs a rule that issues a token pair with the service's keys and settings, and answers the
+/// pair.
+async fn issue<F>(
+    state: &web::Data<AppState>,
+    rule: F,
+) -> Result<web::Json<TokenResponse>, ApiError>
+where
+    F: FnOnce(&mut DbConnection, DateTime<Utc>, &AppState) -> Result<TokenPair, ApiError>
+        + Send
+        + 'static,
+{
     let app = state.clone();
-    let pair = state
-        .db
-        .run(move |conn| service::login(conn, now, &user, &app.jwt, &app.settings))
-        .await?;
+    let pair = run(state, move |conn, now| rule(conn, now.and_utc(), &app)).await?;
     Ok(web::Json(pair.into()))
 }
 
@@ -175,13 +190,10 @@ pub async fn refresh(
     body: Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let presented = body.0.refresh_token;
-    let now = state.clock.now();
-    let app = state.clone();
-    let pair = state
-        .db
-        .run(move |conn| service::refresh(conn, now, &presented, &app.jwt, &app.settings))
-        .await?;
-    Ok(web::Json(pair.into()))
+    issue(&state, move |conn, now, app| {
+        service::refresh(conn, now, &presented, &app.jwt, &app.settings)
+    })
+    .await
 }
 
 /// Asks for a password reset email. The answer is the same whether or not the email has an
