@@ -95,14 +95,7 @@ pub fn run_once(
             audit::record(
                 conn,
                 now,
-                Change {
-                    actor: None,
-                    entity: "application",
-                    entity_id: id,
-                    action: "anonymised",
-                    before: None,
-                    after: None,
-                },
+                Change::new(None, "application", id, "anonymised"),
             )?;
             Ok::<_, ApiError>(true)
         })?;
@@ -133,18 +126,7 @@ pub fn run_once(
             diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(id)))
                 .execute(conn)?;
             redact_audit(conn, "user", id)?;
-            audit::record(
-                conn,
-                now,
-                Change {
-                    actor: None,
-                    entity: "user",
-                    entity_id: id,
-                    action: "removed",
-                    before: None,
-                    after: None,
-                },
-            )
+            audit::record(conn, now, Change::new(None, "user", id, "removed"))
         })?;
         report.accounts_removed += 1;
     }

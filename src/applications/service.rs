@@ -161,14 +161,9 @@ fn record(
     audit::record(
         conn,
         now,
-        Change {
-            actor: Some(user.id),
-            entity: "application",
-            entity_id: id,
-            action,
-            before: before.map(|a| json!(a)),
-            after: Some(json!(after)),
-        },
+        Change::by(user, "application", id, action)
+            .before(before.map(|a| json!(a)))
+            .after(json!(after)),
     )
 }
 

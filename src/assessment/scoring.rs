@@ -284,18 +284,13 @@ pub fn submit(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "assignment",
-                entity_id: id,
-                action: "submitted",
-                before: Some(json!({"status": row.status})),
-                after: Some(json!({
+            Change::by(user, "assignment", id, "submitted")
+                .before(json!({"status": row.status}))
+                .after(json!({
                     "status": AssignmentStatus::Submitted.as_str(),
                     "weighted_score": weighted,
                     "scores": saved.iter().collect::<BTreeMap<_, _>>(),
                 })),
-            },
         )?;
         service::load(conn, id)
     })
@@ -488,22 +483,17 @@ pub fn moderate(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "application",
-                entity_id: application_id,
-                action: "score_moderated",
-                before: Some(json!({
+            Change::by(user, "application", application_id, "score_moderated")
+                .before(json!({
                     "score": original,
                     "moderated_score": before.as_ref().map(|m| m.moderated_score),
                     "reason": before.as_ref().map(|m| m.reason.clone()),
-                })),
-                after: Some(json!({
+                }))
+                .after(json!({
                     "score": original,
                     "moderated_score": score,
                     "reason": reason,
                 })),
-            },
         )?;
         view(conn, user, application_id)
     })

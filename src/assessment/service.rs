@@ -116,14 +116,8 @@ fn insert(
     audit::record(
         conn,
         now,
-        Change {
-            actor: Some(admin.id),
-            entity: "assignment",
-            entity_id: id,
-            action: "created",
-            before: None,
-            after: Some(json!({"application_id": application_id, "assessor_id": assessor_id})),
-        },
+        Change::by(admin, "assignment", id, "created")
+            .after(json!({"application_id": application_id, "assessor_id": assessor_id})),
     )?;
     Ok(id)
 }
@@ -390,14 +384,9 @@ pub fn declare(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "assignment",
-                entity_id: id,
-                action,
-                before: Some(json!({"status": row.status})),
-                after: Some(json!({"status": status.as_str(), "reason": reason})),
-            },
+            Change::by(user, "assignment", id, action)
+                .before(json!({"status": row.status}))
+                .after(json!({"status": status.as_str(), "reason": reason})),
         )?;
         load(conn, id)
     })

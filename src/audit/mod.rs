@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
 use crate::domain::clock::utc;
@@ -29,6 +30,42 @@ pub struct Change<'a> {
     pub action: &'a str,
     pub before: Option<Value>,
     pub after: Option<Value>,
+}
+
+impl<'a> Change<'a> {
+    /// A change by `actor` (`None` for the service itself or an anonymous caller), with neither
+    /// value recorded yet.
+    pub fn new(actor: Option<i64>, entity: &'a str, entity_id: i64, action: &'a str) -> Self {
+        Change {
+            actor,
+            entity,
+            entity_id,
+            action,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// A change made by a signed-in caller.
+    pub fn by(user: &CurrentUser, entity: &'a str, entity_id: i64, action: &'a str) -> Self {
+        Change::new(Some(user.id), entity, entity_id, action)
+    }
+
+    /// The values that mattered before the change.
+    pub fn before(self, before: impl Into<Option<Value>>) -> Self {
+        Change {
+            before: before.into(),
+            ..self
+        }
+    }
+
+    /// The values that matter after the change.
+    pub fn after(self, after: impl Into<Option<Value>>) -> Self {
+        Change {
+            after: after.into(),
+            ..self
+        }
+    }
 }
 
 #[derive(Insertable)]

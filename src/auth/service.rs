@@ -45,16 +45,9 @@ pub fn register(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "organisation",
-                entity_id: organisation.id,
-                action: "registered",
-                before: None,
-                after: Some(
-                    json!({"name": organisation.name, "charity_number": organisation.charity_number}),
-                ),
-            },
+            Change::new(Some(user.id), "organisation", organisation.id, "registered").after(
+                json!({"name": organisation.name, "charity_number": organisation.charity_number}),
+            ),
         )?;
         outbox::enqueue(
             conn,
@@ -207,14 +200,8 @@ pub fn refresh(
             audit::record(
                 conn,
                 naive_now,
-                Change {
-                    actor: None,
-                    entity: "user",
-                    entity_id: row.user_id,
-                    action: "refresh_token_reused",
-                    before: None,
-                    after: Some(json!({"family_revoked": true})),
-                },
+                Change::new(None, "user", row.user_id, "refresh_token_reused")
+                    .after(json!({"family_revoked": true})),
             )?;
             return Ok(Rotation::Reused {
                 user_id: row.user_id,
@@ -338,14 +325,7 @@ fn send_reset_email(
     audit::record(
         conn,
         now,
-        Change {
-            actor: None,
-            entity: "user",
-            entity_id: user.id,
-            action: "password_reset_requested",
-            before: None,
-            after: None,
-        },
+        Change::new(None, "user", user.id, "password_reset_requested"),
     )?;
     Ok(())
 }
@@ -421,14 +401,7 @@ pub fn set_password(
     audit::record(
         conn,
         now,
-        Change {
-            actor,
-            entity: "user",
-            entity_id: user_id,
-            action: "password_reset",
-            before: None,
-            after: None,
-        },
+        Change::new(actor, "user", user_id, "password_reset"),
     )?;
     Ok(())
 }

@@ -239,14 +239,9 @@ pub fn decide(
             audit::record(
                 conn,
                 now,
-                Change {
-                    actor: Some(user.id),
-                    entity: "application",
-                    entity_id: application_id,
-                    action: "declined",
-                    before: Some(json!({"status": application.status})),
-                    after: Some(json!({"status": after.status, "feedback": feedback})),
-                },
+                Change::by(user, "application", application_id, "declined")
+                    .before(json!({"status": application.status}))
+                    .after(json!({"status": after.status, "feedback": feedback})),
             )?;
             return Ok(Decided::Declined(Box::new(after)));
         }
@@ -355,22 +350,10 @@ pub fn decide(
             .collect();
         outbox::enqueue_all(conn, now, &offers)?;
         let mut changes = vec![
-            Change {
-                actor: Some(user.id),
-                entity: "application",
-                entity_id: application_id,
-                action: "awarded",
-                before: Some(json!({"status": application.status})),
-                after: Some(json!({"status": ApplicationStatus::Awarded, "award_id": award_id})),
-            },
-            Change {
-                actor: Some(user.id),
-                entity: "award",
-                entity_id: award_id,
-                action: "offered",
-                before: None,
-                after: Some(json!(award)),
-            },
+            Change::by(user, "application", application_id, "awarded")
+                .before(json!({"status": application.status}))
+                .after(json!({"status": ApplicationStatus::Awarded, "award_id": award_id})),
+            Change::by(user, "award", award_id, "offered").after(json!(award)),
         ];
         changes.extend(committed.audit(user, "budget_committed")?);
         audit::record_all(conn, now, changes)?;

@@ -88,14 +88,9 @@ pub(super) fn record_award(
     audit::record(
         conn,
         now,
-        Change {
-            actor: Some(user.id),
-            entity: "award",
-            entity_id: id,
-            action,
-            before: Some(json!(before)),
-            after: Some(json!(after)),
-        },
+        Change::by(user, "award", id, action)
+            .before(json!(before))
+            .after(json!(after)),
     )
 }
 

@@ -105,18 +105,11 @@ pub fn release(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "fund",
-                entity_id: row.fund_id,
-                action: "instalment_paid",
-                before: None,
-                after: Some(json!({
-                    "financial_year": year,
-                    "award": after.reference,
-                    "amount": instalment.amount,
-                })),
-            },
+            Change::by(user, "fund", row.fund_id, "instalment_paid").after(json!({
+                "financial_year": year,
+                "award": after.reference,
+                "amount": instalment.amount,
+            })),
         )?;
         report_cache::changed(conn, row.fund_id, Figures::Money)?;
         Ok(after)

@@ -73,14 +73,7 @@ pub fn create(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "fund",
-                entity_id: id,
-                action: "created",
-                before: None,
-                after: Some(json!(fund)),
-            },
+            Change::by(user, "fund", id, "created").after(json!(fund)),
         )?;
         Ok(fund)
     })
@@ -151,14 +144,9 @@ pub fn update(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "fund",
-                entity_id: id,
-                action: "updated",
-                before: Some(json!(before)),
-                after: Some(json!(after)),
-            },
+            Change::by(user, "fund", id, "updated")
+                .before(json!(before))
+                .after(json!(after)),
         )?;
         report_cache::changed(conn, id, Figures::Money)?;
         report_cache::changed(conn, id, Figures::Reach)?;
@@ -224,17 +212,14 @@ pub fn set_year(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "fund",
-                entity_id: id,
-                action: "year_set",
-                before: before
-                    .map(FundYearRow::into_api)
-                    .transpose()?
-                    .map(|y| json!(y)),
-                after: Some(json!(after)),
-            },
+            Change::by(user, "fund", id, "year_set")
+                .before(
+                    before
+                        .map(FundYearRow::into_api)
+                        .transpose()?
+                        .map(|y| json!(y)),
+                )
+                .after(json!(after)),
         )?;
         report_cache::changed(conn, id, Figures::Money)?;
         Ok(after)

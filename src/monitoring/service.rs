@@ -74,20 +74,13 @@ pub fn schedule_for(
     audit::record(
         conn,
         now,
-        Change {
-            actor: Some(user.id),
-            entity: "award",
-            entity_id: award.id,
-            action: "returns_scheduled",
-            before: None,
-            after: Some(json!({
-                "frequency": frequency,
-                "returns": owed.iter().map(|p| json!({
-                    "period_start": p.start, "period_end": p.end, "due_date": p.due,
-                    "final": p.is_final(),
-                })).collect::<Vec<_>>(),
-            })),
-        },
+        Change::by(user, "award", award.id, "returns_scheduled").after(json!({
+            "frequency": frequency,
+            "returns": owed.iter().map(|p| json!({
+                "period_start": p.start, "period_end": p.end, "due_date": p.due,
+                "final": p.is_final(),
+            })).collect::<Vec<_>>(),
+        })),
     )?;
     Ok(owed.len())
 }

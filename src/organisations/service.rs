@@ -209,21 +209,17 @@ pub fn update(
         }
         OrganisationRow::set_health_boards(conn, id, &after.health_boards)?;
         let updated = get(conn, user, id)?;
+        let action = if unverify {
+            "updated_and_unverified"
+        } else {
+            "updated"
+        };
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "organisation",
-                entity_id: id,
-                action: if unverify {
-                    "updated_and_unverified"
-                } else {
-                    "updated"
-                },
-                before: Some(json!(row.into_api(boards)?)),
-                after: Some(json!(updated)),
-            },
+            Change::by(user, "organisation", id, action)
+                .before(json!(row.into_api(boards)?))
+                .after(json!(updated)),
         )?;
         Ok(updated)
     })
@@ -256,14 +252,9 @@ pub fn verify(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "organisation",
-                entity_id: id,
-                action: "verified",
-                before: Some(json!({"verified": false})),
-                after: Some(json!({"verified": true, "verified_by": user.id})),
-            },
+            Change::by(user, "organisation", id, "verified")
+                .before(json!({"verified": false}))
+                .after(json!({"verified": true, "verified_by": user.id})),
         )?;
         get(conn, user, id)
     })

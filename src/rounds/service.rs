@@ -86,14 +86,7 @@ pub fn create(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "round",
-                entity_id: round.id,
-                action: "created",
-                before: None,
-                after: Some(json!(round)),
-            },
+            Change::by(user, "round", round.id, "created").after(json!(round)),
         )?;
         Ok(round)
     })
@@ -230,14 +223,9 @@ pub fn update(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "round",
-                entity_id: id,
-                action: "updated",
-                before: Some(json!(before_api)),
-                after: Some(json!(updated)),
-            },
+            Change::by(user, "round", id, "updated")
+                .before(json!(before_api))
+                .after(json!(updated)),
         )?;
         Ok(updated)
     })
@@ -299,14 +287,9 @@ fn record_criterion(
     audit::record(
         conn,
         now,
-        Change {
-            actor: Some(user.id),
-            entity: "criterion",
-            entity_id: id,
-            action,
-            before: before.map(|c| json!(c)),
-            after: after.map(|c| json!(c)),
-        },
+        Change::by(user, "criterion", id, action)
+            .before(before.map(|c| json!(c)))
+            .after(after.map(|c| json!(c))),
     )
 }
 

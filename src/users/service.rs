@@ -85,16 +85,9 @@ pub fn create(
         audit::record(
             conn,
             now,
-            Change {
-                actor,
-                entity: "user",
-                entity_id: row.id,
-                action: "created",
-                before: None,
-                after: Some(
+            Change::new(actor, "user", row.id, "created").after(
                     json!({"email": row.email, "role": row.role, "organisation_id": row.organisation_id}),
                 ),
-            },
         )?;
         User::try_from(row)
     })
@@ -184,18 +177,11 @@ pub fn update(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(actor),
-                entity: "user",
-                entity_id: id,
-                action: "updated",
-                before: Some(
+            Change::new(Some(actor), "user", id, "updated").before(
                     json!({"name": before.name, "role": before.role, "organisation_id": before.organisation_id, "active": before.active}),
-                ),
-                after: Some(
+                ).after(
                     json!({"name": after.name, "role": after.role, "organisation_id": after.organisation_id, "active": after.active}),
                 ),
-            },
         )?;
         User::try_from(after)
     })
@@ -228,14 +214,7 @@ pub fn mark_for_deletion(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(actor),
-                entity: "user",
-                entity_id: id,
-                action: "deletion_requested",
-                before: None,
-                after: None,
-            },
+            Change::new(Some(actor), "user", id, "deletion_requested"),
         )
     })
 }
