@@ -77,6 +77,56 @@ fn own(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Applicati
     visible(conn, user, id)
 }
 
+/// The states an applicant's change needs the application in, and how a refusal says so.
+struct Needs {
+    states: &'static [ApplicationStatus],
+    action: &'static str,
+    allowed: &'static str,
+}
+
+const EDIT: Needs = Needs {
+    states: &[ApplicationStatus::Draft],
+    action: "edited",
+    allowed: "a draft",
+};
+
+const SUBMIT: Needs = Needs {
+    states: &[ApplicationStatus::Draft],
+    action: "submitted",
+    allowed: "a draft",
+};
+
+const WITHDRAW: Needs = Needs {
+    states: &[ApplicationStatus::Draft, ApplicationStatus::Submitted],
+    action: "withdrawn",
+    allowed: "a draft or submitted application",
+};
+
+/// Changes the caller's own application in one write transaction if it is in one of the states
+/// the change `needs` (409 `invalid_state` otherwise): `work` gets the row, its stored content
+/// and the application as it was.
+fn change_own<T>(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    needs: &Needs,
+    work: impl FnOnce(
+        &mut DbConnection,
+        ApplicationRow,
+        ApplicationContent,
+        Application,
+    ) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    write_transaction(conn, |conn| {
+        let row = own(conn, user, id)?;
+        if !needs.states.contains(&row.status) {
+            return Err(wrong_state(&row, needs.action, needs.allowed));
+        }
+        let (content, before) = current(conn, &row)?;
+        work(conn, row, content, before)
+    })
+}
+
 fn wrong_state(row: &ApplicationRow, action: &str, allowed: &str) -> ApiError {
     ApiError::conflict(
         ErrorCode::InvalidState,
@@ -279,12 +329,7 @@ pub fn update(
     id: i64,
     patch: ApplicationPatch,
 ) -> Result<Application, ApiError> {
-    write_transaction(conn, |conn| {
-        let row = own(conn, user, id)?;
-        if row.status != ApplicationStatus::Draft {
-            return Err(wrong_state(&row, "edited", "a draft"));
-        }
-        let (mut content, before) = current(conn, &row)?;
+    change_own(conn, user, id, &EDIT, |conn, _, mut content, before| {
         let mut v = Validator::new();
         content.apply(&patch, &mut v);
         v.finish()?;
@@ -296,11 +341,8 @@ pub fn update(
         .set(ContentFields::new(&content, now))
         .execute(conn)?;
         if changed == 0 {
-            return Err(wrong_state(
-                &ApplicationRow::find(conn, id)?,
-                "edited",
-                "a draft",
-            ));
+            let row = ApplicationRow::find(conn, id)?;
+            return Err(wrong_state(&row, EDIT.action, EDIT.allowed));
         }
         ApplicationRow::store_content(conn, id, &content)?;
         let after = load(conn, id)?;
@@ -375,12 +417,7 @@ pub fn submit(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Application, ApiError> {
-    write_transaction(conn, |conn| {
-        let row = own(conn, user, id)?;
-        if row.status != ApplicationStatus::Draft {
-            return Err(wrong_state(&row, "submitted", "a draft"));
-        }
-        let (content, before) = current(conn, &row)?;
+    change_own(conn, user, id, &SUBMIT, |conn, row, content, before| {
         let round = RoundRow::find(conn, row.round_id)?;
         let organisation = OrganisationRow::find(conn, row.organisation_id)?;
         let money = |pence| Money::from_pence(pence).map_err(ApiError::internal);
@@ -400,7 +437,7 @@ pub fn submit(
         transition(
             conn,
             &row,
-            &[ApplicationStatus::Draft],
+            SUBMIT.states,
             ApplicationStatus::Submitted,
             now,
             user,
@@ -438,24 +475,11 @@ pub fn withdraw(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Application, ApiError> {
-    write_transaction(conn, |conn| {
-        let row = own(conn, user, id)?;
-        let status = row.status;
-        if !matches!(
-            status,
-            ApplicationStatus::Draft | ApplicationStatus::Submitted
-        ) {
-            return Err(wrong_state(
-                &row,
-                "withdrawn",
-                "a draft or submitted application",
-            ));
-        }
-        let (_, before) = current(conn, &row)?;
+    change_own(conn, user, id, &WITHDRAW, |conn, row, _, before| {
         transition(
             conn,
             &row,
-            &[ApplicationStatus::Draft, ApplicationStatus::Submitted],
+            WITHDRAW.states,
             ApplicationStatus::Withdrawn,
             now,
             user,
