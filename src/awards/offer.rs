@@ -103,8 +103,7 @@ pub fn accept(
     user: &CurrentUser,
     id: i64,
 ) -> Result<(AwardRow, Award), ApiError> {
-    retrying_write(conn, |conn| {
-        let row = own(conn, user, id)?;
+    respond(conn, user, id, |conn, row| {
         let before = load(conn, id)?;
         transition(
             conn,
@@ -131,6 +130,20 @@ pub fn accept(
         }
         record_award(conn, now, user, id, "accepted", &before, &after)?;
         Ok((row, after))
+    })
+}
+
+/// The applicant answers their own offer in one write transaction, run again if the database
+/// ends it: `work` gets the award's row as it is read each time.
+fn respond<T>(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    mut work: impl FnMut(&mut DbConnection, AwardRow) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    retrying_write(conn, |conn| {
+        let row = own(conn, user, id)?;
+        work(conn, row)
     })
 }
 
@@ -167,8 +180,7 @@ pub fn decline(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Award, ApiError> {
-    retrying_write(conn, |conn| {
-        let row = own(conn, user, id)?;
+    respond(conn, user, id, |conn, row| {
         wind_up(
             conn,
             now,
