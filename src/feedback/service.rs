@@ -169,16 +169,9 @@ pub fn create_link(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "feedback_link",
-                entity_id: id,
-                action: "created",
-                before: None,
-                after: Some(
-                    json!({"award_id": award_id, "label": label, "expires_at": input.expires_at}),
-                ),
-            },
+            Change::by(user, "feedback_link", id, "created").after(
+                json!({"award_id": award_id, "label": label, "expires_at": input.expires_at}),
+            ),
         )?;
         let row: LinkRow = feedback_links::table
             .find(id)
@@ -245,14 +238,8 @@ pub fn revoke(
             audit::record(
                 conn,
                 now,
-                Change {
-                    actor: Some(user.id),
-                    entity: "feedback_link",
-                    entity_id: id,
-                    action: "revoked",
-                    before: None,
-                    after: Some(json!({"award_id": award_id})),
-                },
+                Change::by(user, "feedback_link", id, "revoked")
+                    .after(json!({"award_id": award_id})),
             )?;
         }
         Ok(())

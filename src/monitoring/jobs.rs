@@ -83,14 +83,7 @@ fn advance(
         audit::record(
             conn,
             now,
-            Change {
-                actor: None,
-                entity: "return",
-                entity_id: *id,
-                action: to.as_str(),
-                before: None,
-                after: Some(json!({"status": to})),
-            },
+            Change::new(None, "return", *id, to.as_str()).after(json!({"status": to})),
         )?;
     }
     Ok(moved)

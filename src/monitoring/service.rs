@@ -273,14 +273,9 @@ pub fn submit(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "return",
-                entity_id: id,
-                action: "submitted",
-                before: Some(json!({"status": status})),
-                after: Some(json!(after)),
-            },
+            Change::by(user, "return", id, "submitted")
+                .before(json!({"status": status}))
+                .after(json!(after)),
         )?;
         Ok(after)
     })
@@ -340,17 +335,17 @@ pub fn review(
         audit::record(
             conn,
             now,
-            Change {
-                actor: Some(user.id),
-                entity: "return",
-                entity_id: id,
-                action: match to {
+            Change::by(
+                user,
+                "return",
+                id,
+                match to {
                     ReturnStatus::Accepted => "accepted",
                     _ => "changes_requested",
                 },
-                before: Some(json!({"status": row.status})),
-                after: Some(json!({"status": to, "comment": comment})),
-            },
+            )
+            .before(json!({"status": row.status}))
+            .after(json!({"status": to, "comment": comment})),
         )?;
         if to == ReturnStatus::ChangesRequested {
             for recipient in crate::awards::recipients::grant_holder_emails(conn, &award)? {
