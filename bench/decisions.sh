@@ -18,6 +18,7 @@ bench_start gf_bench_decisions
 
 export BIND_ADDR="127.0.0.1:$PORT"
 export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000
+export UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE=1000000
 export OUTBOX_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16}
 password="bench admin passphrase $(date +%s)"
 ./target/release/grantfund migrate
