@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use crate::awards::access::shown_to;
 use crate::awards::model::{Award, AwardRow, Instalment, InstalmentRow};
 use crate::caller::CurrentUser;
-use crate::db::DbConnection;
 use crate::db::schema::{
     applications as applications_table, awards, decisions, instalments, organisations,
 };
+use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, Role};
 use crate::domain::{FinancialYear, Money};
@@ -30,16 +30,13 @@ pub(super) type About = (String, String, Option<String>, NaiveDateTime);
 
 /// The awards with their instalments, conditions, titles and organisations, in the order given.
 fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids = children::ids(&rows);
     let application_ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();
-    let mut by_award: HashMap<i64, Vec<InstalmentRow>> = HashMap::new();
     let instalment_rows: Vec<InstalmentRow> = instalments::table
         .filter(instalments::award_id.eq_any(&ids))
         .order((instalments::award_id, instalments::financial_year))
         .load(conn)?;
-    for row in instalment_rows {
-        by_award.entry(row.award_id).or_default().push(row);
-    }
+    let mut by_award = children::group(instalment_rows.into_iter().map(|row| (row.award_id, row)));
     let mut about: HashMap<i64, About> = applications_table::table
         .inner_join(organisations::table)
         .inner_join(decisions::table)

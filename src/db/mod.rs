@@ -11,6 +11,7 @@
 //! replaced before a request sees it. A connection on which a query reported the connection lost
 //! is discarded when it goes back.
 
+pub mod children;
 pub mod schema;
 pub mod text_enum;
 

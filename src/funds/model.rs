@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::DbConnection;
 use crate::db::schema::{fund_years, funds};
+use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
@@ -390,11 +390,9 @@ impl FundYearRow {
             .filter(fund_years::fund_id.eq_any(fund_ids))
             .order((fund_years::fund_id, fund_years::financial_year))
             .load(conn)?;
-        let mut years: std::collections::HashMap<i64, Vec<FundYearRow>> = Default::default();
-        for row in rows {
-            years.entry(row.fund_id).or_default().push(row);
-        }
-        Ok(years)
+        Ok(children::group(
+            rows.into_iter().map(|row| (row.fund_id, row)),
+        ))
     }
 
     pub fn find(

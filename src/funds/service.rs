@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{fund_years, funds};
-use crate::db::{DbConnection, retrying_write, write_transaction};
+use crate::db::{DbConnection, children, retrying_write, write_transaction};
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
@@ -29,19 +29,17 @@ fn code_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
 
 /// The funds with their years, loaded in one query, in the order given.
 fn with_years(conn: &mut DbConnection, rows: Vec<FundRow>) -> Result<Vec<Fund>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut years = FundYearRow::of_funds(conn, &ids)?;
-    rows.into_iter()
-        .map(|row| {
-            let own = years
-                .remove(&row.id)
-                .unwrap_or_default()
+    children::with_children(
+        rows,
+        |ids| FundYearRow::of_funds(conn, ids),
+        |row, years| {
+            let years = years
                 .into_iter()
                 .map(FundYearRow::into_api)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(row.into_api(own))
-        })
-        .collect()
+            Ok(row.into_api(years))
+        },
+    )
 }
 
 fn load(conn: &mut DbConnection, id: i64) -> Result<Fund, ApiError> {

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::DbConnection;
 use crate::db::schema::{organisation_health_boards, organisations};
+use crate::db::{DbConnection, children};
 use crate::domain::Money;
 use crate::domain::clock::utc;
 use crate::domain::identifiers::{CharityNumber, CompanyNumber, Email, Postcode, parse_website};
@@ -386,11 +386,7 @@ impl OrganisationRow {
                 organisation_health_boards::health_board,
             ))
             .load(conn)?;
-        let mut boards: std::collections::HashMap<i64, Vec<HealthBoard>> = Default::default();
-        for (id, board) in pairs {
-            boards.entry(id).or_default().push(board);
-        }
-        Ok(boards)
+        Ok(children::group(pairs))
     }
 
     pub fn set_health_boards(

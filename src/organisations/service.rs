@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, organisation_health_boards, organisations};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, children, write_transaction};
 use crate::domain::vocabulary::{AssignmentStatus, HealthBoard, Role};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::organisations::model::{
@@ -154,15 +154,11 @@ pub fn list(
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut boards = OrganisationRow::health_boards_of(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let own_boards = boards.remove(&row.id).unwrap_or_default();
-            row.into_api(own_boards).map(|o| for_viewer(user, o))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = children::with_children(
+        rows,
+        |ids| OrganisationRow::health_boards_of(conn, ids),
+        |row, boards| row.into_api(boards).map(|o| for_viewer(user, o)),
+    )?;
     Ok(page.wrap(items, total))
 }
 

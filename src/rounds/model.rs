@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::DbConnection;
 use crate::db::schema::{round_years, rounds};
+use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{Component, ReturnFrequency, RoundStatus};
 use crate::domain::{FinancialYear, Money};
@@ -385,14 +385,16 @@ impl RoundRow {
             .select((round_years::round_id, round_years::financial_year))
             .order((round_years::round_id, round_years::financial_year))
             .load(conn)?;
-        let mut years: HashMap<i64, Vec<FinancialYear>> = HashMap::new();
-        for (id, text) in pairs {
-            let year = FinancialYear::parse(&text).map_err(|e| {
-                ApiError::internal(format!("round {id} has a malformed year {text:?}: {e}"))
-            })?;
-            years.entry(id).or_default().push(year);
-        }
-        Ok(years)
+        let years = pairs
+            .into_iter()
+            .map(|(id, text)| {
+                let year = FinancialYear::parse(&text).map_err(|e| {
+                    ApiError::internal(format!("round {id} has a malformed year {text:?}: {e}"))
+                })?;
+                Ok((id, year))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(children::group(years))
     }
 
     pub fn years(&self, conn: &mut DbConnection) -> Result<Vec<FinancialYear>, ApiError> {

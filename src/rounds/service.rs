@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{criteria, rounds};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, children, write_transaction};
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::locks::lock_fund;
@@ -152,15 +152,11 @@ pub fn list(
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut years = RoundRow::years_of(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let own = years.remove(&row.id).unwrap_or_default();
-            row.into_api(now, own)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = children::with_children(
+        rows,
+        |ids| RoundRow::years_of(conn, ids),
+        |row, years| row.into_api(now, years),
+    )?;
     Ok(page.wrap(items, total))
 }
 
