@@ -7,10 +7,36 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::schema::feedback_responses;
 pub use crate::domain::vocabulary::{Respondent, Statement};
+
+/// A response's four ratings, 1 to 5, in the order of [`Statement::ALL`].
+pub type Rated = [i32; 4];
+
+/// The ratings columns of a stored response.
+#[derive(Clone, Copy, Debug, Queryable, Selectable)]
+#[diesel(table_name = feedback_responses)]
+pub struct StoredRatings {
+    pub listened_to: i32,
+    pub wellbeing: i32,
+    pub relationship_with_baby: i32,
+    pub recommend: i32,
+}
+
+impl StoredRatings {
+    pub fn rated(self) -> Rated {
+        [
+            self.listened_to,
+            self.wellbeing,
+            self.relationship_with_baby,
+            self.recommend,
+        ]
+    }
+}
 
 impl Respondent {
     /// How the form asks it.

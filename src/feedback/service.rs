@@ -26,8 +26,8 @@ use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::feedback::model::{
     AwardFeedback, FeedbackForm, FeedbackInput, FeedbackLink, FormChoice, FormStatement,
-    NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Respondent, RespondentSummary,
-    Statement, StatementSummary,
+    NewFeedbackLink, OfficialFeedback, OfficialGroup, Quote, Rated, Respondent, RespondentSummary,
+    Statement, StatementSummary, StoredRatings,
 };
 use crate::feedback::publication;
 use crate::permissions::Action;
@@ -84,42 +84,26 @@ fn managed_award(
     }
 }
 
-type LinkRow = (
-    i64,
-    i64,
-    String,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-);
-
-fn link_columns() -> (
-    feedback_links::id,
-    feedback_links::award_id,
-    feedback_links::label,
-    feedback_links::expires_at,
-    feedback_links::revoked_at,
-    feedback_links::created_at,
-) {
-    (
-        feedback_links::id,
-        feedback_links::award_id,
-        feedback_links::label,
-        feedback_links::expires_at,
-        feedback_links::revoked_at,
-        feedback_links::created_at,
-    )
+/// A link as read back: everything but its token's hash.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = feedback_links)]
+struct LinkRow {
+    id: i64,
+    award_id: i64,
+    label: String,
+    expires_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
 }
 
 fn to_link(row: LinkRow, responses: i64) -> FeedbackLink {
-    let (id, award_id, label, expires_at, revoked_at, created_at) = row;
     FeedbackLink {
-        id,
-        award_id,
-        label,
-        expires_at: expires_at.map(utc),
-        revoked_at: revoked_at.map(utc),
-        created_at: utc(created_at),
+        id: row.id,
+        award_id: row.award_id,
+        label: row.label,
+        expires_at: row.expires_at.map(utc),
+        revoked_at: row.revoked_at.map(utc),
+        created_at: utc(row.created_at),
         token: None,
         url: None,
         responses,
@@ -175,7 +159,7 @@ pub fn create_link(
         )?;
         let row: LinkRow = feedback_links::table
             .find(id)
-            .select(link_columns())
+            .select(LinkRow::as_select())
             .first(conn)?;
         Ok(FeedbackLink {
             url: Some(format!("/api/v1/feedback/{token}")),
@@ -195,7 +179,7 @@ pub fn list_links(
     let rows: Vec<LinkRow> = feedback_links::table
         .filter(feedback_links::award_id.eq(award_id))
         .order(feedback_links::id.desc())
-        .select(link_columns())
+        .select(LinkRow::as_select())
         .load(conn)?;
     let counts: BTreeMap<i64, i64> = feedback_responses::table
         .filter(feedback_responses::award_id.eq(award_id))
@@ -207,7 +191,7 @@ pub fn list_links(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let responses = counts.get(&row.0).copied().unwrap_or(0);
+            let responses = counts.get(&row.id).copied().unwrap_or(0);
             to_link(row, responses)
         })
         .collect())
@@ -387,9 +371,6 @@ pub fn respond(
     })
 }
 
-/// One response's ratings, in `Statement::ALL` order.
-type Rated = [i32; 4];
-
 /// The summary of each statement over a set of ratings.
 pub fn summarise(ratings: &[Rated]) -> Vec<StatementSummary> {
     Statement::ALL
@@ -425,10 +406,7 @@ pub fn summarise(ratings: &[Rated]) -> Vec<StatementSummary> {
 
 type ResponseRow = (
     Respondent,
-    i32,
-    i32,
-    i32,
-    i32,
+    StoredRatings,
     Option<String>,
     Option<String>,
     bool,
@@ -456,10 +434,7 @@ pub fn award_feedback(
         ))
         .select((
             feedback_responses::respondent,
-            feedback_responses::listened_to,
-            feedback_responses::wellbeing,
-            feedback_responses::relationship_with_baby,
-            feedback_responses::recommend,
+            StoredRatings::as_select(),
             feedback_responses::difference,
             feedback_responses::could_be_better,
             feedback_responses::consent_to_quote,
@@ -469,8 +444,8 @@ pub fn award_feedback(
     let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
     let mut by_respondent: BTreeMap<Respondent, Vec<Rated>> = BTreeMap::new();
     let mut quotes = Vec::new();
-    for (respondent, a, b, c, d, difference, could_be_better, consent, received_on) in rows {
-        let rated = [a, b, c, d];
+    for (respondent, ratings, difference, could_be_better, consent, received_on) in rows {
+        let rated = ratings.rated();
         all.push(rated);
         by_respondent.entry(respondent).or_default().push(rated);
         if consent && (difference.is_some() || could_be_better.is_some()) {
@@ -511,22 +486,16 @@ pub fn for_officials(
     conn: &mut DbConnection,
     award_ids: &[i64],
 ) -> Result<OfficialFeedback, ApiError> {
-    let rows: Vec<(Respondent, i32, i32, i32, i32)> = feedback_responses::table
+    let rows: Vec<(Respondent, StoredRatings)> = feedback_responses::table
         .filter(feedback_responses::award_id.eq_any(award_ids))
-        .select((
-            feedback_responses::respondent,
-            feedback_responses::listened_to,
-            feedback_responses::wellbeing,
-            feedback_responses::relationship_with_baby,
-            feedback_responses::recommend,
-        ))
+        .select((feedback_responses::respondent, StoredRatings::as_select()))
         .load(conn)?;
     let mut all: Vec<Rated> = Vec::with_capacity(rows.len());
     let mut groups: BTreeMap<Respondent, Vec<Rated>> =
         Respondent::ALL.iter().map(|r| (*r, Vec::new())).collect();
-    for (respondent, a, b, c, d) in rows {
-        all.push([a, b, c, d]);
-        groups.entry(respondent).or_default().push([a, b, c, d]);
+    for (respondent, ratings) in rows {
+        all.push(ratings.rated());
+        groups.entry(respondent).or_default().push(ratings.rated());
     }
     let total_hidden = suppression::total_suppressed(all.len() as u64);
     Ok(OfficialFeedback {

@@ -27,6 +27,7 @@ use crate::domain::vocabulary::{
 };
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
+use crate::feedback::model::{Rated, StoredRatings};
 use crate::feedback::publication::{self, Placement};
 use crate::feedback::service::summarise;
 use crate::funds::model::{FundRow, FundYearRow};
@@ -429,7 +430,7 @@ pub fn reach(
 }
 
 /// Groups of ratings with small-number suppression applied across the groups of one dimension.
-fn groups(by: BTreeMap<String, Vec<[i32; 4]>>) -> Vec<FeedbackGroup> {
+fn groups(by: BTreeMap<String, Vec<Rated>>) -> Vec<FeedbackGroup> {
     let counts: Vec<u64> = by.values().map(|r| r.len() as u64).collect();
     let hidden = suppression::suppressed(&counts);
     by.into_iter()
@@ -467,31 +468,28 @@ pub fn feedback(
             .filter(feedback_responses::received_on.ge(year.first_day()))
             .filter(feedback_responses::received_on.le(year.last_day()));
     }
-    let rows: Vec<(i64, Component, chrono::NaiveDate, i32, i32, i32, i32)> = query
+    let rows: Vec<(i64, Component, chrono::NaiveDate, StoredRatings)> = query
         .select((
             awards::application_id,
             rounds::component,
             feedback_responses::received_on,
-            feedback_responses::listened_to,
-            feedback_responses::wellbeing,
-            feedback_responses::relationship_with_baby,
-            feedback_responses::recommend,
+            StoredRatings::as_select(),
         ))
         .load(conn)?;
     let boards: HashMap<i64, Vec<HealthBoard>> = choices(conn, fund_id, "health_board")?;
     let mut all = Vec::with_capacity(rows.len());
-    let mut by_year: BTreeMap<String, Vec<[i32; 4]>> = BTreeMap::new();
-    let mut by_component: BTreeMap<String, Vec<[i32; 4]>> = Component::ALL
+    let mut by_year: BTreeMap<String, Vec<Rated>> = BTreeMap::new();
+    let mut by_component: BTreeMap<String, Vec<Rated>> = Component::ALL
         .iter()
         .map(|c| (c.as_str().to_owned(), Vec::new()))
         .collect();
-    let mut by_board: BTreeMap<String, Vec<[i32; 4]>> = HealthBoard::ALL
+    let mut by_board: BTreeMap<String, Vec<Rated>> = HealthBoard::ALL
         .iter()
         .map(|b| (b.as_str().to_owned(), Vec::new()))
         .collect();
     by_board.insert(publication::MULTIPLE_BOARDS.to_owned(), Vec::new());
-    for (application, component, day, a, b, c, d) in rows {
-        let rated = [a, b, c, d];
+    for (application, component, day, ratings) in rows {
+        let rated = ratings.rated();
         all.push(rated);
         let placed = Placement::new(
             component.as_str().to_owned(),
