@@ -11,11 +11,13 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
+use diesel::prelude::*;
 
 use crate::caller::CurrentUser;
+use crate::db::DbConnection;
+use crate::db::schema::users;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
-use crate::users::model::UserRow;
 
 /// How long an account read from the database is trusted.
 pub const ACCOUNT_CACHE_TTL: Duration = Duration::from_secs(1);
@@ -23,8 +25,9 @@ pub const ACCOUNT_CACHE_TTL: Duration = Duration::from_secs(1);
 /// Past this many entries, expired ones are swept out before another is added.
 const SWEEP_ABOVE: usize = 4_096;
 
-/// What the access check needs of a `users` row (no password hash).
-#[derive(Clone, Debug)]
+/// What the access check needs of a `users` row: never its password hash.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = users)]
 pub struct Account {
     pub id: i64,
     pub role: Role,
@@ -36,20 +39,13 @@ pub struct Account {
     pub session_generation: i64,
 }
 
-impl TryFrom<UserRow> for Account {
-    type Error = ApiError;
-
-    fn try_from(row: UserRow) -> Result<Self, ApiError> {
-        Ok(Account {
-            id: row.id,
-            role: row.role,
-            organisation_id: row.organisation_id,
-            email: row.email,
-            name: row.name,
-            active: row.active,
-            password_changed_at: row.password_changed_at,
-            session_generation: row.session_generation,
-        })
+impl Account {
+    /// Reads the account of a user (404 for none), leaving the password hash unread.
+    pub fn find(conn: &mut DbConnection, id: i64) -> Result<Account, ApiError> {
+        Ok(users::table
+            .find(id)
+            .select(Account::as_select())
+            .first(conn)?)
     }
 }
 

@@ -10,7 +10,6 @@ use crate::auth::cache::Account;
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::users::model::UserRow;
 
 impl FromRequest for CurrentUser {
     type Error = ApiError;
@@ -68,7 +67,7 @@ pub async fn account(state: &AppState, user_id: i64) -> Result<Account, ApiError
     let read_at = std::time::Instant::now();
     let account = state
         .db
-        .run(move |conn| Account::try_from(UserRow::find(conn, user_id)?))
+        .run(move |conn| Account::find(conn, user_id))
         .await
         .map_err(|e| match e {
             ApiError::NotFound => invalid_token(),
