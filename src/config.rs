@@ -34,174 +34,108 @@ pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.
     #[arg(
         long,
-        env = "DATABASE_URL",
+        env,
         default_value = "sqlite://grantfund.db",
         hide_env_values = true,
         global = true
     )]
     pub database_url: String,
     /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "BIND_ADDR",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env, default_value = "127.0.0.1:8080", global = true)]
     pub bind_addr: String,
     /// `production` turns on the secret check and JSON logs.
-    #[arg(
-        long,
-        env = "APP_ENV",
-        value_enum,
-        default_value = "development",
-        global = true
-    )]
+    #[arg(long, env, value_enum, default_value = "development", global = true)]
     pub app_env: AppEnv,
     /// Secret that signs access tokens; at least 32 bytes in production.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(long, env, hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
     /// Lifetime of an access token, in seconds.
-    #[arg(
-        long,
-        env = "ACCESS_TOKEN_TTL_SECONDS",
-        default_value_t = 900,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 900, global = true)]
     pub access_token_ttl_seconds: u64,
     /// Lifetime of a refresh token, in seconds.
-    #[arg(long, env = "REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, global = true)]
+    #[arg(long, env, default_value_t = 30 * 24 * 3600, global = true)]
     pub refresh_token_ttl_seconds: u64,
     /// Lifetime of a password reset token, in seconds.
-    #[arg(
-        long,
-        env = "PASSWORD_RESET_TTL_SECONDS",
-        default_value_t = 3600,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 3600, global = true)]
     pub password_reset_ttl_seconds: u64,
     /// SMTP server, e.g. `smtp://127.0.0.1:1025`; unset means the file transport.
-    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    #[arg(long, env, hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
     /// Where the file transport writes.
-    #[arg(long, env = "MAIL_DIR", default_value = "./mail", global = true)]
+    #[arg(long, env, default_value = "./mail", global = true)]
     pub mail_dir: PathBuf,
     /// Sender of every email.
     #[arg(
         long,
-        env = "MAIL_FROM",
+        env,
         default_value = "Grant Fund <noreply@localhost>",
         global = true
     )]
     pub mail_from: String,
     /// Address of the service as people reach it, used in links, QR codes and emails; by
     /// default the address the server is bound to.
-    #[arg(long, env = "PUBLIC_URL", global = true)]
+    #[arg(long, env, global = true)]
     pub public_url: Option<String>,
     /// Log filter.
-    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    #[arg(long, env, default_value = "info", global = true)]
     pub rust_log: String,
     /// Largest request body accepted, in bytes.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    #[arg(long, env, default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
     /// Database connections per instance.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, global = true)]
+    #[arg(long, env, default_value_t = 10, global = true)]
     pub database_pool_size: u32,
     /// Seconds a request waits for a database connection before answering 503.
-    #[arg(
-        long,
-        env = "DATABASE_TIMEOUT_SECONDS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 5, global = true)]
     pub database_timeout_seconds: u64,
     /// Password-reset requests and registrations per minute for one email; failed sign-ins in a
     /// minute after which an account refuses the clients that failed on it.
-    #[arg(
-        long,
-        env = "AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 5, global = true)]
     pub auth_attempts_per_account_per_minute: u32,
     /// Sign-in or password-reset attempts per minute from one client address.
-    #[arg(
-        long,
-        env = "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 30, global = true)]
     pub auth_attempts_per_client_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    #[arg(
-        long,
-        env = "TRUST_FORWARDED_FOR",
-        default_value_t = false,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
     /// Proxies in front of the service besides the one it is reached through, comma-separated
     /// IPs or CIDRs (`10.0.0.0/8, 2001:db8::/32`): with `TRUST_FORWARDED_FOR`, the client is the
     /// right-most `X-Forwarded-For` hop not in this list.
-    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", global = true)]
+    #[arg(long, env, default_value = "", global = true)]
     pub trusted_proxies: String,
     /// Unauthenticated writes (sign-in, registration, password reset, refresh, feedback
     /// responses) per minute from one client address, per instance.
-    #[arg(
-        long,
-        env = "UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 60, global = true)]
     pub unauthenticated_writes_per_client_per_minute: u32,
     /// Seconds between passes of the outbox worker inside `serve`.
-    #[arg(long, env = "OUTBOX_POLL_SECONDS", default_value_t = 5, global = true)]
+    #[arg(long, env, default_value_t = 5, global = true)]
     pub outbox_poll_seconds: u64,
     /// Sending attempts before an email is marked `failed`.
-    #[arg(long, env = "OUTBOX_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    #[arg(long, env, default_value_t = 8, global = true)]
     pub outbox_max_attempts: i32,
     /// Delay before the first retry of an email, in seconds; it doubles on each attempt.
-    #[arg(
-        long,
-        env = "OUTBOX_RETRY_BASE_SECONDS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 30, global = true)]
     pub outbox_retry_base_seconds: u64,
     /// Seconds between passes of the monitoring job (overdue returns, reminders) inside `serve`.
-    #[arg(
-        long,
-        env = "REMINDER_POLL_SECONDS",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 300, global = true)]
     pub reminder_poll_seconds: u64,
     /// Family feedback responses accepted per link per minute, per instance.
-    #[arg(
-        long,
-        env = "FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 20, global = true)]
     pub feedback_responses_per_link_per_minute: u32,
     /// Months after a round closes that declined and withdrawn applications keep their content.
-    #[arg(long, env = "RETENTION_MONTHS", default_value_t = 24, global = true)]
+    #[arg(long, env, default_value_t = 24, global = true)]
     pub retention_months: u32,
     /// The publisher's 360Giving prefix: grant ids are `360G-<prefix>-<award reference>`.
-    #[arg(
-        long,
-        env = "OPEN_DATA_PREFIX",
-        default_value = "grantfund",
-        global = true
-    )]
+    #[arg(long, env, default_value = "grantfund", global = true)]
     pub open_data_prefix: String,
     /// Origins whose pages may call the API from a browser, comma-separated
     /// (`https://portal.example.org`); none by default, so cross-origin reads are refused.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", global = true)]
+    #[arg(long, env, default_value = "", global = true)]
     pub cors_allowed_origins: String,
     /// A folder of the portal's built style sheets, scripts and images (`npm run build` in
     /// `web/` writes `web/dist`) to serve under `/assets/` instead of those built into the
     /// binary, read on every request: for working on the styles.
-    #[arg(long, env = "ASSETS_DIR", global = true)]
+    #[arg(long, env, global = true)]
     pub assets_dir: Option<PathBuf>,
 }
 
@@ -473,6 +407,25 @@ mod tests {
         let mut all = vec!["grantfund"];
         all.extend_from_slice(args);
         Cli::parse_from(all).config
+    }
+
+    #[test]
+    fn every_variable_is_named_after_its_field_and_listed_in_the_readme() {
+        use clap::CommandFactory;
+        let readme = include_str!("../README.md");
+        let command = Cli::command();
+        let mut read = 0;
+        for arg in command.get_arguments() {
+            let Some(env) = arg.get_env() else { continue };
+            read += 1;
+            let env = env.to_string_lossy();
+            assert_eq!(env, arg.get_id().as_str().to_uppercase());
+            assert!(
+                readme.contains(&format!("| `{env}` |")),
+                "{env} is missing from the README's configuration table"
+            );
+        }
+        assert!(read >= 29, "only {read} variables read");
     }
 
     #[test]
