@@ -19,6 +19,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
 
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConnection, retrying_write};
@@ -52,6 +54,26 @@ impl FromRequest for IdempotencyKey {
                 "Idempotency-Key must be 1 to 255 visible ASCII characters, such as a UUID.",
             )),
         })
+    }
+}
+
+/// The header as operations document it.
+impl utoipa::IntoParams for IdempotencyKey {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[!-~]{1,255}$"));
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .description(Some(
+                    "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID",
+                ))
+                .required(Required::False)
+                .schema(Some(text))
+                .build(),
+        ]
     }
 }
 

@@ -1,8 +1,11 @@
 //! Decision and award handlers. Every action accepts an `Idempotency-Key` header.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::applications::model::Application;
@@ -10,6 +13,7 @@ use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, Termination
 use crate::awards::reading::{self, AwardFilter};
 use crate::awards::{deciding, offer};
 use crate::caller::CurrentUser;
+use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::{ApiError, Problem};
@@ -42,10 +46,7 @@ pub struct AwardQuery {
 /// nothing twice; the same key with another body is 422 `idempotency_key_reused`.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Application id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
-    ),
+    params(("id" = i64, Path, description = "Application id"), IdempotencyKey),
     request_body(content = DecisionInput, example = json!({
         "decision": "award",
         "amounts": {
@@ -65,68 +66,102 @@ pub struct AwardQuery {
 )]
 #[post("/applications/{id}/decision")]
 pub async fn decide(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
+    call: KeyedCall,
     id: web::Path<i64>,
     body: Json<DecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let now = state.clock.now_naive();
-    let fingerprint = idempotency::fingerprint(&req, &body.0)?;
-    let answer = state
-        .db
-        .run(move |conn| {
-            idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
-                Ok(match deciding::decide(conn, now, &user, id, &body.0)? {
-                    made @ Decided::Awarded(_) => (StatusCode::CREATED, made),
-                    declined @ Decided::Declined(_) => (StatusCode::OK, declined),
-                })
-            })
+    let input = body.0;
+    call.once(&input.clone(), move |conn, now, user| {
+        Ok(match deciding::decide(conn, now, user, id, &input)? {
+            made @ Decided::Awarded(_) => (StatusCode::CREATED, made),
+            declined @ Decided::Declined(_) => (StatusCode::OK, declined),
         })
-        .await?;
-    Ok(answer.respond())
+    })
+    .await
 }
 
-/// Runs one award action, once per idempotency key, answering 200 with the award.
-async fn award_action<F>(
+/// What a keyed action reads from its request: the state, the request itself (for its
+/// fingerprint), the caller, and the caller's `Idempotency-Key` if they sent one.
+pub struct KeyedCall {
     state: web::Data<AppState>,
     req: HttpRequest,
     user: CurrentUser,
     key: IdempotencyKey,
-    body: serde_json::Value,
-    action: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: Fn(
-            &mut crate::db::DbConnection,
-            chrono::NaiveDateTime,
-            &CurrentUser,
-        ) -> Result<Award, ApiError>
-        + Send
-        + 'static,
-{
-    let now = state.clock.now_naive();
-    let fingerprint = idempotency::fingerprint(&req, &body)?;
-    let answer = state
-        .db
-        .run(move |conn| {
-            idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
-                Ok((StatusCode::OK, action(conn, now, &user)?))
+}
+
+impl FromRequest for KeyedCall {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let user = CurrentUser::from_request(&req, payload);
+        let key = IdempotencyKey::from_request(&req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            let key = key.await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal("application state missing"))?;
+            Ok(KeyedCall {
+                state,
+                req,
+                user,
+                key,
             })
         })
-        .await?;
-    Ok(answer.respond())
+    }
+}
+
+impl KeyedCall {
+    /// Runs `action` once for this key and request (`body` as parsed), answering with the
+    /// status and value it gives, or with the first answer to an earlier sending.
+    async fn once<T, F>(self, body: &impl Serialize, action: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: Fn(&mut DbConnection, NaiveDateTime, &CurrentUser) -> Result<(StatusCode, T), ApiError>
+            + Send
+            + 'static,
+    {
+        let KeyedCall {
+            state,
+            req,
+            user,
+            key,
+        } = self;
+        let now = state.clock.now_naive();
+        let fingerprint = idempotency::fingerprint(&req, body)?;
+        let answer = state
+            .db
+            .run(move |conn| {
+                idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
+                    action(conn, now, &user)
+                })
+            })
+            .await?;
+        Ok(answer.respond())
+    }
+
+    /// Runs one award action once for this key, answering 200 with the award.
+    async fn award<F>(self, body: &impl Serialize, action: F) -> Result<HttpResponse, ApiError>
+    where
+        F: Fn(&mut DbConnection, NaiveDateTime, &CurrentUser) -> Result<Award, ApiError>
+            + Send
+            + 'static,
+    {
+        self.once(body, move |conn, now, user| {
+            Ok((StatusCode::OK, action(conn, now, user)?))
+        })
+        .await
+    }
 }
 
 /// The applicant accepts the offer of their organisation's award. A confirmation is emailed.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
-    ),
+    params(("id" = i64, Path, description = "Award id"), IdempotencyKey),
     responses(
         (status = 200, description = "The award, `accepted`", body = Award),
         (status = 409, description = "`invalid_state`: not an open offer", body = Problem, content_type = "application/problem+json"),
@@ -134,32 +169,18 @@ where
     security(("bearer" = []))
 )]
 #[post("/awards/{id}/accept")]
-pub async fn accept(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn accept(call: KeyedCall, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    award_action(
-        state,
-        req,
-        user,
-        key,
-        serde_json::Value::Null,
-        move |conn, now, user| grant_cycle::accept_award(conn, now, user, id),
-    )
+    call.award(&(), move |conn, now, user| {
+        grant_cycle::accept_award(conn, now, user, id)
+    })
     .await
 }
 
 /// The applicant declines the offer; every year's amount goes back to that year's budget.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
-    ),
+    params(("id" = i64, Path, description = "Award id"), IdempotencyKey),
     responses(
         (status = 200, description = "The award, `declined`", body = Award),
         (status = 409, description = "`invalid_state`: not an open offer", body = Problem, content_type = "application/problem+json"),
@@ -167,22 +188,11 @@ pub async fn accept(
     security(("bearer" = []))
 )]
 #[post("/awards/{id}/decline")]
-pub async fn decline(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn decline(call: KeyedCall, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    award_action(
-        state,
-        req,
-        user,
-        key,
-        serde_json::Value::Null,
-        move |conn, now, user| offer::decline(conn, now, user, id),
-    )
+    call.award(&(), move |conn, now, user| {
+        offer::decline(conn, now, user, id)
+    })
     .await
 }
 
@@ -190,10 +200,7 @@ pub async fn decline(
 /// their years' budgets, and the grant holder is emailed the reason.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Award id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
-    ),
+    params(("id" = i64, Path, description = "Award id"), IdempotencyKey),
     request_body(content = TerminationInput, example = json!({
         "reason": "The service closed in March and the organisation asked to end the grant."
     })),
@@ -205,24 +212,15 @@ pub async fn decline(
 )]
 #[post("/awards/{id}/terminate")]
 pub async fn terminate(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
+    call: KeyedCall,
     id: web::Path<i64>,
     body: Json<TerminationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
-    let fingerprinted = serde_json::to_value(&input).map_err(ApiError::internal)?;
-    award_action(
-        state,
-        req,
-        user,
-        key,
-        fingerprinted,
-        move |conn, now, user| offer::terminate(conn, now, user, id, &input),
-    )
+    call.award(&input.clone(), move |conn, now, user| {
+        offer::terminate(conn, now, user, id, &input)
+    })
     .await
 }
 
@@ -233,7 +231,7 @@ pub async fn terminate(
     params(
         ("id" = i64, Path, description = "Award id"),
         ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$", description = "Makes a retry safe: 1 to 255 visible ASCII characters, e.g. a UUID"),
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "The award with the instalment `released`", body = Award),
@@ -243,21 +241,13 @@ pub async fn terminate(
 )]
 #[post("/awards/{id}/instalments/{financial_year}/release")]
 pub async fn release(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
+    call: KeyedCall,
     path: web::Path<(i64, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
-    award_action(
-        state,
-        req,
-        user,
-        key,
-        serde_json::Value::Null,
-        move |conn, now, user| grant_cycle::release_instalment(conn, now, user, id, &year),
-    )
+    call.award(&(), move |conn, now, user| {
+        grant_cycle::release_instalment(conn, now, user, id, &year)
+    })
     .await
 }
 
