@@ -312,12 +312,11 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<ApplicationRow> = query()
-        .order(applications::id.desc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<ApplicationRow>) = page.load(
+        conn,
+        query().count(),
+        query().order(applications::id.desc()),
+    )?;
     Ok(page.wrap(to_api(conn, rows)?, total))
 }
 

@@ -328,12 +328,8 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<AssignmentRow> = query()
-        .order(assignments::id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<AssignmentRow>) =
+        page.load(conn, query().count(), query().order(assignments::id))?;
     Ok(page.wrap(to_api(conn, rows)?, total))
 }
 

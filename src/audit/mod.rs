@@ -184,11 +184,10 @@ pub fn list(
         }
         query
     };
-    let total = filtered().count().get_result(conn)?;
-    let rows: Vec<EntryRow> = filtered()
-        .order(audit_log::id.desc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<EntryRow>) = page.load(
+        conn,
+        filtered().count(),
+        filtered().order(audit_log::id.desc()),
+    )?;
     Ok(page.wrap(rows.into_iter().map(AuditEntry::from).collect(), total))
 }

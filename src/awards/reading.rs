@@ -195,11 +195,7 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<AwardRow> = query()
-        .order(awards::id.desc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<AwardRow>) =
+        page.load(conn, query().count(), query().order(awards::id.desc()))?;
     Ok(page.wrap(to_api(conn, rows)?, total))
 }

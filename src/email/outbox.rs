@@ -351,12 +351,11 @@ pub fn list(
         }
         query
     };
-    let total = filtered().count().get_result(conn)?;
-    let rows: Vec<OutboxRow> = filtered()
-        .order(outbox::id.desc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<OutboxRow>) = page.load(
+        conn,
+        filtered().count(),
+        filtered().order(outbox::id.desc()),
+    )?;
     Ok(page.wrap(rows.into_iter().map(OutboxEntry::from).collect(), total))
 }
 

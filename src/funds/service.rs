@@ -13,8 +13,7 @@ use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::funds::locks::lock_fund;
 use crate::funds::model::{
-    Fund, FundDetails, FundFields, FundInput, FundPatch, FundRow, FundYear, FundYearInput,
-    FundYearRow,
+    Fund, FundDetails, FundInput, FundPatch, FundRow, FundYear, FundYearInput, FundYearRow,
 };
 use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
@@ -62,7 +61,11 @@ pub fn create(
     let details = v.finish_with(|| details)?;
     write_transaction(conn, |conn| {
         let id: i64 = diesel::insert_into(funds::table)
-            .values((FundFields::new(&details, now), funds::created_at.eq(now)))
+            .values((
+                &details,
+                funds::created_at.eq(now),
+                funds::updated_at.eq(now),
+            ))
             .returning(funds::id)
             .get_result(conn)
             .map_err(code_taken())?;
@@ -90,12 +93,11 @@ pub fn list(
     page: Page,
 ) -> Result<Paged<Fund>, ApiError> {
     user.require(Action::ReadFunds)?;
-    let total = funds::table.count().get_result(conn)?;
-    let rows: Vec<FundRow> = funds::table
-        .order(funds::id.desc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<FundRow>) = page.load(
+        conn,
+        funds::table.count(),
+        funds::table.order(funds::id.desc()),
+    )?;
     Ok(page.wrap(with_years(conn, rows)?, total))
 }
 
@@ -135,7 +137,7 @@ pub fn update(
         }
         let details = v.finish_with(|| details)?;
         diesel::update(funds::table.find(id))
-            .set(FundFields::new(&details, now))
+            .set((&details, funds::updated_at.eq(now)))
             .execute(conn)
             .map_err(code_taken())?;
         let after = load(conn, id)?;
@@ -162,12 +164,12 @@ pub fn years(
     user.require(Action::ReadFunds)?;
     FundRow::find(conn, id)?;
     let query = || fund_years::table.filter(fund_years::fund_id.eq(id));
-    let total = query().count().get_result(conn)?;
-    let items = query()
-        .order(fund_years::financial_year)
-        .limit(page.limit())
-        .offset(page.offset())
-        .load::<FundYearRow>(conn)?
+    let (total, rows): (i64, Vec<FundYearRow>) = page.load(
+        conn,
+        query().count(),
+        query().order(fund_years::financial_year),
+    )?;
+    let items = rows
         .into_iter()
         .map(FundYearRow::into_api)
         .collect::<Result<Vec<_>, _>>()?;

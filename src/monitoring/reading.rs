@@ -213,11 +213,10 @@ pub fn list(
         };
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<ReturnRow> = query()
-        .order((returns::due_date, returns::id))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<ReturnRow>) = page.load(
+        conn,
+        query().count(),
+        query().order((returns::due_date, returns::id)),
+    )?;
     Ok(page.wrap(to_api(conn, rows, today)?, total))
 }

@@ -148,12 +148,8 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<OrganisationRow> = query()
-        .order(organisations::id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<OrganisationRow>) =
+        page.load(conn, query().count(), query().order(organisations::id))?;
     let items = children::with_children(
         rows,
         |ids| OrganisationRow::health_boards_of(conn, ids),

@@ -67,18 +67,14 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<(String, String, Option<String>, ApplicationRow)> = query()
-        .order((organisations::name, awards::id))
-        .limit(page.limit())
-        .offset(page.offset())
-        .select((
-            awards::reference,
-            organisations::name,
-            organisations::website,
-            applications::all_columns,
-        ))
-        .load(conn)?;
+    let listed = query().order((organisations::name, awards::id)).select((
+        awards::reference,
+        organisations::name,
+        organisations::website,
+        applications::all_columns,
+    ));
+    let (total, rows): (i64, Vec<(String, String, Option<String>, ApplicationRow)>) =
+        page.load(conn, query().count(), listed)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.3.id).collect();
     let mut children = Children::load(conn, &ids)?;
     let items = rows

@@ -146,12 +146,11 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<RoundRow> = query()
-        .order((rounds::closes_at, rounds::id))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<RoundRow>) = page.load(
+        conn,
+        query().count(),
+        query().order((rounds::closes_at, rounds::id)),
+    )?;
     let items = children::with_children(
         rows,
         |ids| RoundRow::years_of(conn, ids),
@@ -352,12 +351,9 @@ pub fn list_criteria(
 ) -> Result<Paged<Criterion>, ApiError> {
     visible_round(conn, now, viewer, round_id)?;
     let query = || criteria::table.filter(criteria::round_id.eq(round_id));
-    let total = query().count().get_result(conn)?;
-    let items = query()
-        .order(criteria::id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .load::<CriterionRow>(conn)?
+    let (total, rows): (i64, Vec<CriterionRow>) =
+        page.load(conn, query().count(), query().order(criteria::id))?;
+    let items = rows
         .into_iter()
         .map(CriterionRow::into_api)
         .collect::<Result<Vec<_>, _>>()?;

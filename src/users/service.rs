@@ -106,12 +106,8 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
-    let rows: Vec<UserRow> = query()
-        .order(users::id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+    let (total, rows): (i64, Vec<UserRow>) =
+        page.load(conn, query().count(), query().order(users::id))?;
     Ok(page.wrap(
         rows.into_iter()
             .map(User::try_from)

@@ -1,8 +1,11 @@
 //! Paged lists: `?page=&per_page=` in, `{items, page, per_page, total}` out.
 
+use diesel::query_dsl::methods::{LimitDsl, LoadQuery, OffsetDsl};
+use diesel::{QueryResult, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::db::DbConnection;
 use crate::error::{ApiError, Validator};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -54,6 +57,25 @@ impl Page {
 
     pub fn limit(self) -> i64 {
         self.per_page
+    }
+
+    /// Counts the whole list with `count` and loads this page of it with `list`, which gives
+    /// the order.
+    pub fn load<'q, R, C, L>(
+        self,
+        conn: &mut DbConnection,
+        count: C,
+        list: L,
+    ) -> QueryResult<(i64, Vec<R>)>
+    where
+        C: LoadQuery<'q, DbConnection, i64>,
+        L: LimitDsl,
+        L::Output: OffsetDsl,
+        <L::Output as OffsetDsl>::Output: LoadQuery<'q, DbConnection, R>,
+    {
+        let total = count.get_result(conn)?;
+        let rows = list.limit(self.limit()).offset(self.offset()).load(conn)?;
+        Ok((total, rows))
     }
 
     pub fn wrap<T>(self, items: Vec<T>, total: i64) -> Paged<T> {
