@@ -157,13 +157,16 @@ impl FundInput {
     }
 }
 
-/// Checked fund details.
-#[derive(Clone, Debug, PartialEq)]
+/// Checked fund details, as they are stored.
+#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = funds)]
 pub struct FundDetails {
     pub name: String,
     pub code: String,
-    pub funder: OrganisationReference,
-    pub administrator: OrganisationReference,
+    pub funder_name: String,
+    pub funder_org_id: String,
+    pub administrator_name: String,
+    pub administrator_org_id: String,
     pub currency: String,
     pub programme_start: NaiveDate,
     pub programme_end: NaiveDate,
@@ -237,11 +240,14 @@ impl FundDetails {
             }
         }
         let reach_target = v.count("reach_target", input.reach_target, 0..=100_000_000);
+        let (funder, administrator) = (funder?, administrator?);
         Some(FundDetails {
             name: name?,
             code: code_ok.then(|| code.to_owned())?,
-            funder: funder?,
-            administrator: administrator?,
+            funder_name: funder.name,
+            funder_org_id: funder.org_id,
+            administrator_name: administrator.name,
+            administrator_org_id: administrator.org_id,
             currency: currency_ok.then(|| "GBP".to_owned())?,
             programme_start: start?,
             programme_end: end?,
@@ -252,40 +258,6 @@ impl FundDetails {
     /// The financial years the programme touches.
     pub fn financial_years(&self) -> Vec<FinancialYear> {
         FinancialYear::spanning(self.programme_start, self.programme_end)
-    }
-}
-
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = funds)]
-pub struct FundFields<'a> {
-    pub name: &'a str,
-    pub code: &'a str,
-    pub funder_name: &'a str,
-    pub funder_org_id: &'a str,
-    pub administrator_name: &'a str,
-    pub administrator_org_id: &'a str,
-    pub currency: &'a str,
-    pub programme_start: NaiveDate,
-    pub programme_end: NaiveDate,
-    pub reach_target: i64,
-    pub updated_at: NaiveDateTime,
-}
-
-impl<'a> FundFields<'a> {
-    pub fn new(d: &'a FundDetails, now: NaiveDateTime) -> Self {
-        FundFields {
-            name: &d.name,
-            code: &d.code,
-            funder_name: &d.funder.name,
-            funder_org_id: &d.funder.org_id,
-            administrator_name: &d.administrator.name,
-            administrator_org_id: &d.administrator.org_id,
-            currency: &d.currency,
-            programme_start: d.programme_start,
-            programme_end: d.programme_end,
-            reach_target: d.reach_target,
-            updated_at: now,
-        }
     }
 }
 
