@@ -36,6 +36,9 @@ pub struct DirectoryFilter {
     pub support_type: Option<SupportType>,
 }
 
+/// An award's reference, its organisation's name and website, and its application.
+type Listed = (String, String, Option<String>, ApplicationRow);
+
 /// Funded services, by organisation name.
 pub fn list(
     conn: &mut DbConnection,
@@ -73,8 +76,7 @@ pub fn list(
         organisations::website,
         applications::all_columns,
     ));
-    let (total, rows): (i64, Vec<(String, String, Option<String>, ApplicationRow)>) =
-        page.load(conn, query().count(), listed)?;
+    let (total, rows): (i64, Vec<Listed>) = page.load(conn, query().count(), listed)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.3.id).collect();
     let mut children = Children::load(conn, &ids)?;
     let items = rows
