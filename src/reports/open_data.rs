@@ -4,14 +4,16 @@
 //! reference>`, with the prefix from `OPEN_DATA_PREFIX`. `amountAwarded` is the award as
 //! decided (every year's instalment), `amountDisbursed` what has been released. The recipient is
 //! identified by its org-id: `GB-SC-<Scottish Charity Number>` for charities, else
-//! `GB-COH-<company number>`. An organisation with neither has no identifier the standard
-//! accepts, so its grants are left out of the export and counted in the
-//! `X-Grants-Without-Org-Id` header. Each health board the application covers is a beneficiary
-//! location with its GSS code and `geoCodeType` `HB`.
+//! `GB-COH-<company number>`. An organisation with neither is identified under the publisher's
+//! own prefix, `360G-<prefix>-ORG-<organisation id>`, the same in every export, as the standard
+//! allows for recipients no register lists, so every grant is published. Each health board the
+//! application covers is a beneficiary location with its GSS code and `geoCodeType` `HB`; the
+//! CSV gives each its own numbered columns (`Beneficiary Location:0:Name`, `…:1:…`), so that it
+//! turns back into the same grants as the JSON.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -23,7 +25,7 @@ use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{applications, awards, decisions, instalments, organisations, rounds};
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
+use crate::domain::vocabulary::{AwardStatus, Component, InstalmentStatus};
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::funds::model::FundRow;
@@ -36,7 +38,8 @@ use crate::wire::csv_text;
 #[schema(as = GrantOrganization)]
 pub struct Organization {
     /// Its org-id: `GB-SC-<Scottish Charity Number>` or `GB-COH-<company number>` for a
-    /// recipient, the fund's funder org-id for the funder.
+    /// recipient, else `360G-<OPEN_DATA_PREFIX>-ORG-<organisation id>`; the fund's funder org-id
+    /// for the funder.
     #[schema(example = "GB-SC-SC012345")]
     pub id: String,
     pub name: String,
@@ -52,6 +55,10 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub postal_code: Option<String>,
+    /// A recipient's website, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub url: Option<String>,
 }
 
 /// The period a grant funds.
@@ -59,13 +66,14 @@ pub struct Organization {
 #[serde(rename_all = "camelCase")]
 #[schema(as = GrantPlannedDates)]
 pub struct Event {
-    /// The first day of the grant's first financial year.
+    /// The first day of the grant's first financial year, or the award date when that is later:
+    /// a grant is never planned to start before it was made.
     #[schema(format = Date, example = "2021-04-01")]
     pub start_date: String,
     /// The last day of the grant's last financial year.
     #[schema(format = Date, example = "2023-03-31")]
     pub end_date: String,
-    /// In months.
+    /// In months, counting the months of the start and end dates.
     #[schema(example = 24)]
     pub duration: i64,
 }
@@ -89,8 +97,8 @@ pub struct Location {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = GrantProgramme)]
 pub struct Programme {
-    /// The fund's code.
-    #[schema(example = "PIMH")]
+    /// The fund's code and the round's component, so that each component groups apart.
+    #[schema(example = "PIMH-CORE")]
     pub code: String,
     /// The fund's name and the round's.
     pub title: String,
@@ -115,6 +123,14 @@ pub struct Grant {
     /// What has been released, as `amountAwarded` is written.
     #[schema(value_type = f64, example = 40000.00)]
     pub amount_disbursed: Box<RawValue>,
+    /// What the application asked for, every year together, as `amountAwarded` is written.
+    #[schema(value_type = f64, example = 85000.00)]
+    pub amount_applied_for: Box<RawValue>,
+    /// Always `Yes`: every grant comes from a round open to applications.
+    #[schema(example = "Yes")]
+    pub from_open_call: String,
+    /// The address of the export this grant is published in.
+    pub data_source: String,
     /// When the fund decided.
     #[schema(format = Date, example = "2021-03-15")]
     pub award_date: String,
@@ -128,17 +144,17 @@ pub struct Grant {
     pub grant_programme: Vec<Programme>,
     /// Every health board the service covers.
     pub beneficiary_location: Vec<Location>,
-    /// When the award last changed.
+    /// The last change to what is published of the grant: the decision, the award, or an
+    /// instalment's release.
     #[schema(format = DateTime)]
     pub date_modified: String,
 }
 
-/// The export: the package and how many grants had to be left out.
+/// The export: the grants, with their exact amounts for the CSV.
 #[derive(Debug)]
 pub struct Export {
     pub grants: Vec<Grant>,
-    pub without_org_id: usize,
-    amounts: Vec<(Money, Money)>,
+    amounts: Vec<(Money, Money, Money)>,
 }
 
 /// A 360Giving data package: every published grant of the fund.
@@ -152,8 +168,8 @@ pub struct Package<'a> {
     pub version: &'static str,
 }
 
-/// An award with its application, recipient (name, charity and company numbers, postcode),
-/// round name and decision time.
+/// An award with its application, recipient (name, charity and company numbers, postcode,
+/// website), round name and component, and decision time.
 type PublishedRow = (
     AwardRow,
     ApplicationRow,
@@ -161,19 +177,29 @@ type PublishedRow = (
     Option<String>,
     Option<String>,
     String,
+    Option<String>,
     String,
+    Component,
     NaiveDateTime,
 );
+
+/// Who publishes the export and where: the prefix of its ids and the service's public address.
+pub struct Publisher<'a> {
+    pub prefix: &'a str,
+    pub public_url: &'a str,
+}
 
 fn number(amount: Money) -> Result<Box<RawValue>, ApiError> {
     RawValue::from_string(amount.to_string()).map_err(ApiError::internal)
 }
 
-/// The org-id of a recipient: its Scottish Charity Number, else its company number.
-fn org_id(charity: Option<&str>, company: Option<&str>) -> Option<String> {
+/// The org-id of a recipient: its Scottish Charity Number, else its company number, else an
+/// identifier under the publisher's prefix made from the organisation's id.
+fn org_id(prefix: &str, organisation: i64, charity: Option<&str>, company: Option<&str>) -> String {
     charity
         .map(|c| format!("GB-SC-{c}"))
         .or_else(|| company.map(|c| format!("GB-COH-{c}")))
+        .unwrap_or_else(|| format!("360G-{prefix}-ORG-{organisation}"))
 }
 
 /// Every accepted, completed or terminated award of a fund as a grant (officials and
@@ -182,8 +208,13 @@ pub fn export(
     conn: &mut DbConnection,
     user: &CurrentUser,
     fund_id: i64,
-    prefix: &str,
+    publisher: &Publisher,
 ) -> Result<Export, ApiError> {
+    let prefix = publisher.prefix;
+    let data_source = format!(
+        "{}/api/v1/exports/360giving?fund_id={fund_id}",
+        publisher.public_url.trim_end_matches('/')
+    );
     user.require(Action::ExportOpenData)?;
     let fund = FundRow::find(conn, fund_id)?;
     let published = [
@@ -205,27 +236,36 @@ pub fn export(
             organisations::charity_number,
             organisations::company_number,
             organisations::postcode,
+            organisations::website,
             rounds::name,
+            rounds::component,
             decisions::decided_at,
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
     let mut years: HashMap<i64, Vec<(FinancialYear, i64, bool)>> = HashMap::new();
-    let instalment_rows: Vec<(i64, String, i64, InstalmentStatus)> = instalments::table
-        .filter(instalments::award_id.eq_any(&ids))
-        .select((
-            instalments::award_id,
-            instalments::financial_year,
-            instalments::amount_pence,
-            instalments::status,
-        ))
-        .load(conn)?;
-    for (award, year, pence, status) in instalment_rows {
+    let mut last_release: HashMap<i64, NaiveDateTime> = HashMap::new();
+    let instalment_rows: Vec<(i64, String, i64, InstalmentStatus, Option<NaiveDateTime>)> =
+        instalments::table
+            .filter(instalments::award_id.eq_any(&ids))
+            .select((
+                instalments::award_id,
+                instalments::financial_year,
+                instalments::amount_pence,
+                instalments::status,
+                instalments::released_at,
+            ))
+            .load(conn)?;
+    for (award, year, pence, status, released_at) in instalment_rows {
         let year = FinancialYear::parse(&year).map_err(ApiError::internal)?;
         years
             .entry(award)
             .or_default()
             .push((year, pence, status == InstalmentStatus::Released));
+        if let Some(at) = released_at {
+            let last = last_release.entry(award).or_insert(at);
+            *last = (*last).max(at);
+        }
     }
     let application_ids: Vec<i64> = rows.iter().map(|r| r.1.id).collect();
     let mut children = Children::load(conn, &application_ids)?;
@@ -235,17 +275,31 @@ pub fn export(
         charity_number: None,
         company_number: None,
         postal_code: None,
+        url: None,
     };
     let mut export = Export {
         grants: Vec::new(),
-        without_org_id: 0,
         amounts: Vec::new(),
     };
-    for (award, application, name, charity, company, postcode, round, decided_at) in rows {
-        let Some(recipient_id) = org_id(charity.as_deref(), company.as_deref()) else {
-            export.without_org_id += 1;
-            continue;
-        };
+    for (
+        award,
+        application,
+        name,
+        charity,
+        company,
+        postcode,
+        website,
+        round,
+        component,
+        decided_at,
+    ) in rows
+    {
+        let recipient_id = org_id(
+            prefix,
+            award.organisation_id,
+            charity.as_deref(),
+            company.as_deref(),
+        );
         let content = children.content(&application)?;
         let mut own = years.remove(&award.id).unwrap_or_default();
         own.sort();
@@ -254,11 +308,24 @@ pub fn export(
         let (Some(first), Some(last)) = (own.first(), own.last()) else {
             continue;
         };
-        let (start, end) = (first.0.first_day(), last.0.last_day());
-        let months = i64::from((last.0.start_year() - first.0.start_year() + 1) * 12);
+        let award_date = decided_at.date();
+        let (start, end) = (first.0.first_day().max(award_date), last.0.last_day());
+        let months = i64::from(
+            (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32 + 1,
+        );
         let money = |p: i64| Money::from_pence(p).map_err(ApiError::internal);
         let (awarded, paid) = (money(awarded)?, money(paid)?);
-        export.amounts.push((awarded, paid));
+        let applied_for = money(content.requested.values().map(|m| m.pence()).sum())?;
+        let modified = [
+            Some(award.updated_at),
+            Some(decided_at),
+            last_release.get(&award.id).copied(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(award.updated_at);
+        export.amounts.push((awarded, paid, applied_for));
         export.grants.push(Grant {
             id: format!("360G-{prefix}-{}", award.reference),
             title: content.title.clone(),
@@ -269,7 +336,10 @@ pub fn export(
             currency: fund.currency.clone(),
             amount_awarded: number(awarded)?,
             amount_disbursed: number(paid)?,
-            award_date: decided_at.date().to_string(),
+            amount_applied_for: number(applied_for)?,
+            from_open_call: "Yes".to_owned(),
+            data_source: data_source.clone(),
+            award_date: award_date.to_string(),
             planned_dates: vec![Event {
                 start_date: start.to_string(),
                 end_date: end.to_string(),
@@ -281,6 +351,7 @@ pub fn export(
                 charity_number: charity,
                 company_number: company,
                 postal_code: Some(postcode),
+                url: website,
             }],
             funding_organization: vec![Organization {
                 id: funder.id.clone(),
@@ -288,9 +359,10 @@ pub fn export(
                 charity_number: None,
                 company_number: None,
                 postal_code: None,
+                url: None,
             }],
             grant_programme: vec![Programme {
-                code: fund.code.clone(),
+                code: format!("{}-{}", fund.code, component.as_str().to_ascii_uppercase()),
                 title: format!("{}: {round}", fund.name),
             }],
             beneficiary_location: content
@@ -302,7 +374,7 @@ pub fn export(
                     geo_code_type: "HB".to_owned(),
                 })
                 .collect(),
-            date_modified: utc(award.updated_at).to_rfc3339(),
+            date_modified: utc(modified).to_rfc3339(),
         });
     }
     Ok(export)
@@ -317,17 +389,26 @@ pub fn to_json(export: &Export) -> Result<String, ApiError> {
     .map_err(ApiError::internal)
 }
 
-/// The grants as CSV with the standard's column titles; a grant's first health board is its
-/// beneficiary location here (the JSON lists them all).
+/// The grants as CSV with the standard's column titles. Each beneficiary location has its own
+/// numbered set of columns, as many sets as the grant with the most locations needs.
 pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
+    let sets = export
+        .grants
+        .iter()
+        .map(|g| g.beneficiary_location.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut titles: Vec<String> = [
         "Identifier",
         "Title",
         "Description",
         "Currency",
         "Amount Awarded",
         "Amount Disbursed",
+        "Amount Applied For",
+        "From An Open Call?",
+        "Data Source",
         "Award Date",
         "Planned Dates:Start Date",
         "Planned Dates:End Date",
@@ -337,27 +418,35 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
         "Recipient Org:Charity Number",
         "Recipient Org:Company Number",
         "Recipient Org:Postal Code",
+        "Recipient Org:Web Address",
         "Funding Org:Identifier",
         "Funding Org:Name",
         "Grant Programme:Code",
         "Grant Programme:Title",
-        "Beneficiary Location:Name",
-        "Beneficiary Location:Geographic Code",
-        "Beneficiary Location:Geographic Code Type",
         "Last Modified",
-    ])
-    .map_err(ApiError::internal)?;
-    for (grant, (awarded, paid)) in export.grants.iter().zip(&export.amounts) {
+    ]
+    .map(str::to_owned)
+    .into();
+    for i in 0..sets {
+        titles.push(format!("Beneficiary Location:{i}:Name"));
+        titles.push(format!("Beneficiary Location:{i}:Geographic Code"));
+        titles.push(format!("Beneficiary Location:{i}:Geographic Code Type"));
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&titles).map_err(ApiError::internal)?;
+    for (grant, (awarded, paid, applied)) in export.grants.iter().zip(&export.amounts) {
         let recipient = &grant.recipient_organization[0];
         let dates = &grant.planned_dates[0];
-        let location = grant.beneficiary_location.first();
-        out.write_record([
+        let mut record = vec![
             grant.id.clone(),
             csv_text(&grant.title),
             csv_text(&grant.description),
             grant.currency.clone(),
             awarded.to_string(),
             paid.to_string(),
+            applied.to_string(),
+            grant.from_open_call.clone(),
+            grant.data_source.clone(),
             grant.award_date.clone(),
             dates.start_date.clone(),
             dates.end_date.clone(),
@@ -367,18 +456,24 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
             recipient.charity_number.clone().unwrap_or_default(),
             recipient.company_number.clone().unwrap_or_default(),
             recipient.postal_code.clone().unwrap_or_default(),
+            recipient.url.clone().unwrap_or_default(),
             grant.funding_organization[0].id.clone(),
             csv_text(&grant.funding_organization[0].name),
             grant.grant_programme[0].code.clone(),
             csv_text(&grant.grant_programme[0].title),
-            location.map(|l| l.name.clone()).unwrap_or_default(),
-            location.map(|l| l.geo_code.clone()).unwrap_or_default(),
-            location
-                .map(|l| l.geo_code_type.clone())
-                .unwrap_or_default(),
             grant.date_modified.clone(),
-        ])
-        .map_err(ApiError::internal)?;
+        ];
+        for i in 0..sets {
+            let location = grant.beneficiary_location.get(i);
+            record.push(location.map(|l| l.name.clone()).unwrap_or_default());
+            record.push(location.map(|l| l.geo_code.clone()).unwrap_or_default());
+            record.push(
+                location
+                    .map(|l| l.geo_code_type.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        out.write_record(&record).map_err(ApiError::internal)?;
     }
     out.into_inner().map_err(ApiError::internal)
 }

@@ -37,17 +37,17 @@ pub struct ExportCsvQuery {
 
 /// The fund's accepted, completed and terminated awards as 360Giving grants (officials and
 /// administrators): grant ids `360G-<OPEN_DATA_PREFIX>-<award reference>`, recipients by org-id
-/// (`GB-SC-` charity number, else `GB-COH-` company number), each health board covered as a
-/// beneficiary location (GSS code, `geoCodeType` `HB`). Grants to organisations with neither
-/// number are left out and counted in `X-Grants-Without-Org-Id`. As CSV with `?format=csv` or
-/// `Accept: text/csv`, or from `/exports/360giving.csv`.
+/// (`GB-SC-` charity number, else `GB-COH-` company number, else
+/// `360G-<OPEN_DATA_PREFIX>-ORG-<organisation id>`), each health board covered as a beneficiary
+/// location (GSS code, `geoCodeType` `HB`). As CSV with `?format=csv` or `Accept: text/csv`, or
+/// from `/exports/360giving.csv`.
 #[utoipa::path(
     tag = "reports",
     params(ExportQuery),
     responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package or CSV", content(
         (open_data::Package = "application/json"),
         (String = "text/csv"),
-    ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
+    ))),
     security(("bearer" = []))
 )]
 #[get("/exports/360giving")]
@@ -67,13 +67,13 @@ pub async fn export_360giving(
 
 /// The fund's 360Giving grants as CSV with the standard's column titles (officials and
 /// administrators): `/exports/360giving?format=csv` as its own operation, whose answer is only
-/// ever CSV. A grant's first health board is its beneficiary location here.
+/// ever CSV. Each health board is a numbered set of `Beneficiary Location` columns.
 #[utoipa::path(
     tag = "reports",
     params(ExportCsvQuery),
     responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The grants as CSV", content(
         (String = "text/csv"),
-    ), headers(("X-Grants-Without-Org-Id" = i64, description = "Grants left out for want of an org-id")))),
+    ))),
     security(("bearer" = []))
 )]
 #[get("/exports/360giving.csv")]
@@ -93,11 +93,18 @@ async fn export(
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
+    let public_url = state.settings.public_url.clone();
     let export = state
         .db
-        .run(move |conn| open_data::export(conn, &user, fund_id, &prefix))
+        .run(move |conn| {
+            let publisher = open_data::Publisher {
+                prefix: &prefix,
+                public_url: &public_url,
+            };
+            open_data::export(conn, &user, fund_id, &publisher)
+        })
         .await?;
-    let mut response = if csv {
+    let response = if csv {
         csv_response(
             &format!("360giving-fund-{fund_id}.csv"),
             open_data::to_csv(&export)?,
@@ -107,14 +114,6 @@ async fn export(
             .content_type("application/json")
             .body(open_data::to_json(&export)?)
     };
-    if let Ok(value) =
-        actix_web::http::header::HeaderValue::from_str(&export.without_org_id.to_string())
-    {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-grants-without-org-id"),
-            value,
-        );
-    }
     Ok(response)
 }
 

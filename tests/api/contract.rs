@@ -214,8 +214,7 @@ fn every_csv_answer_has_an_operation_of_its_own() {
 }
 
 /// The headers the service sets are declared: `X-Request-Id` on every answer, `Retry-After` on
-/// 429 and 503, the count of grants left out on the export; `Idempotency-Key` is a text that may
-/// be left out, never `null`.
+/// 429 and 503; `Idempotency-Key` is a text that may be left out, never `null`.
 #[test]
 fn the_headers_are_declared() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
@@ -257,10 +256,6 @@ fn the_headers_are_declared() {
         doc["components"]["headers"]["Retry-After"]["schema"]["type"],
         "integer"
     );
-    for path in ["/api/v1/exports/360giving", "/api/v1/exports/360giving.csv"] {
-        let headers = &doc["paths"][path]["get"]["responses"]["200"]["headers"];
-        assert!(headers["X-Grants-Without-Org-Id"].is_object(), "{path}");
-    }
 }
 
 /// No answer of the contract is left untyped: a JSON answer has a named schema or a type.

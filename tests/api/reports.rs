@@ -44,11 +44,14 @@ db_test! {
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
         assert_eq!(reply.json["version"], "1.4");
         let grants = reply.json["grants"].as_array().unwrap();
-        let left_out: usize = reply.header("x-grants-without-org-id").unwrap().parse().unwrap();
+        assert_eq!(reply.header("x-grants-without-org-id"), None, "no grant is left out");
         let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await;
         let published: Vec<&Value> = awards.json["items"].as_array().unwrap().iter()
             .filter(|a| ["accepted", "completed", "terminated"].contains(&a["status"].as_str().unwrap())).collect();
-        assert_eq!(grants.len() + left_out, published.len());
+        // Every accepted, completed or terminated award is a grant.
+        assert_eq!(grants.len(), published.len());
+        let mut own_prefix = 0;
+        let mut programmes = std::collections::BTreeSet::new();
         assert!(grants.len() >= 5, "{}", reply.text);
         for grant in grants {
             let reference = grant["id"].as_str().unwrap().strip_prefix("360G-grantfund-").expect("publisher prefix");
@@ -61,14 +64,46 @@ db_test! {
             assert_eq!(awarded, expected, "{reference}");
             let paid: rust_decimal::Decimal = serde_json::to_string(&grant["amountDisbursed"]).unwrap().parse().unwrap();
             assert_eq!(paid, award["paid"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap());
-            let recipient = grant["recipientOrganization"][0]["id"].as_str().unwrap();
-            assert!(recipient.starts_with("GB-SC-SC") || recipient.starts_with("GB-COH-"), "{recipient}");
+            // By its charity or company number, else under the publisher's prefix by its id.
+            let recipient = &grant["recipientOrganization"][0];
+            let id = recipient["id"].as_str().unwrap();
+            match (recipient["charityNumber"].as_str(), recipient["companyNumber"].as_str()) {
+                (Some(charity), _) => assert_eq!(id, format!("GB-SC-{charity}")),
+                (None, Some(company)) => assert_eq!(id, format!("GB-COH-{company}")),
+                (None, None) => {
+                    assert_eq!(id, format!("360G-grantfund-ORG-{}", award["organisation_id"]));
+                    own_prefix += 1;
+                }
+            }
             assert_eq!(grant["fundingOrganization"][0]["id"], "GB-GOR-PC390");
             assert_eq!(grant["currency"], "GBP");
             let locations = grant["beneficiaryLocation"].as_array().unwrap();
             assert!(!locations.is_empty() && locations.iter().all(|l| l["geoCodeType"] == "HB" && l["geoCode"].as_str().unwrap().starts_with("S08")));
             assert!(grant["grantProgramme"][0]["title"].as_str().unwrap().starts_with("Perinatal and Infant Mental Health"));
+
+            // The recommended fields: what was asked for, the open call, where it is published.
+            let asked: rust_decimal::Decimal = serde_json::to_string(&grant["amountAppliedFor"]).unwrap().parse().unwrap();
+            let application = app.as_(&admin).get(&format!("/api/v1/applications/{}", award["application_id"])).send().await;
+            assert_eq!(asked, application.json["total_requested"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), "{reference}");
+            assert_eq!(grant["fromOpenCall"], "Yes");
+            assert!(grant["dataSource"].as_str().unwrap().ends_with("/api/v1/exports/360giving?fund_id=1"), "{grant}");
+            // Each component is its own programme, so core, innovation and extension group apart.
+            let round = app.as_(&admin).get(&format!("/api/v1/rounds/{}", application.json["round_id"])).send().await;
+            let component = round.json["component"].as_str().unwrap();
+            let code = grant["grantProgramme"][0]["code"].as_str().unwrap();
+            assert_eq!(code, format!("PIMH-{}", component.to_uppercase()));
+            programmes.insert(code.to_owned());
+            // A grant is never planned to start before it was made.
+            let start = grant["plannedDates"][0]["startDate"].as_str().unwrap();
+            assert!(start >= grant["awardDate"].as_str().unwrap(), "{grant}");
+            // It changed last no earlier than its award did.
+            let modified = chrono::DateTime::parse_from_rfc3339(grant["dateModified"].as_str().unwrap()).unwrap();
+            let updated = chrono::DateTime::parse_from_rfc3339(award["updated_at"].as_str().unwrap()).unwrap();
+            assert!(modified >= updated, "{reference}");
         }
+        assert!(programmes.len() >= 2, "{programmes:?}");
+
+        assert!(own_prefix > 0, "the demo has grants to organisations without numbers");
 
         // The package is what the contract's schema says it is.
         let departures = crate::contract::departures("GrantPackage", &reply.json);
@@ -77,14 +112,33 @@ db_test! {
         let csv = app.as_(&official).get("/api/v1/exports/360giving?fund_id=1&format=csv").send().await;
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = csv.text.lines().collect();
-        assert!(lines[0].starts_with("Identifier,Title,Description,Currency,Amount Awarded,Amount Disbursed,Award Date"), "{}", lines[0]);
+        assert!(lines[0].starts_with("Identifier,Title,Description,Currency,Amount Awarded,Amount Disbursed,Amount Applied For,From An Open Call?,Data Source,Award Date"), "{}", lines[0]);
         assert_eq!(lines.len(), grants.len() + 1);
-        // Its own operation answers the same CSV, with the same count of grants left out.
+        // Each beneficiary location has its own numbered columns, so no board is lost: the CSV
+        // names the same boards for each grant as the JSON, in the same order.
+        let mut table = csv::Reader::from_reader(csv.text.as_bytes());
+        let titles = table.headers().unwrap().clone();
+        let most = grants.iter().map(|g| g["beneficiaryLocation"].as_array().unwrap().len()).max().unwrap();
+        assert!(most >= 2, "a demo grant covers more than one board");
+        assert!(titles.iter().any(|t| t == format!("Beneficiary Location:{}:Geographic Code", most - 1)));
+        assert!(!titles.iter().any(|t| t == format!("Beneficiary Location:{most}:Name")));
+        for (record, grant) in table.records().map(Result::unwrap).zip(grants) {
+            let cell = |title: &str| record.get(titles.iter().position(|t| t == title).unwrap()).unwrap().to_owned();
+            assert_eq!(cell("Identifier"), grant["id"].as_str().unwrap());
+            assert_eq!(cell("Recipient Org:Identifier"), grant["recipientOrganization"][0]["id"].as_str().unwrap());
+            let codes: Vec<String> = (0..most)
+                .map(|i| cell(&format!("Beneficiary Location:{i}:Geographic Code")))
+                .filter(|c| !c.is_empty())
+                .collect();
+            let expected: Vec<String> = grant["beneficiaryLocation"].as_array().unwrap().iter()
+                .map(|l| l["geoCode"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(codes, expected, "{}", grant["id"]);
+        }
+        // Its own operation answers the same CSV.
         let sibling = app.as_(&official).get("/api/v1/exports/360giving.csv?fund_id=1").send().await;
         assert_eq!(sibling.status.as_u16(), 200, "{}", sibling.text);
         assert!(sibling.header("content-type").unwrap().starts_with("text/csv"));
         assert_eq!(sibling.text, csv.text);
-        assert_eq!(sibling.header("x-grants-without-org-id"), Some(left_out.to_string()));
         app.as_(&applicant_of_nothing(&app).await).get("/api/v1/exports/360giving.csv?fund_id=1").send().await.assert_problem(403, "forbidden");
 
         let Registered { token: applicant, .. } = app.register("SC500001", "someone@example.org").await;
