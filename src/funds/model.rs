@@ -157,19 +157,27 @@ impl FundInput {
     }
 }
 
-/// Checked fund details, as they are stored.
+/// Checked fund details, as they are stored: what each field holds is what
+/// [`FundDetails::parse`] lets through.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset)]
 #[diesel(table_name = funds)]
 pub struct FundDetails {
+    /// Trimmed, 1 to 200 characters.
     pub name: String,
+    /// 2 to 10 capital letters or digits, starting with a letter.
     pub code: String,
+    /// The funder and the administrator: a name of 1 to 200 characters and an org-id in
+    /// capitals (country, list, identifier).
     pub funder_name: String,
     pub funder_org_id: String,
     pub administrator_name: String,
     pub administrator_org_id: String,
+    /// `GBP`, the only currency supported.
     pub currency: String,
+    /// Between 2000 and 2098, and not after `programme_end`.
     pub programme_start: NaiveDate,
     pub programme_end: NaiveDate,
+    /// From 0 to 100,000,000 women and families.
     pub reach_target: i64,
 }
 

@@ -187,19 +187,26 @@ impl RoundInput {
     }
 }
 
-/// Checked round details.
+/// Checked round details: what each field holds is what [`RoundDetails::parse`] lets through.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundDetails {
+    /// Trimmed, 1 to 200 characters.
     pub name: String,
     pub component: Component,
     pub opens_at: DateTime<Utc>,
+    /// Later than `opens_at`.
     pub closes_at: DateTime<Utc>,
+    /// One to ten years, each with a limit on the fund, in order, none twice.
     pub financial_years: Vec<FinancialYear>,
+    /// At most `max_request`.
     pub min_request: Money,
+    /// More than zero.
     pub max_request: Money,
     pub max_applicant_income: Option<Money>,
+    /// From 1 to 20.
     pub assessments_required: i32,
     pub return_frequency: ReturnFrequency,
+    /// Trimmed, at most 20,000 characters; `None` when blank.
     pub guidance: Option<String>,
 }
 

@@ -16,18 +16,26 @@ const EQUALITY_IMPACT_MAX: usize = 5_000;
 /// The most people one application may say it will reach in one group.
 const REACH_MAX: i64 = 10_000_000;
 
-/// An application's content, checked.
+/// An application's content, checked: what each field holds is what [`ApplicationContent::apply`]
+/// lets through. Whether it is complete enough to submit is [`ApplicationContent::submission_problems`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationContent {
+    /// Trimmed, 1 to 200 characters.
     pub title: String,
+    /// Trimmed, at most [`SUMMARY_MAX`] characters, no control characters; `None` when blank.
     pub summary: Option<String>,
+    /// Trimmed, at most [`DESCRIPTION_MAX`] characters.
     pub description: Option<String>,
+    /// At most ten years, each amount and their total within what [`Money`] holds.
     pub requested: BTreeMap<FinancialYear, Money>,
+    /// The lists are sorted, and name each value once.
     pub target_groups: Vec<TargetGroup>,
     pub health_boards: Vec<HealthBoard>,
     pub support_types: Vec<SupportType>,
     pub peer_support: Option<bool>,
+    /// Each count from 0 to [`REACH_MAX`].
     pub expected_reach: Reach,
+    /// Trimmed, at most [`EQUALITY_IMPACT_MAX`] characters.
     pub equality_impact: Option<String>,
 }
 
