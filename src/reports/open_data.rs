@@ -11,8 +11,6 @@
 //! CSV gives each its own numbered columns (`Beneficiary Location:0:Name`, `…:1:…`), so that it
 //! turns back into the same grants as the JSON.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -22,8 +20,8 @@ use utoipa::ToSchema;
 use crate::applications::model::{ApplicationRow, Children};
 use crate::awards::model::AwardRow;
 use crate::caller::CurrentUser;
-use crate::db::DbConnection;
 use crate::db::schema::{applications, awards, decisions, instalments, organisations, rounds};
+use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{AwardStatus, Component, InstalmentStatus};
 use crate::domain::{FinancialYear, Money};
@@ -243,8 +241,6 @@ pub fn export(
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
-    let mut years: HashMap<i64, Vec<(FinancialYear, i64, bool)>> = HashMap::new();
-    let mut last_release: HashMap<i64, NaiveDateTime> = HashMap::new();
     let instalment_rows: Vec<(i64, String, i64, InstalmentStatus, Option<NaiveDateTime>)> =
         instalments::table
             .filter(instalments::award_id.eq_any(&ids))
@@ -256,17 +252,16 @@ pub fn export(
                 instalments::released_at,
             ))
             .load(conn)?;
-    for (award, year, pence, status, released_at) in instalment_rows {
-        let year = FinancialYear::parse(&year).map_err(ApiError::internal)?;
-        years
-            .entry(award)
-            .or_default()
-            .push((year, pence, status == InstalmentStatus::Released));
-        if let Some(at) = released_at {
-            let last = last_release.entry(award).or_insert(at);
-            *last = (*last).max(at);
-        }
-    }
+    let mut years = children::group(
+        instalment_rows
+            .into_iter()
+            .map(|(award, year, pence, status, released_at)| {
+                let year = FinancialYear::parse(&year).map_err(ApiError::internal)?;
+                let released = status == InstalmentStatus::Released;
+                Ok((award, (year, pence, released, released_at)))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?,
+    );
     let application_ids: Vec<i64> = rows.iter().map(|r| r.1.id).collect();
     let mut children = Children::load(conn, &application_ids)?;
     let funder = Organization {
@@ -303,8 +298,13 @@ pub fn export(
         let content = children.content(&application)?;
         let mut own = years.remove(&award.id).unwrap_or_default();
         own.sort();
-        let awarded: i64 = own.iter().map(|(_, p, _)| p).sum();
-        let paid: i64 = own.iter().filter(|(_, _, r)| *r).map(|(_, p, _)| p).sum();
+        let awarded: i64 = own.iter().map(|(_, p, _, _)| p).sum();
+        let paid: i64 = own
+            .iter()
+            .filter(|(_, _, r, _)| *r)
+            .map(|(_, p, _, _)| p)
+            .sum();
+        let last_release = own.iter().filter_map(|(_, _, _, at)| *at).max();
         let (Some(first), Some(last)) = (own.first(), own.last()) else {
             continue;
         };
@@ -316,15 +316,10 @@ pub fn export(
         let money = |p: i64| Money::from_pence(p).map_err(ApiError::internal);
         let (awarded, paid) = (money(awarded)?, money(paid)?);
         let applied_for = money(content.requested.values().map(|m| m.pence()).sum())?;
-        let modified = [
-            Some(award.updated_at),
-            Some(decided_at),
-            last_release.get(&award.id).copied(),
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(award.updated_at);
+        let modified = award
+            .updated_at
+            .max(decided_at)
+            .max(last_release.unwrap_or(decided_at));
         export.amounts.push((awarded, paid, applied_for));
         export.grants.push(Grant {
             id: format!("360G-{prefix}-{}", award.reference),
