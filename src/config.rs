@@ -132,6 +132,21 @@ pub struct Config {
     /// (`https://portal.example.org`); none by default, so cross-origin reads are refused.
     #[arg(long, env, default_value = "", global = true)]
     pub cors_allowed_origins: String,
+    /// Where documents are stored: `file://PATH` (a folder, made if missing) or `s3://BUCKET`
+    /// on any S3-compatible store, with credentials from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`.
+    #[arg(long, env, default_value = "file://./data/documents", global = true)]
+    pub storage_url: String,
+    /// The address of the S3-compatible store (`https://s3.example.org`, or
+    /// `http://127.0.0.1:9000` for MinIO); unset means Amazon S3 itself.
+    #[arg(long, env, global = true)]
+    pub storage_endpoint: Option<String>,
+    /// The region of the S3 bucket; unset means `AWS_REGION`, or else `us-east-1`.
+    #[arg(long, env, global = true)]
+    pub storage_region: Option<String>,
+    /// Largest file a document upload accepts, in bytes.
+    #[arg(long, env, default_value_t = 10 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: u64,
     /// A folder of the portal's built style sheets, scripts and images (`npm run build` in
     /// `web/` writes `web/dist`) to serve under `/assets/` instead of those built into the
     /// binary, read on every request: for working on the styles.
@@ -177,6 +192,10 @@ pub struct Settings {
     pub outbox_retry_base: Duration,
     /// `ASSETS_DIR`; `None` serves the assets built into the binary.
     pub assets_dir: Option<PathBuf>,
+    pub storage_url: String,
+    pub storage_endpoint: Option<String>,
+    pub storage_region: Option<String>,
+    pub max_upload_bytes: u64,
 }
 
 /// Why the settings cannot be used. Each message says what to change.
@@ -200,6 +219,8 @@ pub enum ConfigError {
     CorsOrigin(String),
     #[error("TRUSTED_PROXIES: {0:?} is not an IP address or a CIDR like 10.0.0.0/8")]
     TrustedProxy(String),
+    #[error("STORAGE_URL: {0:?} is neither file://PATH nor s3://BUCKET")]
+    StorageUrl(String),
 }
 
 impl Settings {
@@ -259,6 +280,11 @@ impl Settings {
             "UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE",
         )?;
         positive(config.max_body_bytes as u64, "MAX_BODY_BYTES")?;
+        positive(config.max_upload_bytes, "MAX_UPLOAD_BYTES")?;
+        let storage_url = config.storage_url.trim().to_owned();
+        if !(storage_url.starts_with("file://") || storage_url.starts_with("s3://")) {
+            return Err(ConfigError::StorageUrl(storage_url));
+        }
         let trusted_proxies = config
             .trusted_proxies
             .split(',')
@@ -310,6 +336,10 @@ impl Settings {
             open_data_prefix: config.open_data_prefix,
             cors_allowed_origins,
             assets_dir: config.assets_dir.filter(|d| !d.as_os_str().is_empty()),
+            storage_url,
+            storage_endpoint: config.storage_endpoint.filter(|e| !e.trim().is_empty()),
+            storage_region: config.storage_region.filter(|r| !r.trim().is_empty()),
+            max_upload_bytes: config.max_upload_bytes,
         })
     }
 

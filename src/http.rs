@@ -2,6 +2,8 @@
 //! own failures to read a query, running a rule on the database and answering it, the table of
 //! the API's routes, request ids, security headers, client addresses and panic containment.
 
+pub mod upload;
+
 use std::future::Future;
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;

@@ -6,9 +6,11 @@ pub mod assessment;
 pub mod audit;
 pub mod auth;
 pub mod awards;
+pub mod blobs;
 pub mod caller;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod email;
 pub mod error;
@@ -67,6 +69,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     monitoring::routes::configure(cfg);
     feedback::routes::configure(cfg);
     reports::routes::configure(cfg);
+    documents::routes::configure(cfg);
     audit::routes::configure(cfg);
     email::routes::configure(cfg);
     service::configure(cfg);
@@ -154,6 +157,8 @@ impl Default for Options {
 pub enum StartError {
     #[error(transparent)]
     Database(#[from] db::DbInitError),
+    #[error(transparent)]
+    Storage(#[from] blobs::StoreInitError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -176,6 +181,7 @@ impl Application {
     /// Opens the database (running migrations), binds the address and builds the server.
     pub fn build(mut settings: Settings, options: Options) -> Result<Application, StartError> {
         let db = Db::connect(&settings)?;
+        let blobs = blobs::Blobs::open(&settings)?;
         let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
         let listener =
             TcpListener::bind(&settings.bind_addr).map_err(|source| StartError::Bind {
@@ -188,7 +194,7 @@ impl Application {
         })?;
         let port = bound.port();
         settings.bound_to(bound);
-        let state = AppState::new(db, settings, options.clock.clone());
+        let state = AppState::new(db, blobs, settings, options.clock.clone());
 
         let routes = RouteTable::from_contract(openapi::COMMITTED)
             .map_err(|e| StartError::Contract(e.to_string()))?;
@@ -238,6 +244,7 @@ impl Application {
         if options.run_jobs {
             actix_web::rt::spawn(retention::run_forever(
                 state.db.clone(),
+                state.blobs.clone(),
                 state.settings.clone(),
                 options.clock.clone(),
             ));

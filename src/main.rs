@@ -101,8 +101,12 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Run every job once (monitoring returns and reminders, retention, then the outbox) and exit.
+    /// Run every job once (monitoring returns and reminders, retention, the sweep of the document
+    /// store, then the outbox) and exit.
     RunOnce,
+    /// Remove the blobs of the document store that no document names and that have not been
+    /// stored for a day, and exit.
+    SweepDocuments,
 }
 
 fn main() -> ExitCode {
@@ -205,9 +209,21 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 .run(move |conn| grantfund::retention::run_once(conn, now, months))
                 .await
                 .map_err(|e| e.to_string())?;
+            let blobs = grantfund::blobs::Blobs::open(&settings).map_err(|e| e.to_string())?;
+            let blobs_removed = grantfund::retention::forget_blobs(&db, &blobs, &retention).await;
             println!(
-                "retention: {} applications anonymised, {} accounts removed",
-                retention.applications_anonymised, retention.accounts_removed
+                "retention: {} applications anonymised, {} accounts removed, {} documents and {} blobs removed",
+                retention.applications_anonymised,
+                retention.accounts_removed,
+                retention.documents_removed,
+                blobs_removed
+            );
+            let swept = grantfund::documents::sweep::sweep(&db, &blobs, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "documents: {} unreferenced blobs removed, {} kept",
+                swept.blobs_removed, swept.blobs_kept
             );
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await
@@ -215,6 +231,20 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             println!(
                 "outbox: {} sent, {} failed attempts",
                 report.sent, report.failed
+            );
+            Ok(())
+        }
+        Command::Jobs {
+            action: JobsCommand::SweepDocuments,
+        } => {
+            let db = Db::connect(&settings).map_err(|e| e.to_string())?;
+            let blobs = grantfund::blobs::Blobs::open(&settings).map_err(|e| e.to_string())?;
+            let swept = grantfund::documents::sweep::sweep(&db, &blobs, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "documents: {} unreferenced blobs removed, {} kept",
+                swept.blobs_removed, swept.blobs_kept
             );
             Ok(())
         }

@@ -87,6 +87,11 @@ actions! {
     ReadAuditLog,
     /// Read the outbox of emails.
     ReadOutbox,
+    /// List and download the documents of what the caller may read (never officials).
+    ReadDocuments,
+    /// Upload and delete the documents of one's own organisation, applications, returns and
+    /// awards.
+    ManageDocuments,
 }
 
 use Role::{Administrator as D, Applicant as A, Assessor as S, Official as O};
@@ -99,12 +104,12 @@ impl Action {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
             EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
             | ReadFeedback => &[A, D],
-            ReadApplication => &[A, S, D],
+            ReadApplication | ReadDocuments => &[A, S, D],
             ReadAwards => &[A, D, O],
             ReadFunds => &[S, D, O],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
-            Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
+            Apply | EditApplication | AnswerOffer | CompleteReturn | ManageDocuments => &[A],
             Score => &[S],
             ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
             | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
@@ -139,6 +144,8 @@ mod tests {
         assert!(!Action::ReadApplication.allows(Role::Official));
         assert!(!Action::ListApplications.allows(Role::Official));
         assert!(!Action::ReadReports.allows(Role::Applicant));
+        assert!(!Action::ReadDocuments.allows(Role::Official));
+        assert_eq!(allowed(Action::ManageDocuments), [Role::Applicant]);
         assert!(!Action::Score.allows(Role::Administrator));
     }
 

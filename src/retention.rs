@@ -7,25 +7,34 @@
 //! application lose the content they copied). Accounts an administrator marked for deletion
 //! lose their name, email and password; their sessions, reset links and stored answers go, and
 //! the records that name them as actor stay, pointing at an account that says "Deleted user".
+//! The documents of those applications go with their content: their rows in the same
+//! transaction, their blobs from the store once no other document names them.
 
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
+use crate::blobs::Blobs;
 use crate::db::schema::{
     applications, audit_log, decisions, idempotency_keys, password_resets, refresh_tokens, rounds,
     users,
 };
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::vocabulary::ApplicationStatus;
+use crate::documents;
+use crate::domain::vocabulary::{ApplicationStatus, DocumentOwner};
 use crate::error::ApiError;
 
 /// What one pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RetentionReport {
     pub applications_anonymised: usize,
     pub accounts_removed: usize,
+    /// Documents of the anonymised applications, removed with them.
+    pub documents_removed: usize,
+    /// The blobs those documents used: removed from the store by [`forget_blobs`] once no other
+    /// document names them.
+    pub freed_blobs: Vec<String>,
 }
 
 /// Replaces the copied content of an object's audit entries, keeping who, when and what.
@@ -86,20 +95,25 @@ pub fn run_once(
             ))
             .execute(conn)?;
             if changed == 0 {
-                return Ok(false);
+                return Ok(None);
             }
             diesel::update(decisions::table.find(id))
                 .set(decisions::feedback.eq(None::<String>))
                 .execute(conn)?;
             redact_audit(conn, "application", id)?;
+            let freed = documents::service::remove_all(conn, DocumentOwner::Application, &[id])?;
             audit::record(
                 conn,
                 now,
                 Change::new(None, "application", id, "anonymised"),
             )?;
-            Ok::<_, ApiError>(true)
+            Ok::<_, ApiError>(Some(freed))
         })?;
-        report.applications_anonymised += usize::from(done);
+        if let Some(freed) = done {
+            report.applications_anonymised += 1;
+            report.documents_removed += freed.len();
+            report.freed_blobs.extend(freed);
+        }
     }
 
     let marked: Vec<i64> = users::table
@@ -133,26 +147,63 @@ pub fn run_once(
     Ok(report)
 }
 
-/// Runs a pass every reminder interval until the process stops.
+/// Removes from the store the blobs of the documents a pass removed, unless another document
+/// names them; what the store cannot remove now is left to the sweep.
+pub async fn forget_blobs(db: &crate::db::Db, blobs: &Blobs, report: &RetentionReport) -> usize {
+    match documents::sweep::forget(db, blobs, report.freed_blobs.clone()).await {
+        Ok(removed) => removed,
+        Err(error) => {
+            tracing::warn!(%error, "removing the blobs of retained documents failed; the sweep will");
+            0
+        }
+    }
+}
+
+/// Passes between two sweeps of the document store (about an hour at the default interval).
+const PASSES_PER_SWEEP: u32 = 12;
+
+/// Runs a pass every reminder interval until the process stops, and sweeps the document store
+/// every twelfth pass.
 pub async fn run_forever(
     db: crate::db::Db,
+    blobs: Blobs,
     settings: std::sync::Arc<crate::config::Settings>,
     clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
 ) {
     let mut interval = tokio::time::interval(settings.reminder_poll_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut passes = 0u32;
     loop {
         interval.tick().await;
         let now = clock.now_naive();
         let months = settings.retention_months;
         match db.run(move |conn| run_once(conn, now, months)).await {
-            Ok(report) if report != RetentionReport::default() => tracing::info!(
-                applications = report.applications_anonymised,
-                accounts = report.accounts_removed,
-                "retention pass"
-            ),
+            Ok(report) if report != RetentionReport::default() => {
+                let blobs_removed = forget_blobs(&db, &blobs, &report).await;
+                tracing::info!(
+                    applications = report.applications_anonymised,
+                    accounts = report.accounts_removed,
+                    documents = report.documents_removed,
+                    blobs = blobs_removed,
+                    "retention pass"
+                );
+            }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "retention pass failed; will retry"),
         }
+        if passes.is_multiple_of(PASSES_PER_SWEEP) {
+            match documents::sweep::sweep(&db, &blobs, clock.now()).await {
+                Ok(swept) if swept.blobs_removed > 0 => {
+                    tracing::info!(
+                        removed = swept.blobs_removed,
+                        kept = swept.blobs_kept,
+                        "document sweep"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "document sweep failed; will retry"),
+            }
+        }
+        passes = passes.wrapping_add(1);
     }
 }

@@ -1,11 +1,12 @@
-//! What both front doors and the use cases reach: the database, the settings, the clock, the
-//! token keys, the rate limits and the caches of one running service.
+//! What both front doors and the use cases reach: the database, the document store, the
+//! settings, the clock, the token keys, the rate limits and the caches of one running service.
 
 use std::sync::Arc;
 
 use crate::auth::cache::AccountCache;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::limiter::{AuthLimiter, WriteLimiter};
+use crate::blobs::Blobs;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::clock::Clock;
@@ -24,10 +25,12 @@ pub struct AppState {
     pub feedback_limiter: Arc<FeedbackLimiter>,
     pub reports: Arc<ReportCache>,
     pub accounts: Arc<AccountCache>,
+    /// The document store.
+    pub blobs: Blobs,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Db, blobs: Blobs, settings: Settings, clock: Arc<dyn Clock>) -> Self {
         let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl);
         let limiter = Arc::new(AuthLimiter::new(
             settings.auth_attempts_per_account_per_minute,
@@ -44,6 +47,7 @@ impl AppState {
             feedback_limiter,
             reports: Arc::default(),
             accounts: Arc::default(),
+            blobs,
             db,
             settings: Arc::new(settings),
             clock,

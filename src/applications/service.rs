@@ -17,6 +17,7 @@ use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, decisions, organisations};
 use crate::db::{DbConnection, write_transaction};
+use crate::documents;
 use crate::domain::Money;
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{ApplicationStatus, AssignmentStatus, Role, RoundStatus};
@@ -408,7 +409,8 @@ fn recipients(user: &CurrentUser, organisation: &OrganisationRow) -> Vec<String>
     to
 }
 
-/// Submits a draft after checking every rule of the round at once (422 listing each failure).
+/// Submits a draft after checking every rule of the round at once, the documents it requires
+/// among them (422 listing each failure).
 /// Emails a receipt to the submitting user and the organisation's contact.
 pub fn submit(
     conn: &mut DbConnection,
@@ -429,7 +431,12 @@ pub fn submit(
             max_applicant_income: round.max_applicant_income_pence.map(money).transpose()?,
             applicant_income: money(organisation.annual_income_pence)?,
         };
-        let problems = content.submission_problems(&rules);
+        let mut problems = content.submission_problems(&rules);
+        problems.extend(documents::service::missing_problems(
+            conn,
+            row.round_id,
+            row.id,
+        )?);
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }

@@ -447,6 +447,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     return_reminders,
     feedback_links,
     feedback_responses,
+    documents,
+    round_document_kinds,
 );
 
 diesel::table! {
@@ -464,3 +466,31 @@ diesel::table! {
         requested_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        owner_kind -> Text,
+        owner_id -> BigInt,
+        organisation_id -> BigInt,
+        kind -> Text,
+        given_name -> Text,
+        display_name -> Text,
+        size_bytes -> BigInt,
+        media_type -> Text,
+        sha256 -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+        period_end -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    round_document_kinds (round_id, kind) {
+        round_id -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::joinable!(documents -> organisations (organisation_id));
+diesel::joinable!(round_document_kinds -> rounds (round_id));

@@ -55,8 +55,9 @@ pub(crate) use text_column;
 
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
-    ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, HealthBoard,
-    InstalmentStatus, OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role,
+    ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
+    DocumentOwner, HealthBoard, InstalmentStatus, OrganisationType, Respondent, ReturnFrequency,
+    ReturnStatus, Role,
 };
 
 text_column!(
@@ -73,6 +74,8 @@ text_column!(
     Respondent,
     DecisionOutcome,
     Reminder,
+    DocumentKind,
+    DocumentOwner,
 );
 
 #[cfg(test)]

@@ -372,3 +372,59 @@ mod tests {
         assert!("Fife".parse::<HealthBoard>().is_err());
     }
 }
+
+vocabulary! {
+    /// What an uploaded document is. An organisation carries `constitution`, `annual_accounts`
+    /// and `safeguarding_policy`; an application `budget`, `project_plan`, `letter_of_support`
+    /// and `other`; a monitoring return `evidence` and `other`; an accepted award its
+    /// `signed_agreement`.
+    DocumentKind {
+        Constitution => "constitution",
+        AnnualAccounts => "annual_accounts",
+        SafeguardingPolicy => "safeguarding_policy",
+        Budget => "budget",
+        ProjectPlan => "project_plan",
+        LetterOfSupport => "letter_of_support",
+        Evidence => "evidence",
+        SignedAgreement => "signed_agreement",
+        Other => "other",
+    }
+}
+
+vocabulary! {
+    /// What a document is attached to.
+    DocumentOwner {
+        Organisation => "organisation",
+        Application => "application",
+        Return => "return",
+        Award => "award",
+    }
+}
+
+impl DocumentKind {
+    /// The kinds a document of `owner` may be.
+    pub fn allowed_for(owner: DocumentOwner) -> &'static [DocumentKind] {
+        use DocumentKind::*;
+        match owner {
+            DocumentOwner::Organisation => &[Constitution, AnnualAccounts, SafeguardingPolicy],
+            DocumentOwner::Application => &[Budget, ProjectPlan, LetterOfSupport, Other],
+            DocumentOwner::Return => &[Evidence, Other],
+            DocumentOwner::Award => &[SignedAgreement],
+        }
+    }
+
+    /// The kind in words, as a page shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Constitution => "Constitution",
+            DocumentKind::AnnualAccounts => "Annual accounts",
+            DocumentKind::SafeguardingPolicy => "Safeguarding policy",
+            DocumentKind::Budget => "Budget",
+            DocumentKind::ProjectPlan => "Project plan",
+            DocumentKind::LetterOfSupport => "Letter of support",
+            DocumentKind::Evidence => "Evidence",
+            DocumentKind::SignedAgreement => "Signed grant agreement",
+            DocumentKind::Other => "Other document",
+        }
+    }
+}

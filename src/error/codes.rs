@@ -127,6 +127,8 @@ codes! {
         "Scores exist for this round, so its criteria cannot change.";
     EarlierInstalmentUnpaid = "earlier_instalment_unpaid", CONFLICT, Operations,
         "An instalment of an earlier year has not been released yet.";
+    DocumentLocked = "document_locked", CONFLICT, Operations,
+        "The documents of a submitted application or return, or of an award no longer running, cannot change.";
     EmailTaken = "email_taken", CONFLICT, Operations,
         "Another account uses this email address.";
     FundCodeTaken = "fund_code_taken", CONFLICT, Operations,
@@ -161,8 +163,14 @@ codes! {
         "A financial year of the award has no approved limit in the fund.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, Operations,
         "The body is larger than the service accepts.";
+    FileTooLarge = "file_too_large", PAYLOAD_TOO_LARGE, Operations,
+        "The uploaded file is larger than the service accepts, and `detail` gives the limit.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, Operations,
         "The body is not JSON (Content-Type: application/json).";
+    FileTypeNotAllowed = "file_type_not_allowed", UNSUPPORTED_MEDIA_TYPE, Operations,
+        "The file's content is none of PDF, PNG, JPEG, DOCX, XLSX, ODT, ODS, CSV or plain text.";
+    MultipartExpected = "multipart_expected", UNSUPPORTED_MEDIA_TYPE, Operations,
+        "The body is not a form upload (Content-Type: multipart/form-data).";
     ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, Operations,
         "One or more fields are invalid, and every one is listed in `errors`.";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, Operations,
@@ -175,6 +183,8 @@ codes! {
         "The database cannot be reached right now, so retry after `Retry-After` seconds.";
     WriteConflict = "write_conflict", SERVICE_UNAVAILABLE, Operations,
         "Simultaneous writes kept meeting this one and nothing was changed, so retry after `Retry-After` seconds.";
+    StorageUnavailable = "storage_unavailable", SERVICE_UNAVAILABLE, Operations,
+        "The document store cannot be reached right now and nothing was changed, so retry after `Retry-After` seconds.";
 }
 
 impl ErrorCode {

@@ -185,6 +185,10 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Unavailable => Some(5),
             ApiError::Contended(_) => Some(1),
+            ApiError::Conflict {
+                code: ErrorCode::StorageUnavailable,
+                ..
+            } => Some(5),
             _ => None,
         }
     }

@@ -78,6 +78,13 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/directory", Any),
     ("GET", "/audit", Any),
     ("GET", "/outbox", Any),
+    ("GET", "/organisations/{id}/documents", Org),
+    ("GET", "/applications/{id}/documents", App),
+    ("GET", "/returns/{id}/documents", Org),
+    ("GET", "/awards/{id}/documents", Org),
+    ("GET", "/documents/{id}", Org),
+    ("GET", "/documents/{id}/content", Org),
+    ("GET", "/rounds/{id}/required-documents", Any),
     ("POST", "/auth/register", Any),
     ("POST", "/auth/login", Any),
     ("POST", "/auth/refresh", Any),
@@ -116,6 +123,12 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/returns/{id}/review", Any),
     ("POST", "/awards/{id}/feedback-links", Org),
     ("POST", "/feedback/{token}", Any),
+    ("PUT", "/rounds/{id}/required-documents", Any),
+    ("POST", "/organisations/{id}/documents", Org),
+    ("POST", "/applications/{id}/documents", App),
+    ("POST", "/returns/{id}/documents", Org),
+    ("POST", "/awards/{id}/documents", Org),
+    ("DELETE", "/documents/{id}", Org),
     ("POST", "/applications/{id}/withdraw", App),
     ("DELETE", "/feedback-links/{id}", Org),
     ("DELETE", "/criteria/{id}", Any),
@@ -219,6 +232,7 @@ struct Objects {
     fund: i64,
     round: i64,
     criterion: i64,
+    document: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -233,6 +247,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         "awards" => o.award,
         "returns" => o.returned,
         "feedback-links" => o.link,
+        "documents" => o.document,
         _ => 0,
     };
     let mut path = path
@@ -310,9 +325,21 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             "consent_to_quote": false
         }),
         ("POST", "/awards/{id}/terminate") => json!({"reason": "The service has closed."}),
+        ("PUT", "/rounds/{id}/required-documents") => json!({"kinds": []}),
         _ => json!({}),
     };
     Some(value)
+}
+
+/// The kind of document a matrix upload to the route sends, for the routes that take uploads.
+fn upload_kind(method: &str, path: &str) -> Option<&'static str> {
+    match (method, path) {
+        ("POST", "/organisations/{id}/documents") => Some("safeguarding_policy"),
+        ("POST", "/applications/{id}/documents") => Some("budget"),
+        ("POST", "/returns/{id}/documents") => Some("evidence"),
+        ("POST", "/awards/{id}/documents") => Some("signed_agreement"),
+        _ => None,
+    }
 }
 
 /// An organisation with an accepted award (first instalment paid), its first return, a feedback
@@ -357,7 +384,18 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
             Some(organisation),
         )
         .await;
+    let document = app
+        .as_(&token)
+        .post(&format!("/api/v1/organisations/{organisation}/documents"))
+        .multipart(
+            &[("kind", "constitution")],
+            Some(("constitution.pdf", b"%PDF-1.4 constitution")),
+        )
+        .send()
+        .await;
+    assert_eq!(document.status.as_u16(), 201, "{}", document.text);
     let objects = Objects {
+        document: document.json["id"].as_i64().unwrap(),
         organisation,
         application,
         assignment: 0,
@@ -518,7 +556,9 @@ db_test! {
                     None => app.anonymous(),
                 }
                 .request(method, &path);
-                if let Some(body) = &body {
+                if let Some(kind) = upload_kind(method, route) {
+                    request = request.multipart(&[("kind", kind)], Some(("matrix.pdf", b"%PDF-1.4 matrix")));
+                } else if let Some(body) = &body {
                     request = request.json(body);
                 }
                 let reply = request.send().await;

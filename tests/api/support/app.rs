@@ -190,6 +190,7 @@ impl TestApp {
         let mut settings = Settings::for_database(&url).expect("settings");
         settings.bind_addr = "127.0.0.1:0".to_owned();
         settings.mail_dir = mail_dir.path().to_owned();
+        settings.storage_url = format!("file://{}/documents", mail_dir.path().display());
         settings.database_pool_size = 8;
         // Every test's requests come from 127.0.0.1, and many tests register and sign in dozens
         // of users in seconds; the tests of this limit set their own.

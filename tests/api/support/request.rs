@@ -96,6 +96,13 @@ impl Request<'_> {
         self.body("application/x-www-form-urlencoded", encoded)
     }
 
+    /// Sends these text fields and, when given, a file `(filename, bytes)` in the field `file`,
+    /// as a browser sends a form with a file input.
+    pub fn multipart(self, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Self {
+        let (content_type, body) = multipart_body(fields, file);
+        self.body(&content_type, body)
+    }
+
     /// Sends these bytes as they are, labelled `content_type`.
     pub fn body(mut self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
         self.body = Body::Bytes {
@@ -140,6 +147,7 @@ pub struct Reply {
     pub headers: awc::http::header::HeaderMap,
     pub text: String,
     pub json: Value,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -162,6 +170,7 @@ impl Reply {
             headers,
             text,
             json,
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -202,4 +211,30 @@ impl Reply {
             })
             .unwrap_or_default()
     }
+}
+
+/// A `multipart/form-data` body of these fields and file, and its content type.
+pub fn multipart_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----grantfund-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

@@ -1,0 +1,2 @@
+DROP TABLE round_document_kinds;
+DROP TABLE documents;

@@ -1,0 +1,362 @@
+//! Document handlers: uploads to an organisation, application, return or award, the lists on
+//! each, downloads, deletion, and the kinds a round requires.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+
+use crate::caller::CurrentUser;
+use crate::documents::content;
+use crate::documents::model::{Document, DocumentList, Owner, RequiredKinds, UploadForm};
+use crate::documents::service;
+use crate::error::ApiError;
+use crate::http::upload::receive;
+use crate::http::{Json, answer, run};
+use crate::rounds::service::visible_round;
+use crate::state::AppState;
+use crate::usecases::documents as usecase;
+
+/// The policy a downloaded document is served under: nothing in it may run or load anything.
+pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
+
+async fn upload(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    owner: Owner,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    usecase::may_attach(&state, &user, owner).await?;
+    let form = receive(&req, payload, state.settings.max_upload_bytes).await?;
+    let document = usecase::attach(&state, &user, owner, form.fields, form.file).await?;
+    Ok(HttpResponse::Created().json(document))
+}
+
+/// Uploads a due-diligence document of the caller's own organisation: its `constitution`,
+/// `annual_accounts` (with `period_end`) or `safeguarding_policy`. The type is read from the
+/// file's content; a photo loses its location and camera data before it is stored.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The document", body = Document),
+        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/organisations/{id}/documents")]
+pub async fn upload_organisation_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload(state, user, Owner::organisation(*id), req, payload).await
+}
+
+/// Uploads a document of a draft application (`budget`, `project_plan`, `letter_of_support`,
+/// `other`). A submitted application's documents no longer change.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The document", body = Document),
+        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/documents")]
+pub async fn upload_application_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload(state, user, Owner::application(*id), req, payload).await
+}
+
+/// Uploads evidence for an open monitoring return (`evidence`, `other`). A submitted return's
+/// documents no longer change.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Return id")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The document", body = Document),
+        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/returns/{id}/documents")]
+pub async fn upload_return_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload(state, user, Owner::monitoring_return(*id), req, payload).await
+}
+
+/// Uploads the signed grant agreement of an accepted award (`signed_agreement`).
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Award id")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The document", body = Document),
+        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/documents")]
+pub async fn upload_award_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload(state, user, Owner::award(*id), req, payload).await
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    owner: Owner,
+) -> Result<web::Json<DocumentList>, ApiError> {
+    answer(&state, move |conn, now| {
+        usecase::list(conn, now, &user, owner)
+    })
+    .await
+}
+
+/// An organisation's documents, newest first, with the end of its latest accounts and, for
+/// administrators, whether they are more than 18 months old.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "The documents", body = DocumentList)),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}/documents")]
+pub async fn list_organisation_documents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<DocumentList>, ApiError> {
+    list(state, user, Owner::organisation(*id)).await
+}
+
+/// An application's documents, newest first, with the kinds its round requires that it does
+/// not carry yet.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The documents", body = DocumentList)),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}/documents")]
+pub async fn list_application_documents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<DocumentList>, ApiError> {
+    list(state, user, Owner::application(*id)).await
+}
+
+/// A monitoring return's documents, newest first.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Return id")),
+    responses((status = 200, description = "The documents", body = DocumentList)),
+    security(("bearer" = []))
+)]
+#[get("/returns/{id}/documents")]
+pub async fn list_return_documents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<DocumentList>, ApiError> {
+    list(state, user, Owner::monitoring_return(*id)).await
+}
+
+/// An award's documents (its signed agreement), newest first.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Award id")),
+    responses((status = 200, description = "The documents", body = DocumentList)),
+    security(("bearer" = []))
+)]
+#[get("/awards/{id}/documents")]
+pub async fn list_award_documents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<DocumentList>, ApiError> {
+    list(state, user, Owner::award(*id)).await
+}
+
+/// One document's details.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Document id")),
+    responses((status = 200, description = "The document", body = Document)),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}")]
+pub async fn get_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Document>, ApiError> {
+    answer(&state, move |conn, _| usecase::get(conn, &user, *id)).await
+}
+
+/// The answer that downloads a document: always an attachment under its safe name, never shown
+/// by the browser from this origin.
+pub fn attachment(
+    row: &crate::documents::model::DocumentRow,
+    content: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+) -> HttpResponse {
+    let media_type = if row.media_type.starts_with("text/") {
+        format!("{}; charset=utf-8", row.media_type)
+    } else {
+        row.media_type.clone()
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, media_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content::content_disposition(&row.display_name),
+        ))
+        .insert_header((header::CONTENT_LENGTH, row.size_bytes.to_string()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOWNLOAD_CSP))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .streaming(content)
+}
+
+/// Downloads a document's content, as an attachment with its type, `nosniff` and a content
+/// security policy that lets nothing run.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The file", content((String = "application/octet-stream"))),
+        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}/content")]
+pub async fn download_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (row, content) = usecase::download(&state, &user, *id).await?;
+    Ok(attachment(&row, content))
+}
+
+/// Deletes a document of one's own organisation, draft application, open return or accepted
+/// award.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Document id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/documents/{id}")]
+pub async fn delete_document(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    run(&state, move |conn, now| {
+        usecase::delete(conn, now, &user, *id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The kinds of document an application to the round must carry before it can be submitted.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Round id")),
+    responses((status = 200, description = "The required kinds", body = RequiredKinds)),
+    security((), ("bearer" = []))
+)]
+#[get("/rounds/{id}/required-documents")]
+pub async fn get_required_documents(
+    state: web::Data<AppState>,
+    user: crate::auth::extract::OptionalUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<RequiredKinds>, ApiError> {
+    answer(&state, move |conn, now| {
+        visible_round(conn, now, user.0.as_ref(), *id)?;
+        Ok(RequiredKinds {
+            kinds: service::required_kinds(conn, *id)?,
+        })
+    })
+    .await
+}
+
+/// Sets the kinds of document an application to the round must carry (administrators).
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body(content = RequiredKinds, example = json!({"kinds": ["budget"]})),
+    responses((status = 200, description = "The required kinds", body = RequiredKinds)),
+    security(("bearer" = []))
+)]
+#[put("/rounds/{id}/required-documents")]
+pub async fn set_required_documents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<RequiredKinds>,
+) -> Result<web::Json<RequiredKinds>, ApiError> {
+    answer(&state, move |conn, now| {
+        crate::db::write_transaction(conn, |conn| {
+            user.require(crate::permissions::Action::ManageRounds)?;
+            visible_round(conn, now, Some(&user), *id)?;
+            let kinds = service::set_required_kinds(conn, now, &user, *id, &body.0.kinds)?;
+            Ok(RequiredKinds { kinds })
+        })
+    })
+    .await
+}
+
+pub fn configure(cfg: &mut impl crate::http::Routes) {
+    cfg.service(upload_organisation_document)
+        .service(upload_application_document)
+        .service(upload_return_document)
+        .service(upload_award_document)
+        .service(list_organisation_documents)
+        .service(list_application_documents)
+        .service(list_return_documents)
+        .service(list_award_documents)
+        .service(get_document)
+        .service(download_document)
+        .service(delete_document)
+        .service(get_required_documents)
+        .service(set_required_documents);
+}
