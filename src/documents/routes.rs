@@ -2,22 +2,17 @@
 //! each, downloads, deletion, and the kinds a round requires.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
 use crate::caller::CurrentUser;
-use crate::documents::content;
 use crate::documents::model::{Document, DocumentList, Owner, RequiredKinds, UploadForm};
 use crate::documents::service;
 use crate::error::ApiError;
-use crate::http::upload::receive;
+use crate::http::upload::{attachment, receive};
 use crate::http::{Json, answer, run};
 use crate::rounds::service::visible_round;
 use crate::state::AppState;
 use crate::usecases::documents as usecase;
-
-/// The policy a downloaded document is served under: nothing in it may run or load anything.
-pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
 
 async fn upload(
     state: web::Data<AppState>,
@@ -226,30 +221,6 @@ pub async fn get_document(
     id: web::Path<i64>,
 ) -> Result<web::Json<Document>, ApiError> {
     answer(&state, move |conn, _| usecase::get(conn, &user, *id)).await
-}
-
-/// The answer that downloads a document: always an attachment under its safe name, never shown
-/// by the browser from this origin.
-pub fn attachment(
-    row: &crate::documents::model::DocumentRow,
-    content: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
-) -> HttpResponse {
-    let media_type = if row.media_type.starts_with("text/") {
-        format!("{}; charset=utf-8", row.media_type)
-    } else {
-        row.media_type.clone()
-    };
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, media_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            content::content_disposition(&row.display_name),
-        ))
-        .insert_header((header::CONTENT_LENGTH, row.size_bytes.to_string()))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, DOWNLOAD_CSP))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .streaming(content)
 }
 
 /// Downloads a document's content, as an attachment with its type, `nosniff` and a content

@@ -4,8 +4,8 @@
 //! loses its location and device data, and its hash is taken from what will be stored.
 
 use actix_multipart::Multipart;
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
@@ -215,6 +215,33 @@ async fn check(
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// The policy a downloaded document is served under: nothing in it may run or load anything.
+pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
+
+/// The answer that downloads a document: always an attachment under its safe name, never shown
+/// by the browser from this origin.
+pub fn attachment(
+    row: &crate::documents::model::DocumentRow,
+    content: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+) -> HttpResponse {
+    let media_type = if row.media_type.starts_with("text/") {
+        format!("{}; charset=utf-8", row.media_type)
+    } else {
+        row.media_type.clone()
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, media_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content::content_disposition(&row.display_name),
+        ))
+        .insert_header((header::CONTENT_LENGTH, row.size_bytes.to_string()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOWNLOAD_CSP))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .streaming(content)
 }
 
 #[cfg(test)]

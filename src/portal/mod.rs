@@ -11,6 +11,7 @@ mod admin;
 pub mod assets;
 mod charity;
 mod chart;
+mod documents;
 mod form;
 mod official;
 mod panel;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     panel::configure(cfg);
     admin::configure(cfg);
     official::configure(cfg);
+    documents::configure(cfg);
 }
 
 /// What every page's layout shows: who is signed in, the CSRF token for its forms, and a

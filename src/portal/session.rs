@@ -160,6 +160,22 @@ impl Visitor {
         Ok(form)
     }
 
+    /// Checks the CSRF token an upload form sent, and its origin.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if self.new_csrf || !self.same_origin || !constant_time_eq(sent, &self.csrf) {
+            return Err(PageError::Csrf);
+        }
+        Ok(())
+    }
+
+    /// Whether the request came from this service's own pages: checked before an upload is read.
+    pub fn from_own_pages(&self) -> Result<(), PageError> {
+        if self.new_csrf || !self.same_origin {
+            return Err(PageError::Csrf);
+        }
+        Ok(())
+    }
+
     /// The page, with the CSRF cookie when this visit made one.
     pub fn page(&self, template: &impl askama::Template) -> HttpResponse {
         self.with_status(StatusCode::OK, template)

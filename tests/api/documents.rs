@@ -286,3 +286,120 @@ db_test! {
         app.as_(&admin).get(&format!("/api/v1/documents/{budget_id}/content")).send().await.assert_problem(404, "not_found");
     }
 }
+
+/// An S3-compatible server of its own for one test: `moto_server` from the path in
+/// `TEST_MOTO_SERVER` (CI installs `moto[server]` and sets it), on a free port, stopped when
+/// dropped. Without the variable the S3 tests pass without running.
+struct Moto {
+    child: Option<std::process::Child>,
+    endpoint: String,
+}
+
+impl Moto {
+    async fn start() -> Option<Moto> {
+        let program = std::env::var("TEST_MOTO_SERVER")
+            .ok()
+            .filter(|p| !p.is_empty())?;
+        let port = free_port();
+        let mut child = std::process::Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let client = awc::Client::default();
+        for _ in 0..100 {
+            if client.get(format!("{endpoint}/")).send().await.is_ok() {
+                return Some(Moto {
+                    child: Some(child),
+                    endpoint,
+                });
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("moto_server did not answer on {endpoint}");
+    }
+
+    /// Creates a bucket (the moto server takes an unsigned request).
+    async fn bucket(&self, name: &str) {
+        let reply = awc::Client::default()
+            .put(format!("{}/{name}", self.endpoint))
+            .send()
+            .await
+            .expect("bucket request");
+        assert!(
+            reply.status().is_success(),
+            "bucket {name}: {}",
+            reply.status()
+        );
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+db_test! {
+    async fn on_s3_a_charity_uploads_submits_an_administrator_downloads_and_the_store_going_away_changes_nothing(backend: Backend) {
+        let Some(mut moto) = Moto::start().await else { return };
+        // The store reads its credentials from the environment; moto accepts any.
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() || std::env::var("AWS_SECRET_ACCESS_KEY").is_err() {
+            eprintln!("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set for the S3 test");
+            return;
+        }
+        let bucket = format!("grantfund-{}", uuid::Uuid::new_v4().simple());
+        moto.bucket(&bucket).await;
+        let endpoint = moto.endpoint.clone();
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.storage_url = format!("s3://{bucket}");
+            s.storage_endpoint = Some(endpoint);
+            s.storage_region = Some("us-east-1".to_owned());
+        }).await else { return };
+
+        let OpenRound { admin, round, .. } = app.open_round().await;
+        let Registered { organisation, token } = app.register("SC000301", "s3@example.org").await;
+        let accounts = upload(&app, &token, &format!("/organisations/{organisation}/documents"),
+            &[("kind", "annual_accounts"), ("period_end", "2024-03-31")], "accounts.pdf", PDF).await;
+        assert_eq!(accounts.status.as_u16(), 201, "{}", accounts.text);
+        let set = app.as_(&admin).put(&format!("/api/v1/rounds/{round}/required-documents")).json(json!({"kinds": ["budget"]})).send().await;
+        assert_eq!(set.status.as_u16(), 200, "{}", set.text);
+        let application = app.draft(&token, round, application_body()).await;
+        // A budget a little over one part of an S3 multipart upload.
+        let mut budget = b"item,amount\n".to_vec();
+        while budget.len() < 5 * 1024 * 1024 + 100 {
+            budget.extend_from_slice(b"peer supporter sessions,1200.00\n");
+        }
+        let stored = upload(&app, &token, &format!("/applications/{application}/documents"), &[("kind", "budget")], "budget.csv", &budget).await;
+        assert_eq!(stored.status.as_u16(), 201, "{}", stored.text);
+        let submitted = app.as_(&token).post(&format!("/api/v1/applications/{application}/submit")).json(json!({})).send().await;
+        assert_eq!(submitted.status.as_u16(), 200, "{}", submitted.text);
+        for (document, bytes) in [(&accounts, PDF), (&stored, budget.as_slice())] {
+            let id = document.json["id"].as_i64().unwrap();
+            let download = app.as_(&admin).get(&format!("/api/v1/documents/{id}/content")).send().await;
+            assert_eq!(download.status.as_u16(), 200, "{}", download.text);
+            assert!(download.bytes == bytes, "the administrator reads what was uploaded");
+        }
+        assert_eq!(app.state.blobs.list().await.unwrap().len(), 2);
+
+        // The store goes away mid-test: uploads and downloads answer 503, and nothing changes.
+        moto.stop();
+        let path = format!("/organisations/{organisation}/documents");
+        let refused = upload(&app, &token, &path, &[("kind", "constitution")], "constitution.pdf", b"%PDF-1.4 constitution").await;
+        refused.assert_problem(503, "storage_unavailable");
+        let id = accounts.json["id"].as_i64().unwrap();
+        app.as_(&admin).get(&format!("/api/v1/documents/{id}/content")).send().await.assert_problem(503, "storage_unavailable");
+        assert_eq!(names(&app, &token, &path).await, ["accounts.pdf"], "no row for the refused upload");
+    }
+}

@@ -105,6 +105,35 @@ impl<'a> Browser<'a> {
             .await
     }
 
+    /// Posts a form with a file input, as a page of this service would, with the CSRF token.
+    async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Page {
+        let csrf = self
+            .cookies
+            .get("grantfund_csrf")
+            .cloned()
+            .unwrap_or_default();
+        // A form that names its own token (a forged one) sends that one alone.
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if !fields.iter().any(|(name, _)| *name == "csrf_token") {
+            all.push(("csrf_token", csrf.as_str()));
+        }
+        all.extend_from_slice(fields);
+        let (content_type, body) = multipart_body(&all, Some(file));
+        let request = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .insert_header(("Cookie", self.cookie_header()))
+            .insert_header(("Sec-Fetch-Site", "same-origin"))
+            .insert_header(("Content-Type", content_type));
+        self.read(request.send_body(body).await.expect("sent"))
+            .await
+    }
+
     async fn read<S>(&mut self, mut response: awc::ClientResponse<S>) -> Page
     where
         S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
@@ -720,5 +749,71 @@ db_test! {
         let again = browser.get(&format!("/awards/{award}")).await;
         assert!(again.text.contains("Tuesday group"));
         assert!(!again.text.contains(&token));
+    }
+}
+
+db_test! {
+    async fn a_charity_uploads_its_documents_through_the_pages_and_an_administrator_downloads_them(app) {
+        let Registered { organisation, .. } = app.register("SC300020", "uploads@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("uploads@example.org").await;
+        let own = browser.get("/organisation").await;
+        assert!(own.text.contains(&format!("href=\"/documents/organisation/{organisation}\"")));
+        let path = format!("/documents/organisation/{organisation}");
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("enctype=\"multipart/form-data\""));
+        assert!(page.text.contains("No documents have been uploaded yet."));
+
+        // Errors are told beside their fields, in plain words, and nothing is stored.
+        let refused = browser.post_file(&path, &[("kind", "annual_accounts")], ("tool.pdf", b"\x7fELF\x02\x01\x01\0\0")).await;
+        assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", refused.text);
+        assert!(refused.text.contains("id=\"file-error\""));
+        assert!(refused.text.contains("The selected file must be a PDF, Word, Excel"));
+        let refused = browser.post_file(&path, &[("kind", "annual_accounts")], ("accounts.pdf", b"%PDF-1.4 accounts")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert!(refused.text.contains("id=\"period_end-error\""));
+        assert!(refused.text.contains("Enter the last day the accounts cover"));
+        assert!(refused.text.contains("href=\"#period_end\""), "the error summary links to the field");
+
+        let uploaded = browser.post_file(&path, &[("kind", "annual_accounts"), ("period_end", "2020-03-31")], ("accounts.pdf", b"%PDF-1.4 accounts")).await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.text);
+        let listed = browser.get(uploaded.location.as_deref().unwrap()).await;
+        assert!(listed.text.contains("Your document is uploaded."));
+        assert!(listed.text.contains("accounts.pdf"));
+        assert!(listed.text.contains("PDF, 17 bytes"));
+        assert!(listed.text.contains("Period ending 31 March 2020"));
+
+        // Without its token the upload is refused.
+        let forged = browser.post_file(&path, &[("kind", "constitution"), ("csrf_token", "forged")], ("c.pdf", b"%PDF-1.4 c")).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+
+        // An administrator reads the list, is told the accounts are old, and downloads them.
+        let admin = app.admin().await;
+        let document = app.as_(&admin).get(&format!("/api/v1/organisations/{organisation}/documents")).send().await;
+        let id = document.json["items"][0]["id"].as_i64().unwrap();
+        let email = app.as_(&admin).get("/api/v1/me").send().await.json["user"]["email"].as_str().unwrap().to_owned();
+        let mut staff = Browser::new(&app);
+        staff.sign_in(&email).await;
+        let seen = staff.get(&path).await;
+        assert!(seen.text.contains("more than 18 months ago"), "{}", seen.text);
+        assert!(!seen.text.contains("Upload a document"), "administrators do not upload for charities");
+        let file = staff.get(&format!("/document-files/{id}")).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.text, "%PDF-1.4 accounts");
+        assert!(file.headers.get("content-disposition").unwrap().to_str().unwrap().starts_with("attachment;"));
+        assert_eq!(file.headers.get("content-security-policy").unwrap(), "default-src 'none'; sandbox");
+
+        // Another charity sees none of it.
+        app.register("SC300021", "nosy@example.org").await;
+        let mut nosy = Browser::new(&app);
+        nosy.sign_in("nosy@example.org").await;
+        assert_eq!(nosy.get(&path).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(nosy.get(&format!("/document-files/{id}")).await.status, StatusCode::NOT_FOUND);
+
+        // Its own applicant deletes it.
+        let deleted = browser.post(&format!("/document-files/{id}/delete"), &[]).await;
+        assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.text);
+        assert!(browser.get(&path).await.text.contains("No documents have been uploaded yet."));
     }
 }

@@ -11,3 +11,4 @@ mod report_filters;
 mod reset_timing;
 mod sign_in;
 mod tokens;
+mod uploads;
