@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn \
+DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" STORAGE_URL="file://$work/documents" RUST_LOG=warn \
   ./target/release/grantfund serve --demo >"$work/logins.txt" 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do

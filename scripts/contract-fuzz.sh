@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" RUST_LOG=warn \
+DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" STORAGE_URL="file://$work/documents" RUST_LOG=warn \
   AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000 \
   FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE=1000000 OUTBOX_POLL_SECONDS=3600 \
   ./target/release/grantfund serve --demo >"$work/logins.txt" 2>"$work/server.log" &

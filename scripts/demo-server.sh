@@ -12,7 +12,7 @@ demo_start() {
   demo_dir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   demo_url="http://127.0.0.1:$port"
-  (cd "$demo_dir" && DATABASE_URL="sqlite://$demo_dir/demo.db" BIND_ADDR="127.0.0.1:$port" MAIL_DIR="$demo_dir/mail" \
+  (cd "$demo_dir" && DATABASE_URL="sqlite://$demo_dir/demo.db" BIND_ADDR="127.0.0.1:$port" MAIL_DIR="$demo_dir/mail" STORAGE_URL="file://$demo_dir/documents" \
     RUST_LOG=warn exec "$binary" serve --demo >"$demo_dir/out.log" 2>&1) &
   demo_pid=$!
   for _ in $(seq 1 120); do

@@ -310,10 +310,11 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
     .map_err(|e| e.to_string())?;
     if seed_demo {
         let now = clock.now_naive();
+        let blobs = app.state().blobs.clone();
         let logins = app
             .state()
             .db
-            .run(move |conn| demo::seed(conn, now))
+            .run(move |conn| demo::seed(conn, now, &blobs))
             .await
             .map_err(|e| e.to_string())?;
         if logins.is_empty() {

@@ -229,7 +229,17 @@ pub async fn get_document(
     tag = "documents",
     params(("id" = i64, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The file", content((String = "application/octet-stream"))),
+        (status = 200, description = "The file, as an attachment, with the type read from its content", content(
+            (String = "application/pdf"),
+            (String = "image/png"),
+            (String = "image/jpeg"),
+            (String = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "application/vnd.oasis.opendocument.text"),
+            (String = "application/vnd.oasis.opendocument.spreadsheet"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
         (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

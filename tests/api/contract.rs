@@ -187,6 +187,10 @@ fn every_csv_answer_has_an_operation_of_its_own() {
         if !content.contains_key("text/csv") {
             continue;
         }
+        // A document's content is the file as it was uploaded, not a CSV view of an answer.
+        if path.ends_with("/documents/{id}/content") {
+            continue;
+        }
         if path.ends_with(".csv") {
             assert_eq!(content.len(), 1, "{method} {path} answers only CSV");
             assert_eq!(content["text/csv"]["schema"]["type"], "string", "{path}");

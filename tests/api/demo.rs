@@ -25,7 +25,7 @@ fn items(reply: &Reply) -> Vec<Value> {
 db_test! {
     async fn the_demo_seeds_the_model_fund_its_rounds_and_applications(app) {
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
+        let logins = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
         let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
@@ -55,8 +55,24 @@ db_test! {
             .collect();
         assert_eq!(boards.len(), HealthBoard::ALL.len(), "every health board is served");
 
+        // The demo carries documents on its organisations, applications, returns and awards.
+        let charity = items(&organisations).into_iter().find(|o| o["name"] == "Bumps & Babies Fife").unwrap();
+        let papers = app.as_(&admin).get(&format!("/api/v1/organisations/{}/documents", charity["id"])).send().await;
+        let kinds: HashSet<String> = items(&papers).iter().map(|d| d["kind"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(kinds.len(), 3, "{}", papers.text);
+        assert_eq!(papers.json["accounts_out_of_date"], false, "the demo charity's accounts are current");
+        let first = &items(&papers)[0];
+        let pdf = app.as_(&admin).get(&format!("/api/v1/documents/{}/content", first["id"])).send().await;
+        assert!(pdf.bytes.starts_with(b"%PDF-1.4"), "{}", pdf.text);
+
         let applications = items(&app.as_(&admin).get("/api/v1/applications?per_page=100").send().await);
         assert!(applications.len() >= 30);
+        let with_budget = app.as_(&admin).get(&format!("/api/v1/applications/{}/documents", applications[0]["id"])).send().await;
+        assert!(items(&with_budget).iter().any(|d| d["kind"] == "budget"), "{}", with_budget.text);
+        let returns = items(&app.as_(&admin).get("/api/v1/returns?status=accepted&per_page=5").send().await);
+        assert!(!returns.is_empty());
+        let evidence = app.as_(&admin).get(&format!("/api/v1/returns/{}/documents", returns[0]["id"])).send().await;
+        assert_eq!(items(&evidence)[0]["kind"], "evidence", "{}", evidence.text);
         let submitted = applications.iter().filter(|a| ["submitted", "awarded", "declined"].contains(&a["status"].as_str().unwrap())).count();
         let drafts = applications.iter().filter(|a| a["status"] == "draft").count();
         assert!(submitted >= 20 && drafts >= 5, "{submitted} submitted, {drafts} drafts");
@@ -182,7 +198,7 @@ db_test! {
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
 
         // Seeding again changes nothing.
-        let again = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
+        let again = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
         assert!(again.is_empty());
         assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 1);
     }

@@ -16,10 +16,11 @@ struct DemoStaff {
 /// Seeds the demo and signs in its administrator and official.
 async fn demo(app: &TestApp) -> DemoStaff {
     let now = app.clock_now();
+    let blobs = app.state.blobs.clone();
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::tooling::demo::seed(conn, now))
+        .run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs))
         .await
         .unwrap();
     let token = |role: Role| {

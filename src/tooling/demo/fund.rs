@@ -82,8 +82,19 @@ pub(super) fn model_case(
     admin: &CurrentUser,
     aileen: &CurrentUser,
     panel: &[CurrentUser],
+    files: &super::documents::Files,
 ) -> Result<(), ApiError> {
     use crate::applications::model::{NewApplication, Reach};
+    use crate::documents::content::CSV;
+    use crate::documents::model::Owner;
+    use crate::domain::vocabulary::DocumentKind;
+    let budget = |years: &[(&str, &str)]| {
+        let mut csv = "financial_year,item,amount\n".to_owned();
+        for (year, amount) in years {
+            csv.push_str(&format!("{year},Peer supporters and venues,{amount}\n"));
+        }
+        csv.into_bytes()
+    };
     use crate::applications::service as applications;
     use crate::funds::model::{FundInput, FundYearInput, OrganisationReference};
     use crate::funds::service as funds;
@@ -315,6 +326,29 @@ pub(super) fn model_case(
         )?;
         let applicant = CurrentUser::from(user);
         applicants.insert(organisation.id, applicant.clone());
+        files.pdf(
+            conn,
+            set_up,
+            &applicant,
+            Owner::organisation(organisation.id),
+            DocumentKind::Constitution,
+            None,
+            "Constitution.pdf",
+            &[org.name, "Constitution"],
+        )?;
+        // Most send accounts that are current; every fourth sends none, so that the fund sees it.
+        if i % 4 != 3 {
+            files.pdf(
+                conn,
+                set_up,
+                &applicant,
+                Owner::organisation(organisation.id),
+                DocumentKind::AnnualAccounts,
+                chrono::NaiveDate::from_ymd_opt(2020, 3, 31),
+                "Accounts 2019-20.pdf",
+                &[org.name, "Annual accounts for the year to 31 March 2020"],
+            )?;
+        }
         // Small organisations go to the innovation round, a few continue into the extension,
         // the rest apply to the core round; one in five never submits its draft.
         let small = details.annual_income
@@ -350,6 +384,17 @@ pub(super) fn model_case(
             target.id,
             application(i, &years, org.boards),
         )?;
+        files.attach(
+            conn,
+            drafted + chrono::Duration::days(1),
+            &applicant,
+            Owner::application(created.id),
+            DocumentKind::Budget,
+            None,
+            "Budget.csv",
+            CSV,
+            budget(&years),
+        )?;
         if i % 5 != 4 {
             applications::submit(
                 conn,
@@ -380,6 +425,30 @@ pub(super) fn model_case(
     };
     let drafted = opened(&core, 12);
     let submitted = applications::create(conn, drafted, aileen, core.id, own_new.clone())?;
+    files.attach(
+        conn,
+        drafted + chrono::Duration::days(1),
+        aileen,
+        Owner::application(submitted.id),
+        DocumentKind::Budget,
+        None,
+        "Budget 2021-23.csv",
+        CSV,
+        budget(&[("2021-22", "40000.00"), ("2022-23", "42000.00")]),
+    )?;
+    files.pdf(
+        conn,
+        drafted + chrono::Duration::days(1),
+        aileen,
+        Owner::application(submitted.id),
+        DocumentKind::ProjectPlan,
+        None,
+        "Project plan.pdf",
+        &[
+            "Peer support for new mums in Fife",
+            "Weekly groups in Kirkcaldy, Glenrothes and Levenmouth",
+        ],
+    )?;
     applications::submit(
         conn,
         drafted + chrono::Duration::days(2),
@@ -392,7 +461,18 @@ pub(super) fn model_case(
             .into_iter()
             .collect(),
     );
-    applications::create(conn, opened(&extension, 4), aileen, extension.id, own_new)?;
+    let draft = applications::create(conn, opened(&extension, 4), aileen, extension.id, own_new)?;
+    files.attach(
+        conn,
+        opened(&extension, 4),
+        aileen,
+        Owner::application(draft.id),
+        DocumentKind::Budget,
+        None,
+        "Budget 2022-23.csv",
+        CSV,
+        budget(&[("2022-23", "30000.00")]),
+    )?;
 
     // The panel assesses each round after it closes. In the core round one assessor declares a
     // conflict and is replaced, an administrator moderates one score, and Sam Ng (the demo
@@ -438,7 +518,7 @@ pub(super) fn model_case(
     // and the administrator reviews and pays.
     for round in [&core, &innovation, &extension] {
         gather_feedback(conn, &applicants, round)?;
-        report_round(conn, admin, &applicants, round)?;
+        report_round(conn, admin, &applicants, round, files)?;
     }
     Ok(())
 }

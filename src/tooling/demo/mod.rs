@@ -11,6 +11,7 @@
 mod applicants;
 mod assessment;
 mod awards;
+mod documents;
 mod feedback;
 mod fund;
 mod monitoring;
@@ -94,7 +95,14 @@ pub fn reset_credentials(
 
 /// Seeds the demo when there are no users yet; gives the logins it created (none if the
 /// database was not empty).
-pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, ApiError> {
+pub fn seed(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    blobs: &crate::blobs::Blobs,
+) -> Result<Vec<Login>, ApiError> {
+    use crate::documents::model::Owner;
+    use crate::domain::vocabulary::DocumentKind;
+    let files = documents::Files { blobs };
     write_transaction(conn, |conn| {
         if !no_users(conn)? {
             return Ok(Vec::new());
@@ -162,6 +170,52 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
         )?);
         let admin = CurrentUser::from(admin);
         organisations::verify(conn, now, &admin, organisation.id)?;
+        // The demo charity's due-diligence papers, its accounts current.
+        let own = Owner::organisation(organisation.id);
+        let period_end = {
+            use chrono::Datelike;
+            let year = if now.month() >= 7 {
+                now.year()
+            } else {
+                now.year() - 1
+            };
+            chrono::NaiveDate::from_ymd_opt(year, 3, 31)
+                .ok_or_else(|| ApiError::internal("no 31 March"))?
+        };
+        for (kind, name, lines, end) in [
+            (
+                DocumentKind::Constitution,
+                "Constitution.pdf",
+                &[
+                    "Bumps & Babies Fife SCIO",
+                    "Constitution",
+                    "1. Purposes: peer support for new parents in Fife.",
+                ][..],
+                None,
+            ),
+            (
+                DocumentKind::AnnualAccounts,
+                "Annual accounts.pdf",
+                &[
+                    "Bumps & Babies Fife SCIO",
+                    "Trustees' annual report and accounts",
+                    "Income: 180,000.00",
+                ][..],
+                Some(period_end),
+            ),
+            (
+                DocumentKind::SafeguardingPolicy,
+                "Safeguarding policy.pdf",
+                &[
+                    "Bumps & Babies Fife SCIO",
+                    "Safeguarding children and adults at risk",
+                    "Reviewed every year by the board.",
+                ][..],
+                None,
+            ),
+        ] {
+            files.pdf(conn, now, &aileen, own, kind, end, name, lines)?;
+        }
         let mut panel = vec![CurrentUser::from(sam)];
         for (email, name) in [
             ("fiona.macleod@panel.example.org", "Fiona MacLeod"),
@@ -177,7 +231,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
                 None,
             )?));
         }
-        fund::model_case(conn, &admin, &aileen, &panel)?;
+        fund::model_case(conn, &admin, &aileen, &panel, &files)?;
         Ok(logins)
     })
 }

@@ -26,11 +26,15 @@ pub(super) fn report_round(
     admin: &CurrentUser,
     applicants: &std::collections::HashMap<i64, CurrentUser>,
     round: &crate::rounds::model::Round,
+    files: &super::documents::Files,
 ) -> Result<(), ApiError> {
     use crate::awards::model::AwardRow;
     use crate::awards::reading as awards;
     use crate::db::schema::awards as awards_table;
     use crate::db::schema::returns;
+    use crate::documents::content::CSV;
+    use crate::documents::model::Owner;
+    use crate::domain::vocabulary::DocumentKind;
     use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, ReviewOutcome};
     use crate::monitoring::model::{Reached, ReturnPatch, ReturnRow, ReviewInput};
     use crate::monitoring::service as monitoring;
@@ -46,6 +50,20 @@ pub(super) fn report_round(
         let Some(applicant) = applicants.get(&award.organisation_id) else {
             continue;
         };
+        files.pdf(
+            conn,
+            award.responded_at.unwrap_or(award.created_at),
+            applicant,
+            Owner::award(award.id),
+            DocumentKind::SignedAgreement,
+            None,
+            "Grant agreement (signed).pdf",
+            &[
+                "Grant agreement",
+                &format!("Award {}", award.reference),
+                "Signed for the grant holder",
+            ],
+        )?;
         let owed: Vec<ReturnRow> = returns::table
             .filter(returns::award_id.eq(award.id))
             .order((
@@ -126,6 +144,17 @@ pub(super) fn report_round(
                             .to_owned(),
                     )),
                 },
+            )?;
+            files.attach(
+                conn,
+                when,
+                applicant,
+                Owner::monitoring_return(row.id),
+                DocumentKind::Evidence,
+                None,
+                "Attendance register.csv",
+                CSV,
+                format!("session,families\n1,{}\n2,{}\n", base, base + 3).into_bytes(),
             )?;
             monitoring::submit(conn, when, applicant, row.id)?;
             let last = i + 1 == submitted;

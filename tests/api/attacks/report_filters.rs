@@ -13,10 +13,11 @@ use crate::support::*;
 /// Seeds the demo and signs in its official.
 async fn official(app: &TestApp) -> String {
     let now = app.clock_now();
+    let blobs = app.state.blobs.clone();
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::tooling::demo::seed(conn, now))
+        .run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs))
         .await
         .unwrap();
     let login = logins
