@@ -102,6 +102,10 @@ pub struct Application {
     pub decision_feedback: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its documents, newest first: in the answer of this one object (not in lists), for those
+    /// who may read documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<crate::documents::model::Document>>,
 }
 
 /// The child rows of several applications, loaded together.
@@ -289,6 +293,7 @@ impl ApplicationRow {
             decision_feedback: None,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
+            documents: None,
         })
     }
 }

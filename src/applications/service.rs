@@ -272,9 +272,12 @@ pub fn create(
 /// One application, for its organisation's applicants and administrators.
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Application, ApiError> {
     let row = visible(conn, user, id)?;
-    to_api(conn, vec![row])?
+    let mut application = to_api(conn, vec![row])?
         .pop()
-        .ok_or_else(|| ApiError::internal("application vanished while loading"))
+        .ok_or_else(|| ApiError::internal("application vanished while loading"))?;
+    application.documents =
+        documents::service::listed_for(conn, user, documents::model::Owner::application(id))?;
+    Ok(application)
 }
 
 /// Filters for the list of applications.

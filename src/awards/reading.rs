@@ -1,6 +1,8 @@
 //! Reading awards: one, or a filtered page, each with its instalments, conditions, title and
 //! organisation.
 
+use crate::documents;
+use crate::documents::model::Owner;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
@@ -101,6 +103,7 @@ pub(super) fn assemble(
         end_reason: row.end_reason,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
+        documents: None,
     })
 }
 
@@ -146,7 +149,9 @@ pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award
     };
     shown_to(user, &row)?;
     let instalments = rows.into_iter().filter_map(|(_, _, i)| i).collect();
-    assemble(row, about, instalments)
+    let mut award = assemble(row, about, instalments)?;
+    award.documents = documents::service::listed_for(conn, user, Owner::award(id))?;
+    Ok(award)
 }
 
 /// Filters for the list of awards.

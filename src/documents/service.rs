@@ -130,6 +130,24 @@ pub fn list(conn: &mut DbConnection, owner: Owner) -> Result<Vec<DocumentRow>, A
         .load(conn)?)
 }
 
+/// The documents of `owner` as its answer lists them, for a caller who has been let read the
+/// owner: none (and no list) for those who read no documents.
+pub fn listed_for(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    owner: Owner,
+) -> Result<Option<Vec<crate::documents::model::Document>>, ApiError> {
+    if !Action::ReadDocuments.allows(user.role) {
+        return Ok(None);
+    }
+    Ok(Some(
+        list(conn, owner)?
+            .into_iter()
+            .map(crate::documents::model::Document::from)
+            .collect(),
+    ))
+}
+
 /// Removes a document's row, with its audit entry. Its blob goes with the next sweep once no
 /// row names it.
 pub fn remove(

@@ -241,4 +241,8 @@ pub struct MonitoringReturn {
     pub review_comment: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its documents, newest first: in the answer of this one object (not in lists), for those
+    /// who may read documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<crate::documents::model::Document>>,
 }

@@ -1,6 +1,8 @@
 //! Reading monitoring returns: one, or a page of them, as the caller may see them, with the
 //! calendar statuses as of today.
 
+use crate::documents;
+use crate::documents::model::Owner;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -96,6 +98,7 @@ fn to_api(
                 review_comment: row.review_comment,
                 created_at: utc(row.created_at),
                 updated_at: utc(row.updated_at),
+                documents: None,
             })
         })
         .collect()
@@ -137,9 +140,11 @@ pub fn get(
     today: NaiveDate,
 ) -> Result<MonitoringReturn, ApiError> {
     let (row, _) = visible(conn, user, id)?;
-    to_api(conn, vec![row], today)?
+    let mut found = to_api(conn, vec![row], today)?
         .pop()
-        .ok_or_else(|| ApiError::internal("return vanished while loading"))
+        .ok_or_else(|| ApiError::internal("return vanished while loading"))?;
+    found.documents = documents::service::listed_for(conn, user, Owner::monitoring_return(id))?;
+    Ok(found)
 }
 
 /// Filters for the list of returns.

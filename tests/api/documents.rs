@@ -112,6 +112,12 @@ db_test! {
         let budget_id = budget.json["id"].as_i64().unwrap();
         app.as_(&token).delete(&format!("/api/v1/documents/{budget_id}")).send().await.assert_problem(409, "document_locked");
 
+        // The application's answer lists its documents.
+        let read = app.as_(&admin).get(&format!("/api/v1/applications/{application}")).send().await;
+        assert_eq!(read.json["documents"][0]["name"], "Budget.csv", "{}", read.text);
+        let listed = app.as_(&admin).get("/api/v1/applications?per_page=100").send().await;
+        assert!(listed.json["items"][0].get("documents").is_none(), "lists leave them out");
+
         // The administrator downloads the budget: an attachment, never shown from our origin.
         let download = app.as_(&admin).get(&format!("/api/v1/documents/{budget_id}/content")).send().await;
         assert_eq!(download.status.as_u16(), 200, "{}", download.text);
@@ -179,12 +185,20 @@ db_test! {
         let wrong = upload(&app, &holder, &format!("/awards/{award}/documents"), &[("kind", "budget")], "b.pdf", PDF).await;
         assert_eq!(wrong.error_fields(), ["kind"]);
         assert_eq!(names(&app, &panel.admin, &format!("/awards/{award}/documents")).await, ["Grant agreement (signed).pdf"]);
+        let read = app.as_(&holder).get(&format!("/api/v1/awards/{award}")).send().await;
+        assert_eq!(read.json["documents"][0]["kind"], "signed_agreement", "{}", read.text);
+        let official = app.staff(Role::Official).await;
+        let read = app.as_(&official).get(&format!("/api/v1/awards/{award}")).send().await;
+        assert_eq!(read.status.as_u16(), 200, "{}", read.text);
+        assert!(read.json.get("documents").is_none(), "officials read no documents");
 
         let returns = app.as_(&holder).get(&format!("/api/v1/awards/{award}/returns")).send().await;
         let first = returns.json["items"][0]["id"].as_i64().unwrap();
         let evidence = upload(&app, &holder, &format!("/returns/{first}/documents"), &[("kind", "evidence")], "register.csv", b"session,attended\n1,12\n").await;
         assert_eq!(evidence.status.as_u16(), 201, "{}", evidence.text);
         assert_eq!(names(&app, &panel.admin, &format!("/returns/{first}/documents")).await, ["register.csv"]);
+        let read = app.as_(&panel.admin).get(&format!("/api/v1/returns/{first}")).send().await;
+        assert_eq!(read.json["documents"][0]["name"], "register.csv", "{}", read.text);
 
         // Once submitted, the return's documents are locked.
         set_day(&app, "2022-04-05");
