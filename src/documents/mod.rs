@@ -4,6 +4,7 @@
 //! owner's feature by the use case (`usecases/documents.rs`).
 
 pub mod content;
+pub mod examples;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -5,6 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
 use crate::caller::CurrentUser;
+use crate::documents::examples;
 use crate::documents::model::{Document, DocumentList, Owner, RequiredKinds, UploadForm};
 use crate::documents::service;
 use crate::error::ApiError;
@@ -304,7 +305,7 @@ pub async fn get_required_documents(
 #[utoipa::path(
     tag = "documents",
     params(("id" = i64, Path, description = "Round id")),
-    request_body(content = RequiredKinds, example = json!({"kinds": ["budget"]})),
+    request_body(content = RequiredKinds, example = json!(examples::required_documents())),
     responses((status = 200, description = "The required kinds", body = RequiredKinds)),
     security(("bearer" = []))
 )]
@@ -340,4 +341,15 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(delete_document)
         .service(get_required_documents)
         .service(set_required_documents);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<RequiredKinds>(examples::required_documents())
+            .expect("PUT /rounds/{id}/required-documents");
+    }
 }

@@ -4,6 +4,7 @@ use actix_web::{get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
@@ -75,14 +76,7 @@ pub async fn get_organisation(
 #[utoipa::path(
     tag = "organisations",
     params(("id" = i64, Path, description = "Organisation id")),
-    request_body(content = OrganisationPatch, example = json!({
-        "website": "https://bumps-and-babies.example.org/fife",
-        "health_boards": [
-            "fife",
-            "tayside"
-        ],
-        "listed_in_directory": true
-    })),
+    request_body(content = OrganisationPatch, example = json!(examples::update_organisation())),
     responses(
         (status = 200, description = "The updated organisation", body = Organisation),
         (status = 409, description = "`organisation_exists`: another organisation has this charity number", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -129,4 +123,16 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(get_organisation)
         .service(update_organisation)
         .service(verify_organisation);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<OrganisationPatch>(examples::update_organisation())
+            .expect("PATCH /organisations/{id}");
+    }
 }
