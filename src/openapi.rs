@@ -41,6 +41,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "monitoring", description = "Monitoring returns: schedule, submission and review"),
         (name = "feedback", description = "Anonymous family feedback: links, the public form, aggregates"),
         (name = "reports", description = "Open data and reports for officials"),
+        (name = "directory", description = "The national directory of funded services: public listings, and their upkeep and approval"),
         (name = "admin", description = "Audit trail and email outbox (administrators)"),
         (name = "reference", description = "Fixed vocabularies"),
         (name = "service", description = "Liveness and readiness"),
