@@ -111,13 +111,13 @@ pub struct ServiceDetails {
 }
 
 /// Parses each text of a list as a value of the vocabulary `T`, naming each failed item.
-fn parse_list<T>(v: &mut Validator, field: &str, items: &[String]) -> Option<Vec<T>>
+fn parse_list<T>(v: &mut Validator, field: &str, items: &[String], empty: &str) -> Option<Vec<T>>
 where
     T: std::str::FromStr + PartialEq + Ord,
     T::Err: std::fmt::Display,
 {
     if items.is_empty() {
-        v.error(field, "choose at least one");
+        v.error(field, empty);
         return None;
     }
     let mut values = Vec::new();
@@ -143,10 +143,10 @@ fn parse_names(
     field: &str,
     items: &[String],
     max: usize,
-    at_least_one: bool,
+    empty: Option<&str>,
 ) -> Option<Vec<String>> {
-    if at_least_one && items.is_empty() {
-        v.error(field, "give at least one");
+    if let (Some(message), true) = (empty, items.is_empty()) {
+        v.error(field, message);
         return None;
     }
     let mut names: Vec<String> = Vec::new();
@@ -203,19 +203,40 @@ impl ServiceDetails {
         {
             v.error(
                 "phone",
-                "give at least one way to contact the service: a telephone number, an email address or a website",
+                "Give at least one way to contact the service: a telephone number, an email address or a website",
             );
         }
-        let towns = parse_names(v, "towns", &input.towns, 100, false);
-        let health_boards = parse_list(v, "health_boards", &input.health_boards);
-        let support_types = parse_list(v, "support_types", &input.support_types);
-        let target_groups = parse_list(v, "target_groups", &input.target_groups);
-        let languages = parse_names(v, "languages", &input.languages, 50, true);
+        let towns = parse_names(v, "towns", &input.towns, 100, None);
+        let health_boards = parse_list(
+            v,
+            "health_boards",
+            &input.health_boards,
+            "Choose at least one health board the service covers",
+        );
+        let support_types = parse_list(
+            v,
+            "support_types",
+            &input.support_types,
+            "Choose at least one kind of support",
+        );
+        let target_groups = parse_list(
+            v,
+            "target_groups",
+            &input.target_groups,
+            "Choose at least one group the service is for",
+        );
+        let languages = parse_names(
+            v,
+            "languages",
+            &input.languages,
+            50,
+            Some("Give at least one language the service is offered in"),
+        );
         let mut award_ids = input.award_ids.clone();
         award_ids.sort_unstable();
         award_ids.dedup();
         if award_ids.is_empty() {
-            v.error("award_ids", "choose at least one of your funded awards");
+            v.error("award_ids", "Choose at least one of your grants that pays for it");
         }
         Some(ServiceDetails {
             name: name?,

@@ -177,7 +177,7 @@ fn check_awards(
         if !funded.contains(award) {
             v.error(
                 format!("award_ids[{i}]"),
-                "must be one of your organisation's accepted or completed awards",
+                "Choose only your organisation's accepted or completed grants",
             );
         }
     }

@@ -1,0 +1,51 @@
+//! Checking directory listings before they are public.
+
+use actix_web::web;
+use askama::Template;
+
+use crate::directory::model::Listing;
+use crate::directory::service::{self as directory, ListingFilter};
+use crate::domain::vocabulary::ListingStatus;
+use crate::permissions::Action;
+use crate::portal::public::LIST;
+use crate::portal::{Layout, PageResult, Visitor, see_other};
+
+#[derive(Template)]
+#[template(path = "portal/admin/services.html")]
+struct Services {
+    layout: Layout,
+    listings: Vec<Listing>,
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct Approved {
+    approved: Option<String>,
+}
+
+pub(super) async fn service_list(v: Visitor, query: web::Query<Approved>) -> PageResult {
+    let user = v.require(Action::ApproveDirectoryService)?;
+    let filter = ListingFilter {
+        status: Some(ListingStatus::Pending),
+    };
+    let list = v
+        .read(move |conn| directory::list(conn, &user, &filter, LIST))
+        .await?;
+    let mut layout = v.layout("Directory listings to check", "/admin/services");
+    if query.approved.is_some() {
+        layout.notice = Some("The listing is approved and public.".to_owned());
+    }
+    Ok(v.page(&Services {
+        layout,
+        listings: list.items,
+    }))
+}
+
+pub(super) async fn approve(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
+    let user = v.require(Action::ApproveDirectoryService)?;
+    v.form(&body)?;
+    let id = id.into_inner();
+    let now = v.state.clock.now_naive();
+    v.read(move |conn| directory::approve(conn, now, &user, id))
+        .await?;
+    Ok(see_other("/admin/services?approved=1"))
+}
