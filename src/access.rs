@@ -199,16 +199,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/directory/{id}", Access::Public),
     ("GET", "/directory.csv", Access::Public),
     ("GET", "/directory.json", Access::Public),
-    (
-        "GET",
-        "/directory-services",
-        signed(ReadDirectoryServices),
-    ),
-    (
-        "POST",
-        "/directory-services",
-        signed(EditDirectoryService),
-    ),
+    ("GET", "/directory-services", signed(ReadDirectoryServices)),
+    ("POST", "/directory-services", signed(EditDirectoryService)),
     (
         "GET",
         "/directory-services/{id}",
@@ -230,11 +222,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/open-data/funds/{id}/360giving.json",
         Access::Public,
     ),
-    (
-        "GET",
-        "/open-data/funds/{id}/360giving.csv",
-        Access::Public,
-    ),
+    ("GET", "/open-data/funds/{id}/360giving.csv", Access::Public),
     ("GET", "/audit", signed(ReadAuditLog)),
     ("GET", "/outbox", signed(ReadOutbox)),
 ];

@@ -104,8 +104,12 @@ impl Action {
         use Action::*;
         match self {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
-            EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback | ReadDirectoryServices => &[A, D],
+            EditOrganisation
+            | ListApplications
+            | ReadReturns
+            | ManageFeedbackLinks
+            | ReadFeedback
+            | ReadDirectoryServices => &[A, D],
             ReadApplication => &[A, S, D],
             ReadAwards => &[A, D, O],
             ReadFunds => &[S, D, O],
@@ -113,9 +117,20 @@ impl Action {
             ReadReports | ExportOpenData => &[O, D],
             Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
-            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
-            | ReadAuditLog | ReadOutbox | ApproveDirectoryService => &[D],
+            ManageUsers
+            | VerifyOrganisation
+            | ManageFunds
+            | ManageRounds
+            | AssignAssessors
+            | Moderate
+            | ReadRanking
+            | Decide
+            | Terminate
+            | Release
+            | ReviewReturn
+            | ReadAuditLog
+            | ReadOutbox
+            | ApproveDirectoryService => &[D],
         }
     }
 

@@ -518,4 +518,3 @@ diesel::joinable!(directory_services -> organisations (organisation_id));
 diesel::joinable!(directory_service_items -> directory_services (service_id));
 diesel::joinable!(directory_service_awards -> directory_services (service_id));
 diesel::joinable!(directory_service_awards -> awards (award_id));
-

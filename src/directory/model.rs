@@ -38,7 +38,11 @@ pub struct ServiceRow {
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     /// The service's name, 1 to 200 characters.
-    #[schema(example = "Bumps & Babies peer support", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Bumps & Babies peer support",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// What it offers, 1 to 2,000 characters.
     #[schema(min_length = 1, max_length = 2000)]
@@ -158,7 +162,11 @@ fn parse_names(
                 v.error(item, "must start with a letter");
                 ok = false;
             }
-            Some(name) if names.iter().any(|n| n.to_lowercase() == name.to_lowercase()) => {
+            Some(name)
+                if names
+                    .iter()
+                    .any(|n| n.to_lowercase() == name.to_lowercase()) =>
+            {
                 v.error(item, "is listed twice");
                 ok = false;
             }
@@ -236,7 +244,10 @@ impl ServiceDetails {
         award_ids.sort_unstable();
         award_ids.dedup();
         if award_ids.is_empty() {
-            v.error("award_ids", "Choose at least one of your grants that pays for it");
+            v.error(
+                "award_ids",
+                "Choose at least one of your grants that pays for it",
+            );
         }
         Some(ServiceDetails {
             name: name?,

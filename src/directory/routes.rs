@@ -106,7 +106,10 @@ pub async fn get_directory_entry(
     id: web::Path<i64>,
 ) -> Result<web::Json<DirectoryEntry>, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
-    answer(&state, move |conn, _| service::public_get(conn, &prefix, *id)).await
+    answer(&state, move |conn, _| {
+        service::public_get(conn, &prefix, *id)
+    })
+    .await
 }
 
 /// The `Link` header naming a download's licence.
@@ -187,7 +190,10 @@ pub async fn list_listings(
     let filter = ListingFilter {
         status: query.into_inner().status,
     };
-    answer(&state, move |conn, _| service::list(conn, &user, &filter, page)).await
+    answer(&state, move |conn, _| {
+        service::list(conn, &user, &filter, page)
+    })
+    .await
 }
 
 /// Lists a service of the caller's organisation in the directory (applicants), pending until an

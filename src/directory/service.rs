@@ -87,7 +87,10 @@ fn lists_of(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, Lists>,
 /// Each listing's awards: id, reference and status, by id.
 type AwardLink = (i64, String, AwardStatus);
 
-fn awards_of(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, Vec<AwardLink>>, ApiError> {
+fn awards_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<AwardLink>>, ApiError> {
     let rows: Vec<(i64, i64, String, AwardStatus)> = directory_service_awards::table
         .inner_join(awards::table)
         .filter(directory_service_awards::service_id.eq_any(ids))
@@ -99,17 +102,12 @@ fn awards_of(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, Vec<Aw
             awards::status,
         ))
         .load(conn)?;
-    Ok(crate::db::children::group(
-        rows.into_iter()
-            .map(|(service, award, reference, status)| (service, (award, reference, status))),
-    ))
+    Ok(crate::db::children::group(rows.into_iter().map(
+        |(service, award, reference, status)| (service, (award, reference, status)),
+    )))
 }
 
-fn write_lists(
-    conn: &mut DbConnection,
-    id: i64,
-    details: &ServiceDetails,
-) -> Result<(), ApiError> {
+fn write_lists(conn: &mut DbConnection, id: i64, details: &ServiceDetails) -> Result<(), ApiError> {
     diesel::delete(
         directory_service_items::table.filter(directory_service_items::service_id.eq(id)),
     )
@@ -185,12 +183,7 @@ fn check_awards(
 }
 
 /// The listing as its organisation and the administrators see it.
-fn listing(
-    row: ServiceRow,
-    organisation: String,
-    lists: Lists,
-    awards: Vec<AwardLink>,
-) -> Listing {
+fn listing(row: ServiceRow, organisation: String, lists: Lists, awards: Vec<AwardLink>) -> Listing {
     Listing {
         id: row.id,
         organisation_id: row.organisation_id,
@@ -661,9 +654,7 @@ pub fn public_get(
         .filter(directory_services::id.eq(id))
         .select((directory_services::all_columns, runner()))
         .load(conn)?;
-    entries(conn, prefix, rows)?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    entries(conn, prefix, rows)?.pop().ok_or(ApiError::NotFound)
 }
 
 /// The whole public directory, running or not, by name: what the downloads hold.
@@ -749,10 +740,25 @@ pub fn to_csv(entries: &[DirectoryEntry]) -> Result<Vec<u8>, ApiError> {
             csv_text(e.contact.email.as_deref().unwrap_or_default()),
             csv_text(e.contact.website.as_deref().unwrap_or_default()),
             join(e.towns.clone()),
-            join(e.health_boards.iter().map(|b| b.name().to_owned()).collect()),
+            join(
+                e.health_boards
+                    .iter()
+                    .map(|b| b.name().to_owned())
+                    .collect(),
+            ),
             e.health_board_codes.join("; "),
-            join(e.support_types.iter().map(|s| s.as_str().to_owned()).collect()),
-            join(e.target_groups.iter().map(|t| t.as_str().to_owned()).collect()),
+            join(
+                e.support_types
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect(),
+            ),
+            join(
+                e.target_groups
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect(),
+            ),
             join(e.languages.clone()),
             e.running.to_string(),
             e.approved_at.to_rfc3339(),

@@ -153,7 +153,11 @@ pub fn parse_phone(text: &str) -> Result<String, &'static str> {
 
 /// The number of a telephone link (`tel:`): its digits, with the leading `+` when it has one.
 pub fn phone_link(phone: &str) -> String {
-    let plus = if phone.trim_start().starts_with('+') { "+" } else { "" };
+    let plus = if phone.trim_start().starts_with('+') {
+        "+"
+    } else {
+        ""
+    };
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     format!("{plus}{digits}")
 }
@@ -179,10 +183,22 @@ mod tests {
 
     #[test]
     fn telephone_numbers() {
-        assert_eq!(parse_phone(" 01592  123456 "), Ok("01592 123456".to_owned()));
-        assert_eq!(parse_phone("+44 (0)1592 123-456"), Ok("+44 (0)1592 123-456".to_owned()));
+        assert_eq!(
+            parse_phone(" 01592  123456 "),
+            Ok("01592 123456".to_owned())
+        );
+        assert_eq!(
+            parse_phone("+44 (0)1592 123-456"),
+            Ok("+44 (0)1592 123-456".to_owned())
+        );
         assert_eq!(parse_phone("111"), Ok("111".to_owned()));
-        for bad in ["", "12345", "0800 CALL NOW", "++441592123456", "0159212345612345678"] {
+        for bad in [
+            "",
+            "12345",
+            "0800 CALL NOW",
+            "++441592123456",
+            "0159212345612345678",
+        ] {
             assert!(parse_phone(bad).is_err(), "{bad}");
         }
         assert_eq!(phone_link("+44 (0)1592 123-456"), "+4401592123456");

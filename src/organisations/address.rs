@@ -17,12 +17,11 @@ use crate::error::{ApiError, Validator};
 use crate::permissions::Action;
 
 /// What a client sends: the town, or `null` (or blank) to remove it.
-#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
     /// The town or city the organisation is based in, 1 to 100 characters starting with a
-    /// letter.
-    #[serde(default)]
+    /// letter; `null` removes it.
     #[schema(example = "Kirkcaldy", max_length = 100)]
     pub town: Option<String>,
 }
@@ -94,7 +93,12 @@ pub fn set(
         return Err(ApiError::NotFound);
     }
     let mut v = Validator::new();
-    let town = match input.town.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let town = match input
+        .town
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(text) => parse_town(&mut v, "town", text).map(Some),
         None => Some(None),
     };

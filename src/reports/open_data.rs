@@ -207,7 +207,14 @@ pub struct Package<'a> {
 type PublishedRow = (
     AwardRow,
     ApplicationRow,
-    (String, Option<String>, Option<String>, String, Option<String>, bool),
+    (
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        bool,
+    ),
     String,
     Component,
     NaiveDateTime,

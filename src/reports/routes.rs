@@ -5,10 +5,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::caller::CurrentUser;
+use crate::directory::routes::licence_link;
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, answer, csv_response};
-use crate::directory::routes::licence_link;
 use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::reports::open_data;
 use crate::state::AppState;
@@ -300,7 +300,9 @@ report_routes! {
     security(())
 )]
 #[get("/open-data")]
-pub async fn list_open_data(state: web::Data<AppState>) -> Result<web::Json<Vec<Dataset>>, ApiError> {
+pub async fn list_open_data(
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<Dataset>>, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
     let public_url = state.settings.public_url.clone();
     answer(&state, move |conn, _| {

@@ -122,10 +122,7 @@ fn dataset(
 }
 
 /// Every open dataset: the grants of each fund that has published any, then the directory.
-pub fn datasets(
-    conn: &mut DbConnection,
-    publisher: &Publisher,
-) -> Result<Vec<Dataset>, ApiError> {
+pub fn datasets(conn: &mut DbConnection, publisher: &Publisher) -> Result<Vec<Dataset>, ApiError> {
     let published = [
         AwardStatus::Accepted,
         AwardStatus::Completed,

@@ -34,7 +34,8 @@ pub(super) async fn service_list(v: Visitor, query: web::Query<Saved>) -> PageRe
         .await?;
     let mut layout = v.layout("Your services in the directory", "/services");
     if query.saved.is_some() {
-        layout.notice = Some("Your listing is saved. The fund checks it before it is public.".to_owned());
+        layout.notice =
+            Some("Your listing is saved. The fund checks it before it is public.".to_owned());
     }
     Ok(v.page(&Services {
         layout,
@@ -193,7 +194,9 @@ pub(super) async fn service_page(v: Visitor, id: web::Path<i64>) -> PageResult {
     let user = v.require_for_organisation(Action::EditDirectoryService)?;
     let id = id.into_inner();
     let reader = user.clone();
-    let listing = v.read(move |conn| directory::get(conn, &reader, id)).await?;
+    let listing = v
+        .read(move |conn| directory::get(conn, &reader, id))
+        .await?;
     let form = listing_form(&listing);
     Ok(v.page(&form_page(&v, user, form, Some(listing)).await?))
 }
@@ -202,7 +205,9 @@ pub(super) async fn service_save(v: Visitor, id: web::Path<i64>, body: web::Byte
     let user = v.require_for_organisation(Action::EditDirectoryService)?;
     let id = id.into_inner();
     let reader = user.clone();
-    let listing = v.read(move |conn| directory::get(conn, &reader, id)).await?;
+    let listing = v
+        .read(move |conn| directory::get(conn, &reader, id))
+        .await?;
     let mut form = v.form(&body)?;
     let input = input(&mut form);
     let actor = user.clone();
@@ -213,9 +218,6 @@ pub(super) async fn service_save(v: Visitor, id: web::Path<i64>, body: web::Byte
         .await?;
     match saved {
         Ok(_) => Ok(see_other("/services?saved=1")),
-        Err(status) => Ok(v.with_status(
-            status,
-            &form_page(&v, user, form, Some(listing)).await?,
-        )),
+        Err(status) => Ok(v.with_status(status, &form_page(&v, user, form, Some(listing)).await?)),
     }
 }

@@ -82,7 +82,11 @@ pub(super) fn list_services(
         };
         let content = children.content(first)?;
         let mut languages = vec!["English".to_owned()];
-        if content.health_boards.iter().any(|b| b.as_str() == "western_isles") {
+        if content
+            .health_boards
+            .iter()
+            .any(|b| b.as_str() == "western_isles")
+        {
             languages.push("Gaelic".to_owned());
         }
         if content.target_groups.contains(&TargetGroup::MinorityEthnic) {
