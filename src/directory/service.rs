@@ -666,19 +666,23 @@ pub fn public_all(conn: &mut DbConnection, prefix: &str) -> Result<Vec<Directory
     entries(conn, prefix, rows)
 }
 
-/// The last change to any listing or its approval, and to the organisations of public ones:
-/// when the downloads last changed.
+/// When the downloads last changed: the latest approval or change of a listing that has been
+/// public (a change takes it out), and the latest change to the organisations of those listings
+/// (their names, numbers and consent are part of each entry).
 pub fn last_changed(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, ApiError> {
-    let listings: Option<NaiveDateTime> = directory_services::table
+    let once_public =
+        || directory_services::table.filter(directory_services::approved_at.is_not_null());
+    let changed: Option<NaiveDateTime> = once_public()
         .select(diesel::dsl::max(directory_services::updated_at))
         .first(conn)?;
-    let approvals: Option<NaiveDateTime> = directory_services::table
+    let approved: Option<NaiveDateTime> = once_public()
         .select(diesel::dsl::max(directory_services::approved_at))
         .first(conn)?;
-    let runners: Option<NaiveDateTime> = public_base()
+    let runners: Option<NaiveDateTime> = organisations::table
+        .filter(organisations::id.eq_any(once_public().select(directory_services::organisation_id)))
         .select(diesel::dsl::max(organisations::updated_at))
         .first(conn)?;
-    Ok(listings.max(approvals).max(runners))
+    Ok(changed.max(approved).max(runners))
 }
 
 /// The JSON download: the licence and every public service.

@@ -153,8 +153,8 @@ pub struct Grant {
     pub grant_programme: Vec<Programme>,
     /// Every health board the service covers.
     pub beneficiary_location: Vec<Location>,
-    /// The last change to what is published of the grant: the decision, the award, or an
-    /// instalment's release.
+    /// The last change to what is published of the grant: the decision, the award, an
+    /// instalment's release, or its recipient's details or town.
     #[schema(format = DateTime)]
     pub date_modified: String,
 }
@@ -202,8 +202,8 @@ pub struct Package<'a> {
 }
 
 /// An award with its application, recipient (name, charity and company numbers, postcode,
-/// website, consent to be public), round name and component, decision time, and the recipient's
-/// town and when it was last changed.
+/// website, consent to be public, last change), round name and component, decision time, and the
+/// recipient's town and when it was last changed.
 type PublishedRow = (
     AwardRow,
     ApplicationRow,
@@ -214,6 +214,7 @@ type PublishedRow = (
         String,
         Option<String>,
         bool,
+        NaiveDateTime,
     ),
     String,
     Component,
@@ -296,6 +297,7 @@ pub fn publish(
                 organisations::postcode,
                 organisations::website,
                 organisations::listed_in_directory,
+                organisations::updated_at,
             ),
             rounds::name,
             rounds::component,
@@ -348,7 +350,7 @@ pub fn publish(
     for (
         award,
         application,
-        (name, charity, company, postcode, website, public),
+        (name, charity, company, postcode, website, public, recipient_changed),
         round,
         component,
         decided_at,
@@ -392,6 +394,7 @@ pub fn publish(
             .updated_at
             .max(decided_at)
             .max(last_release.unwrap_or(decided_at))
+            .max(recipient_changed)
             .max(address.as_ref().map_or(decided_at, |(_, at)| *at));
         export.last_modified = export.last_modified.max(Some(modified));
         export.amounts.push((awarded, paid, applied_for));

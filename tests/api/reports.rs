@@ -86,7 +86,8 @@ db_test! {
             let application = app.as_(&admin).get(&format!("/api/v1/applications/{}", award["application_id"])).send().await;
             assert_eq!(asked, application.json["total_requested"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), "{reference}");
             assert_eq!(grant["fromOpenCall"], "Yes");
-            assert!(grant["dataSource"].as_str().unwrap().ends_with("/api/v1/exports/360giving?fund_id=1"), "{grant}");
+            // The public download, which anyone can fetch.
+            assert!(grant["dataSource"].as_str().unwrap().ends_with("/api/v1/open-data/funds/1/360giving.json"), "{grant}");
             // Each component is its own programme, so core, innovation and extension group apart.
             let round = app.as_(&admin).get(&format!("/api/v1/rounds/{}", application.json["round_id"])).send().await;
             let component = round.json["component"].as_str().unwrap();

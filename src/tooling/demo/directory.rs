@@ -37,6 +37,9 @@ fn audience(groups: &[TargetGroup]) -> String {
     )
 }
 
+/// A funded award: its id, application, and its organisation's town and contact email.
+type Funded = (i64, ApplicationRow, Option<String>, String);
+
 /// Each organisation with funded awards lists one service for all of them.
 pub(super) fn list_services(
     conn: &mut DbConnection,
@@ -63,8 +66,7 @@ pub(super) fn list_services(
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.2.id).collect();
     let mut children = Children::load(conn, &ids)?;
-    let mut by_organisation: BTreeMap<i64, Vec<(i64, ApplicationRow, Option<String>, String)>> =
-        BTreeMap::new();
+    let mut by_organisation: BTreeMap<i64, Vec<Funded>> = BTreeMap::new();
     for (award, organisation, application, town, email) in rows {
         by_organisation
             .entry(organisation)
