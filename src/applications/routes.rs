@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::applications::model::{Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
 use crate::caller::CurrentUser;
@@ -29,34 +30,7 @@ pub struct ApplicationQuery {
 #[utoipa::path(
     tag = "applications",
     params(("id" = i64, Path, description = "Round id")),
-    request_body(content = NewApplication, example = json!({
-        "title": "Peer support for new parents in Fife",
-        "summary": "Weekly groups and one-to-one peer support for parents struggling in pregnancy and the first year.",
-        "description": "Trained peer supporters, each a parent with lived experience, run six weekly groups across Fife and offer one-to-one support at home or by phone.",
-        "requested": {
-            "2021-22": "24000.00",
-            "2022-23": "26000.00"
-        },
-        "health_boards": [
-            "fife"
-        ],
-        "target_groups": [
-            "mothers_birthing_parents",
-            "fathers_partners"
-        ],
-        "support_types": [
-            "peer_support",
-            "group_work"
-        ],
-        "peer_support": true,
-        "expected_reach": {
-            "women": 120,
-            "partners": 60,
-            "infants": 130,
-            "families": 110
-        },
-        "equality_impact": "Groups meet in accessible venues near bus routes; an interpreter is booked on request."
-    })),
+    request_body(content = NewApplication, example = json!(examples::create_application())),
     responses(
         (status = 201, description = "The new draft", body = Application),
         (status = 409, description = "`round_closed`: the round has closed; `application_exists`: the organisation already has a draft or submitted application to this round", body = Problem, content_type = "application/problem+json"),
@@ -124,13 +98,7 @@ pub async fn get_application(
 #[utoipa::path(
     tag = "applications",
     params(("id" = i64, Path, description = "Application id")),
-    request_body(content = ApplicationPatch, example = json!({
-        "summary": "Weekly groups and one-to-one peer support for parents in Fife, now with an evening group for working parents.",
-        "requested": {
-            "2021-22": "26000.00",
-            "2022-23": "28000.00"
-        }
-    })),
+    request_body(content = ApplicationPatch, example = json!(examples::update_application())),
     responses(
         (status = 200, description = "The updated draft", body = Application),
         (status = 409, description = "`invalid_state`: the application is no longer a draft; the detail names its state", body = Problem, content_type = "application/problem+json"),
@@ -205,4 +173,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(update_application)
         .service(submit_application)
         .service(withdraw_application);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<NewApplication>(examples::create_application())
+            .expect("POST /rounds/{id}/applications");
+        serde_json::from_value::<ApplicationPatch>(examples::update_application())
+            .expect("PATCH /applications/{id}");
+    }
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::assessment::model::{
     ApplicationAssessment, Assessment, Assignment, AssignmentStatus, BulkAssignment,
     ConflictDeclaration, ModerationInput, NewAssignment, ScoreSheet,
@@ -32,9 +33,7 @@ pub struct AssignmentQuery {
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Application id")),
-    request_body(content = NewAssignment, example = json!({
-        "assessor_id": 4
-    })),
+    request_body(content = NewAssignment, example = json!(examples::create_assignment())),
     responses(
         (status = 201, description = "The assignment, pending the assessor's conflict declaration", body = Assignment),
         (status = 409, description = "`application_not_submitted`; `already_assigned`", body = Problem, content_type = "application/problem+json"),
@@ -59,14 +58,7 @@ pub async fn create_assignment(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Round id")),
-    request_body(content = BulkAssignment, example = json!({
-        "assessors_per_application": 2,
-        "assessor_ids": [
-            4,
-            5,
-            6
-        ]
-    })),
+    request_body(content = BulkAssignment, example = json!(examples::assign_round())),
     responses((status = 201, description = "What was assigned, and what could not be", body = BulkResult)),
     security(("bearer" = []))
 )]
@@ -116,9 +108,7 @@ pub async fn list_assignments(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Assignment id")),
-    request_body(content = ConflictDeclaration, example = json!({
-        "has_conflict": false
-    })),
+    request_body(content = ConflictDeclaration, example = json!(examples::declare_conflict())),
     responses(
         (status = 200, description = "The assignment, now `in_progress` or `conflicted`", body = Assignment),
         (status = 409, description = "`invalid_state`: already declared", body = Problem, content_type = "application/problem+json"),
@@ -144,19 +134,7 @@ pub async fn declare_conflict(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Assignment id")),
-    request_body(content = ScoreSheet, example = json!({
-        "scores": [
-            {
-                "criterion_id": 1,
-                "score": 4,
-                "comment": "Clear evidence of need, with referral figures from the health visitors."
-            },
-            {
-                "criterion_id": 2,
-                "score": 3
-            }
-        ]
-    })),
+    request_body(content = ScoreSheet, example = json!(examples::save_scores())),
     responses(
         (status = 200, description = "The assessor's assessment with every score saved so far", body = Assessment),
         (status = 409, description = "`conflict_not_declared`: declare first; `invalid_state`: conflicted or already submitted; `application_not_submitted`", body = Problem, content_type = "application/problem+json"),
@@ -224,10 +202,7 @@ pub async fn get_assessment(
 #[utoipa::path(
     tag = "assessment",
     params(("id" = i64, Path, description = "Application id")),
-    request_body(content = ModerationInput, example = json!({
-        "score": "78.50",
-        "reason": "The only perinatal peer support service on the islands; the panel agreed its reach was under-scored."
-    })),
+    request_body(content = ModerationInput, example = json!(examples::moderate())),
     responses(
         (status = 200, description = "The application's assessment with the moderation", body = ApplicationAssessment),
         (status = 409, description = "`application_not_submitted`; `not_assessed`: no submitted assessment yet", body = Problem, content_type = "application/problem+json"),
@@ -325,4 +300,24 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(moderate)
         .service(get_ranking)
         .service(get_ranking_csv);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<NewAssignment>(examples::create_assignment())
+            .expect("POST /applications/{id}/assignments");
+        serde_json::from_value::<BulkAssignment>(examples::assign_round())
+            .expect("POST /rounds/{id}/assignments");
+        serde_json::from_value::<ConflictDeclaration>(examples::declare_conflict())
+            .expect("POST /assignments/{id}/conflict-declaration");
+        serde_json::from_value::<ScoreSheet>(examples::save_scores())
+            .expect("PUT /assignments/{id}/scores");
+        serde_json::from_value::<ModerationInput>(examples::moderate())
+            .expect("POST /applications/{id}/moderation");
+    }
 }

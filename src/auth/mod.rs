@@ -1,6 +1,7 @@
 //! Accounts and sessions: passwords, access and refresh tokens, password reset, rate limits.
 
 pub mod cache;
+pub mod examples;
 pub mod extract;
 pub mod jwt;
 pub mod limiter;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::examples;
 use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
@@ -91,27 +92,7 @@ pub struct Me {
 /// welcome email.
 #[utoipa::path(
     tag = "auth",
-    request_body(content = RegisterRequest, example = json!({
-        "organisation": {
-            "name": "Bumps & Babies Fife",
-            "type": "scio",
-            "charity_number": "SC048123",
-            "annual_income": "182500.00",
-            "address": "12 High Street, Kirkcaldy",
-            "postcode": "KY1 1LX",
-            "health_boards": [
-                "fife"
-            ],
-            "contact_email": "hello@bumps-and-babies.example.org",
-            "website": "https://bumps-and-babies.example.org",
-            "listed_in_directory": true
-        },
-        "user": {
-            "name": "Morag Henderson",
-            "email": "morag@bumps-and-babies.example.org",
-            "password": "a kettle, two mugs and a long walk"
-        }
-    })),
+    request_body(content = RegisterRequest, example = json!(examples::register())),
     responses(
         (status = 201, description = "Registered", body = RegisterResponse),
         (status = 409, description = "`email_taken` or `organisation_exists`", body = Problem, content_type = "application/problem+json"),
@@ -131,10 +112,7 @@ pub async fn register(
 /// Signs in with email and password. Limited per client and per account.
 #[utoipa::path(
     tag = "auth",
-    request_body(content = LoginRequest, example = json!({
-        "email": "morag@bumps-and-babies.example.org",
-        "password": "a kettle, two mugs and a long walk"
-    })),
+    request_body(content = LoginRequest, example = json!(examples::login())),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
@@ -174,9 +152,7 @@ where
 /// Exchanges a refresh token for a new access token and refresh token.
 #[utoipa::path(
     tag = "auth",
-    request_body(content = RefreshRequest, example = json!({
-        "refresh_token": "pX3vQ8rT1mK6wZ9yB2nC5dF7gH0jL4sA-eUoIqRtYuw"
-    })),
+    request_body(content = RefreshRequest, example = json!(examples::refresh())),
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
@@ -201,9 +177,7 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "auth",
     path = "/auth/password-reset/request",
-    request_body(content = PasswordResetRequest, example = json!({
-        "email": "morag@bumps-and-babies.example.org"
-    })),
+    request_body(content = PasswordResetRequest, example = json!(examples::request_password_reset())),
     responses(
         (status = 202, description = "If the account exists, an email is on its way", body = Accepted),
         (status = 429, description = "`too_many_requests`: too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -225,10 +199,7 @@ pub async fn request_password_reset(
 #[utoipa::path(
     tag = "auth",
     path = "/auth/password-reset/confirm",
-    request_body(content = PasswordResetConfirm, example = json!({
-        "token": "Zk2Lm9Qw4Rt7Yp1Xs6Vb3Nc8Hd5Jf0Ga_eUoIqRtYuw",
-        "password": "three herons on the Forth at dawn"
-    })),
+    request_body(content = PasswordResetConfirm, example = json!(examples::confirm_password_reset())),
     responses(
         (status = 204, description = "Password changed"),
         (status = 400, description = "`reset_token_invalid`: unknown, used or expired", body = Problem, content_type = "application/problem+json"),
@@ -281,4 +252,22 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(request_password_reset)
         .service(confirm_password_reset)
         .service(me);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<RegisterRequest>(examples::register())
+            .expect("POST /auth/register");
+        serde_json::from_value::<LoginRequest>(examples::login()).expect("POST /auth/login");
+        serde_json::from_value::<RefreshRequest>(examples::refresh()).expect("POST /auth/refresh");
+        serde_json::from_value::<PasswordResetRequest>(examples::request_password_reset())
+            .expect("POST /auth/password-reset/request");
+        serde_json::from_value::<PasswordResetConfirm>(examples::confirm_password_reset())
+            .expect("POST /auth/password-reset/confirm");
+    }
 }

@@ -296,7 +296,7 @@ pub fn decide(
             .select(diesel::dsl::max(awards::sequence))
             .first(conn)?;
         let sequence = last.unwrap_or(0) + 1;
-        let reference = format!("{}-{reference_year}-{sequence:04}", fund.code);
+        let reference = format!("{}-{reference_year}-{sequence:04}", fund.details.code);
         let row: AwardRow = diesel::insert_into(awards::table)
             .values((
                 awards::application_id.eq(application_id),

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod deciding;
+pub mod examples;
 pub mod messages;
 pub mod model;
 pub mod offer;

@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::applications::model::Application;
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::reading::{self, AwardFilter};
@@ -47,14 +48,7 @@ pub struct AwardQuery {
 #[utoipa::path(
     tag = "awards",
     params(("id" = i64, Path, description = "Application id"), IdempotencyKey),
-    request_body(content = DecisionInput, example = json!({
-        "decision": "award",
-        "amounts": {
-            "2021-22": "24000.00",
-            "2022-23": "26000.00"
-        },
-        "conditions": "The first return includes the plan for evaluating the groups."
-    })),
+    request_body(content = DecisionInput, example = json!(examples::decide())),
     responses(
         (status = 201, description = "Awarded: the award, `offered`", body = AwardMade),
         (status = 200, description = "Declined: the application, `declined`", body = Application),
@@ -201,9 +195,7 @@ pub async fn decline(call: KeyedCall, id: web::Path<i64>) -> Result<HttpResponse
 #[utoipa::path(
     tag = "awards",
     params(("id" = i64, Path, description = "Award id"), IdempotencyKey),
-    request_body(content = TerminationInput, example = json!({
-        "reason": "The service closed in March and the organisation asked to end the grant."
-    })),
+    request_body(content = TerminationInput, example = json!(examples::terminate())),
     responses(
         (status = 200, description = "The award, `terminated`", body = Award),
         (status = 409, description = "`invalid_state`: declined, completed or already terminated", body = Problem, content_type = "application/problem+json"),
@@ -304,4 +296,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(decline)
         .service(terminate)
         .service(release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<DecisionInput>(examples::decide())
+            .expect("POST /applications/{id}/decision");
+        serde_json::from_value::<TerminationInput>(examples::terminate())
+            .expect("POST /awards/{id}/terminate");
+    }
 }

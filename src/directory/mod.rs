@@ -2,6 +2,7 @@
 //! by its organisation, approved by an administrator, and public once approved, for families
 //! and the professionals who refer them.
 
+pub mod examples;
 pub mod model;
 pub mod routes;
 pub mod service;

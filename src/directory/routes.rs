@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::directory::model::{DirectoryEntry, Listing, ServiceInput};
 use crate::directory::service::{self, DirectoryFilter, ListingFilter};
@@ -201,22 +202,7 @@ pub async fn list_listings(
 /// completed awards and one way to contact it; every failed field is listed at once.
 #[utoipa::path(
     tag = "directory",
-    request_body(content = ServiceInput, example = json!({
-        "name": "Bumps & Babies peer support",
-        "offer": "Weekly peer support groups and one-to-one befriending for new parents.",
-        "audience": "Mothers, birthing parents and partners in pregnancy and the first year.",
-        "referral": "Self-refer by phone or email; health visitors can refer with consent.",
-        "phone": "01592 123456",
-        "email": "hello@bumps-and-babies.example.org",
-        "website": "https://bumps-and-babies.example.org",
-        "towns": ["Kirkcaldy", "Glenrothes"],
-        "health_boards": ["fife"],
-        "support_types": ["peer_support", "befriending"],
-        "target_groups": ["mothers_birthing_parents", "fathers_partners"],
-        "languages": ["English", "Polish"],
-        "running": true,
-        "award_ids": [1]
-    })),
+    request_body(content = ServiceInput, example = json!(examples::create_listing())),
     responses((status = 201, description = "The listing, pending approval", body = Listing)),
     security(("bearer" = []))
 )]
@@ -255,7 +241,7 @@ pub async fn get_listing(
 #[utoipa::path(
     tag = "directory",
     params(("id" = i64, Path, description = "Listing id")),
-    request_body = ServiceInput,
+    request_body(content = ServiceInput, example = json!(examples::create_listing())),
     responses((status = 200, description = "The listing", body = Listing)),
     security(("bearer" = []))
 )]
@@ -302,4 +288,16 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(get_listing)
         .service(update_listing)
         .service(approve_listing);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<ServiceInput>(examples::create_listing())
+            .expect("POST /directory-services");
+    }
 }

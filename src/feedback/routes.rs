@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::feedback::model::{
@@ -25,9 +26,7 @@ pub struct Received {
 #[utoipa::path(
     tag = "feedback",
     params(("id" = i64, Path, description = "Award id")),
-    request_body(content = NewFeedbackLink, example = json!({
-        "label": "Tuesday baby group, Kirkcaldy"
-    })),
+    request_body(content = NewFeedbackLink, example = json!(examples::create_link())),
     responses(
         (status = 201, description = "The link, with its token shown once", body = FeedbackLink),
         (status = 409, description = "`award_not_active`: the award is not accepted", body = Problem, content_type = "application/problem+json"),
@@ -109,18 +108,7 @@ pub async fn get_form(
 #[utoipa::path(
     tag = "feedback",
     params(("token" = String, Path, description = "The link's token: 43 URL-safe base64 characters", pattern = r"^[A-Za-z0-9_-]{43}$")),
-    request_body(content = FeedbackInput, example = json!({
-        "respondent": "mother_birthing_parent",
-        "ratings": {
-            "listened_to": 5,
-            "wellbeing": 4,
-            "relationship_with_baby": 5,
-            "recommend": 5
-        },
-        "difference": "I stopped feeling like the only one who found it hard.",
-        "could_be_better": "An evening group for parents back at work.",
-        "consent_to_quote": true
-    })),
+    request_body(content = FeedbackInput, example = json!(examples::respond())),
     responses(
         (status = 201, description = "Received", body = Received),
         (status = 429, description = "`too_many_requests`: this link has had many responses in the last minute, or this client has made many unauthenticated writes", body = Problem, content_type = "application/problem+json"),
@@ -175,4 +163,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(get_form)
         .service(respond)
         .service(award_feedback);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<NewFeedbackLink>(examples::create_link())
+            .expect("POST /awards/{id}/feedback-links");
+        serde_json::from_value::<FeedbackInput>(examples::respond())
+            .expect("POST /feedback/{token}");
+    }
 }

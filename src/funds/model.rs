@@ -11,20 +11,13 @@ use crate::domain::clock::utc;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
 
-#[derive(Clone, Debug, Queryable, Identifiable)]
+/// A stored fund: its checked details, and when it was created and last changed.
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = funds)]
 pub struct FundRow {
     pub id: i64,
-    pub name: String,
-    pub code: String,
-    pub funder_name: String,
-    pub funder_org_id: String,
-    pub administrator_name: String,
-    pub administrator_org_id: String,
-    pub currency: String,
-    pub programme_start: NaiveDate,
-    pub programme_end: NaiveDate,
-    pub reach_target: i64,
+    #[diesel(embed)]
+    pub details: FundDetails,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -115,16 +108,16 @@ pub struct FundPatch {
 
 impl FundInput {
     /// The stored values, as input for applying a patch.
-    pub fn from_stored(row: &FundRow) -> Self {
+    pub fn from_stored(details: &FundDetails) -> Self {
         FundInput {
-            name: row.name.clone(),
-            code: row.code.clone(),
-            funder: row.funder(),
-            administrator: row.administrator(),
-            currency: row.currency.clone(),
-            programme_start: row.programme_start.to_string(),
-            programme_end: row.programme_end.to_string(),
-            reach_target: row.reach_target,
+            name: details.name.clone(),
+            code: details.code.clone(),
+            funder: details.funder(),
+            administrator: details.administrator(),
+            currency: details.currency.clone(),
+            programme_start: details.programme_start.to_string(),
+            programme_end: details.programme_end.to_string(),
+            reach_target: details.reach_target,
         }
     }
 
@@ -159,7 +152,7 @@ impl FundInput {
 
 /// Checked fund details, as they are stored: what each field holds is what
 /// [`FundDetails::parse`] lets through.
-#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = funds)]
 pub struct FundDetails {
     /// Trimmed, 1 to 200 characters.
@@ -318,9 +311,32 @@ pub struct Fund {
 
 impl FundRow {
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<FundRow, ApiError> {
-        Ok(funds::table.find(id).first(conn)?)
+        Ok(funds::table
+            .find(id)
+            .select(FundRow::as_select())
+            .first(conn)?)
     }
 
+    pub fn into_api(self, financial_years: Vec<FundYear>) -> Fund {
+        let details = self.details;
+        Fund {
+            funder: details.funder(),
+            administrator: details.administrator(),
+            id: self.id,
+            name: details.name,
+            code: details.code,
+            currency: details.currency,
+            programme_start: details.programme_start,
+            programme_end: details.programme_end,
+            reach_target: details.reach_target,
+            financial_years,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        }
+    }
+}
+
+impl FundDetails {
     pub fn funder(&self) -> OrganisationReference {
         OrganisationReference {
             name: self.funder_name.clone(),
@@ -332,23 +348,6 @@ impl FundRow {
         OrganisationReference {
             name: self.administrator_name.clone(),
             org_id: self.administrator_org_id.clone(),
-        }
-    }
-
-    pub fn into_api(self, financial_years: Vec<FundYear>) -> Fund {
-        Fund {
-            funder: self.funder(),
-            administrator: self.administrator(),
-            id: self.id,
-            name: self.name,
-            code: self.code,
-            currency: self.currency,
-            programme_start: self.programme_start,
-            programme_end: self.programme_end,
-            reach_target: self.reach_target,
-            financial_years,
-            created_at: utc(self.created_at),
-            updated_at: utc(self.updated_at),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::funds::model::{Fund, FundInput, FundPatch, FundYear, FundYearInput};
@@ -13,22 +14,7 @@ use crate::wire::paging::{PageQuery, Paged};
 /// Creates a fund (administrators).
 #[utoipa::path(
     tag = "funds",
-    request_body(content = FundInput, example = json!({
-        "name": "Perinatal and Infant Mental Health Fund",
-        "code": "PIMH",
-        "funder": {
-            "name": "Scottish Government",
-            "org_id": "GB-GOR-PC390"
-        },
-        "administrator": {
-            "name": "Inspiring Scotland",
-            "org_id": "GB-SC-SC040887"
-        },
-        "programme_start": "2020-08-01",
-        "programme_end": "2023-03-31",
-        "reach_target": 11000,
-        "currency": "GBP"
-    })),
+    request_body(content = FundInput, example = json!(examples::create_fund())),
     responses(
         (status = 201, description = "The new fund", body = Fund),
         (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
@@ -85,9 +71,7 @@ pub async fn get_fund(
 #[utoipa::path(
     tag = "funds",
     params(("id" = i64, Path, description = "Fund id")),
-    request_body(content = FundPatch, example = json!({
-        "reach_target": 12000
-    })),
+    request_body(content = FundPatch, example = json!(examples::update_fund())),
     responses(
         (status = 200, description = "The updated fund", body = Fund),
         (status = 409, description = "`fund_code_taken`: another fund uses this code", body = Problem, content_type = "application/problem+json"),
@@ -136,10 +120,7 @@ pub async fn list_fund_years(
         ("id" = i64, Path, description = "Fund id"),
         ("financial_year" = String, Path, description = "A UK financial year inside the programme, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
     ),
-    request_body(content = FundYearInput, example = json!({
-        "limit": "1000000.00",
-        "approved": true
-    })),
+    request_body(content = FundYearInput, example = json!(examples::set_fund_year())),
     responses(
         (status = 200, description = "The year as it now stands", body = FundYear),
         (status = 409, description = "`limit_below_committed`: more than the new limit is already committed", body = Problem, content_type = "application/problem+json"),
@@ -167,4 +148,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(update_fund)
         .service(list_fund_years)
         .service(set_fund_year);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<FundInput>(examples::create_fund()).expect("POST /funds");
+        serde_json::from_value::<FundPatch>(examples::update_fund()).expect("PATCH /funds/{id}");
+        serde_json::from_value::<FundYearInput>(examples::set_fund_year())
+            .expect("PUT /funds/{id}/years/{financial_year}");
+    }
 }

@@ -96,7 +96,9 @@ pub fn list(
     let (total, rows): (i64, Vec<FundRow>) = page.load(
         conn,
         funds::table.count(),
-        funds::table.order(funds::id.desc()),
+        funds::table
+            .order(funds::id.desc())
+            .select(FundRow::as_select()),
     )?;
     Ok(page.wrap(with_years(conn, rows)?, total))
 }
@@ -113,7 +115,7 @@ pub fn update(
     retrying_write(conn, |conn| {
         lock_fund(conn, id)?;
         let row = FundRow::find(conn, id)?;
-        let input = FundInput::from_stored(&row);
+        let input = FundInput::from_stored(&row.details);
         let before = with_years(conn, vec![row])?
             .pop()
             .ok_or_else(|| ApiError::internal("fund vanished while loading"))?;
@@ -196,13 +198,13 @@ pub fn set_year(
         lock_fund(conn, id)?;
         let fund = FundRow::find(conn, id)?;
         if let Some(year) = year
-            && !year.overlaps(fund.programme_start, fund.programme_end)
+            && !year.overlaps(fund.details.programme_start, fund.details.programme_end)
         {
             v.error(
                 "financial_year",
                 format!(
                     "is outside the programme ({} to {})",
-                    fund.programme_start, fund.programme_end
+                    fund.details.programme_start, fund.details.programme_end
                 ),
             );
         }

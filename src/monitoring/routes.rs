@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ReturnStatus;
 use crate::error::{ApiError, Problem};
@@ -107,24 +108,7 @@ pub async fn get_return(
 #[utoipa::path(
     tag = "monitoring",
     params(("id" = i64, Path, description = "Return id")),
-    request_body(content = ReturnPatch, example = json!({
-        "spend": "11850.00",
-        "reached": {
-            "women": 34,
-            "partners": 12,
-            "infants": 36,
-            "kinship_carers": 1,
-            "families": 33,
-            "new": 21,
-            "continuing": 13
-        },
-        "sessions": 48,
-        "peer_supporters": 12,
-        "volunteers": 9,
-        "outcomes": "Most parents who came to four or more groups said they felt less alone.",
-        "case_study": "A mother referred by her health visitor at 30 weeks now co-leads the Tuesday group.",
-        "challenges": "Finding a venue in Levenmouth took two months."
-    })),
+    request_body(content = ReturnPatch, example = json!(examples::update_return())),
     responses(
         (status = 200, description = "The return", body = MonitoringReturn),
         (status = 409, description = "`invalid_state`: submitted or accepted; `award_not_active`", body = Problem, content_type = "application/problem+json"),
@@ -174,10 +158,7 @@ pub async fn submit_return(
 #[utoipa::path(
     tag = "monitoring",
     params(("id" = i64, Path, description = "Return id")),
-    request_body(content = ReviewInput, example = json!({
-        "outcome": "accepted",
-        "comment": "Thank you: a clear return, and a good case study."
-    })),
+    request_body(content = ReviewInput, example = json!(examples::review_return())),
     responses(
         (status = 200, description = "The reviewed return", body = MonitoringReturn),
         (status = 409, description = "`invalid_state`: not submitted", body = Problem, content_type = "application/problem+json"),
@@ -204,4 +185,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(update_return)
         .service(submit_return)
         .service(review_return);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<ReturnPatch>(examples::update_return())
+            .expect("PATCH /returns/{id}");
+        serde_json::from_value::<ReviewInput>(examples::review_return())
+            .expect("POST /returns/{id}/review");
+    }
 }

@@ -4,6 +4,7 @@ use actix_web::{get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
@@ -76,14 +77,7 @@ pub async fn get_organisation(
 #[utoipa::path(
     tag = "organisations",
     params(("id" = i64, Path, description = "Organisation id")),
-    request_body(content = OrganisationPatch, example = json!({
-        "website": "https://bumps-and-babies.example.org/fife",
-        "health_boards": [
-            "fife",
-            "tayside"
-        ],
-        "listed_in_directory": true
-    })),
+    request_body(content = OrganisationPatch, example = json!(examples::update_organisation())),
     responses(
         (status = 200, description = "The updated organisation", body = Organisation),
         (status = 409, description = "`organisation_exists`: another organisation has this charity number", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -148,7 +142,7 @@ pub async fn get_address(
 #[utoipa::path(
     tag = "organisations",
     params(("id" = i64, Path, description = "Organisation id")),
-    request_body(content = AddressInput, example = json!({"town": "Kirkcaldy"})),
+    request_body(content = AddressInput, example = json!(examples::set_address())),
     responses((status = 200, description = "The organisation's address", body = Address)),
     security(("bearer" = []))
 )]
@@ -172,4 +166,18 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(get_address)
         .service(set_address)
         .service(verify_organisation);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<OrganisationPatch>(examples::update_organisation())
+            .expect("PATCH /organisations/{id}");
+        serde_json::from_value::<AddressInput>(examples::set_address())
+            .expect("PUT /organisations/{id}/address");
+    }
 }

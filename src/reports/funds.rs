@@ -403,8 +403,8 @@ pub fn reach(
             people.continuing += continuing.unwrap_or(0);
         }
     }
-    let percentage = if fund.reach_target > 0 {
-        (Decimal::from(total.new) * Decimal::ONE_HUNDRED / Decimal::from(fund.reach_target))
+    let percentage = if fund.details.reach_target > 0 {
+        (Decimal::from(total.new) * Decimal::ONE_HUNDRED / Decimal::from(fund.details.reach_target))
             .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
     } else {
         Decimal::ZERO
@@ -424,7 +424,7 @@ pub fn reach(
             .collect(),
         reached: total.new,
         total,
-        target: fund.reach_target,
+        target: fund.details.reach_target,
         percentage_of_target: percentage.to_string(),
     })
 }

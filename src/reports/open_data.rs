@@ -334,8 +334,8 @@ pub fn publish(
     let application_ids: Vec<i64> = rows.iter().map(|r| r.1.id).collect();
     let mut children = Children::load(conn, &application_ids)?;
     let funder = Organization {
-        id: fund.funder_org_id.clone(),
-        name: fund.funder_name.clone(),
+        id: fund.details.funder_org_id.clone(),
+        name: fund.details.funder_name.clone(),
         charity_number: None,
         company_number: None,
         postal_code: None,
@@ -405,7 +405,7 @@ pub fn publish(
                 .summary
                 .clone()
                 .unwrap_or_else(|| content.title.clone()),
-            currency: fund.currency.clone(),
+            currency: fund.details.currency.clone(),
             amount_awarded: number(awarded)?,
             amount_disbursed: number(paid)?,
             amount_applied_for: number(applied_for)?,
@@ -436,8 +436,12 @@ pub fn publish(
                 url: None,
             }],
             grant_programme: vec![Programme {
-                code: format!("{}-{}", fund.code, component.as_str().to_ascii_uppercase()),
-                title: format!("{}: {round}", fund.name),
+                code: format!(
+                    "{}-{}",
+                    fund.details.code,
+                    component.as_str().to_ascii_uppercase()
+                ),
+                title: format!("{}: {round}", fund.details.name),
             }],
             beneficiary_location: content
                 .health_boards

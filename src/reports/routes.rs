@@ -84,7 +84,7 @@ pub async fn export_360giving_csv(
     export(&state, user, query.fund_id, true).await
 }
 
-/// The export of a fund as JSON or CSV, with the count of grants left out in its header.
+/// The export of a fund as JSON or CSV.
 async fn export(
     state: &AppState,
     user: CurrentUser,

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::examples;
 use crate::auth::extract::OptionalUser;
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{Component, RoundStatus};
@@ -33,22 +34,7 @@ pub struct RoundQuery {
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Fund id")),
-    request_body(content = RoundInput, example = json!({
-        "name": "Core 2021-23",
-        "component": "core",
-        "opens_at": "2021-01-10T09:00:00Z",
-        "closes_at": "2021-02-28T17:00:00Z",
-        "financial_years": [
-            "2021-22",
-            "2022-23"
-        ],
-        "min_request": "5000.00",
-        "max_request": "50000.00",
-        "max_applicant_income": null,
-        "return_frequency": "quarterly",
-        "assessments_required": 2,
-        "guidance": "Tell us who your service supports, where, and what difference it makes to parents and their babies."
-    })),
+    request_body(content = RoundInput, example = json!(examples::create_round())),
     responses((status = 201, description = "The new round", body = Round)),
     security(("bearer" = []))
 )]
@@ -117,10 +103,7 @@ pub async fn get_round(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Round id")),
-    request_body(content = RoundPatch, example = json!({
-        "closes_at": "2021-03-07T17:00:00Z",
-        "guidance": "The closing date has moved to 7 March."
-    })),
+    request_body(content = RoundPatch, example = json!(examples::update_round())),
     responses(
         (status = 200, description = "The updated round", body = Round),
         (status = 409, description = "`round_open`: the round has opened, so this cannot change", body = Problem, content_type = "application/problem+json"),
@@ -144,12 +127,7 @@ pub async fn update_round(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Round id")),
-    request_body(content = CriterionInput, example = json!({
-        "name": "Need and reach",
-        "weight": "0.40",
-        "max_score": 5,
-        "guidance": "How well does the service reach the families who need it most?"
-    })),
+    request_body(content = CriterionInput, example = json!(examples::create_criterion())),
     responses(
         (status = 201, description = "The new criterion", body = Criterion),
         (status = 409, description = "`criteria_frozen`: scores exist for this round; `too_many_criteria`: the round has 12 already", body = Problem, content_type = "application/problem+json"),
@@ -194,10 +172,7 @@ pub async fn list_criteria(
 #[utoipa::path(
     tag = "rounds",
     params(("id" = i64, Path, description = "Criterion id")),
-    request_body(content = CriterionPatch, example = json!({
-        "weight": "0.30",
-        "guidance": "Score the evidence of need in the area served."
-    })),
+    request_body(content = CriterionPatch, example = json!(examples::update_criterion())),
     responses(
         (status = 200, description = "The updated criterion", body = Criterion),
         (status = 409, description = "`criteria_frozen`: scores exist for this round", body = Problem, content_type = "application/problem+json"),
@@ -249,4 +224,21 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(list_criteria)
         .service(update_criterion)
         .service(delete_criterion);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<RoundInput>(examples::create_round())
+            .expect("POST /funds/{id}/rounds");
+        serde_json::from_value::<RoundPatch>(examples::update_round()).expect("PATCH /rounds/{id}");
+        serde_json::from_value::<CriterionInput>(examples::create_criterion())
+            .expect("POST /rounds/{id}/criteria");
+        serde_json::from_value::<CriterionPatch>(examples::update_criterion())
+            .expect("PATCH /criteria/{id}");
+    }
 }

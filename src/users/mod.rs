@@ -1,6 +1,7 @@
 //! User accounts.
 
 pub mod api;
+pub mod examples;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::examples;
 use crate::auth::password;
 use crate::caller::CurrentUser;
 use crate::domain::identifiers::{Email, check_new_password};
@@ -61,12 +62,7 @@ pub struct UserQuery {
 /// Creates an account (administrators).
 #[utoipa::path(
     tag = "users",
-    request_body(content = CreateUserRequest, example = json!({
-        "name": "Aileen Drummond",
-        "email": "aileen.drummond@gov.example.org",
-        "role": "official",
-        "password": "a long passphrase of her own"
-    })),
+    request_body(content = CreateUserRequest, example = json!(examples::create_user())),
     responses(
         (status = 201, description = "Created", body = User),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
@@ -139,10 +135,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
-    request_body(content = UpdateUserRequest, example = json!({
-        "name": "Dr Aileen Drummond",
-        "active": true
-    })),
+    request_body(content = UpdateUserRequest, example = json!(examples::update_user())),
     responses(
         (status = 200, description = "The updated user", body = User),
         (status = 409, description = "`last_administrator`", body = Problem, content_type = "application/problem+json"),
@@ -217,4 +210,17 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(list_users)
         .service(update_user)
         .service(delete_user);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each example the contract shows is a body its operation accepts.
+    #[test]
+    fn examples_are_accepted_bodies() {
+        serde_json::from_value::<CreateUserRequest>(examples::create_user()).expect("POST /users");
+        serde_json::from_value::<UpdateUserRequest>(examples::update_user())
+            .expect("PATCH /users/{id}");
+    }
 }

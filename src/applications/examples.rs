@@ -1,0 +1,47 @@
+//! The request bodies the contract shows as examples for these operations, in the words of
+//! the model case. `routes.rs` checks that each is a body its operation accepts.
+
+use serde_json::{Value, json};
+
+/// `POST /rounds/{id}/applications`.
+pub fn create_application() -> Value {
+    json!({
+        "title": "Peer support for new parents in Fife",
+        "summary": "Weekly groups and one-to-one peer support for parents struggling in pregnancy and the first year.",
+        "description": "Trained peer supporters, each a parent with lived experience, run six weekly groups across Fife and offer one-to-one support at home or by phone.",
+        "requested": {
+            "2021-22": "24000.00",
+            "2022-23": "26000.00"
+        },
+        "health_boards": [
+            "fife"
+        ],
+        "target_groups": [
+            "mothers_birthing_parents",
+            "fathers_partners"
+        ],
+        "support_types": [
+            "peer_support",
+            "group_work"
+        ],
+        "peer_support": true,
+        "expected_reach": {
+            "women": 120,
+            "partners": 60,
+            "infants": 130,
+            "families": 110
+        },
+        "equality_impact": "Groups meet in accessible venues near bus routes; an interpreter is booked on request."
+    })
+}
+
+/// `PATCH /applications/{id}`.
+pub fn update_application() -> Value {
+    json!({
+        "summary": "Weekly groups and one-to-one peer support for parents in Fife, now with an evening group for working parents.",
+        "requested": {
+            "2021-22": "26000.00",
+            "2022-23": "28000.00"
+        }
+    })
+}
