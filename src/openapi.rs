@@ -467,6 +467,8 @@ mod tests {
             "CreateUserRequest" => read::<users::routes::CreateUserRequest>(body),
             "UpdateUserRequest" => read::<users::routes::UpdateUserRequest>(body),
             "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
+            "AddressInput" => read::<organisations::address::AddressInput>(body),
+            "ServiceInput" => read::<crate::directory::model::ServiceInput>(body),
             "FundInput" => read::<funds::model::FundInput>(body),
             "FundPatch" => read::<funds::model::FundPatch>(body),
             "FundYearInput" => read::<funds::model::FundYearInput>(body),

@@ -46,7 +46,6 @@ pub struct DirectoryQuery {
     /// Words that must all appear in the listing: its name, organisation, what it offers, who
     /// it is for, how to refer, towns, languages, boards, kinds of support and groups (up to 10
     /// words, any case).
-    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only services in this health board: its code (`fife`), GSS code (`S08000029`) or name
     /// (`NHS Fife`).
