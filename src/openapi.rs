@@ -28,7 +28,12 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&Security),
-    components(schemas(Problem, crate::error::FieldError, crate::http::Format)),
+    components(schemas(
+        Problem,
+        crate::error::FieldError,
+        crate::http::Format,
+        crate::directory::routes::Include
+    )),
     tags(
         (name = "auth", description = "Registration, sign-in, tokens, password reset"),
         (name = "users", description = "Accounts (administrators)"),
