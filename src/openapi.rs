@@ -474,6 +474,7 @@ mod tests {
             "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
             "AddressInput" => read::<organisations::address::AddressInput>(body),
             "ServiceInput" => read::<crate::directory::model::ServiceInput>(body),
+            "Approval" => read::<crate::directory::model::Approval>(body),
             "FundInput" => read::<funds::model::FundInput>(body),
             "FundPatch" => read::<funds::model::FundPatch>(body),
             "FundYearInput" => read::<funds::model::FundYearInput>(body),

@@ -22,3 +22,8 @@ pub fn create_listing() -> Value {
         "award_ids": [1]
     })
 }
+
+/// `POST /directory-services/{id}/approve`.
+pub fn approve_listing() -> Value {
+    json!({"updated_at": "2023-05-02T10:00:00Z"})
+}

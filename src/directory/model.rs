@@ -323,6 +323,16 @@ pub struct Listing {
     pub approved_at: Option<DateTime<Utc>>,
 }
 
+/// An administrator's approval of a listing as they read it.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The listing's `updated_at` as the administrator read it: the approval is of that version,
+    /// and is refused with 409 `invalid_state` when the organisation has changed it since.
+    #[schema(example = "2023-05-02T10:00:00Z")]
+    pub updated_at: DateTime<Utc>,
+}
+
 /// How to contact a service.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Contact {

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::examples;
 use crate::caller::CurrentUser;
-use crate::directory::model::{DirectoryEntry, Listing, ServiceInput};
+use crate::directory::model::{Approval, DirectoryEntry, Listing, ServiceInput};
 use crate::directory::service::{self, DirectoryFilter, ListingFilter};
 use crate::domain::vocabulary::{HealthBoard, ListingStatus, SupportType, TargetGroup};
 use crate::error::ApiError;
@@ -257,12 +257,17 @@ pub async fn update_listing(
     .await
 }
 
-/// Approves a listing as it stands for the public directory (administrators); audited.
-/// Approving an approved listing changes nothing.
+/// Approves a listing for the public directory (administrators), in the version read: the
+/// body names its `updated_at`, and a listing its organisation has changed since is not
+/// approved. Audited. Approving an approved listing changes nothing.
 #[utoipa::path(
     tag = "directory",
     params(("id" = i64, Path, description = "Listing id")),
-    responses((status = 200, description = "The approved listing", body = Listing)),
+    request_body(content = Approval, example = json!(examples::approve_listing())),
+    responses(
+        (status = 200, description = "The approved listing", body = Listing),
+        (status = 409, description = "`invalid_state`: the listing changed since it was read", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/directory-services/{id}/approve")]
@@ -270,9 +275,10 @@ pub async fn approve_listing(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
+    body: Json<Approval>,
 ) -> Result<web::Json<Listing>, ApiError> {
     answer(&state, move |conn, now| {
-        service::approve(conn, now, &user, *id)
+        service::approve(conn, now, &user, *id, &body.0)
     })
     .await
 }
@@ -298,5 +304,7 @@ mod tests {
     fn examples_are_accepted_bodies() {
         serde_json::from_value::<ServiceInput>(examples::create_listing())
             .expect("POST /directory-services");
+        serde_json::from_value::<Approval>(examples::approve_listing())
+            .expect("POST /directory-services/{id}/approve");
     }
 }

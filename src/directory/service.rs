@@ -20,13 +20,13 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, write_transaction};
 use crate::directory::model::{
-    Contact, DirectoryEntry, Listing, ServiceDetails, ServiceInput, ServiceRow,
+    Approval, Contact, DirectoryEntry, Listing, ServiceDetails, ServiceInput, ServiceRow,
 };
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{
     AwardStatus, HealthBoard, ListingStatus, SupportType, TargetGroup,
 };
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::permissions::Action;
 use crate::reports::open_data::{Licence, OPEN_GOVERNMENT_LICENCE, grant_id, org_id};
 use crate::wire::csv_text;
@@ -342,6 +342,9 @@ pub fn update(
             return Ok(before);
         }
         let search = details.search_text(&before.organisation);
+        // Its `updated_at` is the version an approval names, so every change moves it on, even
+        // within the same microsecond.
+        let stamp = now.max(before.updated_at.naive_utc() + chrono::Duration::microseconds(1));
         diesel::update(directory_services::table.find(id))
             .set((
                 directory_services::name.eq(&details.name),
@@ -354,7 +357,7 @@ pub fn update(
                 directory_services::running.eq(details.running),
                 directory_services::status.eq(ListingStatus::Pending),
                 directory_services::search_text.eq(search),
-                directory_services::updated_at.eq(now),
+                directory_services::updated_at.eq(stamp),
             ))
             .execute(conn)?;
         write_lists(conn, id, &details)?;
@@ -370,17 +373,25 @@ pub fn update(
     })
 }
 
-/// Approves a listing for the public directory (administrators). Approving an approved listing
-/// changes nothing.
+/// Approves a listing for the public directory (administrators), in the version they read:
+/// when its organisation has changed it since, nothing is approved. Approving an approved
+/// listing changes nothing.
 pub fn approve(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
     id: i64,
+    approval: &Approval,
 ) -> Result<Listing, ApiError> {
     user.require(Action::ApproveDirectoryService)?;
     write_transaction(conn, |conn| {
         let before = visible(conn, user, id)?;
+        if before.updated_at != approval.updated_at {
+            return Err(ApiError::conflict(
+                ErrorCode::InvalidState,
+                "The organisation has changed this listing since you read it; read it again before you approve it.",
+            ));
+        }
         if before.status == ListingStatus::Approved {
             return Ok(before);
         }

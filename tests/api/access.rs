@@ -283,6 +283,9 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
         ("PUT", "/organisations/{id}/address") => json!({"town": "Kirkcaldy"}),
         ("POST" | "PUT", "/directory-services" | "/directory-services/{id}") => listing_body(1),
+        ("POST", "/directory-services/{id}/approve") => {
+            json!({"updated_at": "2023-05-02T10:00:00Z"})
+        }
         ("POST", "/funds") => fund_body(&format!("MATRIX{n}")),
         ("PATCH", "/funds/{id}") => json!({"reach_target": 11000}),
         ("PUT", "/funds/{id}/years/{financial_year}") => {

@@ -122,7 +122,11 @@ db_test! {
         app.as_(&official).get("/api/v1/directory-services").send().await.assert_problem(403, "forbidden");
         let pending = app.as_(&panel.admin).get("/api/v1/directory-services?status=pending").send().await;
         assert_eq!(pending.json["items"][0]["id"], id, "{}", pending.text);
-        let approved = app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({})).send().await;
+        // An approval is of the version read: one the organisation changed since is refused.
+        let stale = app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({"updated_at": "2020-01-01T00:00:00Z"})).send().await;
+        stale.assert_problem(409, "invalid_state");
+        assert_eq!(app.as_(&a).get(&format!("/api/v1/directory-services/{id}")).send().await.json["status"], "pending");
+        let approved = app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({"updated_at": made.json["updated_at"]})).send().await;
         assert_eq!(approved.status.as_u16(), 200, "{}", approved.text);
         assert_eq!(approved.json["status"], "approved");
 
@@ -149,7 +153,9 @@ db_test! {
         let edited = app.as_(&a).put(&format!("/api/v1/directory-services/{id}")).json(&changed).send().await;
         assert_eq!(edited.json["status"], "pending", "{}", edited.text);
         assert!(public_ids(&app, "include=all").await.is_empty());
-        app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({})).send().await;
+        app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({"updated_at": made.json["updated_at"]})).send().await.assert_problem(409, "invalid_state");
+        let again = app.as_(&panel.admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({"updated_at": edited.json["updated_at"]})).send().await;
+        assert_eq!(again.status.as_u16(), 200, "{}", again.text);
         let entry = app.anonymous().get(&format!("/api/v1/directory/{id}")).send().await;
         assert_eq!(entry.json["contact"]["phone"], "01592 654321");
         assert_eq!(app.audit_actions(&panel.admin, "directory_service", id).await, ["created", "approved", "changed", "approved"]);
@@ -315,7 +321,8 @@ db_test! {
         // A change to the directory moves its checksum and its last update.
         let pending = app.as_(&admin).get("/api/v1/directory-services?status=pending").send().await;
         let id = pending.json["items"][0]["id"].as_i64().unwrap();
-        let approved = app.as_(&admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({})).send().await;
+        let read = pending.json["items"][0]["updated_at"].clone();
+        let approved = app.as_(&admin).post(&format!("/api/v1/directory-services/{id}/approve")).json(json!({"updated_at": read})).send().await;
         assert_eq!(approved.status.as_u16(), 200, "{}", approved.text);
         let approved_at = approved.json["approved_at"].as_str().unwrap().to_owned();
         let again = app.anonymous().get("/api/v1/open-data").send().await;

@@ -789,8 +789,15 @@ db_test! {
         admin.sign_in(admin_email).await;
         let queue = admin.get("/admin/services").await;
         assert!(queue.text.contains("Kirkcaldy parent and baby groups"), "{}", queue.text);
-        let approved = admin.post(&format!("/admin/services/{id}/approve"), &[]).await;
+        // The page approves the version it showed; an older one is shown again, not approved.
+        let stale = admin.post(&format!("/admin/services/{id}/approve"), &[("updated_at", "2020-01-01T00:00:00+00:00")]).await;
+        assert_eq!(stale.location.as_deref(), Some("/admin/services?changed=1"), "{}", stale.text);
+        assert!(admin.get("/admin/services?changed=1").await.text.contains("is not approved"));
+        let shown = listings.json["items"][0]["updated_at"].as_str().unwrap().to_owned();
+        assert!(queue.text.contains("name=\"updated_at\""), "the form carries the version it shows");
+        let approved = admin.post(&format!("/admin/services/{id}/approve"), &[("updated_at", &shown)]).await;
         assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+        assert_eq!(approved.location.as_deref(), Some("/admin/services?approved=1"));
         let public = nobody.get(&format!("/directory/{id}")).await;
         assert_eq!(public.status, StatusCode::OK);
         assert!(public.text.contains("href=\"tel:01592123456\"") && public.text.contains("href=\"mailto:groups@example.org\""), "{}", public.text);

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::{CurrentUser, DbConnection, at};
 use crate::applications::model::{ApplicationRow, Children};
 use crate::db::schema::{applications, awards, organisation_addresses, organisations};
-use crate::directory::model::ServiceInput;
+use crate::directory::model::{Approval, ServiceInput};
 use crate::directory::service as directory;
 use crate::domain::vocabulary::{AwardStatus, TargetGroup};
 use crate::error::ApiError;
@@ -137,7 +137,10 @@ pub(super) fn list_services(
         let listing = directory::create(conn, listed, applicant, &input)?;
         // One listing still waits for the administrator.
         if i != 1 {
-            directory::approve(conn, approved, admin, listing.id)?;
+            let approval = Approval {
+                updated_at: listing.updated_at,
+            };
+            directory::approve(conn, approved, admin, listing.id, &approval)?;
         }
     }
     Ok(())
