@@ -9,6 +9,7 @@ pub mod awards;
 pub mod caller;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod domain;
 pub mod email;
 pub mod error;
@@ -67,6 +68,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     monitoring::routes::configure(cfg);
     feedback::routes::configure(cfg);
     reports::routes::configure(cfg);
+    directory::routes::configure(cfg);
     audit::routes::configure(cfg);
     email::routes::configure(cfg);
     service::configure(cfg);

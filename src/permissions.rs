@@ -83,6 +83,13 @@ actions! {
     ReadReports,
     /// Export the awards as open data.
     ExportOpenData,
+    /// Read directory listings, pending ones too: applicants their own organisation's,
+    /// administrators every one.
+    ReadDirectoryServices,
+    /// Create and change one's own organisation's directory listings.
+    EditDirectoryService,
+    /// Approve a directory listing for the public directory.
+    ApproveDirectoryService,
     /// Read the audit log.
     ReadAuditLog,
     /// Read the outbox of emails.
@@ -97,18 +104,33 @@ impl Action {
         use Action::*;
         match self {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
-            EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback => &[A, D],
+            EditOrganisation
+            | ListApplications
+            | ReadReturns
+            | ManageFeedbackLinks
+            | ReadFeedback
+            | ReadDirectoryServices => &[A, D],
             ReadApplication => &[A, S, D],
             ReadAwards => &[A, D, O],
             ReadFunds => &[S, D, O],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
-            Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
+            Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
-            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
-            | ReadAuditLog | ReadOutbox => &[D],
+            ManageUsers
+            | VerifyOrganisation
+            | ManageFunds
+            | ManageRounds
+            | AssignAssessors
+            | Moderate
+            | ReadRanking
+            | Decide
+            | Terminate
+            | Release
+            | ReviewReturn
+            | ReadAuditLog
+            | ReadOutbox
+            | ApproveDirectoryService => &[D],
         }
     }
 

@@ -11,6 +11,7 @@ mod admin;
 pub mod assets;
 mod charity;
 mod chart;
+mod directory;
 mod form;
 mod official;
 mod panel;
@@ -36,6 +37,7 @@ base-uri 'none'; object-src 'none'";
 /// Every page route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    directory::configure(cfg);
     charity::configure(cfg);
     panel::configure(cfg);
     admin::configure(cfg);
@@ -70,6 +72,7 @@ impl Layout {
             None => &[
                 ("/rounds", "Funding rounds"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
                 ("/sign-in", "Sign in"),
                 ("/register", "Register"),
             ],
@@ -78,6 +81,7 @@ impl Layout {
                 ("/rounds", "Funding rounds"),
                 ("/applications", "Applications"),
                 ("/awards", "Grants"),
+                ("/services", "Directory"),
                 ("/organisation", "Organisation"),
             ],
             Some(Role::Assessor) => &[("/", "Home"), ("/assessments", "Assessments")],
@@ -86,6 +90,7 @@ impl Layout {
                 ("/admin/funds", "Funds"),
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
+                ("/admin/services", "Directory"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
             ],
@@ -93,6 +98,7 @@ impl Layout {
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
             ],
         };
         items
