@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod caller;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod documents;
 pub mod domain;
 pub mod email;
@@ -69,6 +70,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     monitoring::routes::configure(cfg);
     feedback::routes::configure(cfg);
     reports::routes::configure(cfg);
+    directory::routes::configure(cfg);
     documents::routes::configure(cfg);
     audit::routes::configure(cfg);
     email::routes::configure(cfg);

@@ -83,6 +83,13 @@ actions! {
     ReadReports,
     /// Export the awards as open data.
     ExportOpenData,
+    /// Read directory listings, pending ones too: applicants their own organisation's,
+    /// administrators every one.
+    ReadDirectoryServices,
+    /// Create and change one's own organisation's directory listings.
+    EditDirectoryService,
+    /// Approve a directory listing for the public directory.
+    ApproveDirectoryService,
     /// Read the audit log.
     ReadAuditLog,
     /// Read the outbox of emails.
@@ -102,18 +109,34 @@ impl Action {
         use Action::*;
         match self {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
-            EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback => &[A, D],
+            EditOrganisation
+            | ListApplications
+            | ReadReturns
+            | ManageFeedbackLinks
+            | ReadFeedback
+            | ReadDirectoryServices => &[A, D],
             ReadApplication | ReadDocuments => &[A, S, D],
             ReadAwards => &[A, D, O],
             ReadFunds => &[S, D, O],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
-            Apply | EditApplication | AnswerOffer | CompleteReturn | ManageDocuments => &[A],
+            Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService
+            | ManageDocuments => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
-            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
-            | ReadAuditLog | ReadOutbox => &[D],
+            ManageUsers
+            | VerifyOrganisation
+            | ManageFunds
+            | ManageRounds
+            | AssignAssessors
+            | Moderate
+            | ReadRanking
+            | Decide
+            | Terminate
+            | Release
+            | ReviewReturn
+            | ReadAuditLog
+            | ReadOutbox
+            | ApproveDirectoryService => &[D],
         }
     }
 

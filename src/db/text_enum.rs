@@ -56,8 +56,8 @@ pub(crate) use text_column;
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
-    DocumentOwner, HealthBoard, InstalmentStatus, OrganisationType, Respondent, ReturnFrequency,
-    ReturnStatus, Role,
+    DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, Respondent,
+    ReturnFrequency, ReturnStatus, Role,
 };
 
 text_column!(
@@ -74,6 +74,7 @@ text_column!(
     Respondent,
     DecisionOutcome,
     Reminder,
+    ListingStatus,
     DocumentKind,
     DocumentOwner,
 );

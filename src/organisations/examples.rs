@@ -14,3 +14,8 @@ pub fn update_organisation() -> Value {
         "listed_in_directory": true
     })
 }
+
+/// `PUT /organisations/{id}/address`.
+pub fn set_address() -> Value {
+    json!({"town": "Kirkcaldy"})
+}

@@ -1,6 +1,6 @@
 //! `/organisations` handlers.
 
-use actix_web::{get, patch, post, web};
+use actix_web::{get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -9,6 +9,7 @@ use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
 use crate::http::{Json, answer};
+use crate::organisations::address::{self, Address, AddressInput};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
 use crate::state::AppState;
@@ -118,10 +119,52 @@ pub async fn verify_organisation(
     .await
 }
 
+/// The organisation's public address: the town it is based in (its applicants, or an
+/// administrator). The town is published with the organisation's grants in the 360Giving data
+/// (`addressLocality`) only when the organisation agreed to be public (`listed_in_directory`).
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation's address", body = Address)),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}/address")]
+pub async fn get_address(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Address>, ApiError> {
+    answer(&state, move |conn, _| address::get(conn, &user, *id)).await
+}
+
+/// Sets the town the organisation is based in, or removes it with `null` (its applicants, or an
+/// administrator).
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body(content = AddressInput, example = json!(examples::set_address())),
+    responses((status = 200, description = "The organisation's address", body = Address)),
+    security(("bearer" = []))
+)]
+#[put("/organisations/{id}/address")]
+pub async fn set_address(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<AddressInput>,
+) -> Result<web::Json<Address>, ApiError> {
+    answer(&state, move |conn, now| {
+        address::set(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_organisations)
         .service(get_organisation)
         .service(update_organisation)
+        .service(get_address)
+        .service(set_address)
         .service(verify_organisation);
 }
 
@@ -134,5 +177,7 @@ mod tests {
     fn examples_are_accepted_bodies() {
         serde_json::from_value::<OrganisationPatch>(examples::update_organisation())
             .expect("PATCH /organisations/{id}");
+        serde_json::from_value::<AddressInput>(examples::set_address())
+            .expect("PUT /organisations/{id}/address");
     }
 }

@@ -11,6 +11,7 @@ mod admin;
 pub mod assets;
 mod charity;
 mod chart;
+mod directory;
 mod documents;
 mod form;
 mod official;
@@ -37,6 +38,7 @@ base-uri 'none'; object-src 'none'";
 /// Every page route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    directory::configure(cfg);
     charity::configure(cfg);
     panel::configure(cfg);
     admin::configure(cfg);
@@ -72,6 +74,7 @@ impl Layout {
             None => &[
                 ("/rounds", "Funding rounds"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
                 ("/sign-in", "Sign in"),
                 ("/register", "Register"),
             ],
@@ -80,6 +83,7 @@ impl Layout {
                 ("/rounds", "Funding rounds"),
                 ("/applications", "Applications"),
                 ("/awards", "Grants"),
+                ("/services", "Directory"),
                 ("/organisation", "Organisation"),
             ],
             Some(Role::Assessor) => &[("/", "Home"), ("/assessments", "Assessments")],
@@ -88,6 +92,7 @@ impl Layout {
                 ("/admin/funds", "Funds"),
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
+                ("/admin/services", "Directory"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
             ],
@@ -95,6 +100,7 @@ impl Layout {
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
             ],
         };
         items

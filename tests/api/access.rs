@@ -76,6 +76,15 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/exports/360giving", Any),
     ("GET", "/exports/360giving.csv", Any),
     ("GET", "/directory", Any),
+    ("GET", "/directory/{id}", Any),
+    ("GET", "/directory.csv", Any),
+    ("GET", "/directory.json", Any),
+    ("GET", "/directory-services", Any),
+    ("GET", "/directory-services/{id}", Org),
+    ("GET", "/organisations/{id}/address", Org),
+    ("GET", "/open-data", Any),
+    ("GET", "/open-data/funds/{id}/360giving.json", Any),
+    ("GET", "/open-data/funds/{id}/360giving.csv", Any),
     ("GET", "/audit", Any),
     ("GET", "/outbox", Any),
     ("GET", "/organisations/{id}/documents", Org),
@@ -93,6 +102,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/users", Any),
     ("PATCH", "/users/{id}", Any),
     ("PATCH", "/organisations/{id}", Org),
+    ("PUT", "/organisations/{id}/address", Org),
+    ("POST", "/directory-services", Any),
+    ("PUT", "/directory-services/{id}", Org),
+    ("POST", "/directory-services/{id}/approve", Any),
     ("POST", "/organisations/{id}/verify", Any),
     ("POST", "/funds", Any),
     ("PATCH", "/funds/{id}", Any),
@@ -233,13 +246,15 @@ struct Objects {
     round: i64,
     criterion: i64,
     document: i64,
+    listing: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
     let id = match path.split('/').nth(1).unwrap_or_default() {
         "users" => o.user,
         "organisations" => o.organisation,
-        "funds" | "reports" => o.fund,
+        "funds" | "reports" | "open-data" => o.fund,
+        "directory" | "directory-services" => o.listing,
         "rounds" => o.round,
         "criteria" => o.criterion,
         "applications" => o.application,
@@ -281,6 +296,11 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         }
         ("PATCH", "/users/{id}") => json!({"name": "Renamed"}),
         ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
+        ("PUT", "/organisations/{id}/address") => json!({"town": "Kirkcaldy"}),
+        ("POST" | "PUT", "/directory-services" | "/directory-services/{id}") => listing_body(1),
+        ("POST", "/directory-services/{id}/approve") => {
+            json!({"updated_at": "2023-05-02T10:00:00Z"})
+        }
         ("POST", "/funds") => fund_body(&format!("MATRIX{n}")),
         ("PATCH", "/funds/{id}") => json!({"reach_target": 11000}),
         ("PUT", "/funds/{id}/years/{financial_year}") => {
@@ -342,6 +362,26 @@ fn upload_kind(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
+/// A directory listing of a service paid for by `award`.
+fn listing_body(award: i64) -> Value {
+    json!({
+        "name": "Peer support for new parents",
+        "offer": "Weekly groups and one-to-one befriending.",
+        "audience": "Mothers, birthing parents and partners.",
+        "referral": "Self-refer by phone, or ask your health visitor.",
+        "phone": "01592 123456",
+        "email": "hello@example.org",
+        "website": "https://example.org/groups",
+        "towns": ["Kirkcaldy"],
+        "health_boards": ["fife"],
+        "support_types": ["peer_support"],
+        "target_groups": ["mothers_birthing_parents"],
+        "languages": ["English"],
+        "running": true,
+        "award_ids": [award]
+    })
+}
+
 /// An organisation with an accepted award (first instalment paid), its first return, a feedback
 /// link and a second, submitted application.
 struct Organisation {
@@ -394,6 +434,13 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     assert_eq!(document.status.as_u16(), 201, "{}", document.text);
+    let listing = app
+        .as_(&token)
+        .post("/api/v1/directory-services")
+        .json(listing_body(award))
+        .send()
+        .await;
+    assert_eq!(listing.status.as_u16(), 201, "{}", listing.text);
     let objects = Objects {
         document: document.json["id"].as_i64().unwrap(),
         organisation,
@@ -407,6 +454,7 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         fund: panel.fund,
         round: panel.round,
         criterion: panel.criterion,
+        listing: listing.json["id"].as_i64().unwrap(),
     };
     Organisation {
         objects,
@@ -822,6 +870,10 @@ async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
         "feedback_links",
         "feedback_responses",
         "report_versions",
+        "organisation_addresses",
+        "directory_services",
+        "directory_service_items",
+        "directory_service_awards",
     ];
     app.state
         .db

@@ -15,6 +15,7 @@ mod awards;
 mod cli;
 mod contract;
 mod demo;
+mod directory;
 mod documents;
 mod errors;
 mod faults;

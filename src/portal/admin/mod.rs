@@ -1,12 +1,13 @@
 //! Pages for the fund administrator's staff: funds, years, rounds and criteria; assigning
 //! assessors; the ranking with its funding line; decisions with each year's remaining budget in
-//! view; reviewing returns; the outbox and the audit trail.
+//! view; reviewing returns; approving directory listings; the outbox and the audit trail.
 
 mod applications;
 mod funds;
 mod records;
 mod returns;
 mod rounds;
+mod services;
 
 use actix_web::web;
 
@@ -51,6 +52,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/organisations/{id}/verify",
             web::post().to(applications::verify_organisation),
+        )
+        .route("/admin/services", web::get().to(services::service_list))
+        .route(
+            "/admin/services/{id}/approve",
+            web::post().to(services::approve),
         )
         .route("/admin/returns", web::get().to(returns::return_list))
         .route("/admin/returns/{id}", web::get().to(returns::return_page))

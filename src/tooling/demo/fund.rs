@@ -4,6 +4,7 @@
 use super::applicants::ORGANISATIONS;
 use super::assessment::assess_round;
 use super::awards::decide_round;
+use super::directory::list_services;
 use super::feedback::gather_feedback;
 use super::monitoring::report_round;
 use super::{CurrentUser, DbConnection, at, quiet_account, texts};
@@ -325,6 +326,10 @@ pub(super) fn model_case(
             Some(organisation.id),
         )?;
         let applicant = CurrentUser::from(user);
+        let town = crate::organisations::address::AddressInput {
+            town: Some(org.town.to_owned()),
+        };
+        crate::organisations::address::set(conn, set_up, &applicant, organisation.id, &town)?;
         applicants.insert(organisation.id, applicant.clone());
         files.pdf(
             conn,
@@ -520,5 +525,7 @@ pub(super) fn model_case(
         gather_feedback(conn, &applicants, round)?;
         report_round(conn, admin, &applicants, round, files)?;
     }
+    // The grant holders list their services in the national directory.
+    list_services(conn, admin, &applicants)?;
     Ok(())
 }
