@@ -114,7 +114,7 @@ pub struct ServiceDetails {
     pub award_ids: Vec<i64>,
 }
 
-/// Parses each text of a list as a value of the vocabulary `T`, naming each failed item.
+/// Parses a list of vocabulary values that must name at least one (`empty` says so otherwise).
 fn parse_list<T>(v: &mut Validator, field: &str, items: &[String], empty: &str) -> Option<Vec<T>>
 where
     T: std::str::FromStr + PartialEq + Ord,
@@ -124,20 +124,7 @@ where
         v.error(field, empty);
         return None;
     }
-    let mut values = Vec::new();
-    let mut ok = true;
-    for (i, text) in items.iter().enumerate() {
-        match v.check(format!("{field}[{i}]"), text.parse::<T>()) {
-            Some(value) if values.contains(&value) => {
-                v.error(format!("{field}[{i}]"), "is listed twice");
-                ok = false;
-            }
-            Some(value) => values.push(value),
-            None => ok = false,
-        }
-    }
-    values.sort();
-    ok.then_some(values)
+    v.choices(field, items)
 }
 
 /// Checks each text of a list of names (towns, languages): trimmed, `1..=max` characters,

@@ -29,8 +29,42 @@ use crate::domain::vocabulary::{
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::permissions::Action;
 use crate::reports::open_data::{Licence, OPEN_GOVERNMENT_LICENCE, grant_id, org_id};
-use crate::wire::csv_text;
 use crate::wire::paging::{Page, Paged};
+use crate::wire::{csv_text, like_containing};
+
+/// The columns an organisation's listing writes, each time as a listing waiting for approval.
+/// A contact left out is written as `NULL`, so that clearing it clears it.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = directory_services, treat_none_as_null = true)]
+struct Written<'a> {
+    name: &'a str,
+    offer: &'a str,
+    audience: &'a str,
+    referral: &'a str,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+    website: Option<&'a str>,
+    running: bool,
+    status: ListingStatus,
+    search_text: String,
+}
+
+impl<'a> Written<'a> {
+    fn pending(details: &'a ServiceDetails, search_text: String) -> Self {
+        Written {
+            name: &details.name,
+            offer: &details.offer,
+            audience: &details.audience,
+            referral: &details.referral,
+            phone: details.phone.as_deref(),
+            email: details.email.as_deref(),
+            website: details.website.as_deref(),
+            running: details.running,
+            status: ListingStatus::Pending,
+            search_text,
+        }
+    }
+}
 
 /// The awards a listing may name: the organisation's funded ones.
 const FUNDED: [AwardStatus; 2] = [AwardStatus::Accepted, AwardStatus::Completed];
@@ -272,16 +306,7 @@ pub fn create(
         let id: i64 = diesel::insert_into(directory_services::table)
             .values((
                 directory_services::organisation_id.eq(organisation_id),
-                directory_services::name.eq(&details.name),
-                directory_services::offer.eq(&details.offer),
-                directory_services::audience.eq(&details.audience),
-                directory_services::referral.eq(&details.referral),
-                directory_services::phone.eq(&details.phone),
-                directory_services::email.eq(&details.email),
-                directory_services::website.eq(&details.website),
-                directory_services::running.eq(details.running),
-                directory_services::status.eq(ListingStatus::Pending),
-                directory_services::search_text.eq(search),
+                Written::pending(&details, search),
                 directory_services::created_at.eq(now),
                 directory_services::updated_at.eq(now),
             ))
@@ -347,16 +372,7 @@ pub fn update(
         let stamp = now.max(before.updated_at.naive_utc() + chrono::Duration::microseconds(1));
         diesel::update(directory_services::table.find(id))
             .set((
-                directory_services::name.eq(&details.name),
-                directory_services::offer.eq(&details.offer),
-                directory_services::audience.eq(&details.audience),
-                directory_services::referral.eq(&details.referral),
-                directory_services::phone.eq(&details.phone),
-                directory_services::email.eq(&details.email),
-                directory_services::website.eq(&details.website),
-                directory_services::running.eq(details.running),
-                directory_services::status.eq(ListingStatus::Pending),
-                directory_services::search_text.eq(search),
+                Written::pending(&details, search),
                 directory_services::updated_at.eq(stamp),
             ))
             .execute(conn)?;
@@ -632,13 +648,9 @@ pub fn public_list(
             }
         }
         for word in &filter.words {
-            let escaped = word
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
             q = q.filter(
                 directory_services::search_text
-                    .like(format!("%{escaped}%"))
+                    .like(like_containing(word))
                     .escape('\\'),
             );
         }

@@ -60,12 +60,7 @@ struct ServiceForm {
 
 /// The organisation's funded awards, as choices.
 async fn funded(v: &Visitor, user: CurrentUser) -> Result<Vec<Choice>, PageError> {
-    let filter = AwardFilter {
-        fund_id: None,
-        financial_year: None,
-        status: None,
-        organisation_id: None,
-    };
+    let filter = AwardFilter::default();
     let list = v
         .read(move |conn| awards::list(conn, &user, &filter, LIST))
         .await?;
@@ -190,24 +185,25 @@ pub(super) async fn create_service(v: Visitor, body: web::Bytes) -> PageResult {
     }
 }
 
-pub(super) async fn service_page(v: Visitor, id: web::Path<i64>) -> PageResult {
+/// The organisation's own listing `id`, for its user allowed to edit listings.
+async fn own_listing(v: &Visitor, id: i64) -> Result<(CurrentUser, Listing), PageError> {
     let user = v.require_for_organisation(Action::EditDirectoryService)?;
-    let id = id.into_inner();
     let reader = user.clone();
     let listing = v
         .read(move |conn| directory::get(conn, &reader, id))
         .await?;
+    Ok((user, listing))
+}
+
+pub(super) async fn service_page(v: Visitor, id: web::Path<i64>) -> PageResult {
+    let (user, listing) = own_listing(&v, id.into_inner()).await?;
     let form = listing_form(&listing);
     Ok(v.page(&form_page(&v, user, form, Some(listing)).await?))
 }
 
 pub(super) async fn service_save(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
-    let user = v.require_for_organisation(Action::EditDirectoryService)?;
     let id = id.into_inner();
-    let reader = user.clone();
-    let listing = v
-        .read(move |conn| directory::get(conn, &reader, id))
-        .await?;
+    let (user, listing) = own_listing(&v, id).await?;
     let mut form = v.form(&body)?;
     let input = input(&mut form);
     let actor = user.clone();
