@@ -126,6 +126,11 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings);
+    if settings.data_keys.uses_development_key() {
+        tracing::warn!(
+            "DATA_ENCRYPTION_KEY is not set: bank details are encrypted with the development key, which production refuses"
+        );
+    }
     let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 
 use crate::support::*;
 
+/// A data key good enough for production: not the development key.
+const PRODUCTION_DATA_KEY: &str = "live1:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
 fn grantfund(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grantfund"));
     command
@@ -122,6 +125,38 @@ fn production_refuses_a_missing_default_or_short_secret_and_says_why() {
             secret.is_none_or(|s| !stderr.contains(s)
                 || s == grantfund::config::DEVELOPMENT_JWT_SECRET && !stderr.contains(s)),
             "the secret is not echoed"
+        );
+    }
+    assert!(!dir.path().join("never.db").exists(), "nothing started");
+}
+
+#[test]
+fn production_refuses_a_missing_or_malformed_data_key_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (None, "DATA_ENCRYPTION_KEY must be set"),
+        (Some("live1:c2VjcmV0LWJ1dC1zaG9ydA=="), "must be 32 bytes"),
+    ];
+    for (key, reason) in cases {
+        let mut command = grantfund(dir.path());
+        command
+            .env("APP_ENV", "production")
+            .env(
+                "JWT_SECRET",
+                "a production secret that is long enough to pass",
+            )
+            .env("DATABASE_URL", "sqlite://never.db")
+            .args(["serve"]);
+        if let Some(key) = key {
+            command.env("DATA_ENCRYPTION_KEY", key);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success());
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(
+            !stderr.contains("c2VjcmV0"),
+            "the key is not echoed: {stderr}"
         );
     }
     assert!(!dir.path().join("never.db").exists(), "nothing started");
@@ -318,6 +353,7 @@ fn demo_credentials_are_refused_in_production_and_need_demo_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let refused = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to pass",
@@ -419,6 +455,7 @@ fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
     let port = free_port();
     let child = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to use",
@@ -494,6 +531,7 @@ fn seed_scale_writes_a_fund_and_is_refused_in_production() {
     );
     let refused = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to pass",
