@@ -64,6 +64,21 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/organisations/{id}/verify",
         signed(VerifyOrganisation),
     ),
+    (
+        "GET",
+        "/organisations/{id}/bank-details",
+        signed(ReadBankDetails),
+    ),
+    (
+        "PUT",
+        "/organisations/{id}/bank-details",
+        signed(EditBankDetails),
+    ),
+    (
+        "POST",
+        "/organisations/{id}/bank-details/verify",
+        signed(VerifyBankDetails),
+    ),
     ("GET", "/funds", signed(ReadFunds)),
     ("POST", "/funds", signed(ManageFunds)),
     ("GET", "/funds/{id}", signed(ReadFunds)),

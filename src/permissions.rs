@@ -35,6 +35,12 @@ actions! {
     EditOrganisation,
     /// Mark an organisation's identity as checked.
     VerifyOrganisation,
+    /// Read an organisation's bank details, masked.
+    ReadBankDetails,
+    /// Enter or change an organisation's bank details.
+    EditBankDetails,
+    /// Check bank details someone else entered, so that payments may be made.
+    VerifyBankDetails,
     /// Read funds and their financial years.
     ReadFunds,
     /// Create and change funds and set the budget of their years.
@@ -98,7 +104,7 @@ impl Action {
         match self {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
             EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback => &[A, D],
+            | ReadFeedback | ReadBankDetails | EditBankDetails => &[A, D],
             ReadApplication => &[A, S, D],
             ReadAwards => &[A, D, O],
             ReadFunds => &[S, D, O],
@@ -106,9 +112,9 @@ impl Action {
             ReadReports | ExportOpenData => &[O, D],
             Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
-            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
-            | ReadAuditLog | ReadOutbox => &[D],
+            ManageUsers | VerifyOrganisation | VerifyBankDetails | ManageFunds | ManageRounds
+            | AssignAssessors | Moderate | ReadRanking | Decide | Terminate | Release
+            | ReviewReturn | ReadAuditLog | ReadOutbox => &[D],
         }
     }
 

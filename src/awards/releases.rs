@@ -16,6 +16,7 @@ use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::funds::budget;
 use crate::funds::locks::lock_award;
+use crate::organisations::bank;
 use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
@@ -24,7 +25,8 @@ use crate::report_cache::{self, Figures};
 pub type WaitsFor = fn(&mut DbConnection, i64, FinancialYear) -> Result<(), ApiError>;
 
 /// Releases (pays) one year's instalment of an accepted award, once, and only after every
-/// earlier year's instalment (administrators). An instalment after the first also passes
+/// earlier year's instalment, to an organisation whose bank details a second person has
+/// verified (administrators). An instalment after the first also passes
 /// `waits_for`: the return before it, which the use case that calls this passes in
 /// (`usecases::grant_cycle::release_instalment`). The award's row is locked first, then the
 /// fund's and the year's, in the order of `crate::funds::locks`.
@@ -77,6 +79,7 @@ pub fn release(
                 ),
             ));
         }
+        bank::ensure_payable(conn, row.organisation_id)?;
         let first = before.instalments.first().map(|i| i.financial_year);
         if first != Some(year) {
             waits_for(conn, id, year)?;

@@ -217,7 +217,8 @@ pub async fn terminate(
 }
 
 /// Releases (pays) one financial year's instalment of an accepted award, once (administrators).
-/// Instalments are released in order of their years.
+/// Instalments are released in order of their years, and only to an organisation whose bank
+/// details a second person has verified.
 #[utoipa::path(
     tag = "awards",
     params(
@@ -227,7 +228,7 @@ pub async fn terminate(
     ),
     responses(
         (status = 200, description = "The award with the instalment `released`", body = Award),
-        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`; `return_not_accepted`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`: the organisation's bank details are missing or a change waits for a second person's check", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -121,6 +121,8 @@ codes! {
         "The award has not been accepted.";
     AwardNotActive = "award_not_active", CONFLICT, Operations,
         "The award is not accepted, or has been completed or terminated.";
+    BankDetailsUnverified = "bank_details_unverified", CONFLICT, Operations,
+        "The organisation has no bank details, or a change to them awaits a second person's check, so nothing can be paid to it.";
     ConflictNotDeclared = "conflict_not_declared", CONFLICT, Operations,
         "The assessor has not yet declared whether they have a conflict of interest.";
     CriteriaFrozen = "criteria_frozen", CONFLICT, Operations,
@@ -155,6 +157,8 @@ codes! {
         "The round has closed.";
     RoundOpen = "round_open", CONFLICT, Operations,
         "The round has opened, so this cannot change.";
+    SamePerson = "same_person", CONFLICT, Operations,
+        "The person who entered or requested this cannot also check or authorise it: a second person must.";
     TooManyCriteria = "too_many_criteria", CONFLICT, Operations,
         "The round already has the most criteria it may have.";
     YearNotApproved = "year_not_approved", CONFLICT, Operations,

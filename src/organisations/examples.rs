@@ -14,3 +14,12 @@ pub fn update_organisation() -> Value {
         "listed_in_directory": true
     })
 }
+
+/// `PUT /organisations/{id}/bank-details`.
+pub fn bank_details() -> Value {
+    json!({
+        "account_name": "Bumps and Babies Fife",
+        "sort_code": "80-22-60",
+        "account_number": "10203040"
+    })
+}

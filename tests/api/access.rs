@@ -43,6 +43,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/users", Any),
     ("GET", "/organisations", Any),
     ("GET", "/organisations/{id}", Org),
+    ("GET", "/organisations/{id}/bank-details", Org),
     ("GET", "/funds", Any),
     ("GET", "/funds/{id}", Any),
     ("GET", "/funds/{id}/years", Any),
@@ -87,6 +88,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("PATCH", "/users/{id}", Any),
     ("PATCH", "/organisations/{id}", Org),
     ("POST", "/organisations/{id}/verify", Any),
+    ("PUT", "/organisations/{id}/bank-details", Org),
+    ("POST", "/organisations/{id}/bank-details/verify", Any),
     ("POST", "/funds", Any),
     ("PATCH", "/funds/{id}", Any),
     ("PUT", "/funds/{id}/years/{financial_year}", Any),
@@ -266,6 +269,9 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         }
         ("PATCH", "/users/{id}") => json!({"name": "Renamed"}),
         ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
+        ("PUT", "/organisations/{id}/bank-details") => {
+            json!({"account_name": "Matrix", "sort_code": "80-22-60", "account_number": "10203040"})
+        }
         ("POST", "/funds") => fund_body(&format!("MATRIX{n}")),
         ("PATCH", "/funds/{id}") => json!({"reach_target": 11000}),
         ("PUT", "/funds/{id}/years/{financial_year}") => {

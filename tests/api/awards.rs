@@ -111,6 +111,9 @@ db_test! {
         app.as_(&panel.admin).post(&release("2020-21")).json(json!({})).send().await.assert_problem(404, "not_found");
         app.as_(&panel.admin).post(&release("2021-2")).json(json!({})).send().await.assert_problem(422, "validation_failed");
         app.as_(&applicant).post(&release("2021-22")).json(json!({})).send().await.assert_problem(403, "forbidden");
+        // Nothing is paid to an organisation until a second person has checked its bank details.
+        app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "bank_details_unverified");
+        app.payable(&applicant, &panel.admin).await;
         let paid = app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "38000.00");

@@ -163,6 +163,32 @@ fn production_refuses_a_missing_or_malformed_data_key_without_echoing_it() {
 }
 
 #[test]
+fn reencrypt_reports_what_it_sealed_again_under_the_current_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://keys.db")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
+        .env(
+            "DATA_ENCRYPTION_OLD_KEYS",
+            "old1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .arg("reencrypt")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        "reencrypt: 0 values sealed again under key live1, 0 already under it"
+    );
+    assert!(!stdout.contains("ZmVk"), "no key is printed");
+}
+
+#[test]
 fn migrate_creates_the_database_and_a_mistyped_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ok = grantfund(dir.path())

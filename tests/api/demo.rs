@@ -25,7 +25,7 @@ fn items(reply: &Reply) -> Vec<Value> {
 db_test! {
     async fn the_demo_seeds_the_model_fund_its_rounds_and_applications(app) {
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
+        let logins = app.state.db.run({ let keyring = app.state.keyring.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring) }).await.unwrap();
         let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
@@ -182,7 +182,7 @@ db_test! {
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
 
         // Seeding again changes nothing.
-        let again = app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now)).await.unwrap();
+        let again = app.state.db.run({ let keyring = app.state.keyring.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring) }).await.unwrap();
         assert!(again.is_empty());
         assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 1);
     }

@@ -3,7 +3,7 @@
 
 use super::applicants::ORGANISATIONS;
 use super::assessment::assess_round;
-use super::awards::decide_round;
+use super::awards::{Office, decide_round};
 use super::feedback::gather_feedback;
 use super::monitoring::report_round;
 use super::{CurrentUser, DbConnection, at, quiet_account, texts};
@@ -79,6 +79,7 @@ const PROJECTS: &[(&str, &[&str], &[&str], bool)] = &[
 /// Seeds the fund, its years and rounds, the organisations and their applications.
 pub(super) fn model_case(
     conn: &mut DbConnection,
+    keyring: &crate::crypto::Keyring,
     admin: &CurrentUser,
     aileen: &CurrentUser,
     panel: &[CurrentUser],
@@ -408,7 +409,7 @@ pub(super) fn model_case(
     let keep_open = aileen.organisation_id;
     decide_round(
         conn,
-        admin,
+        Office { admin, keyring },
         &applicants,
         &core,
         "2021-03-22T10:00:00Z",
@@ -417,7 +418,7 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        admin,
+        Office { admin, keyring },
         &applicants,
         &innovation,
         "2021-08-02T10:00:00Z",
@@ -426,7 +427,7 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        admin,
+        Office { admin, keyring },
         &applicants,
         &extension,
         "2022-03-14T10:00:00Z",

@@ -94,7 +94,11 @@ pub fn reset_credentials(
 
 /// Seeds the demo when there are no users yet; gives the logins it created (none if the
 /// database was not empty).
-pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, ApiError> {
+pub fn seed(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    keyring: &crate::crypto::Keyring,
+) -> Result<Vec<Login>, ApiError> {
     write_transaction(conn, |conn| {
         if !no_users(conn)? {
             return Ok(Vec::new());
@@ -177,7 +181,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Login>, A
                 None,
             )?));
         }
-        fund::model_case(conn, &admin, &aileen, &panel)?;
+        fund::model_case(conn, keyring, &admin, &aileen, &panel)?;
         Ok(logins)
     })
 }

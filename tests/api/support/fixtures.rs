@@ -290,7 +290,7 @@ impl Panel {
     }
 
     /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
-    /// accepted, its first instalment released.
+    /// accepted, its bank details verified and its first instalment released.
     pub async fn accepted(&self, app: &TestApp, n: usize) -> Award {
         let Submitted { id, applicant } = self.ready(app, n).await;
         let made = self
@@ -302,6 +302,7 @@ impl Panel {
             .await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let award = made.json["award"]["id"].as_i64().unwrap();
+        app.payable(&applicant, &self.admin).await;
         for (path, token) in [
             (format!("/api/v1/awards/{award}/accept"), &applicant),
             (
