@@ -22,7 +22,7 @@ impl SortCode {
     pub fn parse(text: &str) -> Result<SortCode, &'static str> {
         digits(text, 6)
             .map(SortCode)
-            .ok_or("must be a sort code: six digits, such as 12-34-56")
+            .ok_or("must be six digits, such as 12-34-56")
     }
 
     /// `12-34-56`.
@@ -45,7 +45,7 @@ impl AccountNumber {
     pub fn parse(text: &str) -> Result<AccountNumber, &'static str> {
         digits(text, 8)
             .map(AccountNumber)
-            .ok_or("must be an account number: eight digits")
+            .ok_or("must be eight digits, such as 10203040")
     }
 
     /// `****5678`: the last four digits only.
@@ -69,7 +69,7 @@ pub fn parse_roll_number(text: &str) -> Result<String, &'static str> {
     if valid {
         Ok(text.to_owned())
     } else {
-        Err("must be a roll number: up to 18 letters, digits, spaces, dashes, slashes or dots")
+        Err("must be up to 18 letters, digits, spaces, dashes, slashes or dots")
     }
 }
 

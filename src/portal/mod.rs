@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod assets;
+mod bank;
 mod charity;
 mod chart;
 mod form;

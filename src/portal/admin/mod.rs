@@ -3,6 +3,7 @@
 //! view; reviewing returns; the outbox and the audit trail.
 
 mod applications;
+mod bank_details;
 mod funds;
 mod records;
 mod returns;
@@ -51,6 +52,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/organisations/{id}/verify",
             web::post().to(applications::verify_organisation),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details",
+            web::get().to(bank_details::bank_details_page),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details",
+            web::post().to(bank_details::bank_details_save),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details/verify",
+            web::post().to(bank_details::bank_details_verify),
         )
         .route("/admin/returns", web::get().to(returns::return_list))
         .route("/admin/returns/{id}", web::get().to(returns::return_page))
