@@ -466,6 +466,7 @@ mod tests {
             "CreateUserRequest" => read::<users::routes::CreateUserRequest>(body),
             "UpdateUserRequest" => read::<users::routes::UpdateUserRequest>(body),
             "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
+            "BankDetailsInput" => read::<organisations::bank::BankDetailsInput>(body),
             "FundInput" => read::<funds::model::FundInput>(body),
             "FundPatch" => read::<funds::model::FundPatch>(body),
             "FundYearInput" => read::<funds::model::FundYearInput>(body),

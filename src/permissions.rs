@@ -95,26 +95,29 @@ actions! {
     ReadOutbox,
 }
 
-use Role::{Administrator as D, Applicant as A, Assessor as S, Official as O};
+use Role::{Administrator as D, Applicant as A, Assessor as S, Finance as F, Official as O};
 
 impl Action {
     /// The roles allowed this action, in the order the contract names them.
     pub const fn roles(self) -> &'static [Role] {
         use Action::*;
         match self {
-            ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
+            ReadOwnAccount | ReadOrganisations => &[A, S, D, O, F],
             EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback | ReadBankDetails | EditBankDetails => &[A, D],
+            | ReadFeedback => &[A, D],
+            ReadBankDetails => &[A, D, F],
+            EditBankDetails => &[A, D],
+            VerifyBankDetails => &[D, F],
             ReadApplication => &[A, S, D],
-            ReadAwards => &[A, D, O],
-            ReadFunds => &[S, D, O],
+            ReadAwards => &[A, D, O, F],
+            ReadFunds => &[S, D, O, F],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
             Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | VerifyBankDetails | ManageFunds | ManageRounds
-            | AssignAssessors | Moderate | ReadRanking | Decide | Terminate | Release
-            | ReviewReturn | ReadAuditLog | ReadOutbox => &[D],
+            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
+            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
+            | ReadAuditLog | ReadOutbox => &[D],
         }
     }
 
@@ -146,6 +149,11 @@ mod tests {
         assert!(!Action::ListApplications.allows(Role::Official));
         assert!(!Action::ReadReports.allows(Role::Applicant));
         assert!(!Action::Score.allows(Role::Administrator));
+        assert_eq!(
+            allowed(Action::VerifyBankDetails),
+            [Role::Administrator, Role::Finance]
+        );
+        assert!(!Action::EditBankDetails.allows(Role::Finance));
     }
 
     #[test]

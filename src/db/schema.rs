@@ -419,6 +419,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(bank_details -> organisations (organisation_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
 diesel::joinable!(round_years -> rounds (round_id));

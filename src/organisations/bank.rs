@@ -420,6 +420,48 @@ pub fn verify(
     })
 }
 
+/// An organisation whose current bank details wait for a second person's check.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AwaitingCheck {
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub entered_by_name: String,
+    pub entered_at: DateTime<Utc>,
+}
+
+/// The organisations whose bank details wait for a check, oldest change first (staff who
+/// verify).
+pub fn awaiting(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+) -> Result<Vec<AwaitingCheck>, ApiError> {
+    use crate::db::schema::organisations;
+    user.require(Action::VerifyBankDetails)?;
+    let rows: Vec<(i64, String, String, NaiveDateTime)> = bank_details::table
+        .inner_join(organisations::table)
+        .inner_join(users::table.on(users::id.eq(bank_details::entered_by)))
+        .filter(bank_details::replaced_at.is_null())
+        .filter(bank_details::verified_by.is_null())
+        .order((bank_details::entered_at, bank_details::id))
+        .select((
+            organisations::id,
+            organisations::name,
+            users::name,
+            bank_details::entered_at,
+        ))
+        .limit(500)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, by, at)| AwaitingCheck {
+            organisation_id: id,
+            organisation_name: name,
+            entered_by_name: by,
+            entered_at: utc(at),
+        })
+        .collect())
+}
+
 /// Refuses a payment to an organisation whose bank details are missing or await a second
 /// person's check. Call inside the transaction of the payment.
 pub fn ensure_payable(conn: &mut DbConnection, organisation_id: i64) -> Result<(), ApiError> {

@@ -87,9 +87,11 @@ impl Layout {
                 ("/admin/funds", "Funds"),
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
+                ("/finance/bank-details", "Bank details"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
             ],
+            Some(Role::Finance) => &[("/", "Home"), ("/finance/bank-details", "Bank details")],
             Some(Role::Official) => &[
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),

@@ -136,10 +136,11 @@ enum Caller {
     AssessorConflicted,
     Administrator,
     Official,
+    Finance,
 }
 
 impl Caller {
-    const ALL: [Caller; 8] = [
+    const ALL: [Caller; 9] = [
         Caller::Nobody,
         Caller::ApplicantA,
         Caller::ApplicantB,
@@ -147,6 +148,7 @@ impl Caller {
         Caller::AssessorUnassigned,
         Caller::AssessorConflicted,
         Caller::Official,
+        Caller::Finance,
         // Last, so that what it changes comes after everyone else has tried.
         Caller::Administrator,
     ];
@@ -160,6 +162,7 @@ impl Caller {
             }
             Caller::Administrator => Some(Role::Administrator),
             Caller::Official => Some(Role::Official),
+            Caller::Finance => Some(Role::Finance),
         }
     }
 }
@@ -490,6 +493,7 @@ db_test! {
         let Assigned { id: spare, .. } = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
         a.assignment = assignment;
         let official = app.staff(Role::Official).await;
+        let finance = app.staff(Role::Finance).await;
         let token = |caller: Caller| -> Option<String> {
             match caller {
                 Caller::Nobody => None,
@@ -500,6 +504,7 @@ db_test! {
                 Caller::AssessorConflicted => Some(conflicted.clone()),
                 Caller::Administrator => Some(panel.admin.clone()),
                 Caller::Official => Some(official.clone()),
+                Caller::Finance => Some(finance.clone()),
             }
         };
 

@@ -157,7 +157,12 @@ db_test! {
         assert_eq!(changed.status.as_u16(), 200, "{}", changed.text);
         set_day(&app, "2022-04-05");
         app.as_(&panel.admin).post(&release).json(json!({})).send().await.assert_problem(409, "bank_details_unverified");
-        let verified = app.as_(&panel.admin).post(&format!("{path}/verify")).json(json!({})).send().await;
+        // Finance checks it: finance staff verify but never enter bank details.
+        let finance = app.staff(Role::Finance).await;
+        app.as_(&finance).put(&path).json(details()).send().await.assert_problem(403, "forbidden");
+        let waiting = app.as_(&finance).get(&path).send().await;
+        assert_eq!(waiting.json["status"], "awaiting_verification", "{}", waiting.text);
+        let verified = app.as_(&finance).post(&format!("{path}/verify")).json(json!({})).send().await;
         assert_eq!(verified.status.as_u16(), 200, "{}", verified.text);
         // Past the bank check, the release now waits only for the return before it.
         app.as_(&panel.admin).post(&release).json(json!({})).send().await.assert_problem(409, "return_not_accepted");

@@ -329,7 +329,13 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
     let roles: Vec<&str> = logins.iter().map(|l| l.0).collect();
     assert_eq!(
         roles,
-        ["administrator", "official", "assessor", "applicant"],
+        [
+            "administrator",
+            "official",
+            "assessor",
+            "applicant",
+            "finance"
+        ],
         "{stdout}"
     );
     for (_, _, password) in &logins {

@@ -746,6 +746,17 @@ db_test! {
         assert!(!saved.text.contains("10203040") && !saved.text.contains("80-22-60"), "only the last digits are shown");
         assert!(!saved.text.contains("Confirm these bank details"), "the charity cannot check its own");
 
+        // Finance staff find the details waiting for their check.
+        let finance = format!("finance-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(Role::Finance, &finance, None).await;
+        let mut payments = Browser::new(&app);
+        payments.sign_in(&finance).await;
+        let queue = payments.get("/finance/bank-details").await;
+        assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
+        assert!(queue.text.contains(&format!("href=\"/admin/organisations/{organisation}/bank-details\"")), "{}", queue.text);
+        assert_eq!(payments.get(&format!("/admin/organisations/{organisation}/bank-details")).await.status, StatusCode::OK);
+        assert_eq!(charity.get("/finance/bank-details").await.status, StatusCode::FORBIDDEN);
+
         // The first administrator enters a change, so only a second one can check it.
         let first = format!("first-{}@fund.example.org", uuid::Uuid::new_v4().simple());
         let second = format!("second-{}@fund.example.org", uuid::Uuid::new_v4().simple());

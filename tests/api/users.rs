@@ -83,7 +83,7 @@ db_test! {
         let now = app.clock_now();
         let logins = app.state.db.run({ let keyring = app.state.keyring.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring) }).await.unwrap();
         let roles: Vec<Role> = logins.iter().map(|l| l.role).collect();
-        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant]);
+        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant, Role::Finance]);
         for login in &logins {
             let reply = app.login(&login.email, &login.password).await;
             assert_eq!(reply.status.as_u16(), 200, "{}: {}", login.email, reply.text);

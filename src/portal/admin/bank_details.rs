@@ -2,13 +2,14 @@
 //! by a second person.
 
 use actix_web::web;
+use askama::Template;
 
-use crate::organisations::bank;
+use crate::organisations::bank::{self, AwaitingCheck};
 use crate::organisations::model::OrganisationRow;
 use crate::permissions::Action;
 use crate::portal::bank::{BankDetailsPage, bank_input};
 use crate::portal::form::Form;
-use crate::portal::{PageError, PageResult, Visitor};
+use crate::portal::{Layout, PageError, PageResult, Visitor};
 
 async fn show(
     v: &Visitor,
@@ -26,7 +27,7 @@ async fn show(
         })
         .await?;
     let path = format!("/admin/organisations/{id}/bank-details");
-    let mut layout = v.layout("Bank details", "/admin/applications");
+    let mut layout = v.layout("Bank details", "/finance/bank-details");
     layout.notice = notice.map(str::to_owned);
     let awaiting = details.status == bank::BankDetailsStatus::AwaitingVerification;
     Ok(BankDetailsPage {
@@ -98,4 +99,21 @@ pub(super) async fn bank_details_verify(
         )),
         Err(status) => Ok(v.with_status(status, &show(&v, id, form, None).await?)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin/bank_checks.html")]
+struct BankChecksPage {
+    layout: Layout,
+    waiting: Vec<AwaitingCheck>,
+}
+
+/// The bank details that wait for a second person's check.
+pub(super) async fn bank_checks_page(v: Visitor) -> PageResult {
+    let user = v.require(Action::VerifyBankDetails)?;
+    let waiting = v.read(move |conn| bank::awaiting(conn, &user)).await?;
+    Ok(v.page(&BankChecksPage {
+        layout: v.layout("Bank details waiting for a check", "/finance/bank-details"),
+        waiting,
+    }))
 }

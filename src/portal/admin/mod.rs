@@ -54,6 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(applications::verify_organisation),
         )
         .route(
+            "/finance/bank-details",
+            web::get().to(bank_details::bank_checks_page),
+        )
+        .route(
             "/admin/organisations/{id}/bank-details",
             web::get().to(bank_details::bank_details_page),
         )

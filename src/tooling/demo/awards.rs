@@ -135,13 +135,13 @@ fn bank_details(
     keyring: &crate::crypto::Keyring,
     when: chrono::NaiveDateTime,
     applicant: &CurrentUser,
-    admin: &CurrentUser,
+    checker: &CurrentUser,
     organisation_id: i64,
     k: usize,
 ) -> Result<(), ApiError> {
     use crate::organisations::bank::{self, BankDetailsInput, BankDetailsStatus};
 
-    let held = bank::get(conn, keyring, admin, organisation_id)?;
+    let held = bank::get(conn, keyring, checker, organisation_id)?;
     if held.status != BankDetailsStatus::Missing {
         return Ok(());
     }
@@ -157,7 +157,7 @@ fn bank_details(
         conn,
         when + chrono::Duration::days(1),
         keyring,
-        admin,
+        checker,
         organisation_id,
     )?;
     Ok(())

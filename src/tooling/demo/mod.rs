@@ -39,15 +39,17 @@ pub struct Login {
 
 const ADMINISTRATOR: &str = "admin@fund.example.org";
 const OFFICIAL: &str = "official@gov.example.org";
+const FINANCE: &str = "finance@fund.example.org";
 const ASSESSOR: &str = "assessor@panel.example.org";
 const APPLICANT: &str = "aileen@bumps-and-babies.example.org";
 
 /// The demo accounts whose sign-in details are printed, one of each role.
-pub const ACCOUNTS: [(Role, &str); 4] = [
+pub const ACCOUNTS: [(Role, &str); 5] = [
     (Role::Administrator, ADMINISTRATOR),
     (Role::Official, OFFICIAL),
     (Role::Assessor, ASSESSOR),
     (Role::Applicant, APPLICANT),
+    (Role::Finance, FINANCE),
 ];
 
 /// A new demo password. Random, so that a demo started by mistake on a reachable host is not an
@@ -182,6 +184,8 @@ pub fn seed(
             )?));
         }
         fund::model_case(conn, keyring, &admin, &aileen, &panel)?;
+        // Finance staff come last, so that the model case keeps its ids.
+        account(conn, Role::Finance, FINANCE, "Niamh Kerr", None)?;
         Ok(logins)
     })
 }
