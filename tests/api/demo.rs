@@ -180,6 +180,12 @@ db_test! {
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let accepted = app.as_(&aileen).post(&format!("/api/v1/awards/{}/accept", offers[0]["id"])).json(serde_json::json!({})).send().await;
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
+        // Grant holders' bank details are checked; the demo applicant's wait for a check.
+        let own = app.as_(&aileen).get("/api/v1/me").send().await.json["user"]["organisation_id"].as_i64().unwrap();
+        let held = app.as_(&admin).get(&format!("/api/v1/organisations/{own}/bank-details")).send().await;
+        assert_eq!(held.json["status"], "awaiting_verification", "{}", held.text);
+        let other = app.as_(&admin).get(&format!("/api/v1/organisations/{}/bank-details", top["organisation_id"])).send().await;
+        assert_eq!(other.status.as_u16(), 200, "{}", other.text);
 
         // Seeding again changes nothing.
         let again = app.state.db.run({ let keyring = app.state.keyring.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring) }).await.unwrap();

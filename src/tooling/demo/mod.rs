@@ -186,6 +186,17 @@ pub fn seed(
         fund::model_case(conn, keyring, &admin, &aileen, &panel)?;
         // Finance staff come last, so that the model case keeps its ids.
         account(conn, Role::Finance, FINANCE, "Niamh Kerr", None)?;
+        // The demo applicant has just given the organisation's bank details, which wait for a
+        // second person's check.
+        if let Some(organisation_id) = aileen.organisation_id {
+            let input = crate::organisations::bank::BankDetailsInput {
+                account_name: "Bumps and Babies Fife".to_owned(),
+                sort_code: "80-22-60".to_owned(),
+                account_number: "10203040".to_owned(),
+                roll_number: None,
+            };
+            crate::organisations::bank::set(conn, now, keyring, &aileen, organisation_id, &input)?;
+        }
         Ok(logins)
     })
 }
