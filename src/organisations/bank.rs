@@ -47,8 +47,9 @@ struct Numbers {
     roll_number: Option<String>,
 }
 
-/// Bank details as an organisation's user or the fund's staff send them.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+/// Bank details as an organisation's user or the fund's staff send them. Its `Debug` shows
+/// none of the numbers.
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BankDetailsInput {
     /// The name on the account, 1 to 140 characters.
@@ -69,6 +70,14 @@ pub struct BankDetailsInput {
     #[serde(default)]
     #[schema(max_length = 18, example = json!(null))]
     pub roll_number: Option<String>,
+}
+
+impl std::fmt::Debug for BankDetailsInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankDetailsInput")
+            .field("account_name", &self.account_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where an organisation's bank details stand.
@@ -107,13 +116,24 @@ pub struct BankDetails {
     pub verified_at: Option<DateTime<Utc>>,
 }
 
-/// The full details of a payee, for preparing a payment.
-#[derive(Clone, Debug)]
+/// The full details of a payee, for preparing a payment. Its `Debug` shows the masks only.
+#[derive(Clone)]
 pub struct Payee {
     pub account_name: String,
     pub sort_code: SortCode,
     pub account_number: AccountNumber,
     pub roll_number: Option<String>,
+}
+
+impl std::fmt::Debug for Payee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payee")
+            .field("account_name", &self.account_name)
+            .field("sort_code", &self.sort_code)
+            .field("account_number", &self.account_number)
+            .field("has_roll_number", &self.roll_number.is_some())
+            .finish()
+    }
 }
 
 fn current(conn: &mut DbConnection, organisation_id: i64) -> Result<Option<BankRow>, ApiError> {
@@ -534,4 +554,32 @@ pub fn reencrypt(conn: &mut DbConnection, keyring: &Keyring) -> Result<Reencrypt
         .unwrap_or(0)
         .saturating_sub(done.moved);
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_none_of_the_numbers() {
+        let input = BankDetailsInput {
+            account_name: "Trust".into(),
+            sort_code: "80-22-60".into(),
+            account_number: "10203040".into(),
+            roll_number: Some("RB/1234".into()),
+        };
+        let (_, numbers) = parse(&input).expect("valid");
+        let payee = Payee {
+            account_name: input.account_name.clone(),
+            sort_code: SortCode::parse(&numbers.sort_code).expect("sort code"),
+            account_number: AccountNumber::parse(&numbers.account_number).expect("account"),
+            roll_number: numbers.roll_number.clone(),
+        };
+        for shown in [format!("{input:?}"), format!("{payee:?}")] {
+            for secret in ["10203040", "802260", "80-22-60", "RB/1234"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
+        assert!(format!("{payee:?}").contains("****3040"));
+    }
 }
