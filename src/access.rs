@@ -140,6 +140,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/awards/{id}/instalments/{financial_year}/release",
         signed(Release),
     ),
+    (
+        "POST",
+        "/awards/{id}/instalments/{financial_year}/authorise",
+        signed(AuthoriseRelease),
+    ),
     ("GET", "/awards/{id}/returns", signed(ReadReturns)),
     ("GET", "/returns", signed(ReadReturns)),
     ("GET", "/returns/{id}", signed(ReadReturns)),

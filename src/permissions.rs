@@ -73,8 +73,10 @@ actions! {
     AnswerOffer,
     /// End an award early.
     Terminate,
-    /// Release an instalment of an award.
+    /// Request the release of an instalment of an award.
     Release,
+    /// Authorise a requested release, which pays the instalment.
+    AuthoriseRelease,
     /// Read monitoring returns.
     ReadReturns,
     /// Fill in and submit a monitoring return.
@@ -108,6 +110,7 @@ impl Action {
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
+            AuthoriseRelease => &[F],
             ReadApplication => &[A, S, D],
             ReadAwards => &[A, D, O, F],
             ReadFunds => &[S, D, O, F],

@@ -419,6 +419,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    release_requests (award_id, financial_year) {
+        award_id -> BigInt,
+        financial_year -> Text,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        authorised_by -> Nullable<BigInt>,
+        authorised_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(bank_details -> organisations (organisation_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
@@ -458,6 +469,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     awards,
     decisions,
     instalments,
+    release_requests,
     idempotency_keys,
     returns,
     return_contents,

@@ -109,6 +109,8 @@ codes! {
         "The application has already been decided.";
     AlreadyReleased = "already_released", CONFLICT, Operations,
         "The instalment has already been released.";
+    AlreadyRequested = "already_requested", CONFLICT, Operations,
+        "The release of this instalment has already been requested.";
     AlreadyVerified = "already_verified", CONFLICT, Operations,
         "The organisation is already verified.";
     ApplicationExists = "application_exists", CONFLICT, Operations,
@@ -149,6 +151,8 @@ codes! {
         "The period of the return has not ended yet.";
     ReferenceTaken = "reference_taken", CONFLICT, Operations,
         "Another award took the same reference at the same moment, so try again.";
+    ReleaseNotRequested = "release_not_requested", CONFLICT, Operations,
+        "Nobody has requested the release of this instalment, so there is nothing to authorise.";
     ReminderTaken = "reminder_taken", CONFLICT, Internal,
         "Another run of the jobs has already sent this reminder.";
     ReturnNotAccepted = "return_not_accepted", CONFLICT, Operations,

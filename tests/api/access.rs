@@ -114,6 +114,11 @@ const ROUTES: &[(&str, &str, Scope)] = &[
         "/awards/{id}/instalments/{financial_year}/release",
         Any,
     ),
+    (
+        "POST",
+        "/awards/{id}/instalments/{financial_year}/authorise",
+        Any,
+    ),
     ("PATCH", "/returns/{id}", Org),
     ("POST", "/returns/{id}/submit", Org),
     ("POST", "/returns/{id}/review", Any),

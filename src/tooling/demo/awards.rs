@@ -8,11 +8,14 @@ use crate::error::ApiError;
 /// less); with `eventful`, the best application below the line is declined with feedback. The
 /// applicants accept their offers a few days later (with `eventful`, the second turns it down),
 /// except `keep_open`'s, give their bank details (which the administrator checks), and the first
-/// year's instalment of each accepted award is released.
+/// year's instalment of each accepted award is requested by the administrator and authorised by
+/// finance.
 /// The administrator who decides, and the keys the bank details are sealed with.
 #[derive(Clone, Copy)]
 pub(super) struct Office<'a> {
     pub admin: &'a CurrentUser,
+    /// Authorises the releases the administrator requests.
+    pub finance: &'a CurrentUser,
     pub keyring: &'a crate::crypto::Keyring,
 }
 
@@ -31,7 +34,11 @@ pub(super) fn decide_round(
     use crate::domain::vocabulary::DecisionOutcome;
     use crate::usecases::grant_cycle;
 
-    let Office { admin, keyring } = office;
+    let Office {
+        admin,
+        finance,
+        keyring,
+    } = office;
     let when = at(when)?;
     let ranked = ranking(conn, admin, round.id)?;
     let mut offers = Vec::new();
@@ -116,10 +123,17 @@ pub(super) fn decide_round(
             k,
         )?;
         if let Some(first) = offer.amounts.keys().next() {
-            grant_cycle::release_instalment(
+            grant_cycle::request_release(
                 conn,
                 replied + chrono::Duration::days(14),
                 admin,
+                offer.id,
+                &first.to_string(),
+            )?;
+            grant_cycle::authorise_release(
+                conn,
+                replied + chrono::Duration::days(15),
+                finance,
                 offer.id,
                 &first.to_string(),
             )?;

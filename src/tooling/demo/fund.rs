@@ -407,9 +407,23 @@ pub(super) fn model_case(
     // demo applicant's offer is left open for them to accept.
     applicants.insert(aileen.organisation_id.unwrap_or_default(), aileen.clone());
     let keep_open = aileen.organisation_id;
+    // Finance staff, who authorise the releases, join once everyone else has an account; `seed`
+    // gives them a password to sign in with.
+    let finance = CurrentUser::from(super::quiet_account(
+        conn,
+        at("2021-03-01T09:00:00Z")?,
+        crate::domain::vocabulary::Role::Finance,
+        super::FINANCE,
+        "Niamh Kerr",
+        None,
+    )?);
     decide_round(
         conn,
-        Office { admin, keyring },
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &core,
         "2021-03-22T10:00:00Z",
@@ -418,7 +432,11 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        Office { admin, keyring },
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &innovation,
         "2021-08-02T10:00:00Z",
@@ -427,7 +445,11 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        Office { admin, keyring },
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &extension,
         "2022-03-14T10:00:00Z",
@@ -439,7 +461,7 @@ pub(super) fn model_case(
     // and the administrator reviews and pays.
     for round in [&core, &innovation, &extension] {
         gather_feedback(conn, &applicants, round)?;
-        report_round(conn, admin, &applicants, round)?;
+        report_round(conn, admin, &finance, &applicants, round)?;
     }
     Ok(())
 }

@@ -184,8 +184,16 @@ pub fn seed(
             )?));
         }
         fund::model_case(conn, keyring, &admin, &aileen, &panel)?;
-        // Finance staff come last, so that the model case keeps its ids.
-        account(conn, Role::Finance, FINANCE, "Niamh Kerr", None)?;
+        // The finance user the model case made signs in with a new password.
+        if let Some(user) = UserRow::find_by_email(conn, FINANCE)? {
+            let password_text = new_password()?;
+            set_password(conn, now, user.id, &password::hash(&password_text)?, None)?;
+            logins.push(Login {
+                role: Role::Finance,
+                email: user.email,
+                password: password_text,
+            });
+        }
         // The demo applicant has just given the organisation's bank details, which wait for a
         // second person's check.
         if let Some(organisation_id) = aileen.organisation_id {

@@ -354,6 +354,27 @@ impl TestApp {
         organisation
     }
 
+    /// Releases an instalment as the service requires: `admin` requests it and a new finance
+    /// user authorises it; gives the authorisation's answer.
+    pub async fn release(&self, admin: &str, award: i64, year: &str) -> Reply {
+        let path = format!("/api/v1/awards/{award}/instalments/{year}");
+        let requested = self
+            .as_(admin)
+            .post(&format!("{path}/release"))
+            .json(json!({}))
+            .send()
+            .await;
+        if requested.status != StatusCode::OK {
+            return requested;
+        }
+        let finance = self.staff(Role::Finance).await;
+        self.as_(&finance)
+            .post(&format!("{path}/authorise"))
+            .json(json!({}))
+            .send()
+            .await
+    }
+
     /// Sends everything due in the outbox, as `jobs run-once` does.
     pub async fn run_outbox(&self) -> grantfund::email::worker::PassReport {
         let mailer = Mailer::from_settings(&self.state.settings).expect("mailer");
