@@ -60,6 +60,16 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/organisations/{id}", signed(ReadOrganisations)),
     ("PATCH", "/organisations/{id}", signed(EditOrganisation)),
     (
+        "GET",
+        "/organisations/{id}/address",
+        signed(EditOrganisation),
+    ),
+    (
+        "PUT",
+        "/organisations/{id}/address",
+        signed(EditOrganisation),
+    ),
+    (
         "POST",
         "/organisations/{id}/verify",
         signed(VerifyOrganisation),
@@ -206,6 +216,33 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/exports/360giving", signed(ExportOpenData)),
     ("GET", "/exports/360giving.csv", signed(ExportOpenData)),
     ("GET", "/directory", Access::Public),
+    ("GET", "/directory/{id}", Access::Public),
+    ("GET", "/directory.csv", Access::Public),
+    ("GET", "/directory.json", Access::Public),
+    ("GET", "/directory-services", signed(ReadDirectoryServices)),
+    ("POST", "/directory-services", signed(EditDirectoryService)),
+    (
+        "GET",
+        "/directory-services/{id}",
+        signed(ReadDirectoryServices),
+    ),
+    (
+        "PUT",
+        "/directory-services/{id}",
+        signed(EditDirectoryService),
+    ),
+    (
+        "POST",
+        "/directory-services/{id}/approve",
+        signed(ApproveDirectoryService),
+    ),
+    ("GET", "/open-data", Access::Public),
+    (
+        "GET",
+        "/open-data/funds/{id}/360giving.json",
+        Access::Public,
+    ),
+    ("GET", "/open-data/funds/{id}/360giving.csv", Access::Public),
     ("GET", "/audit", signed(ReadAuditLog)),
     ("GET", "/outbox", signed(ReadOutbox)),
 ];

@@ -10,6 +10,7 @@ pub mod caller;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod directory;
 pub mod domain;
 pub mod email;
 pub mod error;
@@ -68,6 +69,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     monitoring::routes::configure(cfg);
     feedback::routes::configure(cfg);
     reports::routes::configure(cfg);
+    directory::routes::configure(cfg);
     audit::routes::configure(cfg);
     email::routes::configure(cfg);
     service::configure(cfg);

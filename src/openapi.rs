@@ -28,7 +28,12 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&Security),
-    components(schemas(Problem, crate::error::FieldError, crate::http::Format)),
+    components(schemas(
+        Problem,
+        crate::error::FieldError,
+        crate::http::Format,
+        crate::directory::routes::Include
+    )),
     tags(
         (name = "auth", description = "Registration, sign-in, tokens, password reset"),
         (name = "users", description = "Accounts (administrators)"),
@@ -41,6 +46,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "monitoring", description = "Monitoring returns: schedule, submission and review"),
         (name = "feedback", description = "Anonymous family feedback: links, the public form, aggregates"),
         (name = "reports", description = "Open data and reports for officials"),
+        (name = "directory", description = "The national directory of funded services: public listings, and their upkeep and approval"),
         (name = "admin", description = "Audit trail and email outbox (administrators)"),
         (name = "reference", description = "Fixed vocabularies"),
         (name = "service", description = "Liveness and readiness"),
@@ -467,6 +473,9 @@ mod tests {
             "UpdateUserRequest" => read::<users::routes::UpdateUserRequest>(body),
             "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
             "BankDetailsInput" => read::<organisations::bank::BankDetailsInput>(body),
+            "AddressInput" => read::<organisations::address::AddressInput>(body),
+            "ServiceInput" => read::<crate::directory::model::ServiceInput>(body),
+            "Approval" => read::<crate::directory::model::Approval>(body),
             "FundInput" => read::<funds::model::FundInput>(body),
             "FundPatch" => read::<funds::model::FundPatch>(body),
             "FundYearInput" => read::<funds::model::FundYearInput>(body),

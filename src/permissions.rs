@@ -91,6 +91,13 @@ actions! {
     ReadReports,
     /// Export the awards as open data.
     ExportOpenData,
+    /// Read directory listings, pending ones too: applicants their own organisation's,
+    /// administrators every one.
+    ReadDirectoryServices,
+    /// Create and change one's own organisation's directory listings.
+    EditDirectoryService,
+    /// Approve a directory listing for the public directory.
+    ApproveDirectoryService,
     /// Read the audit log.
     ReadAuditLog,
     /// Read the outbox of emails.
@@ -105,8 +112,12 @@ impl Action {
         use Action::*;
         match self {
             ReadOwnAccount | ReadOrganisations => &[A, S, D, O, F],
-            EditOrganisation | ListApplications | ReadReturns | ManageFeedbackLinks
-            | ReadFeedback => &[A, D],
+            EditOrganisation
+            | ListApplications
+            | ReadReturns
+            | ManageFeedbackLinks
+            | ReadFeedback
+            | ReadDirectoryServices => &[A, D],
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
@@ -116,11 +127,22 @@ impl Action {
             ReadFunds => &[S, D, O, F],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
-            Apply | EditApplication | AnswerOffer | CompleteReturn => &[A],
+            Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService => &[A],
             Score => &[S],
-            ManageUsers | VerifyOrganisation | ManageFunds | ManageRounds | AssignAssessors
-            | Moderate | ReadRanking | Decide | Terminate | Release | ReviewReturn
-            | ReadAuditLog | ReadOutbox => &[D],
+            ManageUsers
+            | VerifyOrganisation
+            | ManageFunds
+            | ManageRounds
+            | AssignAssessors
+            | Moderate
+            | ReadRanking
+            | Decide
+            | Terminate
+            | Release
+            | ReviewReturn
+            | ReadAuditLog
+            | ReadOutbox
+            | ApproveDirectoryService => &[D],
         }
     }
 

@@ -20,7 +20,6 @@ use crate::error::{ApiError, Validator};
 mod content;
 mod input;
 
-use self::content::parse_list;
 pub use self::content::{ApplicationContent, SubmissionRules};
 pub use self::input::{ApplicationPatch, NewApplication, Reach};
 
@@ -168,9 +167,9 @@ impl Children {
                 .collect()
         };
         let mut v = Validator::new();
-        let target_groups = parse_list(&mut v, "target_groups", &parse_all("target_group"));
-        let health_boards = parse_list(&mut v, "health_boards", &parse_all("health_board"));
-        let support_types = parse_list(&mut v, "support_types", &parse_all("support_type"));
+        let target_groups = v.choices("target_groups", &parse_all("target_group"));
+        let health_boards = v.choices("health_boards", &parse_all("health_board"));
+        let support_types = v.choices("support_types", &parse_all("support_type"));
         if !v.is_empty() {
             return Err(ApiError::internal(format!(
                 "application {} has unknown stored choices",

@@ -476,6 +476,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     return_reminders,
     feedback_links,
     feedback_responses,
+    organisation_addresses,
+    directory_services,
+    directory_service_items,
+    directory_service_awards,
 );
 
 diesel::table! {
@@ -493,3 +497,53 @@ diesel::table! {
         requested_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    organisation_addresses (organisation_id) {
+        organisation_id -> BigInt,
+        town -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_services (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        name -> Text,
+        offer -> Text,
+        audience -> Text,
+        referral -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        running -> Bool,
+        status -> Text,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        approved_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    directory_service_items (service_id, list, value) {
+        service_id -> BigInt,
+        list -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    directory_service_awards (service_id, award_id) {
+        service_id -> BigInt,
+        award_id -> BigInt,
+    }
+}
+
+diesel::joinable!(organisation_addresses -> organisations (organisation_id));
+diesel::joinable!(directory_services -> organisations (organisation_id));
+diesel::joinable!(directory_service_items -> directory_services (service_id));
+diesel::joinable!(directory_service_awards -> directory_services (service_id));
+diesel::joinable!(directory_service_awards -> awards (award_id));

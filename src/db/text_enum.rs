@@ -56,7 +56,8 @@ pub(crate) use text_column;
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, HealthBoard,
-    InstalmentStatus, OrganisationType, Respondent, ReturnFrequency, ReturnStatus, Role,
+    InstalmentStatus, ListingStatus, OrganisationType, Respondent, ReturnFrequency, ReturnStatus,
+    Role,
 };
 
 text_column!(
@@ -73,6 +74,7 @@ text_column!(
     Respondent,
     DecisionOutcome,
     Reminder,
+    ListingStatus,
 );
 
 #[cfg(test)]

@@ -135,6 +135,33 @@ pub fn parse_website(text: &str) -> Result<String, &'static str> {
     Ok(url.to_string())
 }
 
+/// A telephone number as people write it: digits with spaces, brackets, hyphens or dots between
+/// them and an optional leading `+`; 10 to 15 digits, or a 3-digit number such as 111.
+pub fn parse_phone(text: &str) -> Result<String, &'static str> {
+    const MESSAGE: &str = "must be a telephone number such as 01592 123456";
+    let text = text.trim();
+    let body = text.strip_prefix('+').unwrap_or(text);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    let allowed = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | '.'));
+    if !allowed || !(digits == 3 || (10..=15).contains(&digits)) || text.len() > 30 {
+        return Err(MESSAGE);
+    }
+    Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The number of a telephone link (`tel:`): its digits, with the leading `+` when it has one.
+pub fn phone_link(phone: &str) -> String {
+    let plus = if phone.trim_start().starts_with('+') {
+        "+"
+    } else {
+        ""
+    };
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    format!("{plus}{digits}")
+}
+
 /// A new password: long enough to resist guessing, short enough to hash cheaply. Length is the
 /// only rule, as the NCSC advises; composition rules do not help.
 pub fn check_new_password(password: &str) -> Result<(), &'static str> {
@@ -153,6 +180,30 @@ pub fn check_new_password(password: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telephone_numbers() {
+        assert_eq!(
+            parse_phone(" 01592  123456 "),
+            Ok("01592 123456".to_owned())
+        );
+        assert_eq!(
+            parse_phone("+44 (0)1592 123-456"),
+            Ok("+44 (0)1592 123-456".to_owned())
+        );
+        assert_eq!(parse_phone("111"), Ok("111".to_owned()));
+        for bad in [
+            "",
+            "12345",
+            "0800 CALL NOW",
+            "++441592123456",
+            "0159212345612345678",
+        ] {
+            assert!(parse_phone(bad).is_err(), "{bad}");
+        }
+        assert_eq!(phone_link("+44 (0)1592 123-456"), "+4401592123456");
+        assert_eq!(phone_link("01592 123456"), "01592123456");
+    }
 
     #[test]
     fn scottish_charity_numbers() {

@@ -149,6 +149,20 @@ impl HealthBoard {
             HealthBoard::WesternIsles => "S08000028",
         }
     }
+
+    /// The board a text names: its value (`fife`), its GSS code (`S08000029`) or its name
+    /// (`NHS Fife`, or `Fife`), in any case.
+    pub fn find(text: &str) -> Option<HealthBoard> {
+        let text = text.trim();
+        HealthBoard::ALL.iter().copied().find(|b| {
+            b.as_str().eq_ignore_ascii_case(text)
+                || b.gss_code().eq_ignore_ascii_case(text)
+                || b.name().eq_ignore_ascii_case(text)
+                || b.name()
+                    .strip_prefix("NHS ")
+                    .is_some_and(|n| n.eq_ignore_ascii_case(text))
+        })
+    }
 }
 
 vocabulary! {
@@ -199,6 +213,15 @@ vocabulary! {
         Helpline => "helpline",
         Digital => "digital",
         GroupWork => "group_work",
+    }
+}
+
+vocabulary! {
+    /// Where a directory listing stands: `pending` until an administrator approves it, and
+    /// again after every change its organisation makes; only `approved` listings are public.
+    ListingStatus {
+        Pending => "pending",
+        Approved => "approved",
     }
 }
 

@@ -131,6 +131,29 @@ impl Validator {
         }
     }
 
+    /// Parses each item of a list of vocabulary values, naming each bad and each repeated item
+    /// by its index (`field[2]`); the values come back sorted.
+    pub fn choices<T>(&mut self, field: &str, items: &[String]) -> Option<Vec<T>>
+    where
+        T: std::str::FromStr + PartialEq + Ord,
+        T::Err: std::fmt::Display,
+    {
+        let mut values = Vec::new();
+        let mut ok = true;
+        for (i, text) in items.iter().enumerate() {
+            match self.check(format!("{field}[{i}]"), text.parse::<T>()) {
+                Some(value) if values.contains(&value) => {
+                    self.error(format!("{field}[{i}]"), "is listed twice");
+                    ok = false;
+                }
+                Some(value) => values.push(value),
+                None => ok = false,
+            }
+        }
+        values.sort();
+        ok.then_some(values)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

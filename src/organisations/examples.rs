@@ -23,3 +23,8 @@ pub fn bank_details() -> Value {
         "account_number": "10203040"
     })
 }
+
+/// `PUT /organisations/{id}/address`.
+pub fn set_address() -> Value {
+    json!({"town": "Kirkcaldy"})
+}

@@ -1,5 +1,6 @@
 //! Organisations that apply for grants.
 
+pub mod address;
 pub mod bank;
 pub mod examples;
 pub mod model;

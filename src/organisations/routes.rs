@@ -9,6 +9,7 @@ use crate::caller::CurrentUser;
 use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
 use crate::http::{Json, answer};
+use crate::organisations::address::{self, Address, AddressInput};
 use crate::organisations::bank::{self, BankDetails, BankDetailsInput};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
@@ -119,6 +120,46 @@ pub async fn verify_organisation(
     .await
 }
 
+/// The organisation's public address: the town it is based in (its applicants, or an
+/// administrator). The town is published with the organisation's grants in the 360Giving data
+/// (`addressLocality`) only when the organisation agreed to be public (`listed_in_directory`).
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation's address", body = Address)),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}/address")]
+pub async fn get_address(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Address>, ApiError> {
+    answer(&state, move |conn, _| address::get(conn, &user, *id)).await
+}
+
+/// Sets the town the organisation is based in, or removes it with `null` (its applicants, or an
+/// administrator).
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body(content = AddressInput, example = json!(examples::set_address())),
+    responses((status = 200, description = "The organisation's address", body = Address)),
+    security(("bearer" = []))
+)]
+#[put("/organisations/{id}/address")]
+pub async fn set_address(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<AddressInput>,
+) -> Result<web::Json<Address>, ApiError> {
+    answer(&state, move |conn, now| {
+        address::set(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
 /// An organisation's current bank details, masked (its applicants, administrators): whether
 /// payments to it are suspended, who entered the details and who verified them.
 #[utoipa::path(
@@ -189,6 +230,8 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_organisations)
         .service(get_organisation)
         .service(update_organisation)
+        .service(get_address)
+        .service(set_address)
         .service(verify_organisation)
         .service(get_bank_details)
         .service(set_bank_details)
@@ -206,5 +249,7 @@ mod tests {
             .expect("PATCH /organisations/{id}");
         serde_json::from_value::<BankDetailsInput>(examples::bank_details())
             .expect("PUT /organisations/{id}/bank-details");
+        serde_json::from_value::<AddressInput>(examples::set_address())
+            .expect("PUT /organisations/{id}/address");
     }
 }

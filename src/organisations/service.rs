@@ -15,6 +15,7 @@ use crate::organisations::model::{
     OrganisationRow,
 };
 use crate::permissions::Action;
+use crate::wire::like_containing;
 use crate::wire::paging::{Page, Paged};
 
 fn charity_number_taken() -> impl FnOnce(diesel::result::Error) -> ApiError {
@@ -136,15 +137,7 @@ pub fn list(
             );
         }
         if let Some(text) = &filter.name_contains {
-            let escaped = text
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            q = q.filter(
-                organisations::name
-                    .like(format!("%{escaped}%"))
-                    .escape('\\'),
-            );
+            q = q.filter(organisations::name.like(like_containing(text)).escape('\\'));
         }
         q
     };

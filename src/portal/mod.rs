@@ -12,6 +12,7 @@ pub mod assets;
 mod bank;
 mod charity;
 mod chart;
+mod directory;
 mod form;
 mod official;
 mod panel;
@@ -37,6 +38,7 @@ base-uri 'none'; object-src 'none'";
 /// Every page route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    directory::configure(cfg);
     charity::configure(cfg);
     panel::configure(cfg);
     admin::configure(cfg);
@@ -71,6 +73,7 @@ impl Layout {
             None => &[
                 ("/rounds", "Funding rounds"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
                 ("/sign-in", "Sign in"),
                 ("/register", "Register"),
             ],
@@ -79,6 +82,7 @@ impl Layout {
                 ("/rounds", "Funding rounds"),
                 ("/applications", "Applications"),
                 ("/awards", "Grants"),
+                ("/services", "Directory"),
                 ("/organisation", "Organisation"),
             ],
             Some(Role::Assessor) => &[("/", "Home"), ("/assessments", "Assessments")],
@@ -87,6 +91,7 @@ impl Layout {
                 ("/admin/funds", "Funds"),
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
+                ("/admin/services", "Directory"),
                 ("/finance/bank-details", "Bank details"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
@@ -96,6 +101,7 @@ impl Layout {
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),
                 ("/directory", "Funded services"),
+                ("/open-data", "Open data"),
             ],
         };
         items

@@ -1,5 +1,5 @@
 //! Pages anyone can open: the start page, signing in and out, registering, password reset, the
-//! funding rounds, the directory of funded services and the families' feedback form.
+//! funding rounds and the families' feedback form.
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -11,13 +11,12 @@ use super::form::{Choice, Form};
 use super::session::local_path;
 use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
 use crate::auth::model::{NewAccount, RegisterRequest};
-use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role, SupportType};
+use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role};
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
 use crate::feedback::service as feedback;
 use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
-use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
 use crate::usecases::accounts::{
@@ -38,7 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reset-password", web::post().to(reset_confirm))
         .route("/rounds", web::get().to(round_list))
         .route("/rounds/{id}", web::get().to(round_page))
-        .route("/directory", web::get().to(directory_page))
         .route("/f/{token}", web::get().to(feedback_page))
         .route("/f/{token}", web::post().to(feedback_send));
 }
@@ -346,61 +344,6 @@ async fn round_page(v: Visitor, id: web::Path<i64>) -> PageResult {
         round,
         criteria,
         can_apply,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "portal/directory.html")]
-struct Directory {
-    layout: Layout,
-    form: Form,
-    entries: Vec<DirectoryEntry>,
-    total: i64,
-    boards: Vec<Choice>,
-    support_types: Vec<Choice>,
-}
-
-#[derive(Deserialize)]
-struct DirectoryQuery {
-    health_board: Option<String>,
-    support_type: Option<String>,
-}
-
-async fn directory_page(v: Visitor, query: web::Query<DirectoryQuery>) -> PageResult {
-    let query = query.into_inner();
-    let mut form = Form::new();
-    let health_board = query
-        .health_board
-        .filter(|b| !b.is_empty())
-        .and_then(|b| b.parse::<HealthBoard>().ok());
-    let support_type = query
-        .support_type
-        .filter(|s| !s.is_empty())
-        .and_then(|s| s.parse::<SupportType>().ok());
-    if let Some(board) = health_board {
-        form.set("health_board", board.as_str());
-    }
-    if let Some(kind) = support_type {
-        form.set("support_type", kind.as_str());
-    }
-    let filter = DirectoryFilter {
-        health_board,
-        support_type,
-    };
-    let list = v
-        .read(move |conn| directory::list(conn, &filter, LIST))
-        .await?;
-    let mut boards = vec![Choice::new("", "All health boards")];
-    boards.extend(board_choices());
-    let mut support_types = vec![Choice::new("", "All kinds of support")];
-    support_types.extend(Choice::all(SupportType::ALL));
-    Ok(v.page(&Directory {
-        layout: v.layout("Funded services", "/directory"),
-        form,
-        total: list.total,
-        entries: list.items,
-        boards,
-        support_types,
     }))
 }
 

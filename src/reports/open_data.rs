@@ -9,7 +9,12 @@
 //! allows for recipients no register lists, so every grant is published. Each health board the
 //! application covers is a beneficiary location with its GSS code and `geoCodeType` `HB`; the
 //! CSV gives each its own numbered columns (`Beneficiary Location:0:Name`, `…:1:…`), so that it
-//! turns back into the same grants as the JSON.
+//! turns back into the same grants as the JSON. The recipient's postcode and town
+//! (`addressLocality`, from `organisation_addresses`) are published only for organisations that
+//! agreed to be public (`listed_in_directory`).
+//!
+//! The same bytes are served to officials at `/exports/360giving` and to anyone at
+//! `/open-data/funds/{id}/360giving.json` (and `.csv`), under the Open Government Licence v3.0.
 
 use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
@@ -20,7 +25,9 @@ use utoipa::ToSchema;
 use crate::applications::model::{ApplicationRow, Children};
 use crate::awards::model::AwardRow;
 use crate::caller::CurrentUser;
-use crate::db::schema::{applications, awards, decisions, instalments, organisations, rounds};
+use crate::db::schema::{
+    applications, awards, decisions, instalments, organisation_addresses, organisations, rounds,
+};
 use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{AwardStatus, Component, InstalmentStatus};
@@ -49,10 +56,14 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub company_number: Option<String>,
-    /// A recipient's postcode.
+    /// A recipient's postcode, when it agreed to be public.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub postal_code: Option<String>,
+    /// A recipient's town, when it gave one and agreed to be public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "Kirkcaldy")]
+    pub address_locality: Option<String>,
     /// A recipient's website, when it gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -142,8 +153,8 @@ pub struct Grant {
     pub grant_programme: Vec<Programme>,
     /// Every health board the service covers.
     pub beneficiary_location: Vec<Location>,
-    /// The last change to what is published of the grant: the decision, the award, or an
-    /// instalment's release.
+    /// The last change to what is published of the grant: the decision, the award, an
+    /// instalment's release, or its recipient's details or town.
     #[schema(format = DateTime)]
     pub date_modified: String,
 }
@@ -153,6 +164,30 @@ pub struct Grant {
 pub struct Export {
     pub grants: Vec<Grant>,
     amounts: Vec<(Money, Money, Money)>,
+    /// The latest `dateModified` of its grants.
+    pub last_modified: Option<NaiveDateTime>,
+}
+
+/// The licence every open dataset is published under.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Licence {
+    #[schema(example = "Open Government Licence v3.0")]
+    pub name: &'static str,
+    #[schema(
+        example = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    )]
+    pub url: &'static str,
+}
+
+/// The Open Government Licence v3.0.
+pub const OPEN_GOVERNMENT_LICENCE: Licence = Licence {
+    name: "Open Government Licence v3.0",
+    url: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+};
+
+/// The id of a grant in the 360Giving data: `360G-<prefix>-<award reference>`.
+pub fn grant_id(prefix: &str, award_reference: &str) -> String {
+    format!("360G-{prefix}-{award_reference}")
 }
 
 /// A 360Giving data package: every published grant of the fund.
@@ -167,18 +202,24 @@ pub struct Package<'a> {
 }
 
 /// An award with its application, recipient (name, charity and company numbers, postcode,
-/// website), round name and component, and decision time.
+/// website, consent to be public, last change), round name and component, decision time, and the
+/// recipient's town and when it was last changed.
 type PublishedRow = (
     AwardRow,
     ApplicationRow,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
+    (
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        bool,
+        NaiveDateTime,
+    ),
     String,
     Component,
     NaiveDateTime,
+    Option<(String, NaiveDateTime)>,
 );
 
 /// Who publishes the export and where: the prefix of its ids and the service's public address.
@@ -193,7 +234,12 @@ fn number(amount: Money) -> Result<Box<RawValue>, ApiError> {
 
 /// The org-id of a recipient: its Scottish Charity Number, else its company number, else an
 /// identifier under the publisher's prefix made from the organisation's id.
-fn org_id(prefix: &str, organisation: i64, charity: Option<&str>, company: Option<&str>) -> String {
+pub fn org_id(
+    prefix: &str,
+    organisation: i64,
+    charity: Option<&str>,
+    company: Option<&str>,
+) -> String {
     charity
         .map(|c| format!("GB-SC-{c}"))
         .or_else(|| company.map(|c| format!("GB-COH-{c}")))
@@ -208,12 +254,22 @@ pub fn export(
     fund_id: i64,
     publisher: &Publisher,
 ) -> Result<Export, ApiError> {
+    user.require(Action::ExportOpenData)?;
+    publish(conn, fund_id, publisher)
+}
+
+/// Every accepted, completed or terminated award of a fund as a grant, as anyone may read it:
+/// what [`export`] gives officials.
+pub fn publish(
+    conn: &mut DbConnection,
+    fund_id: i64,
+    publisher: &Publisher,
+) -> Result<Export, ApiError> {
     let prefix = publisher.prefix;
     let data_source = format!(
-        "{}/api/v1/exports/360giving?fund_id={fund_id}",
+        "{}/api/v1/open-data/funds/{fund_id}/360giving.json",
         publisher.public_url.trim_end_matches('/')
     );
-    user.require(Action::ExportOpenData)?;
     let fund = FundRow::find(conn, fund_id)?;
     let published = [
         AwardStatus::Accepted,
@@ -224,20 +280,33 @@ pub fn export(
         .inner_join(applications::table.inner_join(decisions::table))
         .inner_join(organisations::table)
         .inner_join(rounds::table.on(rounds::id.eq(awards::round_id)))
+        .left_join(
+            organisation_addresses::table
+                .on(organisation_addresses::organisation_id.eq(awards::organisation_id)),
+        )
         .filter(awards::fund_id.eq(fund_id))
         .filter(awards::status.eq_any(published))
         .order(awards::reference)
         .select((
             awards::all_columns,
             applications::all_columns,
-            organisations::name,
-            organisations::charity_number,
-            organisations::company_number,
-            organisations::postcode,
-            organisations::website,
+            (
+                organisations::name,
+                organisations::charity_number,
+                organisations::company_number,
+                organisations::postcode,
+                organisations::website,
+                organisations::listed_in_directory,
+                organisations::updated_at,
+            ),
             rounds::name,
             rounds::component,
             decisions::decided_at,
+            (
+                organisation_addresses::town,
+                organisation_addresses::updated_at,
+            )
+                .nullable(),
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
@@ -270,25 +339,30 @@ pub fn export(
         charity_number: None,
         company_number: None,
         postal_code: None,
+        address_locality: None,
         url: None,
     };
     let mut export = Export {
         grants: Vec::new(),
         amounts: Vec::new(),
+        last_modified: None,
     };
     for (
         award,
         application,
-        name,
-        charity,
-        company,
-        postcode,
-        website,
+        (name, charity, company, postcode, website, public, recipient_changed),
         round,
         component,
         decided_at,
+        address,
     ) in rows
     {
+        // The postcode and town say where the organisation is: published only with its consent.
+        let (postcode, address) = if public {
+            (Some(postcode), address)
+        } else {
+            (None, None)
+        };
         let recipient_id = org_id(
             prefix,
             award.organisation_id,
@@ -319,10 +393,13 @@ pub fn export(
         let modified = award
             .updated_at
             .max(decided_at)
-            .max(last_release.unwrap_or(decided_at));
+            .max(last_release.unwrap_or(decided_at))
+            .max(recipient_changed)
+            .max(address.as_ref().map_or(decided_at, |(_, at)| *at));
+        export.last_modified = export.last_modified.max(Some(modified));
         export.amounts.push((awarded, paid, applied_for));
         export.grants.push(Grant {
-            id: format!("360G-{prefix}-{}", award.reference),
+            id: grant_id(prefix, &award.reference),
             title: content.title.clone(),
             description: content
                 .summary
@@ -345,7 +422,8 @@ pub fn export(
                 name,
                 charity_number: charity,
                 company_number: company,
-                postal_code: Some(postcode),
+                postal_code: postcode,
+                address_locality: address.map(|(town, _)| town),
                 url: website,
             }],
             funding_organization: vec![Organization {
@@ -354,6 +432,7 @@ pub fn export(
                 charity_number: None,
                 company_number: None,
                 postal_code: None,
+                address_locality: None,
                 url: None,
             }],
             grant_programme: vec![Programme {
@@ -417,6 +496,7 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
         "Recipient Org:Charity Number",
         "Recipient Org:Company Number",
         "Recipient Org:Postal Code",
+        "Recipient Org:City",
         "Recipient Org:Web Address",
         "Funding Org:Identifier",
         "Funding Org:Name",
@@ -455,6 +535,7 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
             recipient.charity_number.clone().unwrap_or_default(),
             recipient.company_number.clone().unwrap_or_default(),
             recipient.postal_code.clone().unwrap_or_default(),
+            csv_text(recipient.address_locality.as_deref().unwrap_or_default()),
             recipient.url.clone().unwrap_or_default(),
             grant.funding_organization[0].id.clone(),
             csv_text(&grant.funding_organization[0].name),

@@ -5,18 +5,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::caller::CurrentUser;
+use crate::directory::routes::licence_link;
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::{HealthBoard, SupportType};
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, answer, csv_response};
-use crate::reports::directory::{self, DirectoryEntry, DirectoryFilter};
 use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::reports::open_data;
 use crate::state::AppState;
+use crate::usecases::publication::{self, Dataset, Form};
 use crate::usecases::reports::{
     Report, feedback_report, health_board_report, reach_report, summary_report, target_group_report,
 };
-use crate::wire::paging::{PageQuery, Paged};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -291,43 +290,98 @@ report_routes! {
     feedback_csv at "/reports/funds/{id}/feedback.csv" described "Feedback as CSV" from feedback_report;
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DirectoryQuery {
-    /// Only services in this health board.
-    pub health_board: Option<HealthBoard>,
-    /// Only services offering this kind of support.
-    pub support_type: Option<SupportType>,
-}
-
-/// The public directory of funded services (no sign-in): organisation, project, summary, health
-/// boards, support types, target groups and website of every accepted or completed award whose
-/// organisation agreed to be listed, by organisation name.
+/// The open datasets (no sign-in): each fund's grants as 360Giving JSON and CSV, and the
+/// national directory as CSV and JSON, each with its licence (the Open Government Licence
+/// v3.0), its last update (from the data) and the SHA-256 of the exact bytes its download
+/// serves. The officials' reports are not open data and are not listed.
 #[utoipa::path(
     tag = "reports",
-    params(DirectoryQuery, PageQuery),
-    responses((status = 200, description = "Funded services", body = Paged<DirectoryEntry>)),
+    responses((status = 200, description = "The open datasets", body = Vec<Dataset>)),
     security(())
 )]
-#[get("/directory")]
-pub async fn list_directory(
+#[get("/open-data")]
+pub async fn list_open_data(
     state: web::Data<AppState>,
-    query: web::Query<DirectoryQuery>,
-    paging: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<DirectoryEntry>>, ApiError> {
-    let page = paging.into_inner().parse()?;
-    let query = query.into_inner();
-    let filter = DirectoryFilter {
-        health_board: query.health_board,
-        support_type: query.support_type,
-    };
-    answer(&state, move |conn, _| directory::list(conn, &filter, page)).await
+) -> Result<web::Json<Vec<Dataset>>, ApiError> {
+    let prefix = state.settings.open_data_prefix.clone();
+    let public_url = state.settings.public_url.clone();
+    answer(&state, move |conn, _| {
+        let publisher = open_data::Publisher {
+            prefix: &prefix,
+            public_url: &public_url,
+        };
+        publication::datasets(conn, &publisher)
+    })
+    .await
+}
+
+/// A fund's grants as a 360Giving data package (no sign-in), under the Open Government Licence
+/// v3.0 (in the `Link` header): the same bytes as `/exports/360giving`. Its SHA-256 is on
+/// `/open-data`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id")),
+    responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The 360Giving package", body = open_data::Package)),
+    security(())
+)]
+#[get("/open-data/funds/{id}/360giving.json")]
+pub async fn open_data_json(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = public_grants(&state, id.into_inner(), Form::Json).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(licence_link())
+        .body(bytes))
+}
+
+/// A fund's grants as 360Giving CSV (no sign-in), under the Open Government Licence v3.0 (in
+/// the `Link` header): the same bytes as `/exports/360giving.csv`. Its SHA-256 is on
+/// `/open-data`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id")),
+    responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The grants as CSV", content((String = "text/csv")))),
+    security(())
+)]
+#[get("/open-data/funds/{id}/360giving.csv")]
+pub async fn open_data_csv(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let bytes = public_grants(&state, id, Form::Csv).await?;
+    let mut response = csv_response(&format!("360giving-fund-{id}.csv"), bytes);
+    let (name, value) = licence_link();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
+}
+
+async fn public_grants(state: &AppState, fund_id: i64, form: Form) -> Result<Vec<u8>, ApiError> {
+    let prefix = state.settings.open_data_prefix.clone();
+    let public_url = state.settings.public_url.clone();
+    let (bytes, _) = state
+        .db
+        .run(move |conn| {
+            let publisher = open_data::Publisher {
+                prefix: &prefix,
+                public_url: &public_url,
+            };
+            publication::grants(conn, &publisher, fund_id, form)
+        })
+        .await?;
+    Ok(bytes)
 }
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(export_360giving)
         .service(export_360giving_csv)
-        .service(list_directory)
+        .service(list_open_data)
+        .service(open_data_json)
+        .service(open_data_csv)
         .service(summary)
         .service(summary_csv)
         .service(by_health_board)

@@ -1,8 +1,9 @@
 //! What both front doors call when one step spans features or needs the running service's
 //! state: the steps of the grant cycle in which a later feature acts inside an earlier one's
 //! transaction, the sign-in, registration and reset flows with their rate limits, and reading a
-//! fund's report through the kept copies.
+//! fund's report through the kept copies, and the open datasets with their checksums.
 
 pub mod accounts;
 pub mod grant_cycle;
+pub mod publication;
 pub mod reports;

@@ -81,6 +81,16 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// A `LIKE` pattern that matches any text containing `text` as it is, its `%`, `_` and backslash
+/// escaped; use it with `.escape('\\')`.
+pub fn like_containing(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// A text cell that a spreadsheet will not run as a formula: text that starts with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return gets a leading apostrophe.
 pub fn csv_text(text: &str) -> String {

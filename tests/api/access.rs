@@ -77,6 +77,15 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/exports/360giving", Any),
     ("GET", "/exports/360giving.csv", Any),
     ("GET", "/directory", Any),
+    ("GET", "/directory/{id}", Any),
+    ("GET", "/directory.csv", Any),
+    ("GET", "/directory.json", Any),
+    ("GET", "/directory-services", Any),
+    ("GET", "/directory-services/{id}", Org),
+    ("GET", "/organisations/{id}/address", Org),
+    ("GET", "/open-data", Any),
+    ("GET", "/open-data/funds/{id}/360giving.json", Any),
+    ("GET", "/open-data/funds/{id}/360giving.csv", Any),
     ("GET", "/audit", Any),
     ("GET", "/outbox", Any),
     ("POST", "/auth/register", Any),
@@ -87,6 +96,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/users", Any),
     ("PATCH", "/users/{id}", Any),
     ("PATCH", "/organisations/{id}", Org),
+    ("PUT", "/organisations/{id}/address", Org),
+    ("POST", "/directory-services", Any),
+    ("PUT", "/directory-services/{id}", Org),
+    ("POST", "/directory-services/{id}/approve", Any),
     ("POST", "/organisations/{id}/verify", Any),
     ("PUT", "/organisations/{id}/bank-details", Org),
     ("POST", "/organisations/{id}/bank-details/verify", Any),
@@ -230,13 +243,15 @@ struct Objects {
     fund: i64,
     round: i64,
     criterion: i64,
+    listing: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
     let id = match path.split('/').nth(1).unwrap_or_default() {
         "users" => o.user,
         "organisations" => o.organisation,
-        "funds" | "reports" => o.fund,
+        "funds" | "reports" | "open-data" => o.fund,
+        "directory" | "directory-services" => o.listing,
         "rounds" => o.round,
         "criteria" => o.criterion,
         "applications" => o.application,
@@ -279,6 +294,11 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
         ("PUT", "/organisations/{id}/bank-details") => {
             json!({"account_name": "Matrix", "sort_code": "80-22-60", "account_number": "10203040"})
+        }
+        ("PUT", "/organisations/{id}/address") => json!({"town": "Kirkcaldy"}),
+        ("POST" | "PUT", "/directory-services" | "/directory-services/{id}") => listing_body(1),
+        ("POST", "/directory-services/{id}/approve") => {
+            json!({"updated_at": "2023-05-02T10:00:00Z"})
         }
         ("POST", "/funds") => fund_body(&format!("MATRIX{n}")),
         ("PATCH", "/funds/{id}") => json!({"reach_target": 11000}),
@@ -329,6 +349,26 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
     Some(value)
 }
 
+/// A directory listing of a service paid for by `award`.
+fn listing_body(award: i64) -> Value {
+    json!({
+        "name": "Peer support for new parents",
+        "offer": "Weekly groups and one-to-one befriending.",
+        "audience": "Mothers, birthing parents and partners.",
+        "referral": "Self-refer by phone, or ask your health visitor.",
+        "phone": "01592 123456",
+        "email": "hello@example.org",
+        "website": "https://example.org/groups",
+        "towns": ["Kirkcaldy"],
+        "health_boards": ["fife"],
+        "support_types": ["peer_support"],
+        "target_groups": ["mothers_birthing_parents"],
+        "languages": ["English"],
+        "running": true,
+        "award_ids": [award]
+    })
+}
+
 /// An organisation with an accepted award (first instalment paid), its first return, a feedback
 /// link and a second, submitted application.
 struct Organisation {
@@ -371,6 +411,13 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
             Some(organisation),
         )
         .await;
+    let listing = app
+        .as_(&token)
+        .post("/api/v1/directory-services")
+        .json(listing_body(award))
+        .send()
+        .await;
+    assert_eq!(listing.status.as_u16(), 201, "{}", listing.text);
     let objects = Objects {
         organisation,
         application,
@@ -383,6 +430,7 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         fund: panel.fund,
         round: panel.round,
         criterion: panel.criterion,
+        listing: listing.json["id"].as_i64().unwrap(),
     };
     Organisation {
         objects,
@@ -798,6 +846,10 @@ async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
         "feedback_links",
         "feedback_responses",
         "report_versions",
+        "organisation_addresses",
+        "directory_services",
+        "directory_service_items",
+        "directory_service_awards",
     ];
     app.state
         .db

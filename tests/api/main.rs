@@ -16,6 +16,7 @@ mod bank_details;
 mod cli;
 mod contract;
 mod demo;
+mod directory;
 mod errors;
 mod faults;
 mod feedback;

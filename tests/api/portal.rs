@@ -724,6 +724,96 @@ db_test! {
 }
 
 db_test! {
+    async fn a_charity_lists_its_service_and_an_administrator_approves_it_through_the_pages(app) {
+        let panel = Panel::new(&app, 1).await;
+        let Award { id: award, holder } = panel.accepted(&app, 1).await;
+        panel.accepted(&app, 2).await;
+        let organisation = app.as_(&holder).get("/api/v1/me").send().await.json["user"]["organisation_id"].as_i64().unwrap();
+        app.as_(&holder).patch(&format!("/api/v1/organisations/{organisation}")).json(json!({"listed_in_directory": true})).send().await;
+        let mut charity = Browser::new(&app);
+        charity.sign_in("applicant1@example.org").await;
+
+        // The town, on the organisation's page, with its error beside it.
+        let refused = charity.post("/organisation/address", &[("town", "9 Elms")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert!(refused.text.contains("href=\"#town\"") && refused.text.contains("id=\"town-error\""), "{}", refused.text);
+        let saved = charity.post("/organisation/address", &[("town", "Kirkcaldy")]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert!(saved.text.contains("Your town is saved.") && saved.text.contains("value=\"Kirkcaldy\""));
+
+        // The form offers the charity's own funded award and shows every problem at its field.
+        let form = charity.get("/services/new").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        let award_value = award.to_string();
+        assert!(form.text.contains(&format!("value=\"{award_value}\"")), "its award is a choice");
+        let refused = charity.post("/services/new", &[("name", ""), ("phone", "12"), ("running", "true")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        for field in ["name", "offer", "phone", "health_boards", "languages", "award_ids"] {
+            assert!(refused.text.contains(&format!("href=\"#{field}\"")), "{field}: {}", refused.text);
+            assert!(refused.text.contains(&format!("id=\"{field}-error\"")), "{field}");
+        }
+        let fields: Vec<(&str, &str)> = vec![
+            ("name", "Kirkcaldy parent and baby groups"),
+            ("offer", "Weekly groups for new parents."),
+            ("audience", "Parents in the first year."),
+            ("referral", "Call us, or ask your health visitor."),
+            ("phone", "01592 123456"),
+            ("email", "groups@example.org"),
+            ("towns", "Kirkcaldy\nGlenrothes"),
+            ("health_boards", "fife"),
+            ("support_types", "peer_support"),
+            ("target_groups", "mothers_birthing_parents"),
+            ("languages", "English, Polish"),
+            ("running", "true"),
+            ("award_ids", &award_value),
+        ];
+        let sent = charity.post("/services/new", &fields).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+        let list = charity.get("/services?saved=1").await;
+        assert!(list.text.contains("Waiting for the fund to check"), "{}", list.text);
+        let listings = app.as_(&holder).get("/api/v1/directory-services").send().await;
+        let id = listings.json["items"][0]["id"].as_i64().unwrap();
+        assert_eq!(listings.json["items"][0]["towns"], json!(["Glenrothes", "Kirkcaldy"]));
+        assert_eq!(listings.json["items"][0]["languages"], json!(["English", "Polish"]));
+        let mut nobody = Browser::new(&app);
+        assert_eq!(nobody.get_html(&format!("/directory/{id}")).await.status, StatusCode::NOT_FOUND);
+
+        // Another charity cannot open it; only an administrator approves it.
+        let mut stranger = Browser::new(&app);
+        stranger.sign_in("applicant2@example.org").await;
+        assert_eq!(stranger.get_html(&format!("/services/{id}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(charity.get("/admin/services").await.status, StatusCode::FORBIDDEN);
+        let admin_email = "directory-admin@fund.example.org";
+        app.create_user(Role::Administrator, admin_email, None).await;
+        let mut admin = Browser::new(&app);
+        admin.sign_in(admin_email).await;
+        let queue = admin.get("/admin/services").await;
+        assert!(queue.text.contains("Kirkcaldy parent and baby groups"), "{}", queue.text);
+        // The page approves the version it showed; an older one is shown again, not approved.
+        let stale = admin.post(&format!("/admin/services/{id}/approve"), &[("updated_at", "2020-01-01T00:00:00+00:00")]).await;
+        assert_eq!(stale.location.as_deref(), Some("/admin/services?changed=1"), "{}", stale.text);
+        assert!(admin.get("/admin/services?changed=1").await.text.contains("is not approved"));
+        let shown = listings.json["items"][0]["updated_at"].as_str().unwrap().to_owned();
+        assert!(queue.text.contains("name=\"updated_at\""), "the form carries the version it shows");
+        let approved = admin.post(&format!("/admin/services/{id}/approve"), &[("updated_at", &shown)]).await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+        assert_eq!(approved.location.as_deref(), Some("/admin/services?approved=1"));
+        let public = nobody.get(&format!("/directory/{id}")).await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(public.text.contains("href=\"tel:01592123456\"") && public.text.contains("href=\"mailto:groups@example.org\""), "{}", public.text);
+
+        // A change from the charity's page takes it back out until it is approved again.
+        let page = charity.get(&format!("/services/{id}")).await;
+        assert!(page.text.contains("This listing is public"), "{}", page.text);
+        let mut changed = fields.clone();
+        changed[4] = ("phone", "01592 654321");
+        let sent = charity.post(&format!("/services/{id}"), &changed).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+        assert_eq!(nobody.get_html(&format!("/directory/{id}")).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
     async fn bank_details_are_entered_masked_and_checked_by_a_second_person_through_the_pages(app) {
         let Registered { organisation, .. } = app.register("SC300020", "bank@example.org").await;
         let mut charity = Browser::new(&app);

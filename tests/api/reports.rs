@@ -89,7 +89,8 @@ db_test! {
             let application = app.as_(&admin).get(&format!("/api/v1/applications/{}", award["application_id"])).send().await;
             assert_eq!(asked, application.json["total_requested"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), "{reference}");
             assert_eq!(grant["fromOpenCall"], "Yes");
-            assert!(grant["dataSource"].as_str().unwrap().ends_with("/api/v1/exports/360giving?fund_id=1"), "{grant}");
+            // The public download, which anyone can fetch.
+            assert!(grant["dataSource"].as_str().unwrap().ends_with("/api/v1/open-data/funds/1/360giving.json"), "{grant}");
             // Each component is its own programme, so core, innovation and extension group apart.
             let round = app.as_(&admin).get(&format!("/api/v1/rounds/{}", application.json["round_id"])).send().await;
             let component = round.json["component"].as_str().unwrap();
@@ -327,7 +328,6 @@ db_test! {
             "/api/v1/funds", "/api/v1/funds/1", "/api/v1/funds/1/years", "/api/v1/rounds", "/api/v1/rounds/1",
             "/api/v1/rounds/1/criteria", "/api/v1/awards?per_page=100", "/api/v1/organisations?per_page=100",
             "/api/v1/organisations/2", "/api/v1/exports/360giving?fund_id=1", "/api/v1/exports/360giving?fund_id=1&format=csv",
-            "/api/v1/directory?per_page=100",
         ].iter().map(|p| (*p).to_owned()).collect();
         paths.push(format!("/api/v1/awards/{award}"));
         for report in ["summary", "by-health-board", "by-target-group", "reach", "feedback"] {
@@ -361,41 +361,6 @@ db_test! {
             assert!(matches!(reply.status.as_u16(), 403 | 422), "{method} {path}: {} {}", reply.status, reply.text);
         }
         assert_eq!(app.as_(&admin).get("/api/v1/audit?per_page=1").send().await.json["total"].as_i64().unwrap(), changes);
-    }
-}
-
-db_test! {
-    async fn the_public_directory_lists_running_services_of_organisations_that_agreed(app) {
-        let DemoStaff { admin, .. } = demo(&app).await;
-        let listing = app.anonymous().get("/api/v1/directory?per_page=100").send().await;
-        assert_eq!(listing.status.as_u16(), 200, "{}", listing.text);
-        let entries = listing.json["items"].as_array().unwrap().clone();
-        assert!(!entries.is_empty());
-        let awards = app.as_(&admin).get("/api/v1/awards?per_page=100").send().await.json["items"].as_array().unwrap().clone();
-        let organisations = app.as_(&admin).get("/api/v1/organisations?per_page=100").send().await.json["items"].as_array().unwrap().clone();
-        let expected: Vec<&str> = awards.iter()
-            .filter(|a| a["status"] == "accepted" || a["status"] == "completed")
-            .filter(|a| organisations.iter().any(|o| o["id"] == a["organisation_id"] && o["listed_in_directory"] == true))
-            .map(|a| a["reference"].as_str().unwrap()).collect();
-        let mut listed: Vec<&str> = entries.iter().map(|e| e["award_reference"].as_str().unwrap()).collect();
-        listed.sort();
-        let mut expected = expected;
-        expected.sort();
-        assert_eq!(listed, expected, "exactly the running services of organisations that agreed");
-        assert!(awards.iter().any(|a| (a["status"] == "accepted" || a["status"] == "completed") && !listed.contains(&a["reference"].as_str().unwrap())), "the demo has one that did not agree");
-        assert!(entries.iter().all(|e| e["title"].is_string() && e["health_boards"].is_array() && e["support_types"].is_array()));
-        assert!(!listing.text.contains('@'), "no contact emails in public");
-
-        let board = entries[0]["health_boards"][0].as_str().unwrap().to_owned();
-        let by_board = app.anonymous().get(&format!("/api/v1/directory?health_board={board}&per_page=100")).send().await;
-        let by_board = by_board.json["items"].as_array().unwrap().clone();
-        assert!(!by_board.is_empty() && by_board.iter().all(|e| e["health_boards"].as_array().unwrap().iter().any(|b| b == board.as_str())));
-        let support = entries[0]["support_types"][0].as_str().unwrap().to_owned();
-        let by_support = app.anonymous().get(&format!("/api/v1/directory?support_type={support}&per_page=100")).send().await;
-        assert!(by_support.json["items"].as_array().unwrap().iter().all(|e| e["support_types"].as_array().unwrap().iter().any(|s| s == support.as_str())));
-        let paged = app.anonymous().get("/api/v1/directory?per_page=2&page=2").send().await;
-        assert_eq!(paged.json["items"].as_array().unwrap().len(), 2.min(entries.len().saturating_sub(2)));
-        app.anonymous().get("/api/v1/directory?health_board=atlantis").send().await.assert_problem(400, "invalid_query");
     }
 }
 

@@ -22,11 +22,11 @@ from grantfund_client import AuthenticatedClient, Client
 from grantfund_client.api.applications import create_application, submit_application
 from grantfund_client.api.assessment import get_ranking_csv
 from grantfund_client.api.auth import login, me, register
+from grantfund_client.api.directory import list_directory
 from grantfund_client.api.funds import create_fund, set_fund_year
 from grantfund_client.api.reports import (
     export_360giving,
     export_360giving_csv,
-    list_directory,
     summary,
     summary_csv,
 )

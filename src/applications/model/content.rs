@@ -39,28 +39,6 @@ pub struct ApplicationContent {
     pub equality_impact: Option<String>,
 }
 
-/// Parses each item of a vocabulary list, reporting bad and repeated values by index.
-pub(super) fn parse_list<T>(v: &mut Validator, field: &str, items: &[String]) -> Option<Vec<T>>
-where
-    T: std::str::FromStr + PartialEq + Ord,
-    T::Err: std::fmt::Display,
-{
-    let mut values = Vec::new();
-    let mut ok = true;
-    for (i, text) in items.iter().enumerate() {
-        match v.check(format!("{field}[{i}]"), text.parse::<T>()) {
-            Some(value) if values.contains(&value) => {
-                v.error(format!("{field}[{i}]"), "is listed twice");
-                ok = false;
-            }
-            Some(value) => values.push(value),
-            None => ok = false,
-        }
-    }
-    values.sort();
-    ok.then_some(values)
-}
-
 impl ApplicationContent {
     /// Applies the fields that were sent, checking each; failures go to `v`.
     pub fn apply(&mut self, fields: &ApplicationPatch, v: &mut Validator) {
@@ -121,17 +99,17 @@ impl ApplicationContent {
             }
         }
         if let Some(items) = &fields.target_groups
-            && let Some(values) = parse_list(v, "target_groups", items)
+            && let Some(values) = v.choices("target_groups", items)
         {
             self.target_groups = values;
         }
         if let Some(items) = &fields.health_boards
-            && let Some(values) = parse_list(v, "health_boards", items)
+            && let Some(values) = v.choices("health_boards", items)
         {
             self.health_boards = values;
         }
         if let Some(items) = &fields.support_types
-            && let Some(values) = parse_list(v, "support_types", items)
+            && let Some(values) = v.choices("support_types", items)
         {
             self.support_types = values;
         }

@@ -1,6 +1,6 @@
 //! Pages for the fund administrator's staff: funds, years, rounds and criteria; assigning
 //! assessors; the ranking with its funding line; decisions with each year's remaining budget in
-//! view; reviewing returns; the outbox and the audit trail.
+//! view; reviewing returns; approving directory listings; the outbox and the audit trail.
 
 mod applications;
 mod bank_details;
@@ -8,6 +8,7 @@ mod funds;
 mod records;
 mod returns;
 mod rounds;
+mod services;
 
 use actix_web::web;
 
@@ -68,6 +69,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/organisations/{id}/bank-details/verify",
             web::post().to(bank_details::bank_details_verify),
+        )
+        .route("/admin/services", web::get().to(services::service_list))
+        .route(
+            "/admin/services/{id}/approve",
+            web::post().to(services::approve),
         )
         .route("/admin/returns", web::get().to(returns::return_list))
         .route("/admin/returns/{id}", web::get().to(returns::return_page))

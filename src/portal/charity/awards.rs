@@ -28,12 +28,7 @@ struct Awards {
 
 pub(super) async fn award_list(v: Visitor) -> PageResult {
     let user = v.require_for_organisation(Action::ReadAwards)?;
-    let filter = AwardFilter {
-        fund_id: None,
-        financial_year: None,
-        status: None,
-        organisation_id: None,
-    };
+    let filter = AwardFilter::default();
     let list = v
         .read(move |conn| awards::list(conn, &user, &filter, LIST))
         .await?;

@@ -1,11 +1,12 @@
 //! Pages for charities: the organisation's details, applications, award offers, monitoring
-//! returns, feedback links and the families' feedback.
+//! returns, feedback links, the families' feedback and the organisation's directory listings.
 
 mod applications;
 mod awards;
 mod bank_details;
 mod organisation;
 mod returns;
+mod services;
 
 use actix_web::web;
 
@@ -25,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/organisation/bank-details",
         web::post().to(bank_details::bank_details_save),
+    )
+    .route(
+        "/organisation/address",
+        web::post().to(organisation::town_save),
     )
     .route(
         "/rounds/{id}/apply",
@@ -57,6 +62,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(awards::respond_to_offer),
     )
     .route("/awards/{id}/links", web::post().to(awards::create_link))
+    .route("/services", web::get().to(services::service_list))
+    .route("/services/new", web::get().to(services::new_service))
+    .route("/services/new", web::post().to(services::create_service))
+    .route("/services/{id}", web::get().to(services::service_page))
+    .route("/services/{id}", web::post().to(services::service_save))
     .route("/returns/{id}", web::get().to(returns::return_page))
     .route("/returns/{id}", web::post().to(returns::return_save));
 }

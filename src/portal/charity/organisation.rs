@@ -5,6 +5,7 @@ use askama::Template;
 
 use crate::caller::CurrentUser;
 use crate::error::ApiError;
+use crate::organisations::address::{self, AddressInput};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service as organisations;
 use crate::permissions::Action;
@@ -23,6 +24,16 @@ struct OrganisationPage {
     layout: Layout,
     form: Form,
     organisation: Organisation,
+    /// The form of the organisation's town, apart from its other details.
+    town: Form,
+}
+
+/// The town form as stored.
+async fn town_form(v: &Visitor, user: CurrentUser, id: i64) -> Result<Form, PageError> {
+    let stored = v.read(move |conn| address::get(conn, &user, id)).await?;
+    let mut form = Form::new();
+    form.set("town", stored.town.unwrap_or_default());
+    Ok(form)
 }
 
 fn organisation_form(organisation: &Organisation) -> Form {
@@ -67,6 +78,7 @@ fn organisation_form(organisation: &Organisation) -> Form {
 pub(super) async fn organisation_page(v: Visitor) -> PageResult {
     let user = v.require_for_organisation(Action::EditOrganisation)?;
     let id = organisation_id(&user)?;
+    let town = town_form(&v, user.clone(), id).await?;
     let organisation = v
         .read(move |conn| organisations::get(conn, &user, id))
         .await?;
@@ -74,7 +86,49 @@ pub(super) async fn organisation_page(v: Visitor) -> PageResult {
         layout: v.layout("Your organisation", "/organisation"),
         form: organisation_form(&organisation),
         organisation,
+        town,
     }))
+}
+
+pub(super) async fn town_save(v: Visitor, body: web::Bytes) -> PageResult {
+    let user = v.require_for_organisation(Action::EditOrganisation)?;
+    let id = organisation_id(&user)?;
+    let mut town = v.form(&body)?;
+    let input = AddressInput {
+        town: town.optional("town"),
+    };
+    let actor = user.clone();
+    let saved = v
+        .change(&mut town, move |conn, now| {
+            address::set(conn, now, &actor, id, &input)
+        })
+        .await?;
+    let reader = user.clone();
+    let organisation = v
+        .read(move |conn| organisations::get(conn, &reader, id))
+        .await?;
+    let form = organisation_form(&organisation);
+    match saved {
+        Ok(_) => {
+            let mut layout = v.layout("Your organisation", "/organisation");
+            layout.notice = Some("Your town is saved.".to_owned());
+            Ok(v.page(&OrganisationPage {
+                layout,
+                form,
+                organisation,
+                town: town_form(&v, user, id).await?,
+            }))
+        }
+        Err(status) => Ok(v.with_status(
+            status,
+            &OrganisationPage {
+                layout: v.layout("Your organisation", "/organisation"),
+                form,
+                organisation,
+                town,
+            },
+        )),
+    }
 }
 
 pub(super) async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResult {
@@ -109,13 +163,15 @@ pub(super) async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResul
                 layout,
                 form: organisation_form(&organisation),
                 organisation,
+                town: town_form(&v, user, id).await?,
             }));
         }
         Err(status) => {
             // The form names the organisation's fields as registration does.
             form.prefix_errors("organisation.");
+            let reader = user.clone();
             let organisation = v
-                .read(move |conn| organisations::get(conn, &user, id))
+                .read(move |conn| organisations::get(conn, &reader, id))
                 .await?;
             (status, organisation)
         }
@@ -126,6 +182,7 @@ pub(super) async fn organisation_save(v: Visitor, body: web::Bytes) -> PageResul
             layout: v.layout("Your organisation", "/organisation"),
             form,
             organisation,
+            town: town_form(&v, user, id).await?,
         },
     ))
 }

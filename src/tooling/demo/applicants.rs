@@ -1,12 +1,14 @@
 //! The organisations that apply to the demo fund, across every health board.
 
-/// One demo organisation: name, type, charity number, income, boards, postcode.
+/// One demo organisation: name, type, charity number, income, boards, postcode, town.
 pub(super) struct DemoOrganisation {
     pub(super) name: &'static str,
     pub(super) organisation_type: &'static str,
     pub(super) income: &'static str,
     pub(super) boards: &'static [&'static str],
     pub(super) postcode: &'static str,
+    /// The town it gives for its public address.
+    pub(super) town: &'static str,
 }
 
 pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
@@ -16,6 +18,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "95000.00",
         boards: &["ayrshire_and_arran"],
         postcode: "KA7 1UT",
+        town: "Ayr",
     },
     DemoOrganisation {
         name: "Borders Baby Bonds",
@@ -23,6 +26,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "140000.00",
         boards: &["borders"],
         postcode: "TD1 1BB",
+        town: "Galashiels",
     },
     DemoOrganisation {
         name: "Galloway Family Circle",
@@ -30,6 +34,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "62000.00",
         boards: &["dumfries_and_galloway"],
         postcode: "DG1 2BD",
+        town: "Dumfries",
     },
     DemoOrganisation {
         name: "Fife Dads Network",
@@ -37,6 +42,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "38000.00",
         boards: &["fife"],
         postcode: "KY11 4AB",
+        town: "Dunfermline",
     },
     DemoOrganisation {
         name: "Forth Valley Perinatal Peer Support",
@@ -44,6 +50,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "310000.00",
         boards: &["forth_valley"],
         postcode: "FK8 1EA",
+        town: "Stirling",
     },
     DemoOrganisation {
         name: "Grampian Kinship Care Project",
@@ -51,6 +58,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "420000.00",
         boards: &["grampian"],
         postcode: "AB10 1YP",
+        town: "Aberdeen",
     },
     DemoOrganisation {
         name: "Glasgow Parent Infant Partnership",
@@ -58,6 +66,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "880000.00",
         boards: &["greater_glasgow_and_clyde"],
         postcode: "G1 1XQ",
+        town: "Glasgow",
     },
     DemoOrganisation {
         name: "Highland Home-Start",
@@ -65,6 +74,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "260000.00",
         boards: &["highland"],
         postcode: "IV1 1HY",
+        town: "Inverness",
     },
     DemoOrganisation {
         name: "Lanarkshire Bump Buddies",
@@ -72,6 +82,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "74000.00",
         boards: &["lanarkshire"],
         postcode: "ML3 6AA",
+        town: "Hamilton",
     },
     DemoOrganisation {
         name: "Edinburgh Postnatal Depression Support",
@@ -79,6 +90,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "520000.00",
         boards: &["lothian"],
         postcode: "EH1 1YZ",
+        town: "Edinburgh",
     },
     DemoOrganisation {
         name: "Orkney Families Together",
@@ -86,6 +98,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "21000.00",
         boards: &["orkney"],
         postcode: "KW15 1NX",
+        town: "Kirkwall",
     },
     DemoOrganisation {
         name: "Shetland Little Ones",
@@ -93,6 +106,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "33000.00",
         boards: &["shetland"],
         postcode: "ZE1 0AA",
+        town: "Lerwick",
     },
     DemoOrganisation {
         name: "Tayside Mothers' Wellbeing",
@@ -100,6 +114,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "190000.00",
         boards: &["tayside"],
         postcode: "DD1 4HN",
+        town: "Dundee",
     },
     DemoOrganisation {
         name: "Western Isles Baby Café",
@@ -107,6 +122,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "18000.00",
         boards: &["western_isles"],
         postcode: "HS1 2BW",
+        town: "Stornoway",
     },
     DemoOrganisation {
         name: "Clyde Fathers' Project",
@@ -114,6 +130,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "150000.00",
         boards: &["greater_glasgow_and_clyde", "lanarkshire"],
         postcode: "PA1 1BT",
+        town: "Paisley",
     },
     DemoOrganisation {
         name: "Recovery Mums Scotland",
@@ -121,6 +138,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "640000.00",
         boards: &["lothian", "fife", "forth_valley"],
         postcode: "EH6 6QQ",
+        town: "Edinburgh",
     },
     DemoOrganisation {
         name: "Aberdeen Neonatal Family Support",
@@ -128,6 +146,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "120000.00",
         boards: &["grampian"],
         postcode: "AB25 2ZN",
+        town: "Aberdeen",
     },
     DemoOrganisation {
         name: "Dundee Young Parents Hub",
@@ -135,6 +154,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "88000.00",
         boards: &["tayside"],
         postcode: "DD3 6HU",
+        town: "Dundee",
     },
     DemoOrganisation {
         name: "Ayrshire Women's Aid Families",
@@ -142,6 +162,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "350000.00",
         boards: &["ayrshire_and_arran"],
         postcode: "KA1 1HQ",
+        town: "Kilmarnock",
     },
     DemoOrganisation {
         name: "Perth Multicultural Mothers",
@@ -149,6 +170,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "27000.00",
         boards: &["tayside"],
         postcode: "PH1 5PH",
+        town: "Perth",
     },
     DemoOrganisation {
         name: "Inverness Infant Mental Health Service",
@@ -156,6 +178,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "230000.00",
         boards: &["highland"],
         postcode: "IV2 3BW",
+        town: "Inverness",
     },
     DemoOrganisation {
         name: "Motherwell Family Befrienders",
@@ -163,6 +186,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "66000.00",
         boards: &["lanarkshire"],
         postcode: "ML1 1AB",
+        town: "Motherwell",
     },
     DemoOrganisation {
         name: "Lothian Kinship Carers Alliance",
@@ -170,6 +194,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "205000.00",
         boards: &["lothian", "borders"],
         postcode: "EH11 1BG",
+        town: "Edinburgh",
     },
     DemoOrganisation {
         name: "Dumfries Perinatal Helpline",
@@ -177,6 +202,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "49000.00",
         boards: &["dumfries_and_galloway"],
         postcode: "DG2 7DE",
+        town: "Dumfries",
     },
     DemoOrganisation {
         name: "Stirling Baby and Me",
@@ -184,6 +210,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "31000.00",
         boards: &["forth_valley"],
         postcode: "FK7 7QP",
+        town: "Stirling",
     },
     DemoOrganisation {
         name: "Scottish Island Families Online",
@@ -191,6 +218,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "112000.00",
         boards: &["orkney", "shetland", "western_isles"],
         postcode: "KW15 1DH",
+        town: "Kirkwall",
     },
     DemoOrganisation {
         name: "Paisley Parent Peer Mentors",
@@ -198,6 +226,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "57000.00",
         boards: &["greater_glasgow_and_clyde"],
         postcode: "PA3 2NS",
+        town: "Paisley",
     },
     DemoOrganisation {
         name: "Kirkcaldy Counselling for Parents",
@@ -205,6 +234,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "175000.00",
         boards: &["fife"],
         postcode: "KY1 1XP",
+        town: "Kirkcaldy",
     },
     DemoOrganisation {
         name: "Borders Rural Family Link",
@@ -212,6 +242,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "44000.00",
         boards: &["borders"],
         postcode: "TD6 9BS",
+        town: "Melrose",
     },
     DemoOrganisation {
         name: "Grampian Dads Digital",
@@ -219,6 +250,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "83000.00",
         boards: &["grampian", "highland"],
         postcode: "AB11 6BA",
+        town: "Aberdeen",
     },
     DemoOrganisation {
         name: "Glasgow Minority Ethnic Mothers' Network",
@@ -226,6 +258,7 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "210000.00",
         boards: &["greater_glasgow_and_clyde"],
         postcode: "G42 8DP",
+        town: "Glasgow",
     },
     DemoOrganisation {
         name: "West Lothian Nurture Groups",
@@ -233,5 +266,6 @@ pub(super) const ORGANISATIONS: &[DemoOrganisation] = &[
         income: "99000.00",
         boards: &["lothian"],
         postcode: "EH54 6FF",
+        town: "Livingston",
     },
 ];

@@ -4,6 +4,7 @@
 use super::applicants::ORGANISATIONS;
 use super::assessment::assess_round;
 use super::awards::{Office, decide_round};
+use super::directory::list_services;
 use super::feedback::gather_feedback;
 use super::monitoring::report_round;
 use super::{CurrentUser, DbConnection, at, quiet_account, texts};
@@ -315,6 +316,10 @@ pub(super) fn model_case(
             Some(organisation.id),
         )?;
         let applicant = CurrentUser::from(user);
+        let town = crate::organisations::address::AddressInput {
+            town: Some(org.town.to_owned()),
+        };
+        crate::organisations::address::set(conn, set_up, &applicant, organisation.id, &town)?;
         applicants.insert(organisation.id, applicant.clone());
         // Small organisations go to the innovation round, a few continue into the extension,
         // the rest apply to the core round; one in five never submits its draft.
@@ -463,5 +468,7 @@ pub(super) fn model_case(
         gather_feedback(conn, &applicants, round)?;
         report_round(conn, admin, &finance, &applicants, round)?;
     }
+    // The grant holders list their services in the national directory.
+    list_services(conn, admin, &applicants)?;
     Ok(())
 }

@@ -5,12 +5,14 @@
 //! The model case is a national perinatal and infant mental health fund (PIMH): £1,000,000 a
 //! year approved for 2020-21 to 2022-23; a core round, an innovation round for small
 //! organisations and an extension round; organisations across all 14 NHS Scotland health boards
-//! with draft and submitted applications. Everything goes through the same service functions as
-//! the API, at the dates the events would have happened, so every rule is applied to it.
+//! with draft and submitted applications, and the services their grants pay for in the national
+//! directory. Everything goes through the same service functions as the API, at the dates the
+//! events would have happened, so every rule is applied to it.
 
 mod applicants;
 mod assessment;
 mod awards;
+mod directory;
 mod feedback;
 mod fund;
 mod monitoring;
@@ -24,6 +26,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
 use crate::domain::vocabulary::Role;
 use crate::error::{ApiError, Validator};
+use crate::organisations::address::{self, AddressInput};
 use crate::organisations::model::{OrganisationDetails, OrganisationInput};
 use crate::organisations::service as organisations;
 use crate::users::model::UserRow;
@@ -166,6 +169,10 @@ pub fn seed(
             "Aileen Reid",
             Some(organisation.id),
         )?);
+        let town = AddressInput {
+            town: Some("Kirkcaldy".to_owned()),
+        };
+        address::set(conn, now, &aileen, organisation.id, &town)?;
         let admin = CurrentUser::from(admin);
         organisations::verify(conn, now, &admin, organisation.id)?;
         let mut panel = vec![CurrentUser::from(sam)];
