@@ -8,6 +8,7 @@ pub mod auth;
 pub mod awards;
 pub mod caller;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod directory;
 pub mod domain;

@@ -1,5 +1,5 @@
 //! What both front doors and the use cases reach: the database, the settings, the clock, the
-//! token keys, the rate limits and the caches of one running service.
+//! token keys, the data keys, the rate limits and the caches of one running service.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use crate::auth::cache::AccountCache;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::limiter::{AuthLimiter, WriteLimiter};
 use crate::config::Settings;
+use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::domain::clock::Clock;
 use crate::feedback::service::FeedbackLimiter;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub feedback_limiter: Arc<FeedbackLimiter>,
     pub reports: Arc<ReportCache>,
     pub accounts: Arc<AccountCache>,
+    /// The ciphers of the data keys, which seal and open bank details.
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             settings.feedback_responses_per_link_per_minute,
         ));
         AppState {
+            keyring: Arc::new(Keyring::new(&settings.data_keys)),
             write_limiter,
             feedback_limiter,
             reports: Arc::default(),

@@ -16,7 +16,10 @@ async fn official(app: &TestApp) -> String {
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::tooling::demo::seed(conn, now))
+        .run({
+            let keyring = app.state.keyring.clone();
+            move |conn| grantfund::tooling::demo::seed(conn, now, &keyring)
+        })
         .await
         .unwrap();
     let login = logins
