@@ -74,6 +74,21 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/organisations/{id}/verify",
         signed(VerifyOrganisation),
     ),
+    (
+        "GET",
+        "/organisations/{id}/bank-details",
+        signed(ReadBankDetails),
+    ),
+    (
+        "PUT",
+        "/organisations/{id}/bank-details",
+        signed(EditBankDetails),
+    ),
+    (
+        "POST",
+        "/organisations/{id}/bank-details/verify",
+        signed(VerifyBankDetails),
+    ),
     ("GET", "/funds", signed(ReadFunds)),
     ("POST", "/funds", signed(ManageFunds)),
     ("GET", "/funds/{id}", signed(ReadFunds)),
@@ -134,6 +149,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "POST",
         "/awards/{id}/instalments/{financial_year}/release",
         signed(Release),
+    ),
+    (
+        "POST",
+        "/awards/{id}/instalments/{financial_year}/authorise",
+        signed(AuthoriseRelease),
     ),
     ("GET", "/awards/{id}/returns", signed(ReadReturns)),
     ("GET", "/returns", signed(ReadReturns)),

@@ -2,7 +2,7 @@
 //!
 //! [`Config`] is what the environment says, as text; [`Settings`] is the checked result the
 //! service runs with. In production the service refuses to start with a missing, default or short
-//! JWT secret.
+//! JWT secret, or without a real key for the data it encrypts.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+mod data_keys;
 mod ip_range;
 
+pub use self::data_keys::{DEVELOPMENT_DATA_KEY_ID, DataKey, DataKeys};
 pub use self::ip_range::IpRange;
 
 /// The JWT secret used when none is set outside production. Never accepted in production.
@@ -49,6 +51,14 @@ pub struct Config {
     /// Secret that signs access tokens; at least 32 bytes in production.
     #[arg(long, env, hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
+    /// Key that encrypts stored bank details: `<id>:<base64 of 32 bytes>` or the base64 alone;
+    /// required in production.
+    #[arg(long, env, hide_env_values = true, global = true)]
+    pub data_encryption_key: Option<String>,
+    /// Earlier keys, comma-separated in the same form, that still open what they sealed until
+    /// `grantfund reencrypt` seals it under the current key.
+    #[arg(long, env, default_value = "", hide_env_values = true, global = true)]
+    pub data_encryption_old_keys: String,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env, default_value_t = 900, global = true)]
     pub access_token_ttl_seconds: u64,
@@ -161,6 +171,8 @@ pub struct Settings {
     pub bind_addr: String,
     pub app_env: AppEnv,
     pub jwt_secret: SecretString,
+    /// The keys of encrypted values; the development key when none is given outside production.
+    pub data_keys: DataKeys,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub password_reset_ttl: Duration,
@@ -211,6 +223,14 @@ pub enum ConfigError {
     ShortSecret(usize),
     #[error("JWT_SECRET must not be empty")]
     EmptySecret,
+    #[error(
+        "DATA_ENCRYPTION_KEY must be set when APP_ENV=production (`<id>:` and the base64 of 32 random bytes)"
+    )]
+    MissingDataKey,
+    #[error("DATA_ENCRYPTION_KEY is the development key; set a real key when APP_ENV=production")]
+    DevelopmentDataKey,
+    #[error("{0}: {1}")]
+    DataKey(&'static str, String),
     #[error("MAIL_FROM is not a valid mailbox: {0}")]
     MailFrom(String),
     #[error("{0} must be greater than zero")]
@@ -237,6 +257,18 @@ impl Settings {
             (_, Some(s)) if s.is_empty() => return Err(ConfigError::EmptySecret),
             (_, Some(s)) => s,
             (AppEnv::Development, None) => DEVELOPMENT_JWT_SECRET.to_owned(),
+        };
+        let data_keys = match (config.app_env, config.data_encryption_key.as_deref()) {
+            (AppEnv::Production, None) => return Err(ConfigError::MissingDataKey),
+            (AppEnv::Development, None) => DataKeys::development(),
+            (_, Some(key)) => {
+                let keys = DataKeys::parse(key, &config.data_encryption_old_keys)
+                    .map_err(|(name, why)| ConfigError::DataKey(name, why))?;
+                if config.app_env == AppEnv::Production && keys.uses_development_key() {
+                    return Err(ConfigError::DevelopmentDataKey);
+                }
+                keys
+            }
         };
         let mail_from = config
             .mail_from
@@ -309,6 +341,7 @@ impl Settings {
             bind_addr: config.bind_addr,
             app_env: config.app_env,
             jwt_secret: secret.into(),
+            data_keys,
             access_token_ttl: Duration::from_secs(config.access_token_ttl_seconds),
             refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl_seconds),
             password_reset_ttl: Duration::from_secs(config.password_reset_ttl_seconds),
@@ -357,6 +390,8 @@ impl Settings {
         config.database_url = database_url.to_owned();
         config.app_env = AppEnv::Development;
         config.jwt_secret = None;
+        config.data_encryption_key = None;
+        config.data_encryption_old_keys = String::new();
         config.smtp_url = None;
         config.mail_from = "Grant Fund <noreply@localhost>".to_owned();
         config.public_url = None;
@@ -502,7 +537,37 @@ mod tests {
             Some(ConfigError::ShortSecret(5))
         );
         c.jwt_secret = Some("x".repeat(32));
+        c.data_encryption_key = Some(format!("live:{}", "A".repeat(43) + "="));
         assert!(Settings::from_config(c).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_development_data_key() {
+        use base64::Engine;
+        let mut c = config(&["--app-env", "production"]);
+        c.jwt_secret = Some("x".repeat(32));
+        c.data_encryption_key = None;
+        assert_eq!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::MissingDataKey)
+        );
+        let development =
+            base64::engine::general_purpose::STANDARD.encode(DataKey::development().bytes());
+        c.data_encryption_key = Some(format!("mine:{development}"));
+        assert_eq!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::DevelopmentDataKey)
+        );
+        c.data_encryption_key = Some("live:c2hvcnQ=".into());
+        assert!(matches!(
+            Settings::from_config(c.clone()).err(),
+            Some(ConfigError::DataKey("DATA_ENCRYPTION_KEY", _))
+        ));
+        let mut d = config(&[]);
+        d.jwt_secret = None;
+        d.data_encryption_key = None;
+        let keys = Settings::from_config(d).map(|s| s.data_keys.current.id().to_owned());
+        assert_eq!(keys, Ok(DEVELOPMENT_DATA_KEY_ID.to_owned()));
     }
 
     #[test]

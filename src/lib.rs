@@ -9,6 +9,7 @@ pub mod awards;
 pub mod blobs;
 pub mod caller;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod directory;
 pub mod documents;

@@ -57,6 +57,9 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Seal every encrypted value (bank details) again under DATA_ENCRYPTION_KEY, opening those
+    /// sealed under DATA_ENCRYPTION_OLD_KEYS; run it after a rotation, before removing old keys.
+    Reencrypt,
 }
 
 #[derive(Subcommand)]
@@ -130,6 +133,11 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings);
+    if settings.data_keys.uses_development_key() {
+        tracing::warn!(
+            "DATA_ENCRYPTION_KEY is not set: bank details are encrypted with the development key, which production refuses"
+        );
+    }
     let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -248,6 +256,20 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Reencrypt => {
+            let db = Db::connect(&settings).map_err(|e| e.to_string())?;
+            let keyring = grantfund::crypto::Keyring::new(&settings.data_keys);
+            let current = keyring.current_id().to_owned();
+            let done = db
+                .run(move |conn| grantfund::organisations::bank::reencrypt(conn, &keyring))
+                .await
+                .map_err(|e| e.log_summary())?;
+            println!(
+                "reencrypt: {} values sealed again under key {current}, {} already under it",
+                done.moved, done.current
+            );
+            Ok(())
+        }
         Command::Demo {
             action: DemoCommand::Credentials { reset },
         } => demo_credentials(&settings, &clock, reset).await,
@@ -314,7 +336,10 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
         let logins = app
             .state()
             .db
-            .run(move |conn| demo::seed(conn, now, &blobs))
+            .run({
+                let keyring = app.state().keyring.clone();
+                move |conn| demo::seed(conn, now, &keyring, &blobs)
+            })
             .await
             .map_err(|e| e.to_string())?;
         if logins.is_empty() {

@@ -473,6 +473,7 @@ mod tests {
             "CreateUserRequest" => read::<users::routes::CreateUserRequest>(body),
             "UpdateUserRequest" => read::<users::routes::UpdateUserRequest>(body),
             "OrganisationPatch" => read::<organisations::model::OrganisationPatch>(body),
+            "BankDetailsInput" => read::<organisations::bank::BankDetailsInput>(body),
             "AddressInput" => read::<organisations::address::AddressInput>(body),
             "ServiceInput" => read::<crate::directory::model::ServiceInput>(body),
             "Approval" => read::<crate::directory::model::Approval>(body),

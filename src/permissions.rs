@@ -35,6 +35,12 @@ actions! {
     EditOrganisation,
     /// Mark an organisation's identity as checked.
     VerifyOrganisation,
+    /// Read an organisation's bank details, masked.
+    ReadBankDetails,
+    /// Enter or change an organisation's bank details.
+    EditBankDetails,
+    /// Check bank details someone else entered, so that payments may be made.
+    VerifyBankDetails,
     /// Read funds and their financial years.
     ReadFunds,
     /// Create and change funds and set the budget of their years.
@@ -67,8 +73,10 @@ actions! {
     AnswerOffer,
     /// End an award early.
     Terminate,
-    /// Release an instalment of an award.
+    /// Request the release of an instalment of an award.
     Release,
+    /// Authorise a requested release, which pays the instalment.
+    AuthoriseRelease,
     /// Read monitoring returns.
     ReadReturns,
     /// Fill in and submit a monitoring return.
@@ -101,23 +109,27 @@ actions! {
     ManageDocuments,
 }
 
-use Role::{Administrator as D, Applicant as A, Assessor as S, Official as O};
+use Role::{Administrator as D, Applicant as A, Assessor as S, Finance as F, Official as O};
 
 impl Action {
     /// The roles allowed this action, in the order the contract names them.
     pub const fn roles(self) -> &'static [Role] {
         use Action::*;
         match self {
-            ReadOwnAccount | ReadOrganisations => &[A, S, D, O],
+            ReadOwnAccount | ReadOrganisations => &[A, S, D, O, F],
             EditOrganisation
             | ListApplications
             | ReadReturns
             | ManageFeedbackLinks
             | ReadFeedback
             | ReadDirectoryServices => &[A, D],
+            ReadBankDetails => &[A, D, F],
+            EditBankDetails => &[A, D],
+            VerifyBankDetails => &[D, F],
+            AuthoriseRelease => &[F],
             ReadApplication | ReadDocuments => &[A, S, D],
-            ReadAwards => &[A, D, O],
-            ReadFunds => &[S, D, O],
+            ReadAwards => &[A, D, O, F],
+            ReadFunds => &[S, D, O, F],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
             Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService
@@ -170,6 +182,11 @@ mod tests {
         assert!(!Action::ReadDocuments.allows(Role::Official));
         assert_eq!(allowed(Action::ManageDocuments), [Role::Applicant]);
         assert!(!Action::Score.allows(Role::Administrator));
+        assert_eq!(
+            allowed(Action::VerifyBankDetails),
+            [Role::Administrator, Role::Finance]
+        );
+        assert!(!Action::EditBankDetails.allows(Role::Finance));
     }
 
     #[test]

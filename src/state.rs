@@ -1,5 +1,6 @@
 //! What both front doors and the use cases reach: the database, the document store, the
-//! settings, the clock, the token keys, the rate limits and the caches of one running service.
+//! settings, the clock, the token keys, the data keys, the rate limits and the caches of one
+//! running service.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::limiter::{AuthLimiter, WriteLimiter};
 use crate::blobs::Blobs;
 use crate::config::Settings;
+use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::domain::clock::Clock;
 use crate::feedback::service::FeedbackLimiter;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub accounts: Arc<AccountCache>,
     /// The document store.
     pub blobs: Blobs,
+    /// The ciphers of the data keys, which seal and open bank details.
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
@@ -43,6 +47,7 @@ impl AppState {
             settings.feedback_responses_per_link_per_minute,
         ));
         AppState {
+            keyring: Arc::new(Keyring::new(&settings.data_keys)),
             write_limiter,
             feedback_limiter,
             reports: Arc::default(),

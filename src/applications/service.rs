@@ -62,7 +62,7 @@ pub fn visible(
         Role::Administrator => true,
         Role::Applicant => user.organisation_id == Some(row.organisation_id),
         Role::Assessor => assessor_may_read(conn, user.id, row.id)?,
-        Role::Official => false,
+        Role::Official | Role::Finance => false,
     };
     if allowed {
         Ok(row)

@@ -216,8 +216,9 @@ pub async fn terminate(
     .await
 }
 
-/// Releases (pays) one financial year's instalment of an accepted award, once (administrators).
-/// Instalments are released in order of their years.
+/// Requests the release of one financial year's instalment of an accepted award, once
+/// (administrators); a finance user then authorises it. Instalments are released in order of
+/// their years, and only to an organisation whose bank details a second person has verified.
 #[utoipa::path(
     tag = "awards",
     params(
@@ -226,8 +227,8 @@ pub async fn terminate(
         IdempotencyKey,
     ),
     responses(
-        (status = 200, description = "The award with the instalment `released`", body = Award),
-        (status = 409, description = "`award_not_accepted`; `already_released`; `earlier_instalment_unpaid`; `return_not_accepted`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The award, its instalment still `committed` until authorised", body = Award),
+        (status = 409, description = "`award_not_accepted`; `already_released`; `already_requested`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`: the organisation's bank details are missing or a change waits for a second person's check", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -238,7 +239,35 @@ pub async fn release(
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
     call.award(&(), move |conn, now, user| {
-        grant_cycle::release_instalment(conn, now, user, id, &year)
+        grant_cycle::request_release(conn, now, user, id, &year)
+    })
+    .await
+}
+
+/// Authorises a requested release (finance), which pays the instalment: the caller must be
+/// neither the one who requested it nor the one who decided the award, and every rule of a
+/// release is checked again.
+#[utoipa::path(
+    tag = "awards",
+    params(
+        ("id" = i64, Path, description = "Award id"),
+        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
+        IdempotencyKey,
+    ),
+    responses(
+        (status = 200, description = "The award with the instalment `released`", body = Award),
+        (status = 409, description = "`same_person`: the caller requested the release or decided the award; `release_not_requested`; `already_released`; `award_not_accepted`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/instalments/{financial_year}/authorise")]
+pub async fn authorise_release(
+    call: KeyedCall,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    call.award(&(), move |conn, now, user| {
+        grant_cycle::authorise_release(conn, now, user, id, &year)
     })
     .await
 }
@@ -295,7 +324,8 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(accept)
         .service(decline)
         .service(terminate)
-        .service(release);
+        .service(release)
+        .service(authorise_release);
 }
 
 #[cfg(test)]

@@ -404,6 +404,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bank_details (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        account_name -> Text,
+        sealed -> Text,
+        key_id -> Text,
+        entered_by -> BigInt,
+        entered_at -> Timestamp,
+        verified_by -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+        replaced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    release_requests (award_id, financial_year) {
+        award_id -> BigInt,
+        financial_year -> Text,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        authorised_by -> Nullable<BigInt>,
+        authorised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(bank_details -> organisations (organisation_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
 diesel::joinable!(round_years -> rounds (round_id));
@@ -420,6 +447,7 @@ diesel::joinable!(moderations -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
+    bank_details,
     organisation_health_boards,
     users,
     refresh_tokens,
@@ -441,6 +469,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     awards,
     decisions,
     instalments,
+    release_requests,
     idempotency_keys,
     returns,
     return_contents,

@@ -33,6 +33,7 @@ macro_rules! text_value {
 }
 pub(crate) use text_value;
 
+pub mod bank;
 pub mod clock;
 pub mod financial_year;
 pub mod identifiers;

@@ -64,6 +64,8 @@ vocabulary! {
         Administrator => "administrator",
         /// Government official: reads totals and exports, changes nothing.
         Official => "official",
+        /// Finance staff: check bank details, authorise payments and prepare payment runs.
+        Finance => "finance",
     }
 }
 

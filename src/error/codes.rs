@@ -109,6 +109,8 @@ codes! {
         "The application has already been decided.";
     AlreadyReleased = "already_released", CONFLICT, Operations,
         "The instalment has already been released.";
+    AlreadyRequested = "already_requested", CONFLICT, Operations,
+        "The release of this instalment has already been requested.";
     AlreadyVerified = "already_verified", CONFLICT, Operations,
         "The organisation is already verified.";
     ApplicationExists = "application_exists", CONFLICT, Operations,
@@ -121,6 +123,8 @@ codes! {
         "The award has not been accepted.";
     AwardNotActive = "award_not_active", CONFLICT, Operations,
         "The award is not accepted, or has been completed or terminated.";
+    BankDetailsUnverified = "bank_details_unverified", CONFLICT, Operations,
+        "The organisation has no bank details, or a change to them awaits a second person's check, so nothing can be paid to it.";
     ConflictNotDeclared = "conflict_not_declared", CONFLICT, Operations,
         "The assessor has not yet declared whether they have a conflict of interest.";
     CriteriaFrozen = "criteria_frozen", CONFLICT, Operations,
@@ -149,6 +153,8 @@ codes! {
         "The period of the return has not ended yet.";
     ReferenceTaken = "reference_taken", CONFLICT, Operations,
         "Another award took the same reference at the same moment, so try again.";
+    ReleaseNotRequested = "release_not_requested", CONFLICT, Operations,
+        "Nobody has requested the release of this instalment, so there is nothing to authorise.";
     ReminderTaken = "reminder_taken", CONFLICT, Internal,
         "Another run of the jobs has already sent this reminder.";
     ReturnNotAccepted = "return_not_accepted", CONFLICT, Operations,
@@ -157,6 +163,8 @@ codes! {
         "The round has closed.";
     RoundOpen = "round_open", CONFLICT, Operations,
         "The round has opened, so this cannot change.";
+    SamePerson = "same_person", CONFLICT, Operations,
+        "The person who entered or requested this cannot also check or authorise it: a second person must.";
     TooManyCriteria = "too_many_criteria", CONFLICT, Operations,
         "The round already has the most criteria it may have.";
     YearNotApproved = "year_not_approved", CONFLICT, Operations,

@@ -15,6 +15,15 @@ pub fn update_organisation() -> Value {
     })
 }
 
+/// `PUT /organisations/{id}/bank-details`.
+pub fn bank_details() -> Value {
+    json!({
+        "account_name": "Bumps and Babies Fife",
+        "sort_code": "80-22-60",
+        "account_number": "10203040"
+    })
+}
+
 /// `PUT /organisations/{id}/address`.
 pub fn set_address() -> Value {
     json!({"town": "Kirkcaldy"})

@@ -1,6 +1,7 @@
 //! Organisations that apply for grants.
 
 pub mod address;
+pub mod bank;
 pub mod examples;
 pub mod model;
 pub mod routes;

@@ -10,6 +10,7 @@ use crate::domain::vocabulary::HealthBoard;
 use crate::error::ApiError;
 use crate::http::{Json, answer};
 use crate::organisations::address::{self, Address, AddressInput};
+use crate::organisations::bank::{self, BankDetails, BankDetailsInput};
 use crate::organisations::model::{Organisation, OrganisationPatch};
 use crate::organisations::service::{self, OrganisationFilter};
 use crate::state::AppState;
@@ -159,13 +160,82 @@ pub async fn set_address(
     .await
 }
 
+/// An organisation's current bank details, masked (its applicants, administrators): whether
+/// payments to it are suspended, who entered the details and who verified them.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "The masked bank details", body = BankDetails)),
+    security(("bearer" = []))
+)]
+#[get("/organisations/{id}/bank-details")]
+pub async fn get_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, _| bank::get(conn, &keyring, &user, *id)).await
+}
+
+/// Enters or changes an organisation's bank details (its applicants, administrators). Payments
+/// to the organisation are suspended until a second person verifies the new details, and its
+/// contacts are told by email, without the numbers.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    request_body(content = BankDetailsInput, example = json!(examples::bank_details())),
+    responses((status = 200, description = "The new details, masked and awaiting verification", body = BankDetails)),
+    security(("bearer" = []))
+)]
+#[put("/organisations/{id}/bank-details")]
+pub async fn set_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<BankDetailsInput>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        bank::set(conn, now, &keyring, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Verifies an organisation's current bank details (administrators), which lifts the
+/// suspension of its payments. The person who entered them cannot.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = i64, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The verified details, masked", body = BankDetails),
+        (status = 409, description = "`same_person`: the caller entered these details; `bank_details_unverified`: there are none; `invalid_state`: already verified", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/organisations/{id}/bank-details/verify")]
+pub async fn verify_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        bank::verify(conn, now, &keyring, &user, *id)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(list_organisations)
         .service(get_organisation)
         .service(update_organisation)
         .service(get_address)
         .service(set_address)
-        .service(verify_organisation);
+        .service(verify_organisation)
+        .service(get_bank_details)
+        .service(set_bank_details)
+        .service(verify_bank_details);
 }
 
 #[cfg(test)]
@@ -177,6 +247,8 @@ mod tests {
     fn examples_are_accepted_bodies() {
         serde_json::from_value::<OrganisationPatch>(examples::update_organisation())
             .expect("PATCH /organisations/{id}");
+        serde_json::from_value::<BankDetailsInput>(examples::bank_details())
+            .expect("PUT /organisations/{id}/bank-details");
         serde_json::from_value::<AddressInput>(examples::set_address())
             .expect("PUT /organisations/{id}/address");
     }

@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod assets;
+mod bank;
 mod charity;
 mod chart;
 mod directory;
@@ -93,9 +94,11 @@ impl Layout {
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
                 ("/admin/services", "Directory"),
+                ("/finance/bank-details", "Bank details"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
             ],
+            Some(Role::Finance) => &[("/", "Home"), ("/finance/bank-details", "Bank details")],
             Some(Role::Official) => &[
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),

@@ -50,16 +50,35 @@ pub fn review_return(
     })
 }
 
-/// An administrator releases one year's instalment; one after the first waits until the return
-/// for the period before its year has been accepted.
-pub fn release_instalment(
+/// An administrator requests the release of one year's instalment; one after the first waits
+/// until the return for the period before its year has been accepted.
+pub fn request_release(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
     id: i64,
     year: &str,
 ) -> Result<Award, ApiError> {
-    releases::release(
+    releases::request(
+        conn,
+        now,
+        user,
+        id,
+        year,
+        monitoring::ensure_previous_accepted,
+    )
+}
+
+/// A finance user authorises a requested release, which pays the instalment, under the same
+/// rules checked again.
+pub fn authorise_release(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    year: &str,
+) -> Result<Award, ApiError> {
+    releases::authorise(
         conn,
         now,
         user,

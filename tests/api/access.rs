@@ -43,6 +43,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/users", Any),
     ("GET", "/organisations", Any),
     ("GET", "/organisations/{id}", Org),
+    ("GET", "/organisations/{id}/bank-details", Org),
     ("GET", "/funds", Any),
     ("GET", "/funds/{id}", Any),
     ("GET", "/funds/{id}/years", Any),
@@ -107,6 +108,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("PUT", "/directory-services/{id}", Org),
     ("POST", "/directory-services/{id}/approve", Any),
     ("POST", "/organisations/{id}/verify", Any),
+    ("PUT", "/organisations/{id}/bank-details", Org),
+    ("POST", "/organisations/{id}/bank-details/verify", Any),
     ("POST", "/funds", Any),
     ("PATCH", "/funds/{id}", Any),
     ("PUT", "/funds/{id}/years/{financial_year}", Any),
@@ -129,6 +132,11 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     (
         "POST",
         "/awards/{id}/instalments/{financial_year}/release",
+        Any,
+    ),
+    (
+        "POST",
+        "/awards/{id}/instalments/{financial_year}/authorise",
         Any,
     ),
     ("PATCH", "/returns/{id}", Org),
@@ -159,10 +167,11 @@ enum Caller {
     AssessorConflicted,
     Administrator,
     Official,
+    Finance,
 }
 
 impl Caller {
-    const ALL: [Caller; 8] = [
+    const ALL: [Caller; 9] = [
         Caller::Nobody,
         Caller::ApplicantA,
         Caller::ApplicantB,
@@ -170,6 +179,7 @@ impl Caller {
         Caller::AssessorUnassigned,
         Caller::AssessorConflicted,
         Caller::Official,
+        Caller::Finance,
         // Last, so that what it changes comes after everyone else has tried.
         Caller::Administrator,
     ];
@@ -183,6 +193,7 @@ impl Caller {
             }
             Caller::Administrator => Some(Role::Administrator),
             Caller::Official => Some(Role::Official),
+            Caller::Finance => Some(Role::Finance),
         }
     }
 }
@@ -296,6 +307,9 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         }
         ("PATCH", "/users/{id}") => json!({"name": "Renamed"}),
         ("PATCH", "/organisations/{id}") => json!({"website": "https://example.org/new"}),
+        ("PUT", "/organisations/{id}/bank-details") => {
+            json!({"account_name": "Matrix", "sort_code": "80-22-60", "account_number": "10203040"})
+        }
         ("PUT", "/organisations/{id}/address") => json!({"town": "Kirkcaldy"}),
         ("POST" | "PUT", "/directory-services" | "/directory-services/{id}") => listing_body(1),
         ("POST", "/directory-services/{id}/approve") => {
@@ -570,6 +584,7 @@ db_test! {
         let Assigned { id: spare, .. } = assessor(&app, &panel.admin, "spare@panel.example.org", None).await;
         a.assignment = assignment;
         let official = app.staff(Role::Official).await;
+        let finance = app.staff(Role::Finance).await;
         let token = |caller: Caller| -> Option<String> {
             match caller {
                 Caller::Nobody => None,
@@ -580,6 +595,7 @@ db_test! {
                 Caller::AssessorConflicted => Some(conflicted.clone()),
                 Caller::Administrator => Some(panel.admin.clone()),
                 Caller::Official => Some(official.clone()),
+                Caller::Finance => Some(finance.clone()),
             }
         };
 

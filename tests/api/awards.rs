@@ -114,8 +114,23 @@ db_test! {
         app.as_(&panel.admin).post(&release("2020-21")).json(json!({})).send().await.assert_problem(404, "not_found");
         app.as_(&panel.admin).post(&release("2021-2")).json(json!({})).send().await.assert_problem(422, "validation_failed");
         app.as_(&applicant).post(&release("2021-22")).json(json!({})).send().await.assert_problem(403, "forbidden");
-        let paid = app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await;
+        // Nothing is paid to an organisation until a second person has checked its bank details.
+        app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "bank_details_unverified");
+        app.payable(&applicant, &panel.admin).await;
+        // An administrator requests, and a finance user authorises, which pays.
+        let requested = app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await;
+        assert_eq!(requested.status.as_u16(), 200, "{}", requested.text);
+        assert_eq!(requested.json["instalments"][0]["status"], "committed");
+        assert_eq!(requested.json["paid"], "0.00");
+        app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "already_requested");
+        let finance = app.staff(Role::Finance).await;
+        let authorise = format!("/api/v1/awards/{award}/instalments/2021-22/authorise");
+        app.as_(&panel.admin).post(&authorise).json(json!({})).send().await.assert_problem(403, "forbidden");
+        app.as_(&finance).post(&release("2021-22")).json(json!({})).send().await.assert_problem(403, "forbidden");
+        app.as_(&finance).post(&format!("/api/v1/awards/{award}/instalments/2022-23/authorise")).json(json!({})).send().await.assert_problem(409, "release_not_requested");
+        let paid = app.as_(&finance).post(&authorise).json(json!({})).send().await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+        app.as_(&finance).post(&authorise).json(json!({})).send().await.assert_problem(409, "already_released");
         assert_eq!(paid.json["paid"], "38000.00");
         assert_eq!(paid.json["instalments"][0]["status"], "released");
         app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "already_released");
@@ -132,7 +147,7 @@ db_test! {
         app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "Again."})).send().await.assert_problem(409, "invalid_state");
         app.as_(&panel.admin).post(&release("2022-23")).json(json!({})).send().await.assert_problem(409, "award_not_accepted");
 
-        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "instalment_released", "terminated"]);
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "release_requested", "instalment_released", "terminated"]);
         let kinds: Vec<String> = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "award_accepted").count(), 2);
         assert_eq!(kinds.iter().filter(|k| *k == "award_terminated").count(), 2);
@@ -364,5 +379,55 @@ db_test! {
         let again = panel.award(&app, first, json!({"2021-22": "1.00"})).await;
         assert_eq!(again.status.as_u16(), 409, "{}", again.text);
         assert!(again.json.get("years").is_none(), "{}", again.text);
+    }
+}
+
+db_test! {
+    async fn two_people_pay_every_instalment_whatever_the_client_sends(app) {
+        let panel = Panel::new(&app, 1).await;
+        let Submitted { id, applicant } = panel.ready(&app, 1).await;
+        let award = panel.award(&app, id, json!({"2021-22": "38000.00"})).await.json["award"]["id"].as_i64().unwrap();
+        app.as_(&applicant).post(&format!("/api/v1/awards/{award}/accept")).json(json!({})).send().await;
+        app.payable(&applicant, &panel.admin).await;
+        let path = format!("/api/v1/awards/{award}/instalments/2021-22");
+
+        // An administrator who requested, then was made finance, cannot authorise it; nor can
+        // the award's decider; forged fields in the body change nothing, on another instance too.
+        let admin_email = format!("both-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        let both_id = app.create_user(Role::Administrator, &admin_email, None).await;
+        let both = app.token(&admin_email).await;
+        let requested = app.as_(&both).post(&format!("{path}/release")).json(json!({"requested_by": 1})).send().await;
+        assert_eq!(requested.status.as_u16(), 200, "{}", requested.text);
+        let made_finance = app.as_(&panel.admin).patch(&format!("/api/v1/users/{both_id}")).json(json!({"role": "finance"})).send().await;
+        assert_eq!(made_finance.status.as_u16(), 200, "{}", made_finance.text);
+        let both = app.token(&admin_email).await;
+        let other = app.second_instance().await;
+        other.as_(&both).post(&format!("{path}/authorise")).json(json!({"authorised_by": 1, "requested_by": 2})).send().await.assert_problem(409, "same_person");
+        let me = app.as_(&panel.admin).get("/api/v1/me").send().await.json["user"]["id"].as_i64().unwrap();
+        // The decider is the panel's administrator: made finance, they are refused too.
+        let second_admin = app.admin().await;
+        let made = app.as_(&second_admin).patch(&format!("/api/v1/users/{me}")).json(json!({"role": "finance"})).send().await;
+        assert_eq!(made.status.as_u16(), 200, "{}", made.text);
+        let decider = app.token(made.json["email"].as_str().unwrap()).await;
+        app.as_(&decider).post(&format!("{path}/authorise")).json(json!({})).send().await.assert_problem(409, "same_person");
+        let unpaid = app.as_(&second_admin).get(&format!("/api/v1/awards/{award}")).send().await;
+        assert_eq!(unpaid.json["paid"], "0.00", "{}", unpaid.text);
+
+        // The database refuses the requester as authoriser, whatever reaches it.
+        let now = app.clock_now();
+        let forged = app.state.db.run(move |conn| {
+            use diesel::prelude::*;
+            use grantfund::db::schema::release_requests;
+            Ok::<_, grantfund::error::ApiError>(diesel::update(release_requests::table)
+                .set((release_requests::authorised_by.eq(Some(both_id)), release_requests::authorised_at.eq(Some(now))))
+                .execute(conn))
+        }).await.unwrap();
+        assert!(forged.is_err(), "the CHECK constraint refuses it: {forged:?}");
+
+        // A third person authorises, on the other instance.
+        let finance = other.staff(Role::Finance).await;
+        let paid = other.as_(&finance).post(&format!("{path}/authorise")).json(json!({})).send().await;
+        assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+        assert_eq!(paid.json["paid"], "38000.00");
     }
 }

@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 
 use crate::support::*;
 
+/// A data key good enough for production: not the development key.
+const PRODUCTION_DATA_KEY: &str = "live1:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
 fn grantfund(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grantfund"));
     command
@@ -125,6 +128,64 @@ fn production_refuses_a_missing_default_or_short_secret_and_says_why() {
         );
     }
     assert!(!dir.path().join("never.db").exists(), "nothing started");
+}
+
+#[test]
+fn production_refuses_a_missing_or_malformed_data_key_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (None, "DATA_ENCRYPTION_KEY must be set"),
+        (Some("live1:c2VjcmV0LWJ1dC1zaG9ydA=="), "must be 32 bytes"),
+    ];
+    for (key, reason) in cases {
+        let mut command = grantfund(dir.path());
+        command
+            .env("APP_ENV", "production")
+            .env(
+                "JWT_SECRET",
+                "a production secret that is long enough to pass",
+            )
+            .env("DATABASE_URL", "sqlite://never.db")
+            .args(["serve"]);
+        if let Some(key) = key {
+            command.env("DATA_ENCRYPTION_KEY", key);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success());
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(
+            !stderr.contains("c2VjcmV0"),
+            "the key is not echoed: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("never.db").exists(), "nothing started");
+}
+
+#[test]
+fn reencrypt_reports_what_it_sealed_again_under_the_current_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = grantfund(dir.path())
+        .env("DATABASE_URL", "sqlite://keys.db")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
+        .env(
+            "DATA_ENCRYPTION_OLD_KEYS",
+            "old1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .arg("reencrypt")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        "reencrypt: 0 values sealed again under key live1, 0 already under it"
+    );
+    assert!(!stdout.contains("ZmVk"), "no key is printed");
 }
 
 #[test]
@@ -268,7 +329,13 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
     let roles: Vec<&str> = logins.iter().map(|l| l.0).collect();
     assert_eq!(
         roles,
-        ["administrator", "official", "assessor", "applicant"],
+        [
+            "administrator",
+            "official",
+            "assessor",
+            "applicant",
+            "finance"
+        ],
         "{stdout}"
     );
     for (_, _, password) in &logins {
@@ -318,6 +385,7 @@ fn demo_credentials_are_refused_in_production_and_need_demo_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let refused = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to pass",
@@ -419,6 +487,7 @@ fn production_logs_are_json_with_one_line_per_request_carrying_its_id() {
     let port = free_port();
     let child = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to use",
@@ -494,6 +563,7 @@ fn seed_scale_writes_a_fund_and_is_refused_in_production() {
     );
     let refused = grantfund(dir.path())
         .env("APP_ENV", "production")
+        .env("DATA_ENCRYPTION_KEY", PRODUCTION_DATA_KEY)
         .env(
             "JWT_SECRET",
             "a production secret that is long enough to pass",

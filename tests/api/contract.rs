@@ -255,7 +255,7 @@ fn the_headers_are_declared() {
             }
         }
     }
-    assert_eq!(keys, 5, "decisions and the four award actions");
+    assert_eq!(keys, 6, "decisions and the five award actions");
     assert_eq!(
         doc["components"]["headers"]["Retry-After"]["schema"]["type"],
         "integer"

@@ -25,7 +25,7 @@ fn items(reply: &Reply) -> Vec<Value> {
 db_test! {
     async fn the_demo_seeds_the_model_fund_its_rounds_and_applications(app) {
         let now = app.clock_now();
-        let logins = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
+        let logins = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         let admin = logins.iter().find(|l| l.role == Role::Administrator).unwrap();
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
@@ -196,9 +196,15 @@ db_test! {
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let accepted = app.as_(&aileen).post(&format!("/api/v1/awards/{}/accept", offers[0]["id"])).json(serde_json::json!({})).send().await;
         assert_eq!(accepted.json["status"], "accepted", "{}", accepted.text);
+        // Grant holders' bank details are checked; the demo applicant's wait for a check.
+        let own = app.as_(&aileen).get("/api/v1/me").send().await.json["user"]["organisation_id"].as_i64().unwrap();
+        let held = app.as_(&admin).get(&format!("/api/v1/organisations/{own}/bank-details")).send().await;
+        assert_eq!(held.json["status"], "awaiting_verification", "{}", held.text);
+        let other = app.as_(&admin).get(&format!("/api/v1/organisations/{}/bank-details", top["organisation_id"])).send().await;
+        assert_eq!(other.status.as_u16(), 200, "{}", other.text);
 
         // Seeding again changes nothing.
-        let again = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
+        let again = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         assert!(again.is_empty());
         assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 1);
     }

@@ -12,6 +12,7 @@ mod assets;
 mod attacks;
 mod auth;
 mod awards;
+mod bank_details;
 mod cli;
 mod contract;
 mod demo;

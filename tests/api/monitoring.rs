@@ -202,7 +202,7 @@ db_test! {
         app.as_(&applicant).post(&format!("/api/v1/returns/{year_one}/submit")).json(json!({})).send().await;
         app.as_(&panel.admin).post(&release).json(json!({})).send().await.assert_problem(409, "return_not_accepted");
         app.as_(&panel.admin).post(&format!("/api/v1/returns/{year_one}/review")).json(json!({"outcome": "accepted"})).send().await;
-        let paid = app.as_(&panel.admin).post(&release).json(json!({})).send().await;
+        let paid = app.release(&panel.admin, award, "2022-23").await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "78000.00");
 
@@ -360,7 +360,7 @@ db_test! {
         assert_eq!(on_both(&app, &other, &reach, &official).await["reached"], 50);
 
         // A release moves paid.
-        let released = app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/instalments/2022-23/release")).json(json!({})).send().await;
+        let released = app.release(&panel.admin, award, "2022-23").await;
         assert_eq!(released.status.as_u16(), 200, "{}", released.text);
         assert_eq!(on_both(&app, &other, &summary, &official).await["total"]["paid"], "78000.00");
 

@@ -907,3 +907,61 @@ db_test! {
         assert_eq!(nobody.get_html(&format!("/directory/{id}")).await.status, StatusCode::NOT_FOUND);
     }
 }
+
+db_test! {
+    async fn bank_details_are_entered_masked_and_checked_by_a_second_person_through_the_pages(app) {
+        let Registered { organisation, .. } = app.register("SC300020", "bank@example.org").await;
+        let mut charity = Browser::new(&app);
+        charity.sign_in("bank@example.org").await;
+        let empty = charity.get("/organisation/bank-details").await;
+        assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
+        assert!(empty.text.contains("cannot pay any grant yet"), "{}", empty.text);
+
+        let refused = charity.post("/organisation/bank-details", &[("account_name", ""), ("sort_code", "12-34"), ("account_number", "123")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        for field in ["account_name", "sort_code", "account_number"] {
+            assert!(refused.text.contains(&format!("href=\"#{field}\"")), "{field}");
+            assert!(refused.text.contains(&format!("id=\"{field}-error\"")), "{field}");
+        }
+        assert!(refused.text.contains("Sort code must be six digits"), "{}", refused.text);
+
+        let saved = charity.post("/organisation/bank-details", &[("account_name", "Bank Trust"), ("sort_code", "80-22-60"), ("account_number", "10203040"), ("roll_number", "")]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert!(saved.text.contains("****3040") && saved.text.contains("Waiting for a check"), "{}", saved.text);
+        assert!(!saved.text.contains("10203040") && !saved.text.contains("80-22-60"), "only the last digits are shown");
+        assert!(!saved.text.contains("Confirm these bank details"), "the charity cannot check its own");
+
+        // Finance staff find the details waiting for their check.
+        let finance = format!("finance-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(Role::Finance, &finance, None).await;
+        let mut payments = Browser::new(&app);
+        payments.sign_in(&finance).await;
+        let queue = payments.get("/finance/bank-details").await;
+        assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
+        assert!(queue.text.contains(&format!("href=\"/admin/organisations/{organisation}/bank-details\"")), "{}", queue.text);
+        assert_eq!(payments.get(&format!("/admin/organisations/{organisation}/bank-details")).await.status, StatusCode::OK);
+        assert_eq!(charity.get("/finance/bank-details").await.status, StatusCode::FORBIDDEN);
+
+        // The first administrator enters a change, so only a second one can check it.
+        let first = format!("first-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        let second = format!("second-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(Role::Administrator, &first, None).await;
+        app.create_user(Role::Administrator, &second, None).await;
+        let mut admin = Browser::new(&app);
+        admin.sign_in(&first).await;
+        let path = format!("/admin/organisations/{organisation}/bank-details");
+        let changed = admin.post(&path, &[("account_name", "Bank Trust"), ("sort_code", "80 22 61"), ("account_number", "10203041")]).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+        let own = admin.post(&format!("{path}/verify"), &[]).await;
+        assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.text);
+        assert!(own.text.contains("a second person must verify them"), "{}", own.text);
+        let mut checker = Browser::new(&app);
+        checker.sign_in(&second).await;
+        let page = checker.get(&path).await;
+        assert!(page.text.contains("Confirm these bank details are correct"), "{}", page.text);
+        let checked = checker.post(&format!("{path}/verify"), &[]).await;
+        assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
+        assert!(checked.text.contains("Checked") && checked.text.contains("****3041"), "{}", checked.text);
+        assert!(!checked.text.contains("Confirm these bank details"));
+    }
+}

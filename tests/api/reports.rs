@@ -20,7 +20,10 @@ async fn demo(app: &TestApp) -> DemoStaff {
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs))
+        .run({
+            let keyring = app.state.keyring.clone();
+            move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs)
+        })
         .await
         .unwrap();
     let token = |role: Role| {

@@ -81,9 +81,9 @@ db_test! {
 db_test! {
     async fn the_demo_accounts_sign_in_and_the_demo_is_seeded_only_once(app) {
         let now = app.clock_now();
-        let logins = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
+        let logins = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         let roles: Vec<Role> = logins.iter().map(|l| l.role).collect();
-        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant]);
+        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant, Role::Finance]);
         for login in &logins {
             let reply = app.login(&login.email, &login.password).await;
             assert_eq!(reply.status.as_u16(), 200, "{}: {}", login.email, reply.text);
@@ -91,7 +91,7 @@ db_test! {
         let applicant = logins.iter().find(|l| l.role == Role::Applicant).unwrap();
         let token = app.login(&applicant.email, &applicant.password).await.json["access_token"].as_str().unwrap().to_owned();
         assert_eq!(app.as_(&token).get("/api/v1/me").send().await.json["organisation"]["verified"], true);
-        let again = { let blobs = app.state.blobs.clone(); app.state.db.run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs)) }.await.unwrap();
+        let again = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         assert!(again.is_empty());
     }
 }

@@ -333,6 +333,21 @@ try {
     state.returnUrl = applicant.url().replace(/\?.*$/, "");
   });
 
+  await step("the charity gives its bank details and a second person checks them", async () => {
+    await applicant.goto("/organisation/bank-details");
+    await applicant.getByLabel("Name on the account", { exact: true }).fill("Bumps and Babies");
+    await applicant.getByLabel("Sort code", { exact: true }).fill("80-22-60");
+    await applicant.getByLabel("Account number", { exact: true }).fill("10203040");
+    await applicant.getByRole("button", { name: "Save bank details" }).click();
+    await applicant.getByText("****3040").waitFor();
+    await look(applicant, "bank-details");
+    await admin.goto(`/admin/applications/${state.applicationId}`);
+    await admin.getByRole("link", { name: /^Bank details of / }).click();
+    await admin.getByRole("button", { name: "Confirm these bank details are correct" }).click();
+    await admin.getByText("The bank details are checked.").waitFor();
+    await look(admin, "bank-details-check");
+  });
+
   await step("the charity makes a feedback link with a printable QR code", async () => {
     await applicant.goto(state.awardUrl);
     await applicant.getByLabel("Name of a new link", { exact: true }).fill("Tuesday group, Kirkcaldy");

@@ -3,6 +3,7 @@
 //! view; reviewing returns; approving directory listings; the outbox and the audit trail.
 
 mod applications;
+mod bank_details;
 mod funds;
 mod records;
 mod returns;
@@ -52,6 +53,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/organisations/{id}/verify",
             web::post().to(applications::verify_organisation),
+        )
+        .route(
+            "/finance/bank-details",
+            web::get().to(bank_details::bank_checks_page),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details",
+            web::get().to(bank_details::bank_details_page),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details",
+            web::post().to(bank_details::bank_details_save),
+        )
+        .route(
+            "/admin/organisations/{id}/bank-details/verify",
+            web::post().to(bank_details::bank_details_verify),
         )
         .route("/admin/services", web::get().to(services::service_list))
         .route(

@@ -3,6 +3,7 @@
 
 mod applications;
 mod awards;
+mod bank_details;
 mod organisation;
 mod returns;
 mod services;
@@ -17,6 +18,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/organisation",
         web::post().to(organisation::organisation_save),
+    )
+    .route(
+        "/organisation/bank-details",
+        web::get().to(bank_details::bank_details_page),
+    )
+    .route(
+        "/organisation/bank-details",
+        web::post().to(bank_details::bank_details_save),
     )
     .route(
         "/organisation/address",

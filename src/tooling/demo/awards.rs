@@ -7,10 +7,21 @@ use crate::error::ApiError;
 /// funding line whose organisation is verified is awarded what it asked (every third a little
 /// less); with `eventful`, the best application below the line is declined with feedback. The
 /// applicants accept their offers a few days later (with `eventful`, the second turns it down),
-/// except `keep_open`'s, and the first year's instalment of each accepted award is released.
+/// except `keep_open`'s, give their bank details (which the administrator checks), and the first
+/// year's instalment of each accepted award is requested by the administrator and authorised by
+/// finance.
+/// The administrator who decides, and the keys the bank details are sealed with.
+#[derive(Clone, Copy)]
+pub(super) struct Office<'a> {
+    pub admin: &'a CurrentUser,
+    /// Authorises the releases the administrator requests.
+    pub finance: &'a CurrentUser,
+    pub keyring: &'a crate::crypto::Keyring,
+}
+
 pub(super) fn decide_round(
     conn: &mut DbConnection,
-    admin: &CurrentUser,
+    office: Office<'_>,
     applicants: &std::collections::HashMap<i64, CurrentUser>,
     round: &crate::rounds::model::Round,
     when: &str,
@@ -23,6 +34,11 @@ pub(super) fn decide_round(
     use crate::domain::vocabulary::DecisionOutcome;
     use crate::usecases::grant_cycle;
 
+    let Office {
+        admin,
+        finance,
+        keyring,
+    } = office;
     let when = at(when)?;
     let ranked = ranking(conn, admin, round.id)?;
     let mut offers = Vec::new();
@@ -97,15 +113,66 @@ pub(super) fn decide_round(
             continue;
         }
         grant_cycle::accept_award(conn, replied, applicant, offer.id)?;
+        bank_details(
+            conn,
+            keyring,
+            replied,
+            applicant,
+            admin,
+            offer.organisation_id,
+            k,
+        )?;
         if let Some(first) = offer.amounts.keys().next() {
-            grant_cycle::release_instalment(
+            grant_cycle::request_release(
                 conn,
                 replied + chrono::Duration::days(14),
                 admin,
                 offer.id,
                 &first.to_string(),
             )?;
+            grant_cycle::authorise_release(
+                conn,
+                replied + chrono::Duration::days(15),
+                finance,
+                offer.id,
+                &first.to_string(),
+            )?;
         }
     }
+    Ok(())
+}
+
+/// The applicant gives the organisation's bank details when it first accepts an award, and the
+/// administrator checks them the next day.
+fn bank_details(
+    conn: &mut DbConnection,
+    keyring: &crate::crypto::Keyring,
+    when: chrono::NaiveDateTime,
+    applicant: &CurrentUser,
+    checker: &CurrentUser,
+    organisation_id: i64,
+    k: usize,
+) -> Result<(), ApiError> {
+    use crate::organisations::bank::{self, BankDetailsInput, BankDetailsStatus};
+
+    let held = bank::get(conn, keyring, checker, organisation_id)?;
+    if held.status != BankDetailsStatus::Missing {
+        return Ok(());
+    }
+    let organisation = crate::organisations::model::OrganisationRow::find(conn, organisation_id)?;
+    let input = BankDetailsInput {
+        account_name: organisation.name.chars().take(140).collect(),
+        sort_code: format!("80-{:02}-{:02}", 10 + organisation_id % 80, 10 + k % 80),
+        account_number: format!("{:08}", 10_203_040 + organisation_id * 7_919),
+        roll_number: None,
+    };
+    bank::set(conn, when, keyring, applicant, organisation_id, &input)?;
+    bank::verify(
+        conn,
+        when + chrono::Duration::days(1),
+        keyring,
+        checker,
+        organisation_id,
+    )?;
     Ok(())
 }

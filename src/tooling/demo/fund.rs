@@ -3,7 +3,7 @@
 
 use super::applicants::ORGANISATIONS;
 use super::assessment::assess_round;
-use super::awards::decide_round;
+use super::awards::{Office, decide_round};
 use super::directory::list_services;
 use super::feedback::gather_feedback;
 use super::monitoring::report_round;
@@ -80,6 +80,7 @@ const PROJECTS: &[(&str, &[&str], &[&str], bool)] = &[
 /// Seeds the fund, its years and rounds, the organisations and their applications.
 pub(super) fn model_case(
     conn: &mut DbConnection,
+    keyring: &crate::crypto::Keyring,
     admin: &CurrentUser,
     aileen: &CurrentUser,
     panel: &[CurrentUser],
@@ -491,9 +492,23 @@ pub(super) fn model_case(
     // demo applicant's offer is left open for them to accept.
     applicants.insert(aileen.organisation_id.unwrap_or_default(), aileen.clone());
     let keep_open = aileen.organisation_id;
+    // Finance staff, who authorise the releases, join once everyone else has an account; `seed`
+    // gives them a password to sign in with.
+    let finance = CurrentUser::from(super::quiet_account(
+        conn,
+        at("2021-03-01T09:00:00Z")?,
+        crate::domain::vocabulary::Role::Finance,
+        super::FINANCE,
+        "Niamh Kerr",
+        None,
+    )?);
     decide_round(
         conn,
-        admin,
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &core,
         "2021-03-22T10:00:00Z",
@@ -502,7 +517,11 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        admin,
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &innovation,
         "2021-08-02T10:00:00Z",
@@ -511,7 +530,11 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        admin,
+        Office {
+            admin,
+            finance: &finance,
+            keyring,
+        },
         &applicants,
         &extension,
         "2022-03-14T10:00:00Z",
@@ -523,7 +546,7 @@ pub(super) fn model_case(
     // and the administrator reviews and pays.
     for round in [&core, &innovation, &extension] {
         gather_feedback(conn, &applicants, round)?;
-        report_round(conn, admin, &applicants, round, files)?;
+        report_round(conn, admin, &finance, &applicants, round, files)?;
     }
     // The grant holders list their services in the national directory.
     list_services(conn, admin, &applicants)?;

@@ -43,15 +43,17 @@ pub struct Login {
 
 const ADMINISTRATOR: &str = "admin@fund.example.org";
 const OFFICIAL: &str = "official@gov.example.org";
+const FINANCE: &str = "finance@fund.example.org";
 const ASSESSOR: &str = "assessor@panel.example.org";
 const APPLICANT: &str = "aileen@bumps-and-babies.example.org";
 
 /// The demo accounts whose sign-in details are printed, one of each role.
-pub const ACCOUNTS: [(Role, &str); 4] = [
+pub const ACCOUNTS: [(Role, &str); 5] = [
     (Role::Administrator, ADMINISTRATOR),
     (Role::Official, OFFICIAL),
     (Role::Assessor, ASSESSOR),
     (Role::Applicant, APPLICANT),
+    (Role::Finance, FINANCE),
 ];
 
 /// A new demo password. Random, so that a demo started by mistake on a reachable host is not an
@@ -101,6 +103,7 @@ pub fn reset_credentials(
 pub fn seed(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    keyring: &crate::crypto::Keyring,
     blobs: &crate::blobs::Blobs,
 ) -> Result<Vec<Login>, ApiError> {
     use crate::documents::model::Owner;
@@ -238,7 +241,28 @@ pub fn seed(
                 None,
             )?));
         }
-        fund::model_case(conn, &admin, &aileen, &panel, &files)?;
+        fund::model_case(conn, keyring, &admin, &aileen, &panel, &files)?;
+        // The finance user the model case made signs in with a new password.
+        if let Some(user) = UserRow::find_by_email(conn, FINANCE)? {
+            let password_text = new_password()?;
+            set_password(conn, now, user.id, &password::hash(&password_text)?, None)?;
+            logins.push(Login {
+                role: Role::Finance,
+                email: user.email,
+                password: password_text,
+            });
+        }
+        // The demo applicant has just given the organisation's bank details, which wait for a
+        // second person's check.
+        if let Some(organisation_id) = aileen.organisation_id {
+            let input = crate::organisations::bank::BankDetailsInput {
+                account_name: "Bumps and Babies Fife".to_owned(),
+                sort_code: "80-22-60".to_owned(),
+                account_number: "10203040".to_owned(),
+                roll_number: None,
+            };
+            crate::organisations::bank::set(conn, now, keyring, &aileen, organisation_id, &input)?;
+        }
         Ok(logins)
     })
 }

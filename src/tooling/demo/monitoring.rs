@@ -24,6 +24,7 @@ const CASE_STUDIES: &[&str] = &[
 pub(super) fn report_round(
     conn: &mut DbConnection,
     admin: &CurrentUser,
+    finance: &CurrentUser,
     applicants: &std::collections::HashMap<i64, CurrentUser>,
     round: &crate::rounds::model::Round,
     files: &super::documents::Files,
@@ -183,10 +184,17 @@ pub(super) fn report_round(
                 && let Some(next) = owed.get(i + 1).and_then(|n| n.financial_year.clone())
                 && Some(&next) != row.financial_year.as_ref()
             {
-                grant_cycle::release_instalment(
+                grant_cycle::request_release(
                     conn,
                     reviewed + chrono::Duration::days(3),
                     admin,
+                    award.id,
+                    &next,
+                )?;
+                grant_cycle::authorise_release(
+                    conn,
+                    reviewed + chrono::Duration::days(4),
+                    finance,
                     award.id,
                     &next,
                 )?;

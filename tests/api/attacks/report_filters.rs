@@ -17,7 +17,10 @@ async fn official(app: &TestApp) -> String {
     let logins = app
         .state
         .db
-        .run(move |conn| grantfund::tooling::demo::seed(conn, now, &blobs))
+        .run({
+            let keyring = app.state.keyring.clone();
+            move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs)
+        })
         .await
         .unwrap();
     let login = logins

@@ -330,6 +330,52 @@ impl TestApp {
         }
     }
 
+    /// Gives the organisation of `applicant` bank details, entered by the applicant and verified
+    /// by `admin`, so that it can be paid; gives the organisation's id.
+    pub async fn payable(&self, applicant: &str, admin: &str) -> i64 {
+        let me = self.as_(applicant).get("/api/v1/me").send().await;
+        let organisation = me.json["user"]["organisation_id"]
+            .as_i64()
+            .expect("an applicant's organisation");
+        let path = format!("/api/v1/organisations/{organisation}/bank-details");
+        let entered = self
+            .as_(applicant)
+            .put(&path)
+            .json(json!({"account_name": "Test Charity", "sort_code": "80-22-60", "account_number": "10203040"}))
+            .send()
+            .await;
+        assert_eq!(entered.status, StatusCode::OK, "{}", entered.text);
+        let verified = self
+            .as_(admin)
+            .post(&format!("{path}/verify"))
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+        organisation
+    }
+
+    /// Releases an instalment as the service requires: `admin` requests it and a new finance
+    /// user authorises it; gives the authorisation's answer.
+    pub async fn release(&self, admin: &str, award: i64, year: &str) -> Reply {
+        let path = format!("/api/v1/awards/{award}/instalments/{year}");
+        let requested = self
+            .as_(admin)
+            .post(&format!("{path}/release"))
+            .json(json!({}))
+            .send()
+            .await;
+        if requested.status != StatusCode::OK {
+            return requested;
+        }
+        let finance = self.staff(Role::Finance).await;
+        self.as_(&finance)
+            .post(&format!("{path}/authorise"))
+            .json(json!({}))
+            .send()
+            .await
+    }
+
     /// Sends everything due in the outbox, as `jobs run-once` does.
     pub async fn run_outbox(&self) -> grantfund::email::worker::PassReport {
         let mailer = Mailer::from_settings(&self.state.settings).expect("mailer");
@@ -356,9 +402,15 @@ impl TestApp {
     }
     /// A second instance of the service on the same database, as behind a load balancer.
     pub async fn second_instance(&self) -> TestApp {
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// A second instance on the same database with its settings adjusted by `tweak`.
+    pub async fn second_instance_with(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let mail_dir = tempfile::tempdir().expect("mail dir");
         let mut settings = (*self.state.settings).clone();
         settings.mail_dir = mail_dir.path().to_owned();
+        tweak(&mut settings);
         let options = Options {
             clock: Arc::new(self.clock.clone()),
             workers: Some(1),

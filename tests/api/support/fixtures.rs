@@ -290,7 +290,7 @@ impl Panel {
     }
 
     /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
-    /// accepted, its first instalment released.
+    /// accepted, its bank details verified and its first instalment released.
     pub async fn accepted(&self, app: &TestApp, n: usize) -> Award {
         let Submitted { id, applicant } = self.ready(app, n).await;
         let made = self
@@ -302,16 +302,12 @@ impl Panel {
             .await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let award = made.json["award"]["id"].as_i64().unwrap();
-        for (path, token) in [
-            (format!("/api/v1/awards/{award}/accept"), &applicant),
-            (
-                format!("/api/v1/awards/{award}/instalments/2021-22/release"),
-                &self.admin,
-            ),
-        ] {
-            let reply = app.as_(token).post(&path).json(json!({})).send().await;
-            assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
-        }
+        app.payable(&applicant, &self.admin).await;
+        let path = format!("/api/v1/awards/{award}/accept");
+        let reply = app.as_(&applicant).post(&path).json(json!({})).send().await;
+        assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
+        let paid = app.release(&self.admin, award, "2021-22").await;
+        assert_eq!(paid.status.as_u16(), 200, "release: {}", paid.text);
         Award {
             id: award,
             holder: applicant,

@@ -1,0 +1,4 @@
+-- Finance staff: the role that authorises payments and prepares payment runs.
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('applicant', 'assessor', 'administrator', 'official', 'finance'));
