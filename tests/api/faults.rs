@@ -123,8 +123,9 @@ async fn kill_during_writes(backend: Backend) {
         );
     }
 
-    // Every queued email is sent once, none twice, whatever the kill interrupted.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Every queued email is sent once, none twice, whatever the kill interrupted. A row the
+    // killed server had claimed is sent once its lease has run out.
+    let deadline = Instant::now() + grantfund::email::outbox::CLAIM_LEASE + Duration::from_secs(30);
     let admin_db = url.clone();
     let queued = loop {
         let (unsent, total) = outbox_state(&admin_db, backend);
