@@ -396,7 +396,7 @@ try {
 
   await step("the administrator asks for changes, and the charity sends the return again", async () => {
     await admin.goto("/admin/returns");
-    await admin.getByRole("link", { name: /^B/ }).first().click();
+    await admin.locator("main").getByRole("link", { name: /^B/ }).first().click();
     await admin.getByLabel("Ask for changes", { exact: true }).check();
     await admin.getByRole("button", { name: "Record review" }).click();
     await admin.locator(".govuk-error-summary").waitFor();
