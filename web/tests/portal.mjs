@@ -333,6 +333,43 @@ try {
     state.returnUrl = applicant.url().replace(/\?.*$/, "");
   });
 
+  await step("the charity uploads its accounts and watches the upload go", async () => {
+    await applicant.goto("/organisation");
+    await applicant.getByRole("link", { name: "Your organisation's documents" }).click();
+    await applicant.waitForURL(/\/documents\/organisation\/\d+$/);
+    const documentsUrl = applicant.url();
+    // Without a file the answer comes back into the page, with the message beside the field.
+    await applicant.getByLabel("Annual accounts", { exact: true }).check();
+    await applicant.getByRole("button", { name: "Upload", exact: true }).click();
+    await applicant.locator("#file-error").getByText("Select a file to upload").waitFor();
+    assert.equal(await applicant.locator(".govuk-error-summary").count(), 1);
+    // Every progress event the page receives, as the person sees it.
+    await applicant.evaluate(() => {
+      window.uploadProgress = [];
+      document.body.addEventListener("htmx:xhr:progress", () => {
+        const box = document.querySelector("[data-upload-box]");
+        window.uploadProgress.push({
+          shown: box !== null && !box.hidden,
+          value: box?.querySelector("progress").value,
+          status: box?.querySelector("[data-upload-status]").textContent,
+        });
+      });
+    });
+    const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(4 * 1024 * 1024, 0x20), Buffer.from("\n%%EOF\n")]);
+    await applicant.getByLabel("Annual accounts", { exact: true }).check();
+    await applicant.getByLabel("For annual accounts: the last day they cover", { exact: true }).fill("2026-03-31");
+    await applicant.getByLabel("Upload a file", { exact: true }).setInputFiles({ name: "Accounts 2025-26.pdf", mimeType: "application/pdf", buffer: pdf });
+    await applicant.getByRole("button", { name: "Upload", exact: true }).click();
+    await applicant.getByText("Your document is uploaded.").waitFor();
+    await applicant.getByRole("link", { name: "Accounts 2025-26.pdf" }).waitFor();
+    assert.equal(applicant.url(), `${documentsUrl}?uploaded=1`);
+    const seen = await applicant.evaluate(() => window.uploadProgress);
+    assert.ok(seen.length > 0, "no progress was shown while the file went");
+    assert.ok(seen.every((p) => p.shown), "the progress bar was hidden during the upload");
+    assert.ok(seen.some((p) => /% uploaded$|checking the file$/.test(p.status)), `progress said ${JSON.stringify(seen.at(-1))}`);
+    await look(applicant, "documents");
+  });
+
   await step("the charity gives its bank details and a second person checks them", async () => {
     await applicant.goto("/organisation/bank-details");
     await applicant.getByLabel("Name on the account", { exact: true }).fill("Bumps and Babies");
