@@ -226,13 +226,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 retention.documents_removed,
                 blobs_removed
             );
-            let swept = grantfund::documents::sweep::sweep(&db, &blobs, clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "documents: {} unreferenced blobs removed, {} kept",
-                swept.blobs_removed, swept.blobs_kept
-            );
+            sweep_documents(&db, &blobs, &clock).await?;
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -247,14 +241,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         } => {
             let db = Db::connect(&settings).map_err(|e| e.to_string())?;
             let blobs = grantfund::blobs::Blobs::open(&settings).map_err(|e| e.to_string())?;
-            let swept = grantfund::documents::sweep::sweep(&db, &blobs, clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "documents: {} unreferenced blobs removed, {} kept",
-                swept.blobs_removed, swept.blobs_kept
-            );
-            Ok(())
+            sweep_documents(&db, &blobs, &clock).await
         }
         Command::Reencrypt => {
             let db = Db::connect(&settings).map_err(|e| e.to_string())?;
@@ -306,6 +293,22 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::Openapi => Ok(()),
     }
+}
+
+/// Removes the blobs no document has referenced for a day, and says how many.
+async fn sweep_documents(
+    db: &Db,
+    blobs: &grantfund::blobs::Blobs,
+    clock: &Arc<dyn Clock>,
+) -> Result<(), String> {
+    let swept = grantfund::documents::sweep::sweep(db, blobs, clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "documents: {} unreferenced blobs removed, {} kept",
+        swept.blobs_removed, swept.blobs_kept
+    );
+    Ok(())
 }
 
 fn problem_fields(error: &grantfund::error::ApiError) -> String {

@@ -28,109 +28,6 @@ async fn upload(
     Ok(HttpResponse::Created().json(document))
 }
 
-/// Uploads a due-diligence document of the caller's own organisation: its `constitution`,
-/// `annual_accounts` (with `period_end`) or `safeguarding_policy`. The type is read from the
-/// file's content; a photo loses its location and camera data before it is stored.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Organisation id")),
-    request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The document", body = Document),
-        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/organisations/{id}/documents")]
-pub async fn upload_organisation_document(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    payload: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload(state, user, Owner::organisation(*id), req, payload).await
-}
-
-/// Uploads a document of a draft application (`budget`, `project_plan`, `letter_of_support`,
-/// `other`). A submitted application's documents no longer change.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Application id")),
-    request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The document", body = Document),
-        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/applications/{id}/documents")]
-pub async fn upload_application_document(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    payload: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload(state, user, Owner::application(*id), req, payload).await
-}
-
-/// Uploads evidence for an open monitoring return (`evidence`, `other`). A submitted return's
-/// documents no longer change.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Return id")),
-    request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The document", body = Document),
-        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/returns/{id}/documents")]
-pub async fn upload_return_document(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    payload: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload(state, user, Owner::monitoring_return(*id), req, payload).await
-}
-
-/// Uploads the signed grant agreement of an accepted award (`signed_agreement`).
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Award id")),
-    request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The document", body = Document),
-        (status = 409, description = "`document_locked`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/awards/{id}/documents")]
-pub async fn upload_award_document(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    payload: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload(state, user, Owner::award(*id), req, payload).await
-}
-
 async fn list(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -142,70 +39,104 @@ async fn list(
     .await
 }
 
-/// An organisation's documents, newest first, with the end of its latest accounts and, for
-/// administrators, whether they are more than 18 months old.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Organisation id")),
-    responses((status = 200, description = "The documents", body = DocumentList)),
-    security(("bearer" = []))
-)]
-#[get("/organisations/{id}/documents")]
-pub async fn list_organisation_documents(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<DocumentList>, ApiError> {
-    list(state, user, Owner::organisation(*id)).await
+/// The upload and the list of one kind of owner: the same two operations on each, with the
+/// owner's path, its id's description and what its documents are for.
+macro_rules! owner_documents {
+    (
+        owner: $owner:path,
+        id: $id:literal,
+        $(#[doc = $upload_doc:literal])+
+        upload: $upload:ident at $upload_path:literal,
+        $(#[doc = $list_doc:literal])+
+        list: $list:ident at $list_path:literal,
+        $(locked: $locked:literal,)?
+    ) => {
+        $(#[doc = $upload_doc])+
+        #[utoipa::path(
+            tag = "documents",
+            params(("id" = i64, Path, description = $id)),
+            request_body(content_type = "multipart/form-data", content = UploadForm),
+            responses(
+                (status = 201, description = "The document", body = Document),
+                $((status = 409, description = $locked, body = crate::error::Problem, content_type = "application/problem+json"),)?
+                (status = 413, description = "`file_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 415, description = "`file_type_not_allowed` or `multipart_expected`", body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 503, description = "`storage_unavailable`, `service_unavailable` or `write_conflict`", body = crate::error::Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($upload_path)]
+        pub async fn $upload(
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            id: web::Path<i64>,
+            req: HttpRequest,
+            payload: Multipart,
+        ) -> Result<HttpResponse, ApiError> {
+            upload(state, user, $owner(*id), req, payload).await
+        }
+
+        $(#[doc = $list_doc])+
+        #[utoipa::path(
+            tag = "documents",
+            params(("id" = i64, Path, description = $id)),
+            responses((status = 200, description = "The documents", body = DocumentList)),
+            security(("bearer" = []))
+        )]
+        #[get($list_path)]
+        pub async fn $list(
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            id: web::Path<i64>,
+        ) -> Result<web::Json<DocumentList>, ApiError> {
+            list(state, user, $owner(*id)).await
+        }
+    };
 }
 
-/// An application's documents, newest first, with the kinds its round requires that it does
-/// not carry yet.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Application id")),
-    responses((status = 200, description = "The documents", body = DocumentList)),
-    security(("bearer" = []))
-)]
-#[get("/applications/{id}/documents")]
-pub async fn list_application_documents(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<DocumentList>, ApiError> {
-    list(state, user, Owner::application(*id)).await
+owner_documents! {
+    owner: Owner::organisation,
+    id: "Organisation id",
+    /// Uploads a due-diligence document of the caller's own organisation: its `constitution`,
+    /// `annual_accounts` (with `period_end`) or `safeguarding_policy`. The type is read from the
+    /// file's content; a photo loses its location and camera data before it is stored.
+    upload: upload_organisation_document at "/organisations/{id}/documents",
+    /// An organisation's documents, newest first, with the end of its latest accounts and, for
+    /// administrators, whether they are more than 18 months old.
+    list: list_organisation_documents at "/organisations/{id}/documents",
 }
 
-/// A monitoring return's documents, newest first.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Return id")),
-    responses((status = 200, description = "The documents", body = DocumentList)),
-    security(("bearer" = []))
-)]
-#[get("/returns/{id}/documents")]
-pub async fn list_return_documents(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<DocumentList>, ApiError> {
-    list(state, user, Owner::monitoring_return(*id)).await
+owner_documents! {
+    owner: Owner::application,
+    id: "Application id",
+    /// Uploads a document of a draft application (`budget`, `project_plan`, `letter_of_support`,
+    /// `other`). A submitted application's documents no longer change.
+    upload: upload_application_document at "/applications/{id}/documents",
+    /// An application's documents, newest first, with the kinds its round requires that it does
+    /// not carry yet.
+    list: list_application_documents at "/applications/{id}/documents",
+    locked: "`document_locked`",
 }
 
-/// An award's documents (its signed agreement), newest first.
-#[utoipa::path(
-    tag = "documents",
-    params(("id" = i64, Path, description = "Award id")),
-    responses((status = 200, description = "The documents", body = DocumentList)),
-    security(("bearer" = []))
-)]
-#[get("/awards/{id}/documents")]
-pub async fn list_award_documents(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<DocumentList>, ApiError> {
-    list(state, user, Owner::award(*id)).await
+owner_documents! {
+    owner: Owner::monitoring_return,
+    id: "Return id",
+    /// Uploads evidence for an open monitoring return (`evidence`, `other`). A submitted return's
+    /// documents no longer change.
+    upload: upload_return_document at "/returns/{id}/documents",
+    /// A monitoring return's documents, newest first.
+    list: list_return_documents at "/returns/{id}/documents",
+    locked: "`document_locked`",
+}
+
+owner_documents! {
+    owner: Owner::award,
+    id: "Award id",
+    /// Uploads the signed grant agreement of an accepted award (`signed_agreement`).
+    upload: upload_award_document at "/awards/{id}/documents",
+    /// An award's documents (its signed agreement), newest first.
+    list: list_award_documents at "/awards/{id}/documents",
+    locked: "`document_locked`",
 }
 
 /// One document's details.

@@ -351,19 +351,14 @@ pub fn set(
                 bank_details::entered_at.eq(now),
             ))
             .execute(conn)?;
-        let row = current(conn, organisation_id)?;
-        let after = view(conn, keyring, organisation_id, row.as_ref())?;
-        audit::record(
+        let after = record(
             conn,
             now,
-            Change::by(
-                user,
-                "organisation",
-                organisation_id,
-                "bank_details_changed",
-            )
-            .before(before_view.as_ref().map(audited))
-            .after(audited(&after)),
+            keyring,
+            user,
+            organisation_id,
+            "bank_details_changed",
+            before_view.as_ref(),
         )?;
         let by = name_of(conn, Some(user.id))?.unwrap_or_else(|| "Someone".to_owned());
         let emails: Vec<NewEmail> = contacts(conn, &organisation)?
@@ -373,6 +368,29 @@ pub fn set(
         outbox::enqueue_all(conn, now, &emails)?;
         Ok(after)
     })
+}
+
+/// The organisation's bank details as they now stand, with the audit entry of the change that
+/// made them so (`before` when they replaced others).
+fn record(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    keyring: &Keyring,
+    user: &CurrentUser,
+    organisation_id: i64,
+    action: &'static str,
+    before: Option<&BankDetails>,
+) -> Result<BankDetails, ApiError> {
+    let row = current(conn, organisation_id)?;
+    let after = view(conn, keyring, organisation_id, row.as_ref())?;
+    audit::record(
+        conn,
+        now,
+        Change::by(user, "organisation", organisation_id, action)
+            .before(before.map(audited))
+            .after(audited(&after)),
+    )?;
+    Ok(after)
 }
 
 /// Verifies the current bank details (staff), so that payments may be made again. The person
@@ -423,20 +441,15 @@ pub fn verify(
                 "These bank details changed or were verified meanwhile; reload them.",
             ));
         }
-        let row = current(conn, organisation_id)?;
-        let after = view(conn, keyring, organisation_id, row.as_ref())?;
-        audit::record(
+        record(
             conn,
             now,
-            Change::by(
-                user,
-                "organisation",
-                organisation_id,
-                "bank_details_verified",
-            )
-            .after(audited(&after)),
-        )?;
-        Ok(after)
+            keyring,
+            user,
+            organisation_id,
+            "bank_details_verified",
+            None,
+        )
     })
 }
 

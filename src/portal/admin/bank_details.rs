@@ -5,9 +5,8 @@ use actix_web::web;
 use askama::Template;
 
 use crate::organisations::bank::{self, AwaitingCheck};
-use crate::organisations::model::OrganisationRow;
 use crate::permissions::Action;
-use crate::portal::bank::{BankDetailsPage, bank_input};
+use crate::portal::bank::{BankDetailsPage, load, save};
 use crate::portal::form::Form;
 use crate::portal::{Layout, PageError, PageResult, Visitor};
 
@@ -19,13 +18,7 @@ async fn show(
 ) -> Result<BankDetailsPage, PageError> {
     let user = v.require(Action::ReadBankDetails)?;
     let may_verify = Action::VerifyBankDetails.allows(user.role);
-    let keyring = v.state.keyring.clone();
-    let (name, details) = v
-        .read(move |conn| {
-            let name = OrganisationRow::find(conn, id)?.name;
-            Ok((name, bank::get(conn, &keyring, &user, id)?))
-        })
-        .await?;
+    let (name, details) = load(v, user, id).await?;
     let path = format!("/admin/organisations/{id}/bank-details");
     let mut layout = v.layout("Bank details", "/finance/bank-details");
     layout.notice = notice.map(str::to_owned);
@@ -51,16 +44,8 @@ pub(super) async fn bank_details_save(
 ) -> PageResult {
     let user = v.require(Action::EditBankDetails)?;
     let id = id.into_inner();
-    let mut form = v.form(&body)?;
-    let input = bank_input(&form);
-    let keyring = v.state.keyring.clone();
-    let saved = v
-        .change(&mut form, move |conn, now| {
-            bank::set(conn, now, &keyring, &user, id, &input)
-        })
-        .await?;
-    match saved {
-        Ok(_) => Ok(v.page(
+    match save(&v, user, id, &body).await? {
+        None => Ok(v.page(
             &show(
                 &v,
                 id,
@@ -69,7 +54,7 @@ pub(super) async fn bank_details_save(
             )
             .await?,
         )),
-        Err(status) => Ok(v.with_status(status, &show(&v, id, form, None).await?)),
+        Some((status, form)) => Ok(v.with_status(status, &show(&v, id, form, None).await?)),
     }
 }
 

@@ -3,10 +3,8 @@
 use actix_web::web;
 
 use super::organisation::organisation_id;
-use crate::organisations::bank;
-use crate::organisations::model::OrganisationRow;
 use crate::permissions::Action;
-use crate::portal::bank::{BankDetailsPage, bank_input};
+use crate::portal::bank::{BankDetailsPage, load, save};
 use crate::portal::form::Form;
 use crate::portal::{PageResult, Visitor};
 
@@ -19,13 +17,7 @@ async fn show(
 ) -> Result<BankDetailsPage, crate::portal::PageError> {
     let user = v.require_for_organisation(Action::ReadBankDetails)?;
     let id = organisation_id(&user)?;
-    let keyring = v.state.keyring.clone();
-    let (name, details) = v
-        .read(move |conn| {
-            let name = OrganisationRow::find(conn, id)?.name;
-            Ok((name, bank::get(conn, &keyring, &user, id)?))
-        })
-        .await?;
+    let (name, details) = load(v, user, id).await?;
     let mut layout = v.layout("Bank details", "/organisation");
     layout.notice = notice.map(str::to_owned);
     Ok(BankDetailsPage {
@@ -45,16 +37,8 @@ pub(super) async fn bank_details_page(v: Visitor) -> PageResult {
 pub(super) async fn bank_details_save(v: Visitor, body: web::Bytes) -> PageResult {
     let user = v.require_for_organisation(Action::EditBankDetails)?;
     let id = organisation_id(&user)?;
-    let mut form = v.form(&body)?;
-    let input = bank_input(&form);
-    let keyring = v.state.keyring.clone();
-    let saved = v
-        .change(&mut form, move |conn, now| {
-            bank::set(conn, now, &keyring, &user, id, &input)
-        })
-        .await?;
-    match saved {
-        Ok(_) => Ok(v.page(
+    match save(&v, user, id, &body).await? {
+        None => Ok(v.page(
             &show(
                 &v,
                 Form::new(),
@@ -62,6 +46,6 @@ pub(super) async fn bank_details_save(v: Visitor, body: web::Bytes) -> PageResul
             )
             .await?,
         )),
-        Err(status) => Ok(v.with_status(status, &show(&v, form, None).await?)),
+        Some((status, form)) => Ok(v.with_status(status, &show(&v, form, None).await?)),
     }
 }
