@@ -4,5 +4,6 @@
 
 pub mod examples;
 pub mod model;
+pub mod public;
 pub mod routes;
 pub mod service;

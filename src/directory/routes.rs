@@ -8,7 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::examples;
 use crate::caller::CurrentUser;
 use crate::directory::model::{Approval, DirectoryEntry, Listing, ServiceInput};
-use crate::directory::service::{self, DirectoryFilter, ListingFilter};
+use crate::directory::public::{self, DirectoryFilter};
+use crate::directory::service::{self, ListingFilter};
 use crate::domain::vocabulary::{HealthBoard, ListingStatus, SupportType, TargetGroup};
 use crate::error::ApiError;
 use crate::http::{Json, answer, created, csv_response, run};
@@ -87,7 +88,7 @@ pub async fn list_directory(
     };
     let prefix = state.settings.open_data_prefix.clone();
     answer(&state, move |conn, _| {
-        service::public_list(conn, &prefix, &filter, page)
+        public::public_list(conn, &prefix, &filter, page)
     })
     .await
 }
@@ -107,7 +108,7 @@ pub async fn get_directory_entry(
 ) -> Result<web::Json<DirectoryEntry>, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
     answer(&state, move |conn, _| {
-        service::public_get(conn, &prefix, *id)
+        public::public_get(conn, &prefix, *id)
     })
     .await
 }
@@ -148,7 +149,7 @@ pub async fn directory_csv(state: web::Data<AppState>) -> Result<HttpResponse, A
 /// `/open-data`.
 #[utoipa::path(
     tag = "directory",
-    responses((status = 200, description = "The directory as JSON", body = service::DirectoryDownload)),
+    responses((status = 200, description = "The directory as JSON", body = public::DirectoryDownload)),
     security(())
 )]
 #[get("/directory.json")]

@@ -10,7 +10,7 @@ use super::form::{Choice, Form};
 use super::public::{LIST, board_choices};
 use super::{Layout, PageResult, Visitor};
 use crate::directory::model::DirectoryEntry;
-use crate::directory::service::{self as directory, DirectoryFilter};
+use crate::directory::public::{self as directory, DirectoryFilter};
 use crate::domain::identifiers::phone_link;
 use crate::domain::vocabulary::{HealthBoard, SupportType, TargetGroup};
 use crate::reports::open_data::{self, OPEN_GOVERNMENT_LICENCE};

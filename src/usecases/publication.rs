@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::{awards, funds};
-use crate::directory::service as directory;
+use crate::directory::public as directory;
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::ApiError;
