@@ -72,12 +72,12 @@ pub(super) fn assemble(
     let mut amounts = BTreeMap::new();
     let mut instalments = Vec::new();
     let (mut total, mut paid) = (0i64, 0i64);
-    let mut end_date = offered_at.date();
+    let mut end_date = None;
     for i in rows {
         let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
         let status = i.status;
         amounts.insert(year, money(i.amount_pence)?);
-        end_date = end_date.max(year.last_day());
+        end_date = end_date.max(Some(year.last_day()));
         total += i.amount_pence;
         if status == InstalmentStatus::Released {
             paid += i.amount_pence;
@@ -104,7 +104,7 @@ pub(super) fn assemble(
         paid: money(paid)?,
         instalments,
         conditions,
-        end_date,
+        end_date: end_date.unwrap_or(offered_at.date()),
         offered_at: utc(offered_at),
         responded_at: row.responded_at.map(utc),
         ended_at: row.ended_at.map(utc),

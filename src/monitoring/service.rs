@@ -86,7 +86,8 @@ pub fn schedule_for(
 }
 
 /// Reschedules an award's returns for an approved extension to `end`: the final return now
-/// covers up to the new last day and is due [`DAYS_TO_REPORT_FINAL`] days after it, and the
+/// covers up to the new last day and is due [`DAYS_TO_REPORT_FINAL`] days after it (never
+/// sooner than it was due before), and the
 /// reminders already sent for it are forgotten so that the new due date is reminded afresh. A
 /// final return already submitted cannot move: 409 `invalid_state`. Called inside the
 /// approval's transaction.
@@ -114,7 +115,8 @@ pub fn extend_to(
             ),
         ));
     }
-    let due = end + Duration::days(DAYS_TO_REPORT_FINAL);
+    // Never sooner than it was due before: the grant holder may have planned for that date.
+    let due = (end + Duration::days(DAYS_TO_REPORT_FINAL)).max(last.due_date);
     diesel::update(returns::table.find(last.id))
         .set((
             returns::period_end.eq(end),

@@ -30,3 +30,4 @@ mod reports;
 mod rounds;
 mod security;
 mod users;
+mod variations;
