@@ -99,8 +99,9 @@ fn check(input: &VariationInput, award: &Award) -> Result<Asked, ApiError> {
                         amounts.insert(year, (now.pence(), amount.pence()));
                     }
                 }
+                // The total is checked once every year named has read as an amount it may take.
                 if input.kind == VariationKind::Reprofile
-                    && v.is_empty()
+                    && amounts.len() == given.len()
                     && amounts.values().map(|(b, _)| b).sum::<i64>()
                         != amounts.values().map(|(_, a)| a).sum::<i64>()
                 {

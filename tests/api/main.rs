@@ -26,6 +26,7 @@ mod monitoring;
 mod organisations;
 mod outbox;
 mod portal;
+mod portal_variations;
 mod reports;
 mod rounds;
 mod security;

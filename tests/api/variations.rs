@@ -10,7 +10,7 @@ use crate::db_test;
 use crate::support::*;
 
 /// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, nothing paid.
-async fn unpaid(app: &TestApp, panel: &Panel, n: usize) -> Award {
+pub(crate) async fn unpaid(app: &TestApp, panel: &Panel, n: usize) -> Award {
     let Submitted { id, applicant } = panel.ready(app, n).await;
     let made = panel
         .award(
