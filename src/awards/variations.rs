@@ -101,6 +101,7 @@ fn check(input: &VariationInput, award: &Award) -> Result<Asked, ApiError> {
                 }
                 // The total is checked once every year named has read as an amount it may take.
                 if input.kind == VariationKind::Reprofile
+                    && given.len() >= 2
                     && amounts.len() == given.len()
                     && amounts.values().map(|(b, _)| b).sum::<i64>()
                         != amounts.values().map(|(_, a)| a).sum::<i64>()
