@@ -107,6 +107,13 @@ db_test! {
         let panel = Panel::new(&app, 1).await;
         let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
         let before: f64 = committed(&panel.budget(&app).await, "2022-23").parse().unwrap();
+        let official = app.staff(Role::Official).await;
+        let report = |official: String| {
+            let app = &app;
+            let path = format!("/api/v1/reports/funds/{}/summary", panel.fund);
+            async move { app.as_(&official).get(&path).send().await.json["total"]["committed"].clone() }
+        };
+        assert_eq!(report(official.clone()).await, "78000.00", "the report is read, and kept");
         let id = asked(&app, &holder, award, json!({
             "kind": "reduce", "amounts": {"2022-23": "25000.00"},
             "reason": "One of the two venues has closed."
@@ -117,7 +124,7 @@ db_test! {
         assert_eq!(after, before - 15000.0);
         let shown = app.as_(&holder).get(&format!("/api/v1/awards/{award}")).send().await;
         assert_eq!(shown.json["total"], "63000.00");
-        let official = app.staff(Role::Official).await;
+        assert_eq!(report(official.clone()).await, "63000.00", "the kept report moved with it");
         let export = app.as_(&official).get(&format!("/api/v1/exports/360giving?fund_id={}", panel.fund)).send().await;
         assert_eq!(export.json["grants"][0]["amountAwarded"].as_f64(), Some(63000.0), "open data follows");
         // A reduction lowers: raising a year, or keeping it, is refused.
