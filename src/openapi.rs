@@ -493,6 +493,10 @@ mod tests {
             "ModerationInput" => read::<assessment::model::ModerationInput>(body),
             "DecisionInput" => read::<awards::model::DecisionInput>(body),
             "TerminationInput" => read::<awards::model::TerminationInput>(body),
+            "VariationInput" => read::<awards::model::variation::VariationInput>(body),
+            "VariationDecisionInput" => {
+                read::<awards::model::variation::VariationDecisionInput>(body)
+            }
             "ReturnPatch" => read::<monitoring::model::ReturnPatch>(body),
             "ReviewInput" => read::<monitoring::model::ReviewInput>(body),
             "NewFeedbackLink" => read::<feedback::model::NewFeedbackLink>(body),

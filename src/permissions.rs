@@ -77,6 +77,13 @@ actions! {
     Release,
     /// Authorise a requested release, which pays the instalment.
     AuthoriseRelease,
+    /// Ask for a variation of an accepted award (grant holders), or propose one
+    /// (administrators).
+    AskVariation,
+    /// Read the variations of an award.
+    ReadVariations,
+    /// Approve or refuse a variation, and list those waiting.
+    DecideVariation,
     /// Read monitoring returns.
     ReadReturns,
     /// Fill in and submit a monitoring return.
@@ -122,7 +129,9 @@ impl Action {
             | ReadReturns
             | ManageFeedbackLinks
             | ReadFeedback
-            | ReadDirectoryServices => &[A, D],
+            | ReadDirectoryServices
+            | AskVariation
+            | ReadVariations => &[A, D],
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
@@ -145,6 +154,7 @@ impl Action {
             | Decide
             | Terminate
             | Release
+            | DecideVariation
             | ReviewReturn
             | ReadAuditLog
             | ReadOutbox

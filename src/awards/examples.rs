@@ -21,3 +21,29 @@ pub fn terminate() -> Value {
         "reason": "The service closed in March and the organisation asked to end the grant."
     })
 }
+
+/// `POST /awards/{id}/variations`.
+pub fn vary() -> Value {
+    json!({
+        "kind": "reprofile",
+        "amounts": {
+            "2021-22": "20000.00",
+            "2022-23": "30000.00"
+        },
+        "reason": "The groups started in October rather than June, so £4,000 of the first year's budget moves into the second."
+    })
+}
+
+/// `POST /variations/{id}/approve`.
+pub fn approve_variation() -> Value {
+    json!({
+        "reason": "The later start is explained in the first return and the total is unchanged."
+    })
+}
+
+/// `POST /variations/{id}/refuse`.
+pub fn refuse_variation() -> Value {
+    json!({
+        "reason": "The final return is due before the fund's programme closes; the extension would run past it."
+    })
+}

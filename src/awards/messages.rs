@@ -1,6 +1,9 @@
-//! The text of the emails about awards: the decision letters, acceptance and termination.
+//! The text of the emails about awards: the decision letters, acceptance, termination and
+//! the decisions on variations.
 
 use crate::awards::model::Award;
+use crate::awards::model::variation::Variation;
+use crate::domain::vocabulary::VariationKind;
 use crate::email::messages::{amounts, hello};
 use crate::email::outbox::NewEmail;
 
@@ -76,4 +79,31 @@ pub fn award_terminated(recipient: &str, award: &Award, reason: &str) -> NewEmai
         total = award.total,
     );
     hello("award_terminated", recipient, subject, &text)
+}
+
+/// Tells the grant holder that a variation of their award was approved or refused, and why.
+pub fn variation_decided(recipient: &str, award: &Award, variation: &Variation) -> NewEmail {
+    let outcome = variation.status;
+    let subject = format!("Variation of grant {} {outcome}", award.reference);
+    let what = match variation.kind {
+        VariationKind::Reprofile => "move money between the years of",
+        VariationKind::Reduce => "reduce",
+        VariationKind::Extend => "extend",
+        VariationKind::Conditions => "change the conditions of",
+    };
+    let reason = variation.decision_reason.as_deref().unwrap_or_default();
+    let text = format!(
+        "The request to {what} the grant {reference} to {organisation} for \"{title}\" has\n\
+         been {outcome}.\n\n\
+         The fund administrator's reason:\n\n{reason}\n\n\
+         The grant now stands at:\n{amounts}\n\n\
+         It ends on {end}. Your monitoring returns and their due dates are listed in the\n\
+         grant fund service.\n",
+        reference = award.reference,
+        organisation = award.organisation_name,
+        title = award.title,
+        amounts = amounts(&award.amounts, &award.total),
+        end = award.end_date.format("%-d %B %Y"),
+    );
+    hello("variation_decided", recipient, subject, &text)
 }

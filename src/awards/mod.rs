@@ -10,3 +10,5 @@ pub mod reading;
 pub mod recipients;
 pub mod releases;
 pub mod routes;
+pub mod variations;
+pub mod varied;

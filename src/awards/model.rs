@@ -1,8 +1,11 @@
-//! Rows of `awards`, `instalments` and `decisions`, and the API shapes built from them.
+//! Rows of `awards`, `instalments` and `decisions`, and the API shapes built from them; the
+//! variations of an award are in `model/variation.rs`.
+
+pub mod variation;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -115,6 +118,9 @@ pub struct Award {
     pub paid: Money,
     pub instalments: Vec<Instalment>,
     pub conditions: Option<String>,
+    /// The award's last day: the end of its last financial year, or later once an extension is
+    /// approved.
+    pub end_date: NaiveDate,
     pub offered_at: DateTime<Utc>,
     /// When the applicant accepted or declined the offer.
     pub responded_at: Option<DateTime<Utc>>,
@@ -128,6 +134,10 @@ pub struct Award {
     /// who may read documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<crate::documents::model::Document>>,
+    /// Its variations, newest first: in the answer of this one object (not in lists), for those
+    /// who may read variations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variations: Option<Vec<variation::Variation>>,
 }
 
 /// What an award decision made.

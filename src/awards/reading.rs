@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::awards::access::shown_to;
 use crate::awards::model::{Award, AwardRow, Instalment, InstalmentRow};
+use crate::awards::varied;
 use crate::caller::CurrentUser;
 use crate::db::schema::{
     applications as applications_table, awards, decisions, instalments, organisations,
@@ -39,6 +40,7 @@ fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, Ap
         .order((instalments::award_id, instalments::financial_year))
         .load(conn)?;
     let mut by_award = children::group(instalment_rows.into_iter().map(|row| (row.award_id, row)));
+    let ends = varied::extended_ends(conn, &ids)?;
     let mut about: HashMap<i64, About> = applications_table::table
         .inner_join(organisations::table)
         .inner_join(decisions::table)
@@ -53,7 +55,10 @@ fn to_api(conn: &mut DbConnection, rows: Vec<AwardRow>) -> Result<Vec<Award>, Ap
                 .remove(&row.application_id)
                 .ok_or_else(|| ApiError::internal("award without its application"))?;
             let instalments = by_award.remove(&row.id).unwrap_or_default();
-            assemble(row, about, instalments)
+            let end = ends.get(&row.id).copied();
+            let mut award = assemble(row, about, instalments)?;
+            award.end_date = end.unwrap_or(award.end_date);
+            Ok(award)
         })
         .collect()
 }
@@ -67,10 +72,12 @@ pub(super) fn assemble(
     let mut amounts = BTreeMap::new();
     let mut instalments = Vec::new();
     let (mut total, mut paid) = (0i64, 0i64);
+    let mut end_date = None;
     for i in rows {
         let year = FinancialYear::parse(&i.financial_year).map_err(ApiError::internal)?;
         let status = i.status;
         amounts.insert(year, money(i.amount_pence)?);
+        end_date = end_date.max(Some(year.last_day()));
         total += i.amount_pence;
         if status == InstalmentStatus::Released {
             paid += i.amount_pence;
@@ -97,6 +104,7 @@ pub(super) fn assemble(
         paid: money(paid)?,
         instalments,
         conditions,
+        end_date: end_date.unwrap_or(offered_at.date()),
         offered_at: utc(offered_at),
         responded_at: row.responded_at.map(utc),
         ended_at: row.ended_at.map(utc),
@@ -104,6 +112,7 @@ pub(super) fn assemble(
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
         documents: None,
+        variations: None,
     })
 }
 
@@ -150,7 +159,13 @@ pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: i64) -> Result<Award
     shown_to(user, &row)?;
     let instalments = rows.into_iter().filter_map(|(_, _, i)| i).collect();
     let mut award = assemble(row, about, instalments)?;
+    if let Some(end) = varied::extended_ends(conn, &[id])?.get(&id) {
+        award.end_date = *end;
+    }
     award.documents = documents::service::listed_for(conn, user, Owner::award(id))?;
+    if user.require(Action::ReadVariations).is_ok() {
+        award.variations = Some(varied::of_award(conn, id)?);
+    }
     Ok(award)
 }
 

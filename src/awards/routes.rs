@@ -10,13 +10,14 @@ use utoipa::IntoParams;
 
 use super::examples;
 use crate::applications::model::Application;
+use crate::awards::model::variation::{Variation, VariationDecisionInput, VariationInput};
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::reading::{self, AwardFilter};
-use crate::awards::{deciding, offer};
+use crate::awards::{deciding, offer, variations};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::AwardStatus;
+use crate::domain::vocabulary::{AwardStatus, VariationStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, answer};
 use crate::idempotency::{self, IdempotencyKey};
@@ -317,6 +318,187 @@ pub async fn get_award(
     answer(&state, move |conn, _| reading::get(conn, &user, *id)).await
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VariationQuery {
+    /// Only variations in this state, e.g. `requested` for those waiting for a decision.
+    pub status: Option<VariationStatus>,
+}
+
+/// Asks for a variation of an accepted award (its grant holder), or proposes one
+/// (administrators): `reprofile` moves money between its years, `reduce` lowers years and gives
+/// the money back to the fund, `extend` moves its end date later, `conditions` rewrites its
+/// conditions. Another administrator decides it. Every field in error is listed at once.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Award id"), IdempotencyKey),
+    request_body(content = VariationInput, example = json!(examples::vary())),
+    responses(
+        (status = 201, description = "The variation, `requested`", body = Variation),
+        (status = 409, description = "`award_not_accepted`; `instalment_not_movable`: a year it would change has been paid or its release requested", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/awards/{id}/variations")]
+pub async fn ask_variation(
+    call: KeyedCall,
+    id: web::Path<i64>,
+    body: Json<VariationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    call.once(&input.clone(), move |conn, now, user| {
+        Ok((
+            StatusCode::CREATED,
+            variations::ask(conn, now, user, id, &input)?,
+        ))
+    })
+    .await
+}
+
+/// The variations of an award, newest first: its organisation's applicants and administrators.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Award id")),
+    responses((status = 200, description = "The award's variations", body = Vec<Variation>)),
+    security(("bearer" = []))
+)]
+#[get("/awards/{id}/variations")]
+pub async fn award_variations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<Variation>>, ApiError> {
+    answer(&state, move |conn, _| {
+        variations::of_award(conn, &user, *id)
+    })
+    .await
+}
+
+/// Variations of every award, oldest first, for the administrators who decide them.
+#[utoipa::path(
+    tag = "awards",
+    params(VariationQuery, PageQuery),
+    responses((status = 200, description = "Variations", body = Paged<Variation>)),
+    security(("bearer" = []))
+)]
+#[get("/variations")]
+pub async fn list_variations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<VariationQuery>,
+    paging: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<Variation>>, ApiError> {
+    let page = paging.into_inner().parse()?;
+    let status = query.into_inner().status;
+    answer(&state, move |conn, _| {
+        variations::list(conn, &user, status, page)
+    })
+    .await
+}
+
+/// One variation, of an award the caller may see.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Variation id")),
+    responses((status = 200, description = "The variation", body = Variation)),
+    security(("bearer" = []))
+)]
+#[get("/variations/{id}")]
+pub async fn get_variation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Variation>, ApiError> {
+    answer(&state, move |conn, _| variations::get(conn, &user, *id)).await
+}
+
+/// Approves a requested variation and applies it at once (administrators other than the one who
+/// proposed it): money leaving a year goes back to its budget, money entering a year must fit
+/// under that year's limit, an extension reschedules the final return. The grant holder is
+/// emailed the reason.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Variation id"), IdempotencyKey),
+    request_body(content = VariationDecisionInput, example = json!(examples::approve_variation())),
+    responses(
+        (status = 200, description = "The variation, `approved`, with the award before and after", body = Variation),
+        (status = 409, description = "`fund_limit_exceeded`: a year receiving money has no room, named in `years`; `year_not_approved`; `instalment_not_movable`; `variation_stale`: the award changed since it was asked; `same_person`: the caller proposed it; `award_not_accepted`; `invalid_state`: already decided, or the final return is submitted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/variations/{id}/approve")]
+pub async fn approve_variation(
+    call: KeyedCall,
+    id: web::Path<i64>,
+    body: Json<VariationDecisionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    call.once(&input.clone(), move |conn, now, user| {
+        Ok((
+            StatusCode::OK,
+            grant_cycle::approve_variation(conn, now, user, id, &input)?,
+        ))
+    })
+    .await
+}
+
+/// Refuses a requested variation with a reason for the grant holder (administrators other than
+/// the one who proposed it). Nothing of the award changes.
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Variation id"), IdempotencyKey),
+    request_body(content = VariationDecisionInput, example = json!(examples::refuse_variation())),
+    responses(
+        (status = 200, description = "The variation, `refused`", body = Variation),
+        (status = 409, description = "`same_person`: the caller proposed it; `invalid_state`: already decided", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/variations/{id}/refuse")]
+pub async fn refuse_variation(
+    call: KeyedCall,
+    id: web::Path<i64>,
+    body: Json<VariationDecisionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    call.once(&input.clone(), move |conn, now, user| {
+        Ok((
+            StatusCode::OK,
+            variations::refuse(conn, now, user, id, &input)?,
+        ))
+    })
+    .await
+}
+
+/// Withdraws a variation that is still requested (the grant holder's organisation, or an
+/// administrator).
+#[utoipa::path(
+    tag = "awards",
+    params(("id" = i64, Path, description = "Variation id"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The variation, `withdrawn`", body = Variation),
+        (status = 409, description = "`invalid_state`: already decided or withdrawn", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/variations/{id}/withdraw")]
+pub async fn withdraw_variation(
+    call: KeyedCall,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    call.once(&(), move |conn, now, user| {
+        Ok((StatusCode::OK, variations::withdraw(conn, now, user, id)?))
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(decide)
         .service(list_awards)
@@ -325,7 +507,14 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(decline)
         .service(terminate)
         .service(release)
-        .service(authorise_release);
+        .service(authorise_release)
+        .service(ask_variation)
+        .service(award_variations)
+        .service(list_variations)
+        .service(get_variation)
+        .service(approve_variation)
+        .service(refuse_variation)
+        .service(withdraw_variation);
 }
 
 #[cfg(test)]
@@ -339,5 +528,11 @@ mod tests {
             .expect("POST /applications/{id}/decision");
         serde_json::from_value::<TerminationInput>(examples::terminate())
             .expect("POST /awards/{id}/terminate");
+        serde_json::from_value::<VariationInput>(examples::vary())
+            .expect("POST /awards/{id}/variations");
+        serde_json::from_value::<VariationDecisionInput>(examples::approve_variation())
+            .expect("POST /variations/{id}/approve");
+        serde_json::from_value::<VariationDecisionInput>(examples::refuse_variation())
+            .expect("POST /variations/{id}/refuse");
     }
 }

@@ -430,6 +430,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    variations (id) {
+        id -> BigInt,
+        award_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        reason -> Text,
+        end_date_before -> Nullable<Date>,
+        new_end_date -> Nullable<Date>,
+        conditions_before -> Nullable<Text>,
+        new_conditions -> Nullable<Text>,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        before_snapshot -> Nullable<Text>,
+        after_snapshot -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    variation_amounts (variation_id, financial_year) {
+        variation_id -> BigInt,
+        financial_year -> Text,
+        before_pence -> BigInt,
+        after_pence -> BigInt,
+    }
+}
+
+diesel::joinable!(variations -> awards (award_id));
+diesel::joinable!(variation_amounts -> variations (variation_id));
 diesel::joinable!(bank_details -> organisations (organisation_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
@@ -470,6 +502,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     instalments,
     release_requests,
+    variations,
+    variation_amounts,
     idempotency_keys,
     returns,
     return_contents,

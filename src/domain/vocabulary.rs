@@ -272,6 +272,30 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What a variation changes of an accepted award: `reprofile` moves money between its years
+    /// (the total stays), `reduce` lowers one or more years (the money goes back to the fund),
+    /// `extend` moves its end date later without new money, `conditions` rewrites its
+    /// conditions.
+    VariationKind {
+        Reprofile => "reprofile",
+        Reduce => "reduce",
+        Extend => "extend",
+        Conditions => "conditions",
+    }
+}
+
+vocabulary! {
+    /// Where a variation stands: `requested`, then `approved` or `refused` by an administrator,
+    /// or `withdrawn` by the one who asked.
+    VariationStatus {
+        Requested => "requested",
+        Approved => "approved",
+        Refused => "refused",
+        Withdrawn => "withdrawn",
+    }
+}
+
+vocabulary! {
     /// Where a monitoring return stands: `scheduled` until its period ends, then `due`, and
     /// `overdue` once past its due date without being submitted; `submitted`, then `accepted`
     /// or `changes_requested` by an administrator, after which it is submitted again.

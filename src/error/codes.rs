@@ -139,6 +139,8 @@ codes! {
         "Another fund uses this code.";
     FundLimitExceeded = "fund_limit_exceeded", CONFLICT, Operations,
         "The award does not fit in what remains of the limit of one or more financial years.";
+    InstalmentNotMovable = "instalment_not_movable", CONFLICT, Operations,
+        "An instalment the variation would change has been paid or its release requested, so it can no longer move.";
     LastAdministrator = "last_administrator", CONFLICT, Operations,
         "This would leave the service without an active administrator.";
     LimitBelowCommitted = "limit_below_committed", CONFLICT, Operations,
@@ -167,6 +169,8 @@ codes! {
         "The person who entered or requested this cannot also check or authorise it: a second person must.";
     TooManyCriteria = "too_many_criteria", CONFLICT, Operations,
         "The round already has the most criteria it may have.";
+    VariationStale = "variation_stale", CONFLICT, Operations,
+        "The award has changed since the variation was asked, so it must be asked again on the award as it is now.";
     YearNotApproved = "year_not_approved", CONFLICT, Operations,
         "A financial year of the award has no approved limit in the fund.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, Operations,

@@ -1,9 +1,10 @@
 //! A fund's budget, year by year: the only writer of `fund_years`.
 //!
-//! Each year has a limit, an approval, what is committed to awards and what is paid out. Four
+//! Each year has a limit, an approval, what is committed to awards and what is paid out. Five
 //! things move them, and each is one function here: setting a year's limit and approval
 //! ([`set_limit`]), committing an award's amounts ([`commit`]), giving back what an award's
-//! instalments still hold ([`give_back`]) and paying an instalment ([`pay`]).
+//! instalments still hold ([`give_back`]), moving an award's money between years when a
+//! variation is approved ([`vary`]) and paying an instalment ([`pay`]).
 //!
 //! The cap is kept by the database, not by reading and then writing: every year of an award adds
 //! its amount to the year's `committed` with one conditional update,
@@ -170,6 +171,25 @@ pub fn give_back(
         years.insert(*year, (after + pence, after));
     }
     Ok(Moved { fund_id, years })
+}
+
+/// Moves an award's money between a fund's years for an approved variation: gives back to each
+/// year of `released` what leaves it, then commits what enters each year of `added` under the
+/// same conditional update as [`commit`], so a receiving year must have room (409
+/// `fund_limit_exceeded` naming it) and be approved. Every year either side is locked first, all
+/// at once in year order, so a variation takes its locks in one step like every other writer.
+/// What one year gives back is not available to another year: each year keeps its own cap.
+pub fn vary(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    fund_id: i64,
+    released: &BTreeMap<FinancialYear, i64>,
+    added: &BTreeMap<FinancialYear, Money>,
+) -> Result<(Moved, Moved), ApiError> {
+    lock_budget(conn, fund_id, released.keys().chain(added.keys()).copied())?;
+    let given = give_back(conn, now, fund_id, released)?;
+    let taken = commit(conn, now, fund_id, added)?;
+    Ok((given, taken))
 }
 
 /// Adds a released instalment's amount to its year's `paid`, after locking the fund's row and

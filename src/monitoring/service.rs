@@ -9,16 +9,16 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::awards::model::AwardRow;
 use crate::caller::CurrentUser;
-use crate::db::schema::{instalments, return_contents, returns};
+use crate::db::schema::{instalments, return_contents, return_reminders, returns};
 use crate::db::{DbConnection, retrying_write, write_transaction};
-use crate::domain::schedule::schedule as periods;
+use crate::domain::schedule::{DAYS_TO_REPORT_FINAL, schedule as periods};
 use crate::domain::vocabulary::{
     AwardStatus, InstalmentStatus, ReturnFrequency, ReturnStatus, ReviewOutcome,
 };
@@ -83,6 +83,58 @@ pub fn schedule_for(
         })),
     )?;
     Ok(owed.len())
+}
+
+/// Reschedules an award's returns for an approved extension to `end`: the final return now
+/// covers up to the new last day and is due [`DAYS_TO_REPORT_FINAL`] days after it (never
+/// sooner than it was due before), and the
+/// reminders already sent for it are forgotten so that the new due date is reminded afresh. A
+/// final return already submitted cannot move: 409 `invalid_state`. Called inside the
+/// approval's transaction.
+pub fn extend_to(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    award: &AwardRow,
+    end: NaiveDate,
+) -> Result<(), ApiError> {
+    let last: Option<ReturnRow> = returns::table
+        .filter(returns::award_id.eq(award.id))
+        .filter(returns::financial_year.is_null())
+        .first(conn)
+        .optional()?;
+    let Some(last) = last else {
+        return Ok(());
+    };
+    if !UNSUBMITTED.contains(&last.status) {
+        return Err(ApiError::conflict(
+            ErrorCode::InvalidState,
+            format!(
+                "The final return is {}, so the award can no longer be extended.",
+                last.status
+            ),
+        ));
+    }
+    // Never sooner than it was due before: the grant holder may have planned for that date.
+    let due = (end + Duration::days(DAYS_TO_REPORT_FINAL)).max(last.due_date);
+    diesel::update(returns::table.find(last.id))
+        .set((
+            returns::period_end.eq(end),
+            returns::due_date.eq(due),
+            returns::status.eq(ReturnStatus::Scheduled),
+            returns::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::delete(return_reminders::table.filter(return_reminders::return_id.eq(last.id)))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        now,
+        Change::by(user, "award", award.id, "returns_rescheduled")
+            .before(json!({"return_id": last.id, "period_end": last.period_end, "due_date": last.due_date}))
+            .after(json!({"return_id": last.id, "period_end": end, "due_date": due})),
+    )?;
+    Ok(())
 }
 
 /// The return if the caller is an applicant of its organisation and its award is running.

@@ -93,6 +93,7 @@ impl Layout {
                 ("/admin/funds", "Funds"),
                 ("/admin/applications", "Applications"),
                 ("/admin/returns", "Returns"),
+                ("/admin/variations", "Variations"),
                 ("/admin/services", "Directory"),
                 ("/finance/bank-details", "Bank details"),
                 ("/admin/outbox", "Outbox"),

@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use crate::applications::model::{ApplicationRow, Children};
 use crate::awards::model::AwardRow;
+use crate::awards::varied::extended_ends;
 use crate::caller::CurrentUser;
 use crate::db::schema::{
     applications, awards, decisions, instalments, organisation_addresses, organisations, rounds,
@@ -331,6 +332,8 @@ pub fn publish(
             })
             .collect::<Result<Vec<_>, ApiError>>()?,
     );
+    // An approved extension moves a grant's planned end past its last financial year.
+    let extended = extended_ends(conn, &ids)?;
     let application_ids: Vec<i64> = rows.iter().map(|r| r.1.id).collect();
     let mut children = Children::load(conn, &application_ids)?;
     let funder = Organization {
@@ -383,7 +386,11 @@ pub fn publish(
             continue;
         };
         let award_date = decided_at.date();
-        let (start, end) = (first.0.first_day().max(award_date), last.0.last_day());
+        let end = extended
+            .get(&award.id)
+            .copied()
+            .unwrap_or(last.0.last_day());
+        let start = first.0.first_day().max(award_date);
         let months = i64::from(
             (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32 + 1,
         );

@@ -5,7 +5,8 @@
 use chrono::NaiveDateTime;
 
 use crate::awards::model::Award;
-use crate::awards::{offer, releases};
+use crate::awards::model::variation::{Variation, VariationDecisionInput};
+use crate::awards::{offer, releases, variations};
 use crate::caller::CurrentUser;
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
@@ -86,4 +87,22 @@ pub fn authorise_release(
         year,
         monitoring::ensure_previous_accepted,
     )
+}
+
+/// An administrator approves a variation, which is applied; an extension also reschedules the
+/// award's final return to its new end date, in the same transaction.
+pub fn approve_variation(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    input: &VariationDecisionInput,
+) -> Result<Variation, ApiError> {
+    retrying_write(conn, |conn| {
+        let approved = variations::approve(conn, now, user, id, input)?;
+        if let Some(end) = approved.extended_to {
+            monitoring::extend_to(conn, now, user, &approved.award, end)?;
+        }
+        Ok(approved.variation)
+    })
 }

@@ -59,6 +59,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/awards", Any),
     ("GET", "/awards/{id}", Org),
     ("GET", "/awards/{id}/returns", Org),
+    ("GET", "/awards/{id}/variations", Org),
+    ("GET", "/variations", Any),
+    ("GET", "/variations/{id}", Org),
     ("GET", "/returns", Any),
     ("GET", "/returns/{id}", Org),
     ("GET", "/awards/{id}/feedback-links", Org),
@@ -143,6 +146,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/returns/{id}/submit", Org),
     ("POST", "/returns/{id}/review", Any),
     ("POST", "/awards/{id}/feedback-links", Org),
+    ("POST", "/awards/{id}/variations", Org),
     ("POST", "/feedback/{token}", Any),
     ("PUT", "/rounds/{id}/required-documents", Any),
     ("POST", "/organisations/{id}/documents", Org),
@@ -154,6 +158,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("DELETE", "/feedback-links/{id}", Org),
     ("DELETE", "/criteria/{id}", Any),
     ("DELETE", "/users/{id}", Any),
+    ("POST", "/variations/{id}/approve", Any),
+    ("POST", "/variations/{id}/refuse", Any),
+    ("POST", "/variations/{id}/withdraw", Org),
     ("POST", "/awards/{id}/terminate", Any),
 ];
 
@@ -258,6 +265,7 @@ struct Objects {
     criterion: i64,
     document: i64,
     listing: i64,
+    variation: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -274,6 +282,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         "returns" => o.returned,
         "feedback-links" => o.link,
         "documents" => o.document,
+        "variations" => o.variation,
         _ => 0,
     };
     let mut path = path
@@ -359,6 +368,14 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             "consent_to_quote": false
         }),
         ("POST", "/awards/{id}/terminate") => json!({"reason": "The service has closed."}),
+        ("POST", "/awards/{id}/variations") => json!({
+            "kind": "conditions",
+            "conditions": format!("Report every six months ({n})."),
+            "reason": "Quarterly reports take a day each."
+        }),
+        ("POST", "/variations/{id}/approve" | "/variations/{id}/refuse") => {
+            json!({"reason": "Agreed with the grant holder."})
+        }
         ("PUT", "/rounds/{id}/required-documents") => json!({"kinds": []}),
         _ => json!({}),
     };
@@ -396,8 +413,8 @@ fn listing_body(award: i64) -> Value {
     })
 }
 
-/// An organisation with an accepted award (first instalment paid), its first return, a feedback
-/// link and a second, submitted application.
+/// An organisation with an accepted award (first instalment paid) and a variation of it asked,
+/// its first return, a feedback link and a second, submitted application.
 struct Organisation {
     objects: Objects,
     applicant: String,
@@ -455,7 +472,15 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     assert_eq!(listing.status.as_u16(), 201, "{}", listing.text);
+    let variation = app
+        .as_(&token)
+        .post(&format!("/api/v1/awards/{award}/variations"))
+        .json(json!({"kind": "reduce", "amounts": {"2022-23": "39000.00"}, "reason": "A venue has closed."}))
+        .send()
+        .await;
+    assert_eq!(variation.status.as_u16(), 201, "{}", variation.text);
     let objects = Objects {
+        variation: variation.json["id"].as_i64().unwrap(),
         document: document.json["id"].as_i64().unwrap(),
         organisation,
         application,
@@ -890,6 +915,8 @@ async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
         "directory_services",
         "directory_service_items",
         "directory_service_awards",
+        "variations",
+        "variation_amounts",
     ];
     app.state
         .db

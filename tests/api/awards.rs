@@ -70,9 +70,11 @@ db_test! {
         panel.award(&app, id, json!({"2021-22": "1000.00"})).await.assert_problem(409, "already_decided");
 
         // The applicant sees their own award, another organisation does not.
-        // A read of the award also lists its documents (none yet); otherwise it is the offer.
+        // A read of the award also lists its documents and variations (none yet); otherwise it
+        // is the offer.
         let mut stored = app.as_(&applicant).get(&format!("/api/v1/awards/{award_id}")).send().await.json;
         assert_eq!(stored.as_object_mut().unwrap().remove("documents"), Some(json!([])));
+        assert_eq!(stored.as_object_mut().unwrap().remove("variations"), Some(json!([])));
         assert_eq!(&stored, award, "the offer as answered is the award as stored");
         app.as_(&other).get(&format!("/api/v1/awards/{award_id}")).send().await.assert_problem(404, "not_found");
         app.as_(&other).post(&format!("/api/v1/awards/{award_id}/accept")).json(json!({})).send().await.assert_problem(404, "not_found");

@@ -255,7 +255,10 @@ fn the_headers_are_declared() {
             }
         }
     }
-    assert_eq!(keys, 6, "decisions and the five award actions");
+    assert_eq!(
+        keys, 10,
+        "decisions, the five award actions and the four variation actions"
+    );
     assert_eq!(
         doc["components"]["headers"]["Retry-After"]["schema"]["type"],
         "integer"

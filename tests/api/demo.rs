@@ -203,6 +203,14 @@ db_test! {
         let other = app.as_(&admin).get(&format!("/api/v1/organisations/{}/bank-details", top["organisation_id"])).send().await;
         assert_eq!(other.status.as_u16(), 200, "{}", other.text);
 
+        // One grant holder's re-profiling was approved and another's extension refused.
+        let approved = app.as_(&admin).get("/api/v1/variations?status=approved").send().await;
+        assert_eq!(approved.json["total"], 1, "{}", approved.text);
+        assert_eq!(approved.json["items"][0]["kind"], "reprofile");
+        let refused = app.as_(&admin).get("/api/v1/variations?status=refused").send().await;
+        assert_eq!(refused.json["total"], 1, "{}", refused.text);
+        assert_eq!(refused.json["items"][0]["kind"], "extend");
+
         // Seeding again changes nothing.
         let again = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         assert!(again.is_empty());

@@ -16,7 +16,7 @@ use crate::db_test;
 use crate::support::*;
 
 /// A browser: keeps its cookies, follows no redirects, and reads the CSRF token off pages.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: awc::Client,
     cookies: HashMap<String, String>,
@@ -24,15 +24,15 @@ struct Browser<'a> {
     set_cookies: Vec<String>,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    text: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) text: String,
     headers: awc::http::header::HeaderMap,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Browser {
             app,
             client: awc::Client::builder()
@@ -52,7 +52,7 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self
             .client
             .get(format!("{}{path}", self.app.address))
@@ -72,7 +72,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form as a page of this service would, with the CSRF token.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self
             .cookies
             .get("grantfund_csrf")
@@ -171,7 +171,7 @@ impl<'a> Browser<'a> {
             .find(|line| line.starts_with(&format!("{name}=")))
     }
 
-    async fn sign_in(&mut self, email: &str) {
+    pub(crate) async fn sign_in(&mut self, email: &str) {
         self.sign_in_with(email, PASSWORD).await;
     }
 

@@ -1,6 +1,7 @@
 //! Pages for the fund administrator's staff: funds, years, rounds and criteria; assigning
 //! assessors; the ranking with its funding line; decisions with each year's remaining budget in
-//! view; reviewing returns; approving directory listings; the outbox and the audit trail.
+//! view; reviewing returns; deciding variations of awards; approving directory listings; the
+//! outbox and the audit trail.
 
 mod applications;
 mod bank_details;
@@ -9,6 +10,7 @@ mod records;
 mod returns;
 mod rounds;
 mod services;
+mod variations;
 
 use actix_web::web;
 
@@ -80,6 +82,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/returns/{id}",
             web::post().to(returns::review_return),
+        )
+        .route(
+            "/admin/variations",
+            web::get().to(variations::variation_list),
+        )
+        .route(
+            "/admin/variations/{id}",
+            web::get().to(variations::variation_page),
+        )
+        .route(
+            "/admin/variations/{id}",
+            web::post().to(variations::decide_variation),
         )
         .route("/admin/outbox", web::get().to(records::outbox_page))
         .route("/admin/audit", web::get().to(records::audit_page));

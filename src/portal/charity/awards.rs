@@ -1,20 +1,26 @@
-//! Awards: answering an offer, feedback links and the families' feedback.
+//! Awards: answering an offer, asking for a variation, feedback links and the families'
+//! feedback.
 
 use actix_web::web;
 use askama::Template;
 
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+
 use crate::awards::model::Award;
-use crate::awards::offer;
+use crate::awards::model::variation::VariationInput;
 use crate::awards::reading::{self as awards, AwardFilter};
+use crate::awards::{offer, variations};
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::AwardStatus;
+use crate::domain::vocabulary::{AwardStatus, VariationKind};
 use crate::error::{ApiError, ErrorCode};
 use crate::feedback::model::{AwardFeedback, FeedbackLink, NewFeedbackLink};
 use crate::feedback::service as feedback;
 use crate::monitoring::model::MonitoringReturn;
 use crate::monitoring::service::{self as monitoring, ReturnFilter};
 use crate::permissions::Action;
-use crate::portal::form::Form;
+use crate::portal::form::{Choice, Form};
 use crate::portal::public::LIST;
 use crate::portal::{Layout, PageError, PageResult, Visitor, see_other};
 use crate::usecases::grant_cycle;
@@ -47,6 +53,9 @@ struct AwardPage {
     links: Vec<FeedbackLink>,
     feedback: Option<AwardFeedback>,
     form: Form,
+    /// The form asking for a variation, with its own errors.
+    variation: Form,
+    kinds: Vec<Choice>,
 }
 
 impl AwardPage {
@@ -101,7 +110,77 @@ async fn load_award(
         links,
         feedback,
         form,
+        variation: Form::new(),
+        kinds: variation_kinds(),
     })
+}
+
+/// The kinds of variation, as the form offers them.
+pub(crate) fn variation_kinds() -> Vec<Choice> {
+    VariationKind::ALL
+        .iter()
+        .map(|kind| {
+            let label = match kind {
+                VariationKind::Reprofile => "Move money between years (the total stays the same)",
+                VariationKind::Reduce => "Reduce one or more years",
+                VariationKind::Extend => "End the grant later, without new money",
+                VariationKind::Conditions => "Change the conditions",
+            };
+            Choice::new(kind.as_str(), label)
+        })
+        .collect()
+}
+
+/// A grant holder asks for a variation of a running award. Only the fields of the chosen kind
+/// are sent; every error the service finds is shown beside its field.
+pub(super) async fn ask_variation(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
+    let user = v.require_for_organisation(Action::AskVariation)?;
+    let mut form = v.form(&body)?;
+    let id = id.into_inner();
+    let status = match form.choice::<VariationKind>("kind", "Choose what you want to change") {
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(kind) => {
+            let prefix = "amounts.";
+            let amounts: BTreeMap<String, String> = form
+                .names()
+                .into_iter()
+                .filter_map(|name| name.strip_prefix(prefix).map(str::to_owned))
+                .filter_map(|year| {
+                    form.optional_amount(&format!("{prefix}{year}"))
+                        .map(|amount| (year, amount))
+                })
+                .collect();
+            let input = VariationInput {
+                kind,
+                amounts: matches!(kind, VariationKind::Reprofile | VariationKind::Reduce)
+                    .then_some(amounts),
+                end_date: (kind == VariationKind::Extend)
+                    .then(|| form.optional("end_date"))
+                    .flatten(),
+                conditions: (kind == VariationKind::Conditions)
+                    .then(|| form.optional("conditions"))
+                    .flatten(),
+                reason: form.value("reason").to_owned(),
+            };
+            let actor = user.clone();
+            match v
+                .change(&mut form, move |conn, now| {
+                    variations::ask(conn, now, &actor, id, &input)
+                })
+                .await?
+            {
+                Ok(_) => return Ok(see_other(&format!("/awards/{id}"))),
+                Err(status) => status,
+            }
+        }
+    };
+    let mut page = load_award(&v, user, id, Form::new()).await?;
+    // A rule about the years together is shown at the first year's amount.
+    if let Some(first) = page.award.amounts.keys().next() {
+        form.move_error("amounts", &format!("amounts.{first}"));
+    }
+    page.variation = form;
+    Ok(v.with_status(status, &page))
 }
 
 pub(super) async fn respond_to_offer(

@@ -62,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(awards::respond_to_offer),
     )
     .route("/awards/{id}/links", web::post().to(awards::create_link))
+    .route(
+        "/awards/{id}/variations",
+        web::post().to(awards::ask_variation),
+    )
     .route("/services", web::get().to(services::service_list))
     .route("/services/new", web::get().to(services::new_service))
     .route("/services/new", web::post().to(services::create_service))

@@ -113,6 +113,12 @@ pub(super) fn decide_round(
             continue;
         }
         grant_cycle::accept_award(conn, replied, applicant, offer.id)?;
+        if eventful && k == 2 {
+            super::variations::reprofiled(conn, replied, applicant, admin, offer)?;
+        }
+        if eventful && k == 3 {
+            super::variations::extension_refused(conn, replied, applicant, admin, offer)?;
+        }
         bank_details(
             conn,
             keyring,

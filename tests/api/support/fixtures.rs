@@ -114,7 +114,7 @@ pub struct AcceptedAward {
 }
 
 /// One financial year of a fund's budget, as the API states it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct YearBudget {
     pub year: String,
     pub committed: String,

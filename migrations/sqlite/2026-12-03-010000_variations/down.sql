@@ -1,0 +1,2 @@
+DROP TABLE variation_amounts;
+DROP TABLE variations;
