@@ -43,6 +43,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "applications", description = "Drafting, submitting and withdrawing applications"),
         (name = "assessment", description = "Assigning assessors, conflicts of interest, scoring, moderation and ranking"),
         (name = "awards", description = "Decisions, awards under each year's limit, acceptance and instalments"),
+        (name = "payments", description = "The queue of releases, payment runs, their file for the finance system and the bank's results"),
         (name = "monitoring", description = "Monitoring returns: schedule, submission and review"),
         (name = "feedback", description = "Anonymous family feedback: links, the public form, aggregates"),
         (name = "reports", description = "Open data and reports for officials"),

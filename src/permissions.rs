@@ -75,8 +75,12 @@ actions! {
     Terminate,
     /// Request the release of an instalment of an award.
     Release,
-    /// Authorise a requested release, which pays the instalment.
+    /// Authorise a requested release, which queues the instalment for a payment run.
     AuthoriseRelease,
+    /// Read the queue of requested and authorised releases.
+    ReadReleaseQueue,
+    /// Build, read, download and close payment runs, and mark their lines paid or failed.
+    PreparePayments,
     /// Read monitoring returns.
     ReadReturns,
     /// Fill in and submit a monitoring return.
@@ -126,7 +130,8 @@ impl Action {
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
-            AuthoriseRelease => &[F],
+            AuthoriseRelease | PreparePayments => &[F],
+            ReadReleaseQueue => &[D, F],
             ReadApplication | ReadDocuments => &[A, S, D],
             ReadAwards => &[A, D, O, F],
             ReadFunds => &[S, D, O, F],
