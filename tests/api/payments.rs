@@ -18,12 +18,27 @@ async fn authorised(app: &TestApp, panel: &Panel, n: usize, finance: &str) -> (i
     assert_eq!(made.status.as_u16(), 201, "{}", made.text);
     let award = made.json["award"]["id"].as_i64().unwrap();
     app.payable(&applicant, &panel.admin).await;
-    let accepted = app.as_(&applicant).post(&format!("/api/v1/awards/{award}/accept")).json(json!({})).send().await;
+    let accepted = app
+        .as_(&applicant)
+        .post(&format!("/api/v1/awards/{award}/accept"))
+        .json(json!({}))
+        .send()
+        .await;
     assert_eq!(accepted.status.as_u16(), 200, "{}", accepted.text);
     let path = format!("/api/v1/awards/{award}/instalments/2021-22");
-    let requested = app.as_(&panel.admin).post(&format!("{path}/release")).json(json!({})).send().await;
+    let requested = app
+        .as_(&panel.admin)
+        .post(&format!("{path}/release"))
+        .json(json!({}))
+        .send()
+        .await;
     assert_eq!(requested.status.as_u16(), 200, "{}", requested.text);
-    let authorised = app.as_(finance).post(&format!("{path}/authorise")).json(json!({})).send().await;
+    let authorised = app
+        .as_(finance)
+        .post(&format!("{path}/authorise"))
+        .json(json!({}))
+        .send()
+        .await;
     assert_eq!(authorised.status.as_u16(), 200, "{}", authorised.text);
     assert_eq!(authorised.json["instalments"][0]["status"], "authorised");
     (award, applicant)
@@ -41,11 +56,22 @@ async fn year_2021(app: &TestApp, panel: &Panel) -> (String, String) {
 }
 
 async fn build(app: &TestApp, finance: &str) -> Reply {
-    app.as_(finance).post("/api/v1/payment-runs").json(json!({})).send().await
+    app.as_(finance)
+        .post("/api/v1/payment-runs")
+        .json(json!({}))
+        .send()
+        .await
 }
 
 fn line_of(run: &Value, award: i64) -> i64 {
-    run["lines"].as_array().unwrap().iter().find(|l| l["award_id"] == award).unwrap()["id"].as_i64().unwrap()
+    run["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["award_id"] == award)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 db_test! {

@@ -407,9 +407,9 @@ impl TestApp {
         let line = built.json["run"]["lines"]
             .as_array()
             .and_then(|lines| {
-                lines.iter().find(|l| {
-                    l["award_id"].as_i64() == Some(award) && l["financial_year"] == year
-                })
+                lines
+                    .iter()
+                    .find(|l| l["award_id"].as_i64() == Some(award) && l["financial_year"] == year)
             })
             .and_then(|l| l["id"].as_i64())
             .expect("the instalment's line in the run");
