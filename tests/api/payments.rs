@@ -95,7 +95,7 @@ db_test! {
         assert_eq!(run["status"], "open");
         assert_eq!(run["count"], 2);
         assert_eq!(run["total"], "20000.00");
-        assert_eq!(run["lines"][0]["payment_reference"].as_str().unwrap().ends_with("/2021-22"), true);
+        assert!(run["lines"][0]["payment_reference"].as_str().unwrap().ends_with("/2021-22"));
         let queue = app.as_(&finance).get("/api/v1/release-requests?status=authorised").send().await;
         assert_eq!(queue.json[0]["run_id"], id, "{}", queue.text);
         // Nothing is left for a second run.
@@ -357,6 +357,6 @@ db_test! {
         app.as_(&finance).post(&format!("/api/v1/awards/{award}/instalments/2021-22/authorise")).json(json!({})).send().await;
         assert!(app.as_(&finance).get("/api/v1/release-requests").send().await.json.as_array().unwrap().is_empty());
         let authorised = app.as_(&finance).get("/api/v1/release-requests?status=authorised").send().await;
-        assert_eq!(authorised.json[0]["authorised_by_name"].is_string(), true, "{}", authorised.text);
+        assert!(authorised.json[0]["authorised_by_name"].is_string(), "{}", authorised.text);
     }
 }
