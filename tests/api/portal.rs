@@ -433,7 +433,7 @@ db_test! {
             assert!(page.text.contains("Page not found"), "{path}: {}", page.text);
         }
         assert_eq!(b.get(&format!("/applications/{a_application}")).await.status, StatusCode::NOT_FOUND);
-        for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit"] {
+        for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit", "/finance/authorisations", "/finance/payment-runs", "/finance/payment-runs/1", "/finance/payment-runs/1/lines.csv", "/admin/awards/1"] {
             assert_eq!(b.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
         }
 
@@ -441,7 +441,7 @@ db_test! {
         let mut official = Browser::new(&app);
         official.sign_in("official@gov.example.org").await;
         assert_eq!(official.get("/dashboard").await.status, StatusCode::OK);
-        for path in ["/applications", "/admin/funds", "/assessments", "/organisation"] {
+        for path in ["/applications", "/admin/funds", "/assessments", "/organisation", "/finance/authorisations", "/finance/payment-runs", "/finance/payment-runs/1/lines.csv"] {
             assert_eq!(official.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
         }
         let csv = official.get("/dashboard/1/summary.csv").await;

@@ -50,20 +50,17 @@ async fn show_award(
     status: StatusCode,
     notice: Option<&str>,
 ) -> PageResult {
-    let user = v.require(Action::ReadAwards)?;
+    // The staff's page of an award: those who release its instalments.
+    let user = v.require(Action::ReadReleaseQueue)?;
     let may_request = Action::Release.allows(user.role);
     let (award, requested) = v
         .read(move |conn| {
             let award = reading::get(conn, &user, id)?;
-            let requested: Vec<String> = if Action::ReadReleaseQueue.allows(user.role) {
-                queue::list(conn, &user, QueueStatus::Requested)?
-                    .into_iter()
-                    .filter(|r| r.award_id == id)
-                    .map(|r| r.financial_year.to_string())
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let requested: Vec<String> = queue::list(conn, &user, QueueStatus::Requested)?
+                .into_iter()
+                .filter(|r| r.award_id == id)
+                .map(|r| r.financial_year.to_string())
+                .collect();
             Ok((award, requested))
         })
         .await?;
