@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
+pub mod payments;
 pub mod permissions;
 pub mod portal;
 pub mod report_cache;
@@ -68,6 +69,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     applications::routes::configure(cfg);
     assessment::routes::configure(cfg);
     awards::routes::configure(cfg);
+    payments::routes::configure(cfg);
     monitoring::routes::configure(cfg);
     feedback::routes::configure(cfg);
     reports::routes::configure(cfg);

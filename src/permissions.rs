@@ -75,7 +75,7 @@ actions! {
     Terminate,
     /// Request the release of an instalment of an award.
     Release,
-    /// Authorise a requested release, which pays the instalment.
+    /// Authorise a requested release, which queues the instalment for a payment run.
     AuthoriseRelease,
     /// Ask for a variation of an accepted award (grant holders), or propose one
     /// (administrators).
@@ -84,6 +84,10 @@ actions! {
     ReadVariations,
     /// Approve or refuse a variation, and list those waiting.
     DecideVariation,
+    /// Read the queue of requested and authorised releases.
+    ReadReleaseQueue,
+    /// Build, read, download and close payment runs, and mark their lines paid or failed.
+    PreparePayments,
     /// Read monitoring returns.
     ReadReturns,
     /// Fill in and submit a monitoring return.
@@ -135,7 +139,8 @@ impl Action {
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
-            AuthoriseRelease => &[F],
+            AuthoriseRelease | PreparePayments => &[F],
+            ReadReleaseQueue => &[D, F],
             ReadApplication | ReadDocuments => &[A, S, D],
             ReadAwards => &[A, D, O, F],
             ReadFunds => &[S, D, O, F],

@@ -1,5 +1,7 @@
-//! Releasing (paying) an accepted award's instalments, year by year, by two people: an
-//! administrator requests the release and a finance user authorises it, which pays it.
+//! Releasing an accepted award's instalments, year by year, by two people: an administrator
+//! requests the release and a finance user authorises it. Authorising does not pay: the
+//! instalment waits, `authorised`, for a payment run (`crate::payments`), and is paid when its
+//! line of the run is marked paid.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,7 +17,6 @@ use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
 use crate::error::{ApiError, ErrorCode};
-use crate::funds::budget;
 use crate::funds::locks::lock_award;
 use crate::organisations::bank;
 use crate::permissions::Action;
@@ -139,10 +140,11 @@ pub fn request(
     })
 }
 
-/// Authorises a requested release (finance), which pays the instalment: the authoriser is
-/// neither the one who requested it nor the one who decided the award, and every rule of a
-/// release holds again, all in one transaction. The database's `CHECK` also refuses the
-/// requester as authoriser.
+/// Authorises a requested release (finance), which queues the instalment, `authorised`, for the
+/// next payment run: the authoriser is neither the one who requested it nor the one who decided
+/// the award, and every rule of a release holds again, all in one transaction. The database's
+/// `CHECK` also refuses the requester as authoriser. Nothing is paid until a line of a run is
+/// marked paid.
 pub fn authorise(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -206,28 +208,24 @@ pub fn authorise(
             release_requests::authorised_at.eq(Some(now)),
         ))
         .execute(conn)?;
-        // The instalment moves only from `committed`: two authorisations at once cannot both pay.
-        let released = diesel::update(
+        // The instalment moves only from `committed`: two authorisations at once cannot both
+        // queue it.
+        let queued = diesel::update(
             instalments::table
                 .find((id, year.to_string()))
                 .filter(instalments::status.eq(InstalmentStatus::Committed)),
         )
-        .set((
-            instalments::status.eq(InstalmentStatus::Released),
-            instalments::released_at.eq(Some(now)),
-            instalments::released_by.eq(Some(user.id)),
-        ))
+        .set(instalments::status.eq(InstalmentStatus::Authorised))
         .execute(conn)?;
-        if released == 0 {
+        if queued == 0 {
             return Err(already_released(year));
         }
-        budget::pay(conn, now, row.fund_id, year, instalment.amount)?;
         let after = load(conn, id)?;
-        record_award(conn, now, user, id, "instalment_released", &before, &after)?;
+        record_award(conn, now, user, id, "release_authorised", &before, &after)?;
         audit::record(
             conn,
             now,
-            Change::by(user, "fund", row.fund_id, "instalment_paid").after(json!({
+            Change::by(user, "fund", row.fund_id, "instalment_authorised").after(json!({
                 "financial_year": year,
                 "award": after.reference,
                 "amount": instalment.amount,

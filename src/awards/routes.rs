@@ -245,9 +245,10 @@ pub async fn release(
     .await
 }
 
-/// Authorises a requested release (finance), which pays the instalment: the caller must be
-/// neither the one who requested it nor the one who decided the award, and every rule of a
-/// release is checked again.
+/// Authorises a requested release (finance): the caller must be neither the one who requested
+/// it nor the one who decided the award, and every rule of a release is checked again. The
+/// instalment becomes `authorised` and waits for a payment run (`POST /payment-runs`); it is
+/// paid, `released`, only when its line of the run is marked paid.
 #[utoipa::path(
     tag = "awards",
     params(
@@ -256,7 +257,7 @@ pub async fn release(
         IdempotencyKey,
     ),
     responses(
-        (status = 200, description = "The award with the instalment `released`", body = Award),
+        (status = 200, description = "The award with the instalment `authorised`, waiting for a payment run", body = Award),
         (status = 409, description = "`same_person`: the caller requested the release or decided the award; `release_not_requested`; `already_released`; `award_not_accepted`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -462,7 +462,40 @@ diesel::table! {
 
 diesel::joinable!(variations -> awards (award_id));
 diesel::joinable!(variation_amounts -> variations (variation_id));
+diesel::table! {
+    payment_runs (id) {
+        id -> BigInt,
+        status -> Text,
+        built_by -> BigInt,
+        built_at -> Timestamp,
+        closed_by -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_lines (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        kind -> Text,
+        award_id -> Nullable<BigInt>,
+        financial_year -> Nullable<Text>,
+        organisation_id -> BigInt,
+        fund_id -> BigInt,
+        bank_details_id -> BigInt,
+        amount_pence -> BigInt,
+        payment_reference -> Text,
+        award_reference -> Text,
+        status -> Text,
+        paid_on -> Nullable<Date>,
+        failure_reason -> Nullable<Text>,
+        marked_by -> Nullable<BigInt>,
+        marked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(bank_details -> organisations (organisation_id));
+diesel::joinable!(payment_lines -> payment_runs (run_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
 diesel::joinable!(round_years -> rounds (round_id));
@@ -504,6 +537,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     release_requests,
     variations,
     variation_amounts,
+    payment_runs,
+    payment_lines,
     idempotency_keys,
     returns,
     return_contents,

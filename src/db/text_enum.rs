@@ -56,8 +56,9 @@ pub(crate) use text_column;
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
-    DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, Respondent,
-    ReturnFrequency, ReturnStatus, Role, VariationKind, VariationStatus,
+    DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, PaymentKind,
+    PaymentLineStatus, PaymentRunStatus, Respondent, ReturnFrequency, ReturnStatus, Role,
+    VariationKind, VariationStatus,
 };
 
 text_column!(
@@ -70,6 +71,9 @@ text_column!(
     AssignmentStatus,
     AwardStatus,
     InstalmentStatus,
+    PaymentRunStatus,
+    PaymentKind,
+    PaymentLineStatus,
     ReturnStatus,
     Respondent,
     DecisionOutcome,

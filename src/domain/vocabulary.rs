@@ -262,12 +262,42 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// One year of an award: `committed` against the year's budget, then `released` (paid) or
-    /// `cancelled` (given back, when the offer is declined or the award terminated unpaid).
+    /// One year of an award: `committed` against the year's budget, `authorised` once a finance
+    /// user has authorised its release (it waits for a payment run), then `released` (paid, when
+    /// its line of a run is marked paid) or `cancelled` (given back, when the offer is declined or
+    /// the award terminated unpaid).
     InstalmentStatus {
         Committed => "committed",
+        Authorised => "authorised",
         Released => "released",
         Cancelled => "cancelled",
+    }
+}
+
+vocabulary! {
+    /// A payment run: `open` while finance checks its total and count, `closed` once sent to the
+    /// bank, when its lines are marked paid or failed.
+    PaymentRunStatus {
+        Open => "open",
+        Closed => "closed",
+    }
+}
+
+vocabulary! {
+    /// What a line of a payment run pays: an award's instalment (a family fund's claim can be
+    /// another kind).
+    PaymentKind {
+        Instalment => "instalment",
+    }
+}
+
+vocabulary! {
+    /// A line of a payment run: `pending` until the bank's result is known, then `paid` or
+    /// `failed` (its payment goes back to the queue for a later run).
+    PaymentLineStatus {
+        Pending => "pending",
+        Paid => "paid",
+        Failed => "failed",
     }
 }
 

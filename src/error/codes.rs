@@ -143,10 +143,14 @@ codes! {
         "An instalment the variation would change has been paid or its release requested, so it can no longer move.";
     LastAdministrator = "last_administrator", CONFLICT, Operations,
         "This would leave the service without an active administrator.";
+    LineAlreadyMarked = "line_already_marked", CONFLICT, Operations,
+        "The line of the payment run is already marked paid or failed.";
     LimitBelowCommitted = "limit_below_committed", CONFLICT, Operations,
         "More than the new limit is already committed in that financial year.";
     NotAssessed = "not_assessed", CONFLICT, Operations,
         "The application has no submitted assessment yet.";
+    NothingToPay = "nothing_to_pay", CONFLICT, Operations,
+        "No authorised payment can go into a new payment run: none waits, or every one waits for its organisation's bank details to be verified.";
     OrganisationExists = "organisation_exists", CONFLICT, Operations,
         "Another organisation has this charity number.";
     OrganisationNotVerified = "organisation_not_verified", CONFLICT, Operations,
@@ -161,6 +165,10 @@ codes! {
         "Another run of the jobs has already sent this reminder.";
     ReturnNotAccepted = "return_not_accepted", CONFLICT, Operations,
         "The monitoring return of the previous period has not been accepted yet.";
+    RunClosed = "run_closed", CONFLICT, Operations,
+        "The payment run is already closed.";
+    RunOpen = "run_open", CONFLICT, Operations,
+        "The payment run is still open: its lines are marked once it is closed and sent to the bank.";
     RoundClosed = "round_closed", CONFLICT, Operations,
         "The round has closed.";
     RoundOpen = "round_open", CONFLICT, Operations,

@@ -1,12 +1,14 @@
 //! The one order in which transactions lock a fund's budget on PostgreSQL.
 //!
-//! Every transaction that writes `fund_years` (award decisions, releases of instalments,
-//! give-backs when an offer is declined or an award terminated or completed, and changes to a
-//! year's limit or approval) takes its row locks in this order, and holds each until it commits:
+//! Every transaction that writes `fund_years` (award decisions, payments of instalments when
+//! their lines of a payment run are marked paid, give-backs when an offer is declined or an
+//! award terminated or completed, and changes to a year's limit or approval) takes its row
+//! locks in this order, and holds each until it commits:
 //!
 //! 1. the object acted on, by the first write of the transaction: the application decided, the
-//!    return reviewed, then the award released or wound up ([`lock_award`]). An award's
-//!    instalments are written only by transactions that hold its row.
+//!    return reviewed, then the award released, paid or wound up ([`lock_award`]); a results
+//!    file that pays several awards locks them all first, in id order. An award's instalments
+//!    are written only by transactions that hold its row.
 //! 2. the fund's row: `FOR KEY SHARE` by whatever spends or gives back ([`lock_budget`]),
 //!    `FOR NO KEY UPDATE` by a change to the fund, its years or its rounds ([`lock_fund`]). The
 //!    two modes do not conflict, so decisions never wait for a limit change on the fund's row,

@@ -522,6 +522,31 @@ pub fn payee(
     open(keyring, &row)
 }
 
+/// The id of the organisation's current bank details when a second person has verified them:
+/// the version a payment prepared now pays to. `None` while they are missing or await a check.
+pub fn verified_version(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+) -> Result<Option<i64>, ApiError> {
+    Ok(current(conn, organisation_id)?
+        .filter(|row| row.verified_by.is_some())
+        .map(|row| row.id))
+}
+
+/// The full details of one version of an organisation's bank details, as a payment prepared
+/// against it recorded them (finance staff), whether or not a later change replaced it.
+pub fn payee_of_version(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    bank_details_id: i64,
+) -> Result<Payee, ApiError> {
+    let row: BankRow = bank_details::table
+        .find(bank_details_id)
+        .select(BankRow::as_select())
+        .first(conn)?;
+    open(keyring, &row)
+}
+
 /// What [`reencrypt`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reencrypted {

@@ -96,10 +96,16 @@ impl Layout {
                 ("/admin/variations", "Variations"),
                 ("/admin/services", "Directory"),
                 ("/finance/bank-details", "Bank details"),
+                ("/finance/authorisations", "Releases"),
                 ("/admin/outbox", "Outbox"),
                 ("/admin/audit", "Audit"),
             ],
-            Some(Role::Finance) => &[("/", "Home"), ("/finance/bank-details", "Bank details")],
+            Some(Role::Finance) => &[
+                ("/", "Home"),
+                ("/finance/authorisations", "Authorisations"),
+                ("/finance/payment-runs", "Payment runs"),
+                ("/finance/bank-details", "Bank details"),
+            ],
             Some(Role::Official) => &[
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),

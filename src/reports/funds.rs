@@ -2,7 +2,8 @@
 //! board and by target group, people reached against the target, and family feedback.
 //!
 //! Money is what the awards' instalments hold: `committed` is every instalment not given back,
-//! `paid` every instalment released; so each report's totals equal the fund's years, to the
+//! `authorised` every instalment authorised and waiting for a payment run, `paid` every
+//! instalment released (its line of a run marked paid); so each report's totals equal the fund's years, to the
 //! penny. An award is counted in a year when it holds an instalment of that year.
 //!
 //! An award that covers several health boards (or target groups) has each instalment split
@@ -50,6 +51,7 @@ struct Held {
     year: FinancialYear,
     pence: i64,
     released: bool,
+    authorised: bool,
 }
 
 fn held(
@@ -86,6 +88,7 @@ fn held(
                     year: FinancialYear::parse(&year).map_err(ApiError::internal)?,
                     pence,
                     released: status == InstalmentStatus::Released,
+                    authorised: status == InstalmentStatus::Authorised,
                 })
             },
         )
@@ -95,6 +98,7 @@ fn held(
 #[derive(Default)]
 struct Tally {
     committed: i64,
+    authorised: i64,
     paid: i64,
     awards: BTreeSet<i64>,
     organisations: BTreeSet<i64>,
@@ -105,6 +109,9 @@ impl Tally {
         self.committed += pence;
         if h.released {
             self.paid += pence;
+        }
+        if h.authorised {
+            self.authorised += pence;
         }
         self.awards.insert(h.award);
         self.organisations.insert(h.organisation);
@@ -140,6 +147,7 @@ fn year_summary(
         limit: money(limit)?,
         remaining: money((limit - all.committed).max(0))?,
         committed: figures.committed,
+        authorised: money(all.authorised)?,
         paid: figures.paid,
         awards: figures.awards,
         organisations: figures.organisations,

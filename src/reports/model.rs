@@ -32,6 +32,9 @@ pub struct YearSummary {
     pub financial_year: Option<FinancialYear>,
     pub limit: Money,
     pub committed: Money,
+    /// Authorised for payment and waiting for a payment run: part of `committed`, not of `paid`.
+    pub authorised: Money,
+    /// Paid: the lines of payment runs marked paid.
     pub paid: Money,
     /// `limit - committed`.
     pub remaining: Money,

@@ -70,8 +70,8 @@ pub fn request_release(
     )
 }
 
-/// A finance user authorises a requested release, which pays the instalment, under the same
-/// rules checked again.
+/// A finance user authorises a requested release under the same rules checked again: the
+/// instalment waits, `authorised`, for a payment run.
 pub fn authorise_release(
     conn: &mut DbConnection,
     now: NaiveDateTime,

@@ -58,6 +58,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/rounds/{id}/ranking.csv", Any),
     ("GET", "/awards", Any),
     ("GET", "/awards/{id}", Org),
+    ("GET", "/release-requests", Any),
+    ("GET", "/payment-runs", Any),
+    ("GET", "/payment-runs/{id}", Any),
+    ("GET", "/payment-runs/{id}/lines.csv", Any),
     ("GET", "/awards/{id}/returns", Org),
     ("GET", "/awards/{id}/variations", Org),
     ("GET", "/variations", Any),
@@ -142,6 +146,11 @@ const ROUTES: &[(&str, &str, Scope)] = &[
         "/awards/{id}/instalments/{financial_year}/authorise",
         Any,
     ),
+    ("POST", "/payment-runs", Any),
+    ("POST", "/payment-runs/{id}/close", Any),
+    ("POST", "/payment-runs/{id}/lines/{line_id}/paid", Any),
+    ("POST", "/payment-runs/{id}/lines/{line_id}/failed", Any),
+    ("POST", "/payment-runs/{id}/results", Any),
     ("PATCH", "/returns/{id}", Org),
     ("POST", "/returns/{id}/submit", Org),
     ("POST", "/returns/{id}/review", Any),
@@ -266,6 +275,9 @@ struct Objects {
     document: i64,
     listing: i64,
     variation: i64,
+    /// The payment run that paid the award's first instalment, and its line.
+    run: i64,
+    line: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -283,11 +295,13 @@ fn concrete(path: &str, o: &Objects) -> String {
         "feedback-links" => o.link,
         "documents" => o.document,
         "variations" => o.variation,
+        "payment-runs" => o.run,
         _ => 0,
     };
     let mut path = path
         .replace("{id}", &id.to_string())
         .replace("{financial_year}", "2022-23")
+        .replace("{line_id}", &o.line.to_string())
         .replace("{token}", &o.token);
     if path.starts_with("/exports/360giving") {
         path.push_str(&format!("?fund_id={}", o.fund));
@@ -479,7 +493,18 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     assert_eq!(variation.status.as_u16(), 201, "{}", variation.text);
+    let finance = app.staff(Role::Finance).await;
+    let runs = app.as_(&finance).get("/api/v1/payment-runs").send().await;
+    let run = runs.json[0]["id"].as_i64().unwrap();
+    let paid = app
+        .as_(&finance)
+        .get(&format!("/api/v1/payment-runs/{run}"))
+        .send()
+        .await;
+    let line = paid.json["lines"][0]["id"].as_i64().unwrap();
     let objects = Objects {
+        run,
+        line,
         variation: variation.json["id"].as_i64().unwrap(),
         document: document.json["id"].as_i64().unwrap(),
         organisation,

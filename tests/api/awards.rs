@@ -130,9 +130,15 @@ db_test! {
         app.as_(&panel.admin).post(&authorise).json(json!({})).send().await.assert_problem(403, "forbidden");
         app.as_(&finance).post(&release("2021-22")).json(json!({})).send().await.assert_problem(403, "forbidden");
         app.as_(&finance).post(&format!("/api/v1/awards/{award}/instalments/2022-23/authorise")).json(json!({})).send().await.assert_problem(409, "release_not_requested");
-        let paid = app.as_(&finance).post(&authorise).json(json!({})).send().await;
-        assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
+        let authorised = app.as_(&finance).post(&authorise).json(json!({})).send().await;
+        assert_eq!(authorised.status.as_u16(), 200, "{}", authorised.text);
         app.as_(&finance).post(&authorise).json(json!({})).send().await.assert_problem(409, "already_released");
+        // Authorising queues the payment: nothing is paid until a run's line is marked paid.
+        assert_eq!(authorised.json["paid"], "0.00");
+        assert_eq!(authorised.json["instalments"][0]["status"], "authorised");
+        assert_eq!(years(&panel.budget(&app).await)[1..], [("2021-22", "38000.00", "0.00"), ("2022-23", "40000.00", "0.00")]);
+        let paid = app.pay(&finance, award, "2021-22").await;
+        assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "38000.00");
         assert_eq!(paid.json["instalments"][0]["status"], "released");
         app.as_(&panel.admin).post(&release("2021-22")).json(json!({})).send().await.assert_problem(409, "already_released");
@@ -149,7 +155,7 @@ db_test! {
         app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "Again."})).send().await.assert_problem(409, "invalid_state");
         app.as_(&panel.admin).post(&release("2022-23")).json(json!({})).send().await.assert_problem(409, "award_not_accepted");
 
-        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "release_requested", "instalment_released", "terminated"]);
+        assert_eq!(app.audit_actions(&panel.admin, "award", award).await, ["offered", "accepted", "returns_scheduled", "release_requested", "release_authorised", "instalment_released", "terminated"]);
         let kinds: Vec<String> = app.as_(&panel.admin).get("/api/v1/outbox?per_page=100").send().await.json["items"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "award_accepted").count(), 2);
         assert_eq!(kinds.iter().filter(|k| *k == "award_terminated").count(), 2);
@@ -428,7 +434,11 @@ db_test! {
 
         // A third person authorises, on the other instance.
         let finance = other.staff(Role::Finance).await;
-        let paid = other.as_(&finance).post(&format!("{path}/authorise")).json(json!({})).send().await;
+        let authorised = other.as_(&finance).post(&format!("{path}/authorise")).json(json!({})).send().await;
+        assert_eq!(authorised.status.as_u16(), 200, "{}", authorised.text);
+        assert_eq!(authorised.json["instalments"][0]["status"], "authorised");
+        assert_eq!(authorised.json["paid"], "0.00");
+        let paid = other.pay(&finance, award, "2021-22").await;
         assert_eq!(paid.status.as_u16(), 200, "{}", paid.text);
         assert_eq!(paid.json["paid"], "38000.00");
     }

@@ -158,6 +158,24 @@ db_test! {
             assert!(pence(&year["committed"]) <= pence(&year["limit"]));
         }
 
+        // Finance paid through closed payment runs: in one the bank returned a payment, which a
+        // later run paid.
+        let finance = app.staff(Role::Finance).await;
+        let runs = app.as_(&finance).get("/api/v1/payment-runs").send().await.json.as_array().unwrap().clone();
+        assert!(runs.len() >= 2 && runs.iter().all(|r| r["status"] == "closed" && r["pending"] == 0), "{runs:?}");
+        let failed_in = runs.iter().find(|r| r["failed"].as_i64().unwrap() > 0).expect("a run with a failed line");
+        let run = app.as_(&finance).get(&format!("/api/v1/payment-runs/{}", failed_in["id"])).send().await.json;
+        let failed = run["lines"].as_array().unwrap().iter().find(|l| l["status"] == "failed").unwrap().clone();
+        assert!(failed["failure_reason"].is_string());
+        let mut repaid = false;
+        for r in runs.iter().filter(|r| r["id"].as_i64() > failed_in["id"].as_i64()) {
+            let lines = app.as_(&finance).get(&format!("/api/v1/payment-runs/{}", r["id"])).send().await.json;
+            repaid |= lines["lines"].as_array().unwrap().iter().any(|l| l["award_id"] == failed["award_id"] && l["financial_year"] == failed["financial_year"] && l["status"] == "paid");
+        }
+        assert!(repaid, "the returned payment is paid by a later run");
+        let bank_queue = app.as_(&finance).get("/api/v1/release-requests?status=authorised").send().await.json;
+        assert!(bank_queue.as_array().unwrap().is_empty(), "nothing authorised is left unpaid: {bank_queue}");
+
         // Monitoring returns in every state a finished programme can show, with reach reported.
         for status in ["accepted", "submitted", "changes_requested", "overdue"] {
             let total = app.as_(&admin).get(&format!("/api/v1/returns?status={status}")).send().await.json["total"].as_i64().unwrap();

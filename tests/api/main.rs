@@ -25,6 +25,7 @@ mod funds;
 mod monitoring;
 mod organisations;
 mod outbox;
+mod payments;
 mod portal;
 mod portal_variations;
 mod reports;

@@ -433,7 +433,7 @@ db_test! {
             assert!(page.text.contains("Page not found"), "{path}: {}", page.text);
         }
         assert_eq!(b.get(&format!("/applications/{a_application}")).await.status, StatusCode::NOT_FOUND);
-        for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit"] {
+        for path in ["/admin/funds", "/dashboard", "/assessments", "/admin/audit", "/finance/authorisations", "/finance/payment-runs", "/finance/payment-runs/1", "/finance/payment-runs/1/lines.csv", "/admin/awards/1"] {
             assert_eq!(b.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
         }
 
@@ -441,7 +441,7 @@ db_test! {
         let mut official = Browser::new(&app);
         official.sign_in("official@gov.example.org").await;
         assert_eq!(official.get("/dashboard").await.status, StatusCode::OK);
-        for path in ["/applications", "/admin/funds", "/assessments", "/organisation"] {
+        for path in ["/applications", "/admin/funds", "/assessments", "/organisation", "/finance/authorisations", "/finance/payment-runs", "/finance/payment-runs/1/lines.csv"] {
             assert_eq!(official.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
         }
         let csv = official.get("/dashboard/1/summary.csv").await;
@@ -963,5 +963,98 @@ db_test! {
         assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
         assert!(checked.text.contains("Checked") && checked.text.contains("****3041"), "{}", checked.text);
         assert!(!checked.text.contains("Confirm these bank details"));
+    }
+}
+
+db_test! {
+    async fn finance_authorises_builds_a_run_and_records_the_bank_results_through_the_pages(app) {
+        let panel = Panel::new(&app, 1).await;
+        let mut awards = Vec::new();
+        for n in 1..=2 {
+            let Submitted { id, applicant } = panel.ready(&app, n).await;
+            let award = panel.award(&app, id, json!({"2021-22": "10000.00"})).await.json["award"]["id"].as_i64().unwrap();
+            app.payable(&applicant, &panel.admin).await;
+            app.as_(&applicant).post(&format!("/api/v1/awards/{award}/accept")).json(json!({})).send().await;
+            awards.push(award);
+        }
+        let officer = format!("officer-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(Role::Administrator, &officer, None).await;
+        let mut admin = Browser::new(&app);
+        admin.sign_in(&officer).await;
+        for award in &awards {
+            let page = admin.get(&format!("/admin/awards/{award}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+            assert!(page.text.contains("Request release"), "{}", page.text);
+            let requested = admin.post(&format!("/admin/awards/{award}/instalments/2021-22/release"), &[]).await;
+            assert_eq!(requested.status, StatusCode::OK, "{}", requested.text);
+            assert!(requested.text.contains("Release requested") && !requested.text.contains(">Request release<"), "{}", requested.text);
+        }
+        let again = admin.post(&format!("/admin/awards/{}/instalments/2021-22/release", awards[0]), &[]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+        assert!(again.text.contains("govuk-error-summary"), "{}", again.text);
+        let queue = admin.get("/finance/authorisations").await;
+        assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
+        assert!(!queue.text.contains(">Authorise<"), "administrators see the queue without the button");
+        assert_eq!(admin.get("/finance/payment-runs").await.status, StatusCode::FORBIDDEN);
+
+        let finance = format!("finance-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(Role::Finance, &finance, None).await;
+        let mut payments = Browser::new(&app);
+        payments.sign_in(&finance).await;
+        let home = payments.get("/finance/authorisations").await;
+        for link in ["href=\"/finance/authorisations\"", "href=\"/finance/payment-runs\"", "href=\"/finance/bank-details\""] {
+            assert!(home.text.contains(link), "finance navigation has {link}");
+        }
+        for award in &awards {
+            let authorised = payments.post(&format!("/finance/authorisations/{award}/2021-22"), &[]).await;
+            assert_eq!(authorised.status, StatusCode::OK, "{}", authorised.text);
+            assert!(authorised.text.contains("is authorised"), "{}", authorised.text);
+        }
+        assert!(payments.get("/finance/authorisations").await.text.contains("Next run"));
+
+        let built = payments.post("/finance/payment-runs", &[]).await;
+        assert_eq!(built.status, StatusCode::SEE_OTHER, "{}", built.text);
+        let location = built.location.unwrap();
+        let run_path = location.split('?').next().unwrap().to_owned();
+        let page = payments.get(&location).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("id=\"run-count\">2<") && page.text.contains("£20,000"), "{}", page.text);
+        let nothing = payments.post("/finance/payment-runs", &[]).await;
+        assert_eq!(nothing.status, StatusCode::CONFLICT, "{}", nothing.text);
+        assert!(nothing.text.contains("govuk-error-summary"));
+        let file = payments.get(&format!("{run_path}/lines.csv")).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(file.text.contains("80-22-60,10203040"), "{}", file.text);
+        assert_eq!(admin.get(&format!("{run_path}/lines.csv")).await.status, StatusCode::FORBIDDEN);
+
+        let closed = payments.post(&format!("{run_path}/close"), &[]).await;
+        assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+        let lines: Vec<i64> = file.text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+        let first = lines[0];
+        let field = format!("paid_on-{first}");
+        let refused = payments.post(&format!("{run_path}/lines/{first}/paid"), &[(field.as_str(), "31/02/2021")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert!(refused.text.contains(&format!("href=\"#{field}\"")) && refused.text.contains(&format!("id=\"{field}-error\"")), "{}", refused.text);
+        let today = app.clock_now().date().to_string();
+        let paid = payments.post(&format!("{run_path}/lines/{first}/paid"), &[(field.as_str(), today.as_str())]).await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        assert!(paid.text.contains("marked paid"), "{}", paid.text);
+
+        // The results file: a bad row is named beside the file input and nothing changes.
+        let row = file.text.lines().nth(2).unwrap();
+        let header = file.text.lines().next().unwrap();
+        let bad = format!("{header},status,paid_on,reason\n{row},failed,,\n");
+        let refused = payments.post_file(&format!("{run_path}/results"), &[], ("results.csv", bad.as_bytes())).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert!(refused.text.contains("Row 2, reason") && refused.text.contains("id=\"file-error\""), "{}", refused.text);
+        let good = format!("{header},status,paid_on,reason\n{row},failed,,Account closed\n");
+        let recorded = payments.post_file(&format!("{run_path}/results"), &[], ("results.csv", good.as_bytes())).await;
+        assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.text);
+        assert!(recorded.text.contains("Account closed") && recorded.text.contains("1 failed"), "{}", recorded.text);
+        let runs = payments.get("/finance/payment-runs").await;
+        assert!(runs.text.contains(&format!("href=\"{run_path}\"")), "{}", runs.text);
+        let years = panel.budget(&app).await;
+        let (committed, paid) = years.iter().find(|y| y.year == "2021-22").map(|y| (y.committed.clone(), y.paid.clone())).unwrap();
+        assert_eq!((committed.as_str(), paid.as_str()), ("20000.00", "10000.00"));
     }
 }

@@ -1,5 +1,6 @@
 // The grant cycle in a real browser: a charity registers, applies and submits; an assessor
-// scores; an administrator awards; the charity accepts and submits a return; a family sends
+// scores; an administrator awards; the charity accepts and submits a return; finance authorises
+// the first release and pays it through a payment run; a family sends
 // feedback from a phone-sized screen; an official downloads a CSV. axe-core checks every page
 // visited and the run fails on any serious or critical violation.
 //
@@ -24,7 +25,7 @@ const logins = Object.fromEntries(
     .filter((parts) => parts.length === 3)
     .map(([role, email, password]) => [role, { email, password }]),
 );
-for (const role of ["administrator", "assessor", "official"]) {
+for (const role of ["administrator", "assessor", "official", "finance"]) {
   assert.ok(logins[role], `no ${role} login in ${process.env.LOGINS}`);
 }
 
@@ -383,6 +384,30 @@ try {
     await admin.getByRole("button", { name: "Confirm these bank details are correct" }).click();
     await admin.getByText("The bank details are checked.").waitFor();
     await look(admin, "bank-details-check");
+  });
+
+  await step("the administrator requests the first release and finance pays it in a run", async () => {
+    await admin.goto(`/admin/applications/${state.applicationId}`);
+    await admin.getByRole("link", { name: "The award and its instalments" }).click();
+    await admin.getByRole("button", { name: /^Request release/ }).first().click();
+    await admin.getByText("A finance user must now authorise it.").waitFor();
+    await look(admin, "award-releases");
+    const finance = await newPage();
+    await signIn(finance, logins.finance.email, logins.finance.password);
+    await finance.goto("/finance/authorisations");
+    await look(finance, "authorisations");
+    await finance.getByRole("button", { name: /^Authorise/ }).first().click();
+    await finance.getByText("It is paid by the next payment run.").waitFor();
+    await finance.goto("/finance/payment-runs");
+    await look(finance, "payment-runs");
+    await finance.getByRole("button", { name: "Build a payment run" }).click();
+    await finance.getByText("The payment run is built.").waitFor();
+    await look(finance, "payment-run");
+    await finance.getByRole("button", { name: /^Close the run/ }).click();
+    await finance.getByText("The payment run is closed.").waitFor();
+    await finance.getByRole("button", { name: /^Mark paid/ }).first().click();
+    await finance.getByText("The line is marked paid.").waitFor();
+    await look(finance, "payment-run-paid");
   });
 
   await step("the charity makes a feedback link with a printable QR code", async () => {

@@ -93,6 +93,8 @@ struct ApplicationPage {
     assign_form: Form,
     form: Form,
     outcomes: Vec<Choice>,
+    /// The award the application was given, if any.
+    award: Option<i64>,
 }
 
 impl ApplicationPage {
@@ -109,7 +111,7 @@ async fn load_application(
     form: Option<Form>,
 ) -> Result<ApplicationPage, PageError> {
     let now = v.state.clock.now_naive();
-    let (application, organisation, assessment, years, assessors) = v
+    let (application, organisation, assessment, years, assessors, award) = v
         .read(move |conn| {
             let application = applications::get(conn, &user, id)?;
             let organisation = organisations::get(conn, &user, application.organisation_id)?;
@@ -117,7 +119,25 @@ async fn load_application(
             let round = rounds::get(conn, now, Some(&user), application.round_id)?;
             let years = funds::years(conn, &user, round.fund_id, LIST)?.items;
             let assessors: Vec<User> = users::list(conn, Some(Role::Assessor), LIST)?.items;
-            Ok((application, organisation, assessment, years, assessors))
+            let filter = crate::awards::reading::AwardFilter {
+                fund_id: Some(round.fund_id),
+                financial_year: None,
+                status: None,
+                organisation_id: Some(application.organisation_id),
+            };
+            let award = crate::awards::reading::list(conn, &user, &filter, LIST)?
+                .items
+                .into_iter()
+                .find(|a| a.application_id == application.id)
+                .map(|a| a.id);
+            Ok((
+                application,
+                organisation,
+                assessment,
+                years,
+                assessors,
+                award,
+            ))
         })
         .await?;
     let mut form = form.unwrap_or_else(|| {
@@ -148,6 +168,7 @@ async fn load_application(
             Choice::new("award", "Award a grant"),
             Choice::new("decline", "Decline the application"),
         ],
+        award,
     })
 }
 

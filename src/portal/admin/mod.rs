@@ -6,7 +6,9 @@
 mod applications;
 mod bank_details;
 mod funds;
+mod payment_runs;
 mod records;
+mod releases;
 mod returns;
 mod rounds;
 mod services;
@@ -55,6 +57,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/organisations/{id}/verify",
             web::post().to(applications::verify_organisation),
+        )
+        .route("/admin/awards/{id}", web::get().to(releases::award_page))
+        .route(
+            "/admin/awards/{id}/instalments/{year}/release",
+            web::post().to(releases::request_release),
+        )
+        .route(
+            "/finance/authorisations",
+            web::get().to(releases::authorisations_page),
+        )
+        .route(
+            "/finance/authorisations/{id}/{year}",
+            web::post().to(releases::authorise),
+        )
+        .route(
+            "/finance/payment-runs",
+            web::get().to(payment_runs::runs_page),
+        )
+        .route("/finance/payment-runs", web::post().to(payment_runs::build))
+        .route(
+            "/finance/payment-runs/{id}",
+            web::get().to(payment_runs::run_page),
+        )
+        .route(
+            "/finance/payment-runs/{id}/lines.csv",
+            web::get().to(payment_runs::download),
+        )
+        .route(
+            "/finance/payment-runs/{id}/close",
+            web::post().to(payment_runs::close),
+        )
+        .route(
+            "/finance/payment-runs/{id}/lines/{line}/paid",
+            web::post().to(payment_runs::mark_paid),
+        )
+        .route(
+            "/finance/payment-runs/{id}/lines/{line}/failed",
+            web::post().to(payment_runs::mark_failed),
+        )
+        .route(
+            "/finance/payment-runs/{id}/results",
+            web::post().to(payment_runs::upload_results),
         )
         .route(
             "/finance/bank-details",

@@ -9,7 +9,8 @@ use crate::error::ApiError;
 /// applicants accept their offers a few days later (with `eventful`, the second turns it down),
 /// except `keep_open`'s, give their bank details (which the administrator checks), and the first
 /// year's instalment of each accepted award is requested by the administrator and authorised by
-/// finance.
+/// finance, who pays them in one payment run; with `eventful`, the bank returns one payment of
+/// that run, and a second run pays it a week later.
 /// The administrator who decides, and the keys the bank details are sealed with.
 #[derive(Clone, Copy)]
 pub(super) struct Office<'a> {
@@ -100,6 +101,7 @@ pub(super) fn decide_round(
             },
         )?;
     }
+    let mut last_authorised = None;
     for (k, offer) in offers.iter().enumerate() {
         if keep_open == Some(offer.organisation_id) {
             continue;
@@ -136,13 +138,22 @@ pub(super) fn decide_round(
                 offer.id,
                 &first.to_string(),
             )?;
+            let authorised = replied + chrono::Duration::days(15);
             grant_cycle::authorise_release(
                 conn,
-                replied + chrono::Duration::days(15),
+                authorised,
                 finance,
                 offer.id,
                 &first.to_string(),
             )?;
+            last_authorised = last_authorised.max(Some(authorised));
+        }
+    }
+    if let Some(authorised) = last_authorised {
+        let run = authorised + chrono::Duration::days(1);
+        super::payments::pay_authorised(conn, run, finance, eventful)?;
+        if eventful {
+            super::payments::pay_authorised(conn, run + chrono::Duration::days(7), finance, false)?;
         }
     }
     Ok(())

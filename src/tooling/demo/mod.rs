@@ -17,6 +17,7 @@ mod documents;
 mod feedback;
 mod fund;
 mod monitoring;
+mod payments;
 mod variations;
 
 use chrono::NaiveDateTime;

@@ -179,7 +179,8 @@ pub(super) fn report_round(
                     },
                 )?;
             }
-            // The next year's instalment is paid once the return before it is accepted.
+            // The next year's instalment is released once the return before it is accepted, and
+            // paid by the next payment run.
             if outcome == Some(ReviewOutcome::Accepted)
                 && let Some(next) = owed.get(i + 1).and_then(|n| n.financial_year.clone())
                 && Some(&next) != row.financial_year.as_ref()
@@ -197,6 +198,12 @@ pub(super) fn report_round(
                     finance,
                     award.id,
                     &next,
+                )?;
+                super::payments::pay_authorised(
+                    conn,
+                    reviewed + chrono::Duration::days(5),
+                    finance,
+                    false,
                 )?;
             }
         }

@@ -14,7 +14,7 @@ use super::fixtures::{FundBuilder, OpenRound, Registered, registration, round_bo
 use super::request::{Caller, Reply};
 
 use grantfund::config::Settings;
-use grantfund::domain::clock::ManualClock;
+use grantfund::domain::clock::{Clock, ManualClock};
 use grantfund::domain::identifiers::Email;
 use grantfund::domain::vocabulary::Role;
 use grantfund::email::mailer::Mailer;
@@ -355,8 +355,9 @@ impl TestApp {
         organisation
     }
 
-    /// Releases an instalment as the service requires: `admin` requests it and a new finance
-    /// user authorises it; gives the authorisation's answer.
+    /// Releases an instalment as the service requires: `admin` requests it, a new finance user
+    /// authorises it, builds a payment run, closes it and marks the instalment's line paid
+    /// today; gives the first answer that is not a success, or the award as paid.
     pub async fn release(&self, admin: &str, award: i64, year: &str) -> Reply {
         let path = format!("/api/v1/awards/{award}/instalments/{year}");
         let requested = self
@@ -369,9 +370,61 @@ impl TestApp {
             return requested;
         }
         let finance = self.staff(Role::Finance).await;
-        self.as_(&finance)
+        let authorised = self
+            .as_(&finance)
             .post(&format!("{path}/authorise"))
             .json(json!({}))
+            .send()
+            .await;
+        if authorised.status != StatusCode::OK {
+            return authorised;
+        }
+        self.pay(&finance, award, year).await
+    }
+
+    /// Pays an authorised instalment as `finance`: builds a run, closes it and marks the
+    /// instalment's line paid today; gives the first answer that is not a success, or the award.
+    pub async fn pay(&self, finance: &str, award: i64, year: &str) -> Reply {
+        let built = self
+            .as_(finance)
+            .post("/api/v1/payment-runs")
+            .json(json!({}))
+            .send()
+            .await;
+        if built.status != StatusCode::CREATED {
+            return built;
+        }
+        let run = built.json["run"]["id"].as_i64().expect("a run id");
+        let closed = self
+            .as_(finance)
+            .post(&format!("/api/v1/payment-runs/{run}/close"))
+            .json(json!({}))
+            .send()
+            .await;
+        if closed.status != StatusCode::OK {
+            return closed;
+        }
+        let line = built.json["run"]["lines"]
+            .as_array()
+            .and_then(|lines| {
+                lines
+                    .iter()
+                    .find(|l| l["award_id"].as_i64() == Some(award) && l["financial_year"] == year)
+            })
+            .and_then(|l| l["id"].as_i64())
+            .expect("the instalment's line in the run");
+        let today = self.clock.now().date_naive().to_string();
+        let paid = self
+            .as_(finance)
+            .post(&format!("/api/v1/payment-runs/{run}/lines/{line}/paid"))
+            .json(json!({"paid_on": today}))
+            .send()
+            .await;
+        if paid.status != StatusCode::OK {
+            return paid;
+        }
+        self.as_(finance)
+            .get(&format!("/api/v1/awards/{award}"))
             .send()
             .await
     }
