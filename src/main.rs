@@ -226,6 +226,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 retention.documents_removed,
                 blobs_removed
             );
+            let days = settings.sign_in_history_days;
+            let pruned = db
+                .run(move |conn| grantfund::mfa::history::prune(conn, now, days))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("sign-in history: {pruned} entries older than {days} days removed");
             sweep_documents(&db, &blobs, &clock).await?;
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await

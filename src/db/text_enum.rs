@@ -57,7 +57,7 @@ use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
     DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, Respondent,
-    ReturnFrequency, ReturnStatus, Role,
+    ReturnFrequency, ReturnStatus, Role, SignInOutcome,
 };
 
 text_column!(
@@ -77,6 +77,7 @@ text_column!(
     ListingStatus,
     DocumentKind,
     DocumentOwner,
+    SignInOutcome,
 );
 
 #[cfg(test)]

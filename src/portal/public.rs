@@ -19,9 +19,9 @@ use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
-use crate::usecases::accounts::{
-    ask_for_password_reset, check_credentials, register_organisation, reset_password,
-};
+use super::security::code_page;
+use crate::usecases::accounts::{ask_for_password_reset, register_organisation, reset_password};
+use crate::usecases::second_factor::{PasswordChecked, sign_in_with_password};
 use crate::wire::paging::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,7 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A form sent by someone not signed in, counted against its client's limit on unauthenticated
 /// writes before anything else is read; past the limit, the error page with `Retry-After`.
-struct LimitedForm(UnauthenticatedWrite);
+pub(super) struct LimitedForm(UnauthenticatedWrite);
 
 impl FromRequest for LimitedForm {
     type Error = PageError;
@@ -106,7 +106,7 @@ async fn sign_in_page(v: Visitor, query: web::Query<NextQuery>) -> PageResult {
     }))
 }
 
-async fn sign_in(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
+async fn sign_in(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let next = local_path(form.value("next")).to_owned();
     let email = form.value("email").trim().to_owned();
@@ -118,8 +118,13 @@ async fn sign_in(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult
     }
     if !form.failed() {
         let password = form.value("password").to_owned();
-        match check_credentials(&v.state, &write.0.client, email, password).await {
-            Ok(user) => return v.sign_in(user.id, &next).await,
+        match sign_in_with_password(&v.state, &v.origin(), email, password).await {
+            Ok(PasswordChecked::SignedIn(user)) => {
+                return v.sign_in(user.id, user.role, &next, false).await;
+            }
+            Ok(PasswordChecked::Challenge(challenge)) => {
+                return Ok(code_page(&v, StatusCode::OK, Form::new(), challenge, next));
+            }
             Err(error) => {
                 form.refused(error)?;
             }
@@ -198,7 +203,11 @@ async fn register(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResu
         },
     };
     let status = match register_organisation(&v.state, request).await {
-        Ok(registered) => return v.sign_in(registered.user.id, "/?registered=1").await,
+        Ok(registered) => {
+            return v
+                .sign_in(registered.user.id, Role::Applicant, "/?registered=1", false)
+                .await;
+        }
         Err(error) => form.refused(error)?,
     };
     Ok(v.with_status(
