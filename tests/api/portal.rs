@@ -177,14 +177,35 @@ impl<'a> Browser<'a> {
 
     async fn sign_in_with(&mut self, email: &str, password: &str) {
         self.get("/sign-in").await;
-        let page = self
+        let mut page = self
             .post(
                 "/sign-in",
                 &[("email", email), ("password", password), ("next", "/")],
             )
             .await;
+        if page.status == StatusCode::OK && page.text.contains("name=\"challenge\"") {
+            // The account has a second factor: the second page asks for the phone's code.
+            let challenge = hidden_value(&page.text, "challenge");
+            let id = self.app.user_id(&email.to_lowercase()).await;
+            self.app.forget_last_code(id).await;
+            let code = self.app.code_of(id).await;
+            page = self
+                .post(
+                    "/sign-in/code",
+                    &[("challenge", &challenge), ("code", &code), ("next", "/")],
+                )
+                .await;
+        }
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
     }
+}
+
+/// The value of the hidden field `name` in a page's form.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("the hidden field") + marker.len();
+    let rest = &html[start..];
+    rest[..rest.find('"').expect("the end of the value")].to_owned()
 }
 
 async fn count(app: &TestApp, table: &'static str) -> i64 {
