@@ -143,6 +143,7 @@ mod tests {
             active: true,
             password_changed_at: NaiveDateTime::default(),
             session_generation: 0,
+            mfa_enrolled: false,
         }
     }
 
