@@ -139,7 +139,12 @@ pub struct Config {
     pub retention_months: u32,
     /// Roles that must sign in with a second factor (TOTP), comma-separated; empty for none. A
     /// user of such a role who has not enrolled can do nothing but enrol.
-    #[arg(long, env, default_value = "administrator,official,finance", global = true)]
+    #[arg(
+        long,
+        env,
+        default_value = "administrator,official,finance",
+        global = true
+    )]
     pub mfa_required_roles: String,
     /// Days each staff account's sign-in history is kept; the jobs pass removes older entries.
     #[arg(long, env, default_value_t = 90, global = true)]

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::examples;
+use crate::auth::jwt::CHALLENGE_TTL_SECONDS;
 use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::auth::jwt::CHALLENGE_TTL_SECONDS;
 use crate::http::{Json, UnauthenticatedWrite, origin_of, run};
 use crate::organisations::model::{Organisation, OrganisationRow};
 use crate::state::AppState;

@@ -60,7 +60,10 @@ pub fn record(
 pub fn list(conn: &mut DbConnection, user_id: i64) -> Result<Vec<SignInEvent>, ApiError> {
     Ok(sign_in_events::table
         .filter(sign_in_events::user_id.eq(user_id))
-        .order((sign_in_events::occurred_at.desc(), sign_in_events::id.desc()))
+        .order((
+            sign_in_events::occurred_at.desc(),
+            sign_in_events::id.desc(),
+        ))
         .limit(LISTED)
         .select((
             sign_in_events::id,

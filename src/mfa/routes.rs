@@ -161,7 +161,10 @@ pub async fn status(
     security(("bearer" = []))
 )]
 #[post("/me/mfa")]
-pub async fn begin(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+pub async fn begin(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
     user.require(Action::ManageOwnAccount)?;
     let enrolment = second_factor::begin_enrolment(&state, &user).await?;
     let qr_code = crate::mfa::totp::qr_data_url(&enrolment.provisioning_url)?;
@@ -282,14 +285,13 @@ pub async fn list_sessions(
 }
 
 /// Ends one of the caller's sessions: its refresh tokens, or its portal cookie, stop working at
-/// once.
+/// once. An id that names no open session of the caller changes nothing.
 #[utoipa::path(
     tag = "auth",
     path = "/me/sessions/{id}",
-    params(("id" = String, Path, description = "Session id")),
+    params(("id" = String, Path, description = "Session id, as `GET /me/sessions` lists it", pattern = r"^(portal-)?[0-9a-f-]{36}$")),
     responses(
-        (status = 204, description = "Ended"),
-        (status = 404, description = "`not_found`: no such open session of the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 204, description = "Ended, or not open"),
     ),
     security(("bearer" = []))
 )]
@@ -346,8 +348,13 @@ pub async fn own_sign_ins(
 ) -> Result<web::Json<Vec<SignInEntry>>, ApiError> {
     user.require(Action::ReadOwnAccount)?;
     let user_id = user.id;
-    let events = state.db.run(move |conn| history::list(conn, user_id)).await?;
-    Ok(web::Json(events.into_iter().map(SignInEntry::from).collect()))
+    let events = state
+        .db
+        .run(move |conn| history::list(conn, user_id))
+        .await?;
+    Ok(web::Json(
+        events.into_iter().map(SignInEntry::from).collect(),
+    ))
 }
 
 /// A user's sign-in history, newest first (administrators).
@@ -376,7 +383,9 @@ pub async fn user_sign_ins(
             history::list(conn, user_id)
         })
         .await?;
-    Ok(web::Json(events.into_iter().map(SignInEntry::from).collect()))
+    Ok(web::Json(
+        events.into_iter().map(SignInEntry::from).collect(),
+    ))
 }
 
 /// Ends every session of a user, and every access token already issued (administrators).
@@ -436,7 +445,8 @@ mod tests {
     /// Each example the contract shows is a body its operation accepts.
     #[test]
     fn examples_are_accepted_bodies() {
-        serde_json::from_value::<ConfirmRequest>(examples::confirm()).expect("POST /me/mfa/confirm");
+        serde_json::from_value::<ConfirmRequest>(examples::confirm())
+            .expect("POST /me/mfa/confirm");
         serde_json::from_value::<ProofRequest>(examples::proof()).expect("POST /auth/step-up");
         serde_json::from_value::<ProofRequest>(examples::recovery()).expect("recovery code");
     }

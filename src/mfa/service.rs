@@ -386,7 +386,10 @@ mod tests {
         let b = new_recovery_code().unwrap_or_default();
         assert_eq!(a.len(), 19, "{a}");
         assert_ne!(a, b);
-        assert_eq!(hash_recovery_code(&a), hash_recovery_code(&a.to_lowercase().replace('-', " ")));
+        assert_eq!(
+            hash_recovery_code(&a),
+            hash_recovery_code(&a.to_lowercase().replace('-', " "))
+        );
         assert_ne!(hash_recovery_code(&a), hash_recovery_code(&b));
     }
 }

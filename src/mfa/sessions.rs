@@ -40,11 +40,13 @@ pub fn list(
         .load(conn)?;
     let mut sessions = Vec::with_capacity(live.len());
     for (family, user_agent) in live {
-        let (created, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) =
-            refresh_tokens::table
-                .filter(refresh_tokens::family.eq(&family))
-                .select((min(refresh_tokens::issued_at), max(refresh_tokens::issued_at)))
-                .first(conn)?;
+        let (created, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = refresh_tokens::table
+            .filter(refresh_tokens::family.eq(&family))
+            .select((
+                min(refresh_tokens::issued_at),
+                max(refresh_tokens::issued_at),
+            ))
+            .first(conn)?;
         let (Some(created_at), Some(last_used_at)) = (created, last) else {
             continue;
         };
@@ -60,15 +62,16 @@ pub fn list(
     Ok(sessions)
 }
 
-/// Ends one session of `user_id`: every token of the family is revoked. 404 when the user has no
-/// such live session, whoever's it is.
+/// Ends one session of `user_id`: every token of the family is revoked. Ending a session that is
+/// not open, or not the user's, changes nothing and is no error: afterwards no such session of
+/// theirs is open either way, and the answer tells nothing of anyone else's.
 pub fn end(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user_id: i64,
     family: &str,
 ) -> Result<(), ApiError> {
-    let ended = diesel::update(
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
             .filter(refresh_tokens::family.eq(family))
@@ -76,9 +79,6 @@ pub fn end(
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
     .execute(conn)?;
-    if ended == 0 {
-        return Err(ApiError::NotFound);
-    }
     Ok(())
 }
 

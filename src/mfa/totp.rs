@@ -48,7 +48,11 @@ fn totp(secret: &[u8]) -> Result<Totp, ApiError> {
 
 /// The step a code is right for at `unix_seconds`, within one step either side; `None` for a
 /// wrong code. Whether the step was already used is the caller's question.
-pub fn matching_step(secret: &[u8], code: &str, unix_seconds: i64) -> Result<Option<i64>, ApiError> {
+pub fn matching_step(
+    secret: &[u8],
+    code: &str,
+    unix_seconds: i64,
+) -> Result<Option<i64>, ApiError> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
@@ -126,8 +130,14 @@ mod tests {
         let code = code_at(secret, now).unwrap_or_default();
         let step = now / 30;
         assert_eq!(matching_step(secret, &code, now).ok().flatten(), Some(step));
-        assert_eq!(matching_step(secret, &code, now + 30).ok().flatten(), Some(step));
-        assert_eq!(matching_step(secret, &code, now - 30).ok().flatten(), Some(step));
+        assert_eq!(
+            matching_step(secret, &code, now + 30).ok().flatten(),
+            Some(step)
+        );
+        assert_eq!(
+            matching_step(secret, &code, now - 30).ok().flatten(),
+            Some(step)
+        );
         assert_eq!(matching_step(secret, &code, now + 60).ok().flatten(), None);
         assert_eq!(matching_step(secret, "12345", now).ok().flatten(), None);
         assert_eq!(matching_step(secret, "abcdef", now).ok().flatten(), None);
@@ -142,6 +152,10 @@ mod tests {
         let url = provisioning_url("Grant Fund", "a@example.org", &secret).unwrap_or_default();
         assert!(url.starts_with("otpauth://totp/Grant"), "{url}");
         assert!(url.contains(&format!("secret={text}")), "{url}");
-        assert!(qr_data_url(&url).unwrap_or_default().starts_with("data:image/svg+xml;base64,"));
+        assert!(
+            qr_data_url(&url)
+                .unwrap_or_default()
+                .starts_with("data:image/svg+xml;base64,")
+        );
     }
 }

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::form::{Choice, Form};
+use super::security::code_page;
 use super::session::local_path;
 use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
 use crate::auth::model::{NewAccount, RegisterRequest};
@@ -19,7 +20,6 @@ use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
-use super::security::code_page;
 use crate::usecases::accounts::{ask_for_password_reset, register_organisation, reset_password};
 use crate::usecases::second_factor::{PasswordChecked, sign_in_with_password};
 use crate::wire::paging::Page;

@@ -275,8 +275,7 @@ async fn step_up(v: Visitor, body: web::Bytes) -> PageResult {
     let next = local_path(form.value("next")).to_owned();
     let status = match (proof_of(&mut form), v.session_token()) {
         (Some(proof), Some(session)) => {
-            match second_factor::step_up_session(&v.state, &v.origin(), &user, session, proof)
-                .await
+            match second_factor::step_up_session(&v.state, &v.origin(), &user, session, proof).await
             {
                 Ok(()) => return Ok(see_other(&next)),
                 Err(error) => refused(&mut form, error)?,

@@ -108,10 +108,12 @@ async fn record_for_email(
     let origin = origin.clone();
     state
         .db
-        .run(move |conn| match UserRow::find_by_email(conn, email.as_str())? {
-            Some(user) => history::record(conn, now, user.id, user.role, outcome, &origin),
-            None => Ok(()),
-        })
+        .run(
+            move |conn| match UserRow::find_by_email(conn, email.as_str())? {
+                Some(user) => history::record(conn, now, user.id, user.role, outcome, &origin),
+                None => Ok(()),
+            },
+        )
         .await
 }
 

@@ -84,7 +84,9 @@ pub async fn sign_in_with_second_factor(
     let now = state.clock.now();
     let Some((user_id, generation)) = state.jwt.verify_challenge(challenge, now) else {
         // Counted like a failure, so that guessing challenges costs the client its limit too.
-        let attempt = state.limiter.begin_sign_in(&origin.client, "mfa-challenge")?;
+        let attempt = state
+            .limiter
+            .begin_sign_in(&origin.client, "mfa-challenge")?;
         drop(attempt);
         return Err(mfa::invalid_code());
     };

@@ -40,6 +40,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/ready", Any),
     ("GET", "/reference/health-boards", Any),
     ("GET", "/me", Any),
+    ("GET", "/me/mfa", Any),
+    ("GET", "/me/sessions", Any),
+    ("GET", "/me/sign-ins", Any),
+    ("GET", "/users/{id}/sign-ins", Any),
     ("GET", "/users", Any),
     ("GET", "/organisations", Any),
     ("GET", "/organisations/{id}", Org),
@@ -100,6 +104,12 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/auth/refresh", Any),
     ("POST", "/auth/password-reset/request", Any),
     ("POST", "/auth/password-reset/confirm", Any),
+    ("POST", "/auth/login/mfa", Any),
+    ("POST", "/auth/step-up", Any),
+    ("POST", "/me/mfa", Any),
+    ("POST", "/me/mfa/confirm", Any),
+    ("POST", "/me/mfa/disable", Any),
+    ("DELETE", "/me/sessions/{id}", Any),
     ("POST", "/users", Any),
     ("PATCH", "/users/{id}", Any),
     ("PATCH", "/organisations/{id}", Org),
@@ -155,6 +165,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("DELETE", "/criteria/{id}", Any),
     ("DELETE", "/users/{id}", Any),
     ("POST", "/awards/{id}/terminate", Any),
+    ("DELETE", "/users/{id}/sessions", Any),
+    // Last: each caller ends every session of their own, this one too.
+    ("DELETE", "/me/sessions", Any),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -298,6 +311,9 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             json!({"email": format!("nobody{n}@example.org"), "password": "not the password at all"})
         }
         ("POST", "/auth/refresh") => json!({"refresh_token": "not-a-refresh-token"}),
+        ("POST", "/auth/login/mfa") => json!({"challenge": "not-a-challenge", "code": "123456"}),
+        ("POST", "/auth/step-up" | "/me/mfa/disable") => json!({"code": "000000"}),
+        ("POST", "/me/mfa/confirm") => json!({"code": "000000"}),
         ("POST", "/auth/password-reset/request") => json!({"email": "nobody@example.org"}),
         ("POST", "/auth/password-reset/confirm") => {
             json!({"token": "not-a-reset-token", "password": "a long new password"})

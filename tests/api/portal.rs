@@ -986,3 +986,92 @@ db_test! {
         assert!(!checked.text.contains("Confirm these bank details"));
     }
 }
+
+db_test! {
+    async fn a_required_role_without_a_factor_is_sent_to_set_one_up_with_a_qr_code(app) {
+        let admin = app.admin().await;
+        let created = app.as_(&admin).post("/api/v1/users").json(serde_json::json!({
+            "email": "portal-official@gov.example.org", "name": "Portal Official", "role": "official", "password": PASSWORD
+        })).send().await;
+        assert_eq!(created.status.as_u16(), 201, "{}", created.text);
+        let mut browser = Browser::new(&app);
+        browser.sign_in("portal-official@gov.example.org").await;
+        let page = browser.get("/dashboard").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/account/mfa"));
+        let account = browser.get("/account/mfa").await;
+        assert!(account.text.contains("Your role must sign in with a code"), "{}", account.text);
+        let enrol = browser.post("/account/mfa/start", &[]).await;
+        assert_eq!(enrol.status, StatusCode::OK, "{}", enrol.text);
+        assert!(enrol.text.contains("src=\"data:image/svg+xml;base64,"), "the QR code is on the page");
+        let secret = hidden_value(&enrol.text, "secret");
+        assert!(enrol.text.contains(&format!("<code class=\"app-secret\">{secret}</code>")), "and the key as text");
+        // A wrong code: the summary and the words beside the field.
+        let wrong = browser.post("/account/mfa/confirm", &[("secret", &secret), ("code", "000000")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.text);
+        assert!(wrong.text.contains("govuk-error-summary") && wrong.text.contains("id=\"code-error\""), "{}", wrong.text);
+        let code = code_for(&secret, { use grantfund::domain::clock::Clock; app.clock.now() });
+        let done = browser.post("/account/mfa/confirm", &[("secret", &secret), ("code", &code)]).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+        assert_eq!(done.text.matches("<li><code>").count(), 10, "ten recovery codes, shown once");
+        assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+    }
+}
+
+db_test! {
+    async fn a_sensitive_form_asks_for_the_code_again_after_ten_minutes(app) {
+        let email = "portal-stepup@fund.example.org";
+        let id = app.create_user(Role::Administrator, email, None).await;
+        let token = app.token(email).await;
+        let fund = FundBuilder::new(&app, &token).create().await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in(email).await;
+        let path = format!("/admin/funds/{fund}/years");
+        let fields = [("financial_year", "2021-22"), ("limit", "900000"), ("approved", "true")];
+        let first = browser.post(&path, &fields).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+        assert_eq!(first.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
+        app.clock.advance(std::time::Duration::from_secs(11 * 60));
+        let asked = browser.post(&path, &fields).await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER);
+        let prompt = asked.location.clone().unwrap();
+        assert!(prompt.starts_with("/account/step-up?next="), "{prompt}");
+        let page = browser.get(&prompt).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Code from your authenticator app"));
+        let wrong = browser.post("/account/step-up", &[("code", "000000"), ("next", &path)]).await;
+        assert!(wrong.text.contains("id=\"code-error\""), "{}", wrong.text);
+        app.forget_last_code(id).await;
+        let code = app.code_of(id).await;
+        let back = browser.post("/account/step-up", &[("code", &code), ("next", &path)]).await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+        assert_eq!(back.location.as_deref(), Some(path.as_str()));
+        let done = browser.post(&path, &fields).await;
+        assert_eq!(done.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
+    }
+}
+
+db_test! {
+    async fn ending_a_portal_session_kills_its_cookie_at_once(app) {
+        let registered = app.register("SC300777", "two-places@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("two-places@example.org").await;
+        let listed = browser.get("/account/sessions").await;
+        assert_eq!(listed.status, StatusCode::OK);
+        assert!(listed.text.contains("This website (this session)"), "{}", listed.text);
+        let sessions = app.as_(&registered.token).get("/api/v1/me/sessions").send().await;
+        let portal = sessions.json.as_array().unwrap().iter().find(|s| s["kind"] == "portal").expect("the portal session").clone();
+        let ended = app.as_(&registered.token).delete(&format!("/api/v1/me/sessions/{}", portal["id"].as_str().unwrap())).send().await;
+        assert_eq!(ended.status.as_u16(), 204);
+        let page = browser.get("/account").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "the cookie opens nothing on the next request");
+        assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Faccount"));
+        // The API session is untouched, and the portal's end button ends a session too.
+        assert_eq!(app.as_(&registered.token).get("/api/v1/me").send().await.status.as_u16(), 200);
+        browser.sign_in("two-places@example.org").await;
+        let listed = browser.get("/account/sessions").await;
+        let id = hidden_value(&listed.text, "id");
+        let out = browser.post("/account/sessions/end", &[("id", &id)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+    }
+}

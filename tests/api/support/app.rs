@@ -365,7 +365,10 @@ impl TestApp {
         let first = self.password_only(email, password).await;
         match first.json["status"].as_str() {
             Some("mfa_required") => {
-                let challenge = first.json["challenge"].as_str().expect("challenge").to_owned();
+                let challenge = first.json["challenge"]
+                    .as_str()
+                    .expect("challenge")
+                    .to_owned();
                 let id = self.user_id(&email.to_lowercase()).await;
                 self.complete_mfa(id, &challenge).await
             }
