@@ -30,20 +30,60 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// The answer to a right password: tokens, or, for an account with a second factor, a challenge
-/// to send with a code to `POST /auth/login/mfa`. `status` tells which.
+/// The answer to a right password: tokens (`status: signed_in`), or, for an account with a
+/// second factor, a challenge to send with a code to `POST /auth/login/mfa`
+/// (`status: mfa_required`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum LoginResponse {
-    /// Signed in: the account has no second factor.
-    SignedIn(TokenResponse),
-    /// The password was right; a code from the authenticator app is still needed.
+    SignedIn(SignedIn),
     MfaRequired(MfaChallenge),
 }
 
-/// The second step of signing in is still to come.
+/// Always `signed_in`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedInStatus {
+    SignedIn,
+}
+
+/// Always `mfa_required`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaRequiredStatus {
+    MfaRequired,
+}
+
+/// Signed in: the account has no second factor.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignedIn {
+    pub status: SignedInStatus,
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+impl From<TokenPair> for SignedIn {
+    fn from(pair: TokenPair) -> Self {
+        SignedIn {
+            status: SignedInStatus::SignedIn,
+            access_token: pair.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+/// The password was right; a code from the authenticator app is still needed.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MfaChallenge {
+    pub status: MfaRequiredStatus,
     /// Send with the code to `POST /auth/login/mfa`. Worth nothing on its own.
     pub challenge: String,
     /// Seconds until the challenge expires and the password must be entered again.
@@ -172,6 +212,7 @@ pub async fn login(
         }
         PasswordChecked::Challenge(challenge) => {
             Ok(web::Json(LoginResponse::MfaRequired(MfaChallenge {
+                status: MfaRequiredStatus::MfaRequired,
                 challenge,
                 expires_in: u64::try_from(CHALLENGE_TTL_SECONDS).unwrap_or(0),
             })))

@@ -50,9 +50,9 @@ pub struct ConfirmRequest {
     pub code: String,
 }
 
-/// The recovery codes of a new enrolment, shown this once and kept only as hashes.
+/// A confirmed enrolment: its recovery codes, shown this once and kept only as hashes.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RecoveryCodes {
+pub struct MfaConfirmed {
     /// Ten codes; each works once in place of a code from the app.
     pub recovery_codes: Vec<String>,
 }
@@ -182,7 +182,7 @@ pub async fn begin(
     path = "/me/mfa/confirm",
     request_body(content = ConfirmRequest, example = json!(examples::confirm())),
     responses(
-        (status = 200, description = "Confirmed", body = RecoveryCodes),
+        (status = 200, description = "Confirmed", body = MfaConfirmed),
         (status = 409, description = "`invalid_state`: no enrolment waiting, or already confirmed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: the code is not right", body = Problem, content_type = "application/problem+json"),
     ),
@@ -193,10 +193,10 @@ pub async fn confirm(
     state: web::Data<AppState>,
     user: CurrentUser,
     body: Json<ConfirmRequest>,
-) -> Result<web::Json<RecoveryCodes>, ApiError> {
+) -> Result<web::Json<MfaConfirmed>, ApiError> {
     user.require(Action::ManageOwnAccount)?;
     let recovery_codes = second_factor::confirm_enrolment(&state, &user, body.0.code).await?;
-    Ok(web::Json(RecoveryCodes { recovery_codes }))
+    Ok(web::Json(MfaConfirmed { recovery_codes }))
 }
 
 /// Turns the second factor off, with a current code (or a recovery code) as proof. Emails the
