@@ -1,8 +1,6 @@
 //! Two-step sign-in: TOTP enrolment, the second step, recovery codes, step-up before sensitive
 //! actions, sessions and sign-in history.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use grantfund::domain::clock::Clock;
@@ -161,18 +159,18 @@ db_test! {
         let earlier = code_for(TOTP_SECRET, app.clock.now() - chrono::Duration::seconds(30));
         second_step(&app, &again, json!({"code": earlier})).await.assert_problem(401, "invalid_mfa_code");
         // The next step's code counts once.
-        app.clock.advance(Duration::from_secs(30));
+        app.clock.advance(chrono::Duration::seconds(30));
         let next = app.code_of(id).await;
         assert_eq!(second_step(&app, &again, json!({"code": next})).await.status.as_u16(), 200);
         // An expired challenge answers as a wrong code does, word for word.
         let late = challenge_of(&app.password_only(email, PASSWORD).await);
-        app.clock.advance(Duration::from_secs(301));
+        app.clock.advance(chrono::Duration::seconds(301));
         let fresh = app.code_of(id).await;
         let expired = second_step(&app, &late, json!({"code": fresh})).await;
         expired.assert_problem(401, "invalid_mfa_code");
         assert_eq!(expired.json["detail"], replayed.json["detail"]);
         // A code of a step two away is outside the window.
-        app.clock.advance(Duration::from_secs(30));
+        app.clock.advance(chrono::Duration::seconds(30));
         let ok_challenge = challenge_of(&app.password_only(email, PASSWORD).await);
         let far = code_for(TOTP_SECRET, app.clock.now() + chrono::Duration::seconds(90));
         second_step(&app, &ok_challenge, json!({"code": far})).await.assert_problem(401, "invalid_mfa_code");
@@ -205,7 +203,7 @@ db_test! {
         let (_, token) = applicant(&app, 3, "leaving@example.org").await;
         let (secret, _) = enrol_via_api(&app, &token).await;
         app.as_(&token).post("/api/v1/me/mfa/disable").json(json!({"code": "000000"})).send().await.assert_problem(401, "invalid_mfa_code");
-        app.clock.advance(Duration::from_secs(30));
+        app.clock.advance(chrono::Duration::seconds(30));
         let code = code_for(&secret, app.clock.now());
         let off = app.as_(&token).post("/api/v1/me/mfa/disable").json(json!({"code": code})).send().await;
         assert_eq!(off.status.as_u16(), 204, "{}", off.text);
@@ -225,9 +223,9 @@ db_test! {
         let path = format!("/api/v1/funds/{fund}/years/2021-22");
         let body = json!({"limit": "900000.00", "approved": true});
         assert_eq!(app.as_(&admin).put(&path).json(&body).send().await.status.as_u16(), 200, "just signed in with a code");
-        app.clock.advance(Duration::from_secs(9 * 60 + 50));
+        app.clock.advance(chrono::Duration::seconds(9 * 60 + 50));
         assert_eq!(app.as_(&admin).put(&path).json(&body).send().await.status.as_u16(), 200, "still inside ten minutes");
-        app.clock.advance(Duration::from_secs(20));
+        app.clock.advance(chrono::Duration::seconds(20));
         app.as_(&admin).put(&path).json(&body).send().await.assert_problem(403, "step_up_required");
         // The other sensitive actions ask too.
         let user = app.create_user(Role::Assessor, "leaver@panel.example.org", None).await;
@@ -242,7 +240,7 @@ db_test! {
         let fresh = stepped.json["access_token"].as_str().unwrap().to_owned();
         assert_eq!(app.as_(&fresh).put(&path).json(&body).send().await.status.as_u16(), 200);
         assert_eq!(app.as_(&fresh).delete(&format!("/api/v1/users/{user}")).send().await.status.as_u16(), 204);
-        app.clock.advance(Duration::from_secs(11 * 60));
+        app.clock.advance(chrono::Duration::seconds(11 * 60));
         app.as_(&fresh).put(&path).json(&body).send().await.assert_problem(403, "step_up_required");
     }
 }
@@ -257,11 +255,11 @@ db_test! {
         let fund = FundBuilder::new(&app, &admin).create().await;
         let path = format!("/api/v1/funds/{fund}/years/2021-22");
         let body = json!({"limit": "900000.00", "approved": true});
-        app.clock.advance(Duration::from_secs(5 * 60));
+        app.clock.advance(chrono::Duration::seconds(5 * 60));
         let refreshed = app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": login.json["refresh_token"]})).send().await;
         let token = refreshed.json["access_token"].as_str().unwrap().to_owned();
         assert_eq!(app.as_(&token).put(&path).json(&body).send().await.status.as_u16(), 200, "the factor of the sign-in still counts");
-        app.clock.advance(Duration::from_secs(6 * 60));
+        app.clock.advance(chrono::Duration::seconds(6 * 60));
         let refreshed = app.anonymous().post("/api/v1/auth/refresh").json(json!({"refresh_token": refreshed.json["refresh_token"]})).send().await;
         let token = refreshed.json["access_token"].as_str().unwrap().to_owned();
         app.as_(&token).put(&path).json(&body).send().await.assert_problem(403, "step_up_required");
@@ -273,7 +271,7 @@ db_test! {
         let email = "admin-sessions@fund.example.org";
         let id = app.create_user(Role::Administrator, email, None).await;
         let first = app.login(email, PASSWORD).await;
-        app.clock.advance(Duration::from_secs(30));
+        app.clock.advance(chrono::Duration::seconds(30));
         let second = app.login(email, PASSWORD).await;
         let token = second.json["access_token"].as_str().unwrap().to_owned();
         let listed = app.as_(&token).get("/api/v1/me/sessions").send().await;

@@ -1031,7 +1031,7 @@ db_test! {
         let first = browser.post(&path, &fields).await;
         assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
         assert_eq!(first.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
-        app.clock.advance(std::time::Duration::from_secs(11 * 60));
+        app.clock.advance(chrono::Duration::seconds(11 * 60));
         let asked = browser.post(&path, &fields).await;
         assert_eq!(asked.status, StatusCode::SEE_OTHER);
         let prompt = asked.location.clone().unwrap();
