@@ -164,13 +164,14 @@ impl Visitor {
     }
 
     /// For the actions that need a recent second factor: on to the page that asks for a code,
-    /// and back to this page after, unless one was entered in the last 10 minutes.
-    pub fn require_recent_factor(&self, user: &CurrentUser) -> Result<(), PageError> {
+    /// and then back to `page` (the page whose form was sent), unless one was entered in the
+    /// last 10 minutes.
+    pub fn require_recent_factor(&self, user: &CurrentUser, page: &str) -> Result<(), PageError> {
         match user.require_recent_factor(self.state.clock.now()) {
             Ok(()) => Ok(()),
             Err(_) => Err(PageError::Redirect(format!(
                 "{STEP_UP_PAGE}?next={}",
-                super::encode(&self.path)
+                super::encode(page)
             ))),
         }
     }

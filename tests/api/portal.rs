@@ -1039,13 +1039,16 @@ db_test! {
         let page = browser.get(&prompt).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.text.contains("Code from your authenticator app"));
-        let wrong = browser.post("/account/step-up", &[("code", "000000"), ("next", &path)]).await;
+        let wrong = browser.post("/account/step-up", &[("code", "000000"), ("next", "/")]).await;
         assert!(wrong.text.contains("id=\"code-error\""), "{}", wrong.text);
         app.forget_last_code(id).await;
         let code = app.code_of(id).await;
-        let back = browser.post("/account/step-up", &[("code", &code), ("next", &path)]).await;
+        assert!(prompt.ends_with(&format!("%2Fadmin%2Ffunds%2F{fund}")), "back to the fund's page: {prompt}");
+        let page_of_fund = format!("/admin/funds/{fund}");
+        let back = browser.post("/account/step-up", &[("code", &code), ("next", &page_of_fund)]).await;
         assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
-        assert_eq!(back.location.as_deref(), Some(path.as_str()));
+        assert_eq!(back.location.as_deref(), Some(page_of_fund.as_str()));
+        assert_eq!(browser.get(&page_of_fund).await.status, StatusCode::OK);
         let done = browser.post(&path, &fields).await;
         assert_eq!(done.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
     }
