@@ -312,7 +312,9 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         }
         ("POST", "/auth/refresh") => json!({"refresh_token": "not-a-refresh-token"}),
         ("POST", "/auth/login/mfa") => json!({"challenge": "not-a-challenge", "code": "123456"}),
-        ("POST", "/auth/step-up" | "/me/mfa/disable") => json!({"code": "000000"}),
+        // Neither a code nor a recovery code: 422, past access control (a wrong code is a 401 of
+        // its own, which the matrix would read as a refusal of the caller).
+        ("POST", "/auth/step-up" | "/me/mfa/disable") => json!({}),
         ("POST", "/me/mfa/confirm") => json!({"code": "000000"}),
         ("POST", "/auth/password-reset/request") => json!({"email": "nobody@example.org"}),
         ("POST", "/auth/password-reset/confirm") => {
