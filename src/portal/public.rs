@@ -1,22 +1,20 @@
 //! Pages anyone can open: the start page, signing in and out, registering, password reset, the
 //! funding rounds and the families' feedback form.
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use super::form::{Choice, Form};
 use super::security::code_page;
-use super::session::local_path;
-use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
+use super::session::{LimitedForm, local_path};
+use super::{Layout, PageResult, Visitor, pounds, see_other};
 use crate::auth::model::{NewAccount, RegisterRequest};
 use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role};
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
 use crate::feedback::service as feedback;
-use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
@@ -39,20 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/rounds/{id}", web::get().to(round_page))
         .route("/f/{token}", web::get().to(feedback_page))
         .route("/f/{token}", web::post().to(feedback_send));
-}
-
-/// A form sent by someone not signed in, counted against its client's limit on unauthenticated
-/// writes before anything else is read; past the limit, the error page with `Retry-After`.
-pub(super) struct LimitedForm(UnauthenticatedWrite);
-
-impl FromRequest for LimitedForm {
-    type Error = PageError;
-    type Future = std::future::Ready<Result<Self, PageError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let write = UnauthenticatedWrite::from_request(req, payload).into_inner();
-        std::future::ready(write.map(LimitedForm).map_err(PageError::Api))
-    }
 }
 
 /// The most rows a portal list shows on one page.

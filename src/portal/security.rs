@@ -8,8 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::form::Form;
-use super::public::LimitedForm;
-use super::session::local_path;
+use super::session::{LimitedForm, local_path};
 use super::{Layout, PageError, PageResult, Visitor, see_other};
 use crate::auth::service as auth;
 use crate::domain::vocabulary::SignInOutcome;

@@ -17,6 +17,7 @@ use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::http::UnauthenticatedWrite;
 use crate::mfa::history::Origin;
 use crate::permissions::Action;
 use crate::state::AppState;
@@ -348,6 +349,20 @@ impl Visitor {
             .secure(self.state.settings.is_production())
             .same_site(SameSite::Lax)
             .finish()
+    }
+}
+
+/// A form sent by someone not signed in, counted against its client's limit on unauthenticated
+/// writes before anything else is read; past the limit, the error page with `Retry-After`.
+pub struct LimitedForm(pub UnauthenticatedWrite);
+
+impl FromRequest for LimitedForm {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let write = UnauthenticatedWrite::from_request(req, payload).into_inner();
+        std::future::ready(write.map(LimitedForm).map_err(PageError::Api))
     }
 }
 
