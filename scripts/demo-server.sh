@@ -4,6 +4,9 @@
 #   demo_start BINARY   # sets demo_dir, demo_url and demo_pid; the demo's output, with the
 #                       # sign-in details of each demo account, is in $demo_dir/out.log
 #   demo_login ROLE     # prints that demo account's email and password
+#   demo_code ROLE      # prints the code a staff account's authenticator app shows now
+#   demo_token ROLE     # signs that demo account in (password, then code) and prints its
+#                       # access token
 #   demo_stop           # stops the server and removes the folder (safe to call twice)
 
 demo_start() {
@@ -29,6 +32,33 @@ demo_start() {
 
 demo_login() {
   awk -v role="$1" '$1 == role {print $2, $3}' "$demo_dir/out.log"
+}
+
+# Staff lines carry a fourth column, the account's TOTP secret (base32); the code is RFC 6238's:
+# HMAC-SHA-1 of the 30-second step, truncated to six digits.
+demo_code() {
+  local secret
+  secret=$(awk -v role="$1" '$1 == role {print $4}' "$demo_dir/out.log")
+  python3 - "$secret" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+secret = sys.argv[1].upper()
+key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+offset = digest[-1] & 15
+print("%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000))
+PY
+}
+
+demo_token() {
+  local email password answer
+  read -r email password < <(demo_login "$1")
+  answer=$(curl -sf "$demo_url/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\": \"$email\", \"password\": \"$password\"}")
+  if [ "$(printf '%s' "$answer" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')" = mfa_required ]; then
+    answer=$(curl -sf "$demo_url/api/v1/auth/login/mfa" -H 'content-type: application/json' \
+      -d "{\"challenge\": $(printf '%s' "$answer" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["challenge"]))'), \"code\": \"$(demo_code "$1")\"}")
+  fi
+  printf '%s' "$answer" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 
 demo_stop() {

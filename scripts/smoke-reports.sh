@@ -22,7 +22,13 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null &&
 python3 - "http://127.0.0.1:$PORT" "$work/logins.txt" "$work" <<'PY'
 import csv, io, json, sys, urllib.request, urllib.error
 base, logins, work = sys.argv[1], sys.argv[2], sys.argv[3]
-accounts = {line.split()[0]: line.split()[1:3] for line in open(logins) if line.startswith("  ")}
+accounts = {line.split()[0]: line.split()[1:4] for line in open(logins) if line.startswith("  ")}
+def totp(secret):
+    import base64, hashlib, hmac, struct, time
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
 checks = 0
 def call(method, path, token=None, body=None, accept=None):
     req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode())
@@ -37,8 +43,11 @@ def check(ok, what):
     checks += 1
     if not ok: sys.exit(f"FAILED: {what}")
 def login(role):
-    email, password = accounts[role]
-    return json.loads(call("POST", "/api/v1/auth/login", body={"email": email, "password": password})[2])["access_token"]
+    email, password, *secret = accounts[role]
+    answer = json.loads(call("POST", "/api/v1/auth/login", body={"email": email, "password": password})[2])
+    if answer.get("status") == "mfa_required":
+        answer = json.loads(call("POST", "/api/v1/auth/login/mfa", body={"challenge": answer["challenge"], "code": totp(secret[0])})[2])
+    return answer["access_token"]
 official, admin = login("official"), login("administrator")
 def money(s): whole, _, frac = s.partition("."); return int(whole) * 100 + int((frac + "00")[:2])
 r = "/api/v1/reports/funds/1"

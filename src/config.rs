@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::vocabulary::Role;
+
 mod data_keys;
 mod ip_range;
 
@@ -135,6 +137,18 @@ pub struct Config {
     /// Months after a round closes that declined and withdrawn applications keep their content.
     #[arg(long, env, default_value_t = 24, global = true)]
     pub retention_months: u32,
+    /// Roles that must sign in with a second factor (TOTP), comma-separated; empty for none. A
+    /// user of such a role who has not enrolled can do nothing but enrol.
+    #[arg(
+        long,
+        env,
+        default_value = "administrator,official,finance",
+        global = true
+    )]
+    pub mfa_required_roles: String,
+    /// Days each staff account's sign-in history is kept; the jobs pass removes older entries.
+    #[arg(long, env, default_value_t = 90, global = true)]
+    pub sign_in_history_days: u32,
     /// The publisher's 360Giving prefix: grant ids are `360G-<prefix>-<award reference>`.
     #[arg(long, env, default_value = "grantfund", global = true)]
     pub open_data_prefix: String,
@@ -198,6 +212,10 @@ pub struct Settings {
     pub reminder_poll_interval: Duration,
     pub feedback_responses_per_link_per_minute: u32,
     pub retention_months: u32,
+    /// The roles that must sign in with a second factor.
+    pub mfa_required_roles: Vec<Role>,
+    /// How long sign-in history is kept.
+    pub sign_in_history_days: u32,
     pub open_data_prefix: String,
     pub cors_allowed_origins: Vec<String>,
     pub outbox_max_attempts: i32,
@@ -241,6 +259,21 @@ pub enum ConfigError {
     TrustedProxy(String),
     #[error("STORAGE_URL: {0:?} is neither file://PATH nor s3://BUCKET")]
     StorageUrl(String),
+    #[error("MFA_REQUIRED_ROLES: {0:?} is not a role")]
+    MfaRole(String),
+}
+
+/// A comma-separated list of roles. An unknown name is refused rather than skipped: a typo must
+/// not quietly let a role sign in without a second factor.
+fn parse_roles(text: &str) -> Result<Vec<Role>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            name.parse::<Role>()
+                .map_err(|_| ConfigError::MfaRole(name.to_owned()))
+        })
+        .collect()
 }
 
 impl Settings {
@@ -297,6 +330,8 @@ impl Settings {
             "FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE",
         )?;
         positive(config.retention_months.into(), "RETENTION_MONTHS")?;
+        positive(config.sign_in_history_days.into(), "SIGN_IN_HISTORY_DAYS")?;
+        let mfa_required_roles = parse_roles(&config.mfa_required_roles)?;
         positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
         positive(config.database_timeout_seconds, "DATABASE_TIMEOUT_SECONDS")?;
         positive(
@@ -366,6 +401,8 @@ impl Settings {
             reminder_poll_interval: Duration::from_secs(config.reminder_poll_seconds),
             feedback_responses_per_link_per_minute: config.feedback_responses_per_link_per_minute,
             retention_months: config.retention_months,
+            mfa_required_roles,
+            sign_in_history_days: config.sign_in_history_days,
             open_data_prefix: config.open_data_prefix,
             cors_allowed_origins,
             assets_dir: config.assets_dir.filter(|d| !d.as_os_str().is_empty()),

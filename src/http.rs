@@ -320,6 +320,19 @@ pub fn client_address(req: &HttpRequest, settings: &Settings) -> String {
     }
 }
 
+/// Where a sign-in attempt comes from, for the account's sign-in history: the client address as
+/// the limits see it and the `User-Agent` header.
+pub fn origin_of(req: &HttpRequest, settings: &Settings) -> crate::mfa::history::Origin {
+    crate::mfa::history::Origin {
+        client: client_address(req, settings),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
 /// One `X-Forwarded-For` hop: an address, or text that is not one (kept, bounded, as the key).
 enum Hop {
     Address(IpAddr),

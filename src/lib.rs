@@ -20,6 +20,7 @@ pub mod feedback;
 pub mod funds;
 pub mod http;
 pub mod idempotency;
+pub mod mfa;
 pub mod monitoring;
 pub mod openapi;
 pub mod organisations;
@@ -62,6 +63,7 @@ pub use crate::state::AppState;
 /// Every route under `/api/v1`.
 fn api_routes<C: http::Routes>(cfg: &mut C) {
     auth::routes::configure(cfg);
+    mfa::routes::configure(cfg);
     users::routes::configure(cfg);
     organisations::routes::configure(cfg);
     funds::routes::configure(cfg);

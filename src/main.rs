@@ -226,6 +226,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 retention.documents_removed,
                 blobs_removed
             );
+            let days = settings.sign_in_history_days;
+            let pruned = db
+                .run(move |conn| grantfund::mfa::history::prune(conn, now, days))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("sign-in history: {pruned} entries older than {days} days removed");
             sweep_documents(&db, &blobs, &clock).await?;
             let report = email::worker::drain(&db, &mailer, &settings, clock)
                 .await
@@ -351,7 +357,9 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
                 "demo: the sign-in details were printed when it was seeded; for new passwords, run `grantfund demo credentials --reset`"
             );
         } else {
-            println!("demo accounts (passwords are shown once):");
+            println!(
+                "demo accounts (passwords and staff TOTP secrets are shown once; add a secret to an authenticator app):"
+            );
             print_logins(&logins);
         }
     }
@@ -363,12 +371,15 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>, seed_demo: bool) -> Re
 
 fn print_logins(logins: &[demo::Login]) {
     for login in logins {
-        println!(
-            "  {:<14} {:<40} {}",
+        // role, email, password and, for staff, the TOTP secret their app needs.
+        let secret = login.totp_secret.as_deref().unwrap_or_default();
+        let line = format!(
+            "  {:<14} {:<40} {:<22} {secret}",
             login.role.as_str(),
             login.email,
             login.password
         );
+        println!("{}", line.trim_end());
     }
 }
 
@@ -393,7 +404,10 @@ async fn demo_credentials(
     let db = Db::connect(settings).map_err(|e| e.to_string())?;
     let now = clock.now_naive();
     let logins = db
-        .run(move |conn| demo::reset_credentials(conn, now))
+        .run({
+            let keyring = std::sync::Arc::new(grantfund::crypto::Keyring::new(&settings.data_keys));
+            move |conn| demo::reset_credentials(conn, now, &keyring)
+        })
         .await
         .map_err(|e| e.to_string())?;
     if logins.is_empty() {
@@ -402,7 +416,9 @@ async fn demo_credentials(
                 .to_owned(),
         );
     }
-    println!("demo accounts with new passwords (their sessions have ended):");
+    println!(
+        "demo accounts with new passwords and, for staff, new TOTP secrets (their sessions have ended):"
+    );
     print_logins(&logins);
     Ok(())
 }

@@ -468,6 +468,9 @@ mod tests {
         match schema {
             "RegisterRequest" => read::<auth::model::RegisterRequest>(body),
             "LoginRequest" => read::<auth::routes::LoginRequest>(body),
+            "LoginMfaRequest" => read::<auth::routes::LoginMfaRequest>(body),
+            "ConfirmRequest" => read::<crate::mfa::routes::ConfirmRequest>(body),
+            "ProofRequest" => read::<crate::mfa::routes::ProofRequest>(body),
             "RefreshRequest" => read::<auth::routes::RefreshRequest>(body),
             "PasswordResetRequest" => read::<auth::routes::PasswordResetRequest>(body),
             "PasswordResetConfirm" => read::<auth::routes::PasswordResetConfirm>(body),

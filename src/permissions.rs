@@ -27,6 +27,8 @@ macro_rules! actions {
 actions! {
     /// Read one's own account.
     ReadOwnAccount,
+    /// Enrol or remove one's own second factor, step up, and end one's own sessions.
+    ManageOwnAccount,
     /// List, create, change and deactivate user accounts.
     ManageUsers,
     /// Read organisations: applicants their own, staff every one.
@@ -127,7 +129,7 @@ impl Action {
     pub const fn roles(self) -> &'static [Role] {
         use Action::*;
         match self {
-            ReadOwnAccount | ReadOrganisations => &[A, S, D, O, F],
+            ReadOwnAccount | ManageOwnAccount | ReadOrganisations => &[A, S, D, O, F],
             EditOrganisation
             | ListApplications
             | ReadReturns

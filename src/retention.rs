@@ -191,6 +191,15 @@ pub async fn run_forever(
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "retention pass failed; will retry"),
         }
+        let days = settings.sign_in_history_days;
+        match db
+            .run(move |conn| crate::mfa::history::prune(conn, now, days))
+            .await
+        {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "sign-in history pruned"),
+            Err(error) => tracing::warn!(%error, "sign-in history pruning failed; will retry"),
+        }
         if passes.is_multiple_of(PASSES_PER_SWEEP) {
             match documents::sweep::sweep(&db, &blobs, clock.now()).await {
                 Ok(swept) if swept.blobs_removed > 0 => {

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
-use crate::db::schema::users;
+use crate::db::schema::{user_factors, users};
 use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
 
@@ -28,6 +28,19 @@ const SWEEP_ABOVE: usize = 4_096;
 /// What the access check needs of a `users` row: never its password hash.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = users)]
+struct AccountRow {
+    id: i64,
+    role: Role,
+    organisation_id: Option<i64>,
+    email: String,
+    name: String,
+    active: bool,
+    password_changed_at: NaiveDateTime,
+    session_generation: i64,
+}
+
+/// What the access check needs of an account.
+#[derive(Clone, Debug)]
 pub struct Account {
     pub id: i64,
     pub role: Role,
@@ -37,15 +50,34 @@ pub struct Account {
     pub active: bool,
     pub password_changed_at: NaiveDateTime,
     pub session_generation: i64,
+    /// The account has a confirmed second factor.
+    pub mfa_enrolled: bool,
 }
 
 impl Account {
     /// Reads the account of a user (404 for none), leaving the password hash unread.
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<Account, ApiError> {
-        Ok(users::table
+        let row: AccountRow = users::table
             .find(id)
-            .select(Account::as_select())
-            .first(conn)?)
+            .select(AccountRow::as_select())
+            .first(conn)?;
+        let mfa_enrolled = user_factors::table
+            .find(id)
+            .filter(user_factors::confirmed_at.is_not_null())
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        Ok(Account {
+            id: row.id,
+            role: row.role,
+            organisation_id: row.organisation_id,
+            email: row.email,
+            name: row.name,
+            active: row.active,
+            password_changed_at: row.password_changed_at,
+            session_generation: row.session_generation,
+            mfa_enrolled,
+        })
     }
 }
 
@@ -57,6 +89,8 @@ impl From<Account> for CurrentUser {
             organisation_id: account.organisation_id,
             email: account.email,
             name: account.name,
+            mfa_enrolled: account.mfa_enrolled,
+            factor_at: None,
         }
     }
 }
@@ -109,6 +143,7 @@ mod tests {
             active: true,
             password_changed_at: NaiveDateTime::default(),
             session_generation: 0,
+            mfa_enrolled: false,
         }
     }
 

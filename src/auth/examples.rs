@@ -57,3 +57,11 @@ pub fn confirm_password_reset() -> Value {
         "password": "three herons on the Forth at dawn"
     })
 }
+
+/// `POST /auth/login/mfa`.
+pub fn login_mfa() -> Value {
+    json!({
+        "challenge": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl",
+        "code": "492039"
+    })
+}

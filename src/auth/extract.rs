@@ -34,7 +34,12 @@ impl FromRequest for CurrentUser {
                 return Err(invalid_token());
             }
             crate::access::check(method.as_str(), pattern.as_deref(), user.role)?;
-            Ok(CurrentUser::from(user))
+            check_enrolled(&state, &user, method.as_str(), pattern.as_deref())?;
+            let mut caller = CurrentUser::from(user);
+            caller.factor_at = token
+                .factor_at
+                .and_then(|at| chrono::DateTime::from_timestamp(at, 0));
+            Ok(caller)
         })
     }
 }
@@ -75,6 +80,38 @@ pub async fn account(state: &AppState, user_id: i64) -> Result<Account, ApiError
         })?;
     state.accounts.put(read_at, account.clone());
     Ok(account)
+}
+
+/// The routes a user who must have a second factor, and has none yet, may still call: enrolling
+/// one, reading their own account and ending their sessions.
+const BEFORE_ENROLMENT: &[(&str, &str)] = &[
+    ("GET", "/me"),
+    ("GET", "/me/mfa"),
+    ("POST", "/me/mfa"),
+    ("POST", "/me/mfa/confirm"),
+    ("DELETE", "/me/sessions"),
+    ("DELETE", "/me/sessions/{id}"),
+];
+
+/// 403 `mfa_enrolment_required` when the account's role must sign in with a second factor, it
+/// has none, and the route is not one of [`BEFORE_ENROLMENT`].
+pub fn check_enrolled(
+    state: &AppState,
+    account: &Account,
+    method: &str,
+    pattern: Option<&str>,
+) -> Result<(), ApiError> {
+    if account.mfa_enrolled || !state.settings.mfa_required_roles.contains(&account.role) {
+        return Ok(());
+    }
+    let path = pattern.map(|p| p.strip_prefix(crate::access::API_PREFIX).unwrap_or(p));
+    if path.is_some_and(|path| BEFORE_ENROLMENT.contains(&(method, path))) {
+        return Ok(());
+    }
+    Err(ApiError::coded(
+        ErrorCode::MfaEnrolmentRequired,
+        "Your role must sign in with a second factor: set one up at POST /me/mfa first.",
+    ))
 }
 
 /// 401 for a disabled account.

@@ -30,6 +30,10 @@ pub struct Claims {
     pub typ: String,
     /// The account's session generation when the token was issued.
     pub generation: i64,
+    /// When the holder last entered a second factor, seconds since the epoch: absent when the
+    /// session was not begun or stepped up with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor_at: Option<i64>,
 }
 
 /// What a valid access token says of its holder.
@@ -39,7 +43,14 @@ pub struct Verified {
     /// Issued at, seconds since the epoch.
     pub issued_at: i64,
     pub generation: i64,
+    /// When the holder last entered a second factor, seconds since the epoch.
+    pub factor_at: Option<i64>,
 }
+
+/// How long the challenge between a right password and its second factor lasts.
+pub const CHALLENGE_TTL_SECONDS: i64 = 300;
+
+const CHALLENGE: &str = "mfa_challenge";
 
 /// Signing and checking keys, built once from the secret.
 #[derive(Clone)]
@@ -78,17 +89,81 @@ impl JwtKeys {
         generation: i64,
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
+        self.issue_with_factor(user_id, generation, now, None)
+    }
+
+    /// Issues an access token that says when its holder last entered a second factor.
+    pub fn issue_with_factor(
+        &self,
+        user_id: i64,
+        generation: i64,
+        now: DateTime<Utc>,
+        factor_at: Option<DateTime<Utc>>,
+    ) -> Result<String, ApiError> {
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        self.sign(user_id, generation, now, ttl, "access", factor_at)
+    }
+
+    /// The short-lived token that stands between a right password and the second factor: it
+    /// cannot be used as an access token, and it names the account's session generation so a
+    /// password reset in between ends it.
+    pub fn issue_challenge(
+        &self,
+        user_id: i64,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        self.sign(
+            user_id,
+            generation,
+            now,
+            CHALLENGE_TTL_SECONDS,
+            CHALLENGE,
+            None,
+        )
+    }
+
+    fn sign(
+        &self,
+        user_id: i64,
+        generation: i64,
+        now: DateTime<Utc>,
+        ttl_seconds: i64,
+        kind: &str,
+        factor_at: Option<DateTime<Utc>>,
+    ) -> Result<String, ApiError> {
         let iat = now.timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             iat,
-            exp: iat.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
+            exp: iat.saturating_add(ttl_seconds),
             iss: ISSUER.to_owned(),
-            typ: "access".to_owned(),
+            typ: kind.to_owned(),
             generation,
+            factor_at: factor_at.map(|t| t.timestamp()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("token signing: {e}")))
+    }
+
+    /// The user and session generation a sign-in challenge names, if it is one this service
+    /// issued and it has not expired; `None` otherwise, so that every failure answers alike.
+    pub fn verify_challenge(&self, token: &str, now: DateTime<Utc>) -> Option<(i64, i64)> {
+        let claims = self.claims(token)?;
+        if claims.typ != CHALLENGE || claims.exp < now.timestamp() {
+            return None;
+        }
+        Some((claims.sub.parse().ok()?, claims.generation))
+    }
+
+    fn claims(&self, token: &str) -> Option<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "iat"]);
+        validation.validate_exp = false;
+        decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     /// Checks signature (HS256 only, so `alg: none` and key-confusion tricks fail), issuer,
@@ -120,6 +195,7 @@ impl JwtKeys {
                 user_id,
                 issued_at: claims.iat,
                 generation: claims.generation,
+                factor_at: claims.factor_at,
             }),
             None => Err(ApiError::unauthorized(
                 ErrorCode::InvalidToken,

@@ -1,21 +1,23 @@
 //! `/auth/*` and `/me` handlers.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::examples;
+use crate::auth::jwt::CHALLENGE_TTL_SECONDS;
 use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::http::{Json, UnauthenticatedWrite, run};
+use crate::http::{Json, UnauthenticatedWrite, origin_of, run};
 use crate::organisations::model::{Organisation, OrganisationRow};
 use crate::state::AppState;
-use crate::usecases::accounts::{
-    ask_for_password_reset, check_credentials, register_organisation, reset_password,
+use crate::usecases::accounts::{ask_for_password_reset, register_organisation, reset_password};
+use crate::usecases::second_factor::{
+    PasswordChecked, issue_tokens, proof, sign_in_with_password, sign_in_with_second_factor,
 };
 use crate::users::api::User;
 use crate::users::model::UserRow;
@@ -26,6 +28,79 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(format = Password)]
     pub password: String,
+}
+
+/// The answer to a right password: tokens (`status: signed_in`), or, for an account with a
+/// second factor, a challenge to send with a code to `POST /auth/login/mfa`
+/// (`status: mfa_required`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    SignedIn(SignedIn),
+    MfaRequired(MfaChallenge),
+}
+
+/// Always `signed_in`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedInStatus {
+    SignedIn,
+}
+
+/// Always `mfa_required`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaRequiredStatus {
+    MfaRequired,
+}
+
+/// Signed in: the account has no second factor.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignedIn {
+    pub status: SignedInStatus,
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+impl From<TokenPair> for SignedIn {
+    fn from(pair: TokenPair) -> Self {
+        SignedIn {
+            status: SignedInStatus::SignedIn,
+            access_token: pair.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+/// The password was right; a code from the authenticator app is still needed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MfaChallenge {
+    pub status: MfaRequiredStatus,
+    /// Send with the code to `POST /auth/login/mfa`. Worth nothing on its own.
+    pub challenge: String,
+    /// Seconds until the challenge expires and the password must be entered again.
+    pub expires_in: u64,
+}
+
+/// The second step of signing in: the challenge and either a code or a recovery code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaRequest {
+    /// The challenge `POST /auth/login` answered.
+    pub challenge: String,
+    /// The 6-digit code the authenticator app shows now.
+    #[schema(pattern = r"^\s*[0-9]{3}\s*[0-9]{3}\s*$")]
+    pub code: Option<String>,
+    /// One of the recovery codes given at enrolment, instead of a code; each works once.
+    pub recovery_code: Option<String>,
 }
 
 /// Tokens for a session.
@@ -109,28 +184,73 @@ pub async fn register(
     Ok(HttpResponse::Created().json(registered))
 }
 
-/// Signs in with email and password. Limited per client and per account.
+/// Signs in with email and password. An account with a second factor answers `mfa_required`
+/// with a challenge for `POST /auth/login/mfa`; any other is signed in. Limited per client and
+/// per account.
 #[utoipa::path(
     tag = "auth",
     request_body(content = LoginRequest, example = json!(examples::login())),
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in (`status: signed_in`), or a code is still needed (`status: mfa_required`)", body = LoginResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_requests`: too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
-    write: UnauthenticatedWrite,
+    _write: UnauthenticatedWrite,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<LoginResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let user = check_credentials(&state, &write.client, email, password).await?;
-    issue(&state, move |conn, now, app| {
-        service::login(conn, now, &user, &app.jwt, &app.settings)
-    })
-    .await
+    let origin = origin_of(&req, &state.settings);
+    match sign_in_with_password(&state, &origin, email, password).await? {
+        PasswordChecked::SignedIn(user) => {
+            let pair = issue_tokens(&state, &origin, user, false).await?;
+            Ok(web::Json(LoginResponse::SignedIn(pair.into())))
+        }
+        PasswordChecked::Challenge(challenge) => {
+            Ok(web::Json(LoginResponse::MfaRequired(MfaChallenge {
+                status: MfaRequiredStatus::MfaRequired,
+                challenge,
+                expires_in: u64::try_from(CHALLENGE_TTL_SECONDS).unwrap_or(0),
+            })))
+        }
+    }
+}
+
+/// Finishes signing in with the challenge and a code from the authenticator app (or a recovery
+/// code). A wrong or used code and an expired challenge get the same answer. Limited per client
+/// and per account, like passwords.
+#[utoipa::path(
+    tag = "auth",
+    path = "/auth/login/mfa",
+    request_body(content = LoginMfaRequest, example = json!(examples::login_mfa())),
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "`invalid_mfa_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: neither or both of `code` and `recovery_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login/mfa")]
+pub async fn login_mfa(
+    _write: UnauthenticatedWrite,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Json<LoginMfaRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let LoginMfaRequest {
+        challenge,
+        code,
+        recovery_code,
+    } = body.0;
+    let origin = origin_of(&req, &state.settings);
+    let proof = proof(code, recovery_code)?;
+    let user = sign_in_with_second_factor(&state, &origin, &challenge, proof).await?;
+    let pair = issue_tokens(&state, &origin, user, true).await?;
+    Ok(web::Json(pair.into()))
 }
 
 /// Runs a rule that issues a token pair with the service's keys and settings, and answers the
@@ -248,6 +368,7 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<web::Js
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(register)
         .service(login)
+        .service(login_mfa)
         .service(refresh)
         .service(request_password_reset)
         .service(confirm_password_reset)
@@ -264,6 +385,8 @@ mod tests {
         serde_json::from_value::<RegisterRequest>(examples::register())
             .expect("POST /auth/register");
         serde_json::from_value::<LoginRequest>(examples::login()).expect("POST /auth/login");
+        serde_json::from_value::<LoginMfaRequest>(examples::login_mfa())
+            .expect("POST /auth/login/mfa");
         serde_json::from_value::<RefreshRequest>(examples::refresh()).expect("POST /auth/refresh");
         serde_json::from_value::<PasswordResetRequest>(examples::request_password_reset())
             .expect("POST /auth/password-reset/request");

@@ -88,12 +88,21 @@ pub fn authenticate(
     }
 }
 
+/// How a new session began: the client that began it (kept for staff accounts only) and when a
+/// second factor was last entered in it.
+#[derive(Clone, Debug, Default)]
+pub struct SessionStart {
+    pub user_agent: Option<String>,
+    pub factor_at: Option<NaiveDateTime>,
+}
+
 /// Issues an access token and a refresh token in a family (a new family at sign-in).
 fn issue(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     user_id: i64,
     family: &str,
+    start: &SessionStart,
     jwt: &JwtKeys,
     settings: &Settings,
 ) -> Result<TokenPair, ApiError> {
@@ -110,10 +119,17 @@ fn issue(
             refresh_tokens::token_hash.eq(tokens::hash(&refresh_token)),
             refresh_tokens::issued_at.eq(now.naive_utc()),
             refresh_tokens::expires_at.eq((now + ttl).naive_utc()),
+            refresh_tokens::user_agent.eq(start.user_agent.as_deref()),
+            refresh_tokens::factor_at.eq(start.factor_at),
         ))
         .execute(conn)?;
     Ok(TokenPair {
-        access_token: jwt.issue(user_id, generation, now)?,
+        access_token: jwt.issue_with_factor(
+            user_id,
+            generation,
+            now,
+            start.factor_at.map(|t| t.and_utc()),
+        )?,
         expires_in: jwt.ttl().as_secs(),
         refresh_token,
     })
@@ -124,11 +140,16 @@ pub fn login(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     user: &UserRow,
+    start: &SessionStart,
     jwt: &JwtKeys,
     settings: &Settings,
 ) -> Result<TokenPair, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
-    issue(conn, now, user.id, &family, jwt, settings)
+    let start = SessionStart {
+        user_agent: start.user_agent.clone().filter(|_| user.role.is_staff()),
+        factor_at: start.factor_at,
+    };
+    issue(conn, now, user.id, &family, &start, jwt, settings)
 }
 
 /// What rotation needs to know of a presented refresh token.
@@ -139,6 +160,8 @@ struct RefreshRow {
     family: String,
     expires_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
+    user_agent: Option<String>,
+    factor_at: Option<NaiveDateTime>,
 }
 
 fn invalid_refresh() -> ApiError {
@@ -177,6 +200,8 @@ pub fn refresh(
                 refresh_tokens::family,
                 refresh_tokens::expires_at,
                 refresh_tokens::revoked_at,
+                refresh_tokens::user_agent,
+                refresh_tokens::factor_at,
             ))
             .first(conn)
             .optional()?
@@ -214,7 +239,13 @@ pub fn refresh(
                 "This account is disabled.",
             ));
         }
-        issue(conn, now, row.user_id, &row.family, jwt, settings).map(Rotation::Rotated)
+        // The new pair carries on the family's client and its last second factor, so a refresh
+        // neither forgets a step-up nor extends it.
+        let start = SessionStart {
+            user_agent: row.user_agent,
+            factor_at: row.factor_at,
+        };
+        issue(conn, now, row.user_id, &row.family, &start, jwt, settings).map(Rotation::Rotated)
     })?;
     match outcome {
         Rotation::Rotated(pair) => Ok(pair),
@@ -421,6 +452,7 @@ pub fn open_session(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     user_id: i64,
+    start: &SessionStart,
     settings: &Settings,
 ) -> Result<String, ApiError> {
     let token = tokens::generate()?;
@@ -433,23 +465,51 @@ pub fn open_session(
             refresh_tokens::token_hash.eq(tokens::hash(&token)),
             refresh_tokens::issued_at.eq(now.naive_utc()),
             refresh_tokens::expires_at.eq((now + ttl).naive_utc()),
+            refresh_tokens::user_agent.eq(start.user_agent.as_deref()),
+            refresh_tokens::factor_at.eq(start.factor_at),
         ))
         .execute(conn)?;
     Ok(token)
 }
 
-/// The user of a live portal session, if the token names one.
+/// The user of a live portal session, if the token names one, with when a second factor was last
+/// entered in it.
 pub fn session_user(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     token: &str,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<(i64, Option<NaiveDateTime>)>, ApiError> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
         .filter(refresh_tokens::revoked_at.is_null())
         .filter(refresh_tokens::used_at.is_null())
         .filter(refresh_tokens::expires_at.gt(now))
-        .select(refresh_tokens::user_id)
+        .select((refresh_tokens::user_id, refresh_tokens::factor_at))
+        .first(conn)
+        .optional()?)
+}
+
+/// Notes in a live portal session that its holder has just entered their second factor again.
+pub fn step_up_session(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    token: &str,
+) -> Result<(), ApiError> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::factor_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The family of a portal session, to tell it apart in the list of sessions.
+pub fn session_family(conn: &mut DbConnection, token: &str) -> Result<Option<String>, ApiError> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
+        .select(refresh_tokens::family)
         .first(conn)
         .optional()?)
 }

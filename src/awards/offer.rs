@@ -19,10 +19,10 @@ use crate::awards::model::{Award, AwardRow, InstalmentRow, TerminationInput};
 use crate::awards::reading::load;
 use crate::awards::recipients::{grant_holder_emails, recipients};
 use crate::caller::CurrentUser;
-use crate::db::schema::{awards, instalments};
+use crate::db::schema::{awards, instalments, payment_lines};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::{AwardStatus, InstalmentStatus};
+use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, PaymentLineStatus};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
@@ -251,26 +251,39 @@ pub fn complete(
     )
 }
 
-/// Cancels the instalments of an award that are still `committed` and gives what they held
-/// back to each year's budget. The caller holds the award's row, so no other transaction
-/// writes its instalments meanwhile.
+/// What an award holds and has not paid: instalments still `committed`, and those `authorised`
+/// but not yet on their way to the bank (a line of a run not yet marked paid or failed).
+const HELD: [InstalmentStatus; 2] = [InstalmentStatus::Committed, InstalmentStatus::Authorised];
+
+/// Cancels the instalments of an award that it still holds and gives what they held back to
+/// each year's budget. A payment already in a run stays with the bank's answer: paid, it is
+/// paid; failed, it comes back here (`crate::payments::marking`). The caller holds the award's
+/// row, so no other transaction writes its instalments meanwhile.
 fn give_back_held(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     award: &AwardRow,
 ) -> Result<budget::Moved, ApiError> {
+    let on_their_way: Vec<Option<String>> = payment_lines::table
+        .filter(payment_lines::award_id.eq(Some(award.id)))
+        .filter(payment_lines::status.eq(PaymentLineStatus::Pending))
+        .select(payment_lines::financial_year)
+        .load(conn)?;
     let held: Vec<InstalmentRow> = instalments::table
         .filter(instalments::award_id.eq(award.id))
-        .filter(instalments::status.eq(InstalmentStatus::Committed))
+        .filter(instalments::status.eq_any(HELD))
         .order(instalments::financial_year)
-        .load(conn)?;
+        .load::<InstalmentRow>(conn)?
+        .into_iter()
+        .filter(|i| !on_their_way.contains(&Some(i.financial_year.clone())))
+        .collect();
     let mut amounts = BTreeMap::new();
     for instalment in held {
         let year = FinancialYear::parse(&instalment.financial_year).map_err(ApiError::internal)?;
         let cancelled = diesel::update(
             instalments::table
                 .find((award.id, &instalment.financial_year))
-                .filter(instalments::status.eq(InstalmentStatus::Committed)),
+                .filter(instalments::status.eq_any(HELD)),
         )
         .set(instalments::status.eq(InstalmentStatus::Cancelled))
         .execute(conn)?;

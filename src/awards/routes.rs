@@ -258,6 +258,7 @@ pub async fn release(
     ),
     responses(
         (status = 200, description = "The award with the instalment `authorised`, waiting for a payment run", body = Award),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`same_person`: the caller requested the release or decided the award; `release_not_requested`; `already_released`; `award_not_accepted`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -269,6 +270,8 @@ pub async fn authorise_release(
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
     call.award(&(), move |conn, now, user| {
+        // Paying money out needs a second factor entered in the last few minutes.
+        user.require_recent_factor(now.and_utc())?;
         grant_cycle::authorise_release(conn, now, user, id, &year)
     })
     .await

@@ -57,6 +57,38 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+        factor_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_factors (user_id) {
+        user_id -> BigInt,
+        secret_sealed -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        outcome -> Text,
+        client -> Text,
+        user_agent -> Nullable<Text>,
+        occurred_at -> Timestamp,
     }
 }
 
@@ -395,6 +427,9 @@ diesel::joinable!(instalments -> awards (award_id));
 diesel::joinable!(organisation_health_boards -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(user_factors -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(sign_in_events -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::table! {
     application_reach (application_id, reach_group) {
@@ -516,6 +551,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_health_boards,
     users,
     refresh_tokens,
+    user_factors,
+    recovery_codes,
+    sign_in_events,
     password_resets,
     outbox,
     audit_log,

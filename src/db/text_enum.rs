@@ -58,7 +58,7 @@ use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
     DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, PaymentKind,
     PaymentLineStatus, PaymentRunStatus, Respondent, ReturnFrequency, ReturnStatus, Role,
-    VariationKind, VariationStatus,
+    SignInOutcome, VariationKind, VariationStatus,
 };
 
 text_column!(
@@ -83,6 +83,7 @@ text_column!(
     DocumentOwner,
     VariationKind,
     VariationStatus,
+    SignInOutcome,
 );
 
 #[cfg(test)]

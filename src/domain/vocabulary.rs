@@ -77,6 +77,20 @@ impl Role {
 }
 
 vocabulary! {
+    /// What became of one attempt to sign in to a staff account.
+    SignInOutcome {
+        /// Signed in: the password, and the second factor where the account has one.
+        Success => "success",
+        /// The password was wrong.
+        Failure => "failure",
+        /// The password was right but the code or recovery code was not.
+        MfaFailure => "mfa_failure",
+        /// Refused without checking: too many recent attempts for the account.
+        Lockout => "lockout",
+    }
+}
+
+vocabulary! {
     /// The legal form of an applicant organisation.
     OrganisationType {
         Charity => "charity",

@@ -143,3 +143,48 @@ pub fn assignments(recipient: &str, name: &str, items: &[(i64, String, String)])
         ),
     }
 }
+
+/// Tells the owner of an account that a second factor now guards it.
+pub fn mfa_enabled(recipient: &str, name: &str) -> NewEmail {
+    NewEmail {
+        kind: "mfa_enabled",
+        recipient: recipient.to_owned(),
+        subject: "Two-step sign-in is on for your grant fund account".to_owned(),
+        body: format!(
+            "Dear {name},\n\n\
+             Your grant fund account now asks for a code from your authenticator app after your\n\
+             password. Keep your recovery codes somewhere safe: each works once if you lose the app.\n\n\
+             If you did not do this, tell the fund administrator at once.\n"
+        ),
+    }
+}
+
+/// Tells the owner of an account that its second factor was removed.
+pub fn mfa_disabled(recipient: &str, name: &str) -> NewEmail {
+    NewEmail {
+        kind: "mfa_disabled",
+        recipient: recipient.to_owned(),
+        subject: "Two-step sign-in is off for your grant fund account".to_owned(),
+        body: format!(
+            "Dear {name},\n\n\
+             Your grant fund account no longer asks for a code from an authenticator app, and its\n\
+             recovery codes no longer work.\n\n\
+             If you did not do this, tell the fund administrator at once.\n"
+        ),
+    }
+}
+
+/// Tells the owner of an account that one of its recovery codes was used, and how many are left.
+pub fn recovery_code_used(recipient: &str, name: &str, remaining: i64) -> NewEmail {
+    NewEmail {
+        kind: "recovery_code_used",
+        recipient: recipient.to_owned(),
+        subject: "A recovery code was used on your grant fund account".to_owned(),
+        body: format!(
+            "Dear {name},\n\n\
+             A recovery code was just used to sign in to your grant fund account or confirm an\n\
+             action. {remaining} unused recovery code(s) remain.\n\n\
+             If this was not you, change your password and tell the fund administrator at once.\n"
+        ),
+    }
+}

@@ -95,6 +95,12 @@ codes! {
         "The refresh token was already used, so every session of its family is ended.";
     Forbidden = "forbidden", FORBIDDEN, Operations,
         "The caller's role does not allow this.";
+    MfaEnrolmentRequired = "mfa_enrolment_required", FORBIDDEN, Anywhere,
+        "The caller's role must sign in with a second factor, so nothing but enrolling one is allowed until it is set up.";
+    StepUpRequired = "step_up_required", FORBIDDEN, Operations,
+        "This action needs a code from the authenticator app entered within the last 10 minutes (`POST /auth/step-up`).";
+    InvalidMfaCode = "invalid_mfa_code", UNAUTHORIZED, Operations,
+        "The code or recovery code is not right, was already used, or the sign-in challenge has expired.";
     NotFound = "not_found", NOT_FOUND, Operations,
         "Nothing is here, or it is not visible to the caller.";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, Anywhere,
@@ -359,6 +365,9 @@ mod tests {
             (C::AccountDisabled, 401),
             (C::RefreshTokenReused, 401),
             (C::Forbidden, 403),
+            (C::StepUpRequired, 403),
+            (C::MfaEnrolmentRequired, 403),
+            (C::InvalidMfaCode, 401),
             (C::NotFound, 404),
             (C::MethodNotAllowed, 405),
             (C::InvalidState, 409),

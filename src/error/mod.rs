@@ -37,6 +37,10 @@ pub enum ApiError {
     /// 403: authenticated, but this role may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// 403 (the status of its code): authenticated, but this session must first do something
+    /// else (enrol a second factor, or enter one again).
+    #[error("{detail}")]
+    Refused { code: ErrorCode, detail: String },
     /// 404: absent, or not visible to the caller.
     #[error("not found")]
     NotFound,
@@ -88,6 +92,7 @@ impl ApiError {
             StatusCode::BAD_REQUEST => ApiError::BadRequest { code, detail },
             StatusCode::UNAUTHORIZED => ApiError::Unauthorized { code, detail },
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::Unprocessable { code, detail },
+            StatusCode::FORBIDDEN => ApiError::Refused { code, detail },
             _ => ApiError::Conflict {
                 code,
                 detail,
@@ -200,6 +205,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Refused { code, .. }
             | ApiError::Unprocessable { code, .. } => *code,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
@@ -255,6 +261,7 @@ impl ApiError {
             ApiError::Conflict { detail, errors, .. } => (detail.clone(), errors.as_slice()),
             ApiError::BadRequest { detail, .. }
             | ApiError::Unauthorized { detail, .. }
+            | ApiError::Refused { detail, .. }
             | ApiError::Unprocessable { detail, .. } => (detail.clone(), &[][..]),
             ApiError::Forbidden => ("Your role does not allow this.".to_owned(), &[][..]),
             ApiError::NotFound => (

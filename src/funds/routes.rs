@@ -123,6 +123,7 @@ pub async fn list_fund_years(
     request_body(content = FundYearInput, example = json!(examples::set_fund_year())),
     responses(
         (status = 200, description = "The year as it now stands", body = FundYear),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`limit_below_committed`: more than the new limit is already committed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -134,6 +135,8 @@ pub async fn set_fund_year(
     path: web::Path<(i64, String)>,
     body: Json<FundYearInput>,
 ) -> Result<web::Json<FundYear>, ApiError> {
+    // A year's limit caps what may be paid: changing it needs a recent second factor.
+    user.require_recent_factor(state.clock.now())?;
     let (id, year) = path.into_inner();
     answer(&state, move |conn, now| {
         service::set_year(conn, now, &user, id, &year, &body.0)

@@ -209,6 +209,7 @@ pub async fn set_bank_details(
     params(("id" = i64, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The verified details, masked", body = BankDetails),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`same_person`: the caller entered these details; `bank_details_unverified`: there are none; `invalid_state`: already verified", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -219,6 +220,8 @@ pub async fn verify_bank_details(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<BankDetails>, ApiError> {
+    // Who is paid is decided here: it needs a second factor entered in the last few minutes.
+    user.require_recent_factor(state.clock.now())?;
     let keyring = state.keyring.clone();
     answer(&state, move |conn, now| {
         bank::verify(conn, now, &keyring, &user, *id)

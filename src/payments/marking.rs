@@ -17,10 +17,12 @@ use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
-use crate::db::schema::{instalments, payment_lines};
+use crate::db::schema::{awards, instalments, payment_lines};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
-use crate::domain::vocabulary::{InstalmentStatus, PaymentLineStatus, PaymentRunStatus};
+use crate::domain::vocabulary::{
+    AwardStatus, InstalmentStatus, PaymentLineStatus, PaymentRunStatus,
+};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::budget;
 use crate::funds::locks::{lock_award, lock_budget};
@@ -138,8 +140,9 @@ fn apply(
 ) -> Result<(), ApiError> {
     marks.sort_by_key(|(line, _)| (line.award_id, line.id));
     let mut years: BTreeMap<i64, BTreeSet<FinancialYear>> = BTreeMap::new();
-    for (line, mark) in &marks {
-        if let (Mark::Paid(_), Some(award)) = (mark, line.award_id) {
+    // A failed line's award is locked too: an award that ended meanwhile gives its amount back.
+    for (line, _) in &marks {
+        if let Some(award) = line.award_id {
             lock_award(conn, award)?;
             years
                 .entry(line.fund_id)
@@ -223,11 +226,37 @@ fn apply(
             Mark::Failed(reason) => {
                 let mut failed = detail.clone();
                 failed["reason"] = json!(reason);
-                audit::record(
-                    conn,
-                    now,
-                    Change::by(user, "payment_run", run.id, "line_failed").after(failed),
-                )?;
+                let mut changes = vec![
+                    Change::by(user, "payment_run", run.id, "line_failed").after(failed.clone()),
+                ];
+                let standing: AwardStatus = awards::table
+                    .find(award)
+                    .select(awards::status)
+                    .first(conn)?;
+                // An award terminated or completed while its payment was with the bank does not
+                // pay it later: what it held goes back to the fund's year, not to the queue.
+                if standing != AwardStatus::Accepted {
+                    let cancelled = diesel::update(
+                        instalments::table
+                            .find((award, year.to_string()))
+                            .filter(instalments::status.eq(InstalmentStatus::Authorised)),
+                    )
+                    .set(instalments::status.eq(InstalmentStatus::Cancelled))
+                    .execute(conn)?;
+                    if cancelled > 0 {
+                        let moved = budget::give_back(
+                            conn,
+                            now,
+                            line.fund_id,
+                            &BTreeMap::from([(year, line.amount_pence)]),
+                        )?;
+                        changes.extend(moved.audit(user, "instalment_cancelled")?);
+                        changes.push(
+                            Change::by(user, "award", award, "instalment_cancelled").after(failed),
+                        );
+                    }
+                }
+                audit::record_all(conn, now, changes)?;
             }
         }
     }

@@ -89,11 +89,15 @@ pub async fn get_run(
 
 /// The run's file for the finance system (finance): one row a line with the payee's name, sort
 /// code, account number and roll number unmasked, the amount, the payment reference and the
-/// award reference. The only place bank details appear in full; every download is audited.
+/// award reference. The only place bank details appear in full; every download is audited, and
+/// needs a code entered in the last ten minutes.
 #[utoipa::path(
     tag = "payments",
     params(("id" = i64, Path, description = "Payment run id")),
-    responses((status = 200, description = "The run's CSV file", content_type = "text/csv", body = String)),
+    responses(
+        (status = 200, description = "The run's CSV file", content_type = "text/csv", body = String),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/payment-runs/{id}/lines.csv")]
@@ -103,6 +107,7 @@ pub async fn run_file(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    user.require_recent_factor(state.clock.now())?;
     let keyring = state.keyring.clone();
     let bytes = run(&state, move |conn, now| {
         runs::file(conn, now, &keyring, &user, id)

@@ -18,6 +18,7 @@ mod form;
 mod official;
 mod panel;
 mod public;
+mod security;
 mod session;
 
 use actix_web::http::StatusCode;
@@ -39,6 +40,7 @@ base-uri 'none'; object-src 'none'";
 /// Every page route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    security::configure(cfg);
     directory::configure(cfg);
     charity::configure(cfg);
     panel::configure(cfg);
@@ -131,6 +133,8 @@ pub enum PageError {
     Api(ApiError),
     /// Sign in first, then come back to this address.
     SignIn(String),
+    /// Go to this page of the service first: setting up a second factor, or entering one again.
+    Redirect(String),
     /// The form's CSRF token is missing or wrong, or it came from another site.
     Csrf,
 }
@@ -146,6 +150,7 @@ impl std::fmt::Display for PageError {
         match self {
             PageError::Api(e) => write!(f, "{e}"),
             PageError::SignIn(_) => f.write_str("sign in first"),
+            PageError::Redirect(to) => write!(f, "go to {to} first"),
             PageError::Csrf => f.write_str("the form's security token is not valid"),
         }
     }
@@ -163,7 +168,7 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::Api(e) => e.status_code(),
-            PageError::SignIn(_) => StatusCode::SEE_OTHER,
+            PageError::SignIn(_) | PageError::Redirect(_) => StatusCode::SEE_OTHER,
             PageError::Csrf => StatusCode::FORBIDDEN,
         }
     }
@@ -174,6 +179,11 @@ impl ResponseError for PageError {
                 let location = format!("/sign-in?next={}", encode(next));
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location))
+                    .finish();
+            }
+            PageError::Redirect(location) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location.clone()))
                     .finish();
             }
             PageError::Csrf => (

@@ -1,27 +1,25 @@
 //! Pages anyone can open: the start page, signing in and out, registering, password reset, the
 //! funding rounds and the families' feedback form.
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use super::form::{Choice, Form};
-use super::session::local_path;
-use super::{Layout, PageError, PageResult, Visitor, pounds, see_other};
+use super::security::code_page;
+use super::session::{LimitedForm, local_path};
+use super::{Layout, PageResult, Visitor, pounds, see_other};
 use crate::auth::model::{NewAccount, RegisterRequest};
 use crate::domain::vocabulary::{HealthBoard, OrganisationType, Role};
 use crate::error::ApiError;
 use crate::feedback::model::{FeedbackForm, FeedbackInput, Ratings, Respondent, Statement};
 use crate::feedback::service as feedback;
-use crate::http::UnauthenticatedWrite;
 use crate::organisations::model::OrganisationInput;
 use crate::rounds::model::{Criterion, Round};
 use crate::rounds::service::{self as rounds, RoundFilter};
-use crate::usecases::accounts::{
-    ask_for_password_reset, check_credentials, register_organisation, reset_password,
-};
+use crate::usecases::accounts::{ask_for_password_reset, register_organisation, reset_password};
+use crate::usecases::second_factor::{PasswordChecked, sign_in_with_password};
 use crate::wire::paging::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,20 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/rounds/{id}", web::get().to(round_page))
         .route("/f/{token}", web::get().to(feedback_page))
         .route("/f/{token}", web::post().to(feedback_send));
-}
-
-/// A form sent by someone not signed in, counted against its client's limit on unauthenticated
-/// writes before anything else is read; past the limit, the error page with `Retry-After`.
-struct LimitedForm(UnauthenticatedWrite);
-
-impl FromRequest for LimitedForm {
-    type Error = PageError;
-    type Future = std::future::Ready<Result<Self, PageError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let write = UnauthenticatedWrite::from_request(req, payload).into_inner();
-        std::future::ready(write.map(LimitedForm).map_err(PageError::Api))
-    }
 }
 
 /// The most rows a portal list shows on one page.
@@ -106,7 +90,7 @@ async fn sign_in_page(v: Visitor, query: web::Query<NextQuery>) -> PageResult {
     }))
 }
 
-async fn sign_in(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
+async fn sign_in(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult {
     let mut form = v.form(&body)?;
     let next = local_path(form.value("next")).to_owned();
     let email = form.value("email").trim().to_owned();
@@ -118,8 +102,13 @@ async fn sign_in(write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResult
     }
     if !form.failed() {
         let password = form.value("password").to_owned();
-        match check_credentials(&v.state, &write.0.client, email, password).await {
-            Ok(user) => return v.sign_in(user.id, &next).await,
+        match sign_in_with_password(&v.state, &v.origin(), email, password).await {
+            Ok(PasswordChecked::SignedIn(user)) => {
+                return v.sign_in(user.id, user.role, &next, false).await;
+            }
+            Ok(PasswordChecked::Challenge(challenge)) => {
+                return Ok(code_page(&v, StatusCode::OK, Form::new(), challenge, next));
+            }
             Err(error) => {
                 form.refused(error)?;
             }
@@ -198,7 +187,11 @@ async fn register(_write: LimitedForm, v: Visitor, body: web::Bytes) -> PageResu
         },
     };
     let status = match register_organisation(&v.state, request).await {
-        Ok(registered) => return v.sign_in(registered.user.id, "/?registered=1").await,
+        Ok(registered) => {
+            return v
+                .sign_in(registered.user.id, Role::Applicant, "/?registered=1", false)
+                .await;
+        }
         Err(error) => form.refused(error)?,
     };
     Ok(v.with_status(

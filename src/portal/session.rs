@@ -11,10 +11,14 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
 use super::{Form, Layout, PageError, html};
 use crate::auth::extract::{account, check_active};
+use crate::auth::service::SessionStart;
 use crate::auth::{service as auth, tokens};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
+use crate::domain::vocabulary::Role;
 use crate::error::ApiError;
+use crate::http::UnauthenticatedWrite;
+use crate::mfa::history::Origin;
 use crate::permissions::Action;
 use crate::state::AppState;
 use chrono::NaiveDateTime;
@@ -25,6 +29,10 @@ pub const SESSION_COOKIE: &str = "grantfund_session";
 pub const CSRF_COOKIE: &str = "grantfund_csrf";
 /// The form field that repeats the CSRF cookie.
 pub const CSRF_FIELD: &str = "csrf_token";
+/// Where a user whose role must have a second factor is sent until they set one up.
+pub const ENROL_PAGE: &str = "/account/mfa";
+/// Where a user enters their second factor again before an action that needs a recent one.
+pub const STEP_UP_PAGE: &str = "/account/step-up";
 
 /// The visitor of a page: signed in or not, with the CSRF token for the page's forms.
 #[derive(Clone)]
@@ -38,6 +46,10 @@ pub struct Visitor {
     same_origin: bool,
     session: Option<String>,
     path: String,
+    /// The browser's `User-Agent`, kept with a staff member's session.
+    user_agent: Option<String>,
+    /// Where the visit comes from, for the sign-in limits and history.
+    client: String,
 }
 
 impl FromRequest for Visitor {
@@ -56,8 +68,12 @@ impl FromRequest for Visitor {
             Some(pq) => pq.as_str().to_owned(),
             None => "/".to_owned(),
         };
+        let origin = state
+            .as_ref()
+            .map(|state| crate::http::origin_of(req, &state.settings));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let origin = origin.unwrap_or_default();
             let (csrf, new_csrf) = match csrf {
                 Some(csrf) => (csrf, false),
                 None => (tokens::generate()?, true),
@@ -74,6 +90,8 @@ impl FromRequest for Visitor {
                 same_origin,
                 session,
                 path,
+                user_agent: origin.user_agent,
+                client: origin.client,
             })
         })
     }
@@ -83,7 +101,7 @@ impl FromRequest for Visitor {
 async fn signed_in(state: &AppState, token: &str) -> Result<Option<CurrentUser>, ApiError> {
     let now = state.clock.now_naive();
     let token = token.to_owned();
-    let Some(user_id) = state
+    let Some((user_id, factor_at)) = state
         .db
         .run(move |conn| auth::session_user(conn, now, &token))
         .await?
@@ -95,7 +113,11 @@ async fn signed_in(state: &AppState, token: &str) -> Result<Option<CurrentUser>,
         Err(error) if error.code().status() == StatusCode::UNAUTHORIZED => return Ok(None),
         Err(other) => return Err(other),
     };
-    Ok(check_active(&account).ok().map(|()| account.into()))
+    Ok(check_active(&account).ok().map(|()| {
+        let mut user = CurrentUser::from(account);
+        user.factor_at = factor_at.map(|at| at.and_utc());
+        user
+    }))
 }
 
 /// False when the browser says the request came from another site: `Sec-Fetch-Site` or
@@ -120,10 +142,38 @@ impl Visitor {
     /// The signed-in user, if the permission table allows their role `action`; otherwise sign in
     /// first, or 403.
     pub fn require(&self, action: Action) -> Result<CurrentUser, PageError> {
+        let user = self.require_before_enrolment(action)?;
+        if self.must_enrol(&user) {
+            return Err(PageError::Redirect(ENROL_PAGE.to_owned()));
+        }
+        Ok(user)
+    }
+
+    /// As [`Visitor::require`], for the pages a user whose role must have a second factor may
+    /// use before setting one up: setting it up, and their sessions.
+    pub fn require_before_enrolment(&self, action: Action) -> Result<CurrentUser, PageError> {
         match &self.user {
             None => Err(PageError::SignIn(self.path.clone())),
             Some(user) if action.allows(user.role) => Ok(user.clone()),
             Some(_) => Err(ApiError::Forbidden.into()),
+        }
+    }
+
+    /// True when `user`'s role must have a second factor and they have none yet.
+    pub fn must_enrol(&self, user: &CurrentUser) -> bool {
+        !user.mfa_enrolled && self.state.settings.mfa_required_roles.contains(&user.role)
+    }
+
+    /// For the actions that need a recent second factor: on to the page that asks for a code,
+    /// and then back to `page` (the page whose form was sent), unless one was entered in the
+    /// last 10 minutes.
+    pub fn require_recent_factor(&self, user: &CurrentUser, page: &str) -> Result<(), PageError> {
+        match user.require_recent_factor(self.state.clock.now()) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(PageError::Redirect(format!(
+                "{STEP_UP_PAGE}?next={}",
+                super::encode(page)
+            ))),
         }
     }
 
@@ -232,14 +282,25 @@ impl Visitor {
         self.change(form, change).await
     }
 
-    /// Signs `user_id` in: a new session and a new CSRF token, then `next`.
-    pub async fn sign_in(&self, user_id: i64, next: &str) -> Result<HttpResponse, PageError> {
+    /// Signs `user_id` in: a new session and a new CSRF token, then `next`. `with_factor` says
+    /// that a second factor was entered to sign in.
+    pub async fn sign_in(
+        &self,
+        user_id: i64,
+        role: Role,
+        next: &str,
+        with_factor: bool,
+    ) -> Result<HttpResponse, PageError> {
         let now = self.state.clock.now();
         let settings = self.state.settings.clone();
+        let start = SessionStart {
+            user_agent: self.user_agent.clone().filter(|_| role.is_staff()),
+            factor_at: with_factor.then_some(now.naive_utc()),
+        };
         let token = self
             .state
             .db
-            .run(move |conn| auth::open_session(conn, now, user_id, &settings))
+            .run(move |conn| auth::open_session(conn, now, user_id, &start, &settings))
             .await?;
         let mut response = super::see_other(next);
         let _ = response.add_cookie(&self.cookie(SESSION_COOKIE, token));
@@ -263,6 +324,24 @@ impl Visitor {
         Ok(response)
     }
 
+    /// Where this visit comes from, for the sign-in limits and history.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            client: self.client.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
+    /// The session cookie's token, when signed in.
+    pub fn session_token(&self) -> Option<String> {
+        self.session.clone()
+    }
+
+    /// The page being visited, with its query.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
         Cookie::build(name, value)
             .path("/")
@@ -270,6 +349,20 @@ impl Visitor {
             .secure(self.state.settings.is_production())
             .same_site(SameSite::Lax)
             .finish()
+    }
+}
+
+/// A form sent by someone not signed in, counted against its client's limit on unauthenticated
+/// writes before anything else is read; past the limit, the error page with `Retry-After`.
+pub struct LimitedForm(pub UnauthenticatedWrite);
+
+impl FromRequest for LimitedForm {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let write = UnauthenticatedWrite::from_request(req, payload).into_inner();
+        std::future::ready(write.map(LimitedForm).map_err(PageError::Api))
     }
 }
 

@@ -5,7 +5,9 @@ use crate::auth::model::{RegisterRequest, RegisterResponse};
 use crate::auth::{password, service};
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
-use crate::error::{ApiError, Validator};
+use crate::domain::vocabulary::SignInOutcome;
+use crate::error::{ApiError, ErrorCode, Validator};
+use crate::mfa::history::{self, Origin};
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::state::AppState;
 use crate::users::model::UserRow;
@@ -56,20 +58,63 @@ pub async fn register_organisation(
 }
 
 /// Checks an email and password within the sign-in limits: the one path for the API and the
-/// portal. A failure counts against the account and this client; a success does not.
+/// portal. A failure counts against the account and this client; a success does not. A wrong
+/// password and a refusal by the limits are kept in a staff account's sign-in history.
 pub async fn check_credentials(
     state: &AppState,
-    client: &str,
+    origin: &Origin,
     email: String,
     password: String,
 ) -> Result<UserRow, ApiError> {
-    let attempt = state.limiter.begin_sign_in(client, &email)?;
-    let user = state
+    let attempt = match state.limiter.begin_sign_in(&origin.client, &email) {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            record_for_email(state, origin, email, SignInOutcome::Lockout).await?;
+            return Err(refused);
+        }
+    };
+    let checked = {
+        let email = email.clone();
+        state
+            .db
+            .run(move |conn| service::authenticate(conn, &email, &password))
+            .await
+    };
+    match checked {
+        Ok(user) => {
+            state.limiter.signed_in(attempt);
+            Ok(user)
+        }
+        Err(refused) => {
+            if refused.code() == ErrorCode::InvalidCredentials {
+                record_for_email(state, origin, email, SignInOutcome::Failure).await?;
+            }
+            Err(refused)
+        }
+    }
+}
+
+/// Records an attempt in the history of the account of `email`, if there is one.
+async fn record_for_email(
+    state: &AppState,
+    origin: &Origin,
+    email: String,
+    outcome: SignInOutcome,
+) -> Result<(), ApiError> {
+    let Ok(email) = Email::parse(&email) else {
+        return Ok(());
+    };
+    let now = state.clock.now_naive();
+    let origin = origin.clone();
+    state
         .db
-        .run(move |conn| service::authenticate(conn, &email, &password))
-        .await?;
-    state.limiter.signed_in(attempt);
-    Ok(user)
+        .run(
+            move |conn| match UserRow::find_by_email(conn, email.as_str())? {
+                Some(user) => history::record(conn, now, user.id, user.role, outcome, &origin),
+                None => Ok(()),
+            },
+        )
+        .await
 }
 
 /// Asks for a reset email within the limits: the one path for the API and the portal. The

@@ -10,3 +10,4 @@ pub mod documents;
 pub mod grant_cycle;
 pub mod publication;
 pub mod reports;
+pub mod second_factor;

@@ -51,6 +51,8 @@ impl From<User> for CurrentUser {
             organisation_id: user.organisation_id,
             email: user.email,
             name: user.name,
+            mfa_enrolled: false,
+            factor_at: None,
         }
     }
 }

@@ -184,6 +184,7 @@ pub async fn update_user(
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 204, description = "Disabled and marked for deletion"),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_administrator`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -195,6 +196,7 @@ pub async fn delete_user(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Action::ManageUsers)?;
+    user.require_recent_factor(state.clock.now())?;
     let now = state.clock.now_naive();
     let (actor, id) = (user.id, id.into_inner());
     state

@@ -40,6 +40,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/ready", Any),
     ("GET", "/reference/health-boards", Any),
     ("GET", "/me", Any),
+    ("GET", "/me/mfa", Any),
+    ("GET", "/me/sessions", Any),
+    ("GET", "/me/sign-ins", Any),
+    ("GET", "/users/{id}/sign-ins", Any),
     ("GET", "/users", Any),
     ("GET", "/organisations", Any),
     ("GET", "/organisations/{id}", Org),
@@ -107,6 +111,12 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/auth/refresh", Any),
     ("POST", "/auth/password-reset/request", Any),
     ("POST", "/auth/password-reset/confirm", Any),
+    ("POST", "/auth/login/mfa", Any),
+    ("POST", "/auth/step-up", Any),
+    ("POST", "/me/mfa", Any),
+    ("POST", "/me/mfa/confirm", Any),
+    ("POST", "/me/mfa/disable", Any),
+    ("DELETE", "/me/sessions/{id}", Any),
     ("POST", "/users", Any),
     ("PATCH", "/users/{id}", Any),
     ("PATCH", "/organisations/{id}", Org),
@@ -171,6 +181,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/variations/{id}/refuse", Any),
     ("POST", "/variations/{id}/withdraw", Org),
     ("POST", "/awards/{id}/terminate", Any),
+    ("DELETE", "/users/{id}/sessions", Any),
+    // Last: each caller ends every session of their own, this one too.
+    ("DELETE", "/me/sessions", Any),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -321,6 +334,11 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             json!({"email": format!("nobody{n}@example.org"), "password": "not the password at all"})
         }
         ("POST", "/auth/refresh") => json!({"refresh_token": "not-a-refresh-token"}),
+        ("POST", "/auth/login/mfa") => json!({"challenge": "not-a-challenge", "code": "123456"}),
+        // Neither a code nor a recovery code: 422, past access control (a wrong code is a 401 of
+        // its own, which the matrix would read as a refusal of the caller).
+        ("POST", "/auth/step-up" | "/me/mfa/disable") => json!({}),
+        ("POST", "/me/mfa/confirm") => json!({"code": "000000"}),
         ("POST", "/auth/password-reset/request") => json!({"email": "nobody@example.org"}),
         ("POST", "/auth/password-reset/confirm") => {
             json!({"token": "not-a-reset-token", "password": "a long new password"})

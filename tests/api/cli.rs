@@ -317,15 +317,23 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&reset.stderr)
     );
-    let logins: Vec<(&str, &str, &str)> = stdout
+    // role, email, password and, for staff, the TOTP secret of their new second factor.
+    let lines: Vec<Vec<&str>> = stdout
         .lines()
-        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
-            [role, email, password] if password.starts_with("demo-") => {
-                Some((role, email, password))
-            }
-            _ => None,
-        })
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|words| words.get(2).is_some_and(|p| p.starts_with("demo-")))
         .collect();
+    let logins: Vec<(&str, &str, &str)> = lines.iter().map(|w| (w[0], w[1], w[2])).collect();
+    for words in &lines {
+        let staff = words[0] != "applicant";
+        assert_eq!(words.len(), if staff { 4 } else { 3 }, "{stdout}");
+        if staff {
+            assert!(
+                grantfund::mfa::totp::from_text(words[3]).is_some(),
+                "a base32 secret: {stdout}"
+            );
+        }
+    }
     let roles: Vec<&str> = logins.iter().map(|l| l.0).collect();
     assert_eq!(
         roles,
@@ -359,6 +367,10 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
     assert!(
         answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
         "{answer}"
+    );
+    assert!(
+        answer.contains("\"mfa_required\""),
+        "staff sign in with a code too: {answer}"
     );
 }
 

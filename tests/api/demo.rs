@@ -255,7 +255,8 @@ db_test! {
         let reset_token = crate::auth::token_in(reset_mail);
 
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
+        let keyring = app.state.keyring.clone();
+        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now, &keyring)).await.unwrap();
         let reset: Vec<(Role, &str)> = logins.iter().map(|l| (l.role, l.email.as_str())).collect();
         assert_eq!(reset, [
             (Role::Administrator, "admin@fund.example.org"),
@@ -277,7 +278,8 @@ db_test! {
         assert!(!app.audit_actions(&admin, "user", other).await.contains(&"password_reset".to_owned()));
         assert_eq!(app.login("official@gov.example.org", PASSWORD).await.status.as_u16(), 200, "other accounts keep their passwords");
 
-        let again = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
+        let keyring = app.state.keyring.clone();
+        let again = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now, &keyring)).await.unwrap();
         assert_ne!(again[0].password, logins[0].password, "a new password every time");
     }
 }
@@ -286,7 +288,8 @@ db_test! {
     async fn demo_credentials_reset_finds_nothing_to_reset_without_the_demo(app) {
         app.create_user(Role::Administrator, "someone@fund.example.org", None).await;
         let now = app.clock_now();
-        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now)).await.unwrap();
+        let keyring = app.state.keyring.clone();
+        let logins = app.state.db.run(move |conn| grantfund::tooling::demo::reset_credentials(conn, now, &keyring)).await.unwrap();
         assert!(logins.is_empty());
     }
 }

@@ -22,6 +22,7 @@ mod errors;
 mod faults;
 mod feedback;
 mod funds;
+mod mfa;
 mod monitoring;
 mod organisations;
 mod outbox;

@@ -360,3 +360,40 @@ db_test! {
         assert!(authorised.json[0]["authorised_by_name"].is_string(), "{}", authorised.text);
     }
 }
+
+db_test! {
+    async fn an_award_that_ends_gives_back_what_it_authorised_and_never_pays_it_later(app) {
+        let panel = Panel::new(&app, 1).await;
+        let finance = app.staff(Role::Finance).await;
+        let (queued, _) = authorised(&app, &panel, 1, &finance).await;
+        let (sent, _) = authorised(&app, &panel, 2, &finance).await;
+        // The second award's payment goes to the bank; then both awards end.
+        let built = build(&app, &finance).await;
+        assert_eq!(built.status.as_u16(), 201, "{}", built.text);
+        let run = built.json["run"].clone();
+        let id = run["id"].as_i64().unwrap();
+        let (queued_line, sent_line) = (line_of(&run, queued), line_of(&run, sent));
+        // Take the first award's payment out of the run: failed before either award ends.
+        app.as_(&finance).post(&format!("/api/v1/payment-runs/{id}/close")).json(json!({})).send().await;
+        let failed = app.as_(&finance).post(&format!("/api/v1/payment-runs/{id}/lines/{queued_line}/failed")).json(json!({"reason": "Wrong account name"})).send().await;
+        assert_eq!(failed.status.as_u16(), 200, "{}", failed.text);
+        for award in [queued, sent] {
+            let ended = app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/terminate")).json(json!({"reason": "The service closed."})).send().await;
+            assert_eq!(ended.status.as_u16(), 200, "{}", ended.text);
+        }
+        // The queued payment is cancelled at once; the one with the bank waits for its answer.
+        let award = app.as_(&finance).get(&format!("/api/v1/awards/{queued}")).send().await;
+        assert_eq!(award.json["instalments"][0]["status"], "cancelled", "{}", award.text);
+        let award = app.as_(&finance).get(&format!("/api/v1/awards/{sent}")).send().await;
+        assert_eq!(award.json["instalments"][0]["status"], "authorised", "{}", award.text);
+        assert_eq!(year_2021(&app, &panel).await, ("10000.00".to_owned(), "0.00".to_owned()));
+        build(&app, &finance).await.assert_problem(409, "nothing_to_pay");
+        // The bank returns it: it goes back to the fund's year, not to the queue.
+        let returned = app.as_(&finance).post(&format!("/api/v1/payment-runs/{id}/lines/{sent_line}/failed")).json(json!({"reason": "Account closed"})).send().await;
+        assert_eq!(returned.status.as_u16(), 200, "{}", returned.text);
+        let award = app.as_(&finance).get(&format!("/api/v1/awards/{sent}")).send().await;
+        assert_eq!(award.json["instalments"][0]["status"], "cancelled", "{}", award.text);
+        assert_eq!(year_2021(&app, &panel).await, ("0.00".to_owned(), "0.00".to_owned()));
+        build(&app, &finance).await.assert_problem(409, "nothing_to_pay");
+    }
+}

@@ -177,14 +177,35 @@ impl<'a> Browser<'a> {
 
     async fn sign_in_with(&mut self, email: &str, password: &str) {
         self.get("/sign-in").await;
-        let page = self
+        let mut page = self
             .post(
                 "/sign-in",
                 &[("email", email), ("password", password), ("next", "/")],
             )
             .await;
+        if page.status == StatusCode::OK && page.text.contains("name=\"challenge\"") {
+            // The account has a second factor: the second page asks for the phone's code.
+            let challenge = hidden_value(&page.text, "challenge");
+            let id = self.app.user_id(&email.to_lowercase()).await;
+            self.app.forget_last_code(id).await;
+            let code = self.app.code_of(id).await;
+            page = self
+                .post(
+                    "/sign-in/code",
+                    &[("challenge", &challenge), ("code", &code), ("next", "/")],
+                )
+                .await;
+        }
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
     }
+}
+
+/// The value of the hidden field `name` in a page's form.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("the hidden field") + marker.len();
+    let rest = &html[start..];
+    rest[..rest.find('"').expect("the end of the value")].to_owned()
 }
 
 async fn count(app: &TestApp, table: &'static str) -> i64 {
@@ -1056,5 +1077,97 @@ db_test! {
         let years = panel.budget(&app).await;
         let (committed, paid) = years.iter().find(|y| y.year == "2021-22").map(|y| (y.committed.clone(), y.paid.clone())).unwrap();
         assert_eq!((committed.as_str(), paid.as_str()), ("20000.00", "10000.00"));
+    }
+}
+
+db_test! {
+    async fn a_required_role_without_a_factor_is_sent_to_set_one_up_with_a_qr_code(app) {
+        let admin = app.admin().await;
+        let created = app.as_(&admin).post("/api/v1/users").json(serde_json::json!({
+            "email": "portal-official@gov.example.org", "name": "Portal Official", "role": "official", "password": PASSWORD
+        })).send().await;
+        assert_eq!(created.status.as_u16(), 201, "{}", created.text);
+        let mut browser = Browser::new(&app);
+        browser.sign_in("portal-official@gov.example.org").await;
+        let page = browser.get("/dashboard").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/account/mfa"));
+        let account = browser.get("/account/mfa").await;
+        assert!(account.text.contains("Your role must sign in with a code"), "{}", account.text);
+        let enrol = browser.post("/account/mfa/start", &[]).await;
+        assert_eq!(enrol.status, StatusCode::OK, "{}", enrol.text);
+        assert!(enrol.text.contains("src=\"data:image/svg+xml;base64,"), "the QR code is on the page");
+        let secret = hidden_value(&enrol.text, "secret");
+        assert!(enrol.text.contains(&format!("<code class=\"app-secret\">{secret}</code>")), "and the key as text");
+        // A wrong code: the summary and the words beside the field.
+        let wrong = browser.post("/account/mfa/confirm", &[("secret", &secret), ("code", "000000")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.text);
+        assert!(wrong.text.contains("govuk-error-summary") && wrong.text.contains("id=\"code-error\""), "{}", wrong.text);
+        let code = code_for(&secret, { use grantfund::domain::clock::Clock; app.clock.now() });
+        let done = browser.post("/account/mfa/confirm", &[("secret", &secret), ("code", &code)]).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+        assert_eq!(done.text.matches("<li><code>").count(), 10, "ten recovery codes, shown once");
+        assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+    }
+}
+
+db_test! {
+    async fn a_sensitive_form_asks_for_the_code_again_after_ten_minutes(app) {
+        let email = "portal-stepup@fund.example.org";
+        let id = app.create_user(Role::Administrator, email, None).await;
+        let token = app.token(email).await;
+        let fund = FundBuilder::new(&app, &token).create().await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in(email).await;
+        let path = format!("/admin/funds/{fund}/years");
+        let fields = [("financial_year", "2021-22"), ("limit", "900000"), ("approved", "true")];
+        let first = browser.post(&path, &fields).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+        assert_eq!(first.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
+        app.clock.advance(chrono::Duration::seconds(11 * 60));
+        let asked = browser.post(&path, &fields).await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER);
+        let prompt = asked.location.clone().unwrap();
+        assert!(prompt.starts_with("/account/step-up?next="), "{prompt}");
+        let page = browser.get(&prompt).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Code from your authenticator app"));
+        let wrong = browser.post("/account/step-up", &[("code", "000000"), ("next", "/")]).await;
+        assert!(wrong.text.contains("id=\"code-error\""), "{}", wrong.text);
+        app.forget_last_code(id).await;
+        let code = app.code_of(id).await;
+        assert!(prompt.ends_with(&format!("%2Fadmin%2Ffunds%2F{fund}")), "back to the fund's page: {prompt}");
+        let page_of_fund = format!("/admin/funds/{fund}");
+        let back = browser.post("/account/step-up", &[("code", &code), ("next", &page_of_fund)]).await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+        assert_eq!(back.location.as_deref(), Some(page_of_fund.as_str()));
+        assert_eq!(browser.get(&page_of_fund).await.status, StatusCode::OK);
+        let done = browser.post(&path, &fields).await;
+        assert_eq!(done.location.as_deref(), Some(format!("/admin/funds/{fund}").as_str()));
+    }
+}
+
+db_test! {
+    async fn ending_a_portal_session_kills_its_cookie_at_once(app) {
+        let registered = app.register("SC300777", "two-places@example.org").await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("two-places@example.org").await;
+        let listed = browser.get("/account/sessions").await;
+        assert_eq!(listed.status, StatusCode::OK);
+        assert!(listed.text.contains("This website (this session)"), "{}", listed.text);
+        let sessions = app.as_(&registered.token).get("/api/v1/me/sessions").send().await;
+        let portal = sessions.json.as_array().unwrap().iter().find(|s| s["kind"] == "portal").expect("the portal session").clone();
+        let ended = app.as_(&registered.token).delete(&format!("/api/v1/me/sessions/{}", portal["id"].as_str().unwrap())).send().await;
+        assert_eq!(ended.status.as_u16(), 204);
+        let page = browser.get("/account").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "the cookie opens nothing on the next request");
+        assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Faccount"));
+        // The API session is untouched, and the portal's end button ends a session too.
+        assert_eq!(app.as_(&registered.token).get("/api/v1/me").send().await.status.as_u16(), 200);
+        browser.sign_in("two-places@example.org").await;
+        let listed = browser.get("/account/sessions").await;
+        let id = hidden_value(&listed.text, "id");
+        let out = browser.post("/account/sessions/end", &[("id", &id)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
     }
 }

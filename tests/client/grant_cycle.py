@@ -5,7 +5,8 @@ Run by scripts/generated-client.sh against the demo server, with the generated p
 
     python tests/client/grant_cycle.py BASE_URL LOGINS
 
-LOGINS is the demo's output, which lists each demo account as `ROLE EMAIL PASSWORD`. As the
+LOGINS is the demo's output, which lists each demo account as `ROLE EMAIL PASSWORD`, and staff
+with a fourth column, the TOTP secret whose code signing in asks for after the password. As the
 administrator it sets up a fund open today, with this financial year's limit, a round and its
 criterion; reads the rounds without signing in; registers an organisation, applies and submits;
 then reads CSV and the 360Giving package as an official and the ranking as the administrator.
@@ -14,14 +15,19 @@ Every answer is read through the generated client's types; any other answer fail
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import hmac
+import struct
 import sys
+import time
 from typing import TypeVar
 
 from grantfund_client import AuthenticatedClient, Client
 from grantfund_client.api.applications import create_application, submit_application
 from grantfund_client.api.assessment import get_ranking_csv
-from grantfund_client.api.auth import login, me, register
+from grantfund_client.api.auth import login, login_mfa, me, register
 from grantfund_client.api.directory import list_directory
 from grantfund_client.api.funds import create_fund, set_fund_year
 from grantfund_client.api.reports import (
@@ -38,7 +44,9 @@ from grantfund_client.models import (
     FundInput,
     FundYearInput,
     HealthBoard,
+    LoginMfaRequest,
     LoginRequest,
+    MfaChallenge,
     NewAccount,
     NewApplication,
     NewApplicationRequestedType0,
@@ -51,6 +59,7 @@ from grantfund_client.models import (
     ReturnFrequency,
     Role,
     RoundInput,
+    SignedIn,
     SupportType,
     TargetGroup,
 )
@@ -67,22 +76,40 @@ def expect(answer: T | Problem | None, what: str) -> T:
     return answer
 
 
-def logins(path: str) -> dict[str, tuple[str, str]]:
-    """Each demo role's email and password, from the demo server's output."""
-    found: dict[str, tuple[str, str]] = {}
+def logins(path: str) -> dict[str, tuple[str, str, str]]:
+    """Each demo role's email, password and TOTP secret (empty for none), from the demo's output."""
+    found: dict[str, tuple[str, str, str]] = {}
     roles = {role.value for role in Role}
     with open(path, encoding="utf-8") as output:
         for line in output:
             words = line.split()
-            if len(words) == 3 and words[0] in roles:
-                found[words[0]] = (words[1], words[2])
+            if len(words) in (3, 4) and words[0] in roles:
+                found[words[0]] = (words[1], words[2], words[3] if len(words) == 4 else "")
     return found
 
 
-def signed_in(base_url: str, email: str, password: str) -> AuthenticatedClient:
+def totp(secret: str) -> str:
+    """The code an authenticator app shows now (RFC 6238: HMAC-SHA-1 of the 30-second step)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    return "%06d" % ((struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def signed_in(base_url: str, email: str, password: str, secret: str) -> AuthenticatedClient:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
-    tokens = expect(login.sync(client=anonymous, body=LoginRequest(email=email, password=password)), "sign in")
-    return AuthenticatedClient(base_url=base_url, token=tokens.access_token, raise_on_unexpected_status=True)
+    answer = expect(login.sync(client=anonymous, body=LoginRequest(email=email, password=password)), "sign in")
+    if isinstance(answer, MfaChallenge):
+        tokens = expect(
+            login_mfa.sync(client=anonymous, body=LoginMfaRequest(challenge=answer.challenge, code=totp(secret))),
+            "sign in with a code",
+        )
+        token = tokens.access_token
+    elif isinstance(answer, SignedIn):
+        token = answer.access_token
+    else:
+        raise SystemExit(f"sign in: an answer the contract does not describe: {answer!r}")
+    return AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
 
 
 def this_financial_year(today: datetime.date) -> tuple[str, datetime.date, datetime.date]:
@@ -176,7 +203,7 @@ def main(base_url: str, logins_path: str) -> None:
         ),
         "register",
     )
-    applicant = signed_in(base_url, email, password)
+    applicant = signed_in(base_url, email, password, "")
     profile = expect(me.sync(client=applicant), "read my account")
     if profile.user.role != Role.APPLICANT:
         raise SystemExit(f"registered as {profile.user.role}")

@@ -6,9 +6,11 @@
 //
 //   BASE_URL=http://127.0.0.1:8080 LOGINS=path/to/logins.txt node web/tests/portal.mjs
 //
-// LOGINS is what `grantfund serve --demo` prints: one "role email password" line per account.
+// LOGINS is what `grantfund serve --demo` prints: one "role email password" line per account,
+// with a fourth column, the TOTP secret, for staff, whose sign-in asks for a code.
 // SCREENSHOTS=dir keeps a picture of each main page there.
 import { readFile, mkdir } from "node:fs/promises";
+import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -22,9 +24,24 @@ const logins = Object.fromEntries(
   (await readFile(process.env.LOGINS, "utf8"))
     .split("\n")
     .map((line) => line.trim().split(/\s+/))
-    .filter((parts) => parts.length === 3)
-    .map(([role, email, password]) => [role, { email, password }]),
+    .filter((parts) => parts.length === 3 || parts.length === 4)
+    .map(([role, email, password, secret]) => [role, { email, password, secret }]),
 );
+
+/** The code an authenticator app shows now for a base32 secret (RFC 6238: HMAC-SHA-1, 30 s). */
+function totp(secret) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.toUpperCase().replace(/=+$/, "")) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const digest = createHmac("sha1", key).update(step).digest();
+  const offset = digest[digest.length - 1] & 15;
+  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
 for (const role of ["administrator", "assessor", "official", "finance"]) {
   assert.ok(logins[role], `no ${role} login in ${process.env.LOGINS}`);
 }
@@ -98,11 +115,16 @@ async function newPage(options = {}) {
   return page;
 }
 
-async function signIn(page, email, password) {
+async function signIn(page, email, password, secret) {
   await page.goto("/sign-in");
   await page.getByLabel("Email address", { exact: true }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  if (secret) {
+    // The second page of signing in asks for the code the phone shows.
+    await page.getByLabel("Code from your authenticator app", { exact: true }).fill(totp(secret));
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
   await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
 }
 
@@ -159,7 +181,7 @@ try {
   });
 
   await step("an administrator sets up a fund, a year, a round and its criteria", async () => {
-    await signIn(admin, logins.administrator.email, logins.administrator.password);
+    await signIn(admin, logins.administrator.email, logins.administrator.password, logins.administrator.secret);
     await admin.goto("/admin/funds");
     await look(admin, "admin-funds");
     await admin.getByText("Set up a new fund").click();
@@ -280,7 +302,7 @@ try {
   });
 
   await step("an assessor declares no conflict and scores", async () => {
-    await signIn(assessor, logins.assessor.email, logins.assessor.password);
+    await signIn(assessor, logins.assessor.email, logins.assessor.password, logins.assessor.secret);
     await assessor.goto("/assessments");
     await look(assessor, "assessments");
     await assessor.getByRole("link", { name: "Peer support for new parents in Fife" }).click();
@@ -382,6 +404,16 @@ try {
     await admin.goto(`/admin/applications/${state.applicationId}`);
     await admin.getByRole("link", { name: /^Bank details of / }).click();
     await admin.getByRole("button", { name: "Confirm these bank details are correct" }).click();
+    // Checking bank details needs a code from the last ten minutes; a long walk asks again.
+    await Promise.race([
+      admin.getByText("The bank details are checked.").waitFor(),
+      admin.waitForURL((url) => url.pathname === "/account/step-up"),
+    ]);
+    if (new URL(admin.url()).pathname === "/account/step-up") {
+      await admin.getByLabel("Code from your authenticator app", { exact: true }).fill(totp(logins.administrator.secret));
+      await admin.getByRole("button", { name: "Continue" }).click();
+      await admin.getByRole("button", { name: "Confirm these bank details are correct" }).click();
+    }
     await admin.getByText("The bank details are checked.").waitFor();
     await look(admin, "bank-details-check");
   });
@@ -393,7 +425,7 @@ try {
     await admin.getByText("A finance user must now authorise it.").waitFor();
     await look(admin, "award-releases");
     const finance = await newPage();
-    await signIn(finance, logins.finance.email, logins.finance.password);
+    await signIn(finance, logins.finance.email, logins.finance.password, logins.finance.secret);
     await finance.goto("/finance/authorisations");
     await look(finance, "authorisations");
     await finance.getByRole("button", { name: /^Authorise/ }).first().click();
@@ -439,7 +471,7 @@ try {
 
   await step("an official reads the dashboard and downloads a CSV", async () => {
     const official = await newPage();
-    await signIn(official, logins.official.email, logins.official.password);
+    await signIn(official, logins.official.email, logins.official.password, logins.official.secret);
     await official.goto("/dashboard");
     await official.getByLabel("Fund", { exact: true }).selectOption("1");
     await official.waitForURL(/fund=1/);

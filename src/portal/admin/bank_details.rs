@@ -66,6 +66,7 @@ pub(super) async fn bank_details_verify(
     let user = v.require(Action::VerifyBankDetails)?;
     let id = id.into_inner();
     let mut form = v.form(&body)?;
+    v.require_recent_factor(&user, &format!("/admin/organisations/{id}/bank-details"))?;
     let keyring = v.state.keyring.clone();
     let verified = v
         .change(&mut form, move |conn, now| {

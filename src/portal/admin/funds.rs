@@ -139,6 +139,7 @@ pub(super) async fn set_year(v: Visitor, id: web::Path<i64>, body: web::Bytes) -
     let user = v.require(Action::ManageFunds)?;
     let mut form = v.form(&body)?;
     let id = id.into_inner();
+    v.require_recent_factor(&user, &format!("/admin/funds/{id}"))?;
     let year = form.value("financial_year").trim().to_owned();
     let input = FundYearInput {
         limit: form.amount("limit"),

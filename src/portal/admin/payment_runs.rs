@@ -156,6 +156,7 @@ pub(super) async fn run_page(
 pub(super) async fn download(v: Visitor, id: web::Path<i64>) -> PageResult {
     let user = v.require(Action::PreparePayments)?;
     let id = id.into_inner();
+    v.require_recent_factor(&user, &format!("/finance/payment-runs/{id}"))?;
     let keyring = v.state.keyring.clone();
     let now = v.state.clock.now_naive();
     let bytes = v

@@ -163,6 +163,7 @@ pub(super) async fn authorise(
     let user = v.require(Action::AuthoriseRelease)?;
     let (id, year) = path.into_inner();
     let mut form = v.form(&body)?;
+    v.require_recent_factor(&user, "/finance/authorisations")?;
     let asked = year.clone();
     let done = v
         .change(&mut form, move |conn, now| {

@@ -41,6 +41,24 @@ pub struct Login {
     pub role: Role,
     pub email: String,
     pub password: String,
+    /// The TOTP secret (base32) of a member of staff, whose sign-in asks for a code from it.
+    pub totp_secret: Option<String>,
+}
+
+/// A new second factor for a demo member of staff, confirmed at once; gives its secret.
+fn enrol_staff(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    keyring: &crate::crypto::Keyring,
+    user_id: i64,
+    role: Role,
+) -> Result<Option<String>, ApiError> {
+    if !role.is_staff() {
+        return Ok(None);
+    }
+    let secret = crate::mfa::totp::to_text(&crate::mfa::totp::new_secret()?);
+    crate::mfa::service::enrol_with_secret(conn, keyring, now, user_id, &secret)?;
+    Ok(Some(secret))
 }
 
 const ADMINISTRATOR: &str = "admin@fund.example.org";
@@ -72,6 +90,7 @@ fn new_password() -> Result<String, ApiError> {
 pub fn reset_credentials(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    keyring: &crate::crypto::Keyring,
 ) -> Result<Vec<Login>, ApiError> {
     // Hashed before the transaction, so that it does not hold the database while hashing.
     let mut fresh = Vec::new();
@@ -90,10 +109,12 @@ pub fn reset_credentials(
                 continue;
             }
             set_password(conn, now, user.id, &hash, None)?;
+            let totp_secret = enrol_staff(conn, now, keyring, user.id, role)?;
             logins.push(Login {
                 role,
                 email: user.email,
                 password,
+                totp_secret,
             });
         }
         Ok(logins)
@@ -135,10 +156,12 @@ pub fn seed(
                     password_hash: password::hash(&password_text)?,
                 },
             )?;
+            let totp_secret = enrol_staff(conn, now, keyring, user.id, role)?;
             logins.push(Login {
                 role,
                 email: user.email.clone(),
                 password: password_text,
+                totp_secret,
             });
             Ok::<_, ApiError>(user)
         };
@@ -248,10 +271,12 @@ pub fn seed(
         if let Some(user) = UserRow::find_by_email(conn, FINANCE)? {
             let password_text = new_password()?;
             set_password(conn, now, user.id, &password::hash(&password_text)?, None)?;
+            let totp_secret = enrol_staff(conn, now, keyring, user.id, Role::Finance)?;
             logins.push(Login {
                 role: Role::Finance,
                 email: user.email,
                 password: password_text,
+                totp_secret,
             });
         }
         // The demo applicant has just given the organisation's bank details, which wait for a

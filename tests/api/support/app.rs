@@ -23,6 +23,10 @@ use grantfund::{AppState, Application, Options};
 
 pub const PASSWORD: &str = "a long passphrase 42";
 
+/// The TOTP secret of every member of staff `create_user` makes in a role that must have a second
+/// factor: what their phone would hold.
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -249,7 +253,91 @@ impl TestApp {
             })
             .await
             .expect("user created");
+        if self.state.settings.mfa_required_roles.contains(&role) {
+            self.enrol(user.id, TOTP_SECRET).await;
+        }
         user.id
+    }
+
+    /// Gives an account a confirmed second factor with `secret`, as if set up on a phone; gives
+    /// its recovery codes.
+    pub async fn enrol(&self, user_id: i64, secret: &str) -> Vec<String> {
+        let now = self.clock_now();
+        let keyring = self.state.keyring.clone();
+        let secret = secret.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                grantfund::mfa::service::enrol_with_secret(conn, &keyring, now, user_id, &secret)
+            })
+            .await
+            .expect("enrolled")
+    }
+
+    /// The code the phone of `user_id` shows now, read from the account's sealed secret.
+    pub async fn code_of(&self, user_id: i64) -> String {
+        use diesel::prelude::*;
+        use grantfund::db::schema::user_factors;
+        let keyring = self.state.keyring.clone();
+        let secret = self
+            .state
+            .db
+            .run(move |conn| {
+                let sealed: String = user_factors::table
+                    .find(user_id)
+                    .select(user_factors::secret_sealed)
+                    .first(conn)?;
+                Ok(keyring.open_text(&sealed)?)
+            })
+            .await
+            .expect("a second factor");
+        code_for(&secret, {
+            use grantfund::domain::clock::Clock;
+            self.clock.now()
+        })
+    }
+
+    /// Lets the account's next code count although the test clock has not moved on. Codes
+    /// count once per 30-second step, and the test clock stands still, so a test that signs one
+    /// person in several times would otherwise be refused as a replay; the tests of that rule
+    /// do not call this.
+    pub async fn forget_last_code(&self, user_id: i64) {
+        use diesel::prelude::*;
+        use grantfund::db::schema::user_factors;
+        self.state
+            .db
+            .run(move |conn| {
+                diesel::update(user_factors::table.find(user_id))
+                    .set(user_factors::last_used_step.eq(None::<i64>))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("step forgotten");
+    }
+
+    /// Completes the second step of signing in for `user_id` with the challenge, as its owner
+    /// would with their phone.
+    pub async fn complete_mfa(&self, user_id: i64, challenge: &str) -> Reply {
+        self.forget_last_code(user_id).await;
+        let code = self.code_of(user_id).await;
+        self.anonymous()
+            .post("/api/v1/auth/login/mfa")
+            .json(json!({"challenge": challenge, "code": code}))
+            .send()
+            .await
+    }
+
+    /// The id of the account of `email`.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let email = email.to_owned();
+        self.state
+            .db
+            .run(move |conn| grantfund::users::model::UserRow::find_by_email(conn, &email))
+            .await
+            .expect("lookup")
+            .expect("an account")
+            .id
     }
 
     /// The URL of this test's database.
@@ -271,7 +359,25 @@ impl TestApp {
         self.clock.now_naive()
     }
 
+    /// Signs in as a person does: the password, and, when the account has a second factor, the
+    /// code their phone shows.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let first = self.password_only(email, password).await;
+        match first.json["status"].as_str() {
+            Some("mfa_required") => {
+                let challenge = first.json["challenge"]
+                    .as_str()
+                    .expect("challenge")
+                    .to_owned();
+                let id = self.user_id(&email.to_lowercase()).await;
+                self.complete_mfa(id, &challenge).await
+            }
+            _ => first,
+        }
+    }
+
+    /// The first step of signing in alone: what a stolen password gets.
+    pub async fn password_only(&self, email: &str, password: &str) -> Reply {
         self.anonymous()
             .post("/api/v1/auth/login")
             .json(json!({"email": email, "password": password}))
@@ -552,6 +658,12 @@ pub fn set_day(app: &TestApp, day: &str) {
     let date: chrono::NaiveDate = day.parse().expect("a date");
     app.clock
         .set(chrono::Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).expect("noon")));
+}
+
+/// The code of the base32 `secret` at `at`, as an authenticator app computes it.
+pub fn code_for(secret: &str, at: chrono::DateTime<Utc>) -> String {
+    let bytes = grantfund::mfa::totp::from_text(secret).expect("a base32 secret");
+    grantfund::mfa::totp::code_at(&bytes, at.timestamp()).expect("a code")
 }
 
 /// A port nothing listens on at the moment.
