@@ -517,6 +517,40 @@ try {
     await admin.goto("/admin/audit");
     await look(admin, "audit");
   });
+
+  await step("the charity asks to end its grant later and the administrator approves it", async () => {
+    await applicant.goto(state.awardUrl);
+    await applicant.getByRole("button", { name: "Ask for the variation" }).click();
+    await applicant.locator(".govuk-error-summary").waitFor();
+    await look(applicant, "variation-errors");
+    await applicant.getByLabel("End the grant later, without new money", { exact: true }).check();
+    await applicant.getByLabel("New last day of the grant", { exact: true }).fill(`${fyStart}-09-30`);
+    await applicant.getByLabel("Why is the change needed?", { exact: true }).fill("The groups started three months late.");
+    await applicant.getByRole("button", { name: "Ask for the variation" }).click();
+    await applicant.getByRole("cell", { name: /^Requested/ }).first().waitFor();
+    await admin.goto("/admin/variations");
+    await look(admin, "variations");
+    await admin.locator("a[href^='/admin/variations/']").first().click();
+    await admin.getByLabel("Approve it and change the grant", { exact: true }).check();
+    await admin.getByLabel("Your reason", { exact: true }).fill("The delay was outside the charity's control.");
+    await look(admin, "variation");
+    await admin.getByRole("button", { name: "Record decision" }).click();
+    await admin.waitForURL(/\/admin\/variations$/);
+    await applicant.goto(state.awardUrl);
+    await applicant.getByText(`Ends 30 September ${fyStart}`).first().waitFor();
+    await applicant.getByRole("cell", { name: /^Approved/ }).first().waitFor();
+    await applicant.getByText("The delay was outside the charity's control.").first().waitFor();
+  });
+
+  await step("the administrator reads their account, sessions and sign-in history", async () => {
+    await admin.goto("/account");
+    await look(admin, "account");
+    await admin.goto("/account/sessions");
+    await admin.getByText("This website (this session)").waitFor();
+    await look(admin, "sessions");
+    await admin.goto("/account/sign-ins");
+    await look(admin, "sign-ins");
+  });
 } finally {
   await browser.close();
 }
