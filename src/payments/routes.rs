@@ -197,13 +197,13 @@ pub async fn mark_failed(
 }
 
 /// Marks the lines of a closed run from the bank's results file (finance), sent as the body
-/// (`text/csv`): the run's own file with `status` (`paid`, `failed` or empty), `paid_on` and
+/// (the file's bytes, `application/octet-stream`; the CSV is read whatever type is named): the run's own file with `status` (`paid`, `failed` or empty), `paid_on` and
 /// `reason` columns added. Every bad row is named in `errors` at once (`rows.<line of the
 /// file>.<column>`) and then nothing changes; otherwise every line it marks is marked together.
 #[utoipa::path(
     tag = "payments",
     params(("id" = i64, Path, description = "Payment run id")),
-    request_body(content = String, content_type = "text/csv", example = json!(examples::results())),
+    request_body(content = String, content_type = "application/octet-stream", example = json!(examples::results())),
     responses(
         (status = 200, description = "The run", body = PaymentRun),
         (status = 409, description = "`run_open`: close the run first; `line_already_marked`", body = Problem, content_type = "application/problem+json"),

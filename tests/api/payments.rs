@@ -298,7 +298,7 @@ db_test! {
         let file = app.as_(&finance).get(&format!("/api/v1/payment-runs/{id}/lines.csv")).send().await.text;
         let rows: Vec<&str> = file.lines().collect();
         // An open run takes no results.
-        app.as_(&finance).post(&results).body("text/csv", format!("{},status,paid_on,reason\n{},paid,{},\n", rows[0], rows[1], today(&app))).send().await.assert_problem(409, "run_open");
+        app.as_(&finance).post(&results).body("application/octet-stream", format!("{},status,paid_on,reason\n{},paid,{},\n", rows[0], rows[1], today(&app))).send().await.assert_problem(409, "run_open");
         app.as_(&finance).post(&format!("/api/v1/payment-runs/{id}/close")).json(json!({})).send().await;
 
         let day = today(&app);
@@ -306,7 +306,7 @@ db_test! {
             "{},status,paid_on,reason\n{},paid,2021-02-30,\n{},maybe,,\n99999,paid,{day},\n{},failed,,\n{},paid,{day},\n",
             rows[0], rows[1], rows[2], rows[3], rows[1].replace("10000.00", "9999.00"),
         );
-        let refused = app.as_(&finance).post(&results).body("text/csv", bad).send().await;
+        let refused = app.as_(&finance).post(&results).body("application/octet-stream", bad).send().await;
         refused.assert_problem(422, "validation_failed");
         let fields = refused.error_fields();
         for expected in ["rows.2.paid_on", "rows.3.status", "rows.4.line_id", "rows.5.reason", "rows.6.line_id"] {
@@ -317,18 +317,18 @@ db_test! {
         assert_eq!(year_2021(&app, &panel).await.1, "0.00");
 
         let mismatched = format!("{},status,paid_on,reason\n{},paid,{day},\n", rows[0], rows[1].replace("10000.00", "9999.00"));
-        let refused = app.as_(&finance).post(&results).body("text/csv", mismatched).send().await;
+        let refused = app.as_(&finance).post(&results).body("application/octet-stream", mismatched).send().await;
         refused.assert_problem(422, "validation_failed");
         assert_eq!(refused.error_fields(), ["rows.2.amount"]);
-        app.as_(&finance).post(&results).body("text/csv", "line_id,amount\n1,10.00\n").send().await.assert_problem(422, "validation_failed");
+        app.as_(&finance).post(&results).body("application/octet-stream", "line_id,amount\n1,10.00\n").send().await.assert_problem(422, "validation_failed");
 
         let good = format!("{},status,paid_on,reason\n{},paid,{day},\n{},failed,,Account closed\n{},,,\n", rows[0], rows[1], rows[2], rows[3]);
-        let marked = app.as_(&finance).post(&results).body("text/csv", good.clone()).send().await;
+        let marked = app.as_(&finance).post(&results).body("application/octet-stream", good.clone()).send().await;
         assert_eq!(marked.status.as_u16(), 200, "{}", marked.text);
         assert_eq!((marked.json["paid"].as_str(), marked.json["failed"].as_i64(), marked.json["pending"].as_i64()), (Some("10000.00"), Some(1), Some(1)));
         assert_eq!(year_2021(&app, &panel).await.1, "10000.00");
         // Sent again, the marked rows are refused and nothing is paid twice.
-        let again = app.as_(&finance).post(&results).body("text/csv", good).send().await;
+        let again = app.as_(&finance).post(&results).body("application/octet-stream", good).send().await;
         again.assert_problem(422, "validation_failed");
         assert_eq!(again.error_fields(), ["rows.2.status", "rows.3.status"]);
         assert_eq!(year_2021(&app, &panel).await.1, "10000.00");
