@@ -33,12 +33,28 @@ for _ in $(seq 1 100); do
 done
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$work/server.log"; exit 1; }
 
+# Signs in as the demo's account of a role, with the code of its printed secret when the role
+# signs in with a second factor.
 token() {
-  local email password
-  read -r email password < <(awk -v role="$1" '$1 == role {print $2, $3}' "$work/logins.txt")
+  local email password secret
+  read -r email password secret < <(awk -v role="$1" '$1 == role {print $2, $3, $4}' "$work/logins.txt")
   curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d "{\"email\": \"$email\", \"password\": \"$password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+    python3 -c '
+import base64, hashlib, hmac, json, struct, sys, time, urllib.request
+answer = json.load(sys.stdin)
+if answer.get("status") == "mfa_required":
+    secret = sys.argv[2].upper()
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    code = "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+    body = json.dumps({"challenge": answer["challenge"], "code": code}).encode()
+    request = urllib.request.Request(sys.argv[1] + "/api/v1/auth/login/mfa", data=body,
+                                     headers={"Content-Type": "application/json"})
+    answer = json.load(urllib.request.urlopen(request))
+print(answer["access_token"])
+' "http://127.0.0.1:$PORT" "${secret:-}"
 }
 
 # Callers are given here, one run each; schemathesis is not to register accounts of its own.
