@@ -6,7 +6,10 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
+use crate::caller::CurrentUser;
+use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::http::csv_response;
 use crate::http::upload::receive;
@@ -183,33 +186,63 @@ pub(super) async fn close(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
     }
 }
 
+/// Marks one line from its own field of the run's page (`<name>-<line>`), then shows the run
+/// with `notice`, or with the field's problem beside that line.
+async fn mark(
+    v: Visitor,
+    path: web::Path<(i64, i64)>,
+    body: web::Bytes,
+    name: &'static str,
+    notice: &'static str,
+    apply: impl FnOnce(
+        &mut DbConnection,
+        NaiveDateTime,
+        &CurrentUser,
+        i64,
+        i64,
+        String,
+    ) -> Result<PaymentRun, ApiError>
+    + Send
+    + 'static,
+) -> PageResult {
+    let user = v.require(Action::PreparePayments)?;
+    let (id, line) = path.into_inner();
+    let mut form = v.form(&body)?;
+    let field = format!("{name}-{line}");
+    let value = form.value(&field).to_owned();
+    let marked = v
+        .change(&mut form, move |conn, now| {
+            apply(conn, now, &user, id, line, value)
+        })
+        .await?;
+    match marked {
+        Ok(_) => {
+            let notice = Some(notice.to_owned());
+            show_run(&v, id, Form::new(), None, StatusCode::OK, notice).await
+        }
+        Err(status) => {
+            form.move_error(name, &field);
+            show_run(&v, id, form, Some(line), status, None).await
+        }
+    }
+}
+
 pub(super) async fn mark_paid(
     v: Visitor,
     path: web::Path<(i64, i64)>,
     body: web::Bytes,
 ) -> PageResult {
-    let user = v.require(Action::PreparePayments)?;
-    let (id, line) = path.into_inner();
-    let mut form = v.form(&body)?;
-    let field = format!("paid_on-{line}");
-    let input = MarkPaidInput {
-        paid_on: form.value(&field).to_owned(),
-    };
-    let marked = v
-        .change(&mut form, move |conn, now| {
-            marking::mark_paid(conn, now, &user, id, line, &input)
-        })
-        .await?;
-    match marked {
-        Ok(_) => {
-            let notice = "The line is marked paid.".to_owned();
-            show_run(&v, id, Form::new(), None, StatusCode::OK, Some(notice)).await
-        }
-        Err(status) => {
-            form.move_error("paid_on", &field);
-            show_run(&v, id, form, Some(line), status, None).await
-        }
-    }
+    mark(
+        v,
+        path,
+        body,
+        "paid_on",
+        "The line is marked paid.",
+        |conn, now, user, id, line, paid_on| {
+            marking::mark_paid(conn, now, user, id, line, &MarkPaidInput { paid_on })
+        },
+    )
+    .await
 }
 
 pub(super) async fn mark_failed(
@@ -217,30 +250,17 @@ pub(super) async fn mark_failed(
     path: web::Path<(i64, i64)>,
     body: web::Bytes,
 ) -> PageResult {
-    let user = v.require(Action::PreparePayments)?;
-    let (id, line) = path.into_inner();
-    let mut form = v.form(&body)?;
-    let field = format!("reason-{line}");
-    let input = MarkFailedInput {
-        reason: form.value(&field).to_owned(),
-    };
-    let marked = v
-        .change(&mut form, move |conn, now| {
-            marking::mark_failed(conn, now, &user, id, line, &input)
-        })
-        .await?;
-    match marked {
-        Ok(_) => {
-            let notice =
-                "The line is marked failed. Its payment goes back to the queue for the next run."
-                    .to_owned();
-            show_run(&v, id, Form::new(), None, StatusCode::OK, Some(notice)).await
-        }
-        Err(status) => {
-            form.move_error("reason", &field);
-            show_run(&v, id, form, Some(line), status, None).await
-        }
-    }
+    mark(
+        v,
+        path,
+        body,
+        "reason",
+        "The line is marked failed. Its payment goes back to the queue for the next run.",
+        |conn, now, user, id, line, reason| {
+            marking::mark_failed(conn, now, user, id, line, &MarkFailedInput { reason })
+        },
+    )
+    .await
 }
 
 /// Puts every problem of a results file beside the file input, naming its row and column.
