@@ -439,13 +439,30 @@ pub async fn approve_variation(
     id: web::Path<i64>,
     body: Json<VariationDecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let input = body.0;
+    decide_variation(
+        call,
+        id.into_inner(),
+        body.0,
+        grant_cycle::approve_variation,
+    )
+    .await
+}
+
+/// An administrator's decision on a variation, once for its `Idempotency-Key`.
+async fn decide_variation(
+    call: KeyedCall,
+    id: i64,
+    input: VariationDecisionInput,
+    rule: fn(
+        &mut DbConnection,
+        NaiveDateTime,
+        &CurrentUser,
+        i64,
+        &VariationDecisionInput,
+    ) -> Result<Variation, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     call.once(&input.clone(), move |conn, now, user| {
-        Ok((
-            StatusCode::OK,
-            grant_cycle::approve_variation(conn, now, user, id, &input)?,
-        ))
+        Ok((StatusCode::OK, rule(conn, now, user, id, &input)?))
     })
     .await
 }
@@ -469,15 +486,7 @@ pub async fn refuse_variation(
     id: web::Path<i64>,
     body: Json<VariationDecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let input = body.0;
-    call.once(&input.clone(), move |conn, now, user| {
-        Ok((
-            StatusCode::OK,
-            variations::refuse(conn, now, user, id, &input)?,
-        ))
-    })
-    .await
+    decide_variation(call, id.into_inner(), body.0, variations::refuse).await
 }
 
 /// Withdraws a variation that is still requested (the grant holder's organisation, or an
