@@ -8,12 +8,11 @@ use grantfund::domain::vocabulary::Role;
 use crate::db_test;
 use crate::portal::Browser;
 use crate::support::*;
-use crate::variations::unpaid;
 
 db_test! {
     async fn a_grant_holder_asks_for_a_variation_and_an_administrator_decides_it_in_the_pages(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, .. } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, .. } = panel.unpaid(&app, 1).await;
         let path = format!("/awards/{award}");
         let mut charity = Browser::new(&app);
         charity.sign_in("applicant1@example.org").await;
@@ -82,7 +81,7 @@ db_test! {
 db_test! {
     async fn only_administrators_reach_the_queue_of_variations(app) {
         let panel = Panel::new(&app, 1).await;
-        unpaid(&app, &panel, 1).await;
+        panel.unpaid(&app, 1).await;
         let mut charity = Browser::new(&app);
         charity.sign_in("applicant1@example.org").await;
         let page = charity.get("/admin/variations").await;

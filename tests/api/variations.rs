@@ -9,31 +9,6 @@ use grantfund::domain::vocabulary::Role;
 use crate::db_test;
 use crate::support::*;
 
-/// An accepted award of 38,000.00 in 2021-22 and 40,000.00 in 2022-23, nothing paid.
-pub(crate) async fn unpaid(app: &TestApp, panel: &Panel, n: usize) -> Award {
-    let Submitted { id, applicant } = panel.ready(app, n).await;
-    let made = panel
-        .award(
-            app,
-            id,
-            json!({"2021-22": "38000.00", "2022-23": "40000.00"}),
-        )
-        .await;
-    assert_eq!(made.status.as_u16(), 201, "{}", made.text);
-    let award = made.json["award"]["id"].as_i64().unwrap();
-    let reply = app
-        .as_(&applicant)
-        .post(&format!("/api/v1/awards/{award}/accept"))
-        .json(json!({}))
-        .send()
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    Award {
-        id: award,
-        holder: applicant,
-    }
-}
-
 async fn ask(app: &TestApp, token: &str, award: i64, body: Value) -> Reply {
     app.as_(token)
         .post(&format!("/api/v1/awards/{award}/variations"))
@@ -69,7 +44,7 @@ fn committed(budget: &[YearBudget], year: &str) -> String {
 db_test! {
     async fn approving_a_reprofiling_moves_money_between_years_and_tells_the_grant_holder(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let before = panel.budget(&app).await;
         let id = asked(&app, &holder, award, json!({
             "kind": "reprofile",
@@ -105,7 +80,7 @@ db_test! {
 db_test! {
     async fn a_reduction_gives_the_money_back_to_the_fund_year(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let before: f64 = committed(&panel.budget(&app).await, "2022-23").parse().unwrap();
         let official = app.staff(Role::Official).await;
         let report = |official: String| {
@@ -138,7 +113,7 @@ db_test! {
     async fn an_extension_reschedules_the_final_return_and_the_published_end_date(app) {
         set_day(&app, "2021-06-01");
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let shown = app.as_(&holder).get(&format!("/api/v1/awards/{award}")).send().await;
         assert_eq!(shown.json["end_date"], "2023-03-31");
         let id = asked(&app, &holder, award, json!({
@@ -171,7 +146,7 @@ db_test! {
 db_test! {
     async fn refusing_needs_a_reason_and_a_request_lists_every_field_in_error(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let bad = ask(&app, &holder, award, json!({
             "kind": "reprofile",
             "amounts": {"2030-31": "1.00", "2021-22": "lots"},
@@ -198,7 +173,7 @@ db_test! {
 db_test! {
     async fn approved_conditions_replace_the_awards_conditions(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let id = asked(&app, &holder, award, json!({"kind": "conditions", "conditions": "Report twice a year.", "reason": "Quarterly reports take a day each."})).await;
         let reply = decide(&app, &panel.admin, id, "approve", "Six-monthly is enough for a grant this size.").await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
@@ -215,7 +190,7 @@ db_test! {
         let reply = ask(&app, &holder, paid, json!({"kind": "reduce", "amounts": {"2021-22": "30000.00"}, "reason": "Less needed."})).await;
         reply.assert_problem(409, "instalment_not_movable");
         // A release requested after the variation was asked stops it being applied.
-        let Award { id: award, holder } = unpaid(&app, &panel, 2).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 2).await;
         let id = asked(&app, &holder, award, json!({"kind": "reduce", "amounts": {"2021-22": "30000.00"}, "reason": "Less needed."})).await;
         app.payable(&holder, &panel.admin).await;
         let requested = app.as_(&panel.admin).post(&format!("/api/v1/awards/{award}/instalments/2021-22/release")).json(json!({})).send().await;
@@ -231,7 +206,7 @@ db_test! {
 db_test! {
     async fn whoever_proposed_a_variation_cannot_decide_it(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, .. } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, .. } = panel.unpaid(&app, 1).await;
         let id = asked(&app, &panel.admin, award, json!({"kind": "reduce", "amounts": {"2022-23": "30000.00"}, "reason": "The second year's plan is smaller."})).await;
         decide(&app, &panel.admin, id, "approve", "Agreed.").await.assert_problem(409, "same_person");
         decide(&app, &panel.admin, id, "refuse", "No.").await.assert_problem(409, "same_person");
@@ -244,7 +219,7 @@ db_test! {
 db_test! {
     async fn a_variation_asked_on_numbers_that_have_since_moved_is_refused(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let first = asked(&app, &holder, award, json!({"kind": "reprofile", "amounts": {"2021-22": "30000.00", "2022-23": "48000.00"}, "reason": "Late start."})).await;
         let second = asked(&app, &holder, award, json!({"kind": "reduce", "amounts": {"2021-22": "35000.00"}, "reason": "Less needed."})).await;
         assert_eq!(decide(&app, &panel.admin, first, "approve", "Fine.").await.status.as_u16(), 200);
@@ -261,7 +236,7 @@ db_test! {
 db_test! {
     async fn a_receiving_year_without_room_refuses_the_whole_variation(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
         let full = committed(&panel.budget(&app).await, "2022-23");
         panel.set_limit(&app, "2022-23", &full, true).await;
         let id = asked(&app, &holder, award, json!({"kind": "reprofile", "amounts": {"2021-22": "30000.00", "2022-23": "48000.00"}, "reason": "Late start."})).await;
@@ -276,8 +251,8 @@ db_test! {
 db_test! {
     async fn another_organisations_award_and_variations_answer_404(app) {
         let panel = Panel::new(&app, 1).await;
-        let Award { id: award, holder } = unpaid(&app, &panel, 1).await;
-        let Award { holder: other, .. } = unpaid(&app, &panel, 2).await;
+        let Award { id: award, holder } = panel.unpaid(&app, 1).await;
+        let Award { holder: other, .. } = panel.unpaid(&app, 2).await;
         let id = asked(&app, &holder, award, json!({"kind": "extend", "end_date": "2023-06-30", "reason": "Summer groups."})).await;
         ask(&app, &other, award, json!({"kind": "extend", "end_date": "2023-06-30", "reason": "Summer groups."})).await.assert_problem(404, "not_found");
         app.as_(&other).get(&format!("/api/v1/awards/{award}/variations")).send().await.assert_problem(404, "not_found");

@@ -289,9 +289,9 @@ impl Panel {
         }
     }
 
-    /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23,
-    /// accepted, its bank details verified and its first instalment released.
-    pub async fn accepted(&self, app: &TestApp, n: usize) -> Award {
+    /// Organisation `n`'s application awarded 38,000.00 in 2021-22 and 40,000.00 in 2022-23 and
+    /// accepted, nothing paid.
+    pub async fn unpaid(&self, app: &TestApp, n: usize) -> Award {
         let Submitted { id, applicant } = self.ready(app, n).await;
         let made = self
             .award(
@@ -302,16 +302,23 @@ impl Panel {
             .await;
         assert_eq!(made.status.as_u16(), 201, "{}", made.text);
         let award = made.json["award"]["id"].as_i64().unwrap();
-        app.payable(&applicant, &self.admin).await;
         let path = format!("/api/v1/awards/{award}/accept");
         let reply = app.as_(&applicant).post(&path).json(json!({})).send().await;
         assert_eq!(reply.status.as_u16(), 200, "{path}: {}", reply.text);
-        let paid = app.release(&self.admin, award, "2021-22").await;
-        assert_eq!(paid.status.as_u16(), 200, "release: {}", paid.text);
         Award {
             id: award,
             holder: applicant,
         }
+    }
+
+    /// As [`Panel::unpaid`], with the organisation's bank details verified and the first
+    /// instalment released.
+    pub async fn accepted(&self, app: &TestApp, n: usize) -> Award {
+        let award = self.unpaid(app, n).await;
+        app.payable(&award.holder, &self.admin).await;
+        let paid = app.release(&self.admin, award.id, "2021-22").await;
+        assert_eq!(paid.status.as_u16(), 200, "release: {}", paid.text);
+        award
     }
 
     pub async fn set_limit(&self, app: &TestApp, year: &str, limit: &str, approved: bool) {
