@@ -316,6 +316,12 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Access::Public,
     ),
     ("GET", "/open-data/funds/{id}/360giving.csv", Access::Public),
+    (
+        "GET",
+        "/open-data/funds/{id}/{figures}.json",
+        Access::Public,
+    ),
+    ("GET", "/open-data/funds/{id}/{figures}.csv", Access::Public),
     ("GET", "/audit", signed(ReadAuditLog)),
     ("GET", "/outbox", signed(ReadOutbox)),
 ];

@@ -12,7 +12,7 @@ use crate::http::{Format, FormatQuery, answer, csv_response};
 use crate::reports::model::{ByHealthBoard, ByTargetGroup, FeedbackReport, FundReach, FundSummary};
 use crate::reports::open_data;
 use crate::state::AppState;
-use crate::usecases::publication::{self, Dataset, Form};
+use crate::usecases::publication::{self, Dataset, Form, SummaryFigures};
 use crate::usecases::reports::{
     Report, feedback_report, health_board_report, reach_report, summary_report, target_group_report,
 };
@@ -290,10 +290,11 @@ report_routes! {
     feedback_csv at "/reports/funds/{id}/feedback.csv" described "Feedback as CSV" from feedback_report;
 }
 
-/// The open datasets (no sign-in): each fund's grants as 360Giving JSON and CSV, and the
+/// The open datasets (no sign-in): each fund's grants as 360Giving JSON and CSV, each fund's
+/// summary figures (money, reach and family feedback by year) as CSV and JSON, and the
 /// national directory as CSV and JSON, each with its licence (the Open Government Licence
 /// v3.0), its last update (from the data) and the SHA-256 of the exact bytes its download
-/// serves. The officials' reports are not open data and are not listed.
+/// serves. The reports by health board and target group are for officials only.
 #[utoipa::path(
     tag = "reports",
     responses((status = 200, description = "The open datasets", body = Vec<Dataset>)),
@@ -360,6 +361,64 @@ pub async fn open_data_csv(
     Ok(response)
 }
 
+/// A fund's summary figures over every year as JSON (no sign-in), under the Open Government
+/// Licence v3.0 (in the `Link` header): the same figures officials read from
+/// `/reports/funds/{id}/summary`, `…/reach` and `…/feedback`, small feedback groups suppressed
+/// the same way. Its SHA-256 is on `/open-data`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ("figures" = SummaryFigures, Path, description = "Which figures")),
+    responses((status = 404, description = "`not_found`: no such fund, or no such figures", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The figures: a `FundSummary`, `FundReach` or `FeedbackReport` as `figures` names", content(
+        (FundSummary = "application/json"),
+        (FundReach = "application/json"),
+        (FeedbackReport = "application/json"),
+    ))),
+    security(())
+)]
+#[get("/open-data/funds/{id}/{figures}.json")]
+pub async fn open_figures_json(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, SummaryFigures)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, figures) = path.into_inner();
+    let bytes = state
+        .db
+        .run(move |conn| publication::summary_figures(conn, id, figures, Form::Json))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(licence_link())
+        .body(bytes))
+}
+
+/// A fund's summary figures over every year as CSV (no sign-in), under the Open Government
+/// Licence v3.0 (in the `Link` header): the same bytes as the officials' CSV of
+/// `/reports/funds/{id}/summary.csv`, `…/reach.csv` and `…/feedback.csv` with no year asked
+/// for. Its SHA-256 is on `/open-data`.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = i64, Path, description = "Fund id"), ("figures" = SummaryFigures, Path, description = "Which figures")),
+    responses((status = 404, description = "`not_found`: no such fund, or no such figures", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The figures as CSV", content((String = "text/csv")))),
+    security(())
+)]
+#[get("/open-data/funds/{id}/{figures}.csv")]
+pub async fn open_figures_csv(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, SummaryFigures)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, figures) = path.into_inner();
+    let bytes = state
+        .db
+        .run(move |conn| publication::summary_figures(conn, id, figures, Form::Csv))
+        .await?;
+    let mut response = csv_response(&format!("fund-{id}-{figures:?}.csv").to_lowercase(), bytes);
+    let (name, value) = licence_link();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
+}
+
 async fn public_grants(state: &AppState, fund_id: i64, form: Form) -> Result<Vec<u8>, ApiError> {
     let prefix = state.settings.open_data_prefix.clone();
     let public_url = state.settings.public_url.clone();
@@ -382,6 +441,8 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(list_open_data)
         .service(open_data_json)
         .service(open_data_csv)
+        .service(open_figures_json)
+        .service(open_figures_csv)
         .service(summary)
         .service(summary_csv)
         .service(by_health_board)

@@ -1,21 +1,91 @@
 //! The open datasets as a publisher lists them: each fund's grants in the 360Giving standard
-//! (JSON and CSV) and the national directory (CSV and JSON), each with its licence, its last
-//! update (from the data itself) and the SHA-256 checksum of the exact bytes its download
-//! serves. The officials' reports are not open data and are not listed.
+//! (JSON and CSV), each fund's summary figures (money, reach and family feedback by year, as
+//! officials read them, small feedback groups suppressed) and the national directory (CSV and
+//! JSON), each with its licence, its last update (from the data itself) and the SHA-256
+//! checksum of the exact bytes its download serves. The reports that split money by board or
+//! group are for officials only and are not listed.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
-use crate::db::schema::{awards, funds};
+use crate::db::schema::{awards, feedback_responses, fund_years, funds, returns};
 use crate::directory::public as directory;
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::AwardStatus;
 use crate::error::ApiError;
 use crate::reports::open_data::{self, Licence, OPEN_GOVERNMENT_LICENCE, Publisher};
+use crate::usecases::reports::{feedback_report, reach_report, summary_report};
+
+/// A fund's summary figures published as open data: the same figures officials read, over
+/// every year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryFigures {
+    /// Each year's limit, committed, authorised, paid and remaining, by component.
+    Summary,
+    /// People supported per year from accepted returns, against the reach target.
+    Reach,
+    /// Family feedback ratings per statement, groups of fewer than five suppressed.
+    Feedback,
+}
+
+impl SummaryFigures {
+    pub const ALL: [SummaryFigures; 3] = [Self::Summary, Self::Reach, Self::Feedback];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Summary => "summary",
+            Self::Reach => "reach",
+            Self::Feedback => "feedback",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Summary => "Money",
+            Self::Reach => "Reach",
+            Self::Feedback => "Family feedback",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Self::Summary => {
+                "Each financial year's limit, money committed to grants, authorised for payment, \
+                 paid and remaining, with the number of awards and organisations, by component; \
+                 and the programme total."
+            }
+            Self::Reach => {
+                "Women, partners, infants, kinship carers and families supported each financial \
+                 year, from the grant holders' accepted returns, against the fund's reach target."
+            }
+            Self::Feedback => {
+                "Families' ratings of the funded services per statement, by year, component and \
+                 health board; no free text, and any group of fewer than five responses shown \
+                 without figures."
+            }
+        }
+    }
+}
+
+/// A fund's summary figures as their open download serves them: `404` for no such fund.
+pub fn summary_figures(
+    conn: &mut DbConnection,
+    fund_id: i64,
+    figures: SummaryFigures,
+    form: Form,
+) -> Result<Vec<u8>, ApiError> {
+    let csv = form == Form::Csv;
+    match figures {
+        SummaryFigures::Summary => summary_report(None).published(conn, fund_id, csv),
+        SummaryFigures::Reach => reach_report(None).published(conn, fund_id, csv),
+        SummaryFigures::Feedback => feedback_report(None).published(conn, fund_id, csv),
+    }
+}
 
 /// A download's form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +162,39 @@ pub fn directory_download(
     }
 }
 
+/// The last change to any of a fund's summary figures: its years (committed and paid money),
+/// awards,
+/// returns, and the day of the latest published feedback.
+fn figures_changed(
+    conn: &mut DbConnection,
+    fund_id: i64,
+) -> Result<Option<NaiveDateTime>, ApiError> {
+    let years: Option<NaiveDateTime> = fund_years::table
+        .filter(fund_years::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(fund_years::updated_at))
+        .first(conn)?;
+    let awards: Option<NaiveDateTime> = awards::table
+        .filter(awards::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(awards::updated_at))
+        .first(conn)?;
+    let returns: Option<NaiveDateTime> = returns::table
+        .inner_join(awards::table)
+        .filter(awards::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(returns::updated_at))
+        .first(conn)?;
+    let feedback: Option<chrono::NaiveDate> = feedback_responses::table
+        .inner_join(awards::table)
+        .filter(awards::fund_id.eq(fund_id))
+        .filter(feedback_responses::published.eq(true))
+        .select(diesel::dsl::max(feedback_responses::received_on))
+        .first(conn)?;
+    let feedback = feedback.and_then(|day| day.and_hms_opt(0, 0, 0));
+    Ok([years, awards, returns, feedback]
+        .into_iter()
+        .flatten()
+        .max())
+}
+
 /// The SHA-256 of `bytes` in lower-case hex.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -121,7 +224,8 @@ fn dataset(
     }
 }
 
-/// Every open dataset: the grants of each fund that has published any, then the directory.
+/// Every open dataset: the grants and summary figures of each fund that has published any
+/// grant, then the directory.
 pub fn datasets(conn: &mut DbConnection, publisher: &Publisher) -> Result<Vec<Dataset>, ApiError> {
     let published = [
         AwardStatus::Accepted,
@@ -155,6 +259,24 @@ pub fn datasets(conn: &mut DbConnection, publisher: &Publisher) -> Result<Vec<Da
                 &bytes,
                 last,
             ));
+        }
+        let last = figures_changed(conn, id)?;
+        for figures in SummaryFigures::ALL {
+            for form in [Form::Csv, Form::Json] {
+                let bytes = summary_figures(conn, id, figures, form)?;
+                let extension = form.name().to_ascii_lowercase();
+                out.push(dataset(
+                    format!("{} of {name} by year ({})", figures.title(), form.name()),
+                    figures.description().to_owned(),
+                    form,
+                    format!(
+                        "/api/v1/open-data/funds/{id}/{}.{extension}",
+                        figures.slug()
+                    ),
+                    &bytes,
+                    last,
+                ));
+            }
         }
     }
     let last = directory::last_changed(conn)?;

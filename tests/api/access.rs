@@ -97,6 +97,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/open-data", Any),
     ("GET", "/open-data/funds/{id}/360giving.json", Any),
     ("GET", "/open-data/funds/{id}/360giving.csv", Any),
+    ("GET", "/open-data/funds/{id}/{figures}.json", Any),
+    ("GET", "/open-data/funds/{id}/{figures}.csv", Any),
     ("GET", "/audit", Any),
     ("GET", "/outbox", Any),
     ("GET", "/organisations/{id}/documents", Org),

@@ -280,6 +280,9 @@ db_test! {
         let urls: Vec<&str> = datasets.iter().map(|d| d["url"].as_str().unwrap()).collect();
         assert_eq!(urls, [
             "/api/v1/open-data/funds/1/360giving.json", "/api/v1/open-data/funds/1/360giving.csv",
+            "/api/v1/open-data/funds/1/summary.csv", "/api/v1/open-data/funds/1/summary.json",
+            "/api/v1/open-data/funds/1/reach.csv", "/api/v1/open-data/funds/1/reach.json",
+            "/api/v1/open-data/funds/1/feedback.csv", "/api/v1/open-data/funds/1/feedback.json",
             "/api/v1/directory.csv", "/api/v1/directory.json",
         ]);
         let page = app.anonymous().get("/open-data").send().await;
@@ -309,6 +312,26 @@ db_test! {
         let export_csv = app.as_(&admin).get("/api/v1/exports/360giving.csv?fund_id=1").send().await;
         assert_eq!(public_csv.text, export_csv.text);
         app.anonymous().get("/api/v1/open-data/funds/999/360giving.json").send().await.assert_problem(404, "not_found");
+
+        // The summary figures are the officials' figures over every year, feedback suppressed
+        // the same way; a split by board or group is not published.
+        for figures in ["summary", "reach", "feedback"] {
+            let public = app.anonymous().get(&format!("/api/v1/open-data/funds/1/{figures}.json")).send().await;
+            let official = app.as_(&admin).get(&format!("/api/v1/reports/funds/1/{figures}")).send().await;
+            assert_eq!(public.status.as_u16(), 200, "{figures}: {}", public.text);
+            assert_eq!(public.json, official.json, "{figures}");
+            let public_csv = app.anonymous().get(&format!("/api/v1/open-data/funds/1/{figures}.csv")).send().await;
+            let official_csv = app.as_(&admin).get(&format!("/api/v1/reports/funds/1/{figures}.csv")).send().await;
+            assert_eq!(public_csv.text, official_csv.text, "{figures}");
+            app.anonymous().get(&format!("/api/v1/open-data/funds/999/{figures}.json")).send().await.assert_problem(404, "not_found");
+        }
+        let summary = app.anonymous().get("/api/v1/open-data/funds/1/summary.json").send().await;
+        assert!(summary.json["total"]["committed"].as_str().unwrap() != "0.00", "{}", summary.text);
+        let feedback = app.anonymous().get("/api/v1/open-data/funds/1/feedback.json").send().await;
+        let groups = feedback.json["by_health_board"].as_array().unwrap();
+        assert!(groups.iter().all(|g| g["suppressed"] == true || g["responses"].as_i64().unwrap() >= 5), "{}", feedback.text);
+        let split = app.anonymous().get("/api/v1/open-data/funds/1/by-health-board.json").send().await;
+        assert_eq!(split.status.as_u16(), 404, "{}", split.text);
 
         // The directory's downloads hold every public service, running or not.
         let all = app.anonymous().get("/api/v1/directory?per_page=100&include=all").send().await;
