@@ -15,7 +15,7 @@ use crate::db::DbConnection;
 use crate::db::schema::{awards, feedback_responses, fund_years, funds, returns};
 use crate::directory::public as directory;
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::AwardStatus;
+use crate::domain::vocabulary::{AwardStatus, ReturnStatus};
 use crate::error::ApiError;
 use crate::reports::open_data::{self, Licence, OPEN_GOVERNMENT_LICENCE, Publisher};
 use crate::usecases::reports::{feedback_report, reach_report, summary_report};
@@ -163,8 +163,7 @@ pub fn directory_download(
 }
 
 /// The last change to any of a fund's summary figures: its years (committed and paid money),
-/// awards,
-/// returns, and the day of the latest published feedback.
+/// awards, the review of accepted returns, and the day of the latest published feedback.
 fn figures_changed(
     conn: &mut DbConnection,
     fund_id: i64,
@@ -180,7 +179,8 @@ fn figures_changed(
     let returns: Option<NaiveDateTime> = returns::table
         .inner_join(awards::table)
         .filter(awards::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(returns::updated_at))
+        .filter(returns::status.eq(ReturnStatus::Accepted))
+        .select(diesel::dsl::max(returns::reviewed_at))
         .first(conn)?;
     let feedback: Option<chrono::NaiveDate> = feedback_responses::table
         .inner_join(awards::table)
