@@ -120,7 +120,10 @@ pub struct RouteTable {
 #[derive(Debug, Clone, PartialEq)]
 enum Segment {
     Literal(String),
-    Param,
+    /// A parameter, then the literal text that ends the segment (`.csv` of `{figures}.csv`).
+    Param {
+        suffix: String,
+    },
 }
 
 impl RouteTable {
@@ -142,8 +145,12 @@ impl RouteTable {
                     .trim_matches('/')
                     .split('/')
                     .map(|s| {
-                        if s.starts_with('{') {
-                            Segment::Param
+                        if let Some((_, suffix)) =
+                            s.strip_prefix('{').and_then(|s| s.split_once('}'))
+                        {
+                            Segment::Param {
+                                suffix: suffix.to_owned(),
+                            }
                         } else {
                             Segment::Literal(s.to_owned())
                         }
@@ -166,7 +173,7 @@ impl RouteTable {
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(s, p)| match s {
-                    Segment::Param => !p.is_empty(),
+                    Segment::Param { suffix } => p.len() > suffix.len() && p.ends_with(suffix),
                     Segment::Literal(l) => l == p,
                 });
             if matches {

@@ -361,26 +361,51 @@ pub async fn open_data_csv(
     Ok(response)
 }
 
-/// A fund's summary figures over every year as JSON (no sign-in), under the Open Government
-/// Licence v3.0 (in the `Link` header): the same figures officials read from
-/// `/reports/funds/{id}/summary`, `…/reach` and `…/feedback`, small feedback groups suppressed
-/// the same way. Its SHA-256 is on `/open-data`.
-#[utoipa::path(
-    tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ("figures" = SummaryFigures, Path, description = "Which figures")),
-    responses((status = 404, description = "`not_found`: no such fund, or no such figures", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The figures: a `FundSummary`, `FundReach` or `FeedbackReport` as `figures` names", content(
-        (FundSummary = "application/json"),
-        (FundReach = "application/json"),
-        (FeedbackReport = "application/json"),
-    ))),
-    security(())
-)]
-#[get("/open-data/funds/{id}/{figures}.json")]
-pub async fn open_figures_json(
-    state: web::Data<AppState>,
-    path: web::Path<(i64, SummaryFigures)>,
+/// Declares the public JSON downloads of a fund's summary figures, one operation each so that
+/// each names its own body.
+macro_rules! open_figures_json {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident at $path:tt answers $body:ident as $figures:expr;
+    )*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "reports",
+            params(("id" = i64, Path, description = "Fund id")),
+            responses((status = 404, description = "`not_found`: no such fund", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The figures", body = $body)),
+            security(())
+        )]
+        #[get($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            id: web::Path<i64>,
+        ) -> Result<HttpResponse, ApiError> {
+            open_figures(&state, id.into_inner(), $figures).await
+        }
+    )*};
+}
+
+open_figures_json! {
+    /// A fund's money over every year as JSON (no sign-in), under the Open Government Licence
+    /// v3.0 (in the `Link` header): what officials read from `/reports/funds/{id}/summary`. Its
+    /// SHA-256 is on `/open-data`.
+    open_summary at "/open-data/funds/{id}/summary.json" answers FundSummary as SummaryFigures::Summary;
+    /// A fund's reach over every year as JSON (no sign-in), under the Open Government Licence
+    /// v3.0 (in the `Link` header): what officials read from `/reports/funds/{id}/reach`. Its
+    /// SHA-256 is on `/open-data`.
+    open_reach at "/open-data/funds/{id}/reach.json" answers FundReach as SummaryFigures::Reach;
+    /// A fund's family feedback over every year as JSON (no sign-in), under the Open Government
+    /// Licence v3.0 (in the `Link` header): what officials read from
+    /// `/reports/funds/{id}/feedback`, small groups suppressed the same way. Its SHA-256 is on
+    /// `/open-data`.
+    open_feedback at "/open-data/funds/{id}/feedback.json" answers FeedbackReport as SummaryFigures::Feedback;
+}
+
+async fn open_figures(
+    state: &AppState,
+    id: i64,
+    figures: SummaryFigures,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, figures) = path.into_inner();
     let bytes = state
         .db
         .run(move |conn| publication::summary_figures(conn, id, figures, Form::Json))
@@ -397,7 +422,7 @@ pub async fn open_figures_json(
 /// for. Its SHA-256 is on `/open-data`.
 #[utoipa::path(
     tag = "reports",
-    params(("id" = i64, Path, description = "Fund id"), ("figures" = SummaryFigures, Path, description = "Which figures")),
+    params(("id" = i64, Path, description = "Fund id"), ("figures" = String, Path, description = "`summary`, `reach` or `feedback`", pattern = r"^(summary|reach|feedback)$")),
     responses((status = 404, description = "`not_found`: no such fund, or no such figures", body = crate::error::Problem, content_type = "application/problem+json"), (status = 200, description = "The figures as CSV", content((String = "text/csv")))),
     security(())
 )]
@@ -441,7 +466,9 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(list_open_data)
         .service(open_data_json)
         .service(open_data_csv)
-        .service(open_figures_json)
+        .service(open_summary)
+        .service(open_reach)
+        .service(open_feedback)
         .service(open_figures_csv)
         .service(summary)
         .service(summary_csv)

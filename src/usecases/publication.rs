@@ -22,7 +22,7 @@ use crate::usecases::reports::{feedback_report, reach_report, summary_report};
 
 /// A fund's summary figures published as open data: the same figures officials read, over
 /// every year.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SummaryFigures {
     /// Each year's limit, committed, authorised, paid and remaining, by component.

@@ -332,6 +332,8 @@ db_test! {
         assert!(groups.iter().all(|g| g["suppressed"] == true || g["responses"].as_i64().unwrap() >= 5), "{}", feedback.text);
         let split = app.anonymous().get("/api/v1/open-data/funds/1/by-health-board.json").send().await;
         assert_eq!(split.status.as_u16(), 404, "{}", split.text);
+        let split = app.anonymous().get("/api/v1/open-data/funds/1/by-health-board.csv").send().await;
+        assert_eq!(split.status.as_u16(), 404, "{}", split.text);
 
         // The directory's downloads hold every public service, running or not.
         let all = app.anonymous().get("/api/v1/directory?per_page=100&include=all").send().await;
