@@ -121,6 +121,22 @@ pub fn licence_link() -> (header::HeaderName, String) {
     )
 }
 
+/// An open download's answer: its bytes as JSON or as a CSV file named `file_name`, with its
+/// licence in the `Link` header.
+pub fn licensed(form: Form, file_name: &str, bytes: Vec<u8>) -> HttpResponse {
+    let mut response = match form {
+        Form::Csv => csv_response(file_name, bytes),
+        Form::Json => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(bytes),
+    };
+    let (name, value) = licence_link();
+    if let Ok(value) = header::HeaderValue::from_str(&value) {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
 /// The whole public directory as CSV, running or not (no sign-in), under the Open Government
 /// Licence v3.0, named in the `Link` header (`rel="license"`). One row a service, lists joined
 /// with `; `. Its SHA-256 is on `/open-data`.
@@ -136,12 +152,7 @@ pub async fn directory_csv(state: web::Data<AppState>) -> Result<HttpResponse, A
         publication::directory_download(conn, &prefix, Form::Csv)
     })
     .await?;
-    let mut response = csv_response("directory.csv", bytes);
-    let (name, value) = licence_link();
-    if let Ok(value) = header::HeaderValue::from_str(&value) {
-        response.headers_mut().insert(name, value);
-    }
-    Ok(response)
+    Ok(licensed(Form::Csv, "directory.csv", bytes))
 }
 
 /// The whole public directory as JSON, running or not (no sign-in): `licence` (the Open
@@ -159,10 +170,7 @@ pub async fn directory_json(state: web::Data<AppState>) -> Result<HttpResponse, 
         publication::directory_download(conn, &prefix, Form::Json)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(licence_link())
-        .body(bytes))
+    Ok(licensed(Form::Json, "directory.json", bytes))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::caller::CurrentUser;
-use crate::directory::routes::licence_link;
+use crate::directory::routes::licensed;
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::http::{Format, FormatQuery, answer, csv_response};
@@ -330,11 +330,13 @@ pub async fn open_data_json(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = public_grants(&state, id.into_inner(), Form::Json).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(licence_link())
-        .body(bytes))
+    let id = id.into_inner();
+    let bytes = public_grants(&state, id, Form::Json).await?;
+    Ok(licensed(
+        Form::Json,
+        &format!("360giving-fund-{id}.json"),
+        bytes,
+    ))
 }
 
 /// A fund's grants as 360Giving CSV (no sign-in), under the Open Government Licence v3.0 (in
@@ -353,12 +355,11 @@ pub async fn open_data_csv(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let bytes = public_grants(&state, id, Form::Csv).await?;
-    let mut response = csv_response(&format!("360giving-fund-{id}.csv"), bytes);
-    let (name, value) = licence_link();
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
-        response.headers_mut().insert(name, value);
-    }
-    Ok(response)
+    Ok(licensed(
+        Form::Csv,
+        &format!("360giving-fund-{id}.csv"),
+        bytes,
+    ))
 }
 
 /// Declares the public JSON downloads of a fund's summary figures, one operation each so that
@@ -410,10 +411,11 @@ async fn open_figures(
         .db
         .run(move |conn| publication::summary_figures(conn, id, figures, Form::Json))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(licence_link())
-        .body(bytes))
+    Ok(licensed(
+        Form::Json,
+        &figures.file_name(id, Form::Json),
+        bytes,
+    ))
 }
 
 /// A fund's summary figures over every year as CSV (no sign-in), under the Open Government
@@ -436,12 +438,11 @@ pub async fn open_figures_csv(
         .db
         .run(move |conn| publication::summary_figures(conn, id, figures, Form::Csv))
         .await?;
-    let mut response = csv_response(&format!("fund-{id}-{figures:?}.csv").to_lowercase(), bytes);
-    let (name, value) = licence_link();
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
-        response.headers_mut().insert(name, value);
-    }
-    Ok(response)
+    Ok(licensed(
+        Form::Csv,
+        &figures.file_name(id, Form::Csv),
+        bytes,
+    ))
 }
 
 async fn public_grants(state: &AppState, fund_id: i64, form: Form) -> Result<Vec<u8>, ApiError> {

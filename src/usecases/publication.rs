@@ -44,6 +44,12 @@ impl SummaryFigures {
         }
     }
 
+    /// The download's file name, e.g. `fund-1-summary.csv`.
+    pub fn file_name(self, fund_id: i64, form: Form) -> String {
+        let extension = form.name().to_ascii_lowercase();
+        format!("fund-{fund_id}-{}.{extension}", self.slug())
+    }
+
     fn title(self) -> &'static str {
         match self {
             Self::Summary => "Money",
