@@ -246,10 +246,7 @@ pub async fn get_ranking(
     format: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let ranking = state
-        .db
-        .run(move |conn| ranking::ranking(conn, &user, id))
-        .await?;
+    let ranking = ranking_of(&state, user, id).await?;
     if format.wants_csv(&req) {
         ranking_csv(id, &ranking)
     } else {
@@ -274,11 +271,16 @@ pub async fn get_ranking_csv(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let ranking = state
+    let ranking = ranking_of(&state, user, id).await?;
+    ranking_csv(id, &ranking)
+}
+
+/// The ranking of round `id`, as the caller may read it.
+async fn ranking_of(state: &AppState, user: CurrentUser, id: i64) -> Result<Ranking, ApiError> {
+    state
         .db
         .run(move |conn| ranking::ranking(conn, &user, id))
-        .await?;
-    ranking_csv(id, &ranking)
+        .await
 }
 
 /// The ranking of round `id` as a CSV download.

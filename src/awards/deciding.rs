@@ -61,32 +61,23 @@ fn parse_decision(
                 "feedback",
                 "is given only when declining",
             );
-            match &input.amounts {
-                None => v.error("amounts", "an award needs the amount of each year"),
-                Some(given) if given.is_empty() => {
-                    v.error("amounts", "must name at least one financial year")
-                }
-                Some(given) => {
-                    for (key, text) in given {
-                        let field = format!("amounts.{key}");
-                        let year = v.check(field.clone(), FinancialYear::parse(key));
-                        let amount = v.money(field.clone(), text);
-                        let (Some(year), Some(amount)) = (year, amount) else {
-                            continue;
-                        };
-                        if !round_years.contains(&year) {
-                            v.error(field, "is not a year this round funds");
-                        } else if amount.is_zero() {
-                            v.error(field, "must be more than zero");
-                        } else if requested.get(&year).is_none_or(|asked| amount > *asked) {
-                            let asked = requested.get(&year).copied().unwrap_or(Money::ZERO);
-                            v.error(field, format!("must not be more than requested ({asked})"));
-                        } else {
-                            amounts.insert(year, amount);
-                        }
+            v.amounts_by_year(
+                "amounts",
+                input.amounts.as_ref(),
+                "an award needs the amount of each year",
+                |v, field, year, amount| {
+                    if !round_years.contains(&year) {
+                        v.error(field, "is not a year this round funds");
+                    } else if amount.is_zero() {
+                        v.error(field, "must be more than zero");
+                    } else if requested.get(&year).is_none_or(|asked| amount > *asked) {
+                        let asked = requested.get(&year).copied().unwrap_or(Money::ZERO);
+                        v.error(field, format!("must not be more than requested ({asked})"));
+                    } else {
+                        amounts.insert(year, amount);
                     }
-                }
-            }
+                },
+            );
             let conditions = v
                 .optional_text("conditions", input.conditions.as_deref(), 10_000)
                 .flatten();

@@ -57,10 +57,7 @@ pub struct InstalmentRow {
 pub struct DecisionInput {
     pub decision: DecisionOutcome,
     /// The amount of each financial year, e.g. `{"2021-22": "38000.00"}` (award only).
-    #[serde(
-        default,
-        deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
-    )]
+    #[serde(default, deserialize_with = "crate::wire::optional_year_amounts")]
     #[schema(schema_with = crate::wire::amounts_by_year)]
     pub amounts: Option<BTreeMap<String, String>>,
     /// Conditions of the grant, up to 10,000 characters (award only).

@@ -26,6 +26,17 @@ use crate::report_cache::{self, Figures};
 /// to be payable: given the award's id and the year.
 pub type WaitsFor = fn(&mut DbConnection, i64, FinancialYear) -> Result<(), ApiError>;
 
+/// A step of a release, [`request`] or [`authorise`], as the use case that supplies its
+/// [`WaitsFor`] runs it.
+pub type Step = fn(
+    &mut DbConnection,
+    NaiveDateTime,
+    &CurrentUser,
+    i64,
+    &str,
+    WaitsFor,
+) -> Result<Award, ApiError>;
+
 fn parse_year(year_text: &str) -> Result<FinancialYear, ApiError> {
     FinancialYear::parse(year_text).map_err(|e| ApiError::invalid("financial_year", e.to_string()))
 }
@@ -149,16 +160,16 @@ pub fn authorise(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
-    id: i64,
+    award_id: i64,
     year_text: &str,
     waits_for: WaitsFor,
 ) -> Result<Award, ApiError> {
     user.require(Action::AuthoriseRelease)?;
     let year = parse_year(year_text)?;
     retrying_write(conn, |conn| {
-        lock_award(conn, id)?;
+        lock_award(conn, award_id)?;
         let requested: Option<(i64, Option<i64>)> = release_requests::table
-            .find((id, year.to_string()))
+            .find((award_id, year.to_string()))
             .select((
                 release_requests::requested_by,
                 release_requests::authorised_by,
@@ -168,7 +179,7 @@ pub fn authorise(
         let Some((requested_by, authorised_by)) = requested else {
             // An award that does not exist answers as one.
             awards::table
-                .find(id)
+                .find(award_id)
                 .select(awards::id)
                 .first::<i64>(conn)?;
             return Err(ApiError::conflict(
@@ -185,7 +196,7 @@ pub fn authorise(
                 "You requested this release, so a second person must authorise it.",
             ));
         }
-        let row: AwardRow = awards::table.find(id).first(conn)?;
+        let row: AwardRow = awards::table.find(award_id).first(conn)?;
         let decider: Option<i64> = decisions::table
             .find(row.application_id)
             .select(decisions::decided_by)
@@ -197,10 +208,10 @@ pub fn authorise(
                 "You decided this award, so someone else must authorise its payments.",
             ));
         }
-        let (row, before, instalment) = payable(conn, id, year, waits_for)?;
+        let (row, before, instalment) = payable(conn, award_id, year, waits_for)?;
         diesel::update(
             release_requests::table
-                .find((id, year.to_string()))
+                .find((award_id, year.to_string()))
                 .filter(release_requests::authorised_by.is_null()),
         )
         .set((
@@ -212,7 +223,7 @@ pub fn authorise(
         // queue it.
         let queued = diesel::update(
             instalments::table
-                .find((id, year.to_string()))
+                .find((award_id, year.to_string()))
                 .filter(instalments::status.eq(InstalmentStatus::Committed)),
         )
         .set(instalments::status.eq(InstalmentStatus::Authorised))
@@ -220,8 +231,16 @@ pub fn authorise(
         if queued == 0 {
             return Err(already_released(year));
         }
-        let after = load(conn, id)?;
-        record_award(conn, now, user, id, "release_authorised", &before, &after)?;
+        let after = load(conn, award_id)?;
+        record_award(
+            conn,
+            now,
+            user,
+            award_id,
+            "release_authorised",
+            &before,
+            &after,
+        )?;
         audit::record(
             conn,
             now,

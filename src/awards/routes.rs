@@ -13,7 +13,7 @@ use crate::applications::model::Application;
 use crate::awards::model::variation::{Variation, VariationDecisionInput, VariationInput};
 use crate::awards::model::{Award, AwardMade, Decided, DecisionInput, TerminationInput};
 use crate::awards::reading::{self, AwardFilter};
-use crate::awards::{deciding, offer, variations};
+use crate::awards::{deciding, offer, releases, variations};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::domain::FinancialYear;
@@ -37,6 +37,17 @@ pub struct AwardQuery {
     pub status: Option<AwardStatus>,
     /// Only this organisation's (staff; applicants see only their own anyway).
     pub organisation_id: Option<i64>,
+}
+
+/// One instalment of an award: the award and the instalment's financial year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InstalmentPath {
+    /// Award id
+    pub id: i64,
+    /// The instalment's year, e.g. `2021-22`
+    #[param(pattern = r"^20[0-9]{2}-[0-9]{2}$")]
+    pub financial_year: String,
 }
 
 /// Decides a submitted application (administrators). `award` offers a grant: for every year at
@@ -139,6 +150,20 @@ impl KeyedCall {
         Ok(answer.respond())
     }
 
+    /// Runs one step of an instalment's release once for this key, answering 200 with the
+    /// award.
+    async fn release(
+        self,
+        instalment: InstalmentPath,
+        step: releases::Step,
+    ) -> Result<HttpResponse, ApiError> {
+        let InstalmentPath { id, financial_year } = instalment;
+        self.award(&(), move |conn, now, user| {
+            grant_cycle::release(conn, now, user, step, id, &financial_year)
+        })
+        .await
+    }
+
     /// Runs one award action once for this key, answering 200 with the award.
     async fn award<F>(self, body: &impl Serialize, action: F) -> Result<HttpResponse, ApiError>
     where
@@ -222,11 +247,7 @@ pub async fn terminate(
 /// their years, and only to an organisation whose bank details a second person has verified.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Award id"),
-        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
-        IdempotencyKey,
-    ),
+    params(InstalmentPath, IdempotencyKey),
     responses(
         (status = 200, description = "The award, its instalment still `committed` until authorised", body = Award),
         (status = 409, description = "`award_not_accepted`; `already_released`; `already_requested`; `earlier_instalment_unpaid`; `return_not_accepted`; `bank_details_unverified`: the organisation's bank details are missing or a change waits for a second person's check", body = Problem, content_type = "application/problem+json"),
@@ -236,13 +257,9 @@ pub async fn terminate(
 #[post("/awards/{id}/instalments/{financial_year}/release")]
 pub async fn release(
     call: KeyedCall,
-    path: web::Path<(i64, String)>,
+    path: web::Path<InstalmentPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, year) = path.into_inner();
-    call.award(&(), move |conn, now, user| {
-        grant_cycle::request_release(conn, now, user, id, &year)
-    })
-    .await
+    call.release(path.into_inner(), releases::request).await
 }
 
 /// Authorises a requested release (finance): the caller must be neither the one who requested
@@ -251,11 +268,7 @@ pub async fn release(
 /// paid, `released`, only when its line of the run is marked paid.
 #[utoipa::path(
     tag = "awards",
-    params(
-        ("id" = i64, Path, description = "Award id"),
-        ("financial_year" = String, Path, description = "The instalment's year, e.g. `2021-22`", pattern = r"^20[0-9]{2}-[0-9]{2}$"),
-        IdempotencyKey,
-    ),
+    params(InstalmentPath, IdempotencyKey),
     responses(
         (status = 200, description = "The award with the instalment `authorised`, waiting for a payment run", body = Award),
         (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
@@ -266,15 +279,11 @@ pub async fn release(
 #[post("/awards/{id}/instalments/{financial_year}/authorise")]
 pub async fn authorise_release(
     call: KeyedCall,
-    path: web::Path<(i64, String)>,
+    path: web::Path<InstalmentPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, year) = path.into_inner();
-    call.award(&(), move |conn, now, user| {
-        // Paying money out needs a second factor entered in the last few minutes.
-        user.require_recent_factor(now.and_utc())?;
-        grant_cycle::authorise_release(conn, now, user, id, &year)
-    })
-    .await
+    // Paying money out needs a second factor entered in the last few minutes.
+    call.user.require_recent_factor(call.state.clock.now())?;
+    call.release(path.into_inner(), releases::authorise).await
 }
 
 /// Awards, newest first: applicants see their own organisation's; administrators and officials

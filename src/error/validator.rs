@@ -1,9 +1,11 @@
 //! The [`Validator`] that collects every field error of a request.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{ApiError, FieldError};
-use crate::domain::Money;
+use crate::domain::{FinancialYear, Money};
 
 /// Collects every field error of a request before any is reported, so that a client learns of
 /// all of them at once.
@@ -92,6 +94,34 @@ impl Validator {
     /// An amount of money written as a decimal string.
     pub fn money(&mut self, field: impl Into<String>, value: &str) -> Option<Money> {
         self.check(field, Money::parse(value.trim()))
+    }
+
+    /// Reads amounts by financial year (`"2021-22": "1000.00"`) sent as `field`: records that
+    /// they are missing (with `missing`) or name no year, and each year or amount that does not
+    /// read. Each entry that reads goes to `rule` with its own field name (`amounts.2021-22`), in
+    /// the order of the years, so that every error stands in the order of its field.
+    pub fn amounts_by_year(
+        &mut self,
+        field: &str,
+        given: Option<&BTreeMap<String, String>>,
+        missing: &str,
+        mut rule: impl FnMut(&mut Self, String, FinancialYear, Money),
+    ) {
+        let Some(given) = given else {
+            self.error(field, missing);
+            return;
+        };
+        if given.is_empty() {
+            self.error(field, "must name at least one financial year");
+        }
+        for (key, text) in given {
+            let entry = format!("{field}.{key}");
+            let year = self.check(entry.clone(), FinancialYear::parse(key));
+            let amount = self.money(entry.clone(), text);
+            if let (Some(year), Some(amount)) = (year, amount) {
+                rule(self, entry, year, amount);
+            }
+        }
     }
 
     /// A calendar date written `YYYY-MM-DD`.

@@ -240,10 +240,10 @@ fn check(
     conn: &mut DbConnection,
     keyring: &Keyring,
     now: DateTime<Utc>,
-    user: &UserRow,
+    account: &UserRow,
     proof: &Proof,
 ) -> Result<bool, ApiError> {
-    let Some(found) = factor(conn, user.id)? else {
+    let Some(found) = factor(conn, account.id)? else {
         return Ok(false);
     };
     if found.confirmed_at.is_none() {
@@ -260,7 +260,7 @@ fn check(
             }
             // Of two requests with the same code at once, only one moves the step on.
             let spent = diesel::update(
-                user_factors::table.find(user.id).filter(
+                user_factors::table.find(account.id).filter(
                     user_factors::last_used_step
                         .is_null()
                         .or(user_factors::last_used_step.lt(step)),
@@ -274,7 +274,7 @@ fn check(
             let naive_now = now.naive_utc();
             let spent = diesel::update(
                 recovery_codes::table
-                    .filter(recovery_codes::user_id.eq(user.id))
+                    .filter(recovery_codes::user_id.eq(account.id))
                     .filter(recovery_codes::code_hash.eq(hash_recovery_code(code)))
                     .filter(recovery_codes::used_at.is_null()),
             )
@@ -284,19 +284,19 @@ fn check(
                 return Ok(false);
             }
             let remaining: i64 = recovery_codes::table
-                .filter(recovery_codes::user_id.eq(user.id))
+                .filter(recovery_codes::user_id.eq(account.id))
                 .filter(recovery_codes::used_at.is_null())
                 .count()
                 .get_result(conn)?;
             outbox::enqueue(
                 conn,
                 naive_now,
-                &messages::recovery_code_used(&user.email, &user.name, remaining),
+                &messages::recovery_code_used(&account.email, &account.name, remaining),
             )?;
             audit::record(
                 conn,
                 naive_now,
-                Change::new(Some(user.id), "user", user.id, "recovery_code_used"),
+                Change::new(Some(account.id), "user", account.id, "recovery_code_used"),
             )?;
             Ok(true)
         }

@@ -81,9 +81,9 @@ pub struct Reached {
     #[schema(minimum = 0, maximum = 10_000_000)]
     pub partners: Option<i64>,
     #[schema(minimum = 0, maximum = 10_000_000)]
-    pub infants: Option<i64>,
-    #[schema(minimum = 0, maximum = 10_000_000)]
     pub kinship_carers: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    pub infants: Option<i64>,
     #[schema(minimum = 0, maximum = 10_000_000)]
     pub families: Option<i64>,
     #[schema(minimum = 0, maximum = 10_000_000)]
@@ -229,12 +229,12 @@ pub struct MonitoringReturn {
     pub status: ReturnStatus,
     pub spend: Option<Money>,
     pub reached: Reached,
-    pub sessions: Option<i64>,
-    pub peer_supporters: Option<i64>,
-    pub volunteers: Option<i64>,
     pub outcomes: Option<String>,
     pub case_study: Option<String>,
     pub challenges: Option<String>,
+    pub sessions: Option<i64>,
+    pub peer_supporters: Option<i64>,
+    pub volunteers: Option<i64>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub reviewed_at: Option<DateTime<Utc>>,
     /// The administrator's comment with `changes_requested`.

@@ -143,12 +143,12 @@ pub fn list(
     };
     let (total, rows): (i64, Vec<OrganisationRow>) =
         page.load(conn, query().count(), query().order(organisations::id))?;
-    let items = children::with_children(
+    let organisations = children::with_children(
         rows,
         |ids| OrganisationRow::health_boards_of(conn, ids),
         |row, boards| row.into_api(boards).map(|o| for_viewer(user, o)),
     )?;
-    Ok(page.wrap(items, total))
+    Ok(page.wrap(organisations, total))
 }
 
 /// Changes an organisation: its own applicants or an administrator. Changing who the

@@ -107,12 +107,12 @@ pub struct PaymentRunSummary {
     pub status: PaymentRunStatus,
     pub built_by_name: String,
     pub built_at: DateTime<chrono::Utc>,
-    pub closed_at: Option<DateTime<chrono::Utc>>,
     pub count: i64,
     pub total: Money,
     pub paid: Money,
     pub pending: i64,
     pub failed: i64,
+    pub closed_at: Option<DateTime<chrono::Utc>>,
 }
 
 /// A payment that could not go into the run, and why.

@@ -171,20 +171,41 @@ pub(super) fn view(conn: &mut DbConnection, row: RunRow) -> Result<PaymentRun, A
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
+    let figures = summary(conn, &row, &t)?;
     Ok(PaymentRun {
-        id: row.id,
-        status: row.status,
+        id: figures.id,
+        status: figures.status,
         built_by: row.built_by,
-        built_by_name: name_of(conn, row.built_by)?,
-        built_at: utc(row.built_at),
+        built_by_name: figures.built_by_name,
+        built_at: figures.built_at,
         closed_by: row.closed_by,
-        closed_at: row.closed_at.map(utc),
+        closed_at: figures.closed_at,
+        count: figures.count,
+        total: figures.total,
+        paid: figures.paid,
+        pending: figures.pending,
+        failed: figures.failed,
+        lines,
+    })
+}
+
+/// A run's figures, from its lines' totals `t`.
+fn summary(
+    conn: &mut DbConnection,
+    run: &RunRow,
+    t: &Totals,
+) -> Result<PaymentRunSummary, ApiError> {
+    Ok(PaymentRunSummary {
+        id: run.id,
+        status: run.status,
+        built_by_name: name_of(conn, run.built_by)?,
+        built_at: utc(run.built_at),
         count: t.count,
         total: money(t.total)?,
         paid: money(t.paid)?,
         pending: t.pending,
         failed: t.failed,
-        lines,
+        closed_at: run.closed_at.map(utc),
     })
 }
 
@@ -220,18 +241,7 @@ pub fn list(
     runs.into_iter()
         .map(|run| {
             let t = totals(lines.iter().filter(|l| l.run_id == run.id));
-            Ok(PaymentRunSummary {
-                id: run.id,
-                status: run.status,
-                built_by_name: name_of(conn, run.built_by)?,
-                built_at: utc(run.built_at),
-                closed_at: run.closed_at.map(utc),
-                count: t.count,
-                total: money(t.total)?,
-                paid: money(t.paid)?,
-                pending: t.pending,
-                failed: t.failed,
-            })
+            summary(conn, &run, &t)
         })
         .collect()
 }

@@ -269,20 +269,21 @@ fn totals(items: &[Held]) -> Result<Figures, ApiError> {
 }
 
 /// A fund's money split over one list of an application's choices (boards or groups), every
-/// value listed, with the fund's totals.
-fn split_report<T: Copy + Ord + std::str::FromStr>(
+/// value listed as `row` makes it, with the fund's totals.
+fn split_report<T: Copy + Ord + std::str::FromStr, R>(
     conn: &mut DbConnection,
     fund_id: i64,
     year: Option<FinancialYear>,
     list: &str,
     all_values: &[T],
-) -> Result<(Vec<(T, Figures)>, Figures), ApiError> {
+    row: impl Fn(T, Figures) -> R,
+) -> Result<(Vec<R>, Figures), ApiError> {
     FundRow::find(conn, fund_id)?;
     let items = held(conn, fund_id, year)?;
     let lists: HashMap<i64, Vec<T>> = choices(conn, fund_id, list)?;
     let rows = split_over(&items, &lists, all_values)
         .into_iter()
-        .map(|(value, t)| Ok((value, t.figures()?)))
+        .map(|(value, t)| Ok(row(value, t.figures()?)))
         .collect::<Result<_, ApiError>>()?;
     Ok((rows, totals(&items)?))
 }
@@ -293,22 +294,26 @@ pub fn by_health_board(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<ByHealthBoard, ApiError> {
-    let (rows, total) = split_report(conn, fund_id, year, "health_board", HealthBoard::ALL)?;
+    let (health_boards, total) = split_report(
+        conn,
+        fund_id,
+        year,
+        "health_board",
+        HealthBoard::ALL,
+        |board, f| BoardFigures {
+            health_board: board,
+            name: board.name().to_owned(),
+            gss_code: board.gss_code().to_owned(),
+            committed: f.committed,
+            paid: f.paid,
+            awards: f.awards,
+            organisations: f.organisations,
+        },
+    )?;
     Ok(ByHealthBoard {
         fund_id,
         financial_year: year,
-        health_boards: rows
-            .into_iter()
-            .map(|(board, f)| BoardFigures {
-                health_board: board,
-                name: board.name().to_owned(),
-                gss_code: board.gss_code().to_owned(),
-                committed: f.committed,
-                paid: f.paid,
-                awards: f.awards,
-                organisations: f.organisations,
-            })
-            .collect(),
+        health_boards,
         total,
     })
 }
@@ -319,20 +324,24 @@ pub fn by_target_group(
     fund_id: i64,
     year: Option<FinancialYear>,
 ) -> Result<ByTargetGroup, ApiError> {
-    let (rows, total) = split_report(conn, fund_id, year, "target_group", TargetGroup::ALL)?;
+    let (target_groups, total) = split_report(
+        conn,
+        fund_id,
+        year,
+        "target_group",
+        TargetGroup::ALL,
+        |group, f| GroupFigures {
+            target_group: group,
+            committed: f.committed,
+            paid: f.paid,
+            awards: f.awards,
+            organisations: f.organisations,
+        },
+    )?;
     Ok(ByTargetGroup {
         fund_id,
         financial_year: year,
-        target_groups: rows
-            .into_iter()
-            .map(|(group, f)| GroupFigures {
-                target_group: group,
-                committed: f.committed,
-                paid: f.paid,
-                awards: f.awards,
-                organisations: f.organisations,
-            })
-            .collect(),
+        target_groups,
         total,
     })
 }
@@ -346,16 +355,18 @@ pub fn reach(
     year: Option<FinancialYear>,
 ) -> Result<FundReach, ApiError> {
     let fund = FundRow::find(conn, fund_id)?;
-    type Counts = (
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    );
+    /// A return's year and counts; a count left out of a return is `None`.
+    #[derive(Queryable)]
+    struct Counted {
+        financial_year: Option<String>,
+        women: Option<i64>,
+        partners: Option<i64>,
+        infants: Option<i64>,
+        kinship_carers: Option<i64>,
+        families: Option<i64>,
+        new_people: Option<i64>,
+        continuing_people: Option<i64>,
+    }
     let mut query = returns::table
         .inner_join(return_contents::table)
         .inner_join(awards::table)
@@ -366,7 +377,7 @@ pub fn reach(
     if let Some(year) = year {
         query = query.filter(returns::financial_year.eq(year.to_string()));
     }
-    let rows: Vec<Counts> = query
+    let rows: Vec<Counted> = query
         .select((
             returns::financial_year,
             return_contents::women,
@@ -380,8 +391,9 @@ pub fn reach(
         .load(conn)?;
     let mut by_year: BTreeMap<FinancialYear, (i64, People)> = BTreeMap::new();
     let mut total = People::default();
-    for (year, women, partners, infants, carers, families, new, continuing) in rows {
-        let Some(year) = year
+    for row in rows {
+        let Some(year) = row
+            .financial_year
             .as_deref()
             .map(FinancialYear::parse)
             .transpose()
@@ -392,13 +404,13 @@ pub fn reach(
         let entry = by_year.entry(year).or_default();
         entry.0 += 1;
         for people in [&mut entry.1, &mut total] {
-            people.women += women.unwrap_or(0);
-            people.partners += partners.unwrap_or(0);
-            people.infants += infants.unwrap_or(0);
-            people.kinship_carers += carers.unwrap_or(0);
-            people.families += families.unwrap_or(0);
-            people.new += new.unwrap_or(0);
-            people.continuing += continuing.unwrap_or(0);
+            people.women += row.women.unwrap_or(0);
+            people.partners += row.partners.unwrap_or(0);
+            people.infants += row.infants.unwrap_or(0);
+            people.kinship_carers += row.kinship_carers.unwrap_or(0);
+            people.families += row.families.unwrap_or(0);
+            people.new += row.new_people.unwrap_or(0);
+            people.continuing += row.continuing_people.unwrap_or(0);
         }
     }
     let percentage = if fund.details.reach_target > 0 {

@@ -144,32 +144,19 @@ impl ReportQuery {
     }
 }
 
-/// Answering one of a fund's reports: as JSON, or as CSV when asked.
-trait Answer {
-    async fn answer(
-        &self,
-        state: &AppState,
-        req: &HttpRequest,
-        user: CurrentUser,
-        id: i64,
-        query: &ReportQuery,
-    ) -> Result<HttpResponse, ApiError>;
-}
-
-impl<T: serde::Serialize + Clone + Send + Sync + 'static> Answer for Report<T> {
-    async fn answer(
-        &self,
-        state: &AppState,
-        req: &HttpRequest,
-        user: CurrentUser,
-        id: i64,
-        query: &ReportQuery,
-    ) -> Result<HttpResponse, ApiError> {
-        if query.wants_csv(req) {
-            download(self, state, user, id).await
-        } else {
-            Ok(HttpResponse::Ok().json(self.read(state, user, id).await?))
-        }
+/// Answers one of a fund's reports: as JSON, or as CSV when asked.
+async fn answer_report<T: serde::Serialize + Clone + Send + Sync + 'static>(
+    report: &Report<T>,
+    state: &AppState,
+    req: &HttpRequest,
+    user: CurrentUser,
+    id: i64,
+    query: &ReportQuery,
+) -> Result<HttpResponse, ApiError> {
+    if query.wants_csv(req) {
+        download(report, state, user, id).await
+    } else {
+        Ok(HttpResponse::Ok().json(report.read(state, user, id).await?))
     }
 }
 
@@ -209,9 +196,8 @@ macro_rules! report_routes {
             id: web::Path<i64>,
             query: web::Query<ReportQuery>,
         ) -> Result<HttpResponse, ApiError> {
-            $report(query.financial_year)
-                .answer(&state, &req, user, id.into_inner(), &query)
-                .await
+            let report = $report(query.financial_year);
+            answer_report(&report, &state, &req, user, id.into_inner(), &query).await
         }
     )*};
     (csv: $(

@@ -192,12 +192,14 @@ impl RoundInput {
 pub struct RoundDetails {
     /// Trimmed, 1 to 200 characters.
     pub name: String,
+    /// Trimmed, at most 20,000 characters; `None` when blank.
+    pub guidance: Option<String>,
     pub component: Component,
+    /// One to ten years, each with a limit on the fund, in order, none twice.
+    pub financial_years: Vec<FinancialYear>,
     pub opens_at: DateTime<Utc>,
     /// Later than `opens_at`.
     pub closes_at: DateTime<Utc>,
-    /// One to ten years, each with a limit on the fund, in order, none twice.
-    pub financial_years: Vec<FinancialYear>,
     /// At most `max_request`.
     pub min_request: Money,
     /// More than zero.
@@ -206,8 +208,6 @@ pub struct RoundDetails {
     /// From 1 to 20.
     pub assessments_required: i32,
     pub return_frequency: ReturnFrequency,
-    /// Trimmed, at most 20,000 characters; `None` when blank.
-    pub guidance: Option<String>,
 }
 
 impl RoundDetails {
@@ -303,13 +303,13 @@ impl RoundDetails {
 pub struct RoundFields<'a> {
     pub name: &'a str,
     pub component: Component,
+    pub return_frequency: ReturnFrequency,
+    pub assessments_required: i32,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
     pub min_request_pence: i64,
     pub max_request_pence: i64,
     pub max_applicant_income_pence: Option<i64>,
-    pub assessments_required: i32,
-    pub return_frequency: ReturnFrequency,
     pub guidance: Option<&'a str>,
     pub updated_at: NaiveDateTime,
 }

@@ -22,10 +22,10 @@ pub fn accept_award(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
-    id: i64,
+    award_id: i64,
 ) -> Result<Award, ApiError> {
     retrying_write(conn, |conn| {
-        let (row, after) = offer::accept(conn, now, user, id)?;
+        let (row, after) = offer::accept(conn, now, user, award_id)?;
         let round = RoundRow::find(conn, row.round_id)?;
         let years: Vec<FinancialYear> = after.amounts.keys().copied().collect();
         monitoring::schedule_for(conn, now, user, &row, round.return_frequency, &years)?;
@@ -39,11 +39,11 @@ pub fn review_return(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
-    id: i64,
+    return_id: i64,
     input: &ReviewInput,
 ) -> Result<MonitoringReturn, ApiError> {
     retrying_write(conn, |conn| {
-        let reviewed = monitoring::review(conn, now, user, id, input)?;
+        let reviewed = monitoring::review(conn, now, user, return_id, input)?;
         if reviewed.is_final && reviewed.status == ReturnStatus::Accepted {
             offer::complete(conn, now, user, reviewed.award_id)?;
         }
@@ -51,39 +51,23 @@ pub fn review_return(
     })
 }
 
-/// An administrator requests the release of one year's instalment; one after the first waits
-/// until the return for the period before its year has been accepted.
-pub fn request_release(
+/// One step of an instalment's release: an administrator requests it (`releases::request`),
+/// then a finance user authorises it under the same rules checked again
+/// (`releases::authorise`) and it waits, `authorised`, for a payment run. An instalment after
+/// the first waits until the return for the period before its year has been accepted.
+pub fn release(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
-    id: i64,
+    step: releases::Step,
+    award_id: i64,
     year: &str,
 ) -> Result<Award, ApiError> {
-    releases::request(
+    step(
         conn,
         now,
         user,
-        id,
-        year,
-        monitoring::ensure_previous_accepted,
-    )
-}
-
-/// A finance user authorises a requested release under the same rules checked again: the
-/// instalment waits, `authorised`, for a payment run.
-pub fn authorise_release(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    user: &CurrentUser,
-    id: i64,
-    year: &str,
-) -> Result<Award, ApiError> {
-    releases::authorise(
-        conn,
-        now,
-        user,
-        id,
+        award_id,
         year,
         monitoring::ensure_previous_accepted,
     )
@@ -95,11 +79,11 @@ pub fn approve_variation(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     user: &CurrentUser,
-    id: i64,
+    variation_id: i64,
     input: &VariationDecisionInput,
 ) -> Result<Variation, ApiError> {
     retrying_write(conn, |conn| {
-        let approved = variations::approve(conn, now, user, id, input)?;
+        let approved = variations::approve(conn, now, user, variation_id, input)?;
         if let Some(end) = approved.extended_to {
             monitoring::extend_to(conn, now, user, &approved.award, end)?;
         }

@@ -1,10 +1,12 @@
 //! Signing in with a second factor, stepping up, enrolling and leaving: the one path for the API
 //! and the portal, each within the sign-in limits and recorded in staff accounts' history.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 
 use crate::auth::service::{self, SessionStart, TokenPair};
 use crate::caller::CurrentUser;
+use crate::crypto::Keyring;
+use crate::db::DbConnection;
 use crate::domain::vocabulary::SignInOutcome;
 use crate::error::ApiError;
 use crate::mfa::history::{self, Origin};
@@ -41,17 +43,27 @@ pub async fn sign_in_with_password(
                 let challenge = jwt.issue_challenge(user.id, user.session_generation, now)?;
                 return Ok(PasswordChecked::Challenge(challenge));
             }
-            history::record(
-                conn,
-                now.naive_utc(),
-                user.id,
-                user.role,
-                SignInOutcome::Success,
-                &origin,
-            )?;
+            signed_in(conn, now, &user, &origin)?;
             Ok(PasswordChecked::SignedIn(user))
         })
         .await
+}
+
+/// Records in the account's history that it signed in.
+fn signed_in(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    user: &UserRow,
+    origin: &Origin,
+) -> Result<(), ApiError> {
+    history::record(
+        conn,
+        now.naive_utc(),
+        user.id,
+        user.role,
+        SignInOutcome::Success,
+        origin,
+    )
 }
 
 /// Reads the proof of a second factor from a code or a recovery code: exactly one of them.
@@ -95,14 +107,7 @@ pub async fn sign_in_with_second_factor(
     state
         .db
         .run(move |conn| {
-            history::record(
-                conn,
-                now.naive_utc(),
-                user.id,
-                user.role,
-                SignInOutcome::Success,
-                &origin,
-            )?;
+            signed_in(conn, now, &user, &origin)?;
             Ok(user)
         })
         .await
@@ -229,15 +234,10 @@ pub async fn step_up_session(
 /// Starts an enrolment for the caller.
 pub async fn begin_enrolment(state: &AppState, user: &CurrentUser) -> Result<Enrolment, ApiError> {
     let now = state.clock.now_naive();
-    let keyring = state.keyring.clone();
-    let user_id = user.id;
-    state
-        .db
-        .run(move |conn| {
-            let user = UserRow::find(conn, user_id)?;
-            mfa::begin_enrolment(conn, &keyring, now, &user)
-        })
-        .await
+    with_account(state, user, move |conn, keyring, user| {
+        mfa::begin_enrolment(conn, keyring, now, user)
+    })
+    .await
 }
 
 /// Confirms the caller's enrolment with a code; gives the recovery codes, this once.
@@ -247,15 +247,10 @@ pub async fn confirm_enrolment(
     code: String,
 ) -> Result<Vec<String>, ApiError> {
     let now = state.clock.now();
-    let keyring = state.keyring.clone();
-    let user_id = user.id;
-    let codes = state
-        .db
-        .run(move |conn| {
-            let user = UserRow::find(conn, user_id)?;
-            mfa::confirm_enrolment(conn, &keyring, now, &user, &code)
-        })
-        .await?;
+    let codes = with_account(state, user, move |conn, keyring, user| {
+        mfa::confirm_enrolment(conn, keyring, now, user, &code)
+    })
+    .await?;
     state.accounts.clear();
     Ok(codes)
 }
@@ -270,18 +265,30 @@ pub async fn disable(
     let key = format!("mfa-{}", user.id);
     let attempt = state.limiter.begin_sign_in(&origin.client, &key)?;
     let now = state.clock.now();
+    with_account(state, user, move |conn, keyring, user| {
+        mfa::disable(conn, keyring, now, user, &proof)
+    })
+    .await?;
+    state.limiter.signed_in(attempt);
+    state.accounts.clear();
+    Ok(())
+}
+
+/// Runs `work` on the caller's account row, with the keys that seal its factor.
+async fn with_account<T: Send + 'static>(
+    state: &AppState,
+    user: &CurrentUser,
+    work: impl FnOnce(&mut DbConnection, &Keyring, &UserRow) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let keyring = state.keyring.clone();
     let user_id = user.id;
     state
         .db
         .run(move |conn| {
-            let user = UserRow::find(conn, user_id)?;
-            mfa::disable(conn, &keyring, now, &user, &proof)
+            let account = UserRow::find(conn, user_id)?;
+            work(conn, &keyring, &account)
         })
-        .await?;
-    state.limiter.signed_in(attempt);
-    state.accounts.clear();
-    Ok(())
+        .await
 }
 
 /// When a factor entered at `at` stops counting for the actions that need a recent one.

@@ -166,6 +166,18 @@ where
     Option::<Map<K, V, N>>::deserialize(deserializer).map(|map| map.map(|m| m.0))
 }
 
+/// Amounts by financial year as a request sends them, at most [`YEARS_MAX`] years, for
+/// `#[serde(default, deserialize_with = "crate::wire::optional_year_amounts")]` beside
+/// `#[schema(schema_with = crate::wire::amounts_by_year)]`.
+pub fn optional_year_amounts<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, D::Error> {
+    optional_map_at_most::<D, String, String, YEARS_MAX>(deserializer)
+}
+
+/// How many financial years one request may name amounts for.
+pub const YEARS_MAX: usize = 10;
+
 /// The contract of amounts by financial year, as [`optional_map_at_most`] reads them with a
 /// bound of 10: an object (or `null`) of at most 10 members, each a `Money`.
 pub fn amounts_by_year() -> utoipa::openapi::Object {
@@ -179,7 +191,7 @@ pub fn amounts_by_year() -> utoipa::openapi::Object {
         .property_names(Some(
             ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)),
         ))
-        .max_properties(Some(10))
+        .max_properties(Some(YEARS_MAX))
         .description(Some(
             "An amount for each financial year, e.g. `{\"2021-22\": \"40000.00\"}`; at most 10 \
              years. On an application it replaces the whole request when sent; on a decision it \

@@ -28,15 +28,15 @@ pub struct ApplicationContent {
     pub description: Option<String>,
     /// At most ten years, each amount and their total within what [`Money`] holds.
     pub requested: BTreeMap<FinancialYear, Money>,
+    /// Each count from 0 to [`REACH_MAX`].
+    pub expected_reach: Reach,
+    /// Trimmed, at most [`EQUALITY_IMPACT_MAX`] characters.
+    pub equality_impact: Option<String>,
     /// The lists are sorted, and name each value once.
     pub target_groups: Vec<TargetGroup>,
     pub health_boards: Vec<HealthBoard>,
     pub support_types: Vec<SupportType>,
     pub peer_support: Option<bool>,
-    /// Each count from 0 to [`REACH_MAX`].
-    pub expected_reach: Reach,
-    /// Trimmed, at most [`EQUALITY_IMPACT_MAX`] characters.
-    pub equality_impact: Option<String>,
 }
 
 impl ApplicationContent {

@@ -60,10 +60,7 @@ macro_rules! application_request {
             pub description: Option<String>,
             /// The amount requested for each financial year, e.g. `{"2021-22": "40000.00"}`. Replaces
             /// the whole request when sent.
-            #[serde(
-                default,
-                deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
-            )]
+            #[serde(default, deserialize_with = "crate::wire::optional_year_amounts")]
             #[schema(schema_with = crate::wire::amounts_by_year)]
             pub requested: Option<BTreeMap<String, String>>,
             #[serde(

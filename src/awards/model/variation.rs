@@ -51,10 +51,7 @@ pub struct VariationInput {
     pub kind: VariationKind,
     /// The new amount of each financial year that changes, e.g. `{"2021-22": "20000.00"}`
     /// (`reprofile` and `reduce` only).
-    #[serde(
-        default,
-        deserialize_with = "crate::wire::optional_map_at_most::<_, _, _, 10>"
-    )]
+    #[serde(default, deserialize_with = "crate::wire::optional_year_amounts")]
     #[schema(schema_with = crate::wire::amounts_by_year)]
     pub amounts: Option<BTreeMap<String, String>>,
     /// The new last day of the award, `YYYY-MM-DD` (`extend` only).

@@ -186,30 +186,54 @@ pub(super) async fn close(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> P
     }
 }
 
+/// How a line is marked from the run's page: the field beside the line that gives the
+/// date paid or the reason it failed, what the page says once it is marked, and the rule.
+struct Marking {
+    name: &'static str,
+    notice: &'static str,
+    apply: MarkLine,
+}
+
+/// Marks line `line` of run `id` with what its field says.
+type MarkLine = fn(
+    &mut DbConnection,
+    NaiveDateTime,
+    &CurrentUser,
+    i64,
+    i64,
+    String,
+) -> Result<PaymentRun, ApiError>;
+
+const PAID: Marking = Marking {
+    name: "paid_on",
+    notice: "The line is marked paid.",
+    apply: |conn, now, user, id, line, paid_on| {
+        marking::mark_paid(conn, now, user, id, line, &MarkPaidInput { paid_on })
+    },
+};
+
+const FAILED: Marking = Marking {
+    name: "reason",
+    notice: "The line is marked failed. Its payment goes back to the queue for the next run.",
+    apply: |conn, now, user, id, line, reason| {
+        marking::mark_failed(conn, now, user, id, line, &MarkFailedInput { reason })
+    },
+};
+
 /// Marks one line from its own field of the run's page (`<name>-<line>`), then shows the run
-/// with `notice`, or with the field's problem beside that line.
+/// with the marking's notice, or with the field's problem beside that line.
 async fn mark(
     v: Visitor,
     path: web::Path<(i64, i64)>,
     body: web::Bytes,
-    name: &'static str,
-    notice: &'static str,
-    apply: impl FnOnce(
-        &mut DbConnection,
-        NaiveDateTime,
-        &CurrentUser,
-        i64,
-        i64,
-        String,
-    ) -> Result<PaymentRun, ApiError>
-    + Send
-    + 'static,
+    how: &Marking,
 ) -> PageResult {
     let user = v.require(Action::PreparePayments)?;
     let (id, line) = path.into_inner();
     let mut form = v.form(&body)?;
-    let field = format!("{name}-{line}");
+    let field = format!("{}-{line}", how.name);
     let value = form.value(&field).to_owned();
+    let apply = how.apply;
     let marked = v
         .change(&mut form, move |conn, now| {
             apply(conn, now, &user, id, line, value)
@@ -217,11 +241,11 @@ async fn mark(
         .await?;
     match marked {
         Ok(_) => {
-            let notice = Some(notice.to_owned());
+            let notice = Some(how.notice.to_owned());
             show_run(&v, id, Form::new(), None, StatusCode::OK, notice).await
         }
         Err(status) => {
-            form.move_error(name, &field);
+            form.move_error(how.name, &field);
             show_run(&v, id, form, Some(line), status, None).await
         }
     }
@@ -232,17 +256,7 @@ pub(super) async fn mark_paid(
     path: web::Path<(i64, i64)>,
     body: web::Bytes,
 ) -> PageResult {
-    mark(
-        v,
-        path,
-        body,
-        "paid_on",
-        "The line is marked paid.",
-        |conn, now, user, id, line, paid_on| {
-            marking::mark_paid(conn, now, user, id, line, &MarkPaidInput { paid_on })
-        },
-    )
-    .await
+    mark(v, path, body, &PAID).await
 }
 
 pub(super) async fn mark_failed(
@@ -250,17 +264,7 @@ pub(super) async fn mark_failed(
     path: web::Path<(i64, i64)>,
     body: web::Bytes,
 ) -> PageResult {
-    mark(
-        v,
-        path,
-        body,
-        "reason",
-        "The line is marked failed. Its payment goes back to the queue for the next run.",
-        |conn, now, user, id, line, reason| {
-            marking::mark_failed(conn, now, user, id, line, &MarkFailedInput { reason })
-        },
-    )
-    .await
+    mark(v, path, body, &FAILED).await
 }
 
 /// Puts every problem of a results file beside the file input, naming its row and column.

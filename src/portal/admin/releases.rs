@@ -8,7 +8,7 @@ use actix_web::web;
 use askama::Template;
 
 use crate::awards::model::Award;
-use crate::awards::reading;
+use crate::awards::{reading, releases};
 use crate::domain::vocabulary::InstalmentStatus;
 use crate::payments::model::{QueueStatus, ReleaseRequest};
 use crate::payments::queue;
@@ -95,7 +95,7 @@ pub(super) async fn request_release(
     let asked = year.clone();
     let done = v
         .change(&mut form, move |conn, now| {
-            grant_cycle::request_release(conn, now, &user, id, &asked)
+            grant_cycle::release(conn, now, &user, releases::request, id, &asked)
         })
         .await?;
     match done {
@@ -167,7 +167,7 @@ pub(super) async fn authorise(
     let asked = year.clone();
     let done = v
         .change(&mut form, move |conn, now| {
-            grant_cycle::authorise_release(conn, now, &user, id, &asked)
+            grant_cycle::release(conn, now, &user, releases::authorise, id, &asked)
         })
         .await?;
     match done {

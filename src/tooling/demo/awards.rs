@@ -31,7 +31,7 @@ pub(super) fn decide_round(
 ) -> Result<(), ApiError> {
     use crate::assessment::ranking::ranking;
     use crate::awards::model::{Decided, DecisionInput};
-    use crate::awards::{deciding, offer};
+    use crate::awards::{deciding, offer, releases};
     use crate::domain::vocabulary::DecisionOutcome;
     use crate::usecases::grant_cycle;
 
@@ -115,11 +115,17 @@ pub(super) fn decide_round(
             continue;
         }
         grant_cycle::accept_award(conn, replied, applicant, offer.id)?;
+        let accepted = super::variations::Accepted {
+            at: replied,
+            holder: applicant,
+            admin,
+            award: offer,
+        };
         if eventful && k == 2 {
-            super::variations::reprofiled(conn, replied, applicant, admin, offer)?;
+            super::variations::reprofiled(conn, accepted)?;
         }
         if eventful && k == 3 {
-            super::variations::extension_refused(conn, replied, applicant, admin, offer)?;
+            super::variations::extension_refused(conn, accepted)?;
         }
         bank_details(
             conn,
@@ -131,18 +137,20 @@ pub(super) fn decide_round(
             k,
         )?;
         if let Some(first) = offer.amounts.keys().next() {
-            grant_cycle::request_release(
+            grant_cycle::release(
                 conn,
                 replied + chrono::Duration::days(14),
                 admin,
+                releases::request,
                 offer.id,
                 &first.to_string(),
             )?;
             let authorised = replied + chrono::Duration::days(15);
-            grant_cycle::authorise_release(
+            grant_cycle::release(
                 conn,
                 authorised,
                 finance,
+                releases::authorise,
                 offer.id,
                 &first.to_string(),
             )?;

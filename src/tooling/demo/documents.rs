@@ -63,32 +63,6 @@ impl Files<'_> {
         )?;
         Ok(())
     }
-
-    /// A one-page PDF of `lines`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn pdf(
-        &self,
-        conn: &mut DbConnection,
-        now: NaiveDateTime,
-        user: &CurrentUser,
-        owner: Owner,
-        kind: DocumentKind,
-        period_end: Option<NaiveDate>,
-        name: &str,
-        lines: &[&str],
-    ) -> Result<(), ApiError> {
-        self.attach(
-            conn,
-            now,
-            user,
-            owner,
-            kind,
-            period_end,
-            name,
-            content::PDF,
-            pdf(lines),
-        )
-    }
 }
 
 /// A valid one-page PDF that shows `lines` in Helvetica, with its cross-reference table.

@@ -86,8 +86,9 @@ pub(super) fn model_case(
     panel: &[CurrentUser],
     files: &super::documents::Files,
 ) -> Result<(), ApiError> {
+    use super::documents::pdf;
     use crate::applications::model::{NewApplication, Reach};
-    use crate::documents::content::CSV;
+    use crate::documents::content::{CSV, PDF};
     use crate::documents::model::Owner;
     use crate::domain::vocabulary::DocumentKind;
     let budget = |years: &[(&str, &str)]| {
@@ -332,7 +333,7 @@ pub(super) fn model_case(
         };
         crate::organisations::address::set(conn, set_up, &applicant, organisation.id, &town)?;
         applicants.insert(organisation.id, applicant.clone());
-        files.pdf(
+        files.attach(
             conn,
             set_up,
             &applicant,
@@ -340,11 +341,12 @@ pub(super) fn model_case(
             DocumentKind::Constitution,
             None,
             "Constitution.pdf",
-            &[org.name, "Constitution"],
+            PDF,
+            pdf(&[org.name, "Constitution"]),
         )?;
         // Most send accounts that are current; every fourth sends none, so that the fund sees it.
         if i % 4 != 3 {
-            files.pdf(
+            files.attach(
                 conn,
                 set_up,
                 &applicant,
@@ -352,7 +354,8 @@ pub(super) fn model_case(
                 DocumentKind::AnnualAccounts,
                 chrono::NaiveDate::from_ymd_opt(2020, 3, 31),
                 "Accounts 2019-20.pdf",
-                &[org.name, "Annual accounts for the year to 31 March 2020"],
+                PDF,
+                pdf(&[org.name, "Annual accounts for the year to 31 March 2020"]),
             )?;
         }
         // Small organisations go to the innovation round, a few continue into the extension,
@@ -442,7 +445,7 @@ pub(super) fn model_case(
         CSV,
         budget(&[("2021-22", "40000.00"), ("2022-23", "42000.00")]),
     )?;
-    files.pdf(
+    files.attach(
         conn,
         drafted + chrono::Duration::days(1),
         aileen,
@@ -450,10 +453,11 @@ pub(super) fn model_case(
         DocumentKind::ProjectPlan,
         None,
         "Project plan.pdf",
-        &[
+        PDF,
+        pdf(&[
             "Peer support for new mums in Fife",
             "Weekly groups in Kirkcaldy, Glenrothes and Levenmouth",
-        ],
+        ]),
     )?;
     applications::submit(
         conn,
@@ -502,13 +506,14 @@ pub(super) fn model_case(
         "Niamh Kerr",
         None,
     )?);
+    let office = Office {
+        admin,
+        finance: &finance,
+        keyring,
+    };
     decide_round(
         conn,
-        Office {
-            admin,
-            finance: &finance,
-            keyring,
-        },
+        office,
         &applicants,
         &core,
         "2021-03-22T10:00:00Z",
@@ -517,11 +522,7 @@ pub(super) fn model_case(
     )?;
     decide_round(
         conn,
-        Office {
-            admin,
-            finance: &finance,
-            keyring,
-        },
+        office,
         &applicants,
         &innovation,
         "2021-08-02T10:00:00Z",

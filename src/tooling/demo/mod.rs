@@ -129,8 +129,10 @@ pub fn seed(
     keyring: &crate::crypto::Keyring,
     blobs: &crate::blobs::Blobs,
 ) -> Result<Vec<Login>, ApiError> {
+    use crate::documents::content::PDF;
     use crate::documents::model::Owner;
     use crate::domain::vocabulary::DocumentKind;
+    use documents::pdf;
     let files = documents::Files { blobs };
     write_transaction(conn, |conn| {
         if !no_users(conn)? {
@@ -249,7 +251,7 @@ pub fn seed(
                 None,
             ),
         ] {
-            files.pdf(conn, now, &aileen, own, kind, end, name, lines)?;
+            files.attach(conn, now, &aileen, own, kind, end, name, PDF, pdf(lines))?;
         }
         let mut panel = vec![CurrentUser::from(sam)];
         for (email, name) in [

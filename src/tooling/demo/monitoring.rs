@@ -29,11 +29,13 @@ pub(super) fn report_round(
     round: &crate::rounds::model::Round,
     files: &super::documents::Files,
 ) -> Result<(), ApiError> {
+    use super::documents::pdf;
     use crate::awards::model::AwardRow;
     use crate::awards::reading as awards;
+    use crate::awards::releases;
     use crate::db::schema::awards as awards_table;
     use crate::db::schema::returns;
-    use crate::documents::content::CSV;
+    use crate::documents::content::{CSV, PDF};
     use crate::documents::model::Owner;
     use crate::domain::vocabulary::DocumentKind;
     use crate::domain::vocabulary::{AwardStatus, InstalmentStatus, ReviewOutcome};
@@ -51,7 +53,7 @@ pub(super) fn report_round(
         let Some(applicant) = applicants.get(&award.organisation_id) else {
             continue;
         };
-        files.pdf(
+        files.attach(
             conn,
             award.responded_at.unwrap_or(award.created_at),
             applicant,
@@ -59,11 +61,12 @@ pub(super) fn report_round(
             DocumentKind::SignedAgreement,
             None,
             "Grant agreement (signed).pdf",
-            &[
+            PDF,
+            pdf(&[
                 "Grant agreement",
                 &format!("Award {}", award.reference),
                 "Signed for the grant holder",
-            ],
+            ]),
         )?;
         let owed: Vec<ReturnRow> = returns::table
             .filter(returns::award_id.eq(award.id))
@@ -185,17 +188,19 @@ pub(super) fn report_round(
                 && let Some(next) = owed.get(i + 1).and_then(|n| n.financial_year.clone())
                 && Some(&next) != row.financial_year.as_ref()
             {
-                grant_cycle::request_release(
+                grant_cycle::release(
                     conn,
                     reviewed + chrono::Duration::days(3),
                     admin,
+                    releases::request,
                     award.id,
                     &next,
                 )?;
-                grant_cycle::authorise_release(
+                grant_cycle::release(
                     conn,
                     reviewed + chrono::Duration::days(4),
                     finance,
+                    releases::authorise,
                     award.id,
                     &next,
                 )?;

@@ -8,24 +8,41 @@ use chrono::{Duration, Months, NaiveDateTime};
 
 use super::{CurrentUser, DbConnection};
 use crate::awards::model::Award;
-use crate::awards::model::variation::{VariationDecisionInput, VariationInput};
+use crate::awards::model::variation::{Variation, VariationDecisionInput, VariationInput};
 use crate::awards::variations;
 use crate::domain::Money;
 use crate::domain::vocabulary::VariationKind;
 use crate::error::ApiError;
 use crate::usecases::grant_cycle;
 
+/// An award its grant holder has just accepted, and the administrator who decides its
+/// variations.
+#[derive(Clone, Copy)]
+pub(super) struct Accepted<'a> {
+    pub at: NaiveDateTime,
+    pub holder: &'a CurrentUser,
+    pub admin: &'a CurrentUser,
+    pub award: &'a Award,
+}
+
+impl Accepted<'_> {
+    /// The grant holder asks for `input`, `days` after accepting.
+    fn ask(
+        &self,
+        conn: &mut DbConnection,
+        days: i64,
+        input: VariationInput,
+    ) -> Result<Variation, ApiError> {
+        let at = self.at + Duration::days(days);
+        variations::ask(conn, at, self.holder, self.award.id, &input)
+    }
+}
+
 /// The grant holder of a newly accepted `award` asks, the day after `accepted`, to move a tenth
 /// of its first year into its second; the administrator approves it the next day, before the
 /// first instalment is requested.
-pub(super) fn reprofiled(
-    conn: &mut DbConnection,
-    accepted: NaiveDateTime,
-    holder: &CurrentUser,
-    admin: &CurrentUser,
-    award: &Award,
-) -> Result<(), ApiError> {
-    let mut years = award.amounts.iter();
+pub(super) fn reprofiled(conn: &mut DbConnection, offer: Accepted<'_>) -> Result<(), ApiError> {
+    let mut years = offer.award.amounts.iter();
     let (Some((first, a)), Some((second, b))) = (years.next(), years.next()) else {
         return Ok(());
     };
@@ -37,12 +54,10 @@ pub(super) fn reprofiled(
     ]
     .into_iter()
     .collect();
-    let asked = variations::ask(
+    let asked = offer.ask(
         conn,
-        accepted + Duration::days(1),
-        holder,
-        award.id,
-        &VariationInput {
+        1,
+        VariationInput {
             kind: VariationKind::Reprofile,
             amounts: Some(amounts),
             end_date: None,
@@ -52,8 +67,8 @@ pub(super) fn reprofiled(
     )?;
     grant_cycle::approve_variation(
         conn,
-        accepted + Duration::days(2),
-        admin,
+        offer.at + Duration::days(2),
+        offer.admin,
         asked.id,
         &VariationDecisionInput {
             reason: "The delay is outside the organisation's control and the total is unchanged; the second year's budget has room.".to_owned(),
@@ -66,21 +81,17 @@ pub(super) fn reprofiled(
 /// administrator refuses it two days after.
 pub(super) fn extension_refused(
     conn: &mut DbConnection,
-    accepted: NaiveDateTime,
-    holder: &CurrentUser,
-    admin: &CurrentUser,
-    award: &Award,
+    offer: Accepted<'_>,
 ) -> Result<(), ApiError> {
-    let later = award
+    let later = offer
+        .award
         .end_date
         .checked_add_months(Months::new(6))
         .ok_or_else(|| ApiError::internal("no date six months later"))?;
-    let asked = variations::ask(
+    let asked = offer.ask(
         conn,
-        accepted + Duration::days(7),
-        holder,
-        award.id,
-        &VariationInput {
+        7,
+        VariationInput {
             kind: VariationKind::Extend,
             amounts: None,
             end_date: Some(later.to_string()),
@@ -92,8 +103,8 @@ pub(super) fn extension_refused(
     )?;
     variations::refuse(
         conn,
-        accepted + Duration::days(9),
-        admin,
+        offer.at + Duration::days(9),
+        offer.admin,
         asked.id,
         &VariationDecisionInput {
             reason: "The programme's final reports are due in the spring; please apply to the extension round for continuation funding instead.".to_owned(),
