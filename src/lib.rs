@@ -16,6 +16,7 @@ pub mod documents;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod family;
 pub mod feedback;
 pub mod funds;
 pub mod http;
@@ -67,6 +68,7 @@ fn api_routes<C: http::Routes>(cfg: &mut C) {
     users::routes::configure(cfg);
     organisations::routes::configure(cfg);
     funds::routes::configure(cfg);
+    family::routes::configure(cfg);
     rounds::routes::configure(cfg);
     applications::routes::configure(cfg);
     assessment::routes::configure(cfg);

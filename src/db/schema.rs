@@ -149,6 +149,7 @@ diesel::table! {
         reach_target -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        kind -> Text,
     }
 }
 
@@ -589,6 +590,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     directory_service_awards,
     documents,
     round_document_kinds,
+    units,
+    unit_wards,
+    fund_rates,
 );
 
 diesel::table! {
@@ -684,3 +688,40 @@ diesel::table! {
 
 diesel::joinable!(documents -> organisations (organisation_id));
 diesel::joinable!(round_document_kinds -> rounds (round_id));
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        fund_id -> BigInt,
+        name -> Text,
+        health_board -> Text,
+        provides_meals -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_wards (unit_id, name) {
+        unit_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    fund_rates (fund_id, financial_year) {
+        fund_id -> BigInt,
+        financial_year -> Text,
+        mileage_rate_pence -> BigInt,
+        food_rate_pence -> BigInt,
+        family_cap_pence -> BigInt,
+        claim_window_months -> Integer,
+        flights_per_week -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(units -> funds (fund_id));
+diesel::joinable!(unit_wards -> units (unit_id));
+diesel::joinable!(fund_rates -> funds (fund_id));

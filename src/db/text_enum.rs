@@ -56,13 +56,14 @@ pub(crate) use text_column;
 use crate::domain::schedule::Reminder;
 use crate::domain::vocabulary::{
     ApplicationStatus, AssignmentStatus, AwardStatus, Component, DecisionOutcome, DocumentKind,
-    DocumentOwner, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType, PaymentKind,
-    PaymentLineStatus, PaymentRunStatus, Respondent, ReturnFrequency, ReturnStatus, Role,
-    SignInOutcome, VariationKind, VariationStatus,
+    DocumentOwner, FundKind, HealthBoard, InstalmentStatus, ListingStatus, OrganisationType,
+    PaymentKind, PaymentLineStatus, PaymentRunStatus, Respondent, ReturnFrequency, ReturnStatus,
+    Role, SignInOutcome, VariationKind, VariationStatus,
 };
 
 text_column!(
     Role,
+    FundKind,
     OrganisationType,
     HealthBoard,
     Component,

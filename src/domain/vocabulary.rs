@@ -77,6 +77,23 @@ impl Role {
 }
 
 vocabulary! {
+    /// What a fund pays for, and to whom.
+    FundKind {
+        /// Grants to organisations, who apply in rounds and are scored by a panel.
+        Grants => "grants",
+        /// Families' costs of visiting a mother in a unit, paid back claim by claim.
+        FamilyExpenses => "family_expenses",
+    }
+}
+
+impl Default for FundKind {
+    /// A fund created without saying otherwise runs grants.
+    fn default() -> Self {
+        FundKind::Grants
+    }
+}
+
+vocabulary! {
     /// What became of one attempt to sign in to a staff account.
     SignInOutcome {
         /// Signed in: the password, and the second factor where the account has one.

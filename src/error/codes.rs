@@ -143,6 +143,8 @@ codes! {
         "Another account uses this email address.";
     FundCodeTaken = "fund_code_taken", CONFLICT, Operations,
         "Another fund uses this code.";
+    FundKindMismatch = "fund_kind_mismatch", CONFLICT, Operations,
+        "The fund is of the other kind: rounds belong to grant funds, units and rates to family-expenses funds.";
     FundLimitExceeded = "fund_limit_exceeded", CONFLICT, Operations,
         "The award does not fit in what remains of the limit of one or more financial years.";
     InstalmentNotMovable = "instalment_not_movable", CONFLICT, Operations,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::db::schema::{fund_years, funds};
 use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
+use crate::domain::vocabulary::FundKind;
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
 
@@ -80,6 +81,11 @@ pub struct FundInput {
     /// How many women and families the programme aims to reach.
     #[schema(minimum = 0, maximum = 100_000_000, example = 11000)]
     pub reach_target: i64,
+    /// `grants` (the default) funds organisations through rounds; `family_expenses` pays back
+    /// families' costs claim by claim, at the rates of each year and within its units. It cannot
+    /// change once the fund exists.
+    #[serde(default)]
+    pub kind: FundKind,
 }
 
 fn default_currency() -> String {
@@ -118,6 +124,7 @@ impl FundInput {
             programme_start: details.programme_start.to_string(),
             programme_end: details.programme_end.to_string(),
             reach_target: details.reach_target,
+            kind: details.kind,
         }
     }
 
@@ -172,6 +179,7 @@ pub struct FundDetails {
     pub programme_end: NaiveDate,
     /// From 0 to 100,000,000 women and families.
     pub reach_target: i64,
+    pub kind: FundKind,
 }
 
 fn parse_reference(
@@ -253,7 +261,25 @@ impl FundDetails {
             programme_start: start?,
             programme_end: end?,
             reach_target: reach_target?,
+            kind: input.kind,
         })
+    }
+
+    /// Reads a financial year named by a request, which must overlap the programme; failures
+    /// go to `v` as `financial_year`.
+    pub fn programme_year(&self, v: &mut Validator, text: &str) -> Option<FinancialYear> {
+        let year = v.check("financial_year", FinancialYear::parse(text))?;
+        if !year.overlaps(self.programme_start, self.programme_end) {
+            v.error(
+                "financial_year",
+                format!(
+                    "is outside the programme ({} to {})",
+                    self.programme_start, self.programme_end
+                ),
+            );
+            return None;
+        }
+        Some(year)
     }
 
     /// The financial years the programme touches.
@@ -303,6 +329,8 @@ pub struct Fund {
     pub programme_end: NaiveDate,
     /// How many women and families the programme aims to reach.
     pub reach_target: i64,
+    /// `grants` or `family_expenses`.
+    pub kind: FundKind,
     /// The years that have a limit, in order.
     pub financial_years: Vec<FundYear>,
     pub created_at: DateTime<Utc>,
@@ -329,6 +357,7 @@ impl FundRow {
             programme_start: details.programme_start,
             programme_end: details.programme_end,
             reach_target: details.reach_target,
+            kind: details.kind,
             financial_years,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),

@@ -192,22 +192,11 @@ pub fn set_year(
 ) -> Result<FundYear, ApiError> {
     user.require(Action::ManageFunds)?;
     retrying_write(conn, |conn| {
-        let mut v = Validator::new();
-        let year = v.check("financial_year", FinancialYear::parse(year_text));
-        let limit = v.money("limit", &input.limit);
         lock_fund(conn, id)?;
         let fund = FundRow::find(conn, id)?;
-        if let Some(year) = year
-            && !year.overlaps(fund.details.programme_start, fund.details.programme_end)
-        {
-            v.error(
-                "financial_year",
-                format!(
-                    "is outside the programme ({} to {})",
-                    fund.details.programme_start, fund.details.programme_end
-                ),
-            );
-        }
+        let mut v = Validator::new();
+        let year = fund.details.programme_year(&mut v, year_text);
+        let limit = v.money("limit", &input.limit);
         let (year, limit): (FinancialYear, Money) = v.finish_with(|| Some((year?, limit?)))?;
         let (before, after) = budget::set_limit(conn, now, id, year, limit, input.approved)?;
         let after = after.into_api()?;

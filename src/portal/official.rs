@@ -9,6 +9,7 @@ use super::chart::{self, Bar};
 use super::form::{Choice, Form, words};
 use super::public::LIST;
 use super::{Layout, PageResult, Visitor, pounds};
+use crate::domain::vocabulary::FundKind;
 use crate::error::ApiError;
 use crate::funds::model::Fund;
 use crate::funds::service as funds;
@@ -65,7 +66,12 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
                 .cloned()
                 .ok_or(ApiError::NotFound)?,
         ),
-        None => all.first().cloned(),
+        // The family fund's own figures come with its claims; the dashboard opens on grants.
+        None => all
+            .iter()
+            .find(|f| f.kind == FundKind::Grants)
+            .or(all.first())
+            .cloned(),
     };
     let mut form = Form::new();
     let mut page = Dashboard {

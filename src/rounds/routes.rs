@@ -35,7 +35,10 @@ pub struct RoundQuery {
     tag = "rounds",
     params(("id" = i64, Path, description = "Fund id")),
     request_body(content = RoundInput, example = json!(examples::create_round())),
-    responses((status = 201, description = "The new round", body = Round)),
+    responses(
+        (status = 201, description = "The new round", body = Round),
+        (status = 409, description = "`fund_kind_mismatch`: the fund pays back families' expenses and has no rounds", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/funds/{id}/rounds")]

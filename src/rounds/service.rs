@@ -13,10 +13,10 @@ use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{criteria, rounds};
 use crate::db::{DbConnection, children, write_transaction};
-use crate::domain::vocabulary::{Component, RoundStatus};
+use crate::domain::vocabulary::{Component, FundKind, RoundStatus};
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::funds::locks::lock_fund;
-use crate::funds::model::FundYearRow;
+use crate::funds::model::{FundRow, FundYearRow};
 use crate::permissions::Action;
 use crate::rounds::model::{
     Criterion, CriterionDetails, CriterionFields, CriterionInput, CriterionPatch, CriterionRow,
@@ -69,6 +69,12 @@ pub fn create(
     user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         lock_fund(conn, fund_id)?;
+        if FundRow::find(conn, fund_id)?.details.kind != FundKind::Grants {
+            return Err(ApiError::conflict(
+                ErrorCode::FundKindMismatch,
+                "This fund pays back families' expenses claim by claim: it has no rounds.",
+            ));
+        }
         let years = fund_years(conn, fund_id)?;
         let mut v = Validator::new();
         let details = RoundDetails::parse(input, &years, &mut v);

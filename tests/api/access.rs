@@ -51,6 +51,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/funds", Any),
     ("GET", "/funds/{id}", Any),
     ("GET", "/funds/{id}/years", Any),
+    ("GET", "/funds/{id}/units", Any),
+    ("GET", "/units/{id}", Any),
+    ("GET", "/funds/{id}/rates", Any),
     ("GET", "/rounds", Any),
     ("GET", "/rounds/{id}", Any),
     ("GET", "/rounds/{id}/criteria", Any),
@@ -134,6 +137,9 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/funds", Any),
     ("PATCH", "/funds/{id}", Any),
     ("PUT", "/funds/{id}/years/{financial_year}", Any),
+    ("POST", "/funds/{id}/units", Any),
+    ("PUT", "/units/{id}", Any),
+    ("PUT", "/funds/{id}/rates/{financial_year}", Any),
     ("POST", "/funds/{id}/rounds", Any),
     ("PATCH", "/rounds/{id}", Any),
     ("POST", "/rounds/{id}/criteria", Any),
@@ -295,6 +301,8 @@ struct Objects {
     /// The payment run that paid the award's first instalment, and its line.
     run: i64,
     line: i64,
+    /// A unit of a family-expenses fund of the owner's own.
+    unit: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -313,6 +321,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         "documents" => o.document,
         "variations" => o.variation,
         "payment-runs" => o.run,
+        "units" => o.unit,
         _ => 0,
     };
     let mut path = path
@@ -365,6 +374,13 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         ("PUT", "/funds/{id}/years/{financial_year}") => {
             json!({"limit": "1000000.00", "approved": true})
         }
+        ("POST", "/funds/{id}/units") | ("PUT", "/units/{id}") => {
+            json!({"name": format!("Matrix unit {n}"), "health_board": "fife", "wards": ["Ward 1"], "provides_meals": false})
+        }
+        ("PUT", "/funds/{id}/rates/{financial_year}") => json!({
+            "mileage_rate": "0.15", "food_rate": "8.50", "family_cap": "500.00",
+            "claim_window_months": 3, "flights_per_week": 2
+        }),
         ("POST", "/funds/{id}/rounds") => {
             let mut body = json!({"name": format!("Matrix round {n}"), "component": "core"});
             body["opens_at"] = json!("2031-01-01T00:00:00Z");
@@ -524,7 +540,23 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     let line = paid.json["lines"][0]["id"].as_i64().unwrap();
+    let mut family = fund_body(&format!("FAMILY{n}"));
+    family["kind"] = json!("family_expenses");
+    let family = app
+        .as_(&panel.admin)
+        .post("/api/v1/funds")
+        .json(family)
+        .send()
+        .await;
+    let unit = app
+        .as_(&panel.admin)
+        .post(&format!("/api/v1/funds/{}/units", family.json["id"]))
+        .json(json!({"name": "Matrix unit", "health_board": "lothian", "wards": ["Ward 1"], "provides_meals": false}))
+        .send()
+        .await;
+    assert_eq!(unit.status.as_u16(), 201, "{}", unit.text);
     let objects = Objects {
+        unit: unit.json["id"].as_i64().unwrap(),
         run,
         line,
         variation: variation.json["id"].as_i64().unwrap(),

@@ -30,9 +30,24 @@ db_test! {
         let admin = app.login(&admin.email, &admin.password).await.json["access_token"].as_str().unwrap().to_owned();
 
         let funds = app.as_(&admin).get("/api/v1/funds").send().await;
-        assert_eq!(funds.json["total"], 1);
-        let fund = &funds.json["items"][0];
-        assert_eq!(fund["code"], "PIMH");
+        assert_eq!(funds.json["total"], 2);
+        let by_code = |code: &str| funds.json["items"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap();
+        let fund = by_code("PIMH");
+        assert_eq!(fund["kind"], "grants");
+
+        // The family fund, with the two units and the published rates of each year.
+        let family = by_code("MBUFF");
+        assert_eq!(family["kind"], "family_expenses");
+        let units = app.as_(&admin).get(&format!("/api/v1/funds/{}/units", family["id"])).send().await;
+        let boards: Vec<&str> = units.json.as_array().unwrap().iter().map(|u| u["health_board"].as_str().unwrap()).collect();
+        assert_eq!(boards, ["lothian", "greater_glasgow_and_clyde"]);
+        let rates = app.as_(&admin).get(&format!("/api/v1/funds/{}/rates", family["id"])).send().await;
+        let mileage: Vec<(&str, &str)> = rates.json.as_array().unwrap().iter()
+            .map(|r| (r["financial_year"].as_str().unwrap(), r["mileage_rate"].as_str().unwrap())).collect();
+        assert_eq!(mileage, [("2020-21", "0.14"), ("2021-22", "0.12"), ("2022-23", "0.15"), ("2023-24", "0.15"), ("2024-25", "0.15"), ("2025-26", "0.15")]);
+        assert!(rates.json.as_array().unwrap().iter().all(|r| r["family_cap"] == "500.00" && r["food_rate"] == "8.50"
+            && r["claim_window_months"] == 3 && r["flights_per_week"] == 2), "{}", rates.text);
+
         assert_eq!(fund["reach_target"], 11000);
         let years: Vec<(&str, &str, bool)> = fund["financial_years"].as_array().unwrap().iter()
             .map(|y| (y["financial_year"].as_str().unwrap(), y["limit"].as_str().unwrap(), y["approved"].as_bool().unwrap())).collect();
@@ -232,7 +247,7 @@ db_test! {
         // Seeding again changes nothing.
         let again = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         assert!(again.is_empty());
-        assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 1);
+        assert_eq!(app.as_(&admin).get("/api/v1/funds").send().await.json["total"], 2);
     }
 }
 

@@ -19,6 +19,7 @@ mod demo;
 mod directory;
 mod documents;
 mod errors;
+mod family;
 mod faults;
 mod feedback;
 mod funds;

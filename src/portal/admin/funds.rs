@@ -5,7 +5,7 @@ use actix_web::web;
 use askama::Template;
 
 use crate::caller::CurrentUser;
-use crate::domain::vocabulary::{Component, ReturnFrequency};
+use crate::domain::vocabulary::{Component, FundKind, ReturnFrequency};
 use crate::error::ApiError;
 use crate::funds::model::{Fund, FundInput, FundYear, FundYearInput, OrganisationReference};
 use crate::funds::service as funds;
@@ -22,6 +22,19 @@ struct Funds {
     layout: Layout,
     funds: Vec<Fund>,
     form: Form,
+}
+
+impl Funds {
+    /// The two kinds of fund, as the form offers them.
+    fn kinds(&self) -> Vec<Choice> {
+        vec![
+            Choice::new("grants", "Grants to organisations, who apply in rounds"),
+            Choice::new(
+                "family_expenses",
+                "Families' expenses, paid back claim by claim",
+            ),
+        ]
+    }
 }
 
 async fn load_funds(v: &Visitor, user: CurrentUser) -> Result<Vec<Fund>, ApiError> {
@@ -61,6 +74,10 @@ pub(super) async fn create_fund(v: Visitor, body: web::Bytes) -> PageResult {
         programme_start: form.value("programme_start").trim().to_owned(),
         programme_end: form.value("programme_end").trim().to_owned(),
         reach_target,
+        kind: match form.value("kind") {
+            "family_expenses" => FundKind::FamilyExpenses,
+            _ => FundKind::Grants,
+        },
     };
     let actor = user.clone();
     let status = match v

@@ -124,6 +124,7 @@ pub(super) fn model_case(
             programme_start: "2020-08-01".to_owned(),
             programme_end: "2023-03-31".to_owned(),
             reach_target: 11_000,
+            kind: crate::domain::vocabulary::FundKind::Grants,
         },
     )?;
     for year in ["2020-21", "2021-22", "2022-23"] {

@@ -14,6 +14,7 @@ mod assessment;
 mod awards;
 mod directory;
 mod documents;
+mod family;
 mod feedback;
 mod fund;
 mod monitoring;
@@ -269,6 +270,7 @@ pub fn seed(
             )?));
         }
         fund::model_case(conn, keyring, &admin, &aileen, &panel, &files)?;
+        family::family_fund(conn, &admin)?;
         // The finance user the model case made signs in with a new password.
         if let Some(user) = UserRow::find_by_email(conn, FINANCE)? {
             let password_text = new_password()?;
