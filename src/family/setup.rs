@@ -12,7 +12,7 @@ use crate::caller::CurrentUser;
 use crate::db::schema::{fund_rates, unit_wards, units};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::vocabulary::FundKind;
-use crate::error::{ApiError, ErrorCode, Validator};
+use crate::error::{ApiError, Validator};
 use crate::family::model::{
     Rates, RatesDetails, RatesInput, RatesRow, Unit, UnitDetails, UnitInput, UnitRow,
 };
@@ -23,12 +23,7 @@ use crate::permissions::Action;
 /// The fund, which must pay families' expenses (409 `fund_kind_mismatch` otherwise).
 fn family_fund(conn: &mut DbConnection, fund_id: i64) -> Result<FundRow, ApiError> {
     let fund = FundRow::find(conn, fund_id)?;
-    if fund.details.kind != FundKind::FamilyExpenses {
-        return Err(ApiError::conflict(
-            ErrorCode::FundKindMismatch,
-            "This fund runs grants to organisations: only a family-expenses fund has units and rates.",
-        ));
-    }
+    fund.ensure_kind(FundKind::FamilyExpenses)?;
     Ok(fund)
 }
 
@@ -81,6 +76,7 @@ fn checked(
 
 fn write_wards(conn: &mut DbConnection, unit_id: i64, wards: &[String]) -> Result<(), ApiError> {
     diesel::delete(unit_wards::table.filter(unit_wards::unit_id.eq(unit_id))).execute(conn)?;
+    // One statement a ward: the multi-connection takes no batch insert.
     for ward in wards {
         diesel::insert_into(unit_wards::table)
             .values((unit_wards::unit_id.eq(unit_id), unit_wards::name.eq(ward)))

@@ -10,7 +10,7 @@ use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::FundKind;
 use crate::domain::{FinancialYear, Money};
-use crate::error::{ApiError, Validator};
+use crate::error::{ApiError, ErrorCode, Validator};
 
 /// A stored fund: its checked details, and when it was created and last changed.
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -338,6 +338,25 @@ pub struct Fund {
 }
 
 impl FundRow {
+    /// 409 `fund_kind_mismatch` unless the fund is of `kind`: rounds belong to grant funds,
+    /// units and rates to family-expenses funds.
+    pub fn ensure_kind(&self, kind: FundKind) -> Result<(), ApiError> {
+        if self.details.kind == kind {
+            return Ok(());
+        }
+        Err(ApiError::conflict(
+            ErrorCode::FundKindMismatch,
+            match kind {
+                FundKind::Grants => {
+                    "This fund pays back families' expenses claim by claim: it has no rounds."
+                }
+                FundKind::FamilyExpenses => {
+                    "This fund runs grants to organisations: only a family-expenses fund has units and rates."
+                }
+            },
+        ))
+    }
+
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<FundRow, ApiError> {
         Ok(funds::table
             .find(id)

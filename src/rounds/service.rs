@@ -69,12 +69,7 @@ pub fn create(
     user.require(Action::ManageRounds)?;
     write_transaction(conn, |conn| {
         lock_fund(conn, fund_id)?;
-        if FundRow::find(conn, fund_id)?.details.kind != FundKind::Grants {
-            return Err(ApiError::conflict(
-                ErrorCode::FundKindMismatch,
-                "This fund pays back families' expenses claim by claim: it has no rounds.",
-            ));
-        }
+        FundRow::find(conn, fund_id)?.ensure_kind(FundKind::Grants)?;
         let years = fund_years(conn, fund_id)?;
         let mut v = Validator::new();
         let details = RoundDetails::parse(input, &years, &mut v);
