@@ -3,13 +3,20 @@
 # any server the script started ($server, $hello) on exit.
 #
 #   bench_start DATABASE [BUILD ARGS...]
+#
+# BENCH_BIN names a grantfund binary to measure instead of building this checkout: two builds
+# can then be compared in turns on the same machine in the same hour (`load.sh` still runs the
+# baseline server it finds in target/release/examples).
 
 PG=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+BIN=${BENCH_BIN:-./target/release/grantfund}
 
 bench_start() {
   BENCH_DB=$1
   shift
-  cargo build --release --locked --quiet "$@"
+  if [ -z "${BENCH_BIN:-}" ]; then
+    cargo build --release --locked --quiet "$@"
+  fi
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB"
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS gf_bench_pgbench WITH (FORCE)" -c "CREATE DATABASE gf_bench_pgbench"
   work=$(mktemp -d)
@@ -31,9 +38,9 @@ bench_cleanup() {
 
 # Migrates, seeds the scale fund with APPLICATIONS and sets $fund to its id.
 bench_seed_scale() {
-  ./target/release/grantfund migrate
+  "$BIN" migrate
   echo "== seed scale --applications $1"
-  ./target/release/grantfund seed scale --applications "$1" | tee "$work/seed.txt"
+  "$BIN" seed scale --applications "$1" | tee "$work/seed.txt"
   psql "$PG/$BENCH_DB" -qc "VACUUM ANALYZE"
   fund=$(sed -n 's/^fund \([0-9]*\) .*/\1/p' "$work/seed.txt")
 }

@@ -21,10 +21,10 @@ export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER
 export UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE=1000000
 export OUTBOX_POLL_SECONDS=86400 DATABASE_POOL_SIZE=${BENCH_POOL_SIZE:-16}
 password="bench admin passphrase $(date +%s)"
-./target/release/grantfund migrate
-printf '%s' "$password" | ./target/release/grantfund user create --email bench-admin@fund.example.org \
+"$BIN" migrate
+printf '%s' "$password" | "$BIN" user create --email bench-admin@fund.example.org \
   --name "Bench Admin" --role administrator --password-stdin >/dev/null
-./target/release/grantfund serve >"$work/server.log" 2>&1 &
+"$BIN" serve >"$work/server.log" 2>&1 &
 server=$!
 bench_wait_up "$PORT"
 

@@ -28,7 +28,7 @@ export DATABASE_URL="sqlite://$work/bench.db" MAIL_DIR="$work/mail" RUST_LOG=war
 export STORAGE_URL="file://$work/documents" BIND_ADDR="127.0.0.1:$PORT"
 export MAX_UPLOAD_BYTES=$((11 * 1024 * 1024))
 export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400
-./target/release/grantfund serve >"$work/server.log" 2>&1 &
+"$BIN" serve >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break

@@ -29,12 +29,12 @@ bench_seed_scale "$APPLICATIONS"
 award=$(psql "$PG/$BENCH_DB" -Atc "SELECT id FROM awards WHERE fund_id = $fund ORDER BY id OFFSET (SELECT count(*) / 2 FROM awards) LIMIT 1")
 round=$(psql "$PG/$BENCH_DB" -Atc "SELECT round_id FROM applications GROUP BY round_id ORDER BY count(*) DESC, round_id LIMIT 1")
 password="bench passphrase $(date +%s)"
-printf '%s' "$password" | ./target/release/grantfund user create --email bench-admin@fund.example.org \
+printf '%s' "$password" | "$BIN" user create --email bench-admin@fund.example.org \
   --name "Bench Admin" --role administrator --password-stdin >/dev/null
-printf '%s' "$password" | ./target/release/grantfund user create --email bench-official@gov.example.org \
+printf '%s' "$password" | "$BIN" user create --email bench-official@gov.example.org \
   --name "Bench Official" --role official --password-stdin >/dev/null
 
-./target/release/grantfund serve >"$work/server.log" 2>&1 &
+"$BIN" serve >"$work/server.log" 2>&1 &
 server=$!
 bench_wait_up "$PORT"
 sleep 2

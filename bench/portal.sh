@@ -21,7 +21,7 @@ export BIND_ADDR="127.0.0.1:$PORT"
 export AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=1000000 AUTH_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=1000000
 export UNAUTHENTICATED_WRITES_PER_CLIENT_PER_MINUTE=1000000
 export OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECONDS=86400
-./target/release/grantfund serve --demo >"$work/logins.txt" 2>"$work/server.log" &
+"$BIN" serve --demo >"$work/logins.txt" 2>"$work/server.log" &
 server=$!
 bench_wait_up "$PORT"
 read -r email password < <(awk '$1 == "official" {print $2, $3}' "$work/logins.txt")

@@ -19,9 +19,9 @@ export BIND_ADDR="127.0.0.1:$PORT" OUTBOX_POLL_SECONDS=86400 REMINDER_POLL_SECON
 bench_seed_scale "$APPLICATIONS"
 year=$(psql "$PG/$BENCH_DB" -Atc "SELECT max(financial_year) FROM fund_years WHERE fund_id = $fund")
 password="bench official passphrase $(date +%s)"
-printf '%s' "$password" | ./target/release/grantfund user create --email bench-official@gov.example.org \
+printf '%s' "$password" | "$BIN" user create --email bench-official@gov.example.org \
   --name "Bench Official" --role official --password-stdin >/dev/null
-./target/release/grantfund serve >"$work/server.log" 2>&1 &
+"$BIN" serve >"$work/server.log" 2>&1 &
 server=$!
 bench_wait_up "$PORT"
 
