@@ -2,7 +2,7 @@
 //! organisation. The HTTP layer builds it from a bearer token (`auth::extract`) or a portal
 //! session; the services take it and check it.
 
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{HealthBoard, Role};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{ApiError, ErrorCode};
@@ -15,6 +15,10 @@ pub struct CurrentUser {
     pub id: i64,
     pub role: Role,
     pub organisation_id: Option<i64>,
+    /// A clinician's unit.
+    pub unit_id: Option<i64>,
+    /// A cash office's NHS board.
+    pub health_board: Option<HealthBoard>,
     pub email: String,
     pub name: String,
     /// The account has a confirmed second factor.

@@ -142,7 +142,7 @@ pub struct Config {
     #[arg(
         long,
         env,
-        default_value = "administrator,official,finance",
+        default_value = "administrator,official,finance,clinician,cash_office",
         global = true
     )]
     pub mfa_required_roles: String,

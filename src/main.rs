@@ -10,10 +10,10 @@ use grantfund::config::{Config, Settings};
 use grantfund::db::Db;
 use grantfund::domain::clock::{Clock, SystemClock};
 use grantfund::domain::identifiers::{Email, check_new_password};
-use grantfund::domain::vocabulary::Role;
+use grantfund::domain::vocabulary::{HealthBoard, Role};
 use grantfund::email::mailer::Mailer;
 use grantfund::tooling::{demo, seed};
-use grantfund::users::service::NewUser;
+use grantfund::users::service::{NewUser, Place};
 use grantfund::{Application, Options, auth, email, openapi, telemetry, users};
 
 #[derive(Parser)]
@@ -96,6 +96,12 @@ enum UserCommand {
         /// The applicant's organisation.
         #[arg(long)]
         organisation_id: Option<i64>,
+        /// The clinician's unit.
+        #[arg(long)]
+        unit_id: Option<i64>,
+        /// The cash office's NHS board, e.g. `lothian`.
+        #[arg(long)]
+        health_board: Option<HealthBoard>,
         /// Read the password from standard input (the only way: never on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -165,6 +171,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                     name,
                     role,
                     organisation_id,
+                    unit_id,
+                    health_board,
                     password_stdin: _,
                 },
         } => {
@@ -183,7 +191,11 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                         email,
                         name,
                         role,
-                        organisation_id,
+                        place: Place {
+                            organisation_id,
+                            unit_id,
+                            health_board,
+                        },
                         password_hash: auth::password::hash(&password)?,
                     };
                     users::service::create(conn, now, None, &new)

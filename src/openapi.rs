@@ -39,7 +39,7 @@ Money is a decimal string with two places (`\"250000.00\"`). Errors are RFC 9457
         (name = "users", description = "Accounts (administrators)"),
         (name = "organisations", description = "Applicant organisations and due diligence"),
         (name = "funds", description = "Funds and the limit of each financial year"),
-        (name = "family", description = "A family-expenses fund's units and the rates of each financial year"),
+        (name = "family", description = "A family-expenses fund: its units and each year's rates, families' stays, journeys approved beforehand, and claims from draft to approval"),
         (name = "rounds", description = "Funding rounds and their assessment criteria"),
         (name = "applications", description = "Drafting, submitting and withdrawing applications"),
         (name = "assessment", description = "Assigning assessors, conflicts of interest, scoring, moderation and ranking"),
@@ -487,6 +487,18 @@ mod tests {
             "FundYearInput" => read::<funds::model::FundYearInput>(body),
             "UnitInput" => read::<crate::family::model::UnitInput>(body),
             "RatesInput" => read::<crate::family::model::RatesInput>(body),
+            "NewAccount" => read::<auth::model::NewAccount>(body),
+            "StayInput" => read::<crate::family::stay_model::StayInput>(body),
+            "ChildInput" => read::<crate::family::stay_model::ChildInput>(body),
+            "DischargeInput" => read::<crate::family::stay_model::DischargeInput>(body),
+            "PreApprovalInput" => read::<crate::family::claim_model::PreApprovalInput>(body),
+            "PreApprovalDecisionInput" => {
+                read::<crate::family::claim_model::PreApprovalDecisionInput>(body)
+            }
+            "ClaimInput" => read::<crate::family::claim_model::ClaimInput>(body),
+            "CertifyInput" => read::<crate::family::claim_model::CertifyInput>(body),
+            "ClaimDecisionInput" => read::<crate::family::claim_model::ClaimDecisionInput>(body),
+            "ReasonInput" => read::<crate::family::claim_model::ReasonInput>(body),
             "RoundInput" => read::<rounds::model::RoundInput>(body),
             "RoundPatch" => read::<rounds::model::RoundPatch>(body),
             "CriterionInput" => read::<rounds::model::CriterionInput>(body),

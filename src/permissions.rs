@@ -118,18 +118,41 @@ actions! {
     /// List and download the documents of what the caller may read (never officials).
     ReadDocuments,
     /// Upload and delete the documents of one's own organisation, applications, returns and
-    /// awards.
+    /// awards, or of one's own draft claims (their receipts).
     ManageDocuments,
+    /// Record one's own stays, their visitors and discharge, ask for journeys to be approved,
+    /// write and submit claims and attach their receipts (claimants).
+    Claim,
+    /// Read stays and their claims: claimants their own, clinicians their unit's, cash offices
+    /// their board's.
+    ReadStays,
+    /// Approve or refuse a journey before it is made: taxis (clinicians of the unit), flights
+    /// (the cash office of the board).
+    DecidePreApproval,
+    /// Certify that a woman was resident in the unit for a claim's dates.
+    CertifyClaim,
+    /// Approve a certified claim line by line, reject it or refer it to counter fraud.
+    CheckClaim,
 }
 
-use Role::{Administrator as D, Applicant as A, Assessor as S, Finance as F, Official as O};
+use Role::{
+    Administrator as D, Applicant as A, Assessor as S, CashOffice as K, Claimant as C,
+    Clinician as L, Finance as F, Official as O,
+};
 
 impl Action {
     /// The roles allowed this action, in the order the contract names them.
     pub const fn roles(self) -> &'static [Role] {
         use Action::*;
         match self {
-            ReadOwnAccount | ManageOwnAccount | ReadOrganisations => &[A, S, D, O, F],
+            ReadOwnAccount | ManageOwnAccount => &[A, S, D, O, F, C, L, K],
+            ReadOrganisations => &[A, S, D, O, F],
+            ReadFunds => &[S, D, O, F, C, L, K],
+            Claim => &[C],
+            ReadStays => &[C, L, K],
+            DecidePreApproval => &[L, K],
+            CertifyClaim => &[L],
+            CheckClaim => &[K],
             EditOrganisation
             | ListApplications
             | ReadReturns
@@ -143,13 +166,13 @@ impl Action {
             VerifyBankDetails => &[D, F],
             AuthoriseRelease | PreparePayments => &[F],
             ReadReleaseQueue => &[D, F],
-            ReadApplication | ReadDocuments => &[A, S, D],
+            ReadApplication => &[A, S, D],
+            ReadDocuments => &[A, S, D, C, K],
             ReadAwards => &[A, D, O, F],
-            ReadFunds => &[S, D, O, F],
             ReadAssessments => &[S, D],
             ReadReports | ExportOpenData => &[O, D],
-            Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService
-            | ManageDocuments => &[A],
+            Apply | EditApplication | AnswerOffer | CompleteReturn | EditDirectoryService => &[A],
+            ManageDocuments => &[A, C],
             Score => &[S],
             ManageUsers
             | VerifyOrganisation
@@ -197,7 +220,10 @@ mod tests {
         assert!(!Action::ListApplications.allows(Role::Official));
         assert!(!Action::ReadReports.allows(Role::Applicant));
         assert!(!Action::ReadDocuments.allows(Role::Official));
-        assert_eq!(allowed(Action::ManageDocuments), [Role::Applicant]);
+        assert_eq!(
+            allowed(Action::ManageDocuments),
+            [Role::Applicant, Role::Claimant]
+        );
         assert!(!Action::Score.allows(Role::Administrator));
         assert_eq!(
             allowed(Action::VerifyBankDetails),

@@ -62,7 +62,9 @@ pub fn visible(
         Role::Administrator => true,
         Role::Applicant => user.organisation_id == Some(row.organisation_id),
         Role::Assessor => assessor_may_read(conn, user.id, row.id)?,
-        Role::Official | Role::Finance => false,
+        Role::Official | Role::Finance | Role::Claimant | Role::Clinician | Role::CashOffice => {
+            false
+        }
     };
     if allowed {
         Ok(row)

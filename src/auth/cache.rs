@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{user_factors, users};
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{HealthBoard, Role};
 use crate::error::ApiError;
 
 /// How long an account read from the database is trusted.
@@ -32,6 +32,8 @@ struct AccountRow {
     id: i64,
     role: Role,
     organisation_id: Option<i64>,
+    unit_id: Option<i64>,
+    health_board: Option<HealthBoard>,
     email: String,
     name: String,
     active: bool,
@@ -45,6 +47,8 @@ pub struct Account {
     pub id: i64,
     pub role: Role,
     pub organisation_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub health_board: Option<HealthBoard>,
     pub email: String,
     pub name: String,
     pub active: bool,
@@ -71,6 +75,8 @@ impl Account {
             id: row.id,
             role: row.role,
             organisation_id: row.organisation_id,
+            unit_id: row.unit_id,
+            health_board: row.health_board,
             email: row.email,
             name: row.name,
             active: row.active,
@@ -87,6 +93,8 @@ impl From<Account> for CurrentUser {
             id: account.id,
             role: account.role,
             organisation_id: account.organisation_id,
+            unit_id: account.unit_id,
+            health_board: account.health_board,
             email: account.email,
             name: account.name,
             mfa_enrolled: account.mfa_enrolled,
@@ -138,6 +146,8 @@ mod tests {
             id,
             role: Role::Administrator,
             organisation_id: None,
+            unit_id: None,
+            health_board: None,
             email: format!("{id}@example.org"),
             name: "A".into(),
             active: true,

@@ -65,3 +65,11 @@ pub fn login_mfa() -> Value {
         "code": "492039"
     })
 }
+
+pub fn register_claimant() -> Value {
+    json!({
+        "name": "Calum MacLeod",
+        "email": "calum.macleod@example.com",
+        "password": "a long passphrase of mine"
+    })
+}

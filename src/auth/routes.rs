@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::examples;
 use crate::auth::jwt::CHALLENGE_TTL_SECONDS;
-use crate::auth::model::{RegisterRequest, RegisterResponse};
+use crate::auth::model::{NewAccount, RegisterRequest, RegisterResponse};
 use crate::auth::service::{self, TokenPair};
 use crate::caller::CurrentUser;
 use crate::db::DbConnection;
@@ -15,7 +15,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::{Json, UnauthenticatedWrite, origin_of, run};
 use crate::organisations::model::{Organisation, OrganisationRow};
 use crate::state::AppState;
-use crate::usecases::accounts::{ask_for_password_reset, register_organisation, reset_password};
+use crate::usecases::accounts::{
+    self, ask_for_password_reset, register_organisation, reset_password,
+};
 use crate::usecases::second_factor::{
     PasswordChecked, issue_tokens, proof, sign_in_with_password, sign_in_with_second_factor,
 };
@@ -182,6 +184,28 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let registered = register_organisation(&state, body.0).await?;
     Ok(HttpResponse::Created().json(registered))
+}
+
+/// Registers a claimant of the family fund: the partner, other parent or main carer of a woman
+/// in a Mother and Baby Unit, as an individual of no organisation, and sends a welcome email.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = NewAccount, example = json!(examples::register_claimant())),
+    responses(
+        (status = 201, description = "Registered", body = User),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every field in error", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many registrations from this client or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register-claimant")]
+pub async fn register_claimant(
+    _write: UnauthenticatedWrite,
+    state: web::Data<AppState>,
+    body: Json<NewAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let user = accounts::register_claimant(&state, body.0).await?;
+    Ok(HttpResponse::Created().json(user))
 }
 
 /// Signs in with email and password. An account with a second factor answers `mfa_required`
@@ -367,6 +391,7 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<web::Js
 
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(register)
+        .service(register_claimant)
         .service(login)
         .service(login_mfa)
         .service(refresh)
@@ -384,6 +409,8 @@ mod tests {
     fn examples_are_accepted_bodies() {
         serde_json::from_value::<RegisterRequest>(examples::register())
             .expect("POST /auth/register");
+        serde_json::from_value::<NewAccount>(examples::register_claimant())
+            .expect("POST /auth/register-claimant");
         serde_json::from_value::<LoginRequest>(examples::login()).expect("POST /auth/login");
         serde_json::from_value::<LoginMfaRequest>(examples::login_mfa())
             .expect("POST /auth/login/mfa");

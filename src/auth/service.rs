@@ -18,7 +18,7 @@ use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::organisations::service as organisations;
 use crate::users::api::User;
 use crate::users::model::{UserChanges, UserRow};
-use crate::users::service::{self as user_service, NewUser, revoke_sessions};
+use crate::users::service::{self as user_service, NewUser, Place, revoke_sessions};
 
 /// A new access token and the refresh token that replaces the one presented.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub fn register(
     write_transaction(conn, |conn| {
         let organisation = organisations::insert(conn, now, organisation)?;
         applicant.role = Role::Applicant;
-        applicant.organisation_id = Some(organisation.id);
+        applicant.place = Place::organisation(organisation.id);
         let user = user_service::create(conn, now, None, &applicant)?;
         audit::record(
             conn,
@@ -55,6 +55,32 @@ pub fn register(
             &messages::welcome(&user.email, &user.name, &organisation.name, public_url),
         )?;
         Ok((organisation, user))
+    })
+}
+
+/// Creates a claimant of the family fund, an individual of no organisation, with the welcome
+/// email and the audit entry.
+pub fn register_claimant(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    mut claimant: NewUser,
+    public_url: &str,
+) -> Result<User, ApiError> {
+    write_transaction(conn, |conn| {
+        claimant.role = Role::Claimant;
+        claimant.place = Place::default();
+        let user = user_service::create(conn, now, None, &claimant)?;
+        audit::record(
+            conn,
+            now,
+            Change::new(Some(user.id), "user", user.id, "claimant_registered"),
+        )?;
+        outbox::enqueue(
+            conn,
+            now,
+            &messages::welcome_claimant(&user.email, &user.name, public_url),
+        )?;
+        Ok(user)
     })
 }
 
@@ -146,7 +172,10 @@ pub fn login(
 ) -> Result<TokenPair, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
     let start = SessionStart {
-        user_agent: start.user_agent.clone().filter(|_| user.role.is_staff()),
+        user_agent: start
+            .user_agent
+            .clone()
+            .filter(|_| user.role.works_for_a_fund()),
         factor_at: start.factor_at,
     };
     issue(conn, now, user.id, &family, &start, jwt, settings)

@@ -44,6 +44,8 @@ diesel::table! {
         updated_at -> Timestamp,
         deletion_requested_at -> Nullable<Timestamp>,
         session_generation -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        health_board -> Nullable<Text>,
     }
 }
 
@@ -593,6 +595,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_wards,
     fund_rates,
+    stays,
+    stay_people,
+    visitors,
+    pre_approvals,
+    claims,
+    claim_lines,
 );
 
 diesel::table! {
@@ -666,7 +674,7 @@ diesel::table! {
         id -> BigInt,
         owner_kind -> Text,
         owner_id -> BigInt,
-        organisation_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
         kind -> Text,
         given_name -> Text,
         display_name -> Text,
@@ -725,3 +733,105 @@ diesel::table! {
 diesel::joinable!(units -> funds (fund_id));
 diesel::joinable!(unit_wards -> units (unit_id));
 diesel::joinable!(fund_rates -> funds (fund_id));
+
+diesel::table! {
+    stays (id) {
+        id -> BigInt,
+        fund_id -> BigInt,
+        unit_id -> BigInt,
+        claimant_id -> BigInt,
+        admitted_on -> Date,
+        discharged_on -> Nullable<Date>,
+        home_board -> Text,
+        cap_pence -> BigInt,
+        claim_window_months -> Integer,
+        approved_pence -> BigInt,
+        paid_pence -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        anonymised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    stay_people (stay_id) {
+        stay_id -> BigInt,
+        woman_sealed -> Text,
+        key_id -> Text,
+        ward -> Text,
+        consultant -> Text,
+    }
+}
+
+diesel::table! {
+    visitors (id) {
+        id -> BigInt,
+        stay_id -> BigInt,
+        kind -> Text,
+        sealed -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pre_approvals (id) {
+        id -> BigInt,
+        stay_id -> BigInt,
+        visitor_id -> BigInt,
+        kind -> Text,
+        journey_on -> Date,
+        details -> Text,
+        status -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> BigInt,
+        stay_id -> BigInt,
+        status -> Text,
+        claimed_pence -> BigInt,
+        approved_pence -> Nullable<BigInt>,
+        submitted_at -> Nullable<Timestamp>,
+        certified_by -> Nullable<BigInt>,
+        certified_at -> Nullable<Timestamp>,
+        resident_from -> Nullable<Date>,
+        resident_to -> Nullable<Date>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claim_lines (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        visitor_id -> BigInt,
+        spent_on -> Date,
+        kind -> Text,
+        miles -> Nullable<Integer>,
+        together -> Bool,
+        description -> Text,
+        amount_pence -> BigInt,
+        receipt_document_id -> Nullable<BigInt>,
+        pre_approval_id -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        approved_pence -> Nullable<BigInt>,
+        outcome_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(stays -> units (unit_id));
+diesel::joinable!(visitors -> stays (stay_id));
+diesel::joinable!(stay_people -> stays (stay_id));
+diesel::joinable!(pre_approvals -> stays (stay_id));
+diesel::joinable!(claims -> stays (stay_id));
+diesel::joinable!(claim_lines -> claims (claim_id));

@@ -60,6 +60,9 @@ use crate::domain::vocabulary::{
     PaymentKind, PaymentLineStatus, PaymentRunStatus, Respondent, ReturnFrequency, ReturnStatus,
     Role, SignInOutcome, VariationKind, VariationStatus,
 };
+use crate::domain::vocabulary::{
+    ClaimLineKind, ClaimStatus, LineOutcome, PreApprovalKind, PreApprovalStatus, VisitorKind,
+};
 
 text_column!(
     Role,
@@ -85,6 +88,12 @@ text_column!(
     VariationKind,
     VariationStatus,
     SignInOutcome,
+    VisitorKind,
+    PreApprovalKind,
+    PreApprovalStatus,
+    ClaimStatus,
+    ClaimLineKind,
+    LineOutcome,
 );
 
 #[cfg(test)]

@@ -42,6 +42,13 @@ impl Owner {
             id,
         }
     }
+
+    pub fn claim(id: i64) -> Owner {
+        Owner {
+            kind: DocumentOwner::Claim,
+            id,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -50,7 +57,8 @@ pub struct DocumentRow {
     pub id: i64,
     pub owner_kind: DocumentOwner,
     pub owner_id: i64,
-    pub organisation_id: i64,
+    /// The organisation whose document it is; none for a family's receipt.
+    pub organisation_id: Option<i64>,
     pub kind: DocumentKind,
     pub given_name: String,
     pub display_name: String,
@@ -139,8 +147,8 @@ pub struct DocumentList {
 #[serde(deny_unknown_fields)]
 pub struct RequiredKinds {
     /// Each kind once; only kinds an application may carry.
-    #[serde(deserialize_with = "crate::wire::at_most::<_, _, 9>")]
-    #[schema(example = json!(["budget"]), max_items = 9)]
+    #[serde(deserialize_with = "crate::wire::at_most::<_, _, 10>")]
+    #[schema(example = json!(["budget"]), max_items = 10)]
     pub kinds: Vec<DocumentKind>,
 }
 

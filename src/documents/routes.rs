@@ -139,6 +139,18 @@ owner_documents! {
     locked: "`document_locked`",
 }
 
+owner_documents! {
+    owner: Owner::claim,
+    id: "Claim id",
+    /// Uploads a receipt of the caller's own draft claim (`receipt`): a photo or a scan. A
+    /// photo loses its location and camera data before it is stored. A submitted claim's
+    /// receipts no longer change.
+    upload: upload_claim_document at "/claims/{id}/documents",
+    /// A claim's receipts, newest first, for those who see the claim.
+    list: list_claim_documents at "/claims/{id}/documents",
+    locked: "`claim_status_mismatch`: the claim is no longer a draft",
+}
+
 /// One document's details.
 #[utoipa::path(
     tag = "documents",
@@ -263,10 +275,12 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(upload_application_document)
         .service(upload_return_document)
         .service(upload_award_document)
+        .service(upload_claim_document)
         .service(list_organisation_documents)
         .service(list_application_documents)
         .service(list_return_documents)
         .service(list_award_documents)
+        .service(list_claim_documents)
         .service(get_document)
         .service(download_document)
         .service(delete_document)

@@ -71,7 +71,7 @@ pub fn insert(
     now: NaiveDateTime,
     user: &CurrentUser,
     owner: Owner,
-    organisation_id: i64,
+    organisation_id: Option<i64>,
     kind: DocumentKind,
     period_end: Option<NaiveDate>,
     received: &Received,

@@ -66,13 +66,38 @@ vocabulary! {
         Official => "official",
         /// Finance staff: check bank details, authorise payments and prepare payment runs.
         Finance => "finance",
+        /// A family fund's claimant: the partner, other parent or main carer of a woman in a
+        /// unit, who registers themselves and claims back the costs of visiting her.
+        Claimant => "claimant",
+        /// Clinical staff of one unit: certify that a woman was resident, approve taxis before
+        /// the journey.
+        Clinician => "clinician",
+        /// The cash office of one NHS board: checks, approves, rejects or refers the claims of
+        /// the families of its units' patients, approves flights, and pays.
+        CashOffice => "cash_office",
     }
 }
 
 impl Role {
-    /// Staff are every role that does not belong to an applicant organisation.
+    /// The grant programme's staff: every role that neither belongs to an applicant
+    /// organisation nor works on the family fund alone. Staff read every organisation.
     pub fn is_staff(self) -> bool {
-        !matches!(self, Role::Applicant)
+        matches!(
+            self,
+            Role::Assessor | Role::Administrator | Role::Official | Role::Finance
+        )
+    }
+
+    /// Everyone who works for a fund rather than applying to it or claiming from it: the grant
+    /// programme's staff, and the family fund's clinicians and cash offices. Their sign-ins are
+    /// kept in a history, and they set up a second factor.
+    pub fn works_for_a_fund(self) -> bool {
+        self.is_staff() || matches!(self, Role::Clinician | Role::CashOffice)
+    }
+
+    /// The family fund's roles, who see stays and claims and nothing of the grant cycle.
+    pub fn is_family(self) -> bool {
+        matches!(self, Role::Claimant | Role::Clinician | Role::CashOffice)
     }
 }
 
@@ -90,6 +115,111 @@ impl Default for FundKind {
     /// A fund created without saying otherwise runs grants.
     fn default() -> Self {
         FundKind::Grants
+    }
+}
+
+vocabulary! {
+    /// Who visits a woman in a unit: the claimant, or one of the children.
+    VisitorKind {
+        Claimant => "claimant",
+        Child => "child",
+    }
+}
+
+vocabulary! {
+    /// A journey that must be approved before it is made.
+    PreApprovalKind {
+        /// Approved by a clinician of the unit.
+        Taxi => "taxi",
+        /// Approved by the cash office of the unit's board.
+        Flight => "flight",
+    }
+}
+
+vocabulary! {
+    /// Where a request to make a journey stands.
+    PreApprovalStatus {
+        Requested => "requested",
+        Approved => "approved",
+        Refused => "refused",
+    }
+}
+
+vocabulary! {
+    /// Where a family's claim stands.
+    ClaimStatus {
+        /// Being written by the claimant.
+        Draft => "draft",
+        /// Sent: waits for a clinician of the unit to certify the woman's residence.
+        Submitted => "submitted",
+        /// Residence certified: waits for the cash office's check.
+        Certified => "certified",
+        /// Approved, in full or in part: waits for a payment run.
+        Approved => "approved",
+        /// Turned down by the cash office.
+        Rejected => "rejected",
+        /// Referred to counter fraud: frozen.
+        Referred => "referred",
+        /// Paid into the claimant's account.
+        Paid => "paid",
+    }
+}
+
+vocabulary! {
+    /// What a claim's line is for. Costs the fund never pays (loss of earnings, fines,
+    /// childcare, car hire, alcohol) have no kind.
+    ClaimLineKind {
+        /// Miles driven, paid at the year's mileage rate.
+        Car => "car",
+        /// A standard-class return journey, with its receipt.
+        PublicTransport => "public_transport",
+        /// A return journey approved beforehand by the unit, with its receipt.
+        Taxi => "taxi",
+        /// A return flight approved beforehand by the board, with its receipt.
+        Flight => "flight",
+        /// Food and non-alcoholic drinks: the year's flat rate, no receipt.
+        Food => "food",
+        /// One room for one night, with its receipt.
+        Accommodation => "accommodation",
+    }
+}
+
+impl ClaimLineKind {
+    /// Travel lines: one a person a day.
+    pub fn is_travel(self) -> bool {
+        matches!(
+            self,
+            ClaimLineKind::Car
+                | ClaimLineKind::PublicTransport
+                | ClaimLineKind::Taxi
+                | ClaimLineKind::Flight
+        )
+    }
+
+    /// The kind in words, as a page or an email shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClaimLineKind::Car => "Car",
+            ClaimLineKind::PublicTransport => "Public transport",
+            ClaimLineKind::Taxi => "Taxi",
+            ClaimLineKind::Flight => "Flight",
+            ClaimLineKind::Food => "Food and drink",
+            ClaimLineKind::Accommodation => "Accommodation",
+        }
+    }
+}
+
+vocabulary! {
+    /// What the check of a claim made of one line.
+    LineOutcome {
+        /// Approved as claimed.
+        Full => "full",
+        /// Approved for less, with the reason.
+        Part => "part",
+        /// Not approved, with the reason.
+        None => "none",
+        /// Outside the dates the clinician certified.
+        Cut => "cut",
     }
 }
 
@@ -497,6 +627,7 @@ vocabulary! {
         LetterOfSupport => "letter_of_support",
         Evidence => "evidence",
         SignedAgreement => "signed_agreement",
+        Receipt => "receipt",
         Other => "other",
     }
 }
@@ -508,6 +639,8 @@ vocabulary! {
         Application => "application",
         Return => "return",
         Award => "award",
+        /// A family's claim: its receipts.
+        Claim => "claim",
     }
 }
 
@@ -520,6 +653,7 @@ impl DocumentKind {
             DocumentOwner::Application => &[Budget, ProjectPlan, LetterOfSupport, Other],
             DocumentOwner::Return => &[Evidence, Other],
             DocumentOwner::Award => &[SignedAgreement],
+            DocumentOwner::Claim => &[Receipt],
         }
     }
 
@@ -534,6 +668,7 @@ impl DocumentKind {
             DocumentKind::LetterOfSupport => "Letter of support",
             DocumentKind::Evidence => "Evidence",
             DocumentKind::SignedAgreement => "Signed grant agreement",
+            DocumentKind::Receipt => "Receipt",
             DocumentKind::Other => "Other document",
         }
     }

@@ -44,6 +44,18 @@ pub fn welcome(recipient: &str, name: &str, organisation: &str, public_url: &str
     }
 }
 
+pub fn welcome_claimant(recipient: &str, name: &str, public_url: &str) -> NewEmail {
+    hello(
+        "welcome",
+        recipient,
+        "Your account for the family fund".to_owned(),
+        &format!(
+            "{name}, your account is ready. Sign in at {public_url}/sign-in to record the stay \
+             and claim back what visiting costs you and your children.\n"
+        ),
+    )
+}
+
 pub fn password_reset(
     recipient: &str,
     name: &str,

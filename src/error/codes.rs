@@ -131,6 +131,8 @@ codes! {
         "The award is not accepted, or has been completed or terminated.";
     BankDetailsUnverified = "bank_details_unverified", CONFLICT, Operations,
         "The organisation has no bank details, or a change to them awaits a second person's check, so nothing can be paid to it.";
+    ClaimStatusMismatch = "claim_status_mismatch", CONFLICT, Operations,
+        "The claim is not at the step this action is for, such as certifying a draft or approving a claim referred to counter fraud.";
     ConflictNotDeclared = "conflict_not_declared", CONFLICT, Operations,
         "The assessor has not yet declared whether they have a conflict of interest.";
     CriteriaFrozen = "criteria_frozen", CONFLICT, Operations,
@@ -141,6 +143,8 @@ codes! {
         "The documents of a submitted application or return, or of an award no longer running, cannot change.";
     EmailTaken = "email_taken", CONFLICT, Operations,
         "Another account uses this email address.";
+    FamilyCapExceeded = "family_cap_exceeded", CONFLICT, Operations,
+        "Approving the claim would take what the family is approved for the stay past the fund's cap for one family.";
     FundCodeTaken = "fund_code_taken", CONFLICT, Operations,
         "Another fund uses this code.";
     FundKindMismatch = "fund_kind_mismatch", CONFLICT, Operations,
@@ -165,6 +169,8 @@ codes! {
         "The applicant organisation is not verified yet.";
     PeriodNotEnded = "period_not_ended", CONFLICT, Operations,
         "The period of the return has not ended yet.";
+    PreApprovalDecided = "pre_approval_decided", CONFLICT, Operations,
+        "The journey's request has already been approved or refused.";
     ReferenceTaken = "reference_taken", CONFLICT, Operations,
         "Another award took the same reference at the same moment, so try again.";
     ReleaseNotRequested = "release_not_requested", CONFLICT, Operations,

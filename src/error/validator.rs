@@ -9,7 +9,7 @@ use crate::domain::{FinancialYear, Money};
 
 /// Collects every field error of a request before any is reported, so that a client learns of
 /// all of them at once.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Validator {
     errors: Vec<FieldError>,
 }

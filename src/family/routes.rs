@@ -1,12 +1,21 @@
-//! Handlers for a family-expenses fund's units and rates.
+//! Handlers for a family-expenses fund: its units and rates, the families' stays, the journeys
+//! approved beforehand, and the claims from draft to approval.
 
 use actix_web::{HttpResponse, get, post, put, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::examples;
 use crate::caller::CurrentUser;
+use crate::domain::vocabulary::ClaimStatus;
 use crate::error::{ApiError, Problem};
+use crate::family::claim_model::{
+    CertifyInput, Claim, ClaimDecisionInput, ClaimInput, PreApproval, PreApprovalDecisionInput,
+    PreApprovalInput, ReasonInput,
+};
 use crate::family::model::{Rates, RatesInput, Unit, UnitInput};
-use crate::family::setup;
+use crate::family::stay_model::{ChildInput, DischargeInput, Stay, StayInput};
+use crate::family::{checking, claims, pre_approvals, setup, stays};
 use crate::http::{Json, answer, created};
 use crate::state::AppState;
 
@@ -139,13 +148,459 @@ pub async fn set_rates(
     .await
 }
 
+/// Records a stay (claimants): the woman in the unit, her ward and consultant, the admission,
+/// the family's home board and the children who visit. The woman's name and date of birth and
+/// the children's are sealed at rest, seen only by the claimant, the unit's clinicians and the
+/// board's cash office. The stay's cap and claim window are the rates of the year of admission.
+#[utoipa::path(
+    tag = "family",
+    request_body(content = StayInput, example = json!(examples::stay())),
+    responses(
+        (status = 201, description = "The stay", body = Stay),
+        (status = 422, description = "`validation_failed`: every field in error, a ward the unit does not have among them", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/stays")]
+pub async fn create_stay(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: Json<StayInput>,
+) -> Result<HttpResponse, ApiError> {
+    let keyring = state.keyring.clone();
+    created(&state, move |conn, now| {
+        stays::create(conn, now, &keyring, &user, &body.0)
+    })
+    .await
+}
+
+/// The stays the caller sees, newest first: a claimant's own, a clinician's unit's, a cash
+/// office's board's.
+#[utoipa::path(
+    tag = "family",
+    responses((status = 200, description = "The stays", body = Vec<Stay>)),
+    security(("bearer" = []))
+)]
+#[get("/stays")]
+pub async fn list_stays(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<Vec<Stay>>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, _| stays::list(conn, &keyring, &user)).await
+}
+
+/// One stay, with what the family has been approved and what is left under the cap.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    responses((status = 200, description = "The stay", body = Stay)),
+    security(("bearer" = []))
+)]
+#[get("/stays/{id}")]
+pub async fn get_stay(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Stay>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, _| {
+        stays::get(conn, &keyring, &user, *id)
+    })
+    .await
+}
+
+/// Records the day the woman was discharged (the claimant, or a clinician of the unit): claims
+/// may then be made for the months of the claim window.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    request_body(content = DischargeInput, example = json!(examples::discharge())),
+    responses(
+        (status = 200, description = "The stay", body = Stay),
+        (status = 422, description = "`validation_failed`: a day before the admission or in the future", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/stays/{id}/discharge")]
+pub async fn discharge(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<DischargeInput>,
+) -> Result<web::Json<Stay>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        stays::discharge(conn, now, &keyring, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Adds a child who visits (the claimant).
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    request_body(content = ChildInput, example = json!(examples::child())),
+    responses(
+        (status = 200, description = "The stay with the child", body = Stay),
+        (status = 422, description = "`validation_failed`: every field in error", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/stays/{id}/children")]
+pub async fn add_child(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ChildInput>,
+) -> Result<web::Json<Stay>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        stays::add_child(conn, now, &keyring, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Asks for a taxi (answered by the unit) or a flight (answered by the board's cash office) to
+/// be approved before the journey (the claimant).
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    request_body(content = PreApprovalInput, example = json!(examples::pre_approval())),
+    responses(
+        (status = 201, description = "The request", body = PreApproval),
+        (status = 422, description = "`validation_failed`: every field in error, a journey in the past among them", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/stays/{id}/pre-approvals")]
+pub async fn request_pre_approval(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<PreApprovalInput>,
+) -> Result<HttpResponse, ApiError> {
+    created(&state, move |conn, now| {
+        pre_approvals::request(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// A stay's requests for journeys, in the order they were made.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    responses((status = 200, description = "The requests", body = Vec<PreApproval>)),
+    security(("bearer" = []))
+)]
+#[get("/stays/{id}/pre-approvals")]
+pub async fn list_pre_approvals(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<PreApproval>>, ApiError> {
+    answer(&state, move |conn, _| {
+        pre_approvals::of_stay(conn, &user, *id)
+    })
+    .await
+}
+
+/// Approves or refuses a journey (a clinician of the unit for a taxi, the board's cash office
+/// for a flight), once. The family is emailed the answer.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Request id")),
+    request_body(content = PreApprovalDecisionInput, example = json!(examples::pre_approval_decision())),
+    responses(
+        (status = 200, description = "The answered request", body = PreApproval),
+        (status = 409, description = "`pre_approval_decided`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a refusal with no reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/pre-approvals/{id}/decision")]
+pub async fn decide_pre_approval(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<PreApprovalDecisionInput>,
+) -> Result<web::Json<PreApproval>, ApiError> {
+    answer(&state, move |conn, now| {
+        pre_approvals::decide(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Starts a claim against a stay (the claimant), as a draft with its lines, each checked and
+/// priced: car lines at the year's mileage rate, food at its flat rate. The rules across lines
+/// are checked when it is submitted.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    request_body(content = ClaimInput, example = json!(examples::claim())),
+    responses(
+        (status = 201, description = "The draft claim", body = Claim),
+        (status = 422, description = "`validation_failed`: every field of every line in error", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/stays/{id}/claims")]
+pub async fn create_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ClaimInput>,
+) -> Result<HttpResponse, ApiError> {
+    let keyring = state.keyring.clone();
+    created(&state, move |conn, now| {
+        claims::create(conn, now, &keyring, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// The claims of a stay, newest first. Staff do not see a family's drafts.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Stay id")),
+    responses((status = 200, description = "The claims", body = Vec<Claim>)),
+    security(("bearer" = []))
+)]
+#[get("/stays/{id}/claims")]
+pub async fn list_stay_claims(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<Claim>>, ApiError> {
+    answer(&state, move |conn, _| claims::of_stay(conn, &user, *id)).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimQuery {
+    /// Claims of this status instead of those waiting for the caller.
+    pub status: Option<ClaimStatus>,
+}
+
+/// The claims waiting for the caller, oldest first: a clinician's unit's submitted claims, a
+/// cash office's board's certified ones, a claimant's drafts; or those of `status`.
+#[utoipa::path(
+    tag = "family",
+    params(ClaimQuery),
+    responses((status = 200, description = "The claims", body = Vec<Claim>)),
+    security(("bearer" = []))
+)]
+#[get("/claims")]
+pub async fn list_claims(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ClaimQuery>,
+) -> Result<web::Json<Vec<Claim>>, ApiError> {
+    let status = query.into_inner().status;
+    answer(&state, move |conn, _| claims::queue(conn, &user, status)).await
+}
+
+/// One claim with its lines.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, description = "The claim", body = Claim)),
+    security(("bearer" = []))
+)]
+#[get("/claims/{id}")]
+pub async fn get_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Claim>, ApiError> {
+    answer(&state, move |conn, _| claims::get(conn, &user, *id)).await
+}
+
+/// Replaces a draft's lines (the claimant).
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    request_body(content = ClaimInput, example = json!(examples::claim())),
+    responses(
+        (status = 200, description = "The draft claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is no longer a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every field of every line in error", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/claims/{id}")]
+pub async fn save_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ClaimInput>,
+) -> Result<web::Json<Claim>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        claims::save(conn, now, &keyring, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Submits a draft (the claimant). Every rule of the fund is checked and every failed line
+/// reported at once: a day before 1 April 2020, before the admission, after the discharge or in
+/// the future; a second travel or food line for one person and day; a child over 16; a missing
+/// receipt or approved journey; more flights in a week than the year allows; a claim after the
+/// window closed; a total past the family's cap. The family is emailed that it arrived.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    responses(
+        (status = 200, description = "The submitted claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every line that breaks a rule, and `claim` or `total` for the window and the cap", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claims/{id}/submit")]
+pub async fn submit_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Claim>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        claims::submit(conn, now, &keyring, &user, *id)
+    })
+    .await
+}
+
+/// Certifies a submitted claim (a clinician of the unit): the woman was resident from one day to
+/// another. Lines outside them are cut and not paid.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    request_body(content = CertifyInput, example = json!(examples::certify())),
+    responses(
+        (status = 200, description = "The certified claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is not waiting for certification", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every field in error", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claims/{id}/certify")]
+pub async fn certify_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<CertifyInput>,
+) -> Result<web::Json<Claim>, ApiError> {
+    answer(&state, move |conn, now| {
+        checking::certify(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Approves a certified claim line by line (the board's cash office): each line that stands in
+/// full, in part (with what it pays and why) or not (with why). The total commits against the
+/// family's cap and each financial year's limit at once, or nothing does. The family is emailed
+/// what is paid and what was cut and why.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    request_body(content = ClaimDecisionInput, example = json!(examples::claim_decision())),
+    responses(
+        (status = 200, description = "The approved claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is not certified; `family_cap_exceeded`; `fund_limit_exceeded`; `year_not_approved`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every line in error, a line left undecided among them", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claims/{id}/approve")]
+pub async fn approve_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ClaimDecisionInput>,
+) -> Result<web::Json<Claim>, ApiError> {
+    answer(&state, move |conn, now| {
+        checking::approve(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Rejects a submitted or certified claim (the board's cash office); the family is emailed the
+/// reason.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    request_body(content = ReasonInput, example = json!(examples::reason())),
+    responses(
+        (status = 200, description = "The rejected claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is not waiting for a decision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: no reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claims/{id}/reject")]
+pub async fn reject_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ReasonInput>,
+) -> Result<web::Json<Claim>, ApiError> {
+    answer(&state, move |conn, now| {
+        checking::reject(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Refers a submitted or certified claim to counter fraud (the board's cash office): it is
+/// frozen, the reason is kept in the audit trail, and no email tells the family why.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Claim id")),
+    request_body(content = ReasonInput, example = json!(examples::reason())),
+    responses(
+        (status = 200, description = "The referred claim", body = Claim),
+        (status = 409, description = "`claim_status_mismatch`: the claim is not waiting for a decision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: no reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claims/{id}/refer")]
+pub async fn refer_claim(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<ReasonInput>,
+) -> Result<web::Json<Claim>, ApiError> {
+    answer(&state, move |conn, now| {
+        checking::refer(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_unit)
         .service(list_units)
         .service(get_unit)
         .service(update_unit)
         .service(list_rates)
-        .service(set_rates);
+        .service(set_rates)
+        .service(create_stay)
+        .service(list_stays)
+        .service(get_stay)
+        .service(discharge)
+        .service(add_child)
+        .service(request_pre_approval)
+        .service(list_pre_approvals)
+        .service(decide_pre_approval)
+        .service(create_claim)
+        .service(list_stay_claims)
+        .service(list_claims)
+        .service(get_claim)
+        .service(save_claim)
+        .service(submit_claim)
+        .service(certify_claim)
+        .service(approve_claim)
+        .service(reject_claim)
+        .service(refer_claim);
 }
 
 #[cfg(test)]
@@ -158,5 +613,20 @@ mod tests {
         serde_json::from_value::<UnitInput>(examples::unit()).expect("POST /funds/{id}/units");
         serde_json::from_value::<RatesInput>(examples::rates())
             .expect("PUT /funds/{id}/rates/{financial_year}");
+        serde_json::from_value::<StayInput>(examples::stay()).expect("POST /stays");
+        serde_json::from_value::<ChildInput>(examples::child()).expect("POST /stays/{id}/children");
+        serde_json::from_value::<DischargeInput>(examples::discharge())
+            .expect("PUT /stays/{id}/discharge");
+        serde_json::from_value::<PreApprovalInput>(examples::pre_approval())
+            .expect("POST /stays/{id}/pre-approvals");
+        serde_json::from_value::<PreApprovalDecisionInput>(examples::pre_approval_decision())
+            .expect("POST /pre-approvals/{id}/decision");
+        serde_json::from_value::<ClaimInput>(examples::claim()).expect("POST /stays/{id}/claims");
+        serde_json::from_value::<CertifyInput>(examples::certify())
+            .expect("POST /claims/{id}/certify");
+        serde_json::from_value::<ClaimDecisionInput>(examples::claim_decision())
+            .expect("POST /claims/{id}/approve");
+        serde_json::from_value::<ReasonInput>(examples::reason())
+            .expect("POST /claims/{id}/reject");
     }
 }

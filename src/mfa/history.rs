@@ -41,7 +41,7 @@ pub fn record(
     outcome: SignInOutcome,
     origin: &Origin,
 ) -> Result<(), ApiError> {
-    if !role.is_staff() {
+    if !role.works_for_a_fund() {
         return Ok(());
     }
     diesel::insert_into(sign_in_events::table)

@@ -84,6 +84,7 @@ fn parent_page(owner: Owner, role: Role) -> String {
         (DocumentOwner::Return, false) => format!("/returns/{}", owner.id),
         (DocumentOwner::Return, true) => format!("/admin/returns/{}", owner.id),
         (DocumentOwner::Award, _) => format!("/awards/{}", owner.id),
+        (DocumentOwner::Claim, _) => format!("/claims/{}", owner.id),
     }
 }
 
@@ -93,6 +94,7 @@ fn heading(owner: Owner) -> &'static str {
         DocumentOwner::Application => "Documents for this application",
         DocumentOwner::Return => "Evidence for this return",
         DocumentOwner::Award => "Signed grant agreement",
+        DocumentOwner::Claim => "Receipts for this claim",
     }
 }
 

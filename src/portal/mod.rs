@@ -108,6 +108,7 @@ impl Layout {
                 ("/finance/payment-runs", "Payment runs"),
                 ("/finance/bank-details", "Bank details"),
             ],
+            Some(Role::Claimant | Role::Clinician | Role::CashOffice) => &[("/", "Home")],
             Some(Role::Official) => &[
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),

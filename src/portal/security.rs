@@ -144,7 +144,7 @@ async fn account_page(v: &Visitor, form: Form, disabled: bool) -> Result<Account
         form,
         enrolled: status.enrolled,
         must_enrol: v.must_enrol(&user),
-        staff: user.role.is_staff(),
+        staff: user.role.works_for_a_fund(),
         disabled,
         recovery_codes_left: status.recovery_codes_left,
     })
@@ -336,7 +336,7 @@ async fn session_list(v: Visitor, query: web::Query<EndedQuery>) -> PageResult {
     Ok(v.page(&SessionsPage {
         layout: v.layout("Where you are signed in", "/account"),
         sessions: rows,
-        staff: user.role.is_staff(),
+        staff: user.role.works_for_a_fund(),
         ended: query.ended.is_some(),
     }))
 }

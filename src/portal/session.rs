@@ -294,7 +294,7 @@ impl Visitor {
         let now = self.state.clock.now();
         let settings = self.state.settings.clone();
         let start = SessionStart {
-            user_agent: self.user_agent.clone().filter(|_| role.is_staff()),
+            user_agent: self.user_agent.clone().filter(|_| role.works_for_a_fund()),
             factor_at: with_factor.then_some(now.naive_utc()),
         };
         let token = self

@@ -1,7 +1,7 @@
 //! Signing in, registering an organisation with its first user, and resetting a password: the
 //! one path for the API and the portal, each within its rate limits.
 
-use crate::auth::model::{RegisterRequest, RegisterResponse};
+use crate::auth::model::{NewAccount, RegisterRequest, RegisterResponse};
 use crate::auth::{password, service};
 use crate::domain::identifiers::{Email, check_new_password};
 use crate::domain::vocabulary::Role;
@@ -10,8 +10,9 @@ use crate::error::{ApiError, ErrorCode, Validator};
 use crate::mfa::history::{self, Origin};
 use crate::organisations::model::{OrganisationDetails, OrganisationRow};
 use crate::state::AppState;
+use crate::users::api::User;
 use crate::users::model::UserRow;
-use crate::users::service::NewUser;
+use crate::users::service::{NewUser, Place};
 
 /// Checks a registration and, when every field passes, registers the organisation with its
 /// first applicant: the one path for the API and the portal. Its `email_taken` answer tells
@@ -45,7 +46,7 @@ pub async fn register_organisation(
                 email,
                 name,
                 role: Role::Applicant,
-                organisation_id: None,
+                place: Place::default(),
                 password_hash: password::hash(&user.password)?,
             };
             let (organisation, user) =
@@ -55,6 +56,37 @@ pub async fn register_organisation(
         })
         .await?;
     Ok(RegisterResponse { organisation, user })
+}
+
+/// Checks a claimant's registration and, when every field passes, creates the account: the one
+/// path for the API and the portal, limited like an organisation's registration.
+pub async fn register_claimant(state: &AppState, account: NewAccount) -> Result<User, ApiError> {
+    state.limiter.check_account("register", &account.email)?;
+    let mut v = Validator::new();
+    let name = v.text("name", &account.name, 1, 200);
+    let email = v.check("email", Email::parse(&account.email));
+    v.check("password", check_new_password(&account.password));
+    v.finish()?;
+    let (Some(name), Some(email)) = (name, email) else {
+        return Err(ApiError::internal(
+            "registration passed with a missing value",
+        ));
+    };
+    let now = state.clock.now_naive();
+    let public_url = state.settings.public_url.clone();
+    state
+        .db
+        .run(move |conn| {
+            let claimant = NewUser {
+                email,
+                name,
+                role: Role::Claimant,
+                place: Place::default(),
+                password_hash: password::hash(&account.password)?,
+            };
+            service::register_claimant(conn, now, claimant, &public_url)
+        })
+        .await
 }
 
 /// Checks an email and password within the sign-in limits: the one path for the API and the

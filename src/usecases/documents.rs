@@ -23,19 +23,29 @@ use crate::domain::vocabulary::{
     ApplicationStatus, AwardStatus, DocumentOwner, ReturnStatus, Role,
 };
 use crate::error::{ApiError, ErrorCode};
+use crate::family::claims as family_claims;
 use crate::organisations::service as organisations;
 use crate::permissions::Action;
 use crate::state::AppState;
 
-/// The organisation of `owner` if the caller may read its documents: the owner's readers, less
-/// officials, who read no documents (403). Anyone else gets 404, whether or not it exists.
+/// The organisation of `owner` (none for a family's claim) if the caller may read its
+/// documents: the owner's readers, less officials, who read no documents (403). Anyone else gets
+/// 404, whether or not it exists.
 pub fn readable(
     conn: &mut DbConnection,
     user: &CurrentUser,
     owner: Owner,
-) -> Result<i64, ApiError> {
+) -> Result<Option<i64>, ApiError> {
     user.require(Action::ReadDocuments)?;
+    if owner.kind == DocumentOwner::Claim {
+        family_claims::receipts_access(conn, user, owner.id, false)?;
+        return Ok(None);
+    }
+    if user.role.is_family() {
+        return Err(ApiError::NotFound);
+    }
     let organisation_id = match owner.kind {
+        DocumentOwner::Claim => return Err(ApiError::NotFound),
         DocumentOwner::Organisation => owner.id,
         DocumentOwner::Application => applications::visible(conn, user, owner.id)?.organisation_id,
         DocumentOwner::Return => {
@@ -53,7 +63,7 @@ pub fn readable(
         // Assessors see the organisations of the applications open to them; applicants their own.
         organisations::get(conn, user, organisation_id)?;
     }
-    Ok(organisation_id)
+    Ok(Some(organisation_id))
 }
 
 fn award_organisation(conn: &mut DbConnection, award_id: i64) -> Result<i64, ApiError> {
@@ -65,16 +75,24 @@ fn award_organisation(conn: &mut DbConnection, award_id: i64) -> Result<i64, Api
         .ok_or(ApiError::NotFound)
 }
 
-/// The organisation of `owner` if the caller may change its documents now: its own applicants,
-/// while an application is a draft, a return open, an award accepted.
+/// The organisation of `owner` (none for a family's claim) if the caller may change its
+/// documents now: its own applicants, while an application is a draft, a return open, an award
+/// accepted; a claim's claimant while it is a draft.
 pub fn writable(
     conn: &mut DbConnection,
     user: &CurrentUser,
     owner: Owner,
-) -> Result<i64, ApiError> {
+) -> Result<Option<i64>, ApiError> {
     user.require(Action::ManageDocuments)?;
+    if owner.kind == DocumentOwner::Claim {
+        family_claims::receipts_access(conn, user, owner.id, true)?;
+        return Ok(None);
+    }
     let organisation_id = readable(conn, user, owner)?;
-    if !(user.is(Role::Applicant) && user.organisation_id == Some(organisation_id)) {
+    if !(user.is(Role::Applicant)
+        && organisation_id.is_some()
+        && user.organisation_id == organisation_id)
+    {
         return Err(ApiError::NotFound);
     }
     let locked = |what: &str| {
@@ -84,7 +102,7 @@ pub fn writable(
         ))
     };
     match owner.kind {
-        DocumentOwner::Organisation => {}
+        DocumentOwner::Organisation | DocumentOwner::Claim => {}
         DocumentOwner::Application => {
             let row = applications::visible(conn, user, owner.id)?;
             if row.status != ApplicationStatus::Draft {
@@ -142,7 +160,7 @@ pub fn list(
             let row = applications::visible(conn, user, owner.id)?;
             list.missing_kinds = Some(service::missing_kinds(conn, row.round_id, row.id)?);
         }
-        DocumentOwner::Return | DocumentOwner::Award => {}
+        DocumentOwner::Return | DocumentOwner::Award | DocumentOwner::Claim => {}
     }
     list.items = rows.into_iter().map(Document::from).collect();
     Ok(list)

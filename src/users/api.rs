@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::caller::CurrentUser;
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{HealthBoard, Role};
 use crate::error::ApiError;
 use crate::users::model::UserRow;
 
@@ -19,6 +19,10 @@ pub struct User {
     pub role: Role,
     /// The applicant's organisation; absent for staff.
     pub organisation_id: Option<i64>,
+    /// A clinician's unit; absent for every other role.
+    pub unit_id: Option<i64>,
+    /// A cash office's NHS board; absent for every other role.
+    pub health_board: Option<HealthBoard>,
     /// A disabled account cannot sign in, and its tokens stop working at once.
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -35,6 +39,8 @@ impl TryFrom<UserRow> for User {
             email: row.email,
             name: row.name,
             organisation_id: row.organisation_id,
+            unit_id: row.unit_id,
+            health_board: row.health_board,
             active: row.active,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -49,6 +55,8 @@ impl From<User> for CurrentUser {
             id: user.id,
             role: user.role,
             organisation_id: user.organisation_id,
+            unit_id: user.unit_id,
+            health_board: user.health_board,
             email: user.email,
             name: user.name,
             mfa_enrolled: false,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::users;
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{HealthBoard, Role};
 use crate::error::{ApiError, ErrorCode};
 
 #[derive(Clone, Debug, Queryable, Identifiable)]
@@ -26,6 +26,10 @@ pub struct UserRow {
     pub deletion_requested_at: Option<NaiveDateTime>,
     /// The generation of sessions the account is on; access tokens of another are refused.
     pub session_generation: i64,
+    /// A clinician's unit.
+    pub unit_id: Option<i64>,
+    /// A cash office's NHS board.
+    pub health_board: Option<HealthBoard>,
 }
 
 #[derive(Debug, Insertable)]
@@ -35,6 +39,8 @@ pub struct NewUserRow<'a> {
     pub name: &'a str,
     pub role: Role,
     pub organisation_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub health_board: Option<HealthBoard>,
     pub password_hash: &'a str,
     pub active: bool,
     pub password_changed_at: NaiveDateTime,
@@ -48,6 +54,8 @@ pub struct UserChanges {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub organisation_id: Option<Option<i64>>,
+    pub unit_id: Option<Option<i64>>,
+    pub health_board: Option<Option<HealthBoard>>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
     pub password_changed_at: Option<NaiveDateTime>,

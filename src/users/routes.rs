@@ -8,13 +8,13 @@ use super::examples;
 use crate::auth::password;
 use crate::caller::CurrentUser;
 use crate::domain::identifiers::{Email, check_new_password};
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{HealthBoard, Role};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::Json;
 use crate::permissions::Action;
 use crate::state::AppState;
 use crate::users::api::User;
-use crate::users::service::{self, NewUser, UserUpdate};
+use crate::users::service::{self, NewUser, Place, UserUpdate};
 use crate::wire::paging::{PageQuery, Paged};
 use crate::wire::present;
 
@@ -28,9 +28,16 @@ pub struct CreateUserRequest {
     pub email: String,
     #[schema(value_type = Role)]
     pub role: String,
-    /// Required for an applicant, absent for staff.
+    /// Required for an applicant, absent for every other role.
     #[serde(default)]
     pub organisation_id: Option<i64>,
+    /// Required for a clinician (the unit they work in), absent for every other role.
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    /// Required for a cash office (its NHS board), absent for every other role.
+    #[serde(default)]
+    #[schema(value_type = Option<HealthBoard>)]
+    pub health_board: Option<String>,
     /// At least 12 characters.
     #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
@@ -48,6 +55,14 @@ pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     pub organisation_id: Option<Option<i64>>,
+    /// A clinician's unit; `null` clears it (with another role).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub unit_id: Option<Option<i64>>,
+    /// A cash office's board; `null` clears it (with another role).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<HealthBoard>)]
+    pub health_board: Option<Option<String>>,
     /// `false` disables the account and ends its sessions.
     pub active: Option<bool>,
 }
@@ -82,6 +97,10 @@ pub async fn create_user(
     let email = v.check("email", Email::parse(&request.email));
     let role = v.check("role", request.role.parse::<Role>());
     v.check("password", check_new_password(&request.password));
+    let health_board = match &request.health_board {
+        Some(board) => v.check("health_board", board.parse::<HealthBoard>()),
+        None => None,
+    };
     v.finish()?;
     let (Some(name), Some(email), Some(role)) = (name, email, role) else {
         return Err(ApiError::internal(
@@ -97,7 +116,11 @@ pub async fn create_user(
                 email,
                 name,
                 role,
-                organisation_id: request.organisation_id,
+                place: Place {
+                    organisation_id: request.organisation_id,
+                    unit_id: request.unit_id,
+                    health_board,
+                },
                 password_hash: password::hash(&request.password)?,
             };
             service::create(conn, now, Some(actor), &new)
@@ -160,11 +183,20 @@ pub async fn update_user(
         Some(role) => v.check("role", role.parse::<Role>()),
         None => None,
     };
+    let health_board = match &request.health_board {
+        Some(Some(board)) => v
+            .check("health_board", board.parse::<HealthBoard>())
+            .map(Some),
+        Some(None) => Some(None),
+        None => None,
+    };
     v.finish()?;
     let changes = UserUpdate {
         name,
         role,
         organisation_id: request.organisation_id,
+        unit_id: request.unit_id,
+        health_board,
         active: request.active,
     };
     let now = state.clock.now_naive();

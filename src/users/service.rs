@@ -5,14 +5,32 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Change};
-use crate::db::schema::{organisations, refresh_tokens, users};
+use crate::db::schema::{organisations, refresh_tokens, units, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::identifiers::Email;
-use crate::domain::vocabulary::Role;
-use crate::error::{ApiError, ErrorCode};
+use crate::domain::vocabulary::{HealthBoard, Role};
+use crate::error::{ApiError, ErrorCode, Validator};
 use crate::users::api::User;
 use crate::users::model::{NewUserRow, UserChanges, UserRow};
 use crate::wire::paging::{Page, Paged};
+
+/// Where an account works: the organisation of an applicant, the unit of a clinician, the NHS
+/// board of a cash office. Every other role works nowhere in particular.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Place {
+    pub organisation_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub health_board: Option<HealthBoard>,
+}
+
+impl Place {
+    pub fn organisation(id: i64) -> Place {
+        Place {
+            organisation_id: Some(id),
+            ..Place::default()
+        }
+    }
+}
 
 /// A checked new account.
 #[derive(Debug, Clone)]
@@ -20,29 +38,49 @@ pub struct NewUser {
     pub email: Email,
     pub name: String,
     pub role: Role,
-    pub organisation_id: Option<i64>,
+    pub place: Place,
     pub password_hash: String,
 }
 
-fn organisation_rule(role: Role, organisation_id: Option<i64>) -> Result<(), ApiError> {
-    match (role, organisation_id) {
-        (Role::Applicant, None) => Err(ApiError::invalid(
-            "organisation_id",
-            "is required for an applicant",
-        )),
-        (Role::Applicant, Some(_)) | (_, None) => Ok(()),
-        (_, Some(_)) => Err(ApiError::invalid(
-            "organisation_id",
-            "is only for applicants; staff belong to no organisation",
-        )),
-    }
+/// Each role has its place and no other: every field in error at once.
+fn place_rule(role: Role, place: Place) -> Result<(), ApiError> {
+    let mut v = Validator::new();
+    let needs = |field: &str, given: bool, needed: bool, v: &mut Validator, what: &str| match (
+        given, needed,
+    ) {
+        (false, true) => v.error(field, format!("is required for {what}")),
+        (true, false) => v.error(
+            field,
+            format!("is only for {what}; a {} has none", role.as_str()),
+        ),
+        _ => {}
+    };
+    needs(
+        "organisation_id",
+        place.organisation_id.is_some(),
+        role == Role::Applicant,
+        &mut v,
+        "an applicant",
+    );
+    needs(
+        "unit_id",
+        place.unit_id.is_some(),
+        role == Role::Clinician,
+        &mut v,
+        "a clinician",
+    );
+    needs(
+        "health_board",
+        place.health_board.is_some(),
+        role == Role::CashOffice,
+        &mut v,
+        "a cash office",
+    );
+    v.finish()
 }
 
-fn ensure_organisation_exists(
-    conn: &mut DbConnection,
-    organisation_id: Option<i64>,
-) -> Result<(), ApiError> {
-    if let Some(id) = organisation_id {
+fn ensure_place_exists(conn: &mut DbConnection, place: Place) -> Result<(), ApiError> {
+    if let Some(id) = place.organisation_id {
         let found = organisations::table
             .find(id)
             .select(organisations::id)
@@ -55,6 +93,16 @@ fn ensure_organisation_exists(
             ));
         }
     }
+    if let Some(id) = place.unit_id {
+        let found = units::table
+            .find(id)
+            .select(units::id)
+            .first::<i64>(conn)
+            .optional()?;
+        if found.is_none() {
+            return Err(ApiError::invalid("unit_id", "names no unit"));
+        }
+    }
     Ok(())
 }
 
@@ -65,16 +113,18 @@ pub fn create(
     actor: Option<i64>,
     new: &NewUser,
 ) -> Result<User, ApiError> {
-    organisation_rule(new.role, new.organisation_id)?;
+    place_rule(new.role, new.place)?;
     write_transaction(conn, |conn| {
-        ensure_organisation_exists(conn, new.organisation_id)?;
+        ensure_place_exists(conn, new.place)?;
         let row = UserRow::insert(
             conn,
             &NewUserRow {
                 email: new.email.as_str(),
                 name: &new.name,
                 role: new.role,
-                organisation_id: new.organisation_id,
+                organisation_id: new.place.organisation_id,
+                unit_id: new.place.unit_id,
+                health_board: new.place.health_board,
                 password_hash: &new.password_hash,
                 active: true,
                 password_changed_at: now,
@@ -86,7 +136,7 @@ pub fn create(
             conn,
             now,
             Change::new(actor, "user", row.id, "created").after(
-                    json!({"email": row.email, "role": row.role, "organisation_id": row.organisation_id}),
+                    json!({"email": row.email, "role": row.role, "organisation_id": row.organisation_id, "unit_id": row.unit_id, "health_board": row.health_board}),
                 ),
         )?;
         User::try_from(row)
@@ -122,6 +172,8 @@ pub struct UserUpdate {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub organisation_id: Option<Option<i64>>,
+    pub unit_id: Option<Option<i64>>,
+    pub health_board: Option<Option<HealthBoard>>,
     pub active: Option<bool>,
 }
 
@@ -138,13 +190,26 @@ pub fn update(
         let before = UserRow::find(conn, id)?;
         let old_role = before.role;
         let role = changes.role.unwrap_or(old_role);
-        let organisation_id = match changes.organisation_id {
-            Some(org) => org,
-            None if role == Role::Applicant => before.organisation_id,
-            None => None,
+        // A place left out is kept while the role still has one of that kind.
+        let place = Place {
+            organisation_id: match changes.organisation_id {
+                Some(org) => org,
+                None if role == Role::Applicant => before.organisation_id,
+                None => None,
+            },
+            unit_id: match changes.unit_id {
+                Some(unit) => unit,
+                None if role == Role::Clinician => before.unit_id,
+                None => None,
+            },
+            health_board: match changes.health_board {
+                Some(board) => board,
+                None if role == Role::CashOffice => before.health_board,
+                None => None,
+            },
         };
-        organisation_rule(role, organisation_id)?;
-        ensure_organisation_exists(conn, organisation_id)?;
+        place_rule(role, place)?;
+        ensure_place_exists(conn, place)?;
         let active = changes.active.unwrap_or(before.active);
         let loses_admin = old_role == Role::Administrator
             && before.active
@@ -161,7 +226,9 @@ pub fn update(
             &UserChanges {
                 name: changes.name.clone(),
                 role: Some(role),
-                organisation_id: Some(organisation_id),
+                organisation_id: Some(place.organisation_id),
+                unit_id: Some(place.unit_id),
+                health_board: Some(place.health_board),
                 active: Some(active),
                 updated_at: Some(now),
                 ..UserChanges::default()
@@ -174,9 +241,9 @@ pub fn update(
             conn,
             now,
             Change::new(Some(actor), "user", id, "updated").before(
-                    json!({"name": before.name, "role": before.role, "organisation_id": before.organisation_id, "active": before.active}),
+                    json!({"name": before.name, "role": before.role, "organisation_id": before.organisation_id, "unit_id": before.unit_id, "health_board": before.health_board, "active": before.active}),
                 ).after(
-                    json!({"name": after.name, "role": after.role, "organisation_id": after.organisation_id, "active": after.active}),
+                    json!({"name": after.name, "role": after.role, "organisation_id": after.organisation_id, "unit_id": after.unit_id, "health_board": after.health_board, "active": after.active}),
                 ),
         )?;
         User::try_from(after)
@@ -197,6 +264,8 @@ pub fn mark_for_deletion(
             name: None,
             role: None,
             organisation_id: None,
+            unit_id: None,
+            health_board: None,
             active: Some(false),
         };
         update(conn, now, actor, id, &changes)?;

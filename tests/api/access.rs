@@ -30,9 +30,12 @@ enum Scope {
     Application,
     /// An assessor's assignment: only that assessor (and administrators).
     Assignment,
+    /// A family's stay, claim or journey: its claimant, the unit's clinicians and the board's
+    /// cash office reach it; nobody of the grant cycle does.
+    Family,
 }
 
-use Scope::{Any, Application as App, Assignment as Asg, Organisation as Org};
+use Scope::{Any, Application as App, Assignment as Asg, Family as Fam, Organisation as Org};
 
 /// Every operation, reads first and the calls that end an object last.
 const ROUTES: &[(&str, &str, Scope)] = &[
@@ -50,6 +53,13 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/organisations/{id}/bank-details", Org),
     ("GET", "/funds", Any),
     ("GET", "/funds/{id}", Any),
+    ("GET", "/stays", Any),
+    ("GET", "/stays/{id}", Fam),
+    ("GET", "/stays/{id}/pre-approvals", Fam),
+    ("GET", "/stays/{id}/claims", Fam),
+    ("GET", "/claims", Any),
+    ("GET", "/claims/{id}", Fam),
+    ("GET", "/claims/{id}/documents", Fam),
     ("GET", "/funds/{id}/years", Any),
     ("GET", "/funds/{id}/units", Any),
     ("GET", "/units/{id}", Any),
@@ -140,6 +150,20 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/funds/{id}/units", Any),
     ("PUT", "/units/{id}", Any),
     ("PUT", "/funds/{id}/rates/{financial_year}", Any),
+    ("POST", "/auth/register-claimant", Any),
+    ("POST", "/stays", Any),
+    ("PUT", "/stays/{id}/discharge", Fam),
+    ("POST", "/stays/{id}/children", Fam),
+    ("POST", "/stays/{id}/pre-approvals", Fam),
+    ("POST", "/pre-approvals/{id}/decision", Fam),
+    ("POST", "/stays/{id}/claims", Fam),
+    ("PUT", "/claims/{id}", Fam),
+    ("POST", "/claims/{id}/documents", Fam),
+    ("POST", "/claims/{id}/submit", Fam),
+    ("POST", "/claims/{id}/certify", Fam),
+    ("POST", "/claims/{id}/approve", Fam),
+    ("POST", "/claims/{id}/reject", Fam),
+    ("POST", "/claims/{id}/refer", Fam),
     ("POST", "/funds/{id}/rounds", Any),
     ("PATCH", "/rounds/{id}", Any),
     ("POST", "/rounds/{id}/criteria", Any),
@@ -207,10 +231,13 @@ enum Caller {
     Administrator,
     Official,
     Finance,
+    Claimant,
+    Clinician,
+    CashOffice,
 }
 
 impl Caller {
-    const ALL: [Caller; 9] = [
+    const ALL: [Caller; 12] = [
         Caller::Nobody,
         Caller::ApplicantA,
         Caller::ApplicantB,
@@ -219,6 +246,9 @@ impl Caller {
         Caller::AssessorConflicted,
         Caller::Official,
         Caller::Finance,
+        Caller::Claimant,
+        Caller::Clinician,
+        Caller::CashOffice,
         // Last, so that what it changes comes after everyone else has tried.
         Caller::Administrator,
     ];
@@ -233,6 +263,9 @@ impl Caller {
             Caller::Administrator => Some(Role::Administrator),
             Caller::Official => Some(Role::Official),
             Caller::Finance => Some(Role::Finance),
+            Caller::Claimant => Some(Role::Claimant),
+            Caller::Clinician => Some(Role::Clinician),
+            Caller::CashOffice => Some(Role::CashOffice),
         }
     }
 }
@@ -268,8 +301,16 @@ fn expected(access: Access, scope: Scope, caller: Caller, owner: Owner) -> Expec
         (caller, owner),
         (Caller::ApplicantA, Owner::A) | (Caller::ApplicantB, Owner::B)
     );
+    let family = matches!(
+        caller,
+        Caller::Claimant | Caller::Clinician | Caller::CashOffice
+    );
     let hidden = match (scope, caller) {
         (Any, _) => false,
+        // Grant objects are nowhere to be found for the family fund's people, and theirs for
+        // the grant cycle's.
+        (Fam, _) => !family,
+        (_, _) if family => true,
         (_, Caller::ApplicantA | Caller::ApplicantB) => !own,
         (Org | App | Asg, Caller::AssessorUnassigned | Caller::AssessorConflicted) => true,
         _ => false,
@@ -303,6 +344,10 @@ struct Objects {
     line: i64,
     /// A unit of a family-expenses fund of the owner's own.
     unit: i64,
+    /// A stay at that unit, a journey asked for it and a submitted claim.
+    stay: i64,
+    pre_approval: i64,
+    claim: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -322,6 +367,9 @@ fn concrete(path: &str, o: &Objects) -> String {
         "variations" => o.variation,
         "payment-runs" => o.run,
         "units" => o.unit,
+        "stays" => o.stay,
+        "pre-approvals" => o.pre_approval,
+        "claims" => o.claim,
         _ => 0,
     };
     let mut path = path
@@ -441,6 +489,7 @@ fn upload_kind(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/applications/{id}/documents") => Some("budget"),
         ("POST", "/returns/{id}/documents") => Some("evidence"),
         ("POST", "/awards/{id}/documents") => Some("signed_agreement"),
+        ("POST", "/claims/{id}/documents") => Some("receipt"),
         _ => None,
     }
 }
@@ -555,8 +604,59 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     assert_eq!(unit.status.as_u16(), 201, "{}", unit.text);
+    let unit = unit.json["id"].as_i64().unwrap();
+    let family = family.json["id"].as_i64().unwrap();
+    let rates = app
+        .as_(&panel.admin)
+        .put(&format!("/api/v1/funds/{family}/rates/2020-21"))
+        .json(json!({"mileage_rate": "0.14", "food_rate": "8.50", "family_cap": "500.00", "claim_window_months": 3, "flights_per_week": 2}))
+        .send()
+        .await;
+    assert_eq!(rates.status.as_u16(), 200, "{}", rates.text);
+    let registered = app
+        .anonymous()
+        .post("/api/v1/auth/register-claimant")
+        .json(json!({"name": "Calum MacLeod", "email": claimant_email(n), "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(registered.status.as_u16(), 201, "{}", registered.text);
+    let claimant = app.token(&claimant_email(n)).await;
+    let stay = app
+        .as_(&claimant)
+        .post("/api/v1/stays")
+        .json(json!({"unit_id": unit, "woman": {"name": "Morag MacLeod", "date_of_birth": "1994-02-11"},
+            "ward": "Ward 1", "consultant": "Dr A. Reid", "admitted_on": "2021-02-01", "home_board": "highland"}))
+        .send()
+        .await;
+    assert_eq!(stay.status.as_u16(), 201, "{}", stay.text);
+    let visitor = stay.json["visitors"][0]["id"].as_i64().unwrap();
+    let stay = stay.json["id"].as_i64().unwrap();
+    let journey = app
+        .as_(&claimant)
+        .post(&format!("/api/v1/stays/{stay}/pre-approvals"))
+        .json(json!({"visitor_id": visitor, "kind": "taxi", "journey_on": "2021-03-05", "details": "No bus on Sundays"}))
+        .send()
+        .await;
+    assert_eq!(journey.status.as_u16(), 201, "{}", journey.text);
+    let claim = app
+        .as_(&claimant)
+        .post(&format!("/api/v1/stays/{stay}/claims"))
+        .json(json!({"lines": [{"visitor_id": visitor, "spent_on": "2021-02-10", "kind": "car", "miles": 40}]}))
+        .send()
+        .await;
+    assert_eq!(claim.status.as_u16(), 201, "{}", claim.text);
+    let claim = claim.json["id"].as_i64().unwrap();
+    let submitted = app
+        .as_(&claimant)
+        .post(&format!("/api/v1/claims/{claim}/submit"))
+        .send()
+        .await;
+    assert_eq!(submitted.status.as_u16(), 200, "{}", submitted.text);
     let objects = Objects {
-        unit: unit.json["id"].as_i64().unwrap(),
+        unit,
+        stay,
+        pre_approval: journey.json["id"].as_i64().unwrap(),
+        claim,
         run,
         line,
         variation: variation.json["id"].as_i64().unwrap(),
@@ -578,6 +678,10 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         objects,
         applicant: token,
     }
+}
+
+fn claimant_email(n: usize) -> String {
+    format!("claimant{n}@example.com")
 }
 
 /// An assessor, assigned to an application when one is given (else `assignment` is 0).
@@ -689,6 +793,9 @@ db_test! {
         a.assignment = assignment;
         let official = app.staff(Role::Official).await;
         let finance = app.staff(Role::Finance).await;
+        let claimant = app.token(&claimant_email(1)).await;
+        let clinician = app.staff_at(Role::Clinician, grantfund::users::service::Place { unit_id: Some(a.unit), ..Default::default() }).await;
+        let cash_office = app.staff_at(Role::CashOffice, grantfund::users::service::Place { health_board: Some(grantfund::domain::vocabulary::HealthBoard::Lothian), ..Default::default() }).await;
         let token = |caller: Caller| -> Option<String> {
             match caller {
                 Caller::Nobody => None,
@@ -700,6 +807,9 @@ db_test! {
                 Caller::Administrator => Some(panel.admin.clone()),
                 Caller::Official => Some(official.clone()),
                 Caller::Finance => Some(finance.clone()),
+                Caller::Claimant => Some(claimant.clone()),
+                Caller::Clinician => Some(clinician.clone()),
+                Caller::CashOffice => Some(cash_office.clone()),
             }
         };
 

@@ -20,6 +20,7 @@ mod directory;
 mod documents;
 mod errors;
 mod family;
+mod family_claims;
 mod faults;
 mod feedback;
 mod funds;

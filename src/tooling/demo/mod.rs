@@ -34,7 +34,7 @@ use crate::organisations::address::{self, AddressInput};
 use crate::organisations::model::{OrganisationDetails, OrganisationInput};
 use crate::organisations::service as organisations;
 use crate::users::model::UserRow;
-use crate::users::service::{self as users, NewUser};
+use crate::users::service::{self as users, NewUser, Place};
 
 /// A demo account and its password.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ fn enrol_staff(
     user_id: i64,
     role: Role,
 ) -> Result<Option<String>, ApiError> {
-    if !role.is_staff() {
+    if !role.works_for_a_fund() {
         return Ok(None);
     }
     let secret = crate::mfa::totp::to_text(&crate::mfa::totp::new_secret()?);
@@ -155,7 +155,10 @@ pub fn seed(
                     email,
                     name: name.to_owned(),
                     role,
-                    organisation_id,
+                    place: Place {
+                        organisation_id,
+                        ..Place::default()
+                    },
                     password_hash: password::hash(&password_text)?,
                 },
             )?;
@@ -316,7 +319,10 @@ fn quiet_account(
             email: Email::parse(email).map_err(ApiError::internal)?,
             name: name.to_owned(),
             role,
-            organisation_id,
+            place: Place {
+                organisation_id,
+                ..Place::default()
+            },
             password_hash: password::hash(&secret)?,
         },
     )

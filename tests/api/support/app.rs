@@ -18,7 +18,7 @@ use grantfund::domain::clock::{Clock, ManualClock};
 use grantfund::domain::identifiers::Email;
 use grantfund::domain::vocabulary::Role;
 use grantfund::email::mailer::Mailer;
-use grantfund::users::service::{self as users, NewUser};
+use grantfund::users::service::{self as users, NewUser, Place};
 use grantfund::{AppState, Application, Options};
 
 pub const PASSWORD: &str = "a long passphrase 42";
@@ -236,6 +236,15 @@ impl TestApp {
 
     /// Creates an account directly (as the CLI would) and gives its id.
     pub async fn create_user(&self, role: Role, email: &str, organisation_id: Option<i64>) -> i64 {
+        let place = Place {
+            organisation_id,
+            ..Place::default()
+        };
+        self.create_user_at(role, email, place).await
+    }
+
+    /// Creates an account of `role` working at `place` (an organisation, a unit or a board).
+    pub async fn create_user_at(&self, role: Role, email: &str, place: Place) -> i64 {
         let email = Email::parse(email).expect("email");
         let now = self.clock_now();
         let user = self
@@ -246,7 +255,7 @@ impl TestApp {
                     email,
                     name: "Test User".to_owned(),
                     role,
-                    organisation_id,
+                    place,
                     password_hash: grantfund::auth::password::hash(PASSWORD)?,
                 };
                 users::create(conn, now, None, &new)
@@ -415,6 +424,17 @@ impl TestApp {
             uuid::Uuid::new_v4().simple()
         );
         self.create_user(role, &email, None).await;
+        self.token(&email).await
+    }
+
+    /// A new member of staff of `role` working at `place`, signed in.
+    pub async fn staff_at(&self, role: Role, place: Place) -> String {
+        let email = format!(
+            "{}-{}@example.org",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.create_user_at(role, &email, place).await;
         self.token(&email).await
     }
 
