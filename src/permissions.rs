@@ -88,7 +88,8 @@ actions! {
     DecideVariation,
     /// Read the queue of requested and authorised releases.
     ReadReleaseQueue,
-    /// Build, read, download and close payment runs, and mark their lines paid or failed.
+    /// Build, read, download and close payment runs, and mark their lines paid or failed:
+    /// finance those of instalments, a cash office those of its board's claims.
     PreparePayments,
     /// Read monitoring returns.
     ReadReturns,
@@ -164,7 +165,8 @@ impl Action {
             ReadBankDetails => &[A, D, F],
             EditBankDetails => &[A, D],
             VerifyBankDetails => &[D, F],
-            AuthoriseRelease | PreparePayments => &[F],
+            AuthoriseRelease => &[F],
+            PreparePayments => &[F, K],
             ReadReleaseQueue => &[D, F],
             ReadApplication => &[A, S, D],
             ReadDocuments => &[A, S, D, C, K],

@@ -445,7 +445,7 @@ diesel::table! {
 diesel::table! {
     bank_details (id) {
         id -> BigInt,
-        organisation_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
         account_name -> Text,
         sealed -> Text,
         key_id -> Text,
@@ -454,6 +454,7 @@ diesel::table! {
         verified_by -> Nullable<BigInt>,
         verified_at -> Nullable<Timestamp>,
         replaced_at -> Nullable<Timestamp>,
+        claimant_id -> Nullable<BigInt>,
     }
 }
 
@@ -508,6 +509,7 @@ diesel::table! {
         built_at -> Timestamp,
         closed_by -> Nullable<BigInt>,
         closed_at -> Nullable<Timestamp>,
+        health_board -> Nullable<Text>,
     }
 }
 
@@ -518,7 +520,7 @@ diesel::table! {
         kind -> Text,
         award_id -> Nullable<BigInt>,
         financial_year -> Nullable<Text>,
-        organisation_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
         fund_id -> BigInt,
         bank_details_id -> BigInt,
         amount_pence -> BigInt,
@@ -601,6 +603,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pre_approvals,
     claims,
     claim_lines,
+    claim_payments,
 );
 
 diesel::table! {
@@ -835,3 +838,14 @@ diesel::joinable!(stay_people -> stays (stay_id));
 diesel::joinable!(pre_approvals -> stays (stay_id));
 diesel::joinable!(claims -> stays (stay_id));
 diesel::joinable!(claim_lines -> claims (claim_id));
+
+diesel::table! {
+    claim_payments (line_id) {
+        line_id -> BigInt,
+        claim_id -> BigInt,
+        held -> Bool,
+    }
+}
+
+diesel::joinable!(claim_payments -> payment_lines (line_id));
+diesel::joinable!(claim_payments -> claims (claim_id));

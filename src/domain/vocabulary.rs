@@ -445,10 +445,12 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// What a line of a payment run pays: an award's instalment (a family fund's claim can be
-    /// another kind).
+    /// What a line of a payment run pays.
     PaymentKind {
+        /// An award's instalment.
         Instalment => "instalment",
+        /// An approved claim of a family fund.
+        Claim => "claim",
     }
 }
 

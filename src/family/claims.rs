@@ -420,7 +420,7 @@ pub fn submit(
 /// Holds a stay's row until the transaction ends (PostgreSQL; SQLite's write transactions are
 /// exclusive): the first write of every transaction that reads or moves what a family is
 /// approved for. It is step 1 of `crate::funds::locks`.
-pub(super) fn lock_stay(conn: &mut DbConnection, stay_id: i64) -> Result<(), ApiError> {
+pub fn lock_stay(conn: &mut DbConnection, stay_id: i64) -> Result<(), ApiError> {
     if let DbConnection::Postgresql(pg) = conn {
         stays::table
             .find(stay_id)

@@ -4,6 +4,7 @@
 //! unit, checked and approved by the board's cash office against the family's cap and the fund's
 //! year limits at once.
 
+pub mod bank;
 pub mod checking;
 pub mod claim_model;
 pub mod claims;

@@ -15,8 +15,9 @@ use crate::family::claim_model::{
 };
 use crate::family::model::{Rates, RatesInput, Unit, UnitInput};
 use crate::family::stay_model::{ChildInput, DischargeInput, Stay, StayInput};
-use crate::family::{checking, claims, pre_approvals, setup, stays};
+use crate::family::{bank as family_bank, checking, claims, pre_approvals, setup, stays};
 use crate::http::{Json, answer, created};
+use crate::organisations::bank::{BankDetails, BankDetailsInput};
 use crate::state::AppState;
 
 /// Adds a unit to a family-expenses fund (administrators): its name, the NHS board that hosts
@@ -576,6 +577,96 @@ pub async fn refer_claim(
     .await
 }
 
+/// The caller's own bank details, masked (claimants): where approved claims are paid.
+#[utoipa::path(
+    tag = "family",
+    responses((status = 200, description = "The details, masked", body = BankDetails)),
+    security(("bearer" = []))
+)]
+#[get("/me/bank-details")]
+pub async fn get_own_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, _| {
+        family_bank::own(conn, &keyring, &user)
+    })
+    .await
+}
+
+/// Enters the caller's bank details (claimants). They are sealed at rest and shown masked;
+/// payments wait until the cash office has checked them, and the claimant is emailed, without
+/// the numbers.
+#[utoipa::path(
+    tag = "family",
+    request_body(content = BankDetailsInput, example = json!(crate::organisations::examples::bank_details())),
+    responses(
+        (status = 200, description = "The new details, masked and awaiting verification", body = BankDetails),
+        (status = 422, description = "`validation_failed`: every field in error", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/me/bank-details")]
+pub async fn set_own_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: Json<BankDetailsInput>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        family_bank::set_own(conn, now, &keyring, &user, &body.0)
+    })
+    .await
+}
+
+/// A claimant's bank details, masked, for the cash office of a board that pays one of their
+/// stays.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "The claimant's user id")),
+    responses((status = 200, description = "The details, masked", body = BankDetails)),
+    security(("bearer" = []))
+)]
+#[get("/claimants/{id}/bank-details")]
+pub async fn get_claimant_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, _| {
+        family_bank::of_claimant(conn, &keyring, &user, *id)
+    })
+    .await
+}
+
+/// Verifies a claimant's bank details (the cash office of a board that pays one of their
+/// stays), so that their approved claims can be paid. The person who entered them cannot.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "The claimant's user id")),
+    responses(
+        (status = 200, description = "The verified details, masked", body = BankDetails),
+        (status = 403, description = "`step_up_required`: enter a code at `POST /auth/step-up` first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`same_person`: the caller entered these details; `bank_details_unverified`: there are none; `invalid_state`: already verified", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/claimants/{id}/bank-details/verify")]
+pub async fn verify_claimant_bank_details(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<BankDetails>, ApiError> {
+    user.require_recent_factor(state.clock.now())?;
+    let keyring = state.keyring.clone();
+    answer(&state, move |conn, now| {
+        family_bank::verify(conn, now, &keyring, &user, *id)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_unit)
         .service(list_units)
@@ -600,7 +691,11 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(certify_claim)
         .service(approve_claim)
         .service(reject_claim)
-        .service(refer_claim);
+        .service(refer_claim)
+        .service(get_own_bank_details)
+        .service(set_own_bank_details)
+        .service(get_claimant_bank_details)
+        .service(verify_claimant_bank_details);
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //!
 //! 1. the object acted on, by the first write of the transaction: the application decided, the
 //!    return reviewed, then the award released, paid or wound up ([`lock_award`]); a results
-//!    file that pays several awards locks them all first, in id order. An award's instalments
+//!    file that pays several awards locks them all first, in id order. For a family fund's
+//!    claim, its stay, whose row holds what the family is approved and paid
+//!    (`family::claims::lock_stay`), in claim order when a run pays several. An award's instalments
 //!    are written only by transactions that hold its row.
 //! 2. the fund's row: `FOR KEY SHARE` by whatever spends or gives back ([`lock_budget`]),
 //!    `FOR NO KEY UPDATE` by a change to the fund, its years or its rounds ([`lock_fund`]). The

@@ -31,6 +31,24 @@ mod model;
 
 pub use model::{BankDetails, BankDetailsInput, BankDetailsStatus, Payee};
 
+/// Whose bank details they are: an organisation's, or a family fund's claimant's. Both are held
+/// the same way, each version sealed, masked, and checked by a second person before it is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Organisation(i64),
+    Claimant(i64),
+}
+
+impl Holder {
+    /// The audit trail's entity and id for a change of these details.
+    fn entity(self) -> (&'static str, i64) {
+        match self {
+            Holder::Organisation(id) => ("organisation", id),
+            Holder::Claimant(id) => ("user", id),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = bank_details)]
 struct BankRow {
@@ -51,13 +69,16 @@ struct Numbers {
     roll_number: Option<String>,
 }
 
-fn current(conn: &mut DbConnection, organisation_id: i64) -> Result<Option<BankRow>, ApiError> {
-    Ok(bank_details::table
-        .filter(bank_details::organisation_id.eq(organisation_id))
+fn current(conn: &mut DbConnection, holder: Holder) -> Result<Option<BankRow>, ApiError> {
+    let query = bank_details::table
         .filter(bank_details::replaced_at.is_null())
         .select(BankRow::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    let query = match holder {
+        Holder::Organisation(id) => query.filter(bank_details::organisation_id.eq(id)),
+        Holder::Claimant(id) => query.filter(bank_details::claimant_id.eq(id)),
+    };
+    Ok(query.first(conn).optional()?)
 }
 
 fn open(keyring: &Keyring, row: &BankRow) -> Result<Payee, ApiError> {
@@ -86,12 +107,17 @@ fn name_of(conn: &mut DbConnection, id: Option<i64>) -> Result<Option<String>, A
 fn view(
     conn: &mut DbConnection,
     keyring: &Keyring,
-    organisation_id: i64,
+    holder: Holder,
     row: Option<&BankRow>,
 ) -> Result<BankDetails, ApiError> {
+    let (organisation_id, claimant_id) = match holder {
+        Holder::Organisation(id) => (Some(id), None),
+        Holder::Claimant(id) => (None, Some(id)),
+    };
     let Some(row) = row else {
         return Ok(BankDetails {
             organisation_id,
+            claimant_id,
             status: BankDetailsStatus::Missing,
             payments_suspended: true,
             account_name: None,
@@ -114,6 +140,7 @@ fn view(
     };
     Ok(BankDetails {
         organisation_id,
+        claimant_id,
         status,
         payments_suspended: status != BankDetailsStatus::Verified,
         account_name: Some(payee.account_name),
@@ -153,8 +180,18 @@ pub fn get(
     }
     user.require(Action::ReadBankDetails)?;
     OrganisationRow::find(conn, organisation_id)?;
-    let row = current(conn, organisation_id)?;
-    view(conn, keyring, organisation_id, row.as_ref())
+    held(conn, keyring, Holder::Organisation(organisation_id))
+}
+
+/// The current bank details of `holder`, masked, for a caller the holder's feature has let see
+/// them.
+pub fn held(
+    conn: &mut DbConnection,
+    keyring: &Keyring,
+    holder: Holder,
+) -> Result<BankDetails, ApiError> {
+    let row = current(conn, holder)?;
+    view(conn, keyring, holder, row.as_ref())
 }
 
 /// Checks the input, every field at once.
@@ -238,43 +275,10 @@ pub fn set(
         return Err(ApiError::NotFound);
     }
     user.require(Action::EditBankDetails)?;
-    let (account_name, numbers) = parse(input)?;
-    let plaintext = serde_json::to_string(&numbers)
-        .map_err(|_| ApiError::internal("bank details could not be written for sealing"))?;
-    let sealed = keyring.seal(plaintext.as_bytes())?;
     write_transaction(conn, |conn| {
         let organisation = OrganisationRow::find(conn, organisation_id)?;
-        let before = current(conn, organisation_id)?;
-        let before_view = match &before {
-            Some(row) => Some(view(conn, keyring, organisation_id, Some(row))?),
-            None => None,
-        };
-        diesel::update(
-            bank_details::table
-                .filter(bank_details::organisation_id.eq(organisation_id))
-                .filter(bank_details::replaced_at.is_null()),
-        )
-        .set(bank_details::replaced_at.eq(Some(now)))
-        .execute(conn)?;
-        diesel::insert_into(bank_details::table)
-            .values((
-                bank_details::organisation_id.eq(organisation_id),
-                bank_details::account_name.eq(&account_name),
-                bank_details::sealed.eq(sealed.to_text()),
-                bank_details::key_id.eq(&sealed.key_id),
-                bank_details::entered_by.eq(user.id),
-                bank_details::entered_at.eq(now),
-            ))
-            .execute(conn)?;
-        let after = record(
-            conn,
-            now,
-            keyring,
-            user,
-            organisation_id,
-            "bank_details_changed",
-            before_view.as_ref(),
-        )?;
+        let holder = Holder::Organisation(organisation_id);
+        let after = enter(conn, now, keyring, user, holder, input)?;
         let by = name_of(conn, Some(user.id))?.unwrap_or_else(|| "Someone".to_owned());
         let emails: Vec<NewEmail> = contacts(conn, &organisation)?
             .iter()
@@ -285,6 +289,57 @@ pub fn set(
     })
 }
 
+/// Enters a new version of `holder`'s bank details, sealed, in the caller's transaction: the
+/// previous version is kept, marked replaced, and the change audited, masked. The holder's
+/// feature checks who may, and tells the holder.
+pub fn enter(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    keyring: &Keyring,
+    user: &CurrentUser,
+    holder: Holder,
+    input: &BankDetailsInput,
+) -> Result<BankDetails, ApiError> {
+    let (account_name, numbers) = parse(input)?;
+    let plaintext = serde_json::to_string(&numbers)
+        .map_err(|_| ApiError::internal("bank details could not be written for sealing"))?;
+    let sealed = keyring.seal(plaintext.as_bytes())?;
+    let before = current(conn, holder)?;
+    let before_view = match &before {
+        Some(row) => Some(view(conn, keyring, holder, Some(row))?),
+        None => None,
+    };
+    if let Some(row) = &before {
+        diesel::update(bank_details::table.find(row.id))
+            .set(bank_details::replaced_at.eq(Some(now)))
+            .execute(conn)?;
+    }
+    let (organisation_id, claimant_id) = match holder {
+        Holder::Organisation(id) => (Some(id), None),
+        Holder::Claimant(id) => (None, Some(id)),
+    };
+    diesel::insert_into(bank_details::table)
+        .values((
+            bank_details::organisation_id.eq(organisation_id),
+            bank_details::claimant_id.eq(claimant_id),
+            bank_details::account_name.eq(&account_name),
+            bank_details::sealed.eq(sealed.to_text()),
+            bank_details::key_id.eq(&sealed.key_id),
+            bank_details::entered_by.eq(user.id),
+            bank_details::entered_at.eq(now),
+        ))
+        .execute(conn)?;
+    record(
+        conn,
+        now,
+        keyring,
+        user,
+        holder,
+        "bank_details_changed",
+        before_view.as_ref(),
+    )
+}
+
 /// The organisation's bank details as they now stand, with the audit entry of the change that
 /// made them so (`before` when they replaced others).
 fn record(
@@ -292,16 +347,17 @@ fn record(
     now: NaiveDateTime,
     keyring: &Keyring,
     user: &CurrentUser,
-    organisation_id: i64,
+    holder: Holder,
     action: &'static str,
     before: Option<&BankDetails>,
 ) -> Result<BankDetails, ApiError> {
-    let row = current(conn, organisation_id)?;
-    let after = view(conn, keyring, organisation_id, row.as_ref())?;
+    let row = current(conn, holder)?;
+    let after = view(conn, keyring, holder, row.as_ref())?;
+    let (entity, id) = holder.entity();
     audit::record(
         conn,
         now,
-        Change::by(user, "organisation", organisation_id, action)
+        Change::by(user, entity, id, action)
             .before(before.map(audited))
             .after(audited(&after)),
     )?;
@@ -320,52 +376,70 @@ pub fn verify(
     user.require(Action::VerifyBankDetails)?;
     write_transaction(conn, |conn| {
         OrganisationRow::find(conn, organisation_id)?;
-        let Some(row) = current(conn, organisation_id)? else {
-            return Err(ApiError::conflict(
-                ErrorCode::BankDetailsUnverified,
-                "This organisation has no bank details to verify.",
-            ));
-        };
-        if row.verified_by.is_some() {
-            return Err(ApiError::conflict(
-                ErrorCode::InvalidState,
-                "These bank details are already verified.",
-            ));
-        }
-        if row.entered_by == user.id {
-            return Err(ApiError::conflict(
-                ErrorCode::SamePerson,
-                "You entered these bank details, so a second person must verify them.",
-            ));
-        }
-        // Only the version read, and only while nobody has verified it.
-        let updated = diesel::update(
-            bank_details::table
-                .find(row.id)
-                .filter(bank_details::verified_by.is_null())
-                .filter(bank_details::replaced_at.is_null()),
-        )
-        .set((
-            bank_details::verified_by.eq(Some(user.id)),
-            bank_details::verified_at.eq(Some(now)),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            return Err(ApiError::conflict(
-                ErrorCode::InvalidState,
-                "These bank details changed or were verified meanwhile; reload them.",
-            ));
-        }
-        record(
+        check(
             conn,
             now,
             keyring,
             user,
-            organisation_id,
-            "bank_details_verified",
-            None,
+            Holder::Organisation(organisation_id),
         )
     })
+}
+
+/// Verifies `holder`'s current bank details in the caller's transaction, so that payments may
+/// be made: never by the person who entered them. The holder's feature checks who may.
+pub fn check(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    keyring: &Keyring,
+    user: &CurrentUser,
+    holder: Holder,
+) -> Result<BankDetails, ApiError> {
+    let Some(row) = current(conn, holder)? else {
+        return Err(ApiError::conflict(
+            ErrorCode::BankDetailsUnverified,
+            "There are no bank details to verify.",
+        ));
+    };
+    if row.verified_by.is_some() {
+        return Err(ApiError::conflict(
+            ErrorCode::InvalidState,
+            "These bank details are already verified.",
+        ));
+    }
+    if row.entered_by == user.id {
+        return Err(ApiError::conflict(
+            ErrorCode::SamePerson,
+            "You entered these bank details, so a second person must verify them.",
+        ));
+    }
+    // Only the version read, and only while nobody has verified it.
+    let updated = diesel::update(
+        bank_details::table
+            .find(row.id)
+            .filter(bank_details::verified_by.is_null())
+            .filter(bank_details::replaced_at.is_null()),
+    )
+    .set((
+        bank_details::verified_by.eq(Some(user.id)),
+        bank_details::verified_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(ApiError::conflict(
+            ErrorCode::InvalidState,
+            "These bank details changed or were verified meanwhile; reload them.",
+        ));
+    }
+    record(
+        conn,
+        now,
+        keyring,
+        user,
+        holder,
+        "bank_details_verified",
+        None,
+    )
 }
 
 /// An organisation whose current bank details wait for a second person's check.
@@ -413,7 +487,7 @@ pub fn awaiting(
 /// Refuses a payment to an organisation whose bank details are missing or await a second
 /// person's check. Call inside the transaction of the payment.
 pub fn ensure_payable(conn: &mut DbConnection, organisation_id: i64) -> Result<(), ApiError> {
-    match current(conn, organisation_id)? {
+    match current(conn, Holder::Organisation(organisation_id))? {
         Some(row) if row.verified_by.is_some() => Ok(()),
         Some(_) => Err(ApiError::conflict(
             ErrorCode::BankDetailsUnverified,
@@ -433,17 +507,14 @@ pub fn payee(
     organisation_id: i64,
 ) -> Result<Payee, ApiError> {
     ensure_payable(conn, organisation_id)?;
-    let row = current(conn, organisation_id)?.ok_or(ApiError::NotFound)?;
+    let row = current(conn, Holder::Organisation(organisation_id))?.ok_or(ApiError::NotFound)?;
     open(keyring, &row)
 }
 
 /// The id of the organisation's current bank details when a second person has verified them:
 /// the version a payment prepared now pays to. `None` while they are missing or await a check.
-pub fn verified_version(
-    conn: &mut DbConnection,
-    organisation_id: i64,
-) -> Result<Option<i64>, ApiError> {
-    Ok(current(conn, organisation_id)?
+pub fn verified_version(conn: &mut DbConnection, holder: Holder) -> Result<Option<i64>, ApiError> {
+    Ok(current(conn, holder)?
         .filter(|row| row.verified_by.is_some())
         .map(|row| row.id))
 }

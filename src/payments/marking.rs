@@ -17,17 +17,21 @@ use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
-use crate::db::schema::{awards, instalments, payment_lines};
+use crate::db::schema::{
+    awards, claim_lines, claim_payments, claims, instalments, payment_lines, stays, users,
+};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{
-    AwardStatus, InstalmentStatus, PaymentLineStatus, PaymentRunStatus,
+    AwardStatus, ClaimStatus, InstalmentStatus, PaymentLineStatus, PaymentRunStatus,
 };
+use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
+use crate::family::messages as family_messages;
 use crate::funds::budget;
 use crate::funds::locks::{lock_award, lock_budget};
 use crate::payments::model::{LineRow, MarkFailedInput, MarkPaidInput, PaymentRun, RunRow};
-use crate::payments::runs::{FILE_COLUMNS, line_rows, load, money, run_row, year_of};
+use crate::payments::runs::{FILE_COLUMNS, claims_of, line_rows, load, money, run_for, year_of};
 use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 
@@ -76,6 +80,8 @@ pub fn mark_paid(
     input: &MarkPaidInput,
 ) -> Result<PaymentRun, ApiError> {
     user.require(Action::PreparePayments)?;
+    // Another board's run, or finance's, is not found before the body is looked at.
+    run_for(conn, user, run_id)?;
     let mut v = Validator::new();
     let paid_on = v.date("paid_on", &input.paid_on);
     v.finish()?;
@@ -94,6 +100,7 @@ pub fn mark_failed(
     input: &MarkFailedInput,
 ) -> Result<PaymentRun, ApiError> {
     user.require(Action::PreparePayments)?;
+    run_for(conn, user, run_id)?;
     let mut v = Validator::new();
     let reason = reason_of(&mut v, "reason", &input.reason);
     v.finish()?;
@@ -110,7 +117,7 @@ fn one(
     mark: Mark,
 ) -> Result<PaymentRun, ApiError> {
     retrying_write(conn, |conn| {
-        let run = run_row(conn, run_id)?;
+        let run = run_for(conn, user, run_id)?;
         let line: LineRow = payment_lines::table
             .find(line_id)
             .filter(payment_lines::run_id.eq(run_id))
@@ -138,6 +145,9 @@ fn apply(
     run: &RunRow,
     mut marks: Vec<(LineRow, Mark)>,
 ) -> Result<(), ApiError> {
+    if run.health_board.is_some() {
+        return pay_claims(conn, now, user, run, marks);
+    }
     marks.sort_by_key(|(line, _)| (line.award_id, line.id));
     let mut years: BTreeMap<i64, BTreeSet<FinancialYear>> = BTreeMap::new();
     // A failed line's award is locked too: an award that ended meanwhile gives its amount back.
@@ -154,32 +164,7 @@ fn apply(
         lock_budget(conn, *fund, of_fund.iter().copied())?;
     }
     for (line, mark) in &marks {
-        let (status, paid_on, reason) = match mark {
-            Mark::Paid(day) => (PaymentLineStatus::Paid, Some(*day), None),
-            Mark::Failed(reason) => (PaymentLineStatus::Failed, None, Some(reason.as_str())),
-        };
-        let marked = diesel::update(
-            payment_lines::table
-                .find(line.id)
-                .filter(payment_lines::status.eq(PaymentLineStatus::Pending)),
-        )
-        .set((
-            payment_lines::status.eq(status),
-            payment_lines::paid_on.eq(paid_on),
-            payment_lines::failure_reason.eq(reason),
-            payment_lines::marked_by.eq(Some(user.id)),
-            payment_lines::marked_at.eq(Some(now)),
-        ))
-        .execute(conn)?;
-        if marked == 0 {
-            return Err(ApiError::conflict(
-                ErrorCode::LineAlreadyMarked,
-                format!(
-                    "The payment {} is already marked paid or failed.",
-                    line.payment_reference
-                ),
-            ));
-        }
+        mark_line(conn, now, user, line, mark)?;
         let amount = money(line.amount_pence)?;
         let year = year_of(line.financial_year.as_deref())?;
         let award = line
@@ -266,6 +251,182 @@ fn apply(
     Ok(())
 }
 
+/// Marks the lines of a run of claims, all or none: each claim's stay is locked (step 1 of
+/// `crate::funds::locks`), in claim order, then each fund's years. A paid line makes its claim
+/// `paid`, adds to what the stay and each financial year of its lines have paid, and tells the
+/// claimant; a failed line lets its claim go into a later run.
+fn pay_claims(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    run: &RunRow,
+    mut marks: Vec<(LineRow, Mark)>,
+) -> Result<(), ApiError> {
+    let lines: Vec<LineRow> = marks.iter().map(|(l, _)| l.clone()).collect();
+    let claim_of = claims_of(conn, &lines)?;
+    marks.sort_by_key(|(line, _)| (claim_of.get(&line.id).copied(), line.id));
+    let mut shares: BTreeMap<i64, BTreeMap<FinancialYear, i64>> = BTreeMap::new();
+    let mut stays_of: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (line, mark) in &marks {
+        let claim = *claim_of
+            .get(&line.id)
+            .ok_or_else(|| ApiError::internal("a claim's line names no claim"))?;
+        let (stay, claimant): (i64, i64) = claims::table
+            .inner_join(stays::table)
+            .filter(claims::id.eq(claim))
+            .select((stays::id, stays::claimant_id))
+            .first(conn)?;
+        crate::family::claims::lock_stay(conn, stay)?;
+        stays_of.insert(claim, (stay, claimant));
+        if matches!(mark, Mark::Paid(_)) {
+            let approved: Vec<(NaiveDate, Option<i64>)> = claim_lines::table
+                .filter(claim_lines::claim_id.eq(claim))
+                .select((claim_lines::spent_on, claim_lines::approved_pence))
+                .load(conn)?;
+            let by_year = shares.entry(claim).or_default();
+            for (day, pence) in approved {
+                let pence = pence.unwrap_or(0);
+                if pence > 0 {
+                    let year = FinancialYear::containing(day).map_err(ApiError::internal)?;
+                    *by_year.entry(year).or_default() += pence;
+                }
+            }
+        }
+    }
+    let mut years: BTreeMap<i64, BTreeSet<FinancialYear>> = BTreeMap::new();
+    for (line, _) in &marks {
+        if let Some(claim) = claim_of.get(&line.id) {
+            let of_fund = years.entry(line.fund_id).or_default();
+            of_fund.extend(
+                shares
+                    .get(claim)
+                    .into_iter()
+                    .flat_map(|s| s.keys().copied()),
+            );
+        }
+    }
+    for (fund, of_fund) in &years {
+        lock_budget(conn, *fund, of_fund.iter().copied())?;
+    }
+    for (line, mark) in &marks {
+        mark_line(conn, now, user, line, mark)?;
+        let claim = claim_of[&line.id];
+        let (stay, claimant) = stays_of[&claim];
+        let detail = json!({
+            "line_id": line.id,
+            "payment_reference": line.payment_reference,
+            "claim_id": claim,
+            "amount": money(line.amount_pence)?,
+        });
+        match mark {
+            Mark::Paid(day) => {
+                let paid = diesel::update(
+                    claims::table
+                        .find(claim)
+                        .filter(claims::status.eq(ClaimStatus::Approved)),
+                )
+                .set((
+                    claims::status.eq(ClaimStatus::Paid),
+                    claims::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+                if paid == 0 {
+                    return Err(ApiError::internal(format!(
+                        "claim {claim}: a pending line's claim is not approved"
+                    )));
+                }
+                diesel::update(stays::table.find(stay))
+                    .set((
+                        stays::paid_pence.eq(stays::paid_pence + line.amount_pence),
+                        stays::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                for (year, pence) in shares.get(&claim).into_iter().flatten() {
+                    budget::pay(conn, now, line.fund_id, *year, money(*pence)?)?;
+                }
+                let mut paid = detail.clone();
+                paid["paid_on"] = json!(day);
+                audit::record_all(
+                    conn,
+                    now,
+                    vec![
+                        Change::by(user, "payment_run", run.id, "line_paid").after(paid.clone()),
+                        Change::by(user, "claim", claim, "claim_paid").after(paid),
+                    ],
+                )?;
+                let email: String = users::table
+                    .find(claimant)
+                    .select(users::email)
+                    .first(conn)?;
+                outbox::enqueue(
+                    conn,
+                    now,
+                    &family_messages::claim_paid(
+                        &email,
+                        &line.award_reference,
+                        money(line.amount_pence)?,
+                        &day.format("%-d %B %Y").to_string(),
+                    ),
+                )?;
+            }
+            Mark::Failed(reason) => {
+                diesel::update(claim_payments::table.find(line.id))
+                    .set(claim_payments::held.eq(false))
+                    .execute(conn)?;
+                let mut failed = detail.clone();
+                failed["reason"] = json!(reason);
+                audit::record(
+                    conn,
+                    now,
+                    Change::by(user, "payment_run", run.id, "line_failed").after(failed),
+                )?;
+            }
+        }
+    }
+    for fund in years.keys() {
+        report_cache::changed(conn, *fund, Figures::Money)?;
+    }
+    Ok(())
+}
+
+/// Moves one line from `pending` to what the bank said, or refuses with 409
+/// `line_already_marked`.
+fn mark_line(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    line: &LineRow,
+    mark: &Mark,
+) -> Result<(), ApiError> {
+    let (status, paid_on, reason) = match mark {
+        Mark::Paid(day) => (PaymentLineStatus::Paid, Some(*day), None),
+        Mark::Failed(reason) => (PaymentLineStatus::Failed, None, Some(reason.as_str())),
+    };
+    let marked = diesel::update(
+        payment_lines::table
+            .find(line.id)
+            .filter(payment_lines::status.eq(PaymentLineStatus::Pending)),
+    )
+    .set((
+        payment_lines::status.eq(status),
+        payment_lines::paid_on.eq(paid_on),
+        payment_lines::failure_reason.eq(reason),
+        payment_lines::marked_by.eq(Some(user.id)),
+        payment_lines::marked_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    if marked == 0 {
+        return Err(ApiError::conflict(
+            ErrorCode::LineAlreadyMarked,
+            format!(
+                "The payment {} is already marked paid or failed.",
+                line.payment_reference
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The cell of `column` in `record`, trimmed; empty when the file has no such column.
 fn cell<'a>(
     headers: &HashMap<String, usize>,
@@ -289,9 +450,8 @@ pub fn apply_results(
     run_id: i64,
     bytes: &[u8],
 ) -> Result<PaymentRun, ApiError> {
-    user.require(Action::PreparePayments)?;
     retrying_write(conn, |conn| {
-        let run = run_row(conn, run_id)?;
+        let run = run_for(conn, user, run_id)?;
         if run.status == PaymentRunStatus::Open {
             return Err(run_open());
         }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{payment_lines, payment_runs};
-use crate::domain::vocabulary::{PaymentKind, PaymentLineStatus, PaymentRunStatus};
+use crate::domain::vocabulary::{HealthBoard, PaymentKind, PaymentLineStatus, PaymentRunStatus};
 use crate::domain::{FinancialYear, Money};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -18,6 +18,9 @@ pub struct RunRow {
     pub built_at: NaiveDateTime,
     pub closed_by: Option<i64>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The board whose cash office built a run of a family fund's claims; none for a run of
+    /// instalments.
+    pub health_board: Option<HealthBoard>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -28,7 +31,7 @@ pub struct LineRow {
     pub kind: PaymentKind,
     pub award_id: Option<i64>,
     pub financial_year: Option<String>,
-    pub organisation_id: i64,
+    pub organisation_id: Option<i64>,
     pub fund_id: i64,
     pub bank_details_id: i64,
     pub amount_pence: i64,
@@ -47,16 +50,19 @@ pub struct LineRow {
 pub struct PaymentLine {
     pub id: i64,
     pub run_id: i64,
-    /// What the line pays: an award's instalment.
+    /// What the line pays: an award's instalment, or a family's claim.
     pub kind: PaymentKind,
     pub award_id: Option<i64>,
+    /// The claim, for a claim.
+    pub claim_id: Option<i64>,
     /// The instalment's year, for an instalment.
     #[schema(value_type = Option<String>, example = "2022-23")]
     pub financial_year: Option<FinancialYear>,
-    pub organisation_id: i64,
-    pub organisation_name: String,
+    /// The organisation paid, for an instalment.
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
     pub fund_id: i64,
-    /// The version of the organisation's bank details the line pays to.
+    /// The version of the payee's bank details the line pays to.
     pub bank_details_id: i64,
     /// The name on the account.
     pub payee: String,
@@ -64,6 +70,7 @@ pub struct PaymentLine {
     /// What the payee's bank statement shows, e.g. `PIMH-2021-0017/2022-23`.
     #[schema(example = "PIMH-2021-0017/2022-23")]
     pub payment_reference: String,
+    /// The award's reference, or the claim's.
     #[schema(example = "PIMH-2021-0017")]
     pub award_reference: String,
     /// `pending`, then `paid` or `failed`.
@@ -82,6 +89,9 @@ pub struct PaymentRun {
     pub id: i64,
     /// `open` while its total and count are checked, `closed` once sent to the bank.
     pub status: PaymentRunStatus,
+    /// The board whose cash office pays the family fund's claims in it; absent for a run of
+    /// instalments, which finance builds.
+    pub health_board: Option<HealthBoard>,
     pub built_by: i64,
     pub built_by_name: String,
     pub built_at: DateTime<chrono::Utc>,
@@ -105,6 +115,7 @@ pub struct PaymentRun {
 pub struct PaymentRunSummary {
     pub id: i64,
     pub status: PaymentRunStatus,
+    pub health_board: Option<HealthBoard>,
     pub built_by_name: String,
     pub built_at: DateTime<chrono::Utc>,
     pub count: i64,
@@ -118,14 +129,19 @@ pub struct PaymentRunSummary {
 /// A payment that could not go into the run, and why.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Skipped {
-    pub award_id: i64,
+    /// The award of an instalment.
+    pub award_id: Option<i64>,
+    /// The claim, for a family's claim.
+    pub claim_id: Option<i64>,
+    /// The award's reference, or the claim's.
     pub award_reference: String,
-    #[schema(value_type = String, example = "2022-23")]
-    pub financial_year: FinancialYear,
-    pub organisation_id: i64,
-    pub organisation_name: String,
+    #[schema(value_type = Option<String>, example = "2022-23")]
+    pub financial_year: Option<FinancialYear>,
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
     pub amount: Money,
-    /// Why it waits: the organisation's bank details are missing or a change awaits a check.
+    /// Why it waits: the payee's bank details are missing or a change awaits a check, or the
+    /// person building the run approved the claim, so another must pay it.
     pub reason: String,
 }
 
@@ -133,8 +149,8 @@ pub struct Skipped {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct BuiltRun {
     pub run: PaymentRun,
-    /// Authorised payments left out because their organisation cannot be paid yet; they go into
-    /// a later run once it can.
+    /// Payments left out because their payee cannot be paid yet, or because a second person
+    /// must pay them; they go into a later run once they can.
     pub skipped: Vec<Skipped>,
 }
 
@@ -160,7 +176,7 @@ pub struct MarkFailedInput {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuildRunInput {
-    /// Only this fund's authorised payments; every fund's without it.
+    /// Only this fund's payments; every fund's without it.
     #[serde(default)]
     pub fund_id: Option<i64>,
 }

@@ -111,7 +111,8 @@ pub fn list(
         authorised_at,
     ) in rows
     {
-        let payable = bank::verified_version(conn, organisation_id)?.is_some();
+        let payable =
+            bank::verified_version(conn, bank::Holder::Organisation(organisation_id))?.is_some();
         out.push(ReleaseRequest {
             award_id,
             award_reference: reference,

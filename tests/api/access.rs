@@ -33,9 +33,12 @@ enum Scope {
     /// A family's stay, claim or journey: its claimant, the unit's clinicians and the board's
     /// cash office reach it; nobody of the grant cycle does.
     Family,
+    /// A payment run of instalments: finance's. A cash office, which works the runs of its
+    /// board's claims, finds none.
+    Run,
 }
 
-use Scope::{Any, Application as App, Assignment as Asg, Family as Fam, Organisation as Org};
+use Scope::{Any, Application as App, Assignment as Asg, Family as Fam, Organisation as Org, Run};
 
 /// Every operation, reads first and the calls that end an object last.
 const ROUTES: &[(&str, &str, Scope)] = &[
@@ -60,6 +63,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/claims", Any),
     ("GET", "/claims/{id}", Fam),
     ("GET", "/claims/{id}/documents", Fam),
+    ("GET", "/me/bank-details", Any),
+    ("GET", "/claimants/{id}/bank-details", Fam),
     ("GET", "/funds/{id}/years", Any),
     ("GET", "/funds/{id}/units", Any),
     ("GET", "/units/{id}", Any),
@@ -77,8 +82,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/awards/{id}", Org),
     ("GET", "/release-requests", Any),
     ("GET", "/payment-runs", Any),
-    ("GET", "/payment-runs/{id}", Any),
-    ("GET", "/payment-runs/{id}/lines.csv", Any),
+    ("GET", "/payment-runs/{id}", Run),
+    ("GET", "/payment-runs/{id}/lines.csv", Run),
     ("GET", "/awards/{id}/returns", Org),
     ("GET", "/awards/{id}/variations", Org),
     ("GET", "/variations", Any),
@@ -164,6 +169,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/claims/{id}/approve", Fam),
     ("POST", "/claims/{id}/reject", Fam),
     ("POST", "/claims/{id}/refer", Fam),
+    ("PUT", "/me/bank-details", Any),
+    ("POST", "/claimants/{id}/bank-details/verify", Fam),
     ("POST", "/funds/{id}/rounds", Any),
     ("PATCH", "/rounds/{id}", Any),
     ("POST", "/rounds/{id}/criteria", Any),
@@ -191,10 +198,10 @@ const ROUTES: &[(&str, &str, Scope)] = &[
         Any,
     ),
     ("POST", "/payment-runs", Any),
-    ("POST", "/payment-runs/{id}/close", Any),
-    ("POST", "/payment-runs/{id}/lines/{line_id}/paid", Any),
-    ("POST", "/payment-runs/{id}/lines/{line_id}/failed", Any),
-    ("POST", "/payment-runs/{id}/results", Any),
+    ("POST", "/payment-runs/{id}/close", Run),
+    ("POST", "/payment-runs/{id}/lines/{line_id}/paid", Run),
+    ("POST", "/payment-runs/{id}/lines/{line_id}/failed", Run),
+    ("POST", "/payment-runs/{id}/results", Run),
     ("PATCH", "/returns/{id}", Org),
     ("POST", "/returns/{id}/submit", Org),
     ("POST", "/returns/{id}/review", Any),
@@ -348,6 +355,8 @@ struct Objects {
     stay: i64,
     pre_approval: i64,
     claim: i64,
+    /// The stay's claimant.
+    claimant: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -370,6 +379,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         "stays" => o.stay,
         "pre-approvals" => o.pre_approval,
         "claims" => o.claim,
+        "claimants" => o.claimant,
         _ => 0,
     };
     let mut path = path
@@ -423,7 +433,7 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             json!({"limit": "1000000.00", "approved": true})
         }
         ("POST", "/funds/{id}/units") | ("PUT", "/units/{id}") => {
-            json!({"name": format!("Matrix unit {n}"), "health_board": "fife", "wards": ["Ward 1"], "provides_meals": false})
+            json!({"name": format!("Matrix unit {n}"), "health_board": "lothian", "wards": ["Ward 1"], "provides_meals": false})
         }
         ("PUT", "/funds/{id}/rates/{financial_year}") => json!({
             "mileage_rate": "0.15", "food_rate": "8.50", "family_cap": "500.00",
@@ -477,6 +487,10 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
             json!({"reason": "Agreed with the grant holder."})
         }
         ("PUT", "/rounds/{id}/required-documents") => json!({"kinds": []}),
+        ("POST", "/payment-runs/{id}/lines/{line_id}/paid") => json!({"paid_on": "2021-03-01"}),
+        ("POST", "/payment-runs/{id}/lines/{line_id}/failed") => {
+            json!({"reason": "Account closed"})
+        }
         _ => json!({}),
     };
     Some(value)
@@ -653,6 +667,7 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .await;
     assert_eq!(submitted.status.as_u16(), 200, "{}", submitted.text);
     let objects = Objects {
+        claimant: registered.json["id"].as_i64().unwrap(),
         unit,
         stay,
         pre_approval: journey.json["id"].as_i64().unwrap(),

@@ -563,3 +563,88 @@ db_test! {
         assert_eq!(refused.error_fields(), ["total"]);
     }
 }
+
+db_test! {
+    async fn approved_claims_are_paid_in_a_run_of_their_board_by_a_second_person(backend: Backend) {
+        let Some(app) = family_app(backend).await else { return };
+        let family = FamilyFund::new(&app, "20000.00").await;
+        let (token, email) = claimant(&app).await;
+        let (stay, [me, _, _]) = stay(&app, &family, &token).await;
+        let paid = submitted_car_claim(&app, &token, stay, me, "2022-05-09", 100).await;
+        let failed = submitted_car_claim(&app, &token, stay, me, "2022-05-10", 200).await;
+        for claim in [paid, failed] {
+            let lines = certified(&app, &family, claim).await;
+            let reply = app.as_(&family.cash_office).post(&format!("/api/v1/claims/{claim}/approve")).json(in_full(&lines)).send().await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        }
+        let colleague = app.staff_at(Role::CashOffice, Place { health_board: Some(HealthBoard::Lothian), ..Place::default() }).await;
+
+        // Nothing is paid before the claimant's bank details are in and checked by the board.
+        let built = app.as_(&colleague).post("/api/v1/payment-runs").json(json!({})).send().await;
+        built.assert_problem(409, "nothing_to_pay");
+        let entered = app.as_(&token).put("/api/v1/me/bank-details")
+            .json(json!({"account_name": "C MacLeod", "sort_code": "80-22-60", "account_number": "10203040"})).send().await;
+        assert_eq!(entered.status.as_u16(), 200, "{}", entered.text);
+        assert_eq!(entered.json["account_number"], "****3040");
+        assert_eq!(entered.json["status"], "awaiting_verification");
+        let me_id = app.as_(&token).get("/api/v1/me").send().await.json["user"]["id"].as_i64().unwrap();
+        app.as_(&family.other_cash_office).post(&format!("/api/v1/claimants/{me_id}/bank-details/verify")).send().await
+            .assert_problem(404, "not_found");
+        let verified = app.as_(&family.cash_office).post(&format!("/api/v1/claimants/{me_id}/bank-details/verify")).send().await;
+        assert_eq!(verified.status.as_u16(), 200, "{}", verified.text);
+        assert_eq!(verified.json["status"], "verified");
+
+        // The person who approved the claims cannot pay them: a second person builds the run.
+        let alone = app.as_(&family.cash_office).post("/api/v1/payment-runs").json(json!({})).send().await;
+        alone.assert_problem(409, "nothing_to_pay");
+        let finance = app.staff(Role::Finance).await;
+        app.as_(&finance).post("/api/v1/payment-runs").json(json!({})).send().await.assert_problem(409, "nothing_to_pay");
+        let built = app.as_(&colleague).post("/api/v1/payment-runs").json(json!({})).send().await;
+        assert_eq!(built.status.as_u16(), 201, "{}", built.text);
+        assert_eq!(built.json["run"]["health_board"], "lothian");
+        assert_eq!(built.json["run"]["count"], 2);
+        assert_eq!(built.json["run"]["total"], "45.00");
+        let run = built.json["run"]["id"].as_i64().unwrap();
+        let lines = built.json["run"]["lines"].as_array().unwrap().clone();
+        assert_eq!(lines[0]["kind"], "claim");
+        assert_eq!(lines[0]["claim_id"], paid);
+        assert_eq!(lines[0]["organisation_id"], Value::Null);
+        // Other boards' cash offices and finance see nothing of it; nothing is built twice.
+        for other in [&family.other_cash_office, &finance] {
+            app.as_(other).get(&format!("/api/v1/payment-runs/{run}")).send().await.assert_problem(404, "not_found");
+            assert!(app.as_(other).get("/api/v1/payment-runs").send().await.json.as_array().unwrap().is_empty());
+        }
+        app.as_(&colleague).post("/api/v1/payment-runs").json(json!({})).send().await.assert_problem(409, "nothing_to_pay");
+
+        let file = app.as_(&colleague).get(&format!("/api/v1/payment-runs/{run}/lines.csv")).send().await;
+        assert_eq!(file.status.as_u16(), 200, "{}", file.text);
+        assert!(file.text.contains("80-22-60") && file.text.contains("10203040"), "{}", file.text);
+        let closed = app.as_(&colleague).post(&format!("/api/v1/payment-runs/{run}/close")).send().await;
+        assert_eq!(closed.status.as_u16(), 200, "{}", closed.text);
+        let (first, second) = (lines[0]["id"].as_i64().unwrap(), lines[1]["id"].as_i64().unwrap());
+        let marked = app.as_(&colleague).post(&format!("/api/v1/payment-runs/{run}/lines/{first}/paid")).json(json!({"paid_on": "2022-06-20"})).send().await;
+        assert_eq!(marked.status.as_u16(), 200, "{}", marked.text);
+        let marked = app.as_(&colleague).post(&format!("/api/v1/payment-runs/{run}/lines/{second}/failed")).json(json!({"reason": "Account closed"})).send().await;
+        assert_eq!(marked.status.as_u16(), 200, "{}", marked.text);
+
+        assert_eq!(app.as_(&token).get(&format!("/api/v1/claims/{paid}")).send().await.json["status"], "paid");
+        assert_eq!(app.as_(&token).get(&format!("/api/v1/claims/{failed}")).send().await.json["status"], "approved");
+        let stay_now = app.as_(&token).get(&format!("/api/v1/stays/{stay}")).send().await;
+        assert_eq!(stay_now.json["paid"], "15.00");
+        assert_eq!(stay_now.json["approved"], "45.00");
+        let years = app.as_(&family.admin).get(&format!("/api/v1/funds/{}/years", family.fund)).send().await;
+        let years = if years.json["items"].is_array() { years.json["items"].clone() } else { years.json.clone() };
+        let year = years.as_array().unwrap().iter().find(|y| y["financial_year"] == "2022-23").unwrap().clone();
+        assert_eq!((year["committed"].as_str(), year["paid"].as_str()), (Some("45.00"), Some("15.00")));
+
+        // The failed payment goes back to the queue and into the next run.
+        let again = app.as_(&colleague).post("/api/v1/payment-runs").json(json!({})).send().await;
+        assert_eq!(again.status.as_u16(), 201, "{}", again.text);
+        assert_eq!(again.json["run"]["lines"][0]["claim_id"], failed);
+
+        app.run_outbox().await;
+        let mails: Vec<String> = app.mails().into_iter().filter(|m| m.contains(&email)).collect();
+        assert!(mails.iter().any(|m| m.contains("has been paid")), "the claimant is told");
+        assert!(mails.iter().all(|m| !m.contains("10203040")), "no email carries the account number");
+    }
+}

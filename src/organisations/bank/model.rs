@@ -54,7 +54,10 @@ pub enum BankDetailsStatus {
 /// An organisation's current bank details, masked.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct BankDetails {
-    pub organisation_id: i64,
+    /// The organisation whose details they are; absent for a claimant's.
+    pub organisation_id: Option<i64>,
+    /// The family fund's claimant whose details they are; absent for an organisation's.
+    pub claimant_id: Option<i64>,
     pub status: BankDetailsStatus,
     /// Whether payments to the organisation are held (until details are entered and checked).
     pub payments_suspended: bool,

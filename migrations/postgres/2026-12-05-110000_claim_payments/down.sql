@@ -1,0 +1,10 @@
+DROP TABLE claim_payments;
+ALTER TABLE payment_lines DROP CONSTRAINT payment_lines_instalment_payee;
+ALTER TABLE payment_lines DROP CONSTRAINT payment_lines_kind_check;
+ALTER TABLE payment_lines ADD CONSTRAINT payment_lines_kind_check CHECK (kind IN ('instalment'));
+ALTER TABLE payment_lines ALTER COLUMN organisation_id SET NOT NULL;
+ALTER TABLE payment_runs DROP COLUMN health_board;
+DROP INDEX bank_details_claimant_current;
+ALTER TABLE bank_details DROP CONSTRAINT bank_details_holder;
+ALTER TABLE bank_details DROP COLUMN claimant_id;
+ALTER TABLE bank_details ALTER COLUMN organisation_id SET NOT NULL;
