@@ -146,6 +146,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/claims/{id}/refer", signed(CheckClaim)),
     ("POST", "/claims/{id}/documents", signed(ManageDocuments)),
     ("GET", "/me/bank-details", signed(Claim)),
+    ("GET", "/reports/funds/{id}/family", signed(ReadReports)),
     ("PUT", "/me/bank-details", signed(Claim)),
     ("GET", "/claimants/{id}/bank-details", signed(CheckClaim)),
     (

@@ -12,6 +12,7 @@ pub mod examples;
 pub mod messages;
 pub mod model;
 pub mod pre_approvals;
+pub mod report;
 pub mod routes;
 pub mod rules;
 pub mod setup;

@@ -1,7 +1,7 @@
 //! Handlers for a family-expenses fund: its units and rates, the families' stays, the journeys
 //! approved beforehand, and the claims from draft to approval.
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -14,9 +14,10 @@ use crate::family::claim_model::{
     PreApprovalInput, ReasonInput,
 };
 use crate::family::model::{Rates, RatesInput, Unit, UnitInput};
+use crate::family::report::{self, FamilyReport};
 use crate::family::stay_model::{ChildInput, DischargeInput, Stay, StayInput};
 use crate::family::{bank as family_bank, checking, claims, pre_approvals, setup, stays};
-use crate::http::{Json, answer, created};
+use crate::http::{FormatQuery, Json, answer, created, csv_response, run};
 use crate::organisations::bank::{BankDetails, BankDetailsInput};
 use crate::state::AppState;
 
@@ -667,6 +668,43 @@ pub async fn verify_claimant_bank_details(
     .await
 }
 
+/// What a family-expenses fund has paid (officials and administrators): families, claims and
+/// money by unit, by the unit's board, by the family's home board, by kind of expense and by
+/// financial year, with the median days from submission to payment. Never a name; a group of
+/// fewer than five families, and whatever would let one be worked out from the total, shows no
+/// figures. As CSV with `?format=csv` or `Accept: text/csv`.
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Fund id"), FormatQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (FamilyReport = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 409, description = "`fund_kind_mismatch`: the fund runs grants", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/family")]
+pub async fn family_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = run(&state, move |conn, _| report::report(conn, &user, id)).await?;
+    if query.wants_csv(&req) {
+        Ok(csv_response(
+            &format!("family-fund-{id}.csv"),
+            report::to_csv(&found)?,
+        ))
+    } else {
+        Ok(HttpResponse::Ok().json(found))
+    }
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_unit)
         .service(list_units)
@@ -695,7 +733,8 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(get_own_bank_details)
         .service(set_own_bank_details)
         .service(get_claimant_bank_details)
-        .service(verify_claimant_bank_details);
+        .service(verify_claimant_bank_details)
+        .service(family_report);
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/claims/{id}", Fam),
     ("GET", "/claims/{id}/documents", Fam),
     ("GET", "/me/bank-details", Any),
+    ("GET", "/reports/funds/{id}/family", Any),
     ("GET", "/claimants/{id}/bank-details", Fam),
     ("GET", "/funds/{id}/years", Any),
     ("GET", "/funds/{id}/units", Any),

@@ -648,3 +648,114 @@ db_test! {
         assert!(mails.iter().all(|m| !m.contains("10203040")), "no email carries the account number");
     }
 }
+
+/// `n` families of St John's, each with one claim of `miles` approved, paid by a second member
+/// of the cash office; gives that colleague.
+async fn paid_families(app: &TestApp, family: &FamilyFund, n: usize, miles: i64) -> String {
+    let colleague = app
+        .staff_at(
+            Role::CashOffice,
+            Place {
+                health_board: Some(HealthBoard::Lothian),
+                ..Place::default()
+            },
+        )
+        .await;
+    for _ in 0..n {
+        let (token, _) = claimant(app).await;
+        let (stay, [me, _, _]) = stay(app, family, &token).await;
+        let claim = submitted_car_claim(app, &token, stay, me, "2022-05-09", miles).await;
+        let lines = certified(app, family, claim).await;
+        let reply = app
+            .as_(&family.cash_office)
+            .post(&format!("/api/v1/claims/{claim}/approve"))
+            .json(in_full(&lines))
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        let entered = app.as_(&token).put("/api/v1/me/bank-details")
+            .json(json!({"account_name": "A Parent", "sort_code": "80-22-60", "account_number": "10203040"})).send().await;
+        assert_eq!(entered.status.as_u16(), 200, "{}", entered.text);
+        let id = app.as_(&token).get("/api/v1/me").send().await.json["user"]["id"]
+            .as_i64()
+            .unwrap();
+        let verified = app
+            .as_(&family.cash_office)
+            .post(&format!("/api/v1/claimants/{id}/bank-details/verify"))
+            .send()
+            .await;
+        assert_eq!(verified.status.as_u16(), 200, "{}", verified.text);
+    }
+    let built = app
+        .as_(&colleague)
+        .post("/api/v1/payment-runs")
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(built.status.as_u16(), 201, "{}", built.text);
+    let run = built.json["run"]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.as_(&colleague)
+            .post(&format!("/api/v1/payment-runs/{run}/close"))
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    for line in built.json["run"]["lines"].as_array().unwrap() {
+        let id = line["id"].as_i64().unwrap();
+        let marked = app
+            .as_(&colleague)
+            .post(&format!("/api/v1/payment-runs/{run}/lines/{id}/paid"))
+            .json(json!({"paid_on": "2022-06-20"}))
+            .send()
+            .await;
+        assert_eq!(marked.status.as_u16(), 200, "{}", marked.text);
+    }
+    colleague
+}
+
+db_test! {
+    async fn officials_read_what_was_paid_with_small_groups_withheld(backend: Backend) {
+        let Some(app) = family_app(backend).await else { return };
+        let family = FamilyFund::new(&app, "20000.00").await;
+        let official = app.staff(Role::Official).await;
+        let path = format!("/api/v1/reports/funds/{}/family", family.fund);
+        paid_families(&app, &family, 4, 100).await;
+        let report = app.as_(&official).get(&path).send().await;
+        assert_eq!(report.status.as_u16(), 200, "{}", report.text);
+        assert_eq!(report.json["suppressed"], true, "four families could be told apart");
+        assert_eq!(report.json["paid"], Value::Null);
+        assert!(report.json["by_home_board"].as_array().unwrap().iter().all(|g| g["paid"].is_null()));
+        assert!(!report.text.contains("Morag") && !report.text.contains("MacLeod"));
+
+        paid_families(&app, &family, 2, 200).await;
+        let report = app.as_(&official).get(&path).send().await;
+        assert_eq!(report.json["suppressed"], false);
+        assert_eq!(report.json["families"], 6);
+        assert_eq!(report.json["paid"], "120.00", "four of £15 and two of £30");
+        assert_eq!(report.json["median_days_to_payment"], 0);
+        let islands = report.json["by_home_board"].as_array().unwrap().iter().find(|g| g["key"] == "western_isles").unwrap().clone();
+        assert_eq!((islands["families"].clone(), islands["paid"].clone()), (json!(6), json!("120.00")));
+        // St John's shows all six; the West of Scotland unit shows none, which tells of nobody.
+        let by_unit = report.json["by_unit"].as_array().unwrap();
+        let st_johns = by_unit.iter().find(|g| g["key"] == json!(family.st_johns.to_string())).unwrap();
+        assert_eq!(st_johns["paid"], "120.00");
+        let leverndale = by_unit.iter().find(|g| g["key"] == json!(family.leverndale.to_string())).unwrap();
+        assert_eq!((leverndale["families"].clone(), leverndale["paid"].clone()), (json!(0), json!("0.00")));
+        let csv = app.as_(&official).get(&format!("{path}?format=csv")).send().await;
+        assert_eq!(csv.status.as_u16(), 200, "{}", csv.text);
+        assert!(csv.text.starts_with("dimension,key,label,suppressed,families,claims,paid"), "{}", csv.text);
+        assert!(csv.text.contains("expense,car,Car,false,6,6,120.00"), "{}", csv.text);
+
+        for token in [&family.cash_office, &family.clinician] {
+            app.as_(token).get(&path).send().await.assert_problem(403, "forbidden");
+        }
+        let admin = app.admin().await;
+        let grants = app.as_(&admin).post("/api/v1/funds").json(fund_body("GRANTS")).send().await;
+        let grants = grants.json["id"].as_i64().unwrap();
+        app.as_(&official).get(&format!("/api/v1/reports/funds/{grants}/family")).send().await
+            .assert_problem(409, "fund_kind_mismatch");
+    }
+}
