@@ -147,6 +147,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/claims/{id}/documents", signed(ManageDocuments)),
     ("GET", "/me/bank-details", signed(Claim)),
     ("GET", "/reports/funds/{id}/family", signed(ReadReports)),
+    ("GET", "/reports/funds/{id}/family.csv", signed(ReadReports)),
     ("PUT", "/me/bank-details", signed(Claim)),
     ("GET", "/claimants/{id}/bank-details", signed(CheckClaim)),
     (

@@ -137,6 +137,10 @@ pub struct Config {
     /// Months after a round closes that declined and withdrawn applications keep their content.
     #[arg(long, env, default_value_t = 24, global = true)]
     pub retention_months: u32,
+    /// Months after a family's stay last changed (its last payment), with no claim open, that
+    /// its personal details, bank details and receipts are kept.
+    #[arg(long, env, default_value_t = 24, global = true)]
+    pub stay_retention_months: u32,
     /// Roles that must sign in with a second factor (TOTP), comma-separated; empty for none. A
     /// user of such a role who has not enrolled can do nothing but enrol.
     #[arg(
@@ -212,6 +216,7 @@ pub struct Settings {
     pub reminder_poll_interval: Duration,
     pub feedback_responses_per_link_per_minute: u32,
     pub retention_months: u32,
+    pub stay_retention_months: u32,
     /// The roles that must sign in with a second factor.
     pub mfa_required_roles: Vec<Role>,
     /// How long sign-in history is kept.
@@ -330,6 +335,7 @@ impl Settings {
             "FEEDBACK_RESPONSES_PER_LINK_PER_MINUTE",
         )?;
         positive(config.retention_months.into(), "RETENTION_MONTHS")?;
+        positive(config.stay_retention_months.into(), "STAY_RETENTION_MONTHS")?;
         positive(config.sign_in_history_days.into(), "SIGN_IN_HISTORY_DAYS")?;
         let mfa_required_roles = parse_roles(&config.mfa_required_roles)?;
         positive(config.database_pool_size.into(), "DATABASE_POOL_SIZE")?;
@@ -401,6 +407,7 @@ impl Settings {
             reminder_poll_interval: Duration::from_secs(config.reminder_poll_seconds),
             feedback_responses_per_link_per_minute: config.feedback_responses_per_link_per_minute,
             retention_months: config.retention_months,
+            stay_retention_months: config.stay_retention_months,
             mfa_required_roles,
             sign_in_history_days: config.sign_in_history_days,
             open_data_prefix: config.open_data_prefix,

@@ -224,16 +224,17 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 monitoring.digests
             );
             let now = clock.now_naive();
-            let months = settings.retention_months;
+            let periods = grantfund::retention::Periods::of(&settings);
             let retention = db
-                .run(move |conn| grantfund::retention::run_once(conn, now, months))
+                .run(move |conn| grantfund::retention::run_once(conn, now, periods))
                 .await
                 .map_err(|e| e.to_string())?;
             let blobs = grantfund::blobs::Blobs::open(&settings).map_err(|e| e.to_string())?;
             let blobs_removed = grantfund::retention::forget_blobs(&db, &blobs, &retention).await;
             println!(
-                "retention: {} applications anonymised, {} accounts removed, {} documents and {} blobs removed",
+                "retention: {} applications and {} stays anonymised, {} accounts removed, {} documents and {} blobs removed",
                 retention.applications_anonymised,
+                retention.stays_anonymised,
                 retention.accounts_removed,
                 retention.documents_removed,
                 blobs_removed

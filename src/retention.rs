@@ -8,17 +8,17 @@
 //! lose their name, email and password; their sessions, reset links and stored answers go, and
 //! the records that name them as actor stay, pointing at an account that says "Deleted user".
 //! The documents of those applications go with their content: their rows in the same
-//! transaction, their blobs from the store once no other document names them.
+//! transaction, their blobs from the store once no other document names them. A family fund's
+//! stays are anonymised `STAY_RETENTION_MONTHS` after their last change with no claim open
+//! (`family::retention`), their receipts going the same way.
 
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
-use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::blobs::Blobs;
 use crate::db::schema::{
-    applications, audit_log, decisions, idempotency_keys, password_resets, refresh_tokens, rounds,
-    users,
+    applications, decisions, idempotency_keys, password_resets, refresh_tokens, rounds, users,
 };
 use crate::db::{DbConnection, write_transaction};
 use crate::documents;
@@ -32,38 +32,47 @@ pub struct RetentionReport {
     pub accounts_removed: usize,
     /// Documents of the anonymised applications, removed with them.
     pub documents_removed: usize,
+    /// A family fund's stays anonymised.
+    pub stays_anonymised: usize,
     /// The blobs those documents used: removed from the store by [`forget_blobs`] once no other
     /// document names them.
     pub freed_blobs: Vec<String>,
 }
 
-/// Replaces the copied content of an object's audit entries, keeping who, when and what.
-fn redact_audit(conn: &mut DbConnection, entity: &str, id: i64) -> Result<(), ApiError> {
-    let redacted = json!({"redacted": "retention"}).to_string();
-    diesel::update(
-        audit_log::table
-            .filter(audit_log::entity.eq(entity))
-            .filter(audit_log::entity_id.eq(id)),
-    )
-    .set((
-        audit_log::before_state.eq(Some(redacted.clone())),
-        audit_log::after_state.eq(Some(redacted)),
-    ))
-    .execute(conn)?;
-    Ok(())
+/// How long personal content is kept, in months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    /// After a round closes, for its declined and withdrawn applications.
+    pub applications: u32,
+    /// After a family's stay last changed, with no claim of it open.
+    pub stays: u32,
 }
 
-/// Anonymises declined and withdrawn applications of rounds that closed more than `months`
-/// months before `now`, and removes accounts marked for deletion.
+impl Periods {
+    /// The periods the settings give.
+    pub fn of(settings: &crate::config::Settings) -> Periods {
+        Periods {
+            applications: settings.retention_months,
+            stays: settings.stay_retention_months,
+        }
+    }
+}
+
+fn months_before(now: NaiveDateTime, months: u32) -> Result<NaiveDateTime, ApiError> {
+    now.checked_sub_months(Months::new(months))
+        .ok_or_else(|| ApiError::internal("retention period reaches before the calendar"))
+}
+
+/// Anonymises declined and withdrawn applications of rounds that closed more than
+/// `periods.applications` months before `now` and the stays due under `periods.stays`, and
+/// removes accounts marked for deletion.
 pub fn run_once(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    months: u32,
+    periods: Periods,
 ) -> Result<RetentionReport, ApiError> {
     let mut report = RetentionReport::default();
-    let cutoff = now
-        .checked_sub_months(Months::new(months))
-        .ok_or_else(|| ApiError::internal("retention period reaches before the calendar"))?;
+    let cutoff = months_before(now, periods.applications)?;
     let due: Vec<i64> = applications::table
         .filter(
             applications::status
@@ -100,7 +109,7 @@ pub fn run_once(
             diesel::update(decisions::table.find(id))
                 .set(decisions::feedback.eq(None::<String>))
                 .execute(conn)?;
-            redact_audit(conn, "application", id)?;
+            audit::redact(conn, "application", id)?;
             let freed = documents::service::remove_all(conn, DocumentOwner::Application, &[id])?;
             audit::record(
                 conn,
@@ -115,6 +124,11 @@ pub fn run_once(
             report.freed_blobs.extend(freed);
         }
     }
+
+    let stays = crate::family::retention::anonymise(conn, now, months_before(now, periods.stays)?)?;
+    report.stays_anonymised = stays.stays;
+    report.documents_removed += stays.documents;
+    report.freed_blobs.extend(stays.freed_blobs);
 
     let marked: Vec<i64> = users::table
         .filter(users::deletion_requested_at.is_not_null())
@@ -139,7 +153,7 @@ pub fn run_once(
                 .execute(conn)?;
             diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(id)))
                 .execute(conn)?;
-            redact_audit(conn, "user", id)?;
+            audit::redact(conn, "user", id)?;
             audit::record(conn, now, Change::new(None, "user", id, "removed"))
         })?;
         report.accounts_removed += 1;
@@ -176,13 +190,14 @@ pub async fn run_forever(
     loop {
         interval.tick().await;
         let now = clock.now_naive();
-        let months = settings.retention_months;
-        match db.run(move |conn| run_once(conn, now, months)).await {
+        let periods = Periods::of(&settings);
+        match db.run(move |conn| run_once(conn, now, periods)).await {
             Ok(report) if report != RetentionReport::default() => {
                 let blobs_removed = forget_blobs(&db, &blobs, &report).await;
                 tracing::info!(
                     applications = report.applications_anonymised,
                     accounts = report.accounts_removed,
+                    stays = report.stays_anonymised,
                     documents = report.documents_removed,
                     blobs = blobs_removed,
                     "retention pass"

@@ -8,7 +8,7 @@ pub mod routes;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::caller::CurrentUser;
@@ -190,4 +190,21 @@ pub fn list(
         filtered().order(audit_log::id.desc()),
     )?;
     Ok(page.wrap(rows.into_iter().map(AuditEntry::from).collect(), total))
+}
+
+/// Replaces the copied content of an object's audit entries at the end of its retention
+/// period, keeping who, when and what.
+pub fn redact(conn: &mut DbConnection, entity: &str, id: i64) -> Result<(), ApiError> {
+    let redacted = json!({"redacted": "retention"}).to_string();
+    diesel::update(
+        audit_log::table
+            .filter(audit_log::entity.eq(entity))
+            .filter(audit_log::entity_id.eq(id)),
+    )
+    .set((
+        audit_log::before_state.eq(Some(redacted.clone())),
+        audit_log::after_state.eq(Some(redacted)),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod model;
 pub mod pre_approvals;
 pub mod report;
+pub mod retention;
 pub mod routes;
 pub mod rules;
 pub mod setup;

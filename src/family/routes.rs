@@ -705,6 +705,31 @@ pub async fn family_report(
     }
 }
 
+/// What a family-expenses fund has paid, as CSV: one row a group, `dimension` first, withheld
+/// figures empty (officials and administrators).
+#[utoipa::path(
+    tag = "family",
+    params(("id" = i64, Path, description = "Fund id")),
+    responses(
+        (status = 200, description = "The report as CSV", content((String = "text/csv"))),
+        (status = 409, description = "`fund_kind_mismatch`: the fund runs grants", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/funds/{id}/family.csv")]
+pub async fn family_report_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = run(&state, move |conn, _| report::report(conn, &user, id)).await?;
+    Ok(csv_response(
+        &format!("family-fund-{id}.csv"),
+        report::to_csv(&found)?,
+    ))
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_unit)
         .service(list_units)
@@ -734,6 +759,7 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(set_own_bank_details)
         .service(get_claimant_bank_details)
         .service(verify_claimant_bank_details)
+        .service(family_report_csv)
         .service(family_report);
 }
 

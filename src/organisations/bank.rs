@@ -81,7 +81,16 @@ fn current(conn: &mut DbConnection, holder: Holder) -> Result<Option<BankRow>, A
     Ok(query.first(conn).optional()?)
 }
 
+/// What a version's sealed numbers become when the retention period removes them.
+const REMOVED: &str = "";
+
 fn open(keyring: &Keyring, row: &BankRow) -> Result<Payee, ApiError> {
+    if row.sealed == REMOVED {
+        return Err(ApiError::conflict(
+            ErrorCode::InvalidState,
+            "These bank details were removed at the end of the retention period.",
+        ));
+    }
     let text = keyring.open_text(&row.sealed)?;
     let numbers: Numbers = serde_json::from_str(&text)
         .map_err(|_| ApiError::internal("sealed bank details are not in the expected shape"))?;
@@ -114,7 +123,7 @@ fn view(
         Holder::Organisation(id) => (Some(id), None),
         Holder::Claimant(id) => (None, Some(id)),
     };
-    let Some(row) = row else {
+    let Some(row) = row.filter(|r| r.sealed != REMOVED) else {
         return Ok(BankDetails {
             organisation_id,
             claimant_id,
@@ -533,6 +542,27 @@ pub fn payee_of_version(
     open(keyring, &row)
 }
 
+/// Removes every version of `holder`'s bank details at the end of the retention period: the
+/// numbers and the name on the account go, the rows stay for the payments that named them.
+pub fn forget(conn: &mut DbConnection, holder: Holder) -> Result<usize, ApiError> {
+    let query = bank_details::table.into_boxed();
+    let ids: Vec<i64> = match holder {
+        Holder::Organisation(id) => query.filter(bank_details::organisation_id.eq(id)),
+        Holder::Claimant(id) => query.filter(bank_details::claimant_id.eq(id)),
+    }
+    .select(bank_details::id)
+    .load(conn)?;
+    Ok(
+        diesel::update(bank_details::table.filter(bank_details::id.eq_any(ids)))
+            .set((
+                bank_details::account_name.eq("Removed"),
+                bank_details::sealed.eq(REMOVED),
+                bank_details::key_id.eq("removed"),
+            ))
+            .execute(conn)?,
+    )
+}
+
 /// What [`reencrypt`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reencrypted {
@@ -551,6 +581,7 @@ pub fn reencrypt(conn: &mut DbConnection, keyring: &Keyring) -> Result<Reencrypt
         let moved = write_transaction(conn, |conn| {
             let rows: Vec<(i64, String)> = bank_details::table
                 .filter(bank_details::key_id.ne(keyring.current_id()))
+                .filter(bank_details::sealed.ne(REMOVED))
                 .order(bank_details::id)
                 .select((bank_details::id, bank_details::sealed))
                 .limit(500)

@@ -13,6 +13,14 @@
 //! (`addressLocality`, from `organisation_addresses`) are published only for organisations that
 //! agreed to be public (`listed_in_directory`).
 //!
+//! A family-expenses fund publishes each paid claim as a grant to an individual, as the standard
+//! provides: `recipientIndividual` with an identifier of the claim's own
+//! (`360G-<prefix>-IND-<claim id>`, so no two grants can be linked to one family) and the generic
+//! name `Individual Recipient`, the amount approved and paid, and as its one beneficiary location
+//! the NHS board of the unit, never the family's home: where a family lives could tell who
+//! they are. The standard's `toIndividualsDetails` is left out: its codes come from codelists
+//! this service does not carry.
+//!
 //! The same bytes are served to officials at `/exports/360giving` and to anyone at
 //! `/open-data/funds/{id}/360giving.json` (and `.csv`), under the Open Government Licence v3.0.
 
@@ -27,11 +35,14 @@ use crate::awards::model::AwardRow;
 use crate::awards::varied::extended_ends;
 use crate::caller::CurrentUser;
 use crate::db::schema::{
-    applications, awards, decisions, instalments, organisation_addresses, organisations, rounds,
+    applications, awards, claims, decisions, instalments, organisation_addresses, organisations,
+    rounds, stays, units,
 };
 use crate::db::{DbConnection, children};
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::{AwardStatus, Component, InstalmentStatus};
+use crate::domain::vocabulary::{
+    AwardStatus, ClaimStatus, Component, FundKind, HealthBoard, InstalmentStatus,
+};
 use crate::domain::{FinancialYear, Money};
 use crate::error::ApiError;
 use crate::funds::model::FundRow;
@@ -69,6 +80,18 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub url: Option<String>,
+}
+
+/// The recipient of a grant to an individual, anonymised.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GrantRecipientIndividual)]
+pub struct Person {
+    /// `360G-<OPEN_DATA_PREFIX>-IND-<claim id>`: one for each grant.
+    #[schema(example = "360G-grantfund-IND-42")]
+    pub id: String,
+    /// Always `Individual Recipient`.
+    #[schema(example = "Individual Recipient")]
+    pub name: String,
 }
 
 /// The period a grant funds.
@@ -144,10 +167,18 @@ pub struct Grant {
     /// When the fund decided.
     #[schema(format = Date, example = "2021-03-15")]
     pub award_date: String,
-    #[schema(min_items = 1, max_items = 1)]
+    /// The period an award to an organisation funds; none for a grant to an individual.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 1)]
     pub planned_dates: Vec<Event>,
-    #[schema(min_items = 1, max_items = 1)]
+    /// The organisation an award went to; none for a grant to an individual.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 1)]
     pub recipient_organization: Vec<Organization>,
+    /// The individual a family fund's claim paid, anonymised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub recipient_individual: Option<Person>,
     #[schema(min_items = 1, max_items = 1)]
     pub funding_organization: Vec<Organization>,
     #[schema(min_items = 1, max_items = 1)]
@@ -272,6 +303,9 @@ pub fn publish(
         publisher.public_url.trim_end_matches('/')
     );
     let fund = FundRow::find(conn, fund_id)?;
+    if fund.details.kind == FundKind::FamilyExpenses {
+        return publish_claims(conn, &fund, prefix, &data_source);
+    }
     let published = [
         AwardStatus::Accepted,
         AwardStatus::Completed,
@@ -424,6 +458,7 @@ pub fn publish(
                 end_date: end.to_string(),
                 duration: months,
             }],
+            recipient_individual: None,
             recipient_organization: vec![Organization {
                 id: recipient_id,
                 name,
@@ -460,6 +495,94 @@ pub fn publish(
                 })
                 .collect(),
             date_modified: utc(modified).to_rfc3339(),
+        });
+    }
+    Ok(export)
+}
+
+/// A paid claim: its id, what it claimed and was approved, when it was decided and last
+/// changed, and its unit's board.
+type PaidClaim = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    HealthBoard,
+);
+
+/// A family fund's paid claims as grants to individuals.
+fn publish_claims(
+    conn: &mut DbConnection,
+    fund: &FundRow,
+    prefix: &str,
+    data_source: &str,
+) -> Result<Export, ApiError> {
+    let rows: Vec<PaidClaim> = claims::table
+        .inner_join(stays::table.inner_join(units::table))
+        .filter(stays::fund_id.eq(fund.id))
+        .filter(claims::status.eq(ClaimStatus::Paid))
+        .order(claims::id)
+        .select((
+            claims::id,
+            claims::claimed_pence,
+            claims::approved_pence,
+            claims::decided_at,
+            claims::updated_at,
+            units::health_board,
+        ))
+        .load(conn)?;
+    let money = |p: i64| Money::from_pence(p).map_err(ApiError::internal);
+    let mut export = Export {
+        grants: Vec::new(),
+        amounts: Vec::new(),
+        last_modified: None,
+    };
+    for (id, claimed, approved, decided_at, updated_at, board) in rows {
+        let paid = money(approved.unwrap_or(0))?;
+        let claimed = money(claimed)?;
+        let award_date = decided_at.unwrap_or(updated_at).date();
+        export.last_modified = export.last_modified.max(Some(updated_at));
+        export.amounts.push((paid, paid, claimed));
+        export.grants.push(Grant {
+            id: grant_id(prefix, &format!("IND-{id}")),
+            title: "A family's costs of visiting".to_owned(),
+            description: format!(
+                "{} pays back what a family spent on travel, food and somewhere to stay while visiting a mother in hospital.",
+                fund.details.name
+            ),
+            currency: fund.details.currency.clone(),
+            amount_awarded: number(paid)?,
+            amount_disbursed: number(paid)?,
+            amount_applied_for: number(claimed)?,
+            from_open_call: "Yes".to_owned(),
+            data_source: data_source.to_owned(),
+            award_date: award_date.to_string(),
+            planned_dates: Vec::new(),
+            recipient_organization: Vec::new(),
+            recipient_individual: Some(Person {
+                id: format!("360G-{prefix}-IND-{id}"),
+                name: "Individual Recipient".to_owned(),
+            }),
+            funding_organization: vec![Organization {
+                id: fund.details.funder_org_id.clone(),
+                name: fund.details.funder_name.clone(),
+                charity_number: None,
+                company_number: None,
+                postal_code: None,
+                address_locality: None,
+                url: None,
+            }],
+            grant_programme: vec![Programme {
+                code: fund.details.code.clone(),
+                title: fund.details.name.clone(),
+            }],
+            beneficiary_location: vec![Location {
+                name: board.name().to_owned(),
+                geo_code: board.gss_code().to_owned(),
+                geo_code_type: "HB".to_owned(),
+            }],
+            date_modified: utc(updated_at).to_rfc3339(),
         });
     }
     Ok(export)
@@ -513,6 +636,14 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
     ]
     .map(str::to_owned)
     .into();
+    let individuals = export
+        .grants
+        .iter()
+        .any(|g| g.recipient_individual.is_some());
+    if individuals {
+        titles.push("Recipient Ind:Identifier".to_owned());
+        titles.push("Recipient Ind:Name".to_owned());
+    }
     for i in 0..sets {
         titles.push(format!("Beneficiary Location:{i}:Name"));
         titles.push(format!("Beneficiary Location:{i}:Geographic Code"));
@@ -521,8 +652,10 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(&titles).map_err(ApiError::internal)?;
     for (grant, (awarded, paid, applied)) in export.grants.iter().zip(&export.amounts) {
-        let recipient = &grant.recipient_organization[0];
-        let dates = &grant.planned_dates[0];
+        let recipient = grant.recipient_organization.first();
+        let dates = grant.planned_dates.first();
+        let org =
+            |f: fn(&Organization) -> Option<String>| recipient.and_then(f).unwrap_or_default();
         let mut record = vec![
             grant.id.clone(),
             csv_text(&grant.title),
@@ -534,22 +667,27 @@ pub fn to_csv(export: &Export) -> Result<Vec<u8>, ApiError> {
             grant.from_open_call.clone(),
             grant.data_source.clone(),
             grant.award_date.clone(),
-            dates.start_date.clone(),
-            dates.end_date.clone(),
-            dates.duration.to_string(),
-            recipient.id.clone(),
-            csv_text(&recipient.name),
-            recipient.charity_number.clone().unwrap_or_default(),
-            recipient.company_number.clone().unwrap_or_default(),
-            recipient.postal_code.clone().unwrap_or_default(),
-            csv_text(recipient.address_locality.as_deref().unwrap_or_default()),
-            recipient.url.clone().unwrap_or_default(),
+            dates.map(|d| d.start_date.clone()).unwrap_or_default(),
+            dates.map(|d| d.end_date.clone()).unwrap_or_default(),
+            dates.map(|d| d.duration.to_string()).unwrap_or_default(),
+            org(|r| Some(r.id.clone())),
+            org(|r| Some(csv_text(&r.name))),
+            org(|r| r.charity_number.clone()),
+            org(|r| r.company_number.clone()),
+            org(|r| r.postal_code.clone()),
+            org(|r| r.address_locality.as_deref().map(csv_text)),
+            org(|r| r.url.clone()),
             grant.funding_organization[0].id.clone(),
             csv_text(&grant.funding_organization[0].name),
             grant.grant_programme[0].code.clone(),
             csv_text(&grant.grant_programme[0].title),
             grant.date_modified.clone(),
         ];
+        if individuals {
+            let person = grant.recipient_individual.as_ref();
+            record.push(person.map(|p| p.id.clone()).unwrap_or_default());
+            record.push(person.map(|p| p.name.clone()).unwrap_or_default());
+        }
         for i in 0..sets {
             let location = grant.beneficiary_location.get(i);
             record.push(location.map(|l| l.name.clone()).unwrap_or_default());

@@ -65,6 +65,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/claims/{id}/documents", Fam),
     ("GET", "/me/bank-details", Any),
     ("GET", "/reports/funds/{id}/family", Any),
+    ("GET", "/reports/funds/{id}/family.csv", Any),
     ("GET", "/claimants/{id}/bank-details", Fam),
     ("GET", "/funds/{id}/years", Any),
     ("GET", "/funds/{id}/units", Any),

@@ -212,8 +212,8 @@ fn every_csv_answer_has_an_operation_of_its_own() {
         }
     }
     assert_eq!(
-        siblings, 7,
-        "the ranking, five reports and the 360Giving export"
+        siblings, 8,
+        "the ranking, five reports, the family fund's report and the 360Giving export"
     );
 }
 

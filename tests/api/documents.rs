@@ -289,7 +289,7 @@ db_test! {
         // The round closes in 30 days; retention keeps content 24 months after that.
         app.clock.advance(chrono::Duration::days(30 + 2 * 366 + 5));
         let now = app.clock_now();
-        let report = app.state.db.run(move |conn| grantfund::retention::run_once(conn, now, 24)).await.unwrap();
+        let report = app.state.db.run(move |conn| grantfund::retention::run_once(conn, now, grantfund::retention::Periods { applications: 24, stays: 24 })).await.unwrap();
         assert_eq!((report.applications_anonymised, report.documents_removed), (1, 1));
         let removed = grantfund::retention::forget_blobs(&app.state.db, &app.state.blobs, &report).await;
         assert_eq!(removed, 1);

@@ -224,7 +224,7 @@ fn in_full(lines: &[i64]) -> Value {
 async fn family_app(backend: Backend) -> Option<TestApp> {
     let app = TestApp::spawn_with(backend, |s| {
         s.auth_attempts_per_client_per_minute = 10_000;
-        s.access_token_ttl = std::time::Duration::from_secs(365 * 86_400);
+        s.access_token_ttl = std::time::Duration::from_secs(20 * 365 * 86_400);
     })
     .await?;
     set_day(&app, "2022-06-20");
@@ -749,6 +749,27 @@ db_test! {
         assert!(csv.text.starts_with("dimension,key,label,suppressed,families,claims,paid"), "{}", csv.text);
         assert!(csv.text.contains("expense,car,Car,false,6,6,120.00"), "{}", csv.text);
 
+        let file = app.as_(&official).get(&format!("{path}.csv")).send().await;
+        assert_eq!(file.text, csv.text, "the sibling path answers the same CSV");
+
+        // Each paid claim is published as a grant to an anonymous individual, at the unit's board.
+        let open = app.anonymous().get(&format!("/api/v1/open-data/funds/{}/360giving.json", family.fund)).send().await;
+        assert_eq!(open.status.as_u16(), 200, "{}", open.text);
+        let grants = open.json["grants"].as_array().unwrap();
+        assert_eq!(grants.len(), 6);
+        let ids: std::collections::BTreeSet<&str> = grants.iter().map(|g| g["recipientIndividual"]["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 6, "no two grants name one recipient");
+        for grant in grants {
+            assert_eq!(grant["recipientIndividual"]["name"], "Individual Recipient");
+            assert!(grant.get("recipientOrganization").is_none());
+            assert_eq!(grant["beneficiaryLocation"], json!([{"name": "NHS Lothian", "geoCode": "S08000024", "geoCodeType": "HB"}]));
+        }
+        for word in ["Morag", "MacLeod", "Calum", "Ruaridh", "Western Isles", "Reid"] {
+            assert!(!open.text.contains(word), "{word} in {}", open.text);
+        }
+        let open_csv = app.anonymous().get(&format!("/api/v1/open-data/funds/{}/360giving.csv", family.fund)).send().await;
+        assert!(open_csv.text.lines().next().unwrap().contains("Recipient Ind:Identifier"), "{}", open_csv.text);
+
         for token in [&family.cash_office, &family.clinician] {
             app.as_(token).get(&path).send().await.assert_problem(403, "forbidden");
         }
@@ -757,5 +778,77 @@ db_test! {
         let grants = grants.json["id"].as_i64().unwrap();
         app.as_(&official).get(&format!("/api/v1/reports/funds/{grants}/family")).send().await
             .assert_problem(409, "fund_kind_mismatch");
+    }
+}
+
+db_test! {
+    async fn a_stay_is_anonymised_once_its_retention_period_ends_keeping_its_money(backend: Backend) {
+        let Some(app) = family_app(backend).await else { return };
+        let family = FamilyFund::new(&app, "20000.00").await;
+        let (token, _) = claimant(&app).await;
+        let (stay, [me, _, _]) = stay(&app, &family, &token).await;
+        let draft = app.as_(&token).post(&format!("/api/v1/stays/{stay}/claims"))
+            .json(json!({"lines": [{"visitor_id": me, "spent_on": "2022-05-09", "kind": "car", "miles": 100, "description": "From Morag's mother's house"}]})).send().await;
+        let claim = draft.json["id"].as_i64().unwrap();
+        let receipt = upload(&app, &token, &format!("/claims/{claim}/documents"), &[("kind", "receipt")], "fuel.pdf", PDF).await;
+        assert_eq!(receipt.status.as_u16(), 201, "{}", receipt.text);
+        let receipt = receipt.json["id"].as_i64().unwrap();
+        assert_eq!(app.as_(&token).post(&format!("/api/v1/claims/{claim}/submit")).send().await.status.as_u16(), 200);
+        let lines = certified(&app, &family, claim).await;
+        assert_eq!(app.as_(&family.cash_office).post(&format!("/api/v1/claims/{claim}/approve")).json(in_full(&lines)).send().await.status.as_u16(), 200);
+        app.as_(&token).put("/api/v1/me/bank-details")
+            .json(json!({"account_name": "C MacLeod", "sort_code": "80-22-60", "account_number": "10203040"})).send().await;
+        let me_id = app.as_(&token).get("/api/v1/me").send().await.json["user"]["id"].as_i64().unwrap();
+        assert_eq!(app.as_(&family.cash_office).post(&format!("/api/v1/claimants/{me_id}/bank-details/verify")).send().await.status.as_u16(), 200);
+        let colleague = app.staff_at(Role::CashOffice, Place { health_board: Some(HealthBoard::Lothian), ..Place::default() }).await;
+        let built = app.as_(&colleague).post("/api/v1/payment-runs").json(json!({})).send().await;
+        let run = built.json["run"]["id"].as_i64().unwrap();
+        let line = built.json["run"]["lines"][0]["id"].as_i64().unwrap();
+        app.as_(&colleague).post(&format!("/api/v1/payment-runs/{run}/close")).send().await;
+        let marked = app.as_(&colleague).post(&format!("/api/v1/payment-runs/{run}/lines/{line}/paid")).json(json!({"paid_on": "2022-06-20"})).send().await;
+        assert_eq!(marked.status.as_u16(), 200, "{}", marked.text);
+        // Another family still writing a claim keeps everything.
+        let (other, _) = claimant(&app).await;
+        let (kept, [them, _, _]) = self::stay(&app, &family, &other).await;
+        app.as_(&other).post(&format!("/api/v1/stays/{kept}/claims"))
+            .json(json!({"lines": [{"visitor_id": them, "spent_on": "2022-05-09", "kind": "car", "miles": 10}]})).send().await;
+
+        let run_retention = |day: &'static str| {
+            set_day(&app, day);
+            let now = app.clock_now();
+            let db = app.state.db.clone();
+            async move {
+                db.run(move |conn| grantfund::retention::run_once(conn, now, grantfund::retention::Periods { applications: 24, stays: 24 })).await.unwrap()
+            }
+        };
+        assert_eq!(run_retention("2024-06-01").await.stays_anonymised, 0, "23 months after the payment it is all kept");
+        let report = run_retention("2024-06-21").await;
+        assert_eq!(report.stays_anonymised, 1);
+        assert_eq!(report.documents_removed, 1);
+
+        let after = app.as_(&token).get(&format!("/api/v1/stays/{stay}")).send().await;
+        assert_eq!(after.status.as_u16(), 200, "{}", after.text);
+        assert_eq!((after.json["woman"].clone(), after.json["ward"].clone(), after.json["consultant"].clone()), (Value::Null, Value::Null, Value::Null));
+        assert_eq!(after.json["visitors"], json!([]));
+        assert_eq!((after.json["paid"].clone(), after.json["approved"].clone(), after.json["admitted_on"].clone()), (json!("15.00"), json!("15.00"), json!("2022-05-02")));
+        assert!(!after.json["anonymised_at"].is_null());
+        let claim_now = app.as_(&token).get(&format!("/api/v1/claims/{claim}")).send().await;
+        assert_eq!(claim_now.json["lines"][0]["description"], "");
+        assert_eq!(claim_now.json["approved"], "15.00");
+        app.as_(&token).get(&format!("/api/v1/documents/{receipt}")).send().await.assert_problem(404, "not_found");
+        assert_eq!(app.as_(&token).get("/api/v1/me/bank-details").send().await.json["status"], "missing");
+        let kept = app.as_(&other).get(&format!("/api/v1/stays/{kept}")).send().await;
+        assert_eq!(kept.json["woman"]["name"], "Morag MacLeod");
+
+        // Nothing of the woman, the children or the account is left in the database.
+        let leftovers = app.state.db.run(move |conn| {
+            use diesel::prelude::*;
+            use grantfund::db::schema::{bank_details, stay_people, visitors};
+            let people = stay_people::table.filter(stay_people::stay_id.eq(stay)).count().get_result::<i64>(conn)?;
+            let sealed = visitors::table.filter(visitors::stay_id.eq(stay)).filter(visitors::sealed.is_not_null()).count().get_result::<i64>(conn)?;
+            let numbers = bank_details::table.filter(bank_details::claimant_id.eq(me_id)).filter(bank_details::sealed.ne("")).count().get_result::<i64>(conn)?;
+            Ok::<_, grantfund::error::ApiError>((people, sealed, numbers))
+        }).await.unwrap();
+        assert_eq!(leftovers, (0, 0, 0));
     }
 }

@@ -261,7 +261,7 @@ db_test! {
             let app = &app;
             async move {
                 let now = app.clock_now();
-                app.state.db.run(move |conn| grantfund::retention::run_once(conn, now, months)).await.unwrap()
+                app.state.db.run(move |conn| grantfund::retention::run_once(conn, now, grantfund::retention::Periods { applications: months, stays: months })).await.unwrap()
             }
         };
         // Within the retention period the applications keep their content; the account goes at once.
