@@ -545,7 +545,7 @@ fn publish_claims(
         export.last_modified = export.last_modified.max(Some(updated_at));
         export.amounts.push((paid, paid, claimed));
         export.grants.push(Grant {
-            id: grant_id(prefix, &format!("IND-{id}")),
+            id: grant_id(prefix, &crate::family::claim_model::claim_reference(id)),
             title: "A family's costs of visiting".to_owned(),
             description: format!(
                 "{} pays back what a family spent on travel, food and somewhere to stay while visiting a mother in hospital.",

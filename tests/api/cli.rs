@@ -325,7 +325,7 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
         .collect();
     let logins: Vec<(&str, &str, &str)> = lines.iter().map(|w| (w[0], w[1], w[2])).collect();
     for words in &lines {
-        let staff = words[0] != "applicant";
+        let staff = !matches!(words[0], "applicant" | "claimant");
         assert_eq!(words.len(), if staff { 4 } else { 3 }, "{stdout}");
         if staff {
             assert!(
@@ -342,7 +342,10 @@ fn serve_seeds_the_demo_once_and_stops_gracefully_on_sigterm() {
             "official",
             "assessor",
             "applicant",
-            "finance"
+            "finance",
+            "claimant",
+            "clinician",
+            "cash_office"
         ],
         "{stdout}"
     );

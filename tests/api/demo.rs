@@ -48,6 +48,38 @@ db_test! {
         assert!(rates.json.as_array().unwrap().iter().all(|r| r["family_cap"] == "500.00" && r["food_rate"] == "8.50"
             && r["claim_window_months"] == 3 && r["flights_per_week"] == 2), "{}", rates.text);
 
+        // A year of families: claims at every step, one referred, a run paid with one line failed.
+        let login = |role: Role| logins.iter().find(|l| l.role == role).unwrap();
+        let cash_office = login(Role::CashOffice);
+        let cash_office = app.login(&cash_office.email, &cash_office.password).await.json["access_token"].as_str().unwrap().to_owned();
+        let stays = app.as_(&cash_office).get("/api/v1/stays").send().await;
+        let stays = stays.json.as_array().unwrap().clone();
+        assert_eq!(stays.len(), 12);
+        let homes: HashSet<&str> = stays.iter().map(|s| s["home_board"].as_str().unwrap()).collect();
+        assert!(homes.contains("western_isles") && homes.contains("shetland") && homes.contains("orkney"), "{homes:?}");
+        let mut steps = HashSet::new();
+        for stay in &stays {
+            for claim in app.as_(&cash_office).get(&format!("/api/v1/stays/{}/claims", stay["id"])).send().await.json.as_array().unwrap() {
+                steps.insert(claim["status"].as_str().unwrap().to_owned());
+            }
+        }
+        let claimant = login(Role::Claimant);
+        let claimant = app.login(&claimant.email, &claimant.password).await.json["access_token"].as_str().unwrap().to_owned();
+        let drafts = app.as_(&claimant).get("/api/v1/claims").send().await;
+        assert_eq!(drafts.json.as_array().unwrap().len(), 1, "{}", drafts.text);
+        steps.insert("draft".to_owned());
+        for step in ["draft", "submitted", "certified", "approved", "rejected", "referred", "paid"] {
+            assert!(steps.contains(step), "no claim is {step}: {steps:?}");
+        }
+        let runs = app.as_(&cash_office).get("/api/v1/payment-runs").send().await;
+        assert_eq!(runs.json[0]["failed"], 1, "{}", runs.text);
+        let official = login(Role::Official);
+        let official = app.login(&official.email, &official.password).await.json["access_token"].as_str().unwrap().to_owned();
+        let report = app.as_(&official).get(&format!("/api/v1/reports/funds/{}/family", family["id"])).send().await;
+        assert_eq!(report.json["families"], 7, "{}", report.text);
+        let clinician = login(Role::Clinician);
+        assert!(clinician.totp_secret.is_some(), "clinicians sign in with a second factor");
+
         assert_eq!(fund["reach_target"], 11000);
         let years: Vec<(&str, &str, bool)> = fund["financial_years"].as_array().unwrap().iter()
             .map(|y| (y["financial_year"].as_str().unwrap(), y["limit"].as_str().unwrap(), y["approved"].as_bool().unwrap())).collect();

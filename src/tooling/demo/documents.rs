@@ -20,7 +20,7 @@ pub(super) struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// Attaches `bytes` as `name` to `owner`, acting as `user` at `now`.
+    /// Attaches `bytes` as `name` to `owner`, acting as `user` at `now`; gives the document's id.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn attach(
         &self,
@@ -33,7 +33,7 @@ impl Files<'_> {
         name: &str,
         media_type: &'static str,
         bytes: Vec<u8>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<i64, ApiError> {
         use std::io::Write;
         let organisation_id = usecase::writable(conn, user, owner)?;
         let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
@@ -51,7 +51,7 @@ impl Files<'_> {
             given_name: content::given_name(name),
             display_name: content::display_name(name),
         };
-        service::insert(
+        let row = service::insert(
             conn,
             now,
             user,
@@ -61,7 +61,7 @@ impl Files<'_> {
             period_end,
             &received,
         )?;
-        Ok(())
+        Ok(row.id)
     }
 }
 

@@ -326,7 +326,7 @@ pub(super) fn model_case(
             Role::Applicant,
             &format!("applicant@{slug}.example.org"),
             &format!("Applicant for {}", org.name),
-            Some(organisation.id),
+            crate::users::service::Place::organisation(organisation.id),
         )?;
         let applicant = CurrentUser::from(user);
         let town = crate::organisations::address::AddressInput {
@@ -505,7 +505,7 @@ pub(super) fn model_case(
         crate::domain::vocabulary::Role::Finance,
         super::FINANCE,
         "Niamh Kerr",
-        None,
+        crate::users::service::Place::default(),
     )?);
     let office = Office {
         admin,

@@ -67,14 +67,20 @@ const OFFICIAL: &str = "official@gov.example.org";
 const FINANCE: &str = "finance@fund.example.org";
 const ASSESSOR: &str = "assessor@panel.example.org";
 const APPLICANT: &str = "aileen@bumps-and-babies.example.org";
+const CLAIMANT: &str = "calum.macleod@family.example.org";
+const CLINICIAN: &str = "gillian.shaw@stjohns.example.org";
+const CASH_OFFICE: &str = "cash.office@lothian.example.org";
 
 /// The demo accounts whose sign-in details are printed, one of each role.
-pub const ACCOUNTS: [(Role, &str); 5] = [
+pub const ACCOUNTS: [(Role, &str); 8] = [
     (Role::Administrator, ADMINISTRATOR),
     (Role::Official, OFFICIAL),
     (Role::Assessor, ASSESSOR),
     (Role::Applicant, APPLICANT),
     (Role::Finance, FINANCE),
+    (Role::Claimant, CLAIMANT),
+    (Role::Clinician, CLINICIAN),
+    (Role::CashOffice, CASH_OFFICE),
 ];
 
 /// A new demo password. Random, so that a demo started by mistake on a reachable host is not an
@@ -140,46 +146,46 @@ pub fn seed(
             return Ok(Vec::new());
         }
         let mut logins = Vec::new();
-        let mut account = |conn: &mut DbConnection,
-                           role: Role,
-                           email: &str,
-                           name: &str,
-                           organisation_id: Option<i64>| {
-            let password_text = new_password()?;
-            let email = Email::parse(email).map_err(ApiError::internal)?;
-            let user = users::create(
-                conn,
-                now,
-                None,
-                &NewUser {
-                    email,
-                    name: name.to_owned(),
-                    role,
-                    place: Place {
-                        organisation_id,
-                        ..Place::default()
+        let mut account =
+            |conn: &mut DbConnection, role: Role, email: &str, name: &str, place: Place| {
+                let password_text = new_password()?;
+                let email = Email::parse(email).map_err(ApiError::internal)?;
+                let user = users::create(
+                    conn,
+                    now,
+                    None,
+                    &NewUser {
+                        email,
+                        name: name.to_owned(),
+                        role,
+                        place,
+                        password_hash: password::hash(&password_text)?,
                     },
-                    password_hash: password::hash(&password_text)?,
-                },
-            )?;
-            let totp_secret = enrol_staff(conn, now, keyring, user.id, role)?;
-            logins.push(Login {
-                role,
-                email: user.email.clone(),
-                password: password_text,
-                totp_secret,
-            });
-            Ok::<_, ApiError>(user)
-        };
+                )?;
+                let totp_secret = enrol_staff(conn, now, keyring, user.id, role)?;
+                logins.push(Login {
+                    role,
+                    email: user.email.clone(),
+                    password: password_text,
+                    totp_secret,
+                });
+                Ok::<_, ApiError>(user)
+            };
         let admin = account(
             conn,
             Role::Administrator,
             ADMINISTRATOR,
             "Morag Campbell",
-            None,
+            Place::default(),
         )?;
-        account(conn, Role::Official, OFFICIAL, "Euan Fraser", None)?;
-        let sam = account(conn, Role::Assessor, ASSESSOR, "Sam Ng", None)?;
+        account(
+            conn,
+            Role::Official,
+            OFFICIAL,
+            "Euan Fraser",
+            Place::default(),
+        )?;
+        let sam = account(conn, Role::Assessor, ASSESSOR, "Sam Ng", Place::default())?;
 
         let input = OrganisationInput {
             name: "Bumps & Babies Fife".to_owned(),
@@ -203,7 +209,7 @@ pub fn seed(
             Role::Applicant,
             APPLICANT,
             "Aileen Reid",
-            Some(organisation.id),
+            Place::organisation(organisation.id),
         )?);
         let town = AddressInput {
             town: Some("Kirkcaldy".to_owned()),
@@ -269,11 +275,49 @@ pub fn seed(
                 Role::Assessor,
                 email,
                 name,
-                None,
+                Place::default(),
             )?));
         }
         fund::model_case(conn, keyring, &admin, &aileen, &panel, &files)?;
-        family::family_fund(conn, &admin)?;
+        let (family_fund, [st_johns, _]) = family::family_fund(conn, &admin)?;
+        let claimant = CurrentUser::from(account(
+            conn,
+            Role::Claimant,
+            CLAIMANT,
+            "Calum MacLeod",
+            Place::default(),
+        )?);
+        let clinician = CurrentUser::from(account(
+            conn,
+            Role::Clinician,
+            CLINICIAN,
+            "Gillian Shaw",
+            Place {
+                unit_id: Some(st_johns),
+                ..Place::default()
+            },
+        )?);
+        let cash_office = CurrentUser::from(account(
+            conn,
+            Role::CashOffice,
+            CASH_OFFICE,
+            "Ross Baird",
+            Place {
+                health_board: Some(crate::domain::vocabulary::HealthBoard::Lothian),
+                ..Place::default()
+            },
+        )?);
+        family::families(
+            conn,
+            keyring,
+            &files,
+            family_fund,
+            &family::People {
+                claimant: &claimant,
+                clinician: &clinician,
+                cash_office: &cash_office,
+            },
+        )?;
         // The finance user the model case made signs in with a new password.
         if let Some(user) = UserRow::find_by_email(conn, FINANCE)? {
             let password_text = new_password()?;
@@ -308,7 +352,7 @@ fn quiet_account(
     role: Role,
     email: &str,
     name: &str,
-    organisation_id: Option<i64>,
+    place: Place,
 ) -> Result<crate::users::api::User, ApiError> {
     let secret = tokens::generate()?;
     users::create(
@@ -319,10 +363,7 @@ fn quiet_account(
             email: Email::parse(email).map_err(ApiError::internal)?,
             name: name.to_owned(),
             role,
-            place: Place {
-                organisation_id,
-                ..Place::default()
-            },
+            place,
             password_hash: password::hash(&secret)?,
         },
     )
