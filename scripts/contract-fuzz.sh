@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Contract fuzzing: serves the release binary with the demo on DATABASE_URL and runs schemathesis
 # over every operation of openapi/openapi.json as each kind of caller (nobody, applicant,
-# assessor, administrator, official), with positive and negative data and the checks
+# assessor, administrator, official, and the family fund's claimant, clinician and cash office;
+# FUZZ_ROLES names fewer), with positive and negative data and the checks
 # not_a_server_error, status_code_conformance, content_type_conformance,
 # response_schema_conformance and negative_data_rejection. Exits non-zero on any failure.
 #
@@ -61,7 +62,7 @@ print(answer["access_token"])
 printf '[auth]\nauto-signup = false\n' >"$work/schemathesis.toml"
 
 failed=0
-for role in nobody applicant assessor official administrator; do
+for role in ${FUZZ_ROLES:-nobody applicant assessor official administrator claimant clinician cash_office}; do
   headers=()
   if [ "$role" != nobody ]; then
     headers=(-H "Authorization: Bearer $(token "$role")")

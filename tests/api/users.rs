@@ -83,7 +83,7 @@ db_test! {
         let now = app.clock_now();
         let logins = app.state.db.run({ let keyring = app.state.keyring.clone(); let blobs = app.state.blobs.clone(); move |conn| grantfund::tooling::demo::seed(conn, now, &keyring, &blobs) }).await.unwrap();
         let roles: Vec<Role> = logins.iter().map(|l| l.role).collect();
-        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant, Role::Finance]);
+        assert_eq!(roles, [Role::Administrator, Role::Official, Role::Assessor, Role::Applicant, Role::Claimant, Role::Clinician, Role::CashOffice, Role::Finance]);
         for login in &logins {
             let reply = app.login(&login.email, &login.password).await;
             assert_eq!(reply.status.as_u16(), 200, "{}: {}", login.email, reply.text);
