@@ -28,11 +28,10 @@ use crate::error::{ApiError, ErrorCode, Validator};
 use crate::family::claim_model::{
     CertifyInput, Claim, ClaimDecisionInput, ReasonInput, claim_reference,
 };
-use crate::family::claims::{
-    claimant_email, lines_of, load, lock_stay, money, visible, wrong_status,
-};
+use crate::family::claims::{claimant_email, lines_of, load, money, visible, wrong_status};
 use crate::family::messages::{self, Cut};
 use crate::funds::budget;
+use crate::funds::locks::lock_stay;
 use crate::permissions::Action;
 use crate::report_cache::{self, Figures};
 

@@ -30,6 +30,7 @@ use crate::family::model::{RatesDetails, RatesRow, UnitRow};
 use crate::family::rules::{self, Context, Line, PreApprovalFacts, VisitorFacts};
 use crate::family::stay_model::{StayRow, reference};
 use crate::family::stays as family_stays;
+use crate::funds::locks::lock_stay;
 use crate::permissions::Action;
 
 pub(super) fn money(pence: i64) -> Result<Money, ApiError> {
@@ -108,21 +109,7 @@ pub(super) fn rates_of(
         .filter(fund_rates::fund_id.eq(fund_id))
         .select(RatesRow::as_select())
         .load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            let money = |p: i64| Money::from_pence(p).map_err(ApiError::internal);
-            Ok((
-                FinancialYear::parse(&r.financial_year).map_err(ApiError::internal)?,
-                RatesDetails {
-                    mileage_rate: money(r.mileage_rate_pence)?,
-                    food_rate: money(r.food_rate_pence)?,
-                    family_cap: money(r.family_cap_pence)?,
-                    claim_window_months: r.claim_window_months,
-                    flights_per_week: r.flights_per_week,
-                },
-            ))
-        })
-        .collect()
+    rows.iter().map(RatesRow::details).collect()
 }
 
 /// A claim as the API shows it.
@@ -415,20 +402,6 @@ pub fn submit(
         )?;
         load(conn, id)
     })
-}
-
-/// Holds a stay's row until the transaction ends (PostgreSQL; SQLite's write transactions are
-/// exclusive): the first write of every transaction that reads or moves what a family is
-/// approved for. It is step 1 of `crate::funds::locks`.
-pub fn lock_stay(conn: &mut DbConnection, stay_id: i64) -> Result<(), ApiError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        stays::table
-            .find(stay_id)
-            .select(stays::id)
-            .for_no_key_update()
-            .first::<i64>(pg)?;
-    }
-    Ok(())
 }
 
 /// One claim, for those who may see its stay.

@@ -204,17 +204,31 @@ pub struct Rates {
 }
 
 impl RatesRow {
-    pub fn into_api(self) -> Result<Rates, ApiError> {
+    /// The year and its rates, as the rules read them.
+    pub fn details(&self) -> Result<(FinancialYear, RatesDetails), ApiError> {
         let money = |pence: i64| Money::from_pence(pence).map_err(ApiError::internal);
+        Ok((
+            FinancialYear::parse(&self.financial_year).map_err(ApiError::internal)?,
+            RatesDetails {
+                mileage_rate: money(self.mileage_rate_pence)?,
+                food_rate: money(self.food_rate_pence)?,
+                family_cap: money(self.family_cap_pence)?,
+                claim_window_months: self.claim_window_months,
+                flights_per_week: self.flights_per_week,
+            },
+        ))
+    }
+
+    pub fn into_api(self) -> Result<Rates, ApiError> {
+        let (financial_year, details) = self.details()?;
         Ok(Rates {
             fund_id: self.fund_id,
-            financial_year: FinancialYear::parse(&self.financial_year)
-                .map_err(ApiError::internal)?,
-            mileage_rate: money(self.mileage_rate_pence)?,
-            food_rate: money(self.food_rate_pence)?,
-            family_cap: money(self.family_cap_pence)?,
-            claim_window_months: self.claim_window_months,
-            flights_per_week: self.flights_per_week,
+            financial_year,
+            mileage_rate: details.mileage_rate,
+            food_rate: details.food_rate,
+            family_cap: details.family_cap,
+            claim_window_months: details.claim_window_months,
+            flights_per_week: details.flights_per_week,
             updated_at: utc(self.updated_at),
         })
     }

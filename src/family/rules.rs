@@ -393,11 +393,7 @@ pub fn check(ctx: &Context, lines: &[Line]) -> Vec<FieldError> {
             ),
         );
     }
-    match v.finish() {
-        Ok(()) => Vec::new(),
-        Err(crate::error::ApiError::Validation(errors)) => errors,
-        Err(_) => Vec::new(),
-    }
+    v.into_errors()
 }
 
 #[cfg(test)]

@@ -32,9 +32,8 @@ fn money(pence: i64) -> Result<Money, ApiError> {
     Money::from_pence(pence).map_err(ApiError::internal)
 }
 
-/// The claims whose amounts wait for a decision: they count against the cap when a claim is
-/// submitted.
-pub const PENDING: [ClaimStatus; 3] = [
+/// The claims whose amounts wait for a decision: the stay shows them as pending.
+const PENDING: [ClaimStatus; 3] = [
     ClaimStatus::Submitted,
     ClaimStatus::Certified,
     ClaimStatus::Referred,
@@ -161,21 +160,13 @@ pub fn woman_of(
 }
 
 /// What the stay's claims waiting for a decision claim, in pence.
-pub fn pending_pence(
-    conn: &mut DbConnection,
-    stay_id: i64,
-    except_claim: Option<i64>,
-) -> Result<i64, ApiError> {
-    let amounts: Vec<(i64, i64)> = claims::table
+fn pending_pence(conn: &mut DbConnection, stay_id: i64) -> Result<i64, ApiError> {
+    let amounts: Vec<i64> = claims::table
         .filter(claims::stay_id.eq(stay_id))
         .filter(claims::status.eq_any(PENDING))
-        .select((claims::id, claims::claimed_pence))
+        .select(claims::claimed_pence)
         .load(conn)?;
-    Ok(amounts
-        .into_iter()
-        .filter(|(id, _)| Some(*id) != except_claim)
-        .map(|(_, pence)| pence)
-        .sum())
+    Ok(amounts.into_iter().sum())
 }
 
 /// The stay as the API shows it.
@@ -208,7 +199,7 @@ pub fn view(
             date_of_birth: child.map(|c| c.date_of_birth),
         })
         .collect();
-    let pending = pending_pence(conn, row.id, None)?;
+    let pending = pending_pence(conn, row.id)?;
     let remaining = (row.cap_pence - row.approved_pence - pending).max(0);
     let (woman, ward, consultant) = match people {
         Some((woman, people)) => (Some(woman), Some(people.ward), Some(people.consultant)),

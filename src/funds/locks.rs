@@ -9,8 +9,8 @@
 //!    return reviewed, then the award released, paid or wound up ([`lock_award`]); a results
 //!    file that pays several awards locks them all first, in id order. For a family fund's
 //!    claim, its stay, whose row holds what the family is approved and paid
-//!    (`family::claims::lock_stay`), in claim order when a run pays several. An award's instalments
-//!    are written only by transactions that hold its row.
+//!    ([`lock_stay`]), in claim order when a run pays several. An award's instalments are
+//!    written only by transactions that hold its row.
 //! 2. the fund's row: `FOR KEY SHARE` by whatever spends or gives back ([`lock_budget`]),
 //!    `FOR NO KEY UPDATE` by a change to the fund, its years or its rounds ([`lock_fund`]). The
 //!    two modes do not conflict, so decisions never wait for a limit change on the fund's row,
@@ -33,7 +33,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{awards, fund_years, funds};
+use crate::db::schema::{awards, fund_years, funds, stays};
 use crate::domain::FinancialYear;
 use crate::error::ApiError;
 use crate::funds::model::FundRow;
@@ -97,6 +97,20 @@ pub fn lock_years(
         .select(fund_years::financial_year)
         .for_no_key_update()
         .load::<String>(pg)?;
+    Ok(())
+}
+
+/// Step 1 for an action on a family's claim: holds its stay's row (PostgreSQL; SQLite's write
+/// transactions are exclusive), the first write of every transaction that reads or moves what
+/// a family is approved for or paid, so that two claims of one family take their turns.
+pub fn lock_stay(conn: &mut DbConnection, stay_id: i64) -> Result<(), ApiError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        stays::table
+            .find(stay_id)
+            .select(stays::id)
+            .for_no_key_update()
+            .first::<i64>(pg)?;
+    }
     Ok(())
 }
 

@@ -40,6 +40,14 @@ pub enum Holder {
 }
 
 impl Holder {
+    /// The `organisation_id` and `claimant_id` of a version of these details.
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Holder::Organisation(id) => (Some(id), None),
+            Holder::Claimant(id) => (None, Some(id)),
+        }
+    }
+
     /// The audit trail's entity and id for a change of these details.
     fn entity(self) -> (&'static str, i64) {
         match self {
@@ -119,10 +127,7 @@ fn view(
     holder: Holder,
     row: Option<&BankRow>,
 ) -> Result<BankDetails, ApiError> {
-    let (organisation_id, claimant_id) = match holder {
-        Holder::Organisation(id) => (Some(id), None),
-        Holder::Claimant(id) => (None, Some(id)),
-    };
+    let (organisation_id, claimant_id) = holder.columns();
     let Some(row) = row.filter(|r| r.sealed != REMOVED) else {
         return Ok(BankDetails {
             organisation_id,
@@ -323,10 +328,7 @@ pub fn enter(
             .set(bank_details::replaced_at.eq(Some(now)))
             .execute(conn)?;
     }
-    let (organisation_id, claimant_id) = match holder {
-        Holder::Organisation(id) => (Some(id), None),
-        Holder::Claimant(id) => (None, Some(id)),
-    };
+    let (organisation_id, claimant_id) = holder.columns();
     diesel::insert_into(bank_details::table)
         .values((
             bank_details::organisation_id.eq(organisation_id),

@@ -29,7 +29,7 @@ use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::family::messages as family_messages;
 use crate::funds::budget;
-use crate::funds::locks::{lock_award, lock_budget};
+use crate::funds::locks::{lock_award, lock_budget, lock_stay};
 use crate::payments::model::{LineRow, MarkFailedInput, MarkPaidInput, PaymentRun, RunRow};
 use crate::payments::runs::{FILE_COLUMNS, claims_of, line_rows, load, money, run_for, year_of};
 use crate::permissions::Action;
@@ -276,7 +276,7 @@ fn pay_claims(
             .filter(claims::id.eq(claim))
             .select((stays::id, stays::claimant_id))
             .first(conn)?;
-        crate::family::claims::lock_stay(conn, stay)?;
+        lock_stay(conn, stay)?;
         stays_of.insert(claim, (stay, claimant));
         if matches!(mark, Mark::Paid(_)) {
             let approved: Vec<(NaiveDate, Option<i64>)> = claim_lines::table
