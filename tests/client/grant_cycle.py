@@ -248,9 +248,12 @@ def main(base_url: str, logins_path: str) -> None:
     if package.version != "1.4" or not package.grants or len(grants_csv.splitlines()) != len(package.grants) + 1:
         raise SystemExit(f"the 360Giving export is not as expected: {len(package.grants)} grants")
     grant = package.grants[0]
+    recipients = grant.recipient_organization
+    if not isinstance(recipients, list) or not recipients:
+        raise SystemExit(f"the demo fund's first grant {grant.id} names no recipient organisation")
     print(
         f"official: summary CSV of {len(csv.splitlines())} lines; {len(package.grants)} grants in the demo fund's "
-        f"360Giving package, the first {grant.id} of {grant.amount_awarded} to {grant.recipient_organization[0].name}"
+        f"360Giving package, the first {grant.id} of {grant.amount_awarded} to {recipients[0].name}"
     )
     print("the generated client ran the grant cycle")
 
