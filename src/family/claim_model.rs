@@ -180,6 +180,25 @@ pub struct ClaimLine {
     pub outcome_reason: Option<String>,
 }
 
+impl ClaimLine {
+    /// The line as it would be sent again: what a draft keeps when another line is added or
+    /// one removed.
+    pub fn as_input(&self) -> LineInput {
+        let priced_by_rate = matches!(self.kind, ClaimLineKind::Car | ClaimLineKind::Food);
+        LineInput {
+            visitor_id: self.visitor_id,
+            spent_on: self.spent_on.to_string(),
+            kind: self.kind.as_str().to_owned(),
+            miles: self.miles.map(i64::from),
+            together: self.together,
+            amount: (!priced_by_rate).then(|| self.amount.to_string()),
+            description: Some(self.description.clone()).filter(|d| !d.is_empty()),
+            receipt_document_id: self.receipt_document_id,
+            pre_approval_id: self.pre_approval_id,
+        }
+    }
+}
+
 /// A claim as the API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Claim {

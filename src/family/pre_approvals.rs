@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
-use crate::db::schema::{pre_approvals, users, visitors};
+use crate::db::schema::{pre_approvals, stays as stay_rows, units, users, visitors};
 use crate::db::{DbConnection, retrying_write};
 use crate::domain::clock::utc;
 use crate::domain::vocabulary::{PreApprovalKind, PreApprovalStatus, Role};
@@ -59,6 +59,34 @@ pub fn of_stay(
         .into_iter()
         .map(view)
         .collect())
+}
+
+/// The requests waiting for the caller's answer, oldest journey first: taxis of a clinician's
+/// unit, flights of a cash office's board. Anyone else has none to answer.
+pub fn waiting(conn: &mut DbConnection, user: &CurrentUser) -> Result<Vec<PreApproval>, ApiError> {
+    user.require(Action::DecidePreApproval)?;
+    let mut query = pre_approvals::table
+        .inner_join(stay_rows::table.inner_join(units::table))
+        .filter(pre_approvals::status.eq(PreApprovalStatus::Requested))
+        .filter(stay_rows::anonymised_at.is_null())
+        .order((pre_approvals::journey_on, pre_approvals::id))
+        .limit(500)
+        .select(PreApprovalRow::as_select())
+        .into_boxed();
+    match (user.role, user.unit_id, user.health_board) {
+        (Role::Clinician, Some(unit), _) => {
+            query = query
+                .filter(stay_rows::unit_id.eq(unit))
+                .filter(pre_approvals::kind.eq(PreApprovalKind::Taxi));
+        }
+        (Role::CashOffice, _, Some(board)) => {
+            query = query
+                .filter(units::health_board.eq(board))
+                .filter(pre_approvals::kind.eq(PreApprovalKind::Flight));
+        }
+        _ => return Ok(Vec::new()),
+    }
+    Ok(query.load(conn)?.into_iter().map(view).collect())
 }
 
 /// Asks for a taxi or a flight to be approved before the journey (the claimant).

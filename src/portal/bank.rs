@@ -19,6 +19,38 @@ pub(super) struct BankDetailsPage {
     pub details: BankDetails,
     pub action: String,
     pub verify_action: Option<String>,
+    /// What it means that no details are held.
+    pub missing: String,
+    /// What a change does.
+    pub change_note: String,
+}
+
+impl BankDetailsPage {
+    /// The page of an organisation's details, in the words its users and the fund's staff read.
+    pub fn organisation(
+        layout: Layout,
+        form: Form,
+        name: String,
+        details: BankDetails,
+        action: String,
+        verify_action: Option<String>,
+    ) -> BankDetailsPage {
+        BankDetailsPage {
+            missing: format!(
+                "The fund holds no bank details for {name}, so it cannot pay any grant yet."
+            ),
+            change_note: format!(
+                "A change holds every payment until a second person at the fund has checked it, \
+                 and {name}'s contacts are told by email."
+            ),
+            layout,
+            form,
+            organisation_name: name,
+            details,
+            action,
+            verify_action,
+        }
+    }
 }
 
 /// The organisation's name and its bank details, as `user` may see them.
@@ -55,7 +87,7 @@ pub(super) async fn save(
 }
 
 /// What the form sent, as the service reads it.
-fn bank_input(form: &Form) -> BankDetailsInput {
+pub(super) fn bank_input(form: &Form) -> BankDetailsInput {
     BankDetailsInput {
         account_name: form.value("account_name").to_owned(),
         sort_code: form.value("sort_code").to_owned(),

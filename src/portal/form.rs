@@ -185,6 +185,16 @@ impl Form {
         }
     }
 
+    /// Says the service's errors about `field` with the label the page gives it: "is required"
+    /// becomes "Her full name is required", beside the input and in the summary.
+    pub fn label(&mut self, field: &str, label: &str) {
+        for error in &mut self.errors {
+            if error.field == field && !error.message.starts_with(char::is_uppercase) {
+                error.message = format!("{label} {}", error.message);
+            }
+        }
+    }
+
     /// An error about one field, found by the page before asking the service.
     pub fn reject(&mut self, field: &str, message: &str) {
         self.errors.push(FieldError {

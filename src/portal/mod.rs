@@ -14,6 +14,7 @@ mod charity;
 mod chart;
 mod directory;
 mod documents;
+mod family;
 mod form;
 mod official;
 mod panel;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     official::configure(cfg);
     documents::configure(cfg);
+    family::configure(cfg);
 }
 
 /// What every page's layout shows: who is signed in, the CSRF token for its forms, and a
@@ -108,7 +110,17 @@ impl Layout {
                 ("/finance/payment-runs", "Payment runs"),
                 ("/finance/bank-details", "Bank details"),
             ],
-            Some(Role::Claimant | Role::Clinician | Role::CashOffice) => &[("/", "Home")],
+            Some(Role::Claimant) => &[
+                ("/", "Home"),
+                ("/family", "Your claims"),
+                ("/family/bank-details", "Bank details"),
+            ],
+            Some(Role::Clinician) => &[("/", "Home"), ("/family/queue", "Claims to certify")],
+            Some(Role::CashOffice) => &[
+                ("/", "Home"),
+                ("/family/queue", "Claims to check"),
+                ("/finance/payment-runs", "Payment runs"),
+            ],
             Some(Role::Official) => &[
                 ("/", "Home"),
                 ("/dashboard", "Dashboard"),

@@ -1,5 +1,6 @@
 //! The officials' dashboard: the fund's money by year, by health board and by group reached,
-//! reach against the target, as charts and tables, with each report as a CSV download.
+//! reach against the target, as charts and tables, with each report as a CSV download; for the
+//! family fund, what it paid by unit, board, type of cost and year, small groups withheld.
 
 use actix_web::web;
 use askama::Template;
@@ -11,6 +12,7 @@ use super::public::LIST;
 use super::{Layout, PageResult, Visitor, pounds};
 use crate::domain::vocabulary::FundKind;
 use crate::error::ApiError;
+use crate::family::report::{self as family_report, FamilyReport, PaidGroup};
 use crate::funds::model::Fund;
 use crate::funds::service as funds;
 use crate::http::csv_response;
@@ -36,7 +38,25 @@ struct Dashboard {
     boards: Option<ByHealthBoard>,
     groups: Option<ByTargetGroup>,
     reach: Option<FundReach>,
+    /// A family-expenses fund's payments, by unit, board, expense and year.
+    family: Option<FamilyReport>,
     charts: Charts,
+}
+
+impl Dashboard {
+    /// The family report's groupings, each with its heading.
+    fn family_groups(&self) -> Vec<(&'static str, &[PaidGroup])> {
+        match &self.family {
+            Some(r) => vec![
+                ("By unit", r.by_unit.as_slice()),
+                ("By the unit's NHS board", r.by_unit_board.as_slice()),
+                ("By the family's home board", r.by_home_board.as_slice()),
+                ("By type of cost", r.by_expense.as_slice()),
+                ("By financial year", r.by_year.as_slice()),
+            ],
+            None => Vec::new(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -86,6 +106,7 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
         boards: None,
         groups: None,
         reach: None,
+        family: None,
         charts: Charts::default(),
     };
     if let Some(fund) = fund {
@@ -94,6 +115,19 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
         let summary = summary_report(None)
             .read(&v.state, user.clone(), id)
             .await?;
+        if fund.kind == FundKind::FamilyExpenses {
+            let reader = user.clone();
+            let family = v
+                .read(move |conn| family_report::report(conn, &reader, id))
+                .await?;
+            page.charts.years = years_chart(&summary);
+            page.layout = v.layout(format!("Dashboard: {}", fund.name), "/dashboard");
+            page.fund = Some(fund);
+            page.summary = Some(summary);
+            page.family = Some(family);
+            page.form = form;
+            return Ok(v.page(&page));
+        }
         let boards = health_board_report(None)
             .read(&v.state, user.clone(), id)
             .await?;
@@ -102,21 +136,7 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
             .await?;
         let reach = reach_report(None).read(&v.state, user, id).await?;
         page.charts = Charts {
-            years: chart::bars(
-                "Committed by financial year",
-                &summary
-                    .years
-                    .iter()
-                    .map(|y| Bar {
-                        label: y
-                            .financial_year
-                            .map_or_else(|| "All years".to_owned(), |y| y.to_string()),
-                        value: y.committed.pence(),
-                        shown: format!("{} of {}", pounds(&y.committed), pounds(&y.limit)),
-                    })
-                    .collect::<Vec<_>>(),
-                None,
-            ),
+            years: years_chart(&summary),
             boards: chart::bars(
                 "Committed by NHS health board",
                 &boards
@@ -164,6 +184,25 @@ async fn dashboard(v: Visitor, query: web::Query<DashboardQuery>) -> PageResult 
     Ok(v.page(&page))
 }
 
+/// The fund's commitments against each year's limit.
+fn years_chart(summary: &FundSummary) -> String {
+    chart::bars(
+        "Committed by financial year",
+        &summary
+            .years
+            .iter()
+            .map(|y| Bar {
+                label: y
+                    .financial_year
+                    .map_or_else(|| "All years".to_owned(), |y| y.to_string()),
+                value: y.committed.pence(),
+                shown: format!("{} of {}", pounds(&y.committed), pounds(&y.limit)),
+            })
+            .collect::<Vec<_>>(),
+        None,
+    )
+}
+
 async fn download(v: Visitor, path: web::Path<(i64, String)>) -> PageResult {
     let user = v.require(Action::ReadReports)?;
     let (id, report) = path.into_inner();
@@ -173,6 +212,15 @@ async fn download(v: Visitor, path: web::Path<(i64, String)>) -> PageResult {
         "by-health-board" => health_board_report(None).csv(state, user, id).await?,
         "by-target-group" => target_group_report(None).csv(state, user, id).await?,
         "reach" => reach_report(None).csv(state, user, id).await?,
+        "family" => {
+            let found = v
+                .read(move |conn| family_report::report(conn, &user, id))
+                .await?;
+            (
+                format!("family-fund-{id}.csv"),
+                family_report::to_csv(&found)?,
+            )
+        }
         _ => return Err(ApiError::NotFound.into()),
     };
     Ok(csv_response(&name, body))

@@ -231,7 +231,7 @@ fn in_full(lines: &[i64]) -> Value {
     json!({"lines": lines.iter().map(|id| json!({"line_id": id, "outcome": "full"})).collect::<Vec<_>>()})
 }
 
-async fn family_app(backend: Backend) -> Option<TestApp> {
+pub async fn family_app(backend: Backend) -> Option<TestApp> {
     let app = TestApp::spawn_with(backend, |s| {
         s.auth_attempts_per_client_per_minute = 10_000;
         s.access_token_ttl = std::time::Duration::from_secs(20 * 365 * 86_400);

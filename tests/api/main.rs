@@ -30,6 +30,7 @@ mod organisations;
 mod outbox;
 mod payments;
 mod portal;
+mod portal_family;
 mod portal_variations;
 mod reports;
 mod rounds;

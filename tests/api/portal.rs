@@ -106,11 +106,21 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form with a file input, as a page of this service would, with the CSRF token.
-    async fn post_file(
+    pub(crate) async fn post_file(
         &mut self,
         path: &str,
         fields: &[(&str, &str)],
         file: (&str, &[u8]),
+    ) -> Page {
+        self.post_multipart(path, fields, Some(file)).await
+    }
+
+    /// Posts a `multipart/form-data` form whose file input may be left empty.
+    pub(crate) async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
     ) -> Page {
         let csrf = self
             .cookies
@@ -123,7 +133,7 @@ impl<'a> Browser<'a> {
             all.push(("csrf_token", csrf.as_str()));
         }
         all.extend_from_slice(fields);
-        let (content_type, body) = multipart_body(&all, Some(file));
+        let (content_type, body) = multipart_body(&all, file);
         let request = self
             .client
             .post(format!("{}{path}", self.app.address))

@@ -23,14 +23,10 @@ async fn show(
     let mut layout = v.layout("Bank details", "/finance/bank-details");
     layout.notice = notice.map(str::to_owned);
     let awaiting = details.status == bank::BankDetailsStatus::AwaitingVerification;
-    Ok(BankDetailsPage {
-        layout,
-        form,
-        organisation_name: name,
-        details,
-        verify_action: (may_verify && awaiting).then(|| format!("{path}/verify")),
-        action: path,
-    })
+    let verify = (may_verify && awaiting).then(|| format!("{path}/verify"));
+    Ok(BankDetailsPage::organisation(
+        layout, form, name, details, path, verify,
+    ))
 }
 
 pub(super) async fn bank_details_page(v: Visitor, id: web::Path<i64>) -> PageResult {

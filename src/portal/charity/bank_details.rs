@@ -20,14 +20,14 @@ async fn show(
     let (name, details) = load(v, user, id).await?;
     let mut layout = v.layout("Bank details", "/organisation");
     layout.notice = notice.map(str::to_owned);
-    Ok(BankDetailsPage {
+    Ok(BankDetailsPage::organisation(
         layout,
         form,
-        organisation_name: name,
+        name,
         details,
-        action: PATH.to_owned(),
-        verify_action: None,
-    })
+        PATH.to_owned(),
+        None,
+    ))
 }
 
 pub(super) async fn bank_details_page(v: Visitor) -> PageResult {
