@@ -7,7 +7,8 @@
 #
 # DATABASE_URL must name an empty database. Needs a release build (its build script installs
 # web/node_modules, which the tests use too, and builds the assets into the binary) and
-# /usr/bin/chromium. SCREENSHOTS=dir keeps a picture of each main page.
+# /usr/bin/chromium. SCREENSHOTS=dir keeps a picture of each main page; GRANTFUND_BIN serves another
+# build than target/release/grantfund.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 
 DATABASE_URL=$URL BIND_ADDR="127.0.0.1:$PORT" MAIL_DIR="$work/mail" STORAGE_URL="file://$work/documents" RUST_LOG=warn \
-  ./target/release/grantfund serve --demo >"$work/logins.txt" 2>"$work/server.log" &
+  "${GRANTFUND_BIN:-./target/release/grantfund}" serve --demo >"$work/logins.txt" 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break

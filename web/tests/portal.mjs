@@ -1,7 +1,8 @@
 // The grant cycle in a real browser: a charity registers, applies and submits; an assessor
 // scores; an administrator awards; the charity accepts and submits a return; finance authorises
 // the first release and pays it through a payment run; a family sends
-// feedback from a phone-sized screen; an official downloads a CSV. axe-core checks every page
+// feedback from a phone-sized screen; a partner claims visiting costs from a phone, the unit
+// certifies and the cash office decides each cost; an official downloads a CSV. axe-core checks every page
 // visited and the run fails on any serious or critical violation.
 //
 //   BASE_URL=http://127.0.0.1:8080 LOGINS=path/to/logins.txt node web/tests/portal.mjs
@@ -42,7 +43,7 @@ function totp(secret) {
   const offset = digest[digest.length - 1] & 15;
   return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
 }
-for (const role of ["administrator", "assessor", "official", "finance"]) {
+for (const role of ["administrator", "assessor", "official", "finance", "clinician", "cash_office"]) {
   assert.ok(logins[role], `no ${role} login in ${process.env.LOGINS}`);
 }
 
@@ -83,7 +84,8 @@ async function axe(page, name) {
 // The pages shown in the README.
 const main = new Set([
   "home", "directory", "register-errors", "application-errors", "scoring", "ranking", "decision",
-  "offer", "return", "feedback-link", "family-feedback", "dashboard",
+  "offer", "return", "feedback-link", "family-feedback", "dashboard", "family-claim-lines",
+  "cash-office-claim",
 ]);
 
 /** Checks the page with axe and keeps a screenshot of a main page when asked. */
@@ -469,8 +471,147 @@ try {
     await look(phone, "family-thanks");
   });
 
+  // A photo of a receipt, as a phone's camera gives it: a valid one-pixel PNG.
+  const receipt = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  const family = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const narrow = async (page) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${page.url()} is wider than the phone: ${width}px`);
+  };
+
+  await step("a partner registers from a phone and records the stay", async () => {
+    await family.goto("/family/register");
+    await look(family, "family-register");
+    await family.getByRole("button", { name: "Register" }).click();
+    await family.locator(".govuk-error-summary").waitFor();
+    await look(family, "family-register-errors");
+    await family.getByLabel("Your full name", { exact: true }).fill("Ewan Fraser");
+    await family.getByLabel("Your email address", { exact: true }).fill(`ewan-${stamp}@family.example.org`);
+    await family.getByLabel("Choose a password", { exact: true }).fill("a long test password for the family");
+    await family.getByRole("button", { name: "Register" }).click();
+    await family.waitForURL(/\/family\/stays\/new$/);
+    await look(family, "family-stay-form");
+    await narrow(family);
+    await family.getByRole("button", { name: "Save the stay" }).click();
+    await family.locator(".govuk-error-summary").waitFor();
+    await look(family, "family-stay-errors");
+    await family.getByLabel("Her full name", { exact: true }).fill("Eilidh Fraser");
+    await family.getByLabel("Her date of birth", { exact: true }).fill("1995-08-21");
+    const place = await family.locator("#place option", { hasText: "St John's" }).first().getAttribute("value");
+    await family.getByLabel("The unit and ward she is in", { exact: true }).selectOption(place);
+    await family.getByLabel("Her consultant's name", { exact: true }).fill("Dr E. Baxter");
+    await family.getByLabel("The day she was admitted", { exact: true }).fill("2025-06-01");
+    await family.getByLabel("The NHS board you live in", { exact: true }).selectOption("highland");
+    await family.locator("[name='children[0].first_name']").fill("Isla");
+    await family.locator("[name='children[0].date_of_birth']").fill("2017-04-09");
+    await family.getByRole("button", { name: "Save the stay" }).click();
+    await family.waitForURL(/\/family\/stays\/\d+\?done=stay$/);
+    state.stayUrl = family.url().split("?")[0];
+    await family.getByText("Eilidh Fraser, born 21 August 1995").waitFor();
+    await look(family, "family-stay");
+    await narrow(family);
+  });
+
+  await step("the partner asks for a taxi and the unit's clinician approves it", async () => {
+    await family.getByText("Ask for a taxi or a flight").click();
+    await family.getByLabel("Taxi", { exact: true }).check();
+    await family.locator("fieldset:has(input[name='journey.visitor_id'])").getByLabel("Ewan Fraser", { exact: true }).check();
+    await family.getByLabel("Day of the journey", { exact: true }).fill(new Date().toISOString().slice(0, 10));
+    await family.getByLabel("Where from and to, and why this way", { exact: true }).fill("Home to the unit: no bus after 7pm");
+    await family.getByRole("button", { name: "Send the request" }).click();
+    await family.waitForURL(/done=journey/);
+    const unit = await newPage();
+    state.unit = unit;
+    await signIn(unit, logins.clinician.email, logins.clinician.password, logins.clinician.secret);
+    await unit.goto("/family/queue");
+    await look(unit, "clinic-queue");
+    const card = unit.locator(".govuk-summary-card", { hasText: "no bus after 7pm" });
+    await card.getByRole("button", { name: /^Refuse/ }).click();
+    await unit.locator(".govuk-error-summary").waitFor();
+    await look(unit, "clinic-queue-errors");
+    await unit.locator(".govuk-summary-card", { hasText: "no bus after 7pm" }).getByRole("button", { name: /^Approve/ }).click();
+    await unit.waitForURL(/answered=1/);
+    await family.goto(state.stayUrl);
+    await family.getByText("Approved", { exact: true }).first().waitFor();
+  });
+
+  await step("the partner adds costs day by day with a receipt's photo and sends the claim", async () => {
+    await family.getByRole("button", { name: "Start a new claim" }).click();
+    await family.waitForURL(/\/family\/claims\/\d+$/);
+    state.familyClaimUrl = family.url();
+    await look(family, "family-claim");
+    await narrow(family);
+    const cost = async (day, person, kind, fields = {}) => {
+      await family.getByLabel("Day", { exact: true }).fill(day);
+      await family.locator("fieldset:has(input[name='visitor_id'])").getByLabel(person, { exact: true }).check();
+      await family.getByLabel(kind, { exact: true }).check();
+      if (fields.amount) await family.getByLabel("Amount spent", { exact: true }).fill(fields.amount);
+      if (fields.miles) await family.getByLabel("Car: miles there and back", { exact: true }).fill(fields.miles);
+      if (fields.photo) await family.getByLabel("Photo of the receipt", { exact: true }).setInputFiles(fields.photo);
+      await family.getByRole("button", { name: "Add this cost" }).click();
+    };
+    // A car journey without its miles is refused beside the input, and nothing is lost.
+    await cost("2025-06-02", "Ewan Fraser", "Car");
+    await family.locator("#miles-error").waitFor();
+    await look(family, "family-claim-errors");
+    await family.getByLabel("Car: miles there and back", { exact: true }).fill("84");
+    await family.getByRole("button", { name: "Add this cost" }).click();
+    await family.waitForURL(/done=line/);
+    await cost("2025-06-02", "Isla", "Food and drink");
+    await family.waitForURL(/done=line/);
+    await cost("2025-06-03", "Ewan Fraser", "Public transport", {
+      amount: "£12.40",
+      photo: { name: "bus-ticket.png", mimeType: "image/png", buffer: receipt },
+    });
+    await family.waitForURL(/done=line/);
+    await family.getByText("Costs claimed:").waitFor();
+    await family.getByRole("link", { name: "Receipt" }).first().waitFor();
+    await look(family, "family-claim-lines");
+    await narrow(family);
+    await family.getByRole("button", { name: "Send the claim" }).click();
+    await family.waitForURL(/done=sent/);
+    await family.getByText("Waiting for the unit to confirm the dates").first().waitFor();
+  });
+
+  await step("the unit certifies the dates and the cash office decides each cost", async () => {
+    const unit = state.unit;
+    await unit.goto("/family/queue");
+    await unit.locator(`a[href='${new URL(state.familyClaimUrl).pathname}']`).click();
+    await look(unit, "clinic-claim");
+    await unit.getByRole("button", { name: "Certify" }).click();
+    await unit.waitForURL(/done=certified/);
+    const board = await newPage();
+    await signIn(board, logins.cash_office.email, logins.cash_office.password, logins.cash_office.secret);
+    await board.goto("/family/queue");
+    await look(board, "cash-office-queue");
+    await board.locator(`a[href='${new URL(state.familyClaimUrl).pathname}']`).first().click();
+    await look(board, "cash-office-claim");
+    await board.locator("input[name^='outcome-'][value='part']").first().check();
+    await board.locator("input[name^='amount-']").first().fill("10.00");
+    await board.getByRole("button", { name: "Approve the claim" }).click();
+    await board.locator(".govuk-error-summary").waitFor();
+    await look(board, "cash-office-claim-errors");
+    await board.locator("input[name^='reason-']").first().fill("Paid at the mileage of the shortest route");
+    await board.getByRole("button", { name: "Approve the claim" }).click();
+    await board.waitForURL(/done=approved/);
+    await board.goto("/finance/payment-runs");
+    await look(board, "cash-office-runs");
+    await board.locator("main a[href^='/finance/payment-runs/']").first().click();
+    await look(board, "cash-office-run");
+    await family.goto(state.familyClaimUrl);
+    await family.getByText("Approved, waiting for payment").first().waitFor();
+    await family.getByText("Paid at the mileage of the shortest route").waitFor();
+    await look(family, "family-claim-approved");
+    await family.goto("/family");
+    await look(family, "family-home");
+  });
+
   await step("an official reads the dashboard and downloads a CSV", async () => {
     const official = await newPage();
+    state.official = official;
     await signIn(official, logins.official.email, logins.official.password, logins.official.secret);
     await official.goto("/dashboard");
     await official.getByLabel("Fund", { exact: true }).selectOption("1");
@@ -486,6 +627,19 @@ try {
     const csv = await readFile(path, "utf8");
     assert.match(csv.split("\n")[0], /financial_year/);
     assert.ok(csv.trim().split("\n").length > 1, "the CSV has no rows");
+  });
+
+  await step("an official reads what the family fund paid, small groups withheld", async () => {
+    const official = state.official;
+    await official.goto("/dashboard?fund=2");
+    await official.getByRole("heading", { name: "What the family fund paid" }).waitFor();
+    await look(official, "dashboard-family");
+    const [download] = await Promise.all([
+      official.waitForEvent("download"),
+      official.getByRole("link", { name: "Download what the family fund paid (CSV)" }).click(),
+    ]);
+    const csv = await readFile(await download.path(), "utf8");
+    assert.ok(csv.trim().split("\n").length > 1, "the family CSV has no rows");
   });
 
   await step("the administrator asks for changes, and the charity sends the return again", async () => {
