@@ -2,6 +2,7 @@
 //! own failures to read a query, running a rule on the database and answering it, the table of
 //! the API's routes, request ids, security headers, client addresses and panic containment.
 
+pub mod keyed;
 pub mod upload;
 
 use std::future::Future;

@@ -1,10 +1,8 @@
 //! Decision and award handlers. Every action accepts an `Idempotency-Key` header.
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
-use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -19,8 +17,9 @@ use crate::db::DbConnection;
 use crate::domain::FinancialYear;
 use crate::domain::vocabulary::{AwardStatus, VariationStatus};
 use crate::error::{ApiError, Problem};
+use crate::http::keyed::KeyedCall;
 use crate::http::{Json, answer};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use crate::usecases::grant_cycle;
 use crate::wire::paging::{PageQuery, Paged};
@@ -87,69 +86,7 @@ pub async fn decide(
     .await
 }
 
-/// What a keyed action reads from its request: the state, the request itself (for its
-/// fingerprint), the caller, and the caller's `Idempotency-Key` if they sent one.
-pub struct KeyedCall {
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: CurrentUser,
-    key: IdempotencyKey,
-}
-
-impl FromRequest for KeyedCall {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let user = CurrentUser::from_request(&req, payload);
-        let key = IdempotencyKey::from_request(&req, payload);
-        Box::pin(async move {
-            let user = user.await?;
-            let key = key.await?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal("application state missing"))?;
-            Ok(KeyedCall {
-                state,
-                req,
-                user,
-                key,
-            })
-        })
-    }
-}
-
 impl KeyedCall {
-    /// Runs `action` once for this key and request (`body` as parsed), answering with the
-    /// status and value it gives, or with the first answer to an earlier sending.
-    async fn once<T, F>(self, body: &impl Serialize, action: F) -> Result<HttpResponse, ApiError>
-    where
-        T: Serialize,
-        F: Fn(&mut DbConnection, NaiveDateTime, &CurrentUser) -> Result<(StatusCode, T), ApiError>
-            + Send
-            + 'static,
-    {
-        let KeyedCall {
-            state,
-            req,
-            user,
-            key,
-        } = self;
-        let now = state.clock.now_naive();
-        let fingerprint = idempotency::fingerprint(&req, body)?;
-        let answer = state
-            .db
-            .run(move |conn| {
-                idempotency::once(conn, now, user.id, &key, &fingerprint, |conn| {
-                    action(conn, now, &user)
-                })
-            })
-            .await?;
-        Ok(answer.respond())
-    }
-
     /// Runs one step of an instalment's release once for this key, answering 200 with the
     /// award.
     async fn release(
@@ -282,7 +219,7 @@ pub async fn authorise_release(
     path: web::Path<InstalmentPath>,
 ) -> Result<HttpResponse, ApiError> {
     // Paying money out needs a second factor entered in the last few minutes.
-    call.user.require_recent_factor(call.state.clock.now())?;
+    call.require_recent_factor()?;
     call.release(path.into_inner(), releases::authorise).await
 }
 

@@ -1,6 +1,7 @@
 //! Handlers for a family-expenses fund: its units and rates, the families' stays, the journeys
 //! approved beforehand, and the claims from draft to approval.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,7 +18,9 @@ use crate::family::model::{Rates, RatesInput, Unit, UnitInput};
 use crate::family::report::{self, FamilyReport};
 use crate::family::stay_model::{ChildInput, DischargeInput, Stay, StayInput};
 use crate::family::{bank as family_bank, checking, claims, pre_approvals, setup, stays};
+use crate::http::keyed::KeyedCall;
 use crate::http::{FormatQuery, Json, answer, created, csv_response, run};
+use crate::idempotency::IdempotencyKey;
 use crate::organisations::bank::{BankDetails, BankDetailsInput};
 use crate::state::AppState;
 
@@ -502,26 +505,34 @@ pub async fn certify_claim(
 /// full, in part (with what it pays and why) or not (with why). The total commits against the
 /// family's cap and each financial year's limit at once, or nothing does. The family is emailed
 /// what is paid and what was cut and why.
+///
+/// With an `Idempotency-Key`, a retry of the same request gets the first answer and commits
+/// nothing twice; the same key with another body is 422 `idempotency_key_reused`.
 #[utoipa::path(
     tag = "family",
-    params(("id" = i64, Path, description = "Claim id")),
+    params(("id" = i64, Path, description = "Claim id"), IdempotencyKey),
     request_body(content = ClaimDecisionInput, example = json!(examples::claim_decision())),
     responses(
         (status = 200, description = "The approved claim", body = Claim),
+        (status = 400, description = "`invalid_idempotency_key`; `malformed_json`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`claim_status_mismatch`: the claim is not certified; `family_cap_exceeded`; `fund_limit_exceeded`; `year_not_approved`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: every line in error, a line left undecided among them", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every line in error, a line left undecided among them; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[post("/claims/{id}/approve")]
 pub async fn approve_claim(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    call: KeyedCall,
     id: web::Path<i64>,
     body: Json<ClaimDecisionInput>,
-) -> Result<web::Json<Claim>, ApiError> {
-    answer(&state, move |conn, now| {
-        checking::approve(conn, now, &user, *id, &body.0)
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    call.once(&input.clone(), move |conn, now, user| {
+        Ok((
+            StatusCode::OK,
+            checking::approve(conn, now, user, id, &input)?,
+        ))
     })
     .await
 }

@@ -256,8 +256,8 @@ fn the_headers_are_declared() {
         }
     }
     assert_eq!(
-        keys, 10,
-        "decisions, the five award actions and the four variation actions"
+        keys, 11,
+        "decisions, the five award actions, the four variation actions and a claim's approval"
     );
     assert_eq!(
         doc["components"]["headers"]["Retry-After"]["schema"]["type"],

@@ -190,7 +190,7 @@ pub async fn stay(app: &TestApp, family: &FamilyFund, token: &str) -> (i64, [i64
 }
 
 /// A submitted claim of one car line of `miles` on `day`.
-async fn submitted_car_claim(
+pub async fn submitted_car_claim(
     app: &TestApp,
     token: &str,
     stay: i64,
@@ -211,7 +211,7 @@ async fn submitted_car_claim(
     claim
 }
 
-async fn certified(app: &TestApp, family: &FamilyFund, claim: i64) -> Vec<i64> {
+pub async fn certified(app: &TestApp, family: &FamilyFund, claim: i64) -> Vec<i64> {
     let reply = app
         .as_(&family.clinician)
         .post(&format!("/api/v1/claims/{claim}/certify"))
@@ -857,5 +857,33 @@ db_test! {
             Ok::<_, grantfund::error::ApiError>((people, sealed, numbers))
         }).await.unwrap();
         assert_eq!(leftovers, (0, 0, 0));
+    }
+}
+
+db_test! {
+    async fn an_approval_sent_again_with_its_key_commits_once(backend: Backend) {
+        let Some(app) = family_app(backend).await else { return };
+        let family = FamilyFund::new(&app, "20000.00").await;
+        let (token, _) = claimant(&app).await;
+        let (stay, visitors) = stay(&app, &family, &token).await;
+        let claim = submitted_car_claim(&app, &token, stay, visitors[0], "2022-05-09", 100).await;
+        let lines = certified(&app, &family, claim).await;
+        let path = format!("/api/v1/claims/{claim}/approve");
+        let send = |key: &'static str, body: Value| {
+            let (app, token, path) = (&app, family.cash_office.clone(), path.clone());
+            async move { app.as_(&token).post(&path).header("Idempotency-Key", key).json(&body).send().await }
+        };
+        let first = send("approve-claim-1", in_full(&lines)).await;
+        assert_eq!(first.status.as_u16(), 200, "{}", first.text);
+        let again = send("approve-claim-1", in_full(&lines)).await;
+        assert_eq!(again.status.as_u16(), 200, "a retry gets the first answer: {}", again.text);
+        assert_eq!(again.json, first.json);
+        assert_eq!(family.committed(&app, "2022-23").await, "15.00", "committed once");
+        let other = json!({"lines": [{"line_id": lines[0], "outcome": "none", "reason": "No"}]});
+        send("approve-claim-1", other).await.assert_problem(422, "idempotency_key_reused");
+        let reply = app.as_(&family.cash_office).post(&path).header("Idempotency-Key", "has space").json(in_full(&lines)).send().await;
+        reply.assert_problem(400, "invalid_idempotency_key");
+        // Without a key, sending it again is refused: the claim is already approved.
+        app.as_(&family.cash_office).post(&path).json(in_full(&lines)).send().await.assert_problem(409, "claim_status_mismatch");
     }
 }

@@ -11,7 +11,7 @@ use grantfund::users::service::Place;
 
 use crate::db_test;
 use crate::documents::PDF;
-use crate::family_claims::{FamilyFund, family_app};
+use crate::family_claims::{FamilyFund, certified, claimant, family_app, submitted_car_claim};
 use crate::portal::Browser;
 use crate::support::*;
 
@@ -253,4 +253,43 @@ fn line_ids(html: &str) -> Vec<String> {
             rest[..rest.find('"').expect("the end of the name")].to_owned()
         })
         .collect()
+}
+
+db_test! {
+    async fn a_referral_reads_to_the_family_as_still_being_checked_and_a_rejection_gives_its_reason(backend: Backend) {
+        let Some(app) = family_app(backend).await else { return };
+        let family = FamilyFund::new(&app, "20000.00").await;
+        let cash_office = staff(&app, Role::CashOffice, Place { health_board: Some(HealthBoard::Lothian), ..Place::default() }).await;
+        let (token, email) = claimant(&app).await;
+        let (stay, visitors) = crate::family_claims::stay(&app, &family, &token).await;
+        let referred = submitted_car_claim(&app, &token, stay, visitors[0], "2022-05-09", 100).await;
+        certified(&app, &family, referred).await;
+        let rejected = submitted_car_claim(&app, &token, stay, visitors[0], "2022-05-10", 80).await;
+        certified(&app, &family, rejected).await;
+
+        let mut board = Browser::new(&app);
+        board.sign_in(&cash_office).await;
+        let empty = board.post(&format!("/family/claims/{referred}/refer"), &[("refer_reason", " ")]).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.text);
+        assert!(empty.text.contains("id=\"refer_reason-error\""), "{}", empty.text);
+        let done = board.post(&format!("/family/claims/{referred}/refer"), &[("refer_reason", "Same receipt as another family's claim")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let page = board.get(&format!("/family/claims/{referred}")).await;
+        assert!(page.text.contains("Referred to counter fraud") && !page.text.contains("Approve the claim"), "{}", page.text);
+        let done = board.post(&format!("/family/claims/{rejected}/reject"), &[("reject_reason", "She was on home leave that day")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+
+        let mut claimant = Browser::new(&app);
+        claimant.sign_in(&email).await;
+        let page = claimant.get(&format!("/family/claims/{referred}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("Being checked by the cash office"), "{}", page.text);
+        assert!(!page.text.contains("counter fraud") && !page.text.contains("Same receipt"), "the family is not told: {}", page.text);
+        let page = claimant.get(&format!("/family/claims/{rejected}")).await;
+        assert!(page.text.contains("Not approved") && page.text.contains("She was on home leave that day"), "{}", page.text);
+        app.run_outbox().await;
+        let mails: Vec<String> = app.mails().into_iter().filter(|m| m.contains(&email)).collect();
+        assert!(mails.iter().any(|m| m.contains("She was on home leave that day")), "the rejection says why");
+        assert!(mails.iter().all(|m| !m.contains("Same receipt") && !m.contains("counter fraud")), "no email says why a claim was referred");
+    }
 }

@@ -133,7 +133,7 @@ async fn home(v: Visitor) -> PageResult {
             unit: stay.unit_name.clone(),
             admitted: day(stay.admitted_on),
             standing: Standing::of(&stay, None),
-            claims: claims.iter().map(ListedClaim::from).collect(),
+            claims: claims.iter().map(|c| ListedClaim::of(c, false)).collect(),
         })
         .collect();
     Ok(v.page(&HomePage {

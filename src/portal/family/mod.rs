@@ -94,17 +94,21 @@ fn shown_lines(claim: &Claim, stay: &Stay) -> Vec<ShownLine> {
         .collect()
 }
 
-/// Where a claim stands, in the words its family reads.
-pub fn claim_status_words(status: ClaimStatus) -> &'static str {
-    match status {
-        ClaimStatus::Draft => "Not sent yet",
-        ClaimStatus::Submitted => "Waiting for the unit to confirm the dates",
-        ClaimStatus::Certified => "Being checked by the cash office",
-        ClaimStatus::Approved => "Approved, waiting for payment",
-        ClaimStatus::Rejected => "Not approved",
+/// Where a claim stands, in the words its family reads, or, for `staff`, in the words of
+/// whoever acts next.
+pub fn claim_status_words(status: ClaimStatus, staff: bool) -> &'static str {
+    match (status, staff) {
+        (ClaimStatus::Draft, _) => "Not sent yet",
+        (ClaimStatus::Submitted, false) => "Waiting for the unit to confirm the dates",
+        (ClaimStatus::Submitted, true) => "Waiting for the unit to certify the dates",
+        (ClaimStatus::Certified, false) => "Being checked by the cash office",
+        (ClaimStatus::Certified, true) => "Certified: waiting for the cash office's check",
+        (ClaimStatus::Approved, _) => "Approved, waiting for payment",
+        (ClaimStatus::Rejected, _) => "Not approved",
         // A referral is not explained to the family: to them the claim is still being checked.
-        ClaimStatus::Referred => "Being checked by the cash office",
-        ClaimStatus::Paid => "Paid",
+        (ClaimStatus::Referred, false) => "Being checked by the cash office",
+        (ClaimStatus::Referred, true) => "Referred to counter fraud",
+        (ClaimStatus::Paid, _) => "Paid",
     }
 }
 

@@ -108,7 +108,7 @@ async fn show_queue(
     )>| {
         list.iter()
             .map(|(claim, stay)| Waiting {
-                claim: ListedClaim::from(claim),
+                claim: ListedClaim::of(claim, true),
                 stay: stay.reference.clone(),
                 unit: stay.unit_name.clone(),
             })

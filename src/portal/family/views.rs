@@ -31,12 +31,13 @@ pub struct ListedClaim {
     pub sent: Option<String>,
 }
 
-impl From<&Claim> for ListedClaim {
-    fn from(c: &Claim) -> ListedClaim {
+impl ListedClaim {
+    /// The claim as its family (`staff` false) or the fund's staff see it listed.
+    pub fn of(c: &Claim, staff: bool) -> ListedClaim {
         ListedClaim {
             id: c.id,
             reference: c.reference.clone(),
-            status: claim_status_words(c.status),
+            status: claim_status_words(c.status, staff),
             colour: claim_colour(c.status),
             claimed: pounds(&c.claimed),
             approved: c.approved.as_ref().map(pounds),
@@ -116,6 +117,7 @@ pub(super) async fn stay_page(
             Ok((stay, claims, journeys))
         })
         .await?;
+    let is_claimant = v.user.as_ref().is_some_and(|u| u.is(Role::Claimant));
     let title = format!("Stay {}", stay.reference);
     let mut layout = v.layout(title, "/family");
     layout.notice = notice.map(str::to_owned);
@@ -123,14 +125,17 @@ pub(super) async fn stay_page(
         layout,
         form,
         standing: Standing::of(&stay, None),
-        claims: claims.iter().map(ListedClaim::from).collect(),
+        claims: claims
+            .iter()
+            .map(|c| ListedClaim::of(c, !is_claimant))
+            .collect(),
         journeys: journeys
             .iter()
             .map(|p| ListedJourney::of(p, person(&stay.visitors, p.visitor_id)))
             .collect(),
         people: people(&stay),
         journey_kinds: vec![Choice::new("taxi", "Taxi"), Choice::new("flight", "Flight")],
-        is_claimant: v.user.as_ref().is_some_and(|u| u.is(Role::Claimant)),
+        is_claimant,
         home_board: stay.home_board.name(),
         stay,
     };
@@ -266,7 +271,7 @@ pub(super) async fn claim_page(
         form,
         lines: super::shown_lines(&claim, &stay),
         standing: Standing::of(&stay, draft),
-        status: claim_status_words(claim.status),
+        status: claim_status_words(claim.status, role != Role::Claimant),
         colour: claim_colour(claim.status),
         people: people(&stay),
         kinds: ClaimLineKind::ALL
