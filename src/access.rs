@@ -160,6 +160,10 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/rounds", Access::Public),
     ("GET", "/rounds/{id}", Access::Public),
     ("PATCH", "/rounds/{id}", signed(ManageRounds)),
+    ("GET", "/rounds/{id}/form", Access::Public),
+    ("PUT", "/rounds/{id}/form", signed(ManageRounds)),
+    ("POST", "/rounds/{id}/form/copy", signed(ManageRounds)),
+    ("GET", "/rounds/{id}/applications.csv", signed(ManageRounds)),
     ("GET", "/rounds/{id}/criteria", Access::Public),
     ("POST", "/rounds/{id}/criteria", signed(ManageRounds)),
     ("PATCH", "/criteria/{id}", signed(ManageRounds)),
@@ -168,6 +172,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/applications", signed(ListApplications)),
     ("GET", "/applications/{id}", signed(ReadApplication)),
     ("PATCH", "/applications/{id}", signed(EditApplication)),
+    ("PUT", "/applications/{id}/answers", signed(EditApplication)),
     ("POST", "/applications/{id}/submit", signed(EditApplication)),
     (
         "POST",

@@ -15,6 +15,7 @@
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::applications::answers;
 use crate::audit::{self, Change};
 use crate::blobs::Blobs;
 use crate::db::schema::{
@@ -110,6 +111,7 @@ pub fn run_once(
                 .set(decisions::feedback.eq(None::<String>))
                 .execute(conn)?;
             audit::redact(conn, "application", id)?;
+            answers::wipe(conn, &[id])?;
             let freed = documents::service::remove_all(conn, DocumentOwner::Application, &[id])?;
             audit::record(
                 conn,

@@ -45,3 +45,15 @@ pub fn update_application() -> Value {
         }
     })
 }
+
+/// `PUT /applications/{id}/answers`: answers to the innovation round's questions.
+pub fn answers() -> Value {
+    json!({
+        "answers": {
+            "idea": {"type": "long_text", "text": "Peer supporters who meet parents on the maternity ward before they go home."},
+            "tested": {"type": "yes_no", "yes": false},
+            "stage": {"type": "single_choice", "choice": "A pilot"},
+            "staff": {"type": "whole_number", "number": 4}
+        }
+    })
+}

@@ -1,5 +1,7 @@
-//! Applications to a round: drafted, edited, submitted or withdrawn by an organisation.
+//! Applications to a round: drafted, edited, answered, submitted or withdrawn by an
+//! organisation.
 
+pub mod answers;
 pub mod examples;
 pub mod model;
 pub mod routes;

@@ -16,6 +16,7 @@ use crate::domain::clock::utc;
 use crate::domain::vocabulary::{ApplicationStatus, HealthBoard, SupportType, TargetGroup};
 use crate::domain::{FinancialYear, Money};
 use crate::error::{ApiError, Validator};
+use crate::rounds::form::{Answer, Answers};
 
 mod content;
 mod input;
@@ -70,6 +71,21 @@ impl<'a> ContentFields<'a> {
     }
 }
 
+/// Answers to the round's own questions, by question key: each one given replaces the one
+/// stored, and the keys in `remove` lose theirs. Each is checked against its question as it is
+/// saved.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswersInput {
+    #[serde(default, deserialize_with = "crate::wire::map_at_most::<_, _, _, 100>")]
+    #[schema(schema_with = crate::rounds::form::answers_by_key)]
+    pub answers: BTreeMap<String, Answer>,
+    /// Questions whose answers are taken back.
+    #[serde(default, deserialize_with = "crate::wire::at_most::<_, _, 100>")]
+    #[schema(max_items = 100)]
+    pub remove: Vec<String>,
+}
+
 /// An application as the API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Application {
@@ -101,6 +117,9 @@ pub struct Application {
     pub decision_feedback: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its answers to the round's own questions, by question key.
+    #[schema(value_type = HashMap<String, Answer>)]
+    pub answers: Answers,
     /// Its documents, newest first: in the answer of this one object (not in lists), for those
     /// who may read documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,6 +311,7 @@ impl ApplicationRow {
             decision_feedback: None,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
+            answers: Answers::new(),
             documents: None,
         })
     }

@@ -1,16 +1,16 @@
 //! `/applications` handlers.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::examples;
-use crate::applications::model::{Application, ApplicationPatch, NewApplication};
+use crate::applications::model::{AnswersInput, Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
 use crate::caller::CurrentUser;
 use crate::domain::vocabulary::ApplicationStatus;
 use crate::error::{ApiError, Problem};
-use crate::http::{Json, answer, created};
+use crate::http::{Json, answer, created, csv_response, run};
 use crate::state::AppState;
 use crate::wire::paging::{PageQuery, Paged};
 
@@ -118,6 +118,34 @@ pub async fn update_application(
     .await
 }
 
+/// Answers a draft's questions from its round's own form (its organisation's applicants): each
+/// answer given replaces the one stored and those named in `remove` go. Every answer that does not fit
+/// its question is reported at once (422), each named `answers.{key}`; required questions are
+/// checked when the draft is submitted.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body(content = AnswersInput, example = json!(examples::answers())),
+    responses(
+        (status = 200, description = "The draft with its answers", body = Application),
+        (status = 409, description = "`invalid_state`: the application is no longer a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every answer that does not fit its question", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/applications/{id}/answers")]
+pub async fn answer_application(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<AnswersInput>,
+) -> Result<web::Json<Application>, ApiError> {
+    answer(&state, move |conn, now| {
+        service::answer(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
 /// Submits a draft. Checks, and reports all at once (422): the round is open; each requested
 /// year is one the round funds and within its smallest and largest request; the organisation's
 /// income is within the round's ceiling; every part of the form is complete. Emails a receipt
@@ -166,13 +194,38 @@ pub async fn withdraw_application(
     .await
 }
 
+/// A round's applications as CSV (administrators): a row per application with its
+/// organisation, state, title, total asked and when it was sent, then one column per question
+/// of the round's form, named by its key.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Round id")),
+    responses((status = 200, description = "The round's applications as CSV", content((String = "text/csv")))),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/applications.csv")]
+pub async fn round_applications_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = run(&state, move |conn, now| {
+        service::round_csv(conn, now, &user, id)
+    })
+    .await?;
+    Ok(csv_response(&format!("round-{id}-applications.csv"), body))
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_application)
         .service(list_applications)
         .service(get_application)
         .service(update_application)
+        .service(answer_application)
         .service(submit_application)
-        .service(withdraw_application);
+        .service(withdraw_application)
+        .service(round_applications_csv);
 }
 
 #[cfg(test)]
@@ -186,5 +239,7 @@ mod tests {
             .expect("POST /rounds/{id}/applications");
         serde_json::from_value::<ApplicationPatch>(examples::update_application())
             .expect("PATCH /applications/{id}");
+        serde_json::from_value::<AnswersInput>(examples::answers())
+            .expect("PUT /applications/{id}/answers");
     }
 }

@@ -9,9 +9,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::applications::answers;
 use crate::applications::model::{
-    Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children, ContentFields,
-    NewApplication, SubmissionRules,
+    AnswersInput, Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children,
+    ContentFields, NewApplication, SubmissionRules,
 };
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
@@ -20,14 +21,19 @@ use crate::db::{DbConnection, write_transaction};
 use crate::documents;
 use crate::domain::Money;
 use crate::domain::clock::utc;
-use crate::domain::vocabulary::{ApplicationStatus, AssignmentStatus, Role, RoundStatus};
+use crate::domain::vocabulary::{
+    ApplicationStatus, AssignmentStatus, DocumentOwner, Role, RoundStatus,
+};
 use crate::email::messages::{self, ApplicationReceipt};
 use crate::email::outbox;
 use crate::error::{ApiError, ErrorCode, Validator};
 use crate::organisations::model::OrganisationRow;
 use crate::permissions::Action;
+use crate::rounds::form::QUESTIONS_MAX;
+use crate::rounds::forms;
 use crate::rounds::model::RoundRow;
 use crate::rounds::service::visible_round;
+use crate::wire::csv_text;
 use crate::wire::paging::{Page, Paged};
 
 /// Whether an assessor may read an application's content: assigned, and declared no conflict.
@@ -154,6 +160,7 @@ fn to_api(
         .into_iter()
         .collect();
     let mut children = Children::load(conn, &ids)?;
+    let mut answers = answers::of(conn, &ids)?;
     let mut decided: std::collections::HashMap<i64, (NaiveDateTime, Option<String>)> =
         decisions::table
             .filter(decisions::application_id.eq_any(&ids))
@@ -171,7 +178,9 @@ fn to_api(
             let content = children.content(&row)?;
             let name = names.get(&row.organisation_id).cloned().unwrap_or_default();
             let decision = decided.remove(&row.id);
+            let id = row.id;
             let mut application = row.into_api(name, content)?;
+            application.answers = answers.remove(&id).unwrap_or_default();
             if let Some((at, feedback)) = decision {
                 application.decided_at = Some(utc(at));
                 application.decision_feedback = feedback;
@@ -198,7 +207,8 @@ fn current(
         .find(row.organisation_id)
         .select(organisations::name)
         .first(conn)?;
-    let application = row.clone().into_api(organisation_name, content.clone())?;
+    let mut application = row.clone().into_api(organisation_name, content.clone())?;
+    application.answers = answers::of_one(conn, row.id)?;
     Ok((content, application))
 }
 
@@ -356,6 +366,45 @@ pub fn update(
     })
 }
 
+/// Answers a draft's questions from its round's form (its organisation's applicants): each
+/// answer given replaces the one stored, those in `remove` go, and every answer that does not fit
+/// its question (another type, past its limits, not an option, not a document of this
+/// application) is reported at once, each named `answers.{key}`. Nothing is saved then.
+pub fn answer(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    id: i64,
+    input: &AnswersInput,
+) -> Result<Application, ApiError> {
+    change_own(conn, user, id, &EDIT, |conn, row, _, before| {
+        if input.answers.len() + input.remove.len() > QUESTIONS_MAX {
+            return Err(ApiError::invalid(
+                "answers",
+                format!("a form has at most {QUESTIONS_MAX} questions"),
+            ));
+        }
+        let form = forms::form_of(conn, row.round_id)?;
+        let owned = documents::service::kinds_of(conn, DocumentOwner::Application, id)?;
+        let problems = form.check_answers(&input.answers, &owned);
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        let mut stored = before.answers.clone();
+        for key in &input.remove {
+            stored.remove(key);
+        }
+        stored.extend(input.answers.clone());
+        answers::store(conn, now, id, &stored)?;
+        diesel::update(applications::table.find(id))
+            .set(applications::updated_at.eq(now))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        record(conn, now, user, id, "answered", Some(&before), &after)?;
+        Ok(after)
+    })
+}
+
 /// Moves `row` from one of `from` to `to`, only if it is still in that state.
 pub(crate) fn transition(
     conn: &mut DbConnection,
@@ -442,9 +491,13 @@ pub fn submit(
             row.round_id,
             row.id,
         )?);
+        let form = forms::form_of(conn, row.round_id)?;
+        problems.extend(form.missing(&before.answers));
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
+        // An answer to a question its condition hides does not go with the application.
+        answers::store(conn, now, id, &form.kept(&before.answers))?;
         transition(
             conn,
             &row,
@@ -513,4 +566,57 @@ pub fn withdraw(
         record(conn, now, user, id, "withdrawn", Some(&before), &after)?;
         Ok(after)
     })
+}
+
+/// A round's applications as CSV (administrators): a row per application, oldest first, with
+/// its organisation, state, title, total asked and when it was sent, then one column per
+/// question of the round's form, named by its key. Text a spreadsheet would run as a formula is
+/// defused as in the ranking.
+pub fn round_csv(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    user: &CurrentUser,
+    round_id: i64,
+) -> Result<Vec<u8>, ApiError> {
+    user.require(Action::ManageRounds)?;
+    visible_round(conn, now, Some(user), round_id)?;
+    let form = forms::form_of(conn, round_id)?;
+    let rows: Vec<ApplicationRow> = applications::table
+        .filter(applications::round_id.eq(round_id))
+        .order(applications::id)
+        .load(conn)?;
+    let applications = to_api(conn, rows)?;
+    let keys: Vec<&str> = form.questions().map(|q| q.key.as_str()).collect();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "application_id",
+        "organisation",
+        "status",
+        "title",
+        "total_requested",
+        "submitted_at",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    header.extend(keys.iter().map(|k| (*k).to_owned()));
+    out.write_record(&header).map_err(ApiError::internal)?;
+    for a in &applications {
+        let mut record = vec![
+            a.id.to_string(),
+            csv_text(&a.organisation_name),
+            a.status.to_string(),
+            csv_text(&a.title),
+            a.total_requested.to_string(),
+            a.submitted_at.map(|at| at.to_rfc3339()).unwrap_or_default(),
+        ];
+        record.extend(keys.iter().map(|k| {
+            a.answers
+                .get(*k)
+                .map(|answer| csv_text(&answer.as_text()))
+                .unwrap_or_default()
+        }));
+        out.write_record(&record).map_err(ApiError::internal)?;
+    }
+    out.into_inner().map_err(ApiError::internal)
 }

@@ -189,6 +189,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    round_forms (round_id) {
+        round_id -> BigInt,
+        form -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    application_answers (application_id) {
+        application_id -> BigInt,
+        answers -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     round_years (round_id, financial_year) {
         round_id -> BigInt,
         fund_id -> BigInt,
@@ -539,6 +555,8 @@ diesel::joinable!(payment_lines -> payment_runs (run_id));
 diesel::joinable!(fund_years -> funds (fund_id));
 diesel::joinable!(rounds -> funds (fund_id));
 diesel::joinable!(round_years -> rounds (round_id));
+diesel::joinable!(round_forms -> rounds (round_id));
+diesel::joinable!(application_answers -> applications (application_id));
 diesel::joinable!(criteria -> rounds (round_id));
 diesel::joinable!(applications -> rounds (round_id));
 diesel::joinable!(applications -> organisations (organisation_id));
@@ -552,6 +570,8 @@ diesel::joinable!(moderations -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
+    round_forms,
+    application_answers,
     bank_details,
     organisation_health_boards,
     users,

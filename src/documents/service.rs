@@ -285,6 +285,20 @@ pub fn missing_kinds(
         .collect())
 }
 
+/// The documents of one owner, each with its kind: what an answer naming a document is checked
+/// against.
+pub fn kinds_of(
+    conn: &mut DbConnection,
+    kind: DocumentOwner,
+    id: i64,
+) -> Result<Vec<(i64, DocumentKind)>, ApiError> {
+    Ok(documents::table
+        .filter(documents::owner_kind.eq(kind))
+        .filter(documents::owner_id.eq(id))
+        .select((documents::id, documents::kind))
+        .load(conn)?)
+}
+
 /// A submission problem for each kind the application still lacks, named `documents.<kind>`.
 pub fn missing_problems(
     conn: &mut DbConnection,

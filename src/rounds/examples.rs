@@ -48,3 +48,32 @@ pub fn update_criterion() -> Value {
         "guidance": "Score the evidence of need in the area served."
     })
 }
+
+/// `PUT /rounds/{id}/form`: the innovation round's questions.
+pub fn form() -> Value {
+    json!({
+        "sections": [
+            {
+                "title": "Your new idea",
+                "questions": [
+                    {"key": "idea", "label": "What is the new idea?", "hint": "In words a parent would use.",
+                     "required": true, "answer": {"type": "long_text", "max_words": 300}},
+                    {"key": "tested", "label": "Have you tried it anywhere yet?", "required": true,
+                     "answer": {"type": "yes_no"}},
+                    {"key": "where_tested", "label": "Where, and what did you learn?", "required": true,
+                     "answer": {"type": "long_text", "max_words": 200},
+                     "shown_when": {"question": "tested", "equals": "yes"}},
+                    {"key": "stage", "label": "How far along is it?", "required": true,
+                     "answer": {"type": "single_choice", "options": ["An idea", "A pilot", "Running"]}},
+                    {"key": "staff", "label": "Staff working on it", "required": false,
+                     "answer": {"type": "whole_number", "min": 0, "max": 500}}
+                ]
+            }
+        ]
+    })
+}
+
+/// `POST /rounds/{id}/form/copy`.
+pub fn copy_form() -> Value {
+    json!({"from_round_id": 1})
+}

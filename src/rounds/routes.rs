@@ -1,8 +1,8 @@
 //! `/rounds` and `/criteria` handlers.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::examples;
 use crate::auth::extract::OptionalUser;
@@ -10,6 +10,8 @@ use crate::caller::CurrentUser;
 use crate::domain::vocabulary::{Component, RoundStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, answer, created, run};
+use crate::rounds::form::RoundForm;
+use crate::rounds::forms;
 use crate::rounds::model::{
     Criterion, CriterionInput, CriterionPatch, Round, RoundInput, RoundPatch,
 };
@@ -218,11 +220,93 @@ pub async fn delete_criterion(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A round's application form: its sections of questions, each with the type of answer it takes.
+/// Public once the round has opened, like the round; before that, staff only.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    responses((status = 200, description = "The round's form; no sections until it has questions", body = RoundForm)),
+    security((), ("bearer" = []))
+)]
+#[get("/rounds/{id}/form")]
+pub async fn get_form(
+    state: web::Data<AppState>,
+    viewer: OptionalUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<RoundForm>, ApiError> {
+    answer(&state, move |conn, now| {
+        forms::get(conn, now, viewer.0.as_ref(), *id)
+    })
+    .await
+}
+
+/// Replaces a round's form (administrators), until the round opens. Every problem is listed at
+/// once: a key used twice, a choice with no options, a condition on a later question or on
+/// itself, more than 100 questions.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body(content = RoundForm, example = json!(examples::form())),
+    responses(
+        (status = 200, description = "The form as it now stands", body = RoundForm),
+        (status = 409, description = "`round_open`: the round has opened, so its form is frozen", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: every problem of the form, named by its place", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/rounds/{id}/form")]
+pub async fn set_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<RoundForm>,
+) -> Result<web::Json<RoundForm>, ApiError> {
+    answer(&state, move |conn, now| {
+        forms::set(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// Which round's form to start from.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFormInput {
+    pub from_round_id: i64,
+}
+
+/// Starts a round's form as a copy of another round's (administrators), until the round opens.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id")),
+    request_body(content = CopyFormInput, example = json!(examples::copy_form())),
+    responses(
+        (status = 200, description = "The form as it now stands", body = RoundForm),
+        (status = 409, description = "`round_open`: the round has opened, so its form is frozen", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `from_round_id` names no round", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rounds/{id}/form/copy")]
+pub async fn copy_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<CopyFormInput>,
+) -> Result<web::Json<RoundForm>, ApiError> {
+    answer(&state, move |conn, now| {
+        forms::copy(conn, now, &user, *id, body.0.from_round_id)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_round)
         .service(list_rounds)
         .service(get_round)
         .service(update_round)
+        .service(get_form)
+        .service(set_form)
+        .service(copy_form)
         .service(create_criterion)
         .service(list_criteria)
         .service(update_criterion)
@@ -243,5 +327,12 @@ mod tests {
             .expect("POST /rounds/{id}/criteria");
         serde_json::from_value::<CriterionPatch>(examples::update_criterion())
             .expect("PATCH /criteria/{id}");
+        let form =
+            serde_json::from_value::<RoundForm>(examples::form()).expect("PUT /rounds/{id}/form");
+        let mut v = crate::error::Validator::new();
+        form.check(&mut v);
+        assert!(v.is_empty(), "the example form is a good one");
+        serde_json::from_value::<CopyFormInput>(examples::copy_form())
+            .expect("POST /rounds/{id}/form/copy");
     }
 }

@@ -166,6 +166,18 @@ where
     Option::<Map<K, V, N>>::deserialize(deserializer).map(|map| map.map(|m| m.0))
 }
 
+/// [`optional_map_at_most`] for a map that left out or `null` is empty.
+pub fn map_at_most<'de, D, K, V, const N: usize>(
+    deserializer: D,
+) -> Result<std::collections::BTreeMap<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    optional_map_at_most::<D, K, V, N>(deserializer).map(Option::unwrap_or_default)
+}
+
 /// Amounts by financial year as a request sends them, at most [`YEARS_MAX`] years, for
 /// `#[serde(default, deserialize_with = "crate::wire::optional_year_amounts")]` beside
 /// `#[schema(schema_with = crate::wire::amounts_by_year)]`.

@@ -23,6 +23,7 @@ mod family;
 mod family_claims;
 mod faults;
 mod feedback;
+mod forms;
 mod funds;
 mod mfa;
 mod monitoring;

@@ -1,0 +1,2 @@
+DROP TABLE application_answers;
+DROP TABLE round_forms;
