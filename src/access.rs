@@ -173,6 +173,21 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/applications/{id}", signed(ReadApplication)),
     ("PATCH", "/applications/{id}", signed(EditApplication)),
     ("PUT", "/applications/{id}/answers", signed(EditApplication)),
+    (
+        "POST",
+        "/applications/{id}/information-requests",
+        signed(AskForInformation),
+    ),
+    (
+        "GET",
+        "/applications/{id}/information-requests",
+        signed(ReadApplication),
+    ),
+    (
+        "POST",
+        "/information-requests/{id}/answer",
+        signed(EditApplication),
+    ),
     ("POST", "/applications/{id}/submit", signed(EditApplication)),
     (
         "POST",

@@ -506,6 +506,8 @@ mod tests {
             "RoundForm" => read::<rounds::form::RoundForm>(body),
             "CopyFormInput" => read::<rounds::routes::CopyFormInput>(body),
             "AnswersInput" => read::<applications::model::AnswersInput>(body),
+            "QuestionInput" => read::<applications::information::QuestionInput>(body),
+            "AnswerInput" => read::<applications::information::AnswerInput>(body),
             "NewApplication" => read::<applications::model::NewApplication>(body),
             "ApplicationPatch" => read::<applications::model::ApplicationPatch>(body),
             "NewAssignment" => read::<assessment::model::NewAssignment>(body),

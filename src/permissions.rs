@@ -59,6 +59,8 @@ actions! {
     ReadApplication,
     /// Assign assessors to applications.
     AssignAssessors,
+    /// Ask an applicant a question about a submitted application, for the panel.
+    AskForInformation,
     /// Read assignments and the assessment of an application.
     ReadAssessments,
     /// Declare a conflict of interest, and score and submit an assignment.
@@ -181,6 +183,7 @@ impl Action {
             | ManageFunds
             | ManageRounds
             | AssignAssessors
+            | AskForInformation
             | Moderate
             | ReadRanking
             | Decide

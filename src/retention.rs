@@ -15,7 +15,7 @@
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::applications::answers;
+use crate::applications::{answers, information};
 use crate::audit::{self, Change};
 use crate::blobs::Blobs;
 use crate::db::schema::{
@@ -112,6 +112,7 @@ pub fn run_once(
                 .execute(conn)?;
             audit::redact(conn, "application", id)?;
             answers::wipe(conn, &[id])?;
+            information::wipe(conn, &[id])?;
             let freed = documents::service::remove_all(conn, DocumentOwner::Application, &[id])?;
             audit::record(
                 conn,

@@ -57,3 +57,13 @@ pub fn answers() -> Value {
         }
     })
 }
+
+/// `POST /applications/{id}/information-requests`.
+pub fn question() -> Value {
+    json!({"question": "How will families on the islands reach the evening group?"})
+}
+
+/// `POST /information-requests/{id}/answer`.
+pub fn information() -> Value {
+    json!({"answer": "It also meets online, and we pay ferry fares for the monthly meet-up in Kirkwall."})
+}

@@ -2,7 +2,9 @@
 //! organisation.
 
 pub mod answers;
+pub mod asked;
 pub mod examples;
+pub mod information;
 pub mod model;
 pub mod routes;
 pub mod service;

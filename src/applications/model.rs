@@ -117,6 +117,8 @@ pub struct Application {
     pub decision_feedback: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// True while a question the fund asked about it waits for the applicant's answer.
+    pub more_info_requested: bool,
     /// Its answers to the round's own questions, by question key.
     #[schema(value_type = HashMap<String, Answer>)]
     pub answers: Answers,
@@ -311,6 +313,7 @@ impl ApplicationRow {
             decision_feedback: None,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
+            more_info_requested: false,
             answers: Answers::new(),
             documents: None,
         })

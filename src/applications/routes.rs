@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::examples;
+use crate::applications::information::{self, AnswerInput, InformationRequest, QuestionInput};
 use crate::applications::model::{AnswersInput, Application, ApplicationPatch, NewApplication};
 use crate::applications::service::{self, ApplicationFilter};
 use crate::caller::CurrentUser;
@@ -217,6 +218,77 @@ pub async fn round_applications_csv(
     Ok(csv_response(&format!("round-{id}-applications.csv"), body))
 }
 
+/// Asks the applicant one more question about a submitted application (administrators, for
+/// the panel). The application shows `more_info_requested` until it is answered; the
+/// organisation's contact and whoever submitted it are emailed the question.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body(content = QuestionInput, example = json!(examples::question())),
+    responses(
+        (status = 201, description = "The question, waiting for its answer", body = InformationRequest),
+        (status = 409, description = "`invalid_state`: the application is not submitted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/information-requests")]
+pub async fn ask_for_information(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<QuestionInput>,
+) -> Result<HttpResponse, ApiError> {
+    created(&state, move |conn, now| {
+        information::ask(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
+/// The questions asked about an application and their answers, oldest first: for its
+/// organisation and the staff who may read it.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The thread of questions and answers", body = Vec<InformationRequest>)),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}/information-requests")]
+pub async fn list_information_requests(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<InformationRequest>>, ApiError> {
+    answer(&state, move |conn, _| {
+        information::of_application(conn, &user, *id)
+    })
+    .await
+}
+
+/// Answers the fund's question (the application's organisation), once. Whoever asked is
+/// emailed.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "Information request id")),
+    request_body(content = AnswerInput, example = json!(examples::information())),
+    responses(
+        (status = 200, description = "The question with its answer", body = InformationRequest),
+        (status = 409, description = "`invalid_state`: the question is already answered", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/information-requests/{id}/answer")]
+pub async fn answer_information_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: Json<AnswerInput>,
+) -> Result<web::Json<InformationRequest>, ApiError> {
+    answer(&state, move |conn, now| {
+        information::answer(conn, now, &user, *id, &body.0)
+    })
+    .await
+}
+
 pub fn configure(cfg: &mut impl crate::http::Routes) {
     cfg.service(create_application)
         .service(list_applications)
@@ -225,7 +297,10 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(answer_application)
         .service(submit_application)
         .service(withdraw_application)
-        .service(round_applications_csv);
+        .service(round_applications_csv)
+        .service(ask_for_information)
+        .service(list_information_requests)
+        .service(answer_information_request);
 }
 
 #[cfg(test)]
@@ -241,5 +316,9 @@ mod tests {
             .expect("PATCH /applications/{id}");
         serde_json::from_value::<AnswersInput>(examples::answers())
             .expect("PUT /applications/{id}/answers");
+        serde_json::from_value::<QuestionInput>(examples::question())
+            .expect("POST /applications/{id}/information-requests");
+        serde_json::from_value::<AnswerInput>(examples::information())
+            .expect("POST /information-requests/{id}/answer");
     }
 }

@@ -9,11 +9,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::applications::answers;
 use crate::applications::model::{
     AnswersInput, Application, ApplicationContent, ApplicationPatch, ApplicationRow, Children,
     ContentFields, NewApplication, SubmissionRules,
 };
+use crate::applications::{answers, asked};
 use crate::audit::{self, Change};
 use crate::caller::CurrentUser;
 use crate::db::schema::{applications, assignments, decisions, organisations};
@@ -161,6 +161,7 @@ fn to_api(
         .collect();
     let mut children = Children::load(conn, &ids)?;
     let mut answers = answers::of(conn, &ids)?;
+    let waiting = asked::waiting(conn, &ids)?;
     let mut decided: std::collections::HashMap<i64, (NaiveDateTime, Option<String>)> =
         decisions::table
             .filter(decisions::application_id.eq_any(&ids))
@@ -181,6 +182,7 @@ fn to_api(
             let id = row.id;
             let mut application = row.into_api(name, content)?;
             application.answers = answers.remove(&id).unwrap_or_default();
+            application.more_info_requested = waiting.contains(&id);
             if let Some((at, feedback)) = decision {
                 application.decided_at = Some(utc(at));
                 application.decision_feedback = feedback;
@@ -209,6 +211,7 @@ fn current(
         .first(conn)?;
     let mut application = row.clone().into_api(organisation_name, content.clone())?;
     application.answers = answers::of_one(conn, row.id)?;
+    application.more_info_requested = asked::waiting(conn, &[row.id])?.contains(&row.id);
     Ok((content, application))
 }
 

@@ -205,6 +205,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    information_requests (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        question -> Text,
+        asked_by -> BigInt,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     round_years (round_id, financial_year) {
         round_id -> BigInt,
         fund_id -> BigInt,
@@ -557,6 +570,7 @@ diesel::joinable!(rounds -> funds (fund_id));
 diesel::joinable!(round_years -> rounds (round_id));
 diesel::joinable!(round_forms -> rounds (round_id));
 diesel::joinable!(application_answers -> applications (application_id));
+diesel::joinable!(information_requests -> applications (application_id));
 diesel::joinable!(criteria -> rounds (round_id));
 diesel::joinable!(applications -> rounds (round_id));
 diesel::joinable!(applications -> organisations (organisation_id));
@@ -572,6 +586,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     round_forms,
     application_answers,
+    information_requests,
     bank_details,
     organisation_health_boards,
     users,

@@ -130,6 +130,32 @@ pub fn application_withdrawn(
     hello("application_withdrawn", recipient, subject, &text)
 }
 
+/// The fund asks an applicant one more question about an application.
+pub fn information_requested(
+    recipient: &str,
+    application_id: i64,
+    title: &str,
+    question: &str,
+) -> NewEmail {
+    let subject = format!("A question about application {application_id}: {title}");
+    let text = format!(
+        "The panel assessing \"{title}\" (application {application_id}) needs one more answer\n\
+         before it can score it:\n\n{question}\n\n\
+         Sign in and answer it on the application's page. You can answer once.\n"
+    );
+    hello("information_requested", recipient, subject, &text)
+}
+
+/// An applicant has answered the fund's question.
+pub fn information_answered(recipient: &str, application_id: i64, title: &str) -> NewEmail {
+    let subject = format!("Your question on application {application_id} is answered");
+    let text = format!(
+        "The applicant has answered your question about \"{title}\" (application\n\
+         {application_id}). Read the answer on the application's page.\n"
+    );
+    hello("information_answered", recipient, subject, &text)
+}
+
 /// One notice of every application just assigned to an assessor: id, title, organisation.
 pub fn assignments(recipient: &str, name: &str, items: &[(i64, String, String)]) -> NewEmail {
     let lines: String = items

@@ -76,6 +76,7 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/rounds/{id}/criteria", Any),
     ("GET", "/rounds/{id}/form", Any),
     ("GET", "/rounds/{id}/applications.csv", Any),
+    ("GET", "/applications/{id}/information-requests", App),
     ("GET", "/applications", Any),
     ("GET", "/applications/{id}", App),
     ("GET", "/assignments", Any),
@@ -184,6 +185,8 @@ const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/rounds/{id}/applications", Any),
     ("PATCH", "/applications/{id}", App),
     ("PUT", "/applications/{id}/answers", App),
+    ("POST", "/applications/{id}/information-requests", App),
+    ("POST", "/information-requests/{id}/answer", App),
     ("POST", "/applications/{id}/submit", App),
     ("POST", "/applications/{id}/assignments", Any),
     ("POST", "/rounds/{id}/assignments", Any),
@@ -364,6 +367,8 @@ struct Objects {
     claim: i64,
     /// The stay's claimant.
     claimant: i64,
+    /// A question the fund asked about the application.
+    information: i64,
 }
 
 fn concrete(path: &str, o: &Objects) -> String {
@@ -387,6 +392,7 @@ fn concrete(path: &str, o: &Objects) -> String {
         "pre-approvals" => o.pre_approval,
         "claims" => o.claim,
         "claimants" => o.claimant,
+        "information-requests" => o.information,
         _ => 0,
     };
     let mut path = path
@@ -463,6 +469,8 @@ fn body(method: &str, path: &str, n: usize, spare_assessor: i64, criterion: i64)
         ("POST", "/rounds/{id}/applications") => application_body(),
         ("PATCH", "/applications/{id}") => json!({"title": "A new title"}),
         ("PUT", "/applications/{id}/answers") => json!({"answers": {}}),
+        ("POST", "/applications/{id}/information-requests") => json!({"question": "Why now?"}),
+        ("POST", "/information-requests/{id}/answer") => json!({"answer": "Because."}),
         ("PUT", "/rounds/{id}/form") => json!({"sections": []}),
         ("POST", "/rounds/{id}/form/copy") => json!({"from_round_id": 1}),
         ("POST", "/applications/{id}/assignments") => json!({"assessor_id": spare_assessor}),
@@ -573,6 +581,15 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .send()
         .await;
     assert_eq!(submit.status.as_u16(), 200, "{}", submit.text);
+    let information = app
+        .as_(&panel.admin)
+        .post(&format!(
+            "/api/v1/applications/{application}/information-requests"
+        ))
+        .json(json!({"question": "Who runs the evening group?"}))
+        .send()
+        .await;
+    assert_eq!(information.status.as_u16(), 201, "{}", information.text);
     let user = app
         .create_user(
             Role::Applicant,
@@ -677,6 +694,7 @@ async fn organisation(app: &TestApp, panel: &Panel, n: usize) -> Organisation {
         .await;
     assert_eq!(submitted.status.as_u16(), 200, "{}", submitted.text);
     let objects = Objects {
+        information: information.json["id"].as_i64().unwrap(),
         claimant: registered.json["id"].as_i64().unwrap(),
         unit,
         stay,

@@ -204,3 +204,96 @@ db_test! {
         assert!(!audit.text.contains("Ward rounds by parents"), "the audit trail keeps no copy: {}", audit.text);
     }
 }
+
+db_test! {
+    async fn the_fund_asks_one_more_question_and_the_applicant_answers_it_once(app) {
+        let panel = Panel::new(&app, 1).await;
+        let Submitted { id, applicant } = panel.submitted(&app, 1, true).await;
+        let Submitted { id: theirs, applicant: stranger } = panel.submitted(&app, 2, true).await;
+        let ask = format!("/api/v1/applications/{id}/information-requests");
+        app.as_(&panel.admin).post(&ask).json(json!({"question": " "})).send().await.assert_problem(422, "validation_failed");
+        app.as_(&panel.assessor.token).post(&ask).json(json!({"question": "Why?"})).send().await.assert_problem(403, "forbidden");
+        let asked = app.as_(&panel.admin).post(&ask).json(json!({"question": "How will island families reach the group?"})).send().await;
+        assert_eq!(asked.status.as_u16(), 201, "{}", asked.text);
+        let request = asked.json["id"].as_i64().unwrap();
+        assert_eq!(asked.json["answer"], Value::Null);
+        let application = app.as_(&applicant).get(&format!("/api/v1/applications/{id}")).send().await;
+        assert_eq!(application.json["more_info_requested"], true);
+        assert_eq!(app.as_(&stranger).get(&format!("/api/v1/applications/{theirs}")).send().await.json["more_info_requested"], false);
+
+        // Only the application's own organisation and its staff see the thread.
+        let thread = app.as_(&applicant).get(&ask).send().await;
+        assert_eq!(thread.status.as_u16(), 200, "{}", thread.text);
+        assert_eq!(thread.json[0]["question"], "How will island families reach the group?");
+        app.as_(&stranger).get(&ask).send().await.assert_problem(404, "not_found");
+        let answer = format!("/api/v1/information-requests/{request}/answer");
+        app.as_(&stranger).post(&answer).json(json!({"answer": "Not mine"})).send().await.assert_problem(404, "not_found");
+
+        let answered = app.as_(&applicant).post(&answer).json(json!({"answer": "Online, and we pay the ferry."})).send().await;
+        assert_eq!(answered.status.as_u16(), 200, "{}", answered.text);
+        assert_eq!(answered.json["answer"], "Online, and we pay the ferry.");
+        app.as_(&applicant).post(&answer).json(json!({"answer": "Again"})).send().await.assert_problem(409, "invalid_state");
+        let application = app.as_(&panel.admin).get(&format!("/api/v1/applications/{id}")).send().await;
+        assert_eq!(application.json["more_info_requested"], false);
+        assert_eq!(app.as_(&panel.admin).get(&ask).send().await.json[0]["answer"], "Online, and we pay the ferry.");
+
+        app.run_outbox().await;
+        let mails = app.mails();
+        assert!(mails.iter().any(|m| m.contains("applicant1@example.org") && m.contains("How will island families reach the group?")), "the question is emailed");
+        assert!(mails.iter().any(|m| m.contains("is answered")), "whoever asked is told");
+        let audit = app.audit_actions(&panel.admin, "application", id).await;
+        assert!(audit.ends_with(&["information_requested".to_owned(), "information_given".to_owned()]), "{audit:?}");
+    }
+}
+
+db_test! {
+    async fn a_charity_answers_the_rounds_own_questions_in_the_pages(app) {
+        let (admin, round) = upcoming_round(&app).await;
+        let reply = app.as_(&admin).put(&format!("/api/v1/rounds/{round}/form")).json(innovation_form()).send().await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+        open_it(&app);
+        app.register("SC300004", "pages@example.org").await;
+        let mut browser = crate::portal::Browser::new(&app);
+        browser.sign_in("pages@example.org").await;
+        let apply = format!("/rounds/{round}/apply");
+        let page = browser.get(&apply).await;
+        assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+        for text in ["Your new idea", "What is the new idea?", "name=\"answers.tested\"", "Answer this only if you answered \u{201c}Yes\u{201d} to \u{201c}Have you tried it yet?\u{201d}", "Staff on it (optional)"] {
+            assert!(page.text.contains(text), "{text}: {}", page.text);
+        }
+        // A number that is not one is the page's own check; nothing is created.
+        let bad = browser.post(&apply, &[("title", "Ward peers"), ("answers.staff", "lots"), ("action", "save")]).await;
+        assert_eq!(bad.status.as_u16(), 422, "{}", bad.text);
+        assert!(bad.text.contains("id=\"answers.staff-error\""), "{}", bad.text);
+        // Too many words is the service's, beside the question; the draft is kept to save into.
+        let fields = [
+            ("title", "Ward peers"), ("summary", "Peers on the ward."), ("description", "Trained parents visit the ward."),
+            ("requested.2021-22", "20000"), ("requested.2022-23", "20000"), ("target_groups", "mothers_birthing_parents"),
+            ("health_boards", "fife"), ("support_types", "peer_support"), ("peer_support", "yes"),
+            ("expected_reach.women", "100"), ("expected_reach.partners", "10"), ("expected_reach.infants", "90"), ("expected_reach.families", "100"),
+            ("equality_impact", "Open to all."), ("answers.idea", "far too many words for this idea"), ("answers.tested", "yes"),
+            ("action", "save"),
+        ];
+        let wordy = browser.post(&apply, &fields).await;
+        assert_eq!(wordy.status.as_u16(), 422, "{}", wordy.text);
+        assert!(wordy.text.contains("id=\"answers.idea-error\"") && wordy.text.contains("5 words or fewer"), "{}", wordy.text);
+        let draft = wordy.text.split("action=\"/applications/").nth(1).and_then(|rest| rest.split('"').next()).expect("the draft's form").to_owned();
+        // Submitting names the required questions still to answer, the shown follow-up among them.
+        let mut answered: Vec<(&str, &str)> = fields.iter().copied().filter(|(k, _)| *k != "answers.idea" && *k != "action").collect();
+        answered.extend([("answers.idea", "Peers on the ward"), ("action", "submit")]);
+        let refused = browser.post(&format!("/applications/{draft}"), &answered).await;
+        assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+        for field in ["answers.where_tested", "answers.stage"] {
+            assert!(refused.text.contains(&format!("href=\"#{field}\"")) && refused.text.contains(&format!("id=\"{field}-error\"")), "{field}: {}", refused.text);
+        }
+        assert!(refused.text.contains("value=\"Peers on the ward\"") || refused.text.contains(">Peers on the ward<"), "what was typed is kept");
+        answered.retain(|(k, _)| *k != "action");
+        answered.extend([("answers.where_tested", "Kirkcaldy"), ("answers.stage", "A pilot"), ("action", "submit")]);
+        let sent = browser.post(&format!("/applications/{draft}"), &answered).await;
+        assert_eq!(sent.status.as_u16(), 303, "{}", sent.text);
+        let stored = app.as_(&admin).get(&format!("/api/v1/applications/{draft}")).send().await;
+        assert_eq!(stored.json["status"], "submitted");
+        assert_eq!(stored.json["answers"]["stage"], json!({"type": "single_choice", "choice": "A pilot"}));
+        assert_eq!(stored.json["answers"]["where_tested"]["text"], "Kirkcaldy");
+    }
+}

@@ -14,8 +14,12 @@ use crate::permissions::Action;
 use crate::portal::form::{Choice, Form};
 use crate::portal::public::{LIST, board_choices};
 use crate::portal::{Layout, PageResult, Visitor, pounds, see_other};
+use crate::rounds::form::RoundForm;
+use crate::rounds::forms;
 use crate::rounds::model::Round;
 use crate::rounds::service as rounds;
+
+use super::questions::{self, ShownSection};
 
 #[derive(Template)]
 #[template(path = "portal/application_form.html")]
@@ -28,10 +32,24 @@ struct ApplicationForm {
     target_groups: Vec<Choice>,
     boards: Vec<Choice>,
     support_types: Vec<Choice>,
+    /// The round's own questions, after the fields every round asks.
+    questions: Vec<ShownSection>,
+}
+
+/// A round and its own form, for the application form's page.
+struct Loaded {
+    round: Round,
+    form: RoundForm,
 }
 
 impl ApplicationForm {
-    fn new(v: &Visitor, mut form: Form, round: Round, application: Option<Application>) -> Self {
+    fn new(v: &Visitor, mut form: Form, loaded: Loaded, application: Option<Application>) -> Self {
+        let Loaded { round, form: own } = loaded;
+        let documents = application
+            .as_ref()
+            .and_then(|a| a.documents.clone())
+            .unwrap_or_default();
+        let questions = questions::sections(&own, &documents);
         // The request is one input per year: a rule about the whole request is shown at the
         // first year's.
         if let Some(first) = round.financial_years.first() {
@@ -56,6 +74,7 @@ impl ApplicationForm {
             target_groups: Choice::all(TargetGroup::ALL),
             boards: board_choices(),
             support_types: Choice::all(SupportType::ALL),
+            questions,
         }
     }
 }
@@ -108,6 +127,7 @@ fn application_input(form: &mut Form, round: &Round) -> NewApplication {
 
 fn application_form(application: &Application) -> Form {
     let mut form = Form::new();
+    questions::fill(&mut form, &application.answers);
     form.set("title", application.title.clone());
     form.set("summary", application.summary.clone().unwrap_or_default());
     form.set(
@@ -149,11 +169,15 @@ fn application_form(application: &Application) -> Form {
     form
 }
 
-async fn load_round(v: &Visitor, id: i64) -> Result<Round, ApiError> {
+async fn load_round(v: &Visitor, id: i64) -> Result<Loaded, ApiError> {
     let now = v.state.clock.now_naive();
     let viewer = v.user.clone();
-    v.read(move |conn| rounds::get(conn, now, viewer.as_ref(), id))
-        .await
+    v.read(move |conn| {
+        let round = rounds::get(conn, now, viewer.as_ref(), id)?;
+        let form = forms::form_of(conn, id)?;
+        Ok(Loaded { round, form })
+    })
+    .await
 }
 
 pub(super) async fn new_application(v: Visitor, id: web::Path<i64>) -> PageResult {
@@ -170,26 +194,38 @@ pub(super) async fn create_application(
     let user = v.require_for_organisation(Action::Apply)?;
     let mut form = v.form(&body)?;
     let round = load_round(&v, id.into_inner()).await?;
-    let input = application_input(&mut form, &round);
+    let input = application_input(&mut form, &round.round);
+    let answers = questions::read(&mut form, &round.form);
     let submit = form.value("action") == "submit";
     let status = if form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        let round_id = round.id;
+        let round_id = round.round.id;
+        let creator = user.clone();
         let created = v
             .change(&mut form, move |conn, now| {
-                applications::create(conn, now, &user, round_id, input)
+                applications::create(conn, now, &creator, round_id, input)
             })
             .await?;
         match created {
-            Ok(application) if submit => {
-                return submit_application(&v, form, round, application).await;
-            }
             Ok(application) => {
-                return Ok(see_other(&format!(
-                    "/applications/{}?saved=1",
-                    application.id
-                )));
+                // The draft is kept even when an answer is refused; the form then saves to it.
+                let id = application.id;
+                let answered = v
+                    .change(&mut form, move |conn, now| {
+                        applications::answer(conn, now, &user, id, &answers)
+                    })
+                    .await?;
+                return match answered {
+                    Ok(application) if submit => {
+                        submit_application(&v, form, round, application).await
+                    }
+                    Ok(_) => Ok(see_other(&format!("/applications/{id}?saved=1"))),
+                    Err(status) => Ok(v.with_status(
+                        status,
+                        &ApplicationForm::new(&v, form, round, Some(application)),
+                    )),
+                };
             }
             Err(status) => status,
         }
@@ -201,7 +237,7 @@ pub(super) async fn create_application(
 async fn submit_application(
     v: &Visitor,
     mut form: Form,
-    round: Round,
+    round: Loaded,
     application: Application,
 ) -> PageResult {
     let user = v.require_for_organisation(Action::EditApplication)?;
@@ -300,7 +336,8 @@ pub(super) async fn application_save(
         .read(move |conn| applications::get(conn, &reader, id))
         .await?;
     let round = load_round(&v, application.round_id).await?;
-    let input = application_input(&mut form, &round);
+    let input = application_input(&mut form, &round.round);
+    let answers = questions::read(&mut form, &round.form);
     if form.failed() {
         return Ok(v.with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -321,7 +358,8 @@ pub(super) async fn application_save(
     };
     let updated = v
         .change(&mut form, move |conn, now| {
-            applications::update(conn, now, &user, id, patch)
+            applications::update(conn, now, &user, id, patch)?;
+            applications::answer(conn, now, &user, id, &answers)
         })
         .await?;
     match updated {

@@ -5,6 +5,7 @@ mod applications;
 mod awards;
 mod bank_details;
 mod organisation;
+mod questions;
 mod returns;
 mod services;
 
