@@ -297,3 +297,40 @@ db_test! {
         assert_eq!(stored.json["answers"]["where_tested"]["text"], "Kirkcaldy");
     }
 }
+
+db_test! {
+    async fn the_question_and_its_answer_go_through_the_pages(app) {
+        let panel = Panel::new(&app, 1).await;
+        let Submitted { id, .. } = panel.submitted(&app, 1, true).await;
+        let officer = format!("officer-{}@fund.example.org", uuid::Uuid::new_v4().simple());
+        app.create_user(grantfund::domain::vocabulary::Role::Administrator, &officer, None).await;
+        let mut admin = crate::portal::Browser::new(&app);
+        admin.sign_in(&officer).await;
+        let page = admin.get(&format!("/admin/applications/{id}")).await;
+        assert!(page.text.contains("Ask the applicant a question"), "{}", page.text);
+        let empty = admin.post(&format!("/admin/applications/{id}/questions"), &[("question", " ")]).await;
+        assert_eq!(empty.status.as_u16(), 422, "{}", empty.text);
+        assert!(empty.text.contains("id=\"question-error\""), "{}", empty.text);
+        let asked = admin.post(&format!("/admin/applications/{id}/questions"), &[("question", "Who runs the evening group?")]).await;
+        assert_eq!(asked.status.as_u16(), 303, "{}", asked.text);
+
+        let mut charity = crate::portal::Browser::new(&app);
+        charity.sign_in("applicant1@example.org").await;
+        let page = charity.get(&format!("/applications/{id}")).await;
+        assert!(page.text.contains("Who runs the evening group?") && page.text.contains("Send your answer"), "{}", page.text);
+        let request = page.text.split("/questions/").nth(1).and_then(|r| r.split('"').next()).expect("the answer form").to_owned();
+        let path = format!("/applications/{id}/questions/{request}");
+        let field = format!("answer-{request}");
+        let empty = charity.post(&path, &[(field.as_str(), "")]).await;
+        assert_eq!(empty.status.as_u16(), 422, "{}", empty.text);
+        assert!(empty.text.contains(&format!("id=\"{field}-error\"")), "{}", empty.text);
+        let sent = charity.post(&path, &[(field.as_str(), "Two trained peer supporters.")]).await;
+        assert_eq!(sent.status.as_u16(), 303, "{}", sent.text);
+        let page = charity.get(&format!("/applications/{id}?answered=1")).await;
+        assert!(page.text.contains("Your answer") && page.text.contains("Two trained peer supporters.") && !page.text.contains("Send your answer"), "{}", page.text);
+        let again = charity.post(&path, &[(field.as_str(), "Again")]).await;
+        assert_eq!(again.status.as_u16(), 409, "{}", again.text);
+        let page = admin.get(&format!("/admin/applications/{id}")).await;
+        assert!(page.text.contains("Answer: Two trained peer supporters."), "{}", page.text);
+    }
+}

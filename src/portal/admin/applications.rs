@@ -7,6 +7,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::applications::information::{self, InformationRequest, QuestionInput};
 use crate::applications::model::Application;
 use crate::applications::service::{self as applications, ApplicationFilter};
 use crate::assessment::model::ApplicationAssessment;
@@ -95,6 +96,10 @@ struct ApplicationPage {
     outcomes: Vec<Choice>,
     /// The award the application was given, if any.
     award: Option<i64>,
+    /// The fund's questions to the applicant, and their answers.
+    information: Vec<InformationRequest>,
+    /// The form that asks one more.
+    ask_form: Form,
 }
 
 impl ApplicationPage {
@@ -111,9 +116,10 @@ async fn load_application(
     form: Option<Form>,
 ) -> Result<ApplicationPage, PageError> {
     let now = v.state.clock.now_naive();
-    let (application, organisation, assessment, years, assessors, award) = v
+    let (application, organisation, assessment, years, assessors, award, information) = v
         .read(move |conn| {
             let application = applications::get(conn, &user, id)?;
+            let information = information::of_application(conn, &user, id)?;
             let organisation = organisations::get(conn, &user, application.organisation_id)?;
             let assessment = scoring::view(conn, &user, id)?;
             let round = rounds::get(conn, now, Some(&user), application.round_id)?;
@@ -137,6 +143,7 @@ async fn load_application(
                 years,
                 assessors,
                 award,
+                information,
             ))
         })
         .await?;
@@ -169,6 +176,8 @@ async fn load_application(
             Choice::new("decline", "Decline the application"),
         ],
         award,
+        information,
+        ask_form: Form::new(),
     })
 }
 
@@ -176,6 +185,31 @@ pub(super) async fn application_page(v: Visitor, id: web::Path<i64>) -> PageResu
     let user = v.require(Action::Decide)?;
     let page = load_application(&v, user, id.into_inner(), Form::new(), None).await?;
     Ok(v.page(&page))
+}
+
+/// Asks the applicant one more question, for the panel.
+pub(super) async fn ask(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {
+    let user = v.require(Action::AskForInformation)?;
+    let mut form = v.form(&body)?;
+    let id = id.into_inner();
+    let input = QuestionInput {
+        question: form.value("question").trim().to_owned(),
+    };
+    let actor = user.clone();
+    let asked = v
+        .change(&mut form, move |conn, now| {
+            information::ask(conn, now, &actor, id, &input)
+        })
+        .await?;
+    match asked {
+        Ok(_) => Ok(see_other(&format!("/admin/applications/{id}#questions"))),
+        Err(status) => {
+            form.label("question", "The question");
+            let mut page = load_application(&v, user, id, Form::new(), None).await?;
+            page.ask_form = form;
+            Ok(v.with_status(status, &page))
+        }
+    }
 }
 
 pub(super) async fn assign_one(v: Visitor, id: web::Path<i64>, body: web::Bytes) -> PageResult {

@@ -55,6 +55,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(applications::decide),
         )
         .route(
+            "/admin/applications/{id}/questions",
+            web::post().to(applications::ask),
+        )
+        .route(
             "/admin/organisations/{id}/verify",
             web::post().to(applications::verify_organisation),
         )

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 
+use crate::applications::information::{self, AnswerInput, InformationRequest};
 use crate::applications::model::{Application, ApplicationPatch, NewApplication, Reach};
 use crate::applications::service::{self as applications, ApplicationFilter};
 use crate::domain::vocabulary::{ApplicationStatus, SupportType, TargetGroup};
@@ -283,14 +284,19 @@ pub(super) async fn application_list(v: Visitor) -> PageResult {
 #[template(path = "portal/application.html")]
 struct ApplicationView {
     layout: Layout,
+    form: Form,
     application: Application,
     total: String,
+    /// The fund's questions about it, and the answers given.
+    information: Vec<InformationRequest>,
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct Done {
     pub(super) saved: Option<String>,
     pub(super) submitted: Option<String>,
+    #[serde(default)]
+    pub(super) answered: Option<String>,
 }
 
 pub(super) async fn application_page(
@@ -315,12 +321,69 @@ pub(super) async fn application_page(
     let mut layout = v.layout(application.title.clone(), "/applications");
     if done.submitted.is_some() {
         layout.notice = Some("Your application is submitted.".to_owned());
+    } else if done.answered.is_some() {
+        layout.notice = Some("Your answer is sent to the fund.".to_owned());
     }
-    Ok(v.page(&ApplicationView {
-        layout,
-        total: pounds(&application.total_requested),
-        application,
-    }))
+    show_submitted(&v, layout, Form::new(), StatusCode::OK, application).await
+}
+
+/// A submitted (or decided) application's page, with the fund's questions and a box to answer
+/// each one still open.
+async fn show_submitted(
+    v: &Visitor,
+    layout: Layout,
+    form: Form,
+    status: StatusCode,
+    application: Application,
+) -> PageResult {
+    let user = v.require_for_organisation(Action::ReadApplication)?;
+    let id = application.id;
+    let information = v
+        .read(move |conn| information::of_application(conn, &user, id))
+        .await?;
+    Ok(v.with_status(
+        status,
+        &ApplicationView {
+            layout,
+            form,
+            total: pounds(&application.total_requested),
+            application,
+            information,
+        },
+    ))
+}
+
+/// Answers one of the fund's questions, from the application's page.
+pub(super) async fn answer_question(
+    v: Visitor,
+    path: web::Path<(i64, i64)>,
+    body: web::Bytes,
+) -> PageResult {
+    let user = v.require_for_organisation(Action::EditApplication)?;
+    let (id, request) = path.into_inner();
+    let mut form = v.form(&body)?;
+    let field = format!("answer-{request}");
+    let input = AnswerInput {
+        answer: form.value(&field).trim().to_owned(),
+    };
+    let actor = user.clone();
+    let answered = v
+        .change(&mut form, move |conn, now| {
+            information::answer(conn, now, &actor, request, &input)
+        })
+        .await?;
+    match answered {
+        Ok(_) => Ok(see_other(&format!("/applications/{id}?answered=1"))),
+        Err(status) => {
+            form.move_error("answer", &field);
+            form.label(&field, "Your answer");
+            let application = v
+                .read(move |conn| applications::get(conn, &user, id))
+                .await?;
+            let layout = v.layout(application.title.clone(), "/applications");
+            show_submitted(&v, layout, form, status, application).await
+        }
+    }
 }
 
 pub(super) async fn application_save(

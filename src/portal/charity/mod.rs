@@ -56,6 +56,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/applications/{id}/withdraw",
         web::post().to(applications::withdraw),
     )
+    .route(
+        "/applications/{id}/questions/{request}",
+        web::post().to(applications::answer_question),
+    )
     .route("/awards", web::get().to(awards::award_list))
     .route("/awards/{id}", web::get().to(awards::award_page))
     .route(
