@@ -94,6 +94,17 @@ db_test! {
             let criteria = app.as_(&admin).get(&format!("/api/v1/rounds/{}/criteria", round["id"])).send().await;
             assert_eq!(criteria.json["total"], 4);
         }
+        // Each round asks its own questions, and the submitted applications answer them.
+        for (round, first) in rounds.iter().zip(["difference", "idea", "achieved"]) {
+            let form = app.as_(&admin).get(&format!("/api/v1/rounds/{}/form", round["id"])).send().await;
+            assert_eq!(form.json["sections"][0]["questions"][0]["key"], first, "{}", form.text);
+            let listed = app.as_(&admin).get(&format!("/api/v1/applications?round_id={}&per_page=100", round["id"])).send().await;
+            let sent: Vec<Value> = items(&listed).into_iter().filter(|a| a["submitted_at"].is_string()).collect();
+            assert!(!sent.is_empty(), "{}", listed.text);
+            for application in sent {
+                assert!(application["answers"][first].is_object(), "{}", application);
+            }
+        }
 
         let organisations = app.as_(&admin).get("/api/v1/organisations?per_page=100").send().await;
         assert!(organisations.json["total"].as_i64().unwrap() >= 30, "{}", organisations.json["total"]);

@@ -8,7 +8,7 @@ use super::directory::list_services;
 use super::feedback::gather_feedback;
 use super::monitoring::report_round;
 use super::{CurrentUser, DbConnection, at, quiet_account, texts};
-use crate::domain::vocabulary::Role;
+use crate::domain::vocabulary::{Component, Role};
 use crate::error::{ApiError, Validator};
 use crate::organisations::model::{OrganisationDetails, OrganisationInput};
 use crate::organisations::service as organisations;
@@ -256,6 +256,17 @@ pub(super) fn model_case(
         }
     }
 
+    super::forms::give(
+        conn,
+        set_up,
+        admin,
+        &[
+            (core.id, core.component),
+            (innovation.id, innovation.component),
+            (extension.id, extension.component),
+        ],
+    )?;
+
     let opened = |round: &crate::rounds::model::Round, days: i64| {
         round.opens_at.naive_utc() + chrono::Duration::days(days)
     };
@@ -394,6 +405,13 @@ pub(super) fn model_case(
             target.id,
             application(i, &years, org.boards),
         )?;
+        applications::answer(
+            conn,
+            drafted,
+            &applicant,
+            created.id,
+            &super::forms::answers(target.component, i)?,
+        )?;
         files.attach(
             conn,
             drafted + chrono::Duration::days(1),
@@ -435,6 +453,13 @@ pub(super) fn model_case(
     };
     let drafted = opened(&core, 12);
     let submitted = applications::create(conn, drafted, aileen, core.id, own_new.clone())?;
+    applications::answer(
+        conn,
+        drafted,
+        aileen,
+        submitted.id,
+        &super::forms::answers(Component::Core, 0)?,
+    )?;
     files.attach(
         conn,
         drafted + chrono::Duration::days(1),

@@ -16,6 +16,7 @@ mod directory;
 mod documents;
 mod family;
 mod feedback;
+mod forms;
 mod fund;
 mod monitoring;
 mod payments;
