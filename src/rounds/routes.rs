@@ -229,7 +229,7 @@ pub async fn delete_criterion(
     security((), ("bearer" = []))
 )]
 #[get("/rounds/{id}/form")]
-pub async fn get_form(
+pub async fn get_round_form(
     state: web::Data<AppState>,
     viewer: OptionalUser,
     id: web::Path<i64>,
@@ -255,7 +255,7 @@ pub async fn get_form(
     security(("bearer" = []))
 )]
 #[put("/rounds/{id}/form")]
-pub async fn set_form(
+pub async fn set_round_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
@@ -287,7 +287,7 @@ pub struct CopyFormInput {
     security(("bearer" = []))
 )]
 #[post("/rounds/{id}/form/copy")]
-pub async fn copy_form(
+pub async fn copy_round_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
@@ -304,9 +304,9 @@ pub fn configure(cfg: &mut impl crate::http::Routes) {
         .service(list_rounds)
         .service(get_round)
         .service(update_round)
-        .service(get_form)
-        .service(set_form)
-        .service(copy_form)
+        .service(get_round_form)
+        .service(set_round_form)
+        .service(copy_round_form)
         .service(create_criterion)
         .service(list_criteria)
         .service(update_criterion)

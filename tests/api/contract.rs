@@ -220,6 +220,23 @@ fn every_csv_answer_has_an_operation_of_its_own() {
 /// The headers the service sets are declared: `X-Request-Id` on every answer, `Retry-After` on
 /// 429 and 503; `Idempotency-Key` is a text that may be left out, never `null`.
 #[test]
+fn every_operation_has_its_own_id() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for (method, path, operation) in operations(&doc) {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!id.is_empty(), "{method} {path} has no operationId");
+        assert!(
+            seen.insert(id.clone()),
+            "{method} {path}: operationId {id} is used twice"
+        );
+    }
+}
+
+#[test]
 fn the_headers_are_declared() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
     let resolve = |response: &serde_json::Value| -> serde_json::Value {
