@@ -5,19 +5,15 @@ once from C connections and prints decisions per second, latency and the over-co
 Standard library only. Usage: decisions.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD N C
 """
 
-import base64
 import concurrent.futures
 import datetime
-import hashlib
-import hmac
-import http.client
 import json
 import statistics
-import struct
 import sys
 import threading
 import time
-import urllib.parse
+
+import bench_api
 
 BASE, ADMIN_EMAIL, ADMIN_PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
 N, C = int(sys.argv[4]), int(sys.argv[5])
@@ -25,65 +21,16 @@ AMOUNT_PENCE = 100_000  # £1,000.00 a decision
 FITS = N // 2
 PASSWORD = "a long passphrase for the bench"
 
-local = threading.local()
-
-
-def connection():
-    if not hasattr(local, "conn"):
-        url = urllib.parse.urlparse(BASE)
-        local.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    return local.conn
-
-
-def call(method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body)
-    for attempt in range(3):
-        conn = connection()
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            text = response.read()
-            return response.status, (json.loads(text) if text else None)
-        except (http.client.HTTPException, ConnectionError):
-            conn.close()
-            del local.conn
-            if attempt == 2:
-                raise
-
-
-def ok(result, *expected):
-    status, body = result
-    if status not in expected:
-        sys.exit(f"unexpected {status}: {body}")
-    return body
+bench_api.configure(BASE)
+call, connection, ok = bench_api.call, bench_api.connection, bench_api.ok
 
 
 def login(email):
-    return ok(call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD if email != ADMIN_EMAIL else ADMIN_PASSWORD}), 200)["access_token"]
-
-
-def totp(secret):
-    """The RFC 6238 code of this moment for a base32 secret."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    mac = hmac.new(key, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+    return bench_api.login(email, PASSWORD if email != ADMIN_EMAIL else ADMIN_PASSWORD)
 
 
 def admin_with_factor():
-    """Signs the administrator in with a second factor, which setting a year's limit needs: it
-    enrols one, then waits for the next code (each is spent once) and signs in with it."""
-    token = login(ADMIN_EMAIL)
-    secret = ok(call("POST", "/api/v1/me/mfa", None, token), 201)["secret"]
-    ok(call("POST", "/api/v1/me/mfa/confirm", {"code": totp(secret)}, token), 200)
-    time.sleep(30.5 - time.time() % 30)
-    password = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    challenge = ok(call("POST", "/api/v1/auth/login", password), 200)["challenge"]
-    signed_in = {"challenge": challenge, "code": totp(secret)}
-    return ok(call("POST", "/api/v1/auth/login/mfa", signed_in), 200)["access_token"]
+    return bench_api.admin_with_factor(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 def main():
